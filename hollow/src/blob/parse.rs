@@ -1,0 +1,221 @@
+//! Parsing a blob body into the descriptors of a read state. Parsing reads only the small
+//! descriptors (O(types + fields)); data sections stay where they are, as [`Bytes`] slices.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::fsst::FsstTable;
+use crate::bits::Packed;
+use crate::bytes::Bytes;
+use crate::error::{Error, Result};
+use crate::schema::{FieldKind, SchemaSet, TypeSchema};
+use crate::wire::Cursor;
+
+/// A string or bytes pool of a column.
+#[derive(Clone, Debug)]
+pub(crate) struct PoolState {
+    pub(crate) count: u64,
+    pub(crate) off_width: u8,
+    pub(crate) offsets: Bytes,
+    pub(crate) data: Bytes,
+    pub(crate) fsst: Option<Arc<FsstTable>>,
+}
+
+/// A column of an object type.
+#[derive(Clone, Debug)]
+pub(crate) struct ColumnState {
+    pub(crate) kind: FieldKind,
+    pub(crate) width: u8,
+    pub(crate) null_zero: bool,
+    pub(crate) base: u64,
+    pub(crate) data: Bytes,
+    pub(crate) nulls: Option<Bytes>,
+    pub(crate) pool: Option<PoolState>,
+}
+
+/// A list, set or map type's data.
+#[derive(Clone, Debug)]
+pub(crate) struct CollectionState {
+    pub(crate) ends_width: u8,
+    pub(crate) ends: Bytes,
+    pub(crate) total: u64,
+    pub(crate) elem_width: u8,
+    pub(crate) elems: Bytes,
+    pub(crate) value_width: u8,
+    pub(crate) values: Bytes,
+}
+
+/// Per-type state.
+#[derive(Clone, Debug)]
+pub(crate) enum TypeBody {
+    Object(Vec<ColumnState>),
+    Collection(CollectionState),
+}
+
+/// One type of a read state.
+#[derive(Clone, Debug)]
+pub(crate) struct TypeState {
+    pub(crate) bound: u64,
+    pub(crate) count: u64,
+    pub(crate) populated: Bytes,
+    pub(crate) body: TypeBody,
+}
+
+/// Everything a snapshot body holds.
+pub(crate) struct Parsed {
+    pub(crate) header: BTreeMap<String, String>,
+    pub(crate) schema: SchemaSet,
+    pub(crate) types: Vec<TypeState>,
+}
+
+pub(crate) fn sub(body: &Bytes, r: std::ops::Range<usize>) -> Result<Bytes> {
+    body.slice(r).ok_or_else(|| Error::corrupt("section outside the blob"))
+}
+
+pub(crate) fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<String, String>> {
+    let r = c.section("header metadata")?;
+    let start = r.start as u64;
+    let bytes = sub(body, r)?;
+    let mut mc = Cursor::new(&bytes, start);
+    let n = mc.u32("header entry count")?;
+    let mut header = BTreeMap::new();
+    for _ in 0..n {
+        let k = mc.string("header key")?;
+        let v = mc.string("header value")?;
+        header.insert(k, v);
+    }
+    Ok(header)
+}
+
+pub(crate) fn parse_schema(c: &mut Cursor<'_>, body: &Bytes) -> Result<SchemaSet> {
+    let r = c.section("schema")?;
+    let start = r.start as u64;
+    let bytes = sub(body, r)?;
+    SchemaSet::read(&mut Cursor::new(&bytes, start))
+}
+
+pub(crate) fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
+    let mut c = Cursor::new(body, 0);
+    let header = parse_meta(&mut c, body)?;
+    let schema = parse_schema(&mut c, body)?;
+    let n = c.u32("type count")? as usize;
+    if n != schema.types().len() {
+        return Err(Error::corrupt(format!("{n} types in the body, {} in the schema", schema.types().len())));
+    }
+    let mut types = Vec::with_capacity(n);
+    for ts in schema.types() {
+        types.push(parse_type(&mut c, body, ts)?);
+    }
+    if c.pos() != body.len() {
+        return Err(Error::corrupt(format!("{} unread bytes at the end of the body", body.len() - c.pos())));
+    }
+    Ok(Parsed { header, schema, types })
+}
+
+pub(crate) fn parse_type_head(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema) -> Result<(u64, u64, Bytes)> {
+    c.align8()?;
+    let tag = c.u8("type kind")?;
+    c.take(7, "padding")?;
+    let expected = match ts {
+        TypeSchema::Object(_) => 1,
+        TypeSchema::List { .. } => 2,
+        TypeSchema::Set { .. } => 3,
+        TypeSchema::Map { .. } => 4,
+    };
+    if tag != expected {
+        return Err(Error::corrupt(format!("type {:?}: kind tag {tag}, schema says {expected}", ts.name())));
+    }
+    let bound = c.u64("ordinal bound")?;
+    let count = c.u64("record count")?;
+    if bound > u32::MAX as u64 + 1 || count > bound {
+        return Err(Error::corrupt(format!("type {:?}: {count} records under ordinal bound {bound}", ts.name())));
+    }
+    let populated = sub(body, c.section("populated bitset")?)?;
+    if (populated.len() as u64) < bound.div_ceil(8) {
+        return Err(Error::Truncated { what: "populated bitset", offset: 0, needed: bound.div_ceil(8), available: populated.len() as u64 });
+    }
+    Ok((bound, count, populated))
+}
+
+fn parse_type(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema) -> Result<TypeState> {
+    let (bound, count, populated) = parse_type_head(c, body, ts)?;
+    let body_state = match ts {
+        TypeSchema::Object(o) => {
+            let mut cols = Vec::with_capacity(o.fields.len());
+            for f in &o.fields {
+                cols.push(parse_column(c, body, &f.kind, bound)?);
+            }
+            TypeBody::Object(cols)
+        }
+        _ => TypeBody::Collection(parse_collection(c, body, bound, matches!(ts, TypeSchema::Map { .. }))?),
+    };
+    Ok(TypeState { bound, count, populated, body: body_state })
+}
+
+pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, bound: u64) -> Result<ColumnState> {
+    c.align8()?;
+    let encoding = c.u8("column encoding")?;
+    let width = c.u8("column width")?;
+    let null_zero = c.u8("column null mode")? != 0;
+    let has_pool = c.u8("column pool flag")? != 0;
+    c.take(4, "padding")?;
+    let base = c.u64("column base")?;
+    let data = sub(body, c.section("column data")?)?;
+    Packed::new(&data, width, bound)?;
+    let nulls = match encoding {
+        0 => None,
+        1 => {
+            let n = sub(body, c.section("null bitset")?)?;
+            if (n.len() as u64) < bound.div_ceil(8) {
+                return Err(Error::corrupt("null bitset shorter than the ordinal bound"));
+            }
+            Some(n)
+        }
+        x => return Err(Error::corrupt(format!("unknown column encoding {x}"))),
+    };
+    let wants_pool = matches!(kind, FieldKind::String | FieldKind::Bytes);
+    if has_pool != wants_pool {
+        return Err(Error::corrupt(format!("column of kind {} {} a pool", kind.name(), if has_pool { "has" } else { "lacks" })));
+    }
+    let pool = if has_pool {
+        let count = c.u64("pool count")?;
+        let off_width = c.u8("pool offset width")?;
+        let has_fsst = c.u8("pool compression")? != 0;
+        c.take(6, "padding")?;
+        let offsets = sub(body, c.section("pool offsets")?)?;
+        Packed::new(&offsets, off_width, count.checked_add(1).ok_or_else(|| Error::corrupt("pool count"))?)?;
+        let data = sub(body, c.section("pool data")?)?;
+        let fsst = if has_fsst {
+            let syms = sub(body, c.section("FSST symbols")?)?;
+            let lens = sub(body, c.section("FSST lengths")?)?;
+            if syms.len() % 8 != 0 {
+                return Err(Error::corrupt("FSST symbols not a multiple of 8 bytes"));
+            }
+            let symbols = syms.chunks_exact(8).map(|ch| u64::from_le_bytes(ch.try_into().expect("8"))).collect();
+            Some(Arc::new(FsstTable::validate(symbols, lens.to_vec())?))
+        } else {
+            None
+        };
+        Some(PoolState { count, off_width, offsets, data, fsst })
+    } else {
+        None
+    };
+    Ok(ColumnState { kind: kind.clone(), width, null_zero, base, data, nulls, pool })
+}
+
+pub(crate) fn parse_collection(c: &mut Cursor<'_>, body: &Bytes, bound: u64, is_map: bool) -> Result<CollectionState> {
+    c.align8()?;
+    let ends_width = c.u8("ends width")?;
+    let elem_width = c.u8("element width")?;
+    let value_width = c.u8("value width")?;
+    c.take(5, "padding")?;
+    let total = c.u64("element total")?;
+    let ends = sub(body, c.section("collection ends")?)?;
+    Packed::new(&ends, ends_width, bound)?;
+    let elems = sub(body, c.section("collection elements")?)?;
+    Packed::new(&elems, elem_width, total)?;
+    let values = sub(body, c.section("map values")?)?;
+    // maps carry one value per bucket; lists and sets an empty array
+    Packed::new(&values, value_width, if is_map { total } else { 0 })?;
+    Ok(CollectionState { ends_width, ends, total, elem_width, elems, value_width, values })
+}

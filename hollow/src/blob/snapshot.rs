@@ -1,0 +1,149 @@
+//! Writing a snapshot blob from a write state.
+
+use bitvec::vec::BitVec;
+
+use super::column::{bitset_bytes, build_collection, build_column, build_pool, ColumnData, ColumnStats, Shape};
+use crate::error::{BlobKind, Result};
+use crate::schema::{Compression, FieldKind, TypeSchema};
+use crate::value::Value;
+use crate::wire::Sink;
+use crate::write::{decode_field, decode_ordinals, FxHashMap, TypeRecords, WriteState};
+
+/// Options of the snapshot writer.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotOptions {
+    /// Compress the whole body with zstd at this level (heap-mode loads only; mapped opens
+    /// of a compressed blob decompress to memory).
+    pub zstd_level: Option<i32>,
+    /// Ignore FSST compression requested by the schema (store every string plain).
+    pub disable_fsst: bool,
+}
+
+/// Sizes of what a snapshot holds, per type and column.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotStats {
+    /// Per type: (name, records, data bytes, columns).
+    pub types: Vec<(String, u64, u64, Vec<(String, ColumnStats)>)>,
+    /// Bytes of the blob as written.
+    pub blob_bytes: u64,
+    /// Bytes of the body before blob compression.
+    pub raw_body_bytes: u64,
+}
+
+/// The `u64` image of a value stored in a column (see the format README).
+#[inline]
+pub(crate) fn image(v: &Value<'_>) -> u64 {
+    const FLIP: u64 = 1 << 63;
+    match v {
+        Value::Bool(b) => *b as u64,
+        Value::I32(x) => (*x as i64 as u64) ^ FLIP,
+        Value::I64(x) => (*x as u64) ^ FLIP,
+        Value::F32(x) => x.to_bits() as u64,
+        Value::F64(x) => x.to_bits(),
+        Value::Ref(r) => *r as u64,
+        Value::Null | Value::Str(_) | Value::Bytes(_) => 0,
+    }
+}
+
+pub(crate) fn encode_object_type(recs: &TypeRecords, o: &crate::schema::ObjectSchema, disable_fsst: bool) -> Vec<ColumnData> {
+    let bound = recs.ordinal_bound();
+    let nf = o.fields.len();
+    let mut vals: Vec<Vec<u64>> = vec![vec![0u64; bound]; nf];
+    let mut nulls: Vec<BitVec<u64>> = vec![BitVec::repeat(true, bound); nf];
+    let mut pools: Vec<Option<(FxHashMap<&[u8], u32>, Vec<&[u8]>)>> =
+        o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
+    for ord in recs.ordinals() {
+        let enc = recs.record(ord).expect("populated");
+        let mut pos = 0;
+        for (fi, f) in o.fields.iter().enumerate() {
+            let v = decode_field(&f.kind, enc, &mut pos);
+            if v.is_null() {
+                continue;
+            }
+            nulls[fi].set(ord as usize, false);
+            vals[fi][ord as usize] = match (&v, &mut pools[fi]) {
+                (Value::Bytes(std::borrow::Cow::Borrowed(b)), Some((map, list))) => {
+                    let next = list.len() as u32;
+                    *map.entry(b).or_insert_with(|| {
+                        list.push(b);
+                        next
+                    }) as u64
+                }
+                _ => image(&v),
+            };
+        }
+    }
+    o.fields
+        .iter()
+        .enumerate()
+        .map(|(fi, f)| {
+            let pool = pools[fi].take().map(|(_, list)| build_pool(&list, f.compression == Compression::Fsst && !disable_fsst));
+            build_column(&vals[fi], &nulls[fi], &recs.populated, pool)
+        })
+        .collect()
+}
+
+/// Writes the snapshot blob of a write state.
+pub fn write_snapshot(state: &WriteState, opts: &SnapshotOptions) -> Result<(Vec<u8>, SnapshotStats)> {
+    let mut s = Sink::default();
+    let mut stats = SnapshotStats::default();
+    write_meta_and_schema(state, &mut s);
+    s.u32(state.schema.types().len() as u32);
+    for (t, ts) in state.schema.types().iter().enumerate() {
+        let recs = &state.types[t];
+        let start = s.buf.len();
+        write_type_head(recs, ts, &mut s);
+        let mut cols = Vec::new();
+        match ts {
+            TypeSchema::Object(o) => {
+                for (f, c) in o.fields.iter().zip(encode_object_type(recs, o, opts.disable_fsst)) {
+                    c.write(&mut s);
+                    cols.push((f.name.clone(), c.stats()));
+                }
+            }
+            _ => encode_collection_type(recs, ts).write(&mut s),
+        }
+        stats.types.push((ts.name().to_string(), recs.len(), (s.buf.len() - start) as u64, cols));
+    }
+    stats.raw_body_bytes = s.buf.len() as u64;
+    let blob = super::seal(BlobKind::Snapshot, &s.buf, opts.zstd_level);
+    stats.blob_bytes = blob.len() as u64;
+    Ok((blob, stats))
+}
+
+pub(crate) fn write_meta_and_schema(state: &WriteState, s: &mut Sink) {
+    let mut meta = Sink::default();
+    meta.u32(state.header.len() as u32);
+    for (k, v) in &state.header {
+        meta.str(k);
+        meta.str(v);
+    }
+    s.section(&meta.buf);
+    let mut schema = Sink::default();
+    state.schema.write(&mut schema);
+    s.section(&schema.buf);
+}
+
+pub(crate) fn write_type_head(recs: &TypeRecords, ts: &TypeSchema, s: &mut Sink) {
+    s.align8();
+    s.u8(match ts {
+        TypeSchema::Object(_) => 1,
+        TypeSchema::List { .. } => 2,
+        TypeSchema::Set { .. } => 3,
+        TypeSchema::Map { .. } => 4,
+    });
+    s.bytes(&[0; 7]);
+    s.u64(recs.ordinal_bound() as u64);
+    s.u64(recs.len());
+    s.section(&bitset_bytes(&recs.populated));
+}
+
+pub(crate) fn encode_collection_type(recs: &TypeRecords, ts: &TypeSchema) -> super::CollectionData {
+    let shape = match ts {
+        TypeSchema::List { .. } => Shape::List,
+        TypeSchema::Set { .. } => Shape::Set,
+        _ => Shape::Map,
+    };
+    let records: Vec<Option<Vec<u32>>> = (0..recs.ordinal_bound() as u32).map(|o| recs.record(o).map(|enc| decode_ordinals(enc).collect())).collect();
+    build_collection(&records, shape)
+}

@@ -1,0 +1,118 @@
+//! Shared, cheaply sliceable bytes that are either owned (heap mode) or memory-mapped.
+//!
+//! Read states never copy blob data: every column is a [`Bytes`] slice of the loaded blob.
+//! This is the only module of the crate with `unsafe` code (memory-mapping a file), see
+//! [`Bytes::map_file`].
+
+use std::fmt;
+use std::ops::{Deref, Range};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+enum Owner {
+    Heap(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Owner {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Owner::Heap(v) => v,
+            Owner::Mapped(m) => m,
+        }
+    }
+}
+
+/// Immutable bytes shared by reference count: a `Vec<u8>` or a read-only memory map.
+///
+/// Cloning and slicing are O(1) and never copy.
+#[derive(Clone)]
+pub struct Bytes {
+    owner: Arc<Owner>,
+    start: usize,
+    len: usize,
+}
+
+impl Bytes {
+    /// Wraps owned bytes.
+    pub fn from_vec(v: Vec<u8>) -> Self {
+        let len = v.len();
+        Bytes { owner: Arc::new(Owner::Heap(v)), start: 0, len }
+    }
+
+    /// Memory-maps a file read-only.
+    ///
+    /// The file must not be modified or truncated while it is mapped; hollow's blob stores
+    /// only ever replace files by atomic rename, which keeps existing maps valid.
+    pub fn map_file(path: &Path) -> Result<Self> {
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only and private to this process. Hollow never writes to
+        // or truncates a published blob file in place (stores write a temporary file and
+        // rename it), so the mapped bytes do not change under the reader. All reads through
+        // the map are bounds-checked slices.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let len = map.len();
+        Ok(Bytes { owner: Arc::new(Owner::Mapped(map)), start: 0, len })
+    }
+
+    /// Whether these bytes are memory-mapped (as opposed to owned on the heap).
+    pub fn is_mapped(&self) -> bool {
+        matches!(*self.owner, Owner::Mapped(_))
+    }
+
+    /// Bytes held on the heap by the allocation behind this slice (0 when mapped).
+    pub fn heap_bytes(&self) -> usize {
+        match &*self.owner {
+            Owner::Heap(v) => v.capacity(),
+            Owner::Mapped(_) => 0,
+        }
+    }
+
+    /// An identifier of the allocation or map behind these bytes (equal for slices of it).
+    pub fn owner_id(&self) -> usize {
+        Arc::as_ptr(&self.owner) as *const u8 as usize
+    }
+
+    /// A sub-slice sharing the same owner. Returns `None` when out of range.
+    pub fn slice(&self, range: Range<usize>) -> Option<Bytes> {
+        if range.start > range.end || range.end > self.len {
+            return None;
+        }
+        Some(Bytes { owner: self.owner.clone(), start: self.start + range.start, len: range.end - range.start })
+    }
+
+    /// The bytes as a plain slice.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.owner.as_slice()[self.start..self.start + self.len]
+    }
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes, {})", self.len, if self.is_mapped() { "mapped" } else { "heap" })
+    }
+}
+
+impl Default for Bytes {
+    fn default() -> Self {
+        Bytes::from_vec(Vec::new())
+    }
+}

@@ -1,0 +1,198 @@
+//! Views of list, set and map types. Sets and maps are open-addressing hash tables per
+//! record (bucket = hash of the element ordinal), so `contains` and `get` are O(1) without
+//! materializing the collection.
+
+use bitvec::prelude::*;
+
+use super::ReadState;
+use crate::bits::Packed;
+use crate::blob::parse::TypeBody;
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug)]
+struct Coll<'a> {
+    name: &'a str,
+    ends: Packed<'a>,
+    elems: Packed<'a>,
+    values: Packed<'a>,
+    populated: &'a BitSlice<u8, Lsb0>,
+    count: u64,
+}
+
+impl<'a> Coll<'a> {
+    fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+        let ts = &state.types[t];
+        let TypeBody::Collection(c) = &ts.body else { return Err(Error::corrupt("collection type without data")) };
+        let is_map = matches!(state.schema.types()[t], crate::schema::TypeSchema::Map { .. });
+        Ok(Coll {
+            name: state.schema.types()[t].name(),
+            ends: Packed::new(&c.ends, c.ends_width, ts.bound)?,
+            elems: Packed::new(&c.elems, c.elem_width, c.total)?,
+            values: Packed::new(&c.values, c.value_width, if is_map { c.total } else { 0 })?,
+            populated: &ts.populated.as_slice().view_bits::<Lsb0>()[..ts.bound as usize],
+            count: ts.count,
+        })
+    }
+
+    #[inline]
+    fn range(&self, ordinal: u32) -> Result<(u64, u64)> {
+        if !self.populated.get(ordinal as usize).is_some_and(|b| *b) {
+            return Err(Error::NoSuchOrdinal { type_name: self.name.into(), ordinal: ordinal as u64 });
+        }
+        let end = self.ends.get(ordinal as u64).ok_or_else(|| Error::corrupt("collection end out of range"))?;
+        let start = if ordinal == 0 { 0 } else { self.ends.get(ordinal as u64 - 1).unwrap_or(0) };
+        if start > end || end > self.elems.len() {
+            return Err(Error::corrupt(format!("collection {} record {ordinal} spans {start}..{end} of {}", self.name, self.elems.len())));
+        }
+        Ok((start, end))
+    }
+
+    fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
+        self.populated.iter_ones().map(|o| o as u32)
+    }
+
+    /// Finds the bucket holding `key` in a hashed record, if any.
+    fn find(&self, ordinal: u32, key: u32) -> Result<Option<u64>> {
+        let (start, end) = self.range(ordinal)?;
+        let n = end - start;
+        if n == 0 {
+            return Ok(None);
+        }
+        if !n.is_power_of_two() {
+            return Err(Error::corrupt(format!("hashed record with {n} buckets")));
+        }
+        let mut b = crate::blob::bucket_of(key, n);
+        for _ in 0..n {
+            let v = self.elems.get_in_bounds(start + b);
+            if v == 0 {
+                return Ok(None);
+            }
+            if v == key as u64 + 1 {
+                return Ok(Some(start + b));
+            }
+            b = (b + 1) & (n - 1);
+        }
+        Ok(None)
+    }
+}
+
+/// A view of a list type.
+#[derive(Clone, Copy, Debug)]
+pub struct ListView<'a>(Coll<'a>);
+
+impl<'a> ListView<'a> {
+    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+        Coll::new(state, t).map(ListView)
+    }
+
+    /// The number of list records.
+    pub fn len(&self) -> u64 {
+        self.0.count
+    }
+
+    /// Whether the type holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.0.count == 0
+    }
+
+    /// Populated ordinals.
+    pub fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
+        self.0.ordinals()
+    }
+
+    /// The number of elements of list `ordinal`.
+    pub fn size(&self, ordinal: u32) -> Result<u64> {
+        let (s, e) = self.0.range(ordinal)?;
+        Ok(e - s)
+    }
+
+    /// Element `i` of list `ordinal`.
+    pub fn get(&self, ordinal: u32, i: u64) -> Result<Option<u32>> {
+        let (s, e) = self.0.range(ordinal)?;
+        Ok((i < e - s).then(|| self.0.elems.get_in_bounds(s + i) as u32))
+    }
+
+    /// The element ordinals of list `ordinal`, in order.
+    pub fn elements(&self, ordinal: u32) -> Result<impl Iterator<Item = u32> + 'a> {
+        let (s, e) = self.0.range(ordinal)?;
+        let elems = self.0.elems;
+        Ok((s..e).map(move |i| elems.get_in_bounds(i) as u32))
+    }
+}
+
+/// A view of a set type.
+#[derive(Clone, Copy, Debug)]
+pub struct SetView<'a>(Coll<'a>);
+
+impl<'a> SetView<'a> {
+    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+        Coll::new(state, t).map(SetView)
+    }
+
+    /// The number of set records.
+    pub fn len(&self) -> u64 {
+        self.0.count
+    }
+
+    /// Whether the type holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.0.count == 0
+    }
+
+    /// Populated ordinals.
+    pub fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
+        self.0.ordinals()
+    }
+
+    /// Whether set `ordinal` contains the element ordinal `element` (O(1)).
+    pub fn contains(&self, ordinal: u32, element: u32) -> Result<bool> {
+        Ok(self.0.find(ordinal, element)?.is_some())
+    }
+
+    /// The element ordinals of set `ordinal` (bucket order).
+    pub fn elements(&self, ordinal: u32) -> Result<impl Iterator<Item = u32> + 'a> {
+        let (s, e) = self.0.range(ordinal)?;
+        let elems = self.0.elems;
+        Ok((s..e).filter_map(move |i| elems.get_in_bounds(i).checked_sub(1).map(|v| v as u32)))
+    }
+}
+
+/// A view of a map type.
+#[derive(Clone, Copy, Debug)]
+pub struct MapView<'a>(Coll<'a>);
+
+impl<'a> MapView<'a> {
+    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+        Coll::new(state, t).map(MapView)
+    }
+
+    /// The number of map records.
+    pub fn len(&self) -> u64 {
+        self.0.count
+    }
+
+    /// Whether the type holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.0.count == 0
+    }
+
+    /// Populated ordinals.
+    pub fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
+        self.0.ordinals()
+    }
+
+    /// The value ordinal for key ordinal `key` in map `ordinal` (O(1)).
+    pub fn get(&self, ordinal: u32, key: u32) -> Result<Option<u32>> {
+        Ok(self.0.find(ordinal, key)?.and_then(|b| self.0.values.get(b).map(|v| v as u32)))
+    }
+
+    /// The (key, value) ordinals of map `ordinal` (bucket order).
+    pub fn entries(&self, ordinal: u32) -> Result<impl Iterator<Item = (u32, u32)> + 'a> {
+        let (s, e) = self.0.range(ordinal)?;
+        let c = self.0;
+        Ok((s..e).filter_map(move |i| {
+            let k = c.elems.get_in_bounds(i).checked_sub(1)?;
+            Some((k as u32, c.values.get(i).unwrap_or(0) as u32))
+        }))
+    }
+}

@@ -1,0 +1,402 @@
+//! Views of object types: generic access by field, and typed column handles for hot loops.
+
+use std::borrow::Cow;
+
+use bitvec::prelude::*;
+
+use super::ReadState;
+use crate::bits::Packed;
+use crate::blob::parse::{ColumnState, PoolState, TypeBody};
+use crate::blob::FsstTable;
+use crate::error::{Error, Result};
+use crate::schema::{FieldKind, ObjectSchema};
+use crate::value::Value;
+
+const FLIP: u64 = 1 << 63;
+
+/// A borrowed view of one column: decodes the value of a field for an ordinal.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnView<'a> {
+    packed: Packed<'a>,
+    null_zero: bool,
+    base: u64,
+    nulls: Option<&'a [u8]>,
+    pool: Option<PoolView<'a>>,
+    kind: &'a FieldKind,
+    name: &'a str,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PoolView<'a> {
+    offsets: Packed<'a>,
+    data: &'a [u8],
+    fsst: Option<&'a FsstTable>,
+}
+
+impl<'a> PoolView<'a> {
+    fn new(p: &'a PoolState) -> Result<Self> {
+        Ok(PoolView { offsets: Packed::new(&p.offsets, p.off_width, p.count + 1)?, data: &p.data, fsst: p.fsst.as_deref() })
+    }
+
+    #[inline]
+    fn raw(&self, idx: u64) -> Result<&'a [u8]> {
+        let (s, e) = match (self.offsets.get(idx), self.offsets.get(idx + 1)) {
+            (Some(s), Some(e)) => (s as usize, e as usize),
+            _ => return Err(Error::corrupt(format!("pool index {idx} out of range"))),
+        };
+        self.data.get(s..e).ok_or_else(|| Error::corrupt(format!("pool value {idx} spans {s}..{e} outside the pool")))
+    }
+
+    #[inline]
+    fn bytes(&self, idx: u64) -> Result<Cow<'a, [u8]>> {
+        let raw = self.raw(idx)?;
+        match self.fsst {
+            None => Ok(Cow::Borrowed(raw)),
+            Some(t) => {
+                let mut out = Vec::new();
+                t.decode(raw, &mut out)?;
+                Ok(Cow::Owned(out))
+            }
+        }
+    }
+}
+
+impl<'a> ColumnView<'a> {
+    fn new(c: &'a ColumnState, bound: u64, name: &'a str) -> Result<Self> {
+        Ok(ColumnView {
+            packed: Packed::new(&c.data, c.width, bound)?,
+            null_zero: c.null_zero,
+            base: c.base,
+            nulls: c.nulls.as_deref(),
+            pool: c.pool.as_ref().map(PoolView::new).transpose()?,
+            kind: &c.kind,
+            name,
+        })
+    }
+
+    /// The field's kind.
+    pub fn kind(&self) -> &'a FieldKind {
+        self.kind
+    }
+
+    /// The field's name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// Bits per value.
+    pub fn width(&self) -> u8 {
+        self.packed.width()
+    }
+
+    /// Whether the field's string values are FSST-compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.pool.is_some_and(|p| p.fsst.is_some())
+    }
+
+    /// The `u64` image of the value at `ordinal`; `None` for null or an ordinal past the bound.
+    #[inline(always)]
+    pub fn raw(&self, ordinal: u32) -> Option<u64> {
+        let r = self.packed.get(ordinal as u64)?;
+        if self.null_zero {
+            if r == 0 {
+                None
+            } else {
+                Some((r - 1).wrapping_add(self.base))
+            }
+        } else {
+            if let Some(n) = self.nulls {
+                let o = ordinal as usize;
+                if n.get(o / 8).is_none_or(|b| b & (1 << (o % 8)) != 0) {
+                    return None;
+                }
+            }
+            Some(r.wrapping_add(self.base))
+        }
+    }
+
+    /// The value at `ordinal` as a generic [`Value`].
+    pub fn get(&self, ordinal: u32) -> Result<Value<'a>> {
+        let Some(r) = self.raw(ordinal) else { return Ok(Value::Null) };
+        Ok(match self.kind {
+            FieldKind::Bool => Value::Bool(r != 0),
+            FieldKind::I32 => Value::I32((r ^ FLIP) as i64 as i32),
+            FieldKind::I64 => Value::I64((r ^ FLIP) as i64),
+            FieldKind::F32 => Value::F32(f32::from_bits(r as u32)),
+            FieldKind::F64 => Value::F64(f64::from_bits(r)),
+            FieldKind::Reference(_) => Value::Ref(r as u32),
+            FieldKind::String => {
+                let pool = self.pool.ok_or_else(|| Error::corrupt("string column without a pool"))?;
+                Value::Str(match pool.bytes(r)? {
+                    Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.name.to_string()))?),
+                    Cow::Owned(v) => Cow::Owned(String::from_utf8(v).map_err(|_| Error::Utf8(self.name.to_string()))?),
+                })
+            }
+            FieldKind::Bytes => Value::Bytes(self.pool.ok_or_else(|| Error::corrupt("bytes column without a pool"))?.bytes(r)?),
+        })
+    }
+
+    fn expect(self, type_name: &str, ok: bool, expected: &'static str) -> Result<Self> {
+        if ok {
+            Ok(self)
+        } else {
+            Err(Error::WrongFieldKind { type_name: type_name.into(), field: self.name.into(), expected, actual: self.kind.name() })
+        }
+    }
+}
+
+/// A typed handle on an `i32` or `i64` column.
+#[derive(Clone, Copy, Debug)]
+pub struct LongColumn<'a>(ColumnView<'a>);
+impl LongColumn<'_> {
+    /// The value at `ordinal`, `None` when null.
+    #[inline(always)]
+    pub fn get(&self, ordinal: u32) -> Option<i64> {
+        self.0.raw(ordinal).map(|r| (r ^ FLIP) as i64)
+    }
+}
+
+/// A typed handle on a bool column.
+#[derive(Clone, Copy, Debug)]
+pub struct BoolColumn<'a>(ColumnView<'a>);
+impl BoolColumn<'_> {
+    /// The value at `ordinal`, `None` when null.
+    #[inline(always)]
+    pub fn get(&self, ordinal: u32) -> Option<bool> {
+        self.0.raw(ordinal).map(|r| r != 0)
+    }
+}
+
+/// A typed handle on an `f32` or `f64` column.
+#[derive(Clone, Copy, Debug)]
+pub struct DoubleColumn<'a>(ColumnView<'a>, bool);
+impl DoubleColumn<'_> {
+    /// The value at `ordinal` (widened to f64), `None` when null.
+    #[inline(always)]
+    pub fn get(&self, ordinal: u32) -> Option<f64> {
+        self.0.raw(ordinal).map(|r| if self.1 { f32::from_bits(r as u32) as f64 } else { f64::from_bits(r) })
+    }
+}
+
+/// A typed handle on a reference column.
+#[derive(Clone, Copy, Debug)]
+pub struct RefColumn<'a>(ColumnView<'a>);
+impl RefColumn<'_> {
+    /// The referenced ordinal, `None` when null.
+    #[inline(always)]
+    pub fn get(&self, ordinal: u32) -> Option<u32> {
+        self.0.raw(ordinal).map(|r| r as u32)
+    }
+}
+
+/// A typed handle on a string column.
+#[derive(Clone, Copy, Debug)]
+pub struct StrColumn<'a>(ColumnView<'a>, PoolView<'a>);
+impl<'a> StrColumn<'a> {
+    /// The string at `ordinal` borrowed from the data, `None` when null. Compressed columns
+    /// decode into an owned string.
+    #[inline]
+    pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, str>>> {
+        match self.0.raw(ordinal) {
+            None => Ok(None),
+            Some(idx) => {
+                if self.1.fsst.is_none() {
+                    let b = self.1.raw(idx)?;
+                    Ok(Some(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.0.name.into()))?)))
+                } else {
+                    match self.0.get(ordinal)? {
+                        Value::Str(s) => Ok(Some(s)),
+                        _ => Ok(None),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
+    #[inline]
+    pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
+        match self.get(ordinal)? {
+            None => Ok(None),
+            Some(Cow::Borrowed(s)) => Ok(Some(s)),
+            Some(Cow::Owned(_)) => Err(Error::WrongFieldKind { type_name: String::new(), field: self.0.name.into(), expected: "plain string", actual: "compressed string" }),
+        }
+    }
+
+    /// Decodes the string at `ordinal` into `out` (cleared first); returns false when null.
+    pub fn read_into(&self, ordinal: u32, out: &mut String) -> Result<bool> {
+        out.clear();
+        match self.get(ordinal)? {
+            None => Ok(false),
+            Some(s) => {
+                out.push_str(&s);
+                Ok(true)
+            }
+        }
+    }
+
+    /// The pool index of the value at `ordinal` (equal strings of a field share an index).
+    #[inline]
+    pub fn value_id(&self, ordinal: u32) -> Option<u64> {
+        self.0.raw(ordinal)
+    }
+
+    /// The number of distinct values in the field's pool.
+    pub fn distinct_values(&self) -> u64 {
+        self.1.offsets.len().saturating_sub(1)
+    }
+
+    /// The string with pool index `id` (see [`StrColumn::value_id`]).
+    pub fn value_by_id(&self, id: u64) -> Result<Cow<'a, str>> {
+        match self.1.bytes(id)? {
+            Cow::Borrowed(b) => Ok(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.0.name.into()))?)),
+            Cow::Owned(v) => Ok(Cow::Owned(String::from_utf8(v).map_err(|_| Error::Utf8(self.0.name.into()))?)),
+        }
+    }
+}
+
+/// A typed handle on a bytes column.
+#[derive(Clone, Copy, Debug)]
+pub struct BytesColumn<'a>(ColumnView<'a>, PoolView<'a>);
+impl<'a> BytesColumn<'a> {
+    /// The bytes at `ordinal`, `None` when null.
+    pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, [u8]>>> {
+        match self.0.raw(ordinal) {
+            None => Ok(None),
+            Some(idx) => self.1.bytes(idx).map(Some),
+        }
+    }
+}
+
+/// A view of an object type of a read state.
+#[derive(Clone, Debug)]
+pub struct ObjectView<'a> {
+    schema: &'a ObjectSchema,
+    bound: u64,
+    count: u64,
+    populated: &'a BitSlice<u8, Lsb0>,
+    columns: Vec<ColumnView<'a>>,
+}
+
+impl<'a> ObjectView<'a> {
+    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+        let ts = &state.types[t];
+        let schema = match &state.schema.types()[t] {
+            crate::schema::TypeSchema::Object(o) => o,
+            other => return Err(Error::WrongTypeKind { type_name: other.name().into(), expected: "object", actual: other.kind_name() }),
+        };
+        let TypeBody::Object(cols) = &ts.body else { return Err(Error::corrupt("object type without columns")) };
+        let columns = cols.iter().zip(&schema.fields).map(|(c, f)| ColumnView::new(c, ts.bound, &f.name)).collect::<Result<Vec<_>>>()?;
+        let populated = &ts.populated.as_slice().view_bits::<Lsb0>()[..ts.bound as usize];
+        Ok(ObjectView { schema, bound: ts.bound, count: ts.count, populated, columns })
+    }
+
+    /// The type's schema.
+    pub fn schema(&self) -> &'a ObjectSchema {
+        self.schema
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether the type holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// One past the highest ordinal.
+    pub fn ordinal_bound(&self) -> u64 {
+        self.bound
+    }
+
+    /// Whether `ordinal` holds a record.
+    #[inline]
+    pub fn is_populated(&self, ordinal: u32) -> bool {
+        self.populated.get(ordinal as usize).is_some_and(|b| *b)
+    }
+
+    /// The populated ordinals, increasing (no allocation).
+    pub fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
+        self.populated.iter_ones().map(|o| o as u32)
+    }
+
+    /// The populated-ordinals bitset.
+    pub fn populated(&self) -> &'a BitSlice<u8, Lsb0> {
+        self.populated
+    }
+
+    /// The index of a field.
+    pub fn field_index(&self, name: &str) -> Result<usize> {
+        self.schema.field_index(name).ok_or_else(|| Error::NoSuchField { type_name: self.schema.name.clone(), field: name.into() })
+    }
+
+    /// The column view of a field by index.
+    pub fn column_at(&self, field: usize) -> Result<ColumnView<'a>> {
+        self.columns.get(field).copied().ok_or_else(|| Error::NoSuchField { type_name: self.schema.name.clone(), field: format!("#{field}") })
+    }
+
+    /// The column view of a field by name.
+    pub fn column(&self, name: &str) -> Result<ColumnView<'a>> {
+        self.column_at(self.field_index(name)?)
+    }
+
+    /// All column views, in field order.
+    pub fn columns(&self) -> &[ColumnView<'a>] {
+        &self.columns
+    }
+
+    /// The value of field `field` (by index) at `ordinal`. An unpopulated ordinal is an error.
+    #[inline]
+    pub fn get(&self, ordinal: u32, field: usize) -> Result<Value<'a>> {
+        if !self.is_populated(ordinal) {
+            return Err(Error::NoSuchOrdinal { type_name: self.schema.name.clone(), ordinal: ordinal as u64 });
+        }
+        self.column_at(field)?.get(ordinal)
+    }
+
+    /// The value of the named field at `ordinal`.
+    pub fn get_by_name(&self, ordinal: u32, field: &str) -> Result<Value<'a>> {
+        self.get(ordinal, self.field_index(field)?)
+    }
+
+    /// A typed handle on an `i32`/`i64` field.
+    pub fn long(&self, name: &str) -> Result<LongColumn<'a>> {
+        let c = self.column(name)?;
+        Ok(LongColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::I32 | FieldKind::I64), "i32 or i64")?))
+    }
+
+    /// A typed handle on a bool field.
+    pub fn boolean(&self, name: &str) -> Result<BoolColumn<'a>> {
+        let c = self.column(name)?;
+        Ok(BoolColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::Bool), "bool")?))
+    }
+
+    /// A typed handle on an `f32`/`f64` field.
+    pub fn double(&self, name: &str) -> Result<DoubleColumn<'a>> {
+        let c = self.column(name)?;
+        let is32 = matches!(c.kind, FieldKind::F32);
+        Ok(DoubleColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::F32 | FieldKind::F64), "f32 or f64")?, is32))
+    }
+
+    /// A typed handle on a reference field.
+    pub fn reference(&self, name: &str) -> Result<RefColumn<'a>> {
+        let c = self.column(name)?;
+        Ok(RefColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::Reference(_)), "reference")?))
+    }
+
+    /// A typed handle on a string field.
+    pub fn string(&self, name: &str) -> Result<StrColumn<'a>> {
+        let c = self.column(name)?;
+        let c = c.expect(&self.schema.name, matches!(c.kind, FieldKind::String), "string")?;
+        Ok(StrColumn(c, c.pool.ok_or_else(|| Error::corrupt("string column without a pool"))?))
+    }
+
+    /// A typed handle on a bytes field.
+    pub fn bytes(&self, name: &str) -> Result<BytesColumn<'a>> {
+        let c = self.column(name)?;
+        let c = c.expect(&self.schema.name, matches!(c.kind, FieldKind::Bytes), "bytes")?;
+        Ok(BytesColumn(c, c.pool.ok_or_else(|| Error::corrupt("bytes column without a pool"))?))
+    }
+}

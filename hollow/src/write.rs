@@ -1,0 +1,508 @@
+//! The write state: records being assembled into the next data state.
+//!
+//! Records are encoded into a per-type arena and deduplicated: adding a record identical to
+//! one already present returns the existing ordinal. Ordinals are dense `u32`s; removed
+//! ordinals are reused by later additions, so unchanged records keep their ordinals across
+//! states (which keeps deltas small). [`crate::blob`] turns a write state into a snapshot.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use bitvec::vec::BitVec;
+
+use crate::error::{Error, Result};
+use crate::schema::{FieldKind, SchemaSet, TypeSchema};
+use crate::value::Value;
+
+/// A fast non-cryptographic hasher (FxHash) for the dedup tables.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
+    }
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.add(v as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // final avalanche so that low bits are usable for bucket selection
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A `HashMap` with the fast hasher.
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(b);
+    h.write_u64(b.len() as u64);
+    h.finish()
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Records of one type: an arena of encoded records with a dedup table.
+#[derive(Default, Clone)]
+pub(crate) struct TypeRecords {
+    arena: Vec<u8>,
+    /// Per ordinal: (offset, length) of its encoding in `arena`.
+    spans: Vec<(u64, u32)>,
+    pub(crate) populated: BitVec<u64>,
+    heads: FxHashMap<u64, u32>,
+    next: Vec<u32>,
+    free: Vec<u32>,
+    count: u64,
+    garbage: u64,
+}
+
+impl TypeRecords {
+    pub(crate) fn ordinal_bound(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub(crate) fn record(&self, ordinal: u32) -> Option<&[u8]> {
+        let o = ordinal as usize;
+        if o >= self.spans.len() || !self.populated[o] {
+            return None;
+        }
+        let (off, len) = self.spans[o];
+        Some(&self.arena[off as usize..off as usize + len as usize])
+    }
+
+    pub(crate) fn find(&self, enc: &[u8]) -> Option<u32> {
+        let h = hash_bytes(enc);
+        let mut cur = *self.heads.get(&h)?;
+        while cur != NONE {
+            if self.record(cur) == Some(enc) {
+                return Some(cur);
+            }
+            cur = self.next[cur as usize];
+        }
+        None
+    }
+
+    /// Adds an encoded record (deduplicated); `at` forces a specific ordinal (used when
+    /// restoring a state, where ordinals must be preserved).
+    pub(crate) fn add(&mut self, enc: &[u8], at: Option<u32>, type_name: &str) -> Result<u32> {
+        if at.is_none() {
+            if let Some(o) = self.find(enc) {
+                return Ok(o);
+            }
+        }
+        let ordinal = match at {
+            Some(o) => {
+                if (o as usize) < self.spans.len() && self.populated[o as usize] {
+                    return Err(Error::corrupt(format!("ordinal {o} of {type_name} assigned twice")));
+                }
+                self.free.retain(|f| *f != o);
+                while self.spans.len() <= o as usize {
+                    let idx = self.spans.len() as u32;
+                    self.spans.push((0, 0));
+                    self.next.push(NONE);
+                    self.populated.push(false);
+                    if idx != o {
+                        self.free.push(idx);
+                    }
+                }
+                o
+            }
+            None => match self.free.pop() {
+                Some(o) => o,
+                None => {
+                    if self.spans.len() >= u32::MAX as usize {
+                        return Err(Error::OrdinalsExhausted(type_name.to_string()));
+                    }
+                    self.spans.push((0, 0));
+                    self.next.push(NONE);
+                    self.populated.push(false);
+                    (self.spans.len() - 1) as u32
+                }
+            },
+        };
+        let off = self.arena.len() as u64;
+        self.arena.extend_from_slice(enc);
+        self.spans[ordinal as usize] = (off, enc.len() as u32);
+        self.populated.set(ordinal as usize, true);
+        let h = hash_bytes(enc);
+        let head = self.heads.entry(h).or_insert(NONE);
+        self.next[ordinal as usize] = *head;
+        *head = ordinal;
+        self.count += 1;
+        Ok(ordinal)
+    }
+
+    /// Removes a record; returns whether it was populated.
+    pub(crate) fn remove(&mut self, ordinal: u32) -> bool {
+        let o = ordinal as usize;
+        let Some(enc) = self.record(ordinal) else { return false };
+        let h = hash_bytes(enc);
+        let len = enc.len() as u64;
+        // unlink from the dedup chain
+        if let Some(head) = self.heads.get_mut(&h) {
+            if *head == ordinal {
+                *head = self.next[o];
+                if *head == NONE {
+                    self.heads.remove(&h);
+                }
+            } else {
+                let mut cur = *head;
+                while cur != NONE {
+                    let nx = self.next[cur as usize];
+                    if nx == ordinal {
+                        self.next[cur as usize] = self.next[o];
+                        break;
+                    }
+                    cur = nx;
+                }
+            }
+        }
+        self.next[o] = NONE;
+        self.populated.set(o, false);
+        self.free.push(ordinal);
+        self.count -= 1;
+        self.garbage += len;
+        if self.garbage > 1 << 20 && self.garbage * 2 > self.arena.len() as u64 {
+            self.compact();
+        }
+        true
+    }
+
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() - self.garbage as usize);
+        for o in self.populated.iter_ones() {
+            let (off, len) = self.spans[o];
+            let new_off = arena.len() as u64;
+            arena.extend_from_slice(&self.arena[off as usize..off as usize + len as usize]);
+            self.spans[o] = (new_off, len);
+        }
+        self.arena = arena;
+        self.garbage = 0;
+    }
+
+    /// Populated ordinals in increasing order.
+    pub(crate) fn ordinals(&self) -> impl Iterator<Item = u32> + '_ {
+        self.populated.iter_ones().map(|o| o as u32)
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.arena.capacity() + self.spans.capacity() * 16 + self.next.capacity() * 4 + self.heads.capacity() * 16 + self.populated.capacity() / 8
+    }
+}
+
+/// Encodes an object record from field values (the write-side record encoding: per field a
+/// tag byte, 0 = null, then the value in little-endian).
+pub(crate) fn encode_object(schema: &crate::schema::ObjectSchema, values: &[Value<'_>], out: &mut Vec<u8>) -> Result<()> {
+    if values.len() != schema.fields.len() {
+        return Err(Error::Schema(format!("type {:?} has {} fields, got {} values", schema.name, schema.fields.len(), values.len())));
+    }
+    for (f, v) in schema.fields.iter().zip(values) {
+        let mismatch = || Error::WrongFieldKind { type_name: schema.name.clone(), field: f.name.clone(), expected: f.kind.name(), actual: value_kind(v) };
+        if v.is_null() {
+            out.push(0);
+            continue;
+        }
+        out.push(1);
+        match (&f.kind, v) {
+            (FieldKind::Bool, Value::Bool(b)) => out.push(*b as u8),
+            (FieldKind::I32, Value::I32(x)) => out.extend_from_slice(&x.to_le_bytes()),
+            (FieldKind::I64, Value::I64(x)) => out.extend_from_slice(&x.to_le_bytes()),
+            (FieldKind::I64, Value::I32(x)) => out.extend_from_slice(&(*x as i64).to_le_bytes()),
+            (FieldKind::F32, Value::F32(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
+            (FieldKind::F64, Value::F64(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
+            (FieldKind::F64, Value::F32(x)) => out.extend_from_slice(&(*x as f64).to_bits().to_le_bytes()),
+            (FieldKind::String, Value::Str(s)) => {
+                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            (FieldKind::Bytes, Value::Bytes(b)) => {
+                out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                out.extend_from_slice(b);
+            }
+            (FieldKind::Reference(_), Value::Ref(r)) => out.extend_from_slice(&r.to_le_bytes()),
+            _ => return Err(mismatch()),
+        }
+    }
+    Ok(())
+}
+
+fn value_kind(v: &Value<'_>) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::I32(_) => "i32",
+        Value::I64(_) => "i64",
+        Value::F32(_) => "f32",
+        Value::F64(_) => "f64",
+        Value::Str(_) => "string",
+        Value::Bytes(_) => "bytes",
+        Value::Ref(_) => "reference",
+    }
+}
+
+/// Decodes one field of an encoded object record, advancing `pos`. Strings are returned as
+/// raw bytes (`Value::Bytes`) for string and bytes fields alike.
+#[inline]
+pub(crate) fn decode_field<'a>(kind: &FieldKind, enc: &'a [u8], pos: &mut usize) -> Value<'a> {
+    let tag = enc[*pos];
+    *pos += 1;
+    if tag == 0 {
+        return Value::Null;
+    }
+    let rd4 = |p: usize| u32::from_le_bytes(enc[p..p + 4].try_into().expect("4"));
+    let rd8 = |p: usize| u64::from_le_bytes(enc[p..p + 8].try_into().expect("8"));
+    let p = *pos;
+    match kind {
+        FieldKind::Bool => {
+            *pos += 1;
+            Value::Bool(enc[p] != 0)
+        }
+        FieldKind::I32 => {
+            *pos += 4;
+            Value::I32(rd4(p) as i32)
+        }
+        FieldKind::I64 => {
+            *pos += 8;
+            Value::I64(rd8(p) as i64)
+        }
+        FieldKind::F32 => {
+            *pos += 4;
+            Value::F32(f32::from_bits(rd4(p)))
+        }
+        FieldKind::F64 => {
+            *pos += 8;
+            Value::F64(f64::from_bits(rd8(p)))
+        }
+        FieldKind::String | FieldKind::Bytes => {
+            let n = rd4(p) as usize;
+            *pos += 4 + n;
+            Value::Bytes(std::borrow::Cow::Borrowed(&enc[p + 4..p + 4 + n]))
+        }
+        FieldKind::Reference(_) => {
+            *pos += 4;
+            Value::Ref(rd4(p))
+        }
+    }
+}
+
+/// Encodes a collection record: `u32` count then the `u32` ordinals (for maps, key/value pairs).
+pub(crate) fn encode_ordinals(items: &[u32], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+    for i in items {
+        out.extend_from_slice(&i.to_le_bytes());
+    }
+}
+
+/// Decodes a collection record written by [`encode_ordinals`].
+pub(crate) fn decode_ordinals(enc: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    enc[4..].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4")))
+}
+
+/// The state being written: a schema set, records per type, and header metadata.
+#[derive(Clone)]
+pub struct WriteState {
+    pub(crate) schema: Arc<SchemaSet>,
+    pub(crate) types: Vec<TypeRecords>,
+    pub(crate) header: BTreeMap<String, String>,
+    scratch: Vec<u8>,
+}
+
+impl WriteState {
+    /// An empty state of the given schema set.
+    pub fn new(schema: SchemaSet) -> Self {
+        Self::with_schema(Arc::new(schema))
+    }
+
+    /// An empty state sharing a schema set.
+    pub fn with_schema(schema: Arc<SchemaSet>) -> Self {
+        let types = vec![TypeRecords::default(); schema.types().len()];
+        WriteState { schema, types, header: BTreeMap::new(), scratch: Vec::new() }
+    }
+
+    /// The schema set.
+    pub fn schema(&self) -> &Arc<SchemaSet> {
+        &self.schema
+    }
+
+    /// Sets a header metadata entry (stored in the blob; e.g. Kafka offsets, input versions).
+    pub fn set_header(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.header.insert(key.into(), value.into());
+    }
+
+    /// The header metadata.
+    pub fn header(&self) -> &BTreeMap<String, String> {
+        &self.header
+    }
+
+    /// Mutable header metadata.
+    pub fn header_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.header
+    }
+
+    pub(crate) fn type_idx(&self, name: &str) -> Result<usize> {
+        self.schema.type_index(name).ok_or_else(|| Error::NoSuchType(name.to_string()))
+    }
+
+    /// Adds an object record given its field values in schema order; returns its ordinal
+    /// (the existing one if an identical record is present).
+    pub fn add_object(&mut self, type_name: &str, values: &[Value<'_>]) -> Result<u32> {
+        let t = self.type_idx(type_name)?;
+        self.add_object_at(t, values, None)
+    }
+
+    pub(crate) fn add_object_at(&mut self, t: usize, values: &[Value<'_>], at: Option<u32>) -> Result<u32> {
+        let TypeSchema::Object(o) = &self.schema.types()[t] else {
+            let ts = &self.schema.types()[t];
+            return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "object", actual: ts.kind_name() });
+        };
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let r = encode_object(o, values, &mut buf).and_then(|_| self.check_refs(o, values)).and_then(|_| self.types[t].add(&buf, at, &o.name));
+        self.scratch = buf;
+        r
+    }
+
+    fn check_refs(&self, o: &crate::schema::ObjectSchema, values: &[Value<'_>]) -> Result<()> {
+        for (f, v) in o.fields.iter().zip(values) {
+            if let (FieldKind::Reference(t), Value::Ref(r)) = (&f.kind, v) {
+                self.check_ref(t, *r)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_ref(&self, type_name: &str, ordinal: u32) -> Result<()> {
+        let t = self.type_idx(type_name)?;
+        if self.types[t].record(ordinal).is_none() {
+            return Err(Error::NoSuchOrdinal { type_name: type_name.to_string(), ordinal: ordinal as u64 });
+        }
+        Ok(())
+    }
+
+    /// Adds a list record (element ordinals in order).
+    pub fn add_list(&mut self, type_name: &str, elements: &[u32]) -> Result<u32> {
+        let t = self.type_idx(type_name)?;
+        self.add_collection(t, elements.to_vec(), None)
+    }
+
+    /// Adds a set record (element ordinals; order and repeats do not matter).
+    pub fn add_set(&mut self, type_name: &str, elements: &[u32]) -> Result<u32> {
+        let t = self.type_idx(type_name)?;
+        self.add_collection(t, elements.to_vec(), None)
+    }
+
+    /// Adds a map record from (key ordinal, value ordinal) pairs; a repeated key keeps its
+    /// last value.
+    pub fn add_map(&mut self, type_name: &str, entries: &[(u32, u32)]) -> Result<u32> {
+        let t = self.type_idx(type_name)?;
+        let flat: Vec<u32> = entries.iter().flat_map(|(k, v)| [*k, *v]).collect();
+        self.add_collection(t, flat, None)
+    }
+
+    /// Adds a collection record; for maps `items` holds key/value pairs flattened.
+    pub(crate) fn add_collection(&mut self, t: usize, mut items: Vec<u32>, at: Option<u32>) -> Result<u32> {
+        let ts = self.schema.types()[t].clone();
+        match &ts {
+            TypeSchema::Object(_) => return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "collection", actual: "object" }),
+            TypeSchema::List { element, .. } => {
+                for e in &items {
+                    self.check_ref(element, *e)?;
+                }
+            }
+            TypeSchema::Set { element, .. } => {
+                items.sort_unstable();
+                items.dedup();
+                for e in &items {
+                    self.check_ref(element, *e)?;
+                }
+            }
+            TypeSchema::Map { key, value, .. } => {
+                if items.len() % 2 != 0 {
+                    return Err(Error::Schema("map entries must be pairs".into()));
+                }
+                let mut pairs: BTreeMap<u32, u32> = BTreeMap::new();
+                for kv in items.chunks_exact(2) {
+                    self.check_ref(key, kv[0])?;
+                    self.check_ref(value, kv[1])?;
+                    pairs.insert(kv[0], kv[1]);
+                }
+                items = pairs.into_iter().flat_map(|(k, v)| [k, v]).collect();
+            }
+        }
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        encode_ordinals(&items, &mut buf);
+        let r = self.types[t].add(&buf, at, ts.name());
+        self.scratch = buf;
+        r
+    }
+
+    /// Removes a record by ordinal; returns whether it was present. Records that refer to it
+    /// are not touched: callers remove those first (or re-add them pointing elsewhere).
+    pub fn remove(&mut self, type_name: &str, ordinal: u32) -> Result<bool> {
+        let t = self.type_idx(type_name)?;
+        Ok(self.types[t].remove(ordinal))
+    }
+
+    /// The number of records of a type.
+    pub fn len(&self, type_name: &str) -> Result<u64> {
+        Ok(self.types[self.type_idx(type_name)?].len())
+    }
+
+    /// Whether the state holds no record at all.
+    pub fn is_empty(&self) -> bool {
+        self.types.iter().all(|t| t.len() == 0)
+    }
+
+    /// Decoded field values of an object record (strings and bytes as `Value::Bytes`).
+    pub fn object_values(&self, type_name: &str, ordinal: u32) -> Result<Vec<Value<'_>>> {
+        let t = self.type_idx(type_name)?;
+        let o = self.schema.object(type_name)?;
+        let enc = self.types[t].record(ordinal).ok_or_else(|| Error::NoSuchOrdinal { type_name: type_name.into(), ordinal: ordinal as u64 })?;
+        let mut pos = 0;
+        Ok(o.fields.iter().map(|f| decode_field(&f.kind, enc, &mut pos)).collect())
+    }
+
+    /// Populated ordinals of a type, increasing.
+    pub fn ordinals(&self, type_name: &str) -> Result<Vec<u32>> {
+        Ok(self.types[self.type_idx(type_name)?].ordinals().collect())
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.types.iter().map(|t| t.heap_bytes()).sum()
+    }
+}

@@ -182,7 +182,7 @@ mod tests {
     fn edge_widths() {
         for w in [0u8, 1, 7, 8, 9, 31, 32, 33, 55, 56, 57, 63, 64] {
             let max = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-            let vals: Vec<u64> = (0..200u64).map(|i| if i % 3 == 0 { max } else { (i * 0x9E37_79B9_7F4A_7C15) & max }).collect();
+            let vals: Vec<u64> = (0..200u64).map(|i| if i % 3 == 0 { max } else { i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & max }).collect();
             roundtrip(&vals, w);
             roundtrip(&[], w);
             roundtrip(&[max], w);

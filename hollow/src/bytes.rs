@@ -116,3 +116,34 @@ impl Default for Bytes {
         Bytes::from_vec(Vec::new())
     }
 }
+
+/// Converts bytes already proven to be UTF-8 into a `&str` without re-validating.
+///
+/// `validated` must be a sub-slice, on character boundaries, of a buffer that
+/// [`validate_utf8_pool`] accepted; callers keep that proof in a cached flag per pool.
+#[inline(always)]
+pub(crate) fn str_from_validated(validated: &[u8]) -> &str {
+    debug_assert!(std::str::from_utf8(validated).is_ok());
+    // SAFETY: the pool these bytes come from passed `validate_utf8_pool` (the whole buffer
+    // is UTF-8 and every value offset is a character boundary), so any slice between two
+    // offsets is UTF-8. The flag proving it is set only by that function.
+    unsafe { std::str::from_utf8_unchecked(validated) }
+}
+
+/// The checked twin of [`str_from_validated`].
+#[inline]
+pub(crate) fn str_checked(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok()
+}
+
+/// Whether `data` is UTF-8 and each offset from `offsets` is a character boundary of it.
+pub(crate) fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else { return false };
+    for o in offsets {
+        match usize::try_from(o) {
+            Ok(o) if text.is_char_boundary(o) => {}
+            _ => return false,
+        }
+    }
+    true
+}

@@ -12,10 +12,12 @@ pub mod bits;
 pub mod blob;
 #[allow(unsafe_code)]
 mod bytes;
+pub mod dataset;
 pub mod error;
 pub mod read;
 pub mod schema;
 pub mod serde;
+pub mod store;
 pub mod value;
 mod wire;
 pub mod write;

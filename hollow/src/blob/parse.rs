@@ -19,6 +19,9 @@ pub(crate) struct PoolState {
     pub(crate) offsets: Bytes,
     pub(crate) data: Bytes,
     pub(crate) fsst: Option<Arc<FsstTable>>,
+    /// Whether the whole pool was found to be UTF-8 on character boundaries (computed on
+    /// first use, once per loaded state).
+    pub(crate) utf8: Arc<std::sync::OnceLock<bool>>,
 }
 
 /// A column of an object type.
@@ -196,7 +199,7 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
         } else {
             None
         };
-        Some(PoolState { count, off_width, offsets, data, fsst })
+        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default() })
     } else {
         None
     };

@@ -16,6 +16,7 @@ struct Coll<'a> {
     elems: Packed<'a>,
     values: Packed<'a>,
     populated: &'a BitSlice<u8, Lsb0>,
+    populated_bytes: &'a [u8],
     count: u64,
 }
 
@@ -30,6 +31,7 @@ impl<'a> Coll<'a> {
             elems: Packed::new(&c.elems, c.elem_width, c.total)?,
             values: Packed::new(&c.values, c.value_width, if is_map { c.total } else { 0 })?,
             populated: &ts.populated.as_slice().view_bits::<Lsb0>()[..ts.bound as usize],
+            populated_bytes: &ts.populated,
             count: ts.count,
         })
     }
@@ -47,8 +49,8 @@ impl<'a> Coll<'a> {
         Ok((start, end))
     }
 
-    fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
-        self.populated.iter_ones().map(|o| o as u32)
+    fn ordinals(&self) -> super::Ordinals<'a> {
+        super::Ordinals::new(self.populated_bytes, self.populated.len() as u64)
     }
 
     /// Finds the bucket holding `key` in a hashed record, if any.

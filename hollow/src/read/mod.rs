@@ -9,6 +9,7 @@ mod collection;
 mod object;
 
 pub use collection::{ListView, MapView, SetView};
+// Ordinals is defined below.
 pub use object::{BoolColumn, BytesColumn, ColumnView, DoubleColumn, LongColumn, ObjectView, RefColumn, StrColumn};
 
 use std::collections::BTreeMap;
@@ -21,6 +22,62 @@ use crate::blob::parse::{parse_snapshot, TypeBody, TypeState};
 use crate::bytes::Bytes;
 use crate::error::{BlobKind, Error, Result};
 use crate::schema::{SchemaSet, TypeSchema};
+
+/// An iterator over the populated ordinals of a type, increasing, one 64-bit word at a time.
+#[derive(Clone, Debug)]
+pub struct Ordinals<'a> {
+    bits: &'a [u8],
+    bound: u64,
+    next_word: usize,
+    base: u64,
+    cur: u64,
+}
+
+impl<'a> Ordinals<'a> {
+    /// Iterates the set bits below `bound` of a little-endian bitset (bit `o` is bit
+    /// `o % 8` of byte `o / 8`). Bytes missing at the end count as zero.
+    pub fn new(bits: &'a [u8], bound: u64) -> Self {
+        Ordinals { bits, bound, next_word: 0, base: 0, cur: 0 }
+    }
+
+    #[inline]
+    fn load(&self, w: usize) -> u64 {
+        let start = (w * 8).min(self.bits.len());
+        let end = (start + 8).min(self.bits.len());
+        let mut v = match self.bits.get(start..start + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+            None => {
+                let mut buf = [0u8; 8];
+                buf[..end - start].copy_from_slice(&self.bits[start..end]);
+                u64::from_le_bytes(buf)
+            }
+        };
+        let first = w as u64 * 64;
+        if first + 64 > self.bound {
+            let keep = self.bound.saturating_sub(first);
+            v &= if keep == 0 { 0 } else { u64::MAX >> (64 - keep) };
+        }
+        v
+    }
+}
+
+impl Iterator for Ordinals<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        while self.cur == 0 {
+            if (self.next_word as u64) * 64 >= self.bound {
+                return None;
+            }
+            self.cur = self.load(self.next_word);
+            self.base = self.next_word as u64 * 64;
+            self.next_word += 1;
+        }
+        let tz = self.cur.trailing_zeros() as u64;
+        self.cur &= self.cur - 1;
+        Some((self.base + tz) as u32)
+    }
+}
 
 /// Where a read state's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +132,12 @@ impl ReadState {
     /// Opens a snapshot blob held in memory (heap mode; the checksum is verified).
     pub fn from_bytes(bytes: Bytes) -> Result<Self> {
         Self::from_blob(bytes, MemoryMode::Heap, true)
+    }
+
+    /// Opens a snapshot blob held in memory without verifying its checksum (for blobs whose
+    /// integrity was checked elsewhere; parsing still validates every section's bounds).
+    pub fn from_bytes_unverified(bytes: Bytes) -> Result<Self> {
+        Self::from_blob(bytes, MemoryMode::Heap, false)
     }
 
     /// Opens a snapshot from a `Vec` (heap mode).

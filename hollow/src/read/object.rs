@@ -23,7 +23,20 @@ pub struct ColumnView<'a> {
     nulls: Option<&'a [u8]>,
     pool: Option<PoolView<'a>>,
     kind: &'a FieldKind,
+    tag: Tag,
     name: &'a str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Bool,
+    I32,
+    I64,
+    F32,
+    F64,
+    Str,
+    Bytes,
+    Ref,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -31,20 +44,63 @@ struct PoolView<'a> {
     offsets: Packed<'a>,
     data: &'a [u8],
     fsst: Option<&'a FsstTable>,
+    /// The whole pool is UTF-8 with every offset on a character boundary.
+    utf8_ok: bool,
 }
 
 impl<'a> PoolView<'a> {
-    fn new(p: &'a PoolState) -> Result<Self> {
-        Ok(PoolView { offsets: Packed::new(&p.offsets, p.off_width, p.count + 1)?, data: &p.data, fsst: p.fsst.as_deref() })
+    fn new(p: &'a PoolState, is_string: bool) -> Result<Self> {
+        let offsets = Packed::new(&p.offsets, p.off_width, p.count + 1)?;
+        let utf8_ok = is_string && p.fsst.is_none() && *p.utf8.get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
+        Ok(PoolView { offsets, data: &p.data, fsst: p.fsst.as_deref(), utf8_ok })
     }
 
-    #[inline]
+    #[inline(always)]
     fn raw(&self, idx: u64) -> Result<&'a [u8]> {
-        let (s, e) = match (self.offsets.get(idx), self.offsets.get(idx + 1)) {
-            (Some(s), Some(e)) => (s as usize, e as usize),
-            _ => return Err(Error::corrupt(format!("pool index {idx} out of range"))),
-        };
-        self.data.get(s..e).ok_or_else(|| Error::corrupt(format!("pool value {idx} spans {s}..{e} outside the pool")))
+        if idx + 1 >= self.offsets.len() {
+            return Err(self.bad_index(idx));
+        }
+        let (s, e) = (self.offsets.get_in_bounds(idx) as usize, self.offsets.get_in_bounds(idx + 1) as usize);
+        match self.data.get(s..e) {
+            Some(b) => Ok(b),
+            None => Err(self.bad_span(idx, s, e)),
+        }
+    }
+
+    #[cold]
+    fn bad_index(&self, idx: u64) -> Error {
+        Error::corrupt(format!("pool index {idx} out of range"))
+    }
+
+    #[cold]
+    fn bad_span(&self, idx: u64, s: usize, e: usize) -> Error {
+        Error::corrupt(format!("pool value {idx} spans {s}..{e} outside the pool"))
+    }
+
+    /// A plain (uncompressed) string value.
+    #[inline(always)]
+    fn plain_str(&self, idx: u64, field: &str) -> Result<&'a str> {
+        let b = self.raw(idx)?;
+        if self.utf8_ok {
+            Ok(crate::bytes::str_from_validated(b))
+        } else {
+            crate::bytes::str_checked(b).ok_or_else(|| Error::Utf8(field.to_string()))
+        }
+    }
+
+    #[inline(always)]
+    fn string(&self, idx: u64, field: &str) -> Result<Cow<'a, str>> {
+        match self.fsst {
+            None => self.plain_str(idx, field).map(Cow::Borrowed),
+            Some(t) => self.decode_string(t, idx, field).map(Cow::Owned),
+        }
+    }
+
+    #[inline(never)]
+    fn decode_string(&self, t: &FsstTable, idx: u64, field: &str) -> Result<String> {
+        let mut out = Vec::new();
+        t.decode(self.raw(idx)?, &mut out)?;
+        String::from_utf8(out).map_err(|_| Error::Utf8(field.to_string()))
     }
 
     #[inline]
@@ -68,8 +124,18 @@ impl<'a> ColumnView<'a> {
             null_zero: c.null_zero,
             base: c.base,
             nulls: c.nulls.as_deref(),
-            pool: c.pool.as_ref().map(PoolView::new).transpose()?,
+            pool: c.pool.as_ref().map(|p| PoolView::new(p, c.kind == FieldKind::String)).transpose()?,
             kind: &c.kind,
+            tag: match c.kind {
+                FieldKind::Bool => Tag::Bool,
+                FieldKind::I32 => Tag::I32,
+                FieldKind::I64 => Tag::I64,
+                FieldKind::F32 => Tag::F32,
+                FieldKind::F64 => Tag::F64,
+                FieldKind::String => Tag::Str,
+                FieldKind::Bytes => Tag::Bytes,
+                FieldKind::Reference(_) => Tag::Ref,
+            },
             name,
         })
     }
@@ -97,42 +163,53 @@ impl<'a> ColumnView<'a> {
     /// The `u64` image of the value at `ordinal`; `None` for null or an ordinal past the bound.
     #[inline(always)]
     pub fn raw(&self, ordinal: u32) -> Option<u64> {
-        let r = self.packed.get(ordinal as u64)?;
+        let o = ordinal as u64;
+        if o >= self.packed.len() {
+            return None;
+        }
+        let r = self.packed.get_in_bounds(o);
         if self.null_zero {
             if r == 0 {
                 None
             } else {
                 Some((r - 1).wrapping_add(self.base))
             }
+        } else if let Some(n) = self.nulls {
+            self.raw_bitset(n, ordinal, r)
         } else {
-            if let Some(n) = self.nulls {
-                let o = ordinal as usize;
-                if n.get(o / 8).is_none_or(|b| b & (1 << (o % 8)) != 0) {
-                    return None;
-                }
-            }
             Some(r.wrapping_add(self.base))
         }
     }
 
-    /// The value at `ordinal` as a generic [`Value`].
+    #[inline(never)]
+    fn raw_bitset(&self, n: &[u8], ordinal: u32, r: u64) -> Option<u64> {
+        let o = ordinal as usize;
+        if n.get(o / 8).is_none_or(|b| b & (1 << (o % 8)) != 0) {
+            None
+        } else {
+            Some(r.wrapping_add(self.base))
+        }
+    }
+
+    /// The value at `ordinal` as a generic [`Value`] (strings borrowed from the data).
+    #[inline]
     pub fn get(&self, ordinal: u32) -> Result<Value<'a>> {
         let Some(r) = self.raw(ordinal) else { return Ok(Value::Null) };
-        Ok(match self.kind {
-            FieldKind::Bool => Value::Bool(r != 0),
-            FieldKind::I32 => Value::I32((r ^ FLIP) as i64 as i32),
-            FieldKind::I64 => Value::I64((r ^ FLIP) as i64),
-            FieldKind::F32 => Value::F32(f32::from_bits(r as u32)),
-            FieldKind::F64 => Value::F64(f64::from_bits(r)),
-            FieldKind::Reference(_) => Value::Ref(r as u32),
-            FieldKind::String => {
-                let pool = self.pool.ok_or_else(|| Error::corrupt("string column without a pool"))?;
-                Value::Str(match pool.bytes(r)? {
-                    Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.name.to_string()))?),
-                    Cow::Owned(v) => Cow::Owned(String::from_utf8(v).map_err(|_| Error::Utf8(self.name.to_string()))?),
-                })
-            }
-            FieldKind::Bytes => Value::Bytes(self.pool.ok_or_else(|| Error::corrupt("bytes column without a pool"))?.bytes(r)?),
+        Ok(match self.tag {
+            Tag::I64 => Value::I64((r ^ FLIP) as i64),
+            Tag::I32 => Value::I32((r ^ FLIP) as i64 as i32),
+            Tag::Str => match &self.pool {
+                Some(p) => Value::Str(p.string(r, self.name)?),
+                None => return Err(Error::corrupt("string column without a pool")),
+            },
+            Tag::Bool => Value::Bool(r != 0),
+            Tag::F32 => Value::F32(f32::from_bits(r as u32)),
+            Tag::F64 => Value::F64(f64::from_bits(r)),
+            Tag::Ref => Value::Ref(r as u32),
+            Tag::Bytes => match &self.pool {
+                Some(p) => Value::Bytes(p.bytes(r)?),
+                None => return Err(Error::corrupt("bytes column without a pool")),
+            },
         })
     }
 
@@ -193,33 +270,25 @@ impl RefColumn<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct StrColumn<'a>(ColumnView<'a>, PoolView<'a>);
 impl<'a> StrColumn<'a> {
-    /// The string at `ordinal` borrowed from the data, `None` when null. Compressed columns
-    /// decode into an owned string.
+    /// The string at `ordinal`, `None` when null: borrowed from the data, or decoded into an
+    /// owned string for compressed columns.
     #[inline]
     pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, str>>> {
         match self.0.raw(ordinal) {
             None => Ok(None),
-            Some(idx) => {
-                if self.1.fsst.is_none() {
-                    let b = self.1.raw(idx)?;
-                    Ok(Some(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.0.name.into()))?)))
-                } else {
-                    match self.0.get(ordinal)? {
-                        Value::Str(s) => Ok(Some(s)),
-                        _ => Ok(None),
-                    }
-                }
-            }
+            Some(idx) => self.1.string(idx, self.0.name).map(Some),
         }
     }
 
     /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
-        match self.get(ordinal)? {
+        if self.1.fsst.is_some() {
+            return Err(Error::WrongFieldKind { type_name: String::new(), field: self.0.name.into(), expected: "plain string", actual: "compressed string" });
+        }
+        match self.0.raw(ordinal) {
             None => Ok(None),
-            Some(Cow::Borrowed(s)) => Ok(Some(s)),
-            Some(Cow::Owned(_)) => Err(Error::WrongFieldKind { type_name: String::new(), field: self.0.name.into(), expected: "plain string", actual: "compressed string" }),
+            Some(idx) => self.1.plain_str(idx, self.0.name).map(Some),
         }
     }
 
@@ -248,10 +317,7 @@ impl<'a> StrColumn<'a> {
 
     /// The string with pool index `id` (see [`StrColumn::value_id`]).
     pub fn value_by_id(&self, id: u64) -> Result<Cow<'a, str>> {
-        match self.1.bytes(id)? {
-            Cow::Borrowed(b) => Ok(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| Error::Utf8(self.0.name.into()))?)),
-            Cow::Owned(v) => Ok(Cow::Owned(String::from_utf8(v).map_err(|_| Error::Utf8(self.0.name.into()))?)),
-        }
+        self.1.string(id, self.0.name)
     }
 }
 
@@ -275,6 +341,7 @@ pub struct ObjectView<'a> {
     bound: u64,
     count: u64,
     populated: &'a BitSlice<u8, Lsb0>,
+    populated_bytes: &'a [u8],
     columns: Vec<ColumnView<'a>>,
 }
 
@@ -288,7 +355,7 @@ impl<'a> ObjectView<'a> {
         let TypeBody::Object(cols) = &ts.body else { return Err(Error::corrupt("object type without columns")) };
         let columns = cols.iter().zip(&schema.fields).map(|(c, f)| ColumnView::new(c, ts.bound, &f.name)).collect::<Result<Vec<_>>>()?;
         let populated = &ts.populated.as_slice().view_bits::<Lsb0>()[..ts.bound as usize];
-        Ok(ObjectView { schema, bound: ts.bound, count: ts.count, populated, columns })
+        Ok(ObjectView { schema, bound: ts.bound, count: ts.count, populated, populated_bytes: &ts.populated, columns })
     }
 
     /// The type's schema.
@@ -318,8 +385,8 @@ impl<'a> ObjectView<'a> {
     }
 
     /// The populated ordinals, increasing (no allocation).
-    pub fn ordinals(&self) -> impl Iterator<Item = u32> + 'a {
-        self.populated.iter_ones().map(|o| o as u32)
+    pub fn ordinals(&self) -> super::Ordinals<'a> {
+        super::Ordinals::new(self.populated_bytes, self.bound)
     }
 
     /// The populated-ordinals bitset.

@@ -1,0 +1,338 @@
+//! Core format bench (issue: hollow dataset engine). Loads the seven datasets of the
+//! scale-1 catalog and prints, per dataset and in total: snapshot bytes (plain strings, FSST
+//! strings, zstd), resident bytes after a heap-mode load, bytes per record, mapped-mode open
+//! time, full-scan throughput through the generic borrowed API, and the same scan over plain
+//! Rust structs in `Vec`s as a same-run baseline.
+//!
+//! Run: `cargo bench -p benches --bench core_format` (set `HOLLOW_CATALOG=DIR` to use an
+//! existing catalog; otherwise it is generated with `../shared/tools/gen_catalog.py`).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use benches::*;
+use hollow::blob::{write_snapshot, SnapshotOptions};
+use hollow::dataset::DatasetSchema;
+use hollow::read::{ColumnView, ListView};
+use hollow::{OpenOptions, ReadState, Value};
+use serde::Deserialize;
+
+const ZSTD_LEVEL: i32 = 9;
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let Some(dir) = catalog_dir(1) else {
+        println!("core_format: skipped: no catalog (set HOLLOW_CATALOG or provide ../shared/tools/gen_catalog.py)");
+        return;
+    };
+    let out = tempdir();
+    println!("catalog: {}", dir.display());
+    println!(
+        "{:<14} {:>9} {:>11} {:>11} {:>10} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>6}",
+        "dataset", "records", "snap plain", "snap fsst", "snap zstd", "heap plain", "heap fsst", "B/rec", "open map", "scan M/s", "base M/s", "ratio"
+    );
+    let mut tot = Totals::default();
+    for name in DATASETS {
+        let schema = dataset_schema(name);
+        let records = read_records(&schema, &dir);
+        let ws = write_state(&schema, &records);
+        let n = records.len() as u64;
+        drop(records);
+        let (plain, _) = write_snapshot(&ws, &SnapshotOptions { disable_fsst: true, ..Default::default() }).expect("snapshot");
+        let (fsst, _) = write_snapshot(&ws, &SnapshotOptions::default()).expect("snapshot");
+        let (zstd, _) = write_snapshot(&ws, &SnapshotOptions { zstd_level: Some(ZSTD_LEVEL), disable_fsst: true, ..Default::default() }).expect("snapshot");
+        drop(ws);
+        let plain_path = out.join(format!("{name}.plain.snapshot"));
+        let fsst_path = out.join(format!("{name}.fsst.snapshot"));
+        std::fs::write(&plain_path, &plain).expect("write");
+        std::fs::write(&fsst_path, &fsst).expect("write");
+
+        // heap-mode loads: resident bytes
+        let rss0 = rss_bytes();
+        let heap_plain = ReadState::open(&plain_path, OpenOptions::heap()).expect("heap load");
+        let heap_plain_bytes = heap_plain.heap_bytes() as u64;
+        let (heap_fsst, load_s) = timed(|| ReadState::open(&fsst_path, OpenOptions::heap()).expect("heap load"));
+        let heap_fsst_bytes = heap_fsst.heap_bytes() as u64;
+        let rss_delta = rss_bytes().saturating_sub(rss0);
+        let zstd_state = ReadState::from_vec(zstd.clone()).expect("zstd load");
+        assert_eq!(zstd_state.record_count(&schema.type_name).unwrap(), n);
+        drop(zstd_state);
+
+        // mapped open (files are in the page cache; best of 5)
+        let mut open_best = f64::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let m = ReadState::open(&plain_path, OpenOptions::mapped()).expect("mapped open");
+            open_best = open_best.min(t.elapsed().as_secs_f64());
+            black_box(&m);
+        }
+
+        // full scans (best of 3), plain strings, one thread
+        let scan = best_of(3, || scan_state(&schema, &heap_plain));
+        let mapped = ReadState::open(&plain_path, OpenOptions::mapped()).expect("mapped open");
+        let scan_mapped = best_of(3, || scan_state(&schema, &mapped));
+        let scan_fsst = best_of(1, || scan_state(&schema, &heap_fsst));
+        let base = baseline_scan(name, &dir);
+        assert_eq!(scan.1, base.1, "{name}: hollow scan and baseline scan disagree");
+        let scan_rate = n as f64 / scan.0 / 1e6;
+        let base_rate = n as f64 / base.0 / 1e6;
+        println!(
+            "{:<14} {:>9} {:>11} {:>11} {:>10} {:>11} {:>11} {:>7.1} {:>7.3}ms {:>10.1} {:>10.1} {:>6.2}",
+            name,
+            n,
+            mb(plain.len() as u64),
+            mb(fsst.len() as u64),
+            mb(zstd.len() as u64),
+            mb(heap_plain_bytes),
+            mb(heap_fsst_bytes),
+            heap_fsst_bytes as f64 / n as f64,
+            open_best * 1e3,
+            scan_rate,
+            base_rate,
+            scan_rate / base_rate
+        );
+        println!(
+            "{:<14} heap load (fsst) {:.3}s, RSS delta after both heap loads {}, mapped scan {:.1} M rec/s, fsst scan {:.1} M rec/s",
+            "", load_s, mb(rss_delta), n as f64 / scan_mapped.0 / 1e6, n as f64 / scan_fsst.0 / 1e6
+        );
+        tot.records += n;
+        tot.plain += plain.len() as u64;
+        tot.fsst += fsst.len() as u64;
+        tot.zstd += zstd.len() as u64;
+        tot.heap_plain += heap_plain_bytes;
+        tot.heap_fsst += heap_fsst_bytes;
+        tot.open += open_best;
+        tot.scan_s += scan.0;
+        tot.base_s += base.0;
+    }
+    // Opening all seven mapped, back to back.
+    let t = Instant::now();
+    let states: Vec<ReadState> = DATASETS.iter().map(|n| ReadState::open(&out.join(format!("{n}.plain.snapshot")), OpenOptions::mapped()).expect("open")).collect();
+    let open_all = t.elapsed().as_secs_f64();
+    black_box(&states);
+    println!(
+        "{:<14} {:>9} {:>11} {:>11} {:>10} {:>11} {:>11} {:>7.1} {:>7.3}ms {:>10.1} {:>10.1} {:>6.2}",
+        "TOTAL",
+        tot.records,
+        mb(tot.plain),
+        mb(tot.fsst),
+        mb(tot.zstd),
+        mb(tot.heap_plain),
+        mb(tot.heap_fsst),
+        tot.heap_fsst as f64 / tot.records as f64,
+        tot.open * 1e3,
+        tot.records as f64 / tot.scan_s / 1e6,
+        tot.records as f64 / tot.base_s / 1e6,
+        tot.base_s / tot.scan_s
+    );
+    println!("all seven opened mapped in one go: {:.3} ms", open_all * 1e3);
+    println!("targets: heap ≤ 120 MB (fsst: {}), stored ≤ 60 MB compressed (zstd: {}), ≤ 150 MB uncompressed (plain: {}), mapped open < 10 ms ({:.3} ms), scan ≥ 30 M rec/s ({:.1})",
+        mb(tot.heap_fsst), mb(tot.zstd), mb(tot.plain), open_all * 1e3, tot.records as f64 / tot.scan_s / 1e6);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[derive(Default)]
+struct Totals {
+    records: u64,
+    plain: u64,
+    fsst: u64,
+    zstd: u64,
+    heap_plain: u64,
+    heap_fsst: u64,
+    open: f64,
+    scan_s: f64,
+    base_s: f64,
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = workspace_root().join("target").join(format!("core-format-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("tempdir");
+    d
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (f64, u64) {
+    let mut best = f64::MAX;
+    let mut sum = 0;
+    for _ in 0..n {
+        let t = Instant::now();
+        sum = black_box(f());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, sum)
+}
+
+/// Reads every field of every record through the generic borrowed API (`Value` per field,
+/// `&str` into the data), following list references into their elements. Returns a checksum
+/// equal to [`baseline_scan`]'s.
+fn scan_state(schema: &DatasetSchema, state: &ReadState) -> u64 {
+    let root = state.object(&schema.type_name).expect("root type");
+    let cols: Vec<ColumnView<'_>> = root.columns().to_vec();
+    let lists: Vec<Option<(ListView<'_>, ColumnView<'_>)>> = schema
+        .fields
+        .iter()
+        .map(|f| {
+            f.list.then(|| {
+                let elem = match f.kind {
+                    hollow::dataset::ScalarKind::String => "String",
+                    _ => unreachable!("the catalog only has string lists"),
+                };
+                (state.list(&format!("ListOf{elem}")).expect("list"), state.object(elem).expect("elem").column_at(0).expect("value"))
+            })
+        })
+        .collect();
+    let mut acc = 0u64;
+    for ord in root.ordinals() {
+        for (i, c) in cols.iter().enumerate() {
+            acc = acc.wrapping_add(match c.get(ord).expect("value") {
+                Value::Null => 1,
+                Value::Bool(b) => 2 + b as u64,
+                Value::I32(x) => x as i64 as u64,
+                Value::I64(x) => x as u64,
+                Value::Str(s) => s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64,
+                Value::Ref(r) => {
+                    let (list, elem) = lists[i].as_ref().expect("list field");
+                    let mut a = 7u64;
+                    for e in list.elements(r).expect("elements") {
+                        if let Value::Str(s) = elem.get(e).expect("element") {
+                            a = a.wrapping_add(s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64);
+                        }
+                    }
+                    a
+                }
+                other => panic!("unexpected value {other:?}"),
+            });
+        }
+    }
+    acc
+}
+
+// ---- the baseline: plain Rust structs in Vecs ----
+
+#[derive(Deserialize)]
+struct Country {
+    code: String,
+    name: String,
+    primary_language: String,
+    required_languages: Vec<String>,
+    requires_captions: bool,
+    rating_required: bool,
+}
+#[derive(Deserialize)]
+struct Title {
+    id: i64,
+    kind: String,
+    name: String,
+    original_language: String,
+    release_year: Option<i32>,
+    genres: Vec<String>,
+    cast: Vec<String>,
+    directors: Vec<String>,
+}
+#[derive(Deserialize)]
+struct Video {
+    id: i64,
+    title_id: i64,
+    kind: String,
+    season: Option<i32>,
+    episode: Option<i32>,
+    runtime_minutes: Option<i32>,
+}
+#[derive(Deserialize)]
+struct Right {
+    title_id: i64,
+    country: String,
+    window_start: i64,
+    window_end: Option<i64>,
+}
+#[derive(Deserialize)]
+struct Asset {
+    id: i64,
+    video_id: i64,
+    kind: String,
+    language: Option<String>,
+    status: String,
+}
+#[derive(Deserialize)]
+struct Localization {
+    title_id: i64,
+    language: String,
+    name: Option<String>,
+    synopsis: Option<String>,
+}
+#[derive(Deserialize)]
+struct Rating {
+    title_id: i64,
+    country: String,
+    board: String,
+    rating: String,
+}
+
+fn s(x: &str) -> u64 {
+    x.len() as u64 + x.as_bytes().first().copied().unwrap_or(0) as u64
+}
+fn os(x: &Option<String>) -> u64 {
+    x.as_deref().map_or(1, s)
+}
+fn oi(x: Option<i32>) -> u64 {
+    x.map_or(1, |v| v as i64 as u64)
+}
+fn oi64(x: Option<i64>) -> u64 {
+    x.map_or(1, |v| v as u64)
+}
+fn b(x: bool) -> u64 {
+    2 + x as u64
+}
+fn l(x: &[String]) -> u64 {
+    x.iter().fold(7u64, |a, e| a.wrapping_add(s(e)))
+}
+fn sum(parts: &[u64]) -> u64 {
+    parts.iter().fold(0u64, |a, p| a.wrapping_add(*p))
+}
+
+fn load<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str, key: impl Fn(&T) -> String) -> Vec<T> {
+    let text = std::fs::read(dir.join(format!("{name}.jsonl"))).expect("read");
+    let mut out: Vec<T> = Vec::new();
+    let mut idx = std::collections::HashMap::new();
+    for line in text.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
+        let v: T = serde_json::from_slice(line).expect("json");
+        let k = key(&v);
+        match idx.get(&k) {
+            Some(i) => out[*i] = v,
+            None => {
+                idx.insert(k, out.len());
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn time_scan<T>(v: &[T], f: impl Fn(&T) -> u64) -> (f64, u64) {
+    best_of(3, || v.iter().fold(0u64, |a, x| a.wrapping_add(f(black_box(x)))))
+}
+
+fn baseline_scan(name: &str, dir: &Path) -> (f64, u64) {
+    match name {
+        "countries" => time_scan(&load::<Country>(dir, name, |c| c.code.clone()), |c| {
+            sum(&[s(&c.code), s(&c.name), s(&c.primary_language), l(&c.required_languages), b(c.requires_captions), b(c.rating_required)])
+        }),
+        "titles" => time_scan(&load::<Title>(dir, name, |t| t.id.to_string()), |t| {
+            sum(&[t.id as u64, s(&t.kind), s(&t.name), s(&t.original_language), oi(t.release_year), l(&t.genres), l(&t.cast), l(&t.directors)])
+        }),
+        "videos" => time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| {
+            sum(&[v.id as u64, v.title_id as u64, s(&v.kind), oi(v.season), oi(v.episode), oi(v.runtime_minutes)])
+        }),
+        "rights" => time_scan(&load::<Right>(dir, name, |r| format!("{}|{}|{}", r.title_id, r.country, r.window_start)), |r| {
+            sum(&[r.title_id as u64, s(&r.country), r.window_start as u64, oi64(r.window_end)])
+        }),
+        "assets" => time_scan(&load::<Asset>(dir, name, |a| a.id.to_string()), |a| sum(&[a.id as u64, a.video_id as u64, s(&a.kind), os(&a.language), s(&a.status)])),
+        "localizations" => time_scan(&load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)), |l| {
+            sum(&[l.title_id as u64, s(&l.language), os(&l.name), os(&l.synopsis)])
+        }),
+        "ratings" => time_scan(&load::<Rating>(dir, name, |r| format!("{}|{}", r.title_id, r.country)), |r| sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)])),
+        other => panic!("unknown dataset {other}"),
+    }
+}

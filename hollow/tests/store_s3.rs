@@ -1,0 +1,345 @@
+//! [`S3Store`] against a real S3-compatible server.
+//!
+//! The server is `HOLLOW_TEST_S3_ENDPOINT` (such as `http://127.0.0.1:9000`) if set;
+//! otherwise a `moto_server` started on a free 127.0.0.1 port if one is on `PATH`
+//! (`pip install 'moto[server]'`); otherwise the server tests print that they are skipped.
+//! Credentials and region come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+//! `AWS_REGION`, defaulting to `test`/`test`/`us-east-1`. The tests that need no server
+//! (unreachable and silent endpoints) always run.
+#![cfg(feature = "s3")]
+
+mod store_common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hollow::store::{open_store, BlobStore, S3Config, S3Credentials, S3Store, StoreError};
+
+/// An S3 endpoint for the tests, and the `moto_server` behind it if we started one.
+struct Server {
+    endpoint: String,
+    child: Option<Child>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listened on a moment ago.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Whether an HTTP server answers on `127.0.0.1:port`.
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+    else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
+}
+
+/// Finds or starts the test server; `None` (after saying so) when there is none.
+fn server() -> Option<Server> {
+    if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        return Some(Server {
+            endpoint,
+            child: None,
+        });
+    }
+    let usable = Command::new("moto_server")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        println!("skipped: no S3 server (set HOLLOW_TEST_S3_ENDPOINT or install moto[server])");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let mut server = Server {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        child: Some(child),
+    };
+    let started = Instant::now();
+    while !answers(port) {
+        if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
+            panic!("moto_server exited with {status} before answering on port {port}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "moto_server did not answer on port {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!(
+        "started moto_server on {} in {:?}",
+        server.endpoint,
+        started.elapsed()
+    );
+    Some(server)
+}
+
+/// Credentials from the environment, or moto's `test`/`test`.
+fn credentials() -> S3Credentials {
+    let env = |name, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    S3Credentials {
+        access_key_id: env("AWS_ACCESS_KEY_ID", "test"),
+        secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"),
+        session_token: None,
+    }
+}
+
+/// A configuration for `bucket`/`prefix` at `endpoint` that never consults AWS.
+fn config(endpoint: &str, bucket: &str, prefix: &str) -> S3Config {
+    let mut config = S3Config::new(bucket, prefix);
+    config.endpoint = Some(endpoint.to_owned());
+    config.region = Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()));
+    config.force_path_style = true;
+    config.credentials = Some(credentials());
+    config
+}
+
+/// A bucket name no earlier run used.
+fn unique_bucket() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "hollow-test-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    )
+}
+
+/// Creates `store`'s bucket through the SDK.
+fn create_bucket(store: &S3Store) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(store.client().create_bucket().bucket(store.bucket()).send())
+        .expect("create bucket");
+}
+
+/// Runs `case`, printing how long it took.
+fn timed(name: &str, case: impl FnOnce()) {
+    let started = Instant::now();
+    case();
+    println!("{name}: {:?}", started.elapsed());
+}
+
+/// All server cases share one server (started once, stopped when this test ends) and one
+/// bucket, each under its own prefix.
+#[test]
+fn s3_store_against_server() {
+    let Some(server) = server() else { return };
+    let endpoint = server.endpoint.as_str();
+    let bucket = unique_bucket();
+    let store = |prefix: &str| S3Store::new(config(endpoint, &bucket, prefix)).unwrap();
+    create_bucket(&store(""));
+    let started = Instant::now();
+
+    timed("conformance", || {
+        store_common::conformance(&store("conformance"));
+    });
+
+    // moto answers ~100 requests/s, so instead of the >1000 keys AWS's default page size
+    // needs, small page sizes drive the same continuation-token loop.
+    const KEYS: usize = 300;
+    timed("pagination (300 keys, pages of 7 to 300)", || {
+        let s = store("pages");
+        let keys: Vec<String> = (0..KEYS).map(|i| format!("k/{i:05}")).collect();
+        std::thread::scope(|scope| {
+            for chunk in keys.chunks(KEYS / 4) {
+                let s = &s;
+                scope.spawn(move || {
+                    for key in chunk {
+                        s.put(key, key.as_bytes()).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(s.list("").unwrap(), keys);
+        assert_eq!(s.list("k/001").unwrap(), keys[100..200]);
+        for page_size in [7, 100, KEYS as i32 - 1, KEYS as i32] {
+            let mut small = config(endpoint, &bucket, "pages");
+            small.list_page_size = Some(page_size);
+            let small = S3Store::new(small).unwrap();
+            assert_eq!(small.list("").unwrap(), keys, "page size {page_size}");
+            assert_eq!(
+                small.list("k/002").unwrap(),
+                keys[200..],
+                "page size {page_size}"
+            );
+        }
+    });
+
+    timed("multipart put/get (20 MiB)", || {
+        let s = store("multipart");
+        let data: Vec<u8> = (0..20 * 1024 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        s.put("snapshot/00000000000000000001", &data).unwrap();
+        assert_eq!(s.get("snapshot/00000000000000000001").unwrap(), data);
+        // A multipart object's ETag ends with "-<number of parts>".
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let head = runtime
+            .block_on(
+                s.client()
+                    .head_object()
+                    .bucket(&bucket)
+                    .key("multipart/snapshot/00000000000000000001")
+                    .send(),
+            )
+            .unwrap();
+        let e_tag = head.e_tag().unwrap_or_default();
+        assert!(e_tag.trim_matches('"').ends_with("-3"), "ETag {e_tag}");
+    });
+
+    timed("prefix isolation", || {
+        let a = store("iso/a");
+        let ab = store("iso/ab");
+        let root = store("");
+        a.put("k", b"a").unwrap();
+        ab.put("k", b"ab").unwrap();
+        assert_eq!(a.list("").unwrap(), ["k"]);
+        assert_eq!(ab.list("").unwrap(), ["k"]);
+        assert_eq!(a.get("k").unwrap(), b"a");
+        assert_eq!(ab.get("k").unwrap(), b"ab");
+        assert_eq!(root.list("iso/").unwrap(), ["iso/a/k", "iso/ab/k"]);
+        a.delete("k").unwrap();
+        assert!(a.list("").unwrap().is_empty());
+        assert_eq!(ab.get("k").unwrap(), b"ab");
+        assert_eq!(a.describe(), format!("s3://{bucket}/iso/a/"));
+    });
+
+    timed("missing bucket is not NotFound", || {
+        let s = S3Store::new(config(endpoint, "hollow-no-such-bucket-x", "p")).unwrap();
+        match s.get("k") {
+            Err(StoreError::S3 {
+                op: "get", detail, ..
+            }) => {
+                assert!(detail.contains("NoSuchBucket"), "{detail}")
+            }
+            other => panic!("expected an S3 error, got {other:?}"),
+        }
+        assert!(matches!(s.list(""), Err(StoreError::S3 { .. })));
+    });
+
+    timed("called from inside a tokio runtime", || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let s = store("async");
+            s.put("k", b"from async").unwrap();
+            assert_eq!(s.get("k").unwrap(), b"from async");
+            s.delete("k").unwrap();
+            drop(s); // must not panic inside the runtime
+        });
+    });
+
+    // `open_store` reads the endpoint from the environment; only run when it points at
+    // this server (as `.ci/run` arranges).
+    if std::env::var("HOLLOW_S3_ENDPOINT").as_deref() == Ok(endpoint)
+        && std::env::var("AWS_ACCESS_KEY_ID").is_ok()
+    {
+        timed("open_store(s3://...)", || {
+            let s = open_store(&format!("s3://{bucket}/from-url")).unwrap();
+            s.put("k", b"v").unwrap();
+            assert_eq!(s.get("k").unwrap(), b"v");
+            assert_eq!(store("from-url").list("").unwrap(), ["k"]);
+        });
+    }
+
+    println!("all S3 server cases: {:?}", started.elapsed());
+}
+
+/// A store pointing at 127.0.0.1:`port` with an operation timeout of `timeout`.
+fn dead_store(port: u16, timeout: Duration) -> S3Store {
+    let mut c = config(&format!("http://127.0.0.1:{port}"), "bucket", "p");
+    c.timeout = timeout;
+    S3Store::new(c).unwrap()
+}
+
+/// One store operation, for tables of them.
+type Op<'a> = dyn Fn() -> Result<(), StoreError> + 'a;
+
+#[test]
+fn s3_unreachable_endpoint_fails_fast() {
+    // Default timeouts: the retries (3 attempts, with backoff) end well before the 30 s
+    // operation timeout, so the error names the real cause.
+    let store = dead_store(free_port(), S3Config::new("b", "p").timeout);
+    let ops: [(&str, &Op); 4] = [
+        ("get", &|| store.get("k").map(drop)),
+        ("put", &|| store.put("k", b"v")),
+        ("list", &|| store.list("").map(drop)),
+        ("exists", &|| store.exists("k").map(drop)),
+    ];
+    for (op, run) in ops {
+        let started = Instant::now();
+        let result = run();
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(10), "{op} took {elapsed:?}");
+        match result {
+            Err(StoreError::Unreachable { store, detail }) => {
+                println!("{op}: {elapsed:?}: {store}: {detail}");
+                assert!(store.contains("127.0.0.1"), "{store}");
+                assert!(detail.contains("Connection refused"), "{detail}");
+            }
+            other => panic!("{op}: expected Unreachable, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn s3_silent_endpoint_times_out() {
+    // Accepts connections (the kernel completes the handshake) but never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let store = dead_store(
+        listener.local_addr().unwrap().port(),
+        Duration::from_secs(2),
+    );
+    let started = Instant::now();
+    let result = store.get("k");
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(result, Err(StoreError::Unreachable { .. })),
+        "expected Unreachable, got {result:?}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    println!("silent endpoint: {elapsed:?}: {}", result.unwrap_err());
+}

@@ -127,6 +127,20 @@ pub enum Error {
     /// A value could not be serialized into or deserialized from a state through serde.
     #[error("serde: {0}")]
     Serde(String),
+    /// A blob store operation failed.
+    #[error("blob store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// A blob needed to reach a version is missing.
+    #[error("version {version} cannot be reached: {detail}")]
+    Unreachable {
+        /// The version asked for.
+        version: u64,
+        /// What was missing or failed.
+        detail: String,
+    },
+    /// A validator refused a new state.
+    #[error("validation failed: {0}")]
+    Validation(String),
     /// An I/O error (opening or mapping a file).
     #[error("i/o error on {path}: {source}")]
     Io {

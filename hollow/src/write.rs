@@ -83,6 +83,11 @@ pub(crate) struct TypeRecords {
     free: Vec<u32>,
     count: u64,
     garbage: u64,
+    /// When journaling: the encoding each touched ordinal had when the journal started
+    /// (`None` = it was unpopulated).
+    pub(crate) journal: Option<FxHashMap<u32, Option<Box<[u8]>>>>,
+    /// When reference counting: how many records refer to each ordinal.
+    pub(crate) refs: Option<Vec<u32>>,
 }
 
 impl TypeRecords {
@@ -118,9 +123,15 @@ impl TypeRecords {
     /// Adds an encoded record (deduplicated); `at` forces a specific ordinal (used when
     /// restoring a state, where ordinals must be preserved).
     pub(crate) fn add(&mut self, enc: &[u8], at: Option<u32>, type_name: &str) -> Result<u32> {
+        self.add_full(enc, at, type_name).map(|(o, _)| o)
+    }
+
+    /// Like [`TypeRecords::add`], also saying whether a record was inserted (`false` when an
+    /// identical one was found).
+    pub(crate) fn add_full(&mut self, enc: &[u8], at: Option<u32>, type_name: &str) -> Result<(u32, bool)> {
         if at.is_none() {
             if let Some(o) = self.find(enc) {
-                return Ok(o);
+                return Ok((o, false));
             }
         }
         let ordinal = match at {
@@ -162,7 +173,15 @@ impl TypeRecords {
         self.next[ordinal as usize] = *head;
         *head = ordinal;
         self.count += 1;
-        Ok(ordinal)
+        if let Some(j) = &mut self.journal {
+            j.entry(ordinal).or_insert(None);
+        }
+        if let Some(r) = &mut self.refs {
+            if r.len() <= ordinal as usize {
+                r.resize(ordinal as usize + 1, 0);
+            }
+        }
+        Ok((ordinal, true))
     }
 
     /// Removes a record; returns whether it was populated.
@@ -171,6 +190,13 @@ impl TypeRecords {
         let Some(enc) = self.record(ordinal) else { return false };
         let h = hash_bytes(enc);
         let len = enc.len() as u64;
+        let first_touch = self.journal.as_ref().is_some_and(|j| !j.contains_key(&ordinal));
+        if first_touch {
+            let old: Box<[u8]> = enc.into();
+            if let Some(j) = &mut self.journal {
+                j.insert(ordinal, Some(old));
+            }
+        }
         // unlink from the dedup chain
         if let Some(head) = self.heads.get_mut(&h) {
             if *head == ordinal {
@@ -504,5 +530,247 @@ impl WriteState {
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.types.iter().map(|t| t.heap_bytes()).sum()
+    }
+}
+
+/// The net changes of one type between the start of a journal and now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeChanges {
+    /// Ordinals whose record was removed (or replaced), increasing.
+    pub removed: Vec<u32>,
+    /// Ordinals whose record was added (or replaced), increasing.
+    pub added: Vec<u32>,
+}
+
+/// Net changes of a whole state, per type index (schema order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// Per type, in schema order.
+    pub types: Vec<TypeChanges>,
+}
+
+impl StateChanges {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.types.iter().all(|t| t.removed.is_empty() && t.added.is_empty())
+    }
+    /// Total added and removed records.
+    pub fn counts(&self) -> (u64, u64) {
+        self.types.iter().fold((0, 0), |(a, r), t| (a + t.added.len() as u64, r + t.removed.len() as u64))
+    }
+}
+
+/// The encodings a journal saw removed: per type, ordinal → encoding at journal start.
+pub(crate) type RemovedRecords = Vec<FxHashMap<u32, Box<[u8]>>>;
+
+/// Incremental maintenance: journaling of changes and reference counting.
+impl WriteState {
+    /// Starts recording changes (see [`WriteState::take_changes`]). Idempotent.
+    pub fn begin_journal(&mut self) {
+        for t in &mut self.types {
+            if t.journal.is_none() {
+                t.journal = Some(FxHashMap::default());
+            }
+        }
+    }
+
+    /// Forgets the journal (the current state becomes the new starting point).
+    pub(crate) fn clear_journal(&mut self) {
+        for t in &mut self.types {
+            if let Some(j) = &mut t.journal {
+                j.clear();
+            }
+        }
+    }
+
+    /// Net changes since the journal started, with the removed records' encodings; the
+    /// journal is kept (see [`WriteState::clear_journal`] and [`WriteState::rollback`]).
+    pub(crate) fn take_changes_peek(&self) -> (StateChanges, RemovedRecords) {
+        let mut changes = StateChanges::default();
+        let mut removed_encs = Vec::new();
+        for t in &self.types {
+            let mut tc = TypeChanges::default();
+            let mut old_map = FxHashMap::default();
+            for (o, start) in t.journal.iter().flatten() {
+                let o = *o;
+                let now = t.record(o);
+                match (start, now) {
+                    (None, None) => {}
+                    (Some(a), Some(b)) if &**a == b => {}
+                    (Some(a), now) => {
+                        tc.removed.push(o);
+                        old_map.insert(o, a.clone());
+                        if now.is_some() {
+                            tc.added.push(o);
+                        }
+                    }
+                    (None, Some(_)) => tc.added.push(o),
+                }
+            }
+            tc.removed.sort_unstable();
+            tc.added.sort_unstable();
+            changes.types.push(tc);
+            removed_encs.push(old_map);
+        }
+        (changes, removed_encs)
+    }
+
+    /// Undoes every change since the journal started (raw: no cascading, references
+    /// counted again); keeps journaling.
+    pub fn rollback(&mut self) {
+        for t in 0..self.types.len() {
+            let j = self.types[t].journal.replace(FxHashMap::default()).unwrap_or_default();
+            // remove what is there now, then restore what was there at the start
+            let mut restore = Vec::new();
+            for (o, start) in j {
+                if let Some(enc) = self.types[t].record(o).map(|e| e.to_vec()) {
+                    self.adjust_refs(t, &enc, -1);
+                    self.types[t].remove(o);
+                }
+                if let Some(enc) = start {
+                    restore.push((o, enc));
+                }
+            }
+            for (o, enc) in restore {
+                let name = self.schema.types()[t].name().to_string();
+                if self.types[t].add(&enc, Some(o), &name).is_ok() {
+                    self.adjust_refs(t, &enc, 1);
+                }
+            }
+            self.types[t].journal = Some(FxHashMap::default());
+        }
+    }
+
+    /// Starts counting references, so that records of types without a primary key are
+    /// removed when nothing refers to them any more (see [`WriteState::remove_cascading`]).
+    pub fn enable_refcounts(&mut self) {
+        for t in &mut self.types {
+            t.refs = Some(vec![0; t.ordinal_bound()]);
+        }
+        for t in 0..self.types.len() {
+            let ords: Vec<u32> = self.types[t].ordinals().collect();
+            for o in ords {
+                let enc = self.types[t].record(o).map(|e| e.to_vec()).unwrap_or_default();
+                self.adjust_refs(t, &enc, 1);
+            }
+        }
+    }
+
+    /// The (type index, ordinal) pairs an encoded record of type `t` refers to.
+    pub(crate) fn refs_of(&self, t: usize, enc: &[u8]) -> Vec<(usize, u32)> {
+        let idx = |name: &str| self.schema.type_index(name).unwrap_or(usize::MAX);
+        match &self.schema.types()[t] {
+            TypeSchema::Object(o) => {
+                let mut pos = 0;
+                let mut out = Vec::new();
+                for f in &o.fields {
+                    if let Value::Ref(r) = decode_field(&f.kind, enc, &mut pos) {
+                        if let FieldKind::Reference(target) = &f.kind {
+                            out.push((idx(target), r));
+                        }
+                    }
+                }
+                out
+            }
+            TypeSchema::List { element, .. } | TypeSchema::Set { element, .. } => {
+                let e = idx(element);
+                decode_ordinals(enc).map(|o| (e, o)).collect()
+            }
+            TypeSchema::Map { key, value, .. } => {
+                let (k, v) = (idx(key), idx(value));
+                decode_ordinals(enc).enumerate().map(|(i, o)| (if i % 2 == 0 { k } else { v }, o)).collect()
+            }
+        }
+    }
+
+    fn adjust_refs(&mut self, t: usize, enc: &[u8], delta: i32) {
+        if self.types[t].refs.is_none() {
+            return;
+        }
+        for (u, o) in self.refs_of(t, enc) {
+            if let Some(r) = self.types.get_mut(u).and_then(|ty| ty.refs.as_mut()) {
+                if r.len() <= o as usize {
+                    r.resize(o as usize + 1, 0);
+                }
+                r[o as usize] = (r[o as usize] as i64 + delta as i64).max(0) as u32;
+            }
+        }
+    }
+
+    fn is_root(&self, t: usize) -> bool {
+        matches!(&self.schema.types()[t], TypeSchema::Object(o) if o.primary_key.is_some())
+    }
+
+    /// Adds an object record counting references (when enabled): returns (ordinal, inserted).
+    pub(crate) fn add_object_counted(&mut self, t: usize, values: &[Value<'_>]) -> Result<(u32, bool)> {
+        let TypeSchema::Object(o) = &self.schema.types()[t] else {
+            let ts = &self.schema.types()[t];
+            return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "object", actual: ts.kind_name() });
+        };
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let r = encode_object(o, values, &mut buf).and_then(|_| self.check_refs(o, values)).and_then(|_| {
+            let name = o.name.clone();
+            self.types[t].add_full(&buf, None, &name)
+        });
+        if let Ok((_, true)) = r {
+            self.adjust_refs(t, &buf, 1);
+        }
+        self.scratch = buf;
+        r
+    }
+
+    /// Adds a collection record counting references (when enabled).
+    pub(crate) fn add_collection_counted(&mut self, t: usize, items: Vec<u32>) -> Result<(u32, bool)> {
+        let before = self.types[t].len();
+        let o = self.add_collection(t, items, None)?;
+        let inserted = self.types[t].len() > before;
+        if inserted {
+            let enc = self.types[t].record(o).map(|e| e.to_vec()).unwrap_or_default();
+            self.adjust_refs(t, &enc, 1);
+        }
+        Ok((o, inserted))
+    }
+
+    /// Removes a record and, with reference counting, every record of a type without a
+    /// primary key that nothing refers to any more (recursively).
+    pub fn remove_cascading(&mut self, type_name: &str, ordinal: u32) -> Result<bool> {
+        let t = self.type_idx(type_name)?;
+        Ok(self.remove_cascading_idx(t, ordinal))
+    }
+
+    pub(crate) fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
+        let Some(enc) = self.types[t].record(ordinal).map(|e| e.to_vec()) else { return false };
+        self.types[t].remove(ordinal);
+        if self.types[t].refs.is_none() {
+            return true;
+        }
+        let mut stack = vec![(t, enc)];
+        while let Some((ty, enc)) = stack.pop() {
+            for (u, o) in self.refs_of(ty, &enc) {
+                let Some(r) = self.types.get_mut(u).and_then(|x| x.refs.as_mut()) else { continue };
+                let Some(c) = r.get_mut(o as usize) else { continue };
+                *c = c.saturating_sub(1);
+                if *c == 0 && !self.is_root(u) {
+                    if let Some(e) = self.types[u].record(o).map(|e| e.to_vec()) {
+                        self.types[u].remove(o);
+                        stack.push((u, e));
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The encoded record at an ordinal (write-side encoding).
+    pub(crate) fn encoded(&self, t: usize, ordinal: u32) -> Option<&[u8]> {
+        self.types[t].record(ordinal)
+    }
+
+    /// Restores a record at a given ordinal (used when rebuilding a write state from a read
+    /// state, where ordinals must be preserved).
+    pub(crate) fn restore_at(&mut self, t: usize, enc: &[u8], ordinal: u32) -> Result<()> {
+        let name = self.schema.types()[t].name().to_string();
+        self.types[t].add(enc, Some(ordinal), &name).map(|_| ())
     }
 }

@@ -5,12 +5,15 @@
 //! ([`write_snapshot`]) and the parser that turns bytes into a [`crate::ReadState`].
 
 mod column;
+mod delta;
 mod fsst;
 pub(crate) mod parse;
 mod snapshot;
 
 pub use column::ColumnStats;
-pub use snapshot::{write_snapshot, SnapshotOptions};
+pub use delta::{apply_delta, delta_versions, Applied};
+pub(crate) use delta::write_delta_pair;
+pub use snapshot::{write_snapshot, SnapshotOptions, SnapshotStats};
 
 pub(crate) use column::{bucket_of, CollectionData};
 pub(crate) use fsst::FsstTable;

@@ -22,6 +22,27 @@ pub(crate) struct PoolState {
     /// Whether the whole pool was found to be UTF-8 on character boundaries (computed on
     /// first use, once per loaded state).
     pub(crate) utf8: Arc<std::sync::OnceLock<bool>>,
+    /// Values appended by deltas since the snapshot (indexes `count..`).
+    pub(crate) extra: Option<Arc<ExtraPool>>,
+}
+
+/// Pool values appended by deltas: value `k` (pool index `base + k`) is
+/// `data[ends[k-1]..ends[k]]`. String values are validated UTF-8 when appended.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ExtraPool {
+    pub(crate) data: Vec<u8>,
+    pub(crate) ends: Vec<u64>,
+    /// Lookup of small pools' values (base and extra) → index, to deduplicate appends.
+    pub(crate) lookup: Option<crate::write::FxHashMap<Box<[u8]>, u64>>,
+}
+
+impl ExtraPool {
+    pub(crate) fn get(&self, k: u64) -> Option<&[u8]> {
+        let k = usize::try_from(k).ok()?;
+        let end = *self.ends.get(k)? as usize;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        self.data.get(start..end)
+    }
 }
 
 /// A column of an object type.
@@ -199,7 +220,7 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
         } else {
             None
         };
-        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default() })
+        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default(), extra: None })
     } else {
         None
     };

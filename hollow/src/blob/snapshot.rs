@@ -46,22 +46,33 @@ pub(crate) fn image(v: &Value<'_>) -> u64 {
 }
 
 pub(crate) fn encode_object_type(recs: &TypeRecords, o: &crate::schema::ObjectSchema, disable_fsst: bool) -> Vec<ColumnData> {
-    let bound = recs.ordinal_bound();
+    let records = recs.ordinals().map(|ord| (ord as usize, recs.record(ord).expect("populated")));
+    encode_columns(o, recs.ordinal_bound(), records, &recs.populated, !disable_fsst)
+}
+
+/// Encodes the columns of an object type from encoded records at given positions (`bound`
+/// positions, `populated` marking those present).
+pub(crate) fn encode_columns<'e>(
+    o: &crate::schema::ObjectSchema,
+    bound: usize,
+    records: impl Iterator<Item = (usize, &'e [u8])>,
+    populated: &BitVec<u64>,
+    allow_fsst: bool,
+) -> Vec<ColumnData> {
     let nf = o.fields.len();
     let mut vals: Vec<Vec<u64>> = vec![vec![0u64; bound]; nf];
     let mut nulls: Vec<BitVec<u64>> = vec![BitVec::repeat(true, bound); nf];
     let mut pools: Vec<Option<(FxHashMap<&[u8], u32>, Vec<&[u8]>)>> =
         o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
-    for ord in recs.ordinals() {
-        let enc = recs.record(ord).expect("populated");
+    for (ord, enc) in records {
         let mut pos = 0;
         for (fi, f) in o.fields.iter().enumerate() {
             let v = decode_field(&f.kind, enc, &mut pos);
             if v.is_null() {
                 continue;
             }
-            nulls[fi].set(ord as usize, false);
-            vals[fi][ord as usize] = match (&v, &mut pools[fi]) {
+            nulls[fi].set(ord, false);
+            vals[fi][ord] = match (&v, &mut pools[fi]) {
                 (Value::Bytes(std::borrow::Cow::Borrowed(b)), Some((map, list))) => {
                     let next = list.len() as u32;
                     *map.entry(b).or_insert_with(|| {
@@ -77,8 +88,8 @@ pub(crate) fn encode_object_type(recs: &TypeRecords, o: &crate::schema::ObjectSc
         .iter()
         .enumerate()
         .map(|(fi, f)| {
-            let pool = pools[fi].take().map(|(_, list)| build_pool(&list, f.compression == Compression::Fsst && !disable_fsst));
-            build_column(&vals[fi], &nulls[fi], &recs.populated, pool)
+            let pool = pools[fi].take().map(|(_, list)| build_pool(&list, f.compression == Compression::Fsst && allow_fsst));
+            build_column(&vals[fi], &nulls[fi], populated, pool)
         })
         .collect()
 }
@@ -112,26 +123,34 @@ pub fn write_snapshot(state: &WriteState, opts: &SnapshotOptions) -> Result<(Vec
 }
 
 pub(crate) fn write_meta_and_schema(state: &WriteState, s: &mut Sink) {
+    write_meta(&state.header, &state.schema, s)
+}
+
+pub(crate) fn write_meta(header: &std::collections::BTreeMap<String, String>, schema_set: &crate::schema::SchemaSet, s: &mut Sink) {
     let mut meta = Sink::default();
-    meta.u32(state.header.len() as u32);
-    for (k, v) in &state.header {
+    meta.u32(header.len() as u32);
+    for (k, v) in header {
         meta.str(k);
         meta.str(v);
     }
     s.section(&meta.buf);
     let mut schema = Sink::default();
-    state.schema.write(&mut schema);
+    schema_set.write(&mut schema);
     s.section(&schema.buf);
 }
 
-pub(crate) fn write_type_head(recs: &TypeRecords, ts: &TypeSchema, s: &mut Sink) {
-    s.align8();
-    s.u8(match ts {
+pub(crate) fn type_tag(ts: &TypeSchema) -> u8 {
+    match ts {
         TypeSchema::Object(_) => 1,
         TypeSchema::List { .. } => 2,
         TypeSchema::Set { .. } => 3,
         TypeSchema::Map { .. } => 4,
-    });
+    }
+}
+
+pub(crate) fn write_type_head(recs: &TypeRecords, ts: &TypeSchema, s: &mut Sink) {
+    s.align8();
+    s.u8(type_tag(ts));
     s.bytes(&[0; 7]);
     s.u64(recs.ordinal_bound() as u64);
     s.u64(recs.len());

@@ -6,6 +6,7 @@
 //! for collections. Nothing is copied or allocated per record; strings are `&str` into the data.
 
 mod collection;
+mod convert;
 mod object;
 
 pub use collection::{ListView, MapView, SetView};

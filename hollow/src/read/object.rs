@@ -6,7 +6,7 @@ use bitvec::prelude::*;
 
 use super::ReadState;
 use crate::bits::Packed;
-use crate::blob::parse::{ColumnState, PoolState, TypeBody};
+use crate::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
 use crate::blob::FsstTable;
 use crate::error::{Error, Result};
 use crate::schema::{FieldKind, ObjectSchema};
@@ -43,6 +43,7 @@ enum Tag {
 struct PoolView<'a> {
     offsets: Packed<'a>,
     data: &'a [u8],
+    extra: Option<&'a ExtraPool>,
     fsst: Option<&'a FsstTable>,
     /// The whole pool is UTF-8 with every offset on a character boundary.
     utf8_ok: bool,
@@ -52,13 +53,28 @@ impl<'a> PoolView<'a> {
     fn new(p: &'a PoolState, is_string: bool) -> Result<Self> {
         let offsets = Packed::new(&p.offsets, p.off_width, p.count + 1)?;
         let utf8_ok = is_string && p.fsst.is_none() && *p.utf8.get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
-        Ok(PoolView { offsets, data: &p.data, fsst: p.fsst.as_deref(), utf8_ok })
+        Ok(PoolView { offsets, data: &p.data, extra: p.extra.as_deref(), fsst: p.fsst.as_deref(), utf8_ok })
+    }
+
+    /// Whether `idx` is a value appended by a delta (plain, validated).
+    #[inline(always)]
+    fn is_extra(&self, idx: u64) -> bool {
+        idx + 1 >= self.offsets.len()
+    }
+
+    #[inline(never)]
+    fn extra_raw(&self, idx: u64) -> Result<&'a [u8]> {
+        let base = self.offsets.len().saturating_sub(1);
+        match self.extra {
+            Some(x) if idx >= base => x.get(idx - base).ok_or_else(|| self.bad_index(idx)),
+            _ => Err(self.bad_index(idx)),
+        }
     }
 
     #[inline(always)]
     fn raw(&self, idx: u64) -> Result<&'a [u8]> {
-        if idx + 1 >= self.offsets.len() {
-            return Err(self.bad_index(idx));
+        if self.is_extra(idx) {
+            return self.extra_raw(idx);
         }
         let (s, e) = (self.offsets.get_in_bounds(idx) as usize, self.offsets.get_in_bounds(idx + 1) as usize);
         match self.data.get(s..e) {
@@ -81,7 +97,7 @@ impl<'a> PoolView<'a> {
     #[inline(always)]
     fn plain_str(&self, idx: u64, field: &str) -> Result<&'a str> {
         let b = self.raw(idx)?;
-        if self.utf8_ok {
+        if self.utf8_ok || self.is_extra(idx) {
             Ok(crate::bytes::str_from_validated(b))
         } else {
             crate::bytes::str_checked(b).ok_or_else(|| Error::Utf8(field.to_string()))
@@ -91,8 +107,8 @@ impl<'a> PoolView<'a> {
     #[inline(always)]
     fn string(&self, idx: u64, field: &str) -> Result<Cow<'a, str>> {
         match self.fsst {
-            None => self.plain_str(idx, field).map(Cow::Borrowed),
-            Some(t) => self.decode_string(t, idx, field).map(Cow::Owned),
+            Some(t) if !self.is_extra(idx) => self.decode_string(t, idx, field).map(Cow::Owned),
+            _ => self.plain_str(idx, field).map(Cow::Borrowed),
         }
     }
 
@@ -107,6 +123,7 @@ impl<'a> PoolView<'a> {
     fn bytes(&self, idx: u64) -> Result<Cow<'a, [u8]>> {
         let raw = self.raw(idx)?;
         match self.fsst {
+            Some(_) if self.is_extra(idx) => Ok(Cow::Borrowed(raw)),
             None => Ok(Cow::Borrowed(raw)),
             Some(t) => {
                 let mut out = Vec::new();
@@ -118,7 +135,7 @@ impl<'a> PoolView<'a> {
 }
 
 impl<'a> ColumnView<'a> {
-    fn new(c: &'a ColumnState, bound: u64, name: &'a str) -> Result<Self> {
+    pub(crate) fn new(c: &'a ColumnState, bound: u64, name: &'a str) -> Result<Self> {
         Ok(ColumnView {
             packed: Packed::new(&c.data, c.width, bound)?,
             null_zero: c.null_zero,
@@ -283,7 +300,7 @@ impl<'a> StrColumn<'a> {
     /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
-        if self.1.fsst.is_some() {
+        if self.1.fsst.is_some() && self.0.raw(ordinal).is_some_and(|i| !self.1.is_extra(i)) {
             return Err(Error::WrongFieldKind { type_name: String::new(), field: self.0.name.into(), expected: "plain string", actual: "compressed string" });
         }
         match self.0.raw(ordinal) {
@@ -312,7 +329,7 @@ impl<'a> StrColumn<'a> {
 
     /// The number of distinct values in the field's pool.
     pub fn distinct_values(&self) -> u64 {
-        self.1.offsets.len().saturating_sub(1)
+        self.1.offsets.len().saturating_sub(1) + self.1.extra.map_or(0, |x| x.ends.len() as u64)
     }
 
     /// The string with pool index `id` (see [`StrColumn::value_id`]).

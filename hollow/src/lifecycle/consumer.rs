@@ -1,0 +1,233 @@
+//! The consumer: loads a version of a dataset from a blob store (nearest snapshot plus
+//! deltas), follows new versions by delta, travels back by reverse deltas, and swaps the new
+//! state in atomically while readers keep the state they hold.
+//!
+//! A missing or corrupt blob is a typed error; the consumer then plans another path (for
+//! example through a snapshot) and, when nothing works, keeps serving its last good state.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::timeline::{store_err, Step, Timeline, TimelineIndex};
+use crate::blob::{apply_delta, SnapshotOptions};
+use crate::bytes::Bytes;
+use crate::error::{Error, Result};
+use crate::read::{MemoryMode, ReadState};
+use crate::store::BlobStore;
+use crate::write::StateChanges;
+
+/// How a consumer holds its states.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Heap or memory-mapped.
+    pub mode: MemoryMode,
+    /// Where mapped consumers keep snapshot files (downloaded, or materialized after
+    /// deltas). Default: a folder under the system temp dir.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }
+    }
+}
+
+/// A loaded version.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The version.
+    pub version: u64,
+    /// Its state.
+    pub state: Arc<ReadState>,
+}
+
+/// One applied step of an update, with the ordinals it changed (for index maintenance).
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The version before (None when the step loaded a snapshot).
+    pub from: Option<u64>,
+    /// The version after.
+    pub to: u64,
+    /// Ordinals removed and added per type (empty when a snapshot was loaded).
+    pub changes: StateChanges,
+    /// Whether the step loaded a snapshot (indexes must rebuild).
+    pub snapshot: bool,
+}
+
+/// What an update did.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateReport {
+    /// Steps applied, in order.
+    pub transitions: Vec<Transition>,
+    /// Errors met on the way (blobs skipped) even if the update then succeeded.
+    pub recovered_errors: Vec<String>,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+/// A consumer of one dataset's timeline.
+#[derive(Debug)]
+pub struct Consumer {
+    timeline: Timeline,
+    config: ConsumerConfig,
+    current: RwLock<Option<Loaded>>,
+}
+
+impl Consumer {
+    /// A consumer over a store (nothing is loaded until [`Consumer::refresh`] or
+    /// [`Consumer::update_to`]).
+    pub fn new(store: Arc<dyn BlobStore>, config: ConsumerConfig) -> Self {
+        Consumer { timeline: Timeline::new(store), config, current: RwLock::new(None) }
+    }
+
+    /// The timeline.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// The current version and state (readers keep this `Arc` as long as they like).
+    pub fn current(&self) -> Option<Loaded> {
+        self.current.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The current version.
+    pub fn version(&self) -> Option<u64> {
+        self.current().map(|l| l.version)
+    }
+
+    /// Moves to the pinned version if any, else the announced one. Returns the report
+    /// (empty when already there).
+    pub fn refresh(&self) -> Result<UpdateReport> {
+        match self.timeline.target()? {
+            None => Ok(UpdateReport::default()),
+            Some(v) => self.update_to(v),
+        }
+    }
+
+    /// Moves to any stored version, forward or back. On failure the current state is kept.
+    pub fn update_to(&self, target: u64) -> Result<UpdateReport> {
+        let started = Instant::now();
+        let current = self.current();
+        let (loaded, mut report) = self.reach(current, target)?;
+        if let Ok(mut g) = self.current.write() {
+            *g = Some(loaded);
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Computes the state of `target` starting from `from` (nothing is swapped in).
+    pub fn reach(&self, from: Option<Loaded>, target: u64) -> Result<(Loaded, UpdateReport)> {
+        let mut report = UpdateReport::default();
+        if let Some(c) = &from {
+            if c.version == target {
+                return Ok((c.clone(), report));
+            }
+        }
+        let idx = self.timeline.index()?;
+        let mut avoid: HashSet<Step> = HashSet::new();
+        for _attempt in 0..8 {
+            let Some(path) = idx.plan(from.as_ref().map(|l| l.version), target, &avoid) else {
+                let detail = if report.recovered_errors.is_empty() { "no stored snapshot or delta path leads to it".to_string() } else { report.recovered_errors.join("; ") };
+                return Err(Error::Unreachable { version: target, detail });
+            };
+            match self.follow(from.clone(), &path, &mut report) {
+                Ok(l) => return Ok((self.finish(l)?, report)),
+                Err((step, e)) => {
+                    report.recovered_errors.push(format!("{}: {e}", step.key()));
+                    report.transitions.clear();
+                    avoid.insert(step);
+                }
+            }
+        }
+        Err(Error::Unreachable { version: target, detail: report.recovered_errors.join("; ") })
+    }
+
+    fn follow(&self, from: Option<Loaded>, path: &[Step], report: &mut UpdateReport) -> std::result::Result<Loaded, (Step, Error)> {
+        let mut cur = from;
+        for step in path {
+            let next = match *step {
+                Step::Snapshot(v) => {
+                    let state = self.load_snapshot(v).map_err(|e| (*step, e))?;
+                    report.transitions.push(Transition { from: None, to: v, changes: StateChanges::default(), snapshot: true });
+                    Loaded { version: v, state: Arc::new(state) }
+                }
+                Step::Delta(a, b) | Step::Reverse(a, b) => {
+                    let Some(c) = cur.as_ref().filter(|c| c.version == a) else {
+                        return Err((*step, Error::corrupt("path does not start at the current version")));
+                    };
+                    let bytes = self.timeline.store().get(&step.key()).map_err(|e| (*step, store_err(e)))?;
+                    let applied = apply_delta(&c.state, &Bytes::from_vec(bytes)).map_err(|e| (*step, e))?;
+                    if applied.from != a || applied.to != b {
+                        return Err((*step, Error::corrupt(format!("blob {} holds the delta {} → {}", step.key(), applied.from, applied.to))));
+                    }
+                    report.transitions.push(Transition { from: Some(a), to: b, changes: applied.changes, snapshot: false });
+                    Loaded { version: b, state: Arc::new(applied.state) }
+                }
+            };
+            cur = Some(next);
+        }
+        cur.ok_or_else(|| (Step::Snapshot(0), Error::corrupt("empty path")))
+    }
+
+    fn cache_dir(&self) -> Result<PathBuf> {
+        let dir = self.config.cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("hollow-cache-{}", std::process::id())));
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
+        Ok(dir)
+    }
+
+    fn load_snapshot(&self, v: u64) -> Result<ReadState> {
+        let key = super::timeline::snapshot_key(v);
+        let store = self.timeline.store();
+        match self.config.mode {
+            MemoryMode::Heap => ReadState::from_vec(store.get(&key).map_err(store_err)?),
+            MemoryMode::Mapped => {
+                let path = match store.local_path(&key) {
+                    Some(p) if p.exists() => p,
+                    _ => {
+                        let p = self.cache_dir()?.join(format!("snapshot-{v:020}"));
+                        let bytes = store.get(&key).map_err(store_err)?;
+                        write_atomically(&p, &bytes)?;
+                        p
+                    }
+                };
+                let st = ReadState::open(&path, crate::read::OpenOptions::mapped())?;
+                Ok(st)
+            }
+        }
+    }
+
+    /// Mapped consumers that reached a state by deltas materialize it into a snapshot file
+    /// in the cache and map that, so they are never frozen on one snapshot.
+    fn finish(&self, l: Loaded) -> Result<Loaded> {
+        if self.config.mode != MemoryMode::Mapped || l.state.source.is_some() {
+            return Ok(l);
+        }
+        let p = self.cache_dir()?.join(format!("materialized-{:020}", l.version));
+        let blob = l.state.write_snapshot(&SnapshotOptions::default())?;
+        write_atomically(&p, &blob)?;
+        let st = ReadState::open(&p, crate::read::OpenOptions::mapped())?;
+        Ok(Loaded { version: l.version, state: Arc::new(st) })
+    }
+
+    /// The blobs index of the store (for tools).
+    pub fn index(&self) -> Result<TimelineIndex> {
+        self.timeline.index()
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let io = |source| Error::Io { path: path.display().to_string(), source };
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Loads a version once (no consumer kept): the state of `version` in `store`.
+pub fn load_version(store: Arc<dyn BlobStore>, version: u64, mode: MemoryMode) -> Result<ReadState> {
+    let c = Consumer::new(store, ConsumerConfig { mode, cache_dir: None });
+    let (l, _) = c.reach(None, version)?;
+    Ok(Arc::try_unwrap(l.state).unwrap_or_else(|a| (*a).clone()))
+}

@@ -1,0 +1,14 @@
+//! The versioned lifecycle of a dataset: producers publish data states as snapshots, deltas
+//! and reverse deltas to a blob store; consumers load, follow, travel back and pin.
+//!
+//! * [`timeline`]: blob naming, announcement, pin, path planning, retention.
+//! * [`producer`]: incremental and full cycles, validators, restore after restart.
+//! * [`consumer`]: heap and mapped consumers following deltas with fallbacks.
+
+pub mod consumer;
+pub mod producer;
+pub mod timeline;
+
+pub use consumer::{load_version, Consumer, ConsumerConfig, Loaded, Transition, UpdateReport};
+pub use producer::{Cycle, CycleOutcome, Producer, ProducerConfig};
+pub use timeline::{Step, Timeline, TimelineIndex};

@@ -1,0 +1,468 @@
+//! The producer: keeps the working state of a dataset, folds each cycle's changes into it
+//! (incrementally by primary key, or by full repopulation), validates the result, and
+//! publishes a new version — delta, reverse delta and (on a cadence) a snapshot — only when
+//! something changed.
+//!
+//! Incremental cycles cost time in proportion to the changes: the write state journals the
+//! ordinals a cycle touches, unchanged records keep their ordinals, and records of types
+//! without a primary key (strings and lists of a record) are reference-counted and dropped
+//! when nothing refers to them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::consumer::load_version;
+use super::timeline::{delta_key, meta_key, reverse_key, snapshot_key, store_err, Timeline};
+use crate::blob::{write_delta_pair, write_snapshot, SnapshotOptions};
+use crate::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
+use crate::error::{Error, Result};
+use crate::read::MemoryMode;
+use crate::schema::{SchemaSet, TypeSchema};
+use crate::store::BlobStore;
+use crate::value::Value;
+use crate::write::{decode_field, encode_object, FxHashMap, StateChanges, WriteState};
+
+/// Producer settings.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// Write a snapshot every this many versions (the first version always has one).
+    pub snapshot_every: u64,
+    /// Refuse a state whose record count of a keyed type changes by more than this
+    /// fraction of the previous count (e.g. 0.5 = ±50 %). `None`: no limit.
+    pub max_count_change_ratio: Option<f64>,
+    /// Compress blobs with zstd at this level.
+    pub zstd_level: Option<i32>,
+    /// Retention applied after each publish: keep this many versions (0: keep all).
+    pub keep_versions: usize,
+    /// Retention by age in days (together with `keep_versions`, the larger set is kept).
+    pub keep_days: Option<f64>,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig { snapshot_every: 10, max_count_change_ratio: Some(0.5), zstd_level: None, keep_versions: 0, keep_days: None }
+    }
+}
+
+/// What a cycle did.
+#[derive(Debug, Clone)]
+pub enum CycleOutcome {
+    /// Nothing changed: no version published.
+    Unchanged,
+    /// A new version was published.
+    Published {
+        /// The new version.
+        version: u64,
+        /// Records added (all types; a modified record counts as removed and added).
+        added: u64,
+        /// Records removed.
+        removed: u64,
+        /// Bytes of the delta (0 for the first version).
+        delta_bytes: u64,
+        /// Bytes of the reverse delta.
+        reverse_delta_bytes: u64,
+        /// Bytes of the snapshot, when one was written.
+        snapshot_bytes: Option<u64>,
+        /// Time the cycle took.
+        elapsed: Duration,
+    },
+    /// A validator refused the new state: nothing was published and the state is unchanged.
+    ValidationFailed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A producer of one dataset's timeline.
+pub struct Producer {
+    timeline: Timeline,
+    config: ProducerConfig,
+    state: WriteState,
+    version: Option<u64>,
+    header: BTreeMap<String, String>,
+    /// Per keyed type: primary-key encoding → ordinal.
+    keys: Vec<Option<FxHashMap<Box<[u8]>, u32>>>,
+    /// Per type: the indexes of its primary-key fields.
+    pk_fields: Vec<Vec<usize>>,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer").field("version", &self.version).field("timeline", &self.timeline).finish()
+    }
+}
+
+impl Producer {
+    /// Opens the timeline in `store`, restoring the last announced state if there is one.
+    pub fn open(store: Arc<dyn BlobStore>, schema: SchemaSet, config: ProducerConfig) -> Result<Producer> {
+        let timeline = Timeline::new(store.clone());
+        let (state, version, header) = match timeline.announced()? {
+            Some(v) => {
+                let rs = load_version(store, v, MemoryMode::Heap)?;
+                if **rs.schema() != schema {
+                    return Err(Error::Schema(format!("the announced version {v} has a different schema than the producer's")));
+                }
+                let header = rs.header().clone();
+                (rs.to_write_state()?, Some(v), header)
+            }
+            None => (WriteState::new(schema), None, BTreeMap::new()),
+        };
+        let mut p = Producer { timeline, config, state, version, header, keys: Vec::new(), pk_fields: Vec::new() };
+        p.index_keys()?;
+        p.state.enable_refcounts();
+        p.state.begin_journal();
+        Ok(p)
+    }
+
+    fn index_keys(&mut self) -> Result<()> {
+        let schema = self.state.schema.clone();
+        self.keys.clear();
+        self.pk_fields.clear();
+        for (t, ts) in schema.types().iter().enumerate() {
+            match ts {
+                TypeSchema::Object(o) if o.primary_key.is_some() => {
+                    let mut idx = Vec::new();
+                    for path in o.primary_key.iter().flatten() {
+                        idx.push(o.field_index(path).ok_or_else(|| Error::Schema(format!("{}: incremental producers need primary keys of direct fields, not {path:?}", o.name)))?);
+                    }
+                    let mut map = FxHashMap::default();
+                    for ord in self.state.types[t].ordinals() {
+                        let enc = self.state.encoded(t, ord).unwrap_or_default();
+                        if map.insert(key_of(o, &idx, enc).into(), ord).is_some() {
+                            return Err(Error::Validation(format!("duplicate primary key in {} at ordinal {ord}", o.name)));
+                        }
+                    }
+                    self.keys.push(Some(map));
+                    self.pk_fields.push(idx);
+                }
+                _ => {
+                    self.keys.push(None);
+                    self.pk_fields.push(Vec::new());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The last announced version.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// The header of the last announced state.
+    pub fn header(&self) -> &BTreeMap<String, String> {
+        &self.header
+    }
+
+    /// The timeline the producer publishes to.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// The working state (as of the last cycle).
+    pub fn state(&self) -> &WriteState {
+        &self.state
+    }
+
+    /// Runs one cycle: `f` upserts and deletes; then, if anything changed and the validators
+    /// agree, a new version is published. If `f` fails, the state is rolled back and the
+    /// error returned.
+    pub fn cycle(&mut self, f: impl FnOnce(&mut Cycle<'_>) -> Result<()>) -> Result<CycleOutcome> {
+        self.run(false, f)
+    }
+
+    /// Runs a full-repopulation cycle: every record `f` adds is the whole next state;
+    /// keyed records not added are removed.
+    pub fn cycle_full(&mut self, f: impl FnOnce(&mut Cycle<'_>) -> Result<()>) -> Result<CycleOutcome> {
+        self.run(true, f)
+    }
+
+    fn run(&mut self, full: bool, f: impl FnOnce(&mut Cycle<'_>) -> Result<()>) -> Result<CycleOutcome> {
+        let started = Instant::now();
+        let mut cyc = Cycle { p: self, header: BTreeMap::new(), seen: full.then(Vec::new) };
+        if let Err(e) = f(&mut cyc) {
+            self.state.rollback();
+            self.index_keys()?;
+            return Err(e);
+        }
+        let Cycle { header: header_updates, seen, .. } = cyc;
+        if let Some(seen) = seen {
+            self.remove_unseen(seen);
+        }
+        let (changes, removed) = self.state.take_changes_peek();
+        if changes.is_empty() {
+            self.state.clear_journal();
+            return Ok(CycleOutcome::Unchanged);
+        }
+        if let Err(reason) = self.validate(&changes) {
+            self.state.rollback();
+            self.index_keys()?;
+            return Ok(CycleOutcome::ValidationFailed { reason });
+        }
+        let old_header = self.header.clone();
+        for (k, v) in header_updates {
+            self.state.set_header(k, v);
+        }
+        let next = self.version.map_or(1, |v| v + 1);
+        self.state.set_header("hollow.version", next.to_string());
+        match self.publish(next, &changes, &removed, &old_header) {
+            Ok((delta_bytes, reverse_delta_bytes, snapshot_bytes)) => {
+                self.state.clear_journal();
+                self.version = Some(next);
+                self.header = self.state.header.clone();
+                let (added, removed_n) = changes.counts();
+                Ok(CycleOutcome::Published { version: next, added, removed: removed_n, delta_bytes, reverse_delta_bytes, snapshot_bytes, elapsed: started.elapsed() })
+            }
+            Err(e) => {
+                self.state.rollback();
+                self.state.header = old_header;
+                // keys must follow the rolled-back state
+                self.index_keys()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn publish(&mut self, v: u64, changes: &StateChanges, removed: &crate::write::RemovedRecords, old_header: &BTreeMap<String, String>) -> Result<(u64, u64, Option<u64>)> {
+        let store = self.timeline.store().clone();
+        let mut delta_bytes = 0;
+        let mut reverse_bytes = 0;
+        if let Some(prev) = self.version {
+            let (d, r) = write_delta_pair(&self.state, changes, removed, old_header, prev, v, self.config.zstd_level)?;
+            delta_bytes = d.len() as u64;
+            reverse_bytes = r.len() as u64;
+            store.put(&delta_key(prev, v), &d).map_err(store_err)?;
+            store.put(&reverse_key(v, prev), &r).map_err(store_err)?;
+        }
+        let mut snapshot_bytes = None;
+        if self.version.is_none() || (self.config.snapshot_every > 0 && v % self.config.snapshot_every == 0) {
+            let (blob, _) = write_snapshot(&self.state, &SnapshotOptions { zstd_level: self.config.zstd_level, disable_fsst: false })?;
+            snapshot_bytes = Some(blob.len() as u64);
+            store.put(&snapshot_key(v), &blob).map_err(store_err)?;
+        }
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let prev = self.version.map_or("-".to_string(), |p| p.to_string());
+        store.put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes()).map_err(store_err)?;
+        self.timeline.announce(v)?;
+        if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
+            let keep = if self.config.keep_versions == 0 { usize::MAX } else { self.config.keep_versions };
+            // retention failures never undo a publish
+            let _ = self.timeline.retain(keep, self.config.keep_days, now_ms);
+        }
+        Ok((delta_bytes, reverse_bytes, snapshot_bytes))
+    }
+
+    fn validate(&self, changes: &StateChanges) -> std::result::Result<(), String> {
+        let Some(ratio) = self.config.max_count_change_ratio else { return Ok(()) };
+        if self.version.is_none() {
+            return Ok(());
+        }
+        for (t, tc) in changes.types.iter().enumerate() {
+            if self.keys[t].is_none() {
+                continue;
+            }
+            let now = self.state.types[t].len() as f64;
+            let before = now - tc.added.len() as f64 + tc.removed.len() as f64;
+            if before >= 10.0 && (now - before).abs() > ratio * before {
+                return Err(format!(
+                    "record count of {} would change from {before} to {now} (more than {:.0}% of the previous count)",
+                    self.state.schema.types()[t].name(),
+                    ratio * 100.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_unseen(&mut self, seen: Vec<HashSet<u32>>) {
+        for (t, seen_t) in seen.into_iter().enumerate() {
+            if self.keys[t].is_none() {
+                continue;
+            }
+            let unseen: Vec<u32> = self.state.types[t].ordinals().filter(|o| !seen_t.contains(o)).collect();
+            for o in unseen {
+                self.remove_keyed(t, o);
+            }
+        }
+    }
+
+    fn remove_keyed(&mut self, t: usize, ordinal: u32) {
+        if let (Some(enc), Some(TypeSchema::Object(o))) = (self.state.encoded(t, ordinal), self.state.schema.types().get(t)) {
+            let k: Box<[u8]> = key_of(o, &self.pk_fields[t], enc).into();
+            if let Some(m) = &mut self.keys[t] {
+                m.remove(&k);
+            }
+        }
+        self.state.remove_cascading_idx(t, ordinal);
+    }
+}
+
+/// The byte encoding of a record's primary key (the write encodings of its key fields).
+fn key_of(o: &crate::schema::ObjectSchema, pk: &[usize], enc: &[u8]) -> Vec<u8> {
+    let mut pos = 0;
+    let mut spans = Vec::with_capacity(o.fields.len());
+    for f in &o.fields {
+        let start = pos;
+        let _ = decode_field(&f.kind, enc, &mut pos);
+        spans.push(start..pos);
+    }
+    let mut out = Vec::new();
+    for i in pk {
+        out.extend_from_slice(&enc[spans[*i].clone()]);
+    }
+    out
+}
+
+/// The changes of one cycle.
+pub struct Cycle<'p> {
+    p: &'p mut Producer,
+    header: BTreeMap<String, String>,
+    seen: Option<Vec<HashSet<u32>>>,
+}
+
+impl Cycle<'_> {
+    /// Sets a header entry of the new state (kept only if a version is published).
+    pub fn set_header(&mut self, key: &str, value: &str) {
+        self.header.insert(key.to_string(), value.to_string());
+    }
+
+    /// Inserts or replaces the record of a keyed object type with the same primary key.
+    /// Returns whether the state changed (false when an identical record is present).
+    pub fn upsert(&mut self, type_name: &str, values: &[Value<'_>]) -> Result<bool> {
+        let t = self.p.state.type_idx(type_name)?;
+        self.upsert_idx(t, values)
+    }
+
+    fn upsert_idx(&mut self, t: usize, values: &[Value<'_>]) -> Result<bool> {
+        let schema = self.p.state.schema.clone();
+        let TypeSchema::Object(o) = &schema.types()[t] else {
+            return Err(Error::WrongTypeKind { type_name: schema.types()[t].name().into(), expected: "object", actual: schema.types()[t].kind_name() });
+        };
+        if self.p.keys[t].is_none() {
+            return Err(Error::Schema(format!("type {:?} has no primary key: use WriteState-level adds", o.name)));
+        }
+        let mut enc = Vec::new();
+        encode_object(o, values, &mut enc)?;
+        let key: Box<[u8]> = key_of(o, &self.p.pk_fields[t], &enc).into();
+        let existing = self.p.keys[t].as_ref().and_then(|m| m.get(&key).copied());
+        if let Some(e) = existing {
+            if self.p.state.encoded(t, e) == Some(&enc[..]) {
+                if let Some(seen) = &mut self.seen {
+                    seen_mut(seen, t).insert(e);
+                }
+                return Ok(false);
+            }
+        }
+        let (ord, _) = self.p.state.add_object_counted(t, values)?;
+        if let Some(e) = existing {
+            if e != ord {
+                self.p.state.remove_cascading_idx(t, e);
+            }
+        }
+        if let Some(m) = &mut self.p.keys[t] {
+            m.insert(key, ord);
+        }
+        if let Some(seen) = &mut self.seen {
+            seen_mut(seen, t).insert(ord);
+        }
+        Ok(true)
+    }
+
+    /// Deletes the record of a keyed object type with the given primary-key values (in key
+    /// order). Returns whether a record was removed.
+    pub fn delete(&mut self, type_name: &str, key: &[Value<'_>]) -> Result<bool> {
+        let t = self.p.state.type_idx(type_name)?;
+        let schema = self.p.state.schema.clone();
+        let TypeSchema::Object(o) = &schema.types()[t] else { return Err(Error::Schema(format!("{type_name:?} is not an object type"))) };
+        let pk = &self.p.pk_fields[t];
+        if pk.len() != key.len() {
+            return Err(Error::Schema(format!("{type_name:?} has {} key fields, got {}", pk.len(), key.len())));
+        }
+        let mut enc = Vec::new();
+        for (i, v) in pk.iter().zip(key) {
+            let one = crate::schema::ObjectSchema { name: o.name.clone(), fields: vec![o.fields[*i].clone()], primary_key: None };
+            encode_object(&one, std::slice::from_ref(v), &mut enc)?;
+        }
+        let Some(ord) = self.p.keys[t].as_ref().and_then(|m| m.get(&enc[..]).copied()) else { return Ok(false) };
+        self.p.remove_keyed(t, ord);
+        Ok(true)
+    }
+
+    /// Upserts a record of a dataset described by a schema file.
+    pub fn upsert_record(&mut self, ds: &DatasetSchema, rec: &Record) -> Result<bool> {
+        let root = self.p.state.type_idx(&ds.type_name)?;
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(ds.fields.len());
+        for (f, v) in ds.fields.iter().zip(rec) {
+            values.push(match v {
+                FieldValue::List(items) => {
+                    let elem = self.p.state.type_idx(element_type(f.kind))?;
+                    let mut ords = Vec::with_capacity(items.len());
+                    for it in items {
+                        ords.push(self.p.state.add_object_counted(elem, &[scalar_value(f.kind, it)])?.0);
+                    }
+                    let list = self.p.state.type_idx(&format!("ListOf{}", element_type(f.kind)))?;
+                    Value::Ref(self.p.state.add_collection_counted(list, ords)?.0)
+                }
+                other => scalar_value(f.kind, other),
+            });
+        }
+        let changed = self.upsert_idx(root, &values);
+        // sub-records added for an unchanged record were found by dedup (nothing inserted);
+        // a failed upsert leaves unreferenced sub-records, which the journal rolls back.
+        changed
+    }
+
+    /// Deletes a record of a dataset by its Kafka key (`42`, `42|FR|1631750400000`).
+    pub fn delete_key(&mut self, ds: &DatasetSchema, key: &str) -> Result<bool> {
+        let parts: Vec<&str> = key.split('|').collect();
+        if parts.len() != ds.key_fields().len() {
+            return Err(Error::Schema(format!("{}: key {key:?} has {} parts, the primary key {}", ds.dataset, parts.len(), ds.key_fields().len())));
+        }
+        let mut vals = Vec::new();
+        for (i, p) in ds.key_fields().iter().zip(&parts) {
+            let f = &ds.fields[*i];
+            let bad = || Error::Schema(format!("{}: key part {p:?} is not a {:?}", ds.dataset, f.kind));
+            vals.push(match f.kind {
+                ScalarKind::String => Value::str(p),
+                ScalarKind::I64 => Value::I64(p.parse().map_err(|_| bad())?),
+                ScalarKind::I32 => Value::I32(p.parse().map_err(|_| bad())?),
+                ScalarKind::Bool => Value::Bool(p.parse().map_err(|_| bad())?),
+                ScalarKind::F32 => Value::F32(p.parse().map_err(|_| bad())?),
+                ScalarKind::F64 => Value::F64(p.parse().map_err(|_| bad())?),
+            });
+        }
+        self.delete(&ds.type_name, &vals)
+    }
+}
+
+fn seen_mut(seen: &mut Vec<HashSet<u32>>, t: usize) -> &mut HashSet<u32> {
+    if seen.len() <= t {
+        seen.resize_with(t + 1, HashSet::new);
+    }
+    &mut seen[t]
+}
+
+fn element_type(k: ScalarKind) -> &'static str {
+    match k {
+        ScalarKind::Bool => "Boolean",
+        ScalarKind::I32 => "Integer",
+        ScalarKind::I64 => "Long",
+        ScalarKind::F32 => "Float",
+        ScalarKind::F64 => "Double",
+        ScalarKind::String => "String",
+    }
+}
+
+fn scalar_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {
+    match (kind, v) {
+        (_, FieldValue::Null) | (_, FieldValue::List(_)) => Value::Null,
+        (_, FieldValue::Bool(b)) => Value::Bool(*b),
+        (ScalarKind::I32, FieldValue::Int(i)) => Value::I32(*i as i32),
+        (_, FieldValue::Int(i)) => Value::I64(*i),
+        (ScalarKind::F32, FieldValue::Float(x)) => Value::F32(*x as f32),
+        (_, FieldValue::Float(x)) => Value::F64(*x),
+        (_, FieldValue::Str(s)) => Value::str(s),
+    }
+}
+

@@ -1,0 +1,305 @@
+//! The timeline of a dataset in a blob store: blob naming, announcement, pinning, the index
+//! of available blobs, path planning between versions, and retention.
+//!
+//! Keys (versions are zero-padded to 20 digits so that listings sort by version):
+//!
+//! | key | content |
+//! |---|---|
+//! | `snapshot/<v>` | snapshot blob of version v |
+//! | `delta/<a>-<b>` | delta blob a → b |
+//! | `reverse/<b>-<a>` | reverse delta blob b → a |
+//! | `meta/<v>` | `<v> <unix ms> <previous version or ->` (one line) |
+//! | `announced` | the latest announced version (decimal) |
+//! | `pinned` | a version consumers use instead of `announced` (absent: none) |
+//!
+//! Blobs are written before the announcement that names them, and every store write is
+//! atomic, so a consumer never sees a version whose blobs are not all stored.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::store::{BlobStore, StoreError};
+
+/// Key of the snapshot of version `v`.
+pub fn snapshot_key(v: u64) -> String {
+    format!("snapshot/{v:020}")
+}
+/// Key of the delta `from → to`.
+pub fn delta_key(from: u64, to: u64) -> String {
+    format!("delta/{from:020}-{to:020}")
+}
+/// Key of the reverse delta `from → to` (from is the newer version).
+pub fn reverse_key(from: u64, to: u64) -> String {
+    format!("reverse/{from:020}-{to:020}")
+}
+/// Key of the metadata line of version `v`.
+pub fn meta_key(v: u64) -> String {
+    format!("meta/{v:020}")
+}
+/// Key of the announcement.
+pub const ANNOUNCED: &str = "announced";
+/// Key of the pin.
+pub const PINNED: &str = "pinned";
+
+/// One step of a path between versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    /// Load the snapshot of a version.
+    Snapshot(u64),
+    /// Apply the delta `from → to`.
+    Delta(u64, u64),
+    /// Apply the reverse delta `from → to`.
+    Reverse(u64, u64),
+}
+
+impl Step {
+    /// The blob key of the step.
+    pub fn key(&self) -> String {
+        match *self {
+            Step::Snapshot(v) => snapshot_key(v),
+            Step::Delta(a, b) => delta_key(a, b),
+            Step::Reverse(a, b) => reverse_key(a, b),
+        }
+    }
+    /// The version the step arrives at.
+    pub fn target(&self) -> u64 {
+        match *self {
+            Step::Snapshot(v) | Step::Delta(_, v) | Step::Reverse(_, v) => v,
+        }
+    }
+}
+
+/// What blobs a store holds.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineIndex {
+    /// Versions with a snapshot.
+    pub snapshots: BTreeSet<u64>,
+    /// Forward deltas, from → to.
+    pub deltas: BTreeMap<u64, BTreeSet<u64>>,
+    /// Reverse deltas, from → to.
+    pub reverses: BTreeMap<u64, BTreeSet<u64>>,
+}
+
+/// Cost of loading a snapshot, in delta applications.
+const SNAPSHOT_COST: u64 = 12;
+
+impl TimelineIndex {
+    /// Every version the index knows of.
+    pub fn versions(&self) -> BTreeSet<u64> {
+        let mut v: BTreeSet<u64> = self.snapshots.clone();
+        for (a, bs) in self.deltas.iter().chain(self.reverses.iter()) {
+            v.insert(*a);
+            v.extend(bs.iter().copied());
+        }
+        v
+    }
+
+    /// The cheapest path to `target` from `current` (if any) or from a snapshot, avoiding
+    /// `avoid`. `None` when `target` cannot be reached.
+    pub fn plan(&self, current: Option<u64>, target: u64, avoid: &HashSet<Step>) -> Option<Vec<Step>> {
+        if current == Some(target) {
+            return Some(Vec::new());
+        }
+        // Dijkstra over versions from a virtual start that reaches `current` at cost 0 and
+        // every snapshot at SNAPSHOT_COST.
+        let mut done: HashMap<u64, Option<Step>> = HashMap::new();
+        let mut heap = BinaryHeap::new();
+        if let Some(c) = current {
+            heap.push(Reverse((0u64, c, None::<Step>)));
+        }
+        for s in &self.snapshots {
+            let step = Step::Snapshot(*s);
+            if !avoid.contains(&step) {
+                heap.push(Reverse((SNAPSHOT_COST, *s, Some(step))));
+            }
+        }
+        while let Some(Reverse((d, v, via))) = heap.pop() {
+            if done.contains_key(&v) {
+                continue;
+            }
+            done.insert(v, via);
+            if v == target {
+                break;
+            }
+            let fwd = self.deltas.get(&v).into_iter().flatten().map(|b| Step::Delta(v, *b));
+            let rev = self.reverses.get(&v).into_iter().flatten().map(|b| Step::Reverse(v, *b));
+            for step in fwd.chain(rev) {
+                if !avoid.contains(&step) && !done.contains_key(&step.target()) {
+                    heap.push(Reverse((d + 1, step.target(), Some(step))));
+                }
+            }
+        }
+        let mut via = *done.get(&target)?;
+        let mut path = Vec::new();
+        while let Some(step) = via {
+            path.push(step);
+            match step {
+                Step::Snapshot(_) => break,
+                Step::Delta(a, _) | Step::Reverse(a, _) => via = *done.get(&a)?,
+            }
+        }
+        path.reverse();
+        Some(path)
+    }
+}
+
+/// Access to a dataset's timeline in a blob store.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    store: Arc<dyn BlobStore>,
+}
+
+fn parse_version(text: &[u8], what: &str) -> Result<u64> {
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .ok_or_else(|| Error::corrupt(format!("{what} does not hold a version: {:?}", String::from_utf8_lossy(&text[..text.len().min(40)]))))
+}
+
+impl Timeline {
+    /// A timeline over a store.
+    pub fn new(store: Arc<dyn BlobStore>) -> Self {
+        Timeline { store }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn BlobStore> {
+        &self.store
+    }
+
+    /// The announced version, if any.
+    pub fn announced(&self) -> Result<Option<u64>> {
+        match self.store.get_opt(ANNOUNCED).map_err(store_err)? {
+            None => Ok(None),
+            Some(b) => parse_version(&b, "the announcement").map(Some),
+        }
+    }
+
+    /// The pinned version, if any.
+    pub fn pinned(&self) -> Result<Option<u64>> {
+        match self.store.get_opt(PINNED).map_err(store_err)? {
+            None => Ok(None),
+            Some(b) => parse_version(&b, "the pin").map(Some),
+        }
+    }
+
+    /// The version consumers should be at: the pin, else the announcement.
+    pub fn target(&self) -> Result<Option<u64>> {
+        Ok(self.pinned()?.or(self.announced()?))
+    }
+
+    /// Announces a version (its blobs must already be stored).
+    pub fn announce(&self, v: u64) -> Result<()> {
+        self.store.put(ANNOUNCED, v.to_string().as_bytes()).map_err(store_err)
+    }
+
+    /// Pins consumers to a version until [`Timeline::unpin`].
+    pub fn pin(&self, v: u64) -> Result<()> {
+        let idx = self.index()?;
+        if idx.plan(None, v, &HashSet::new()).is_none() {
+            return Err(Error::corrupt(format!("cannot pin version {v}: no stored path reaches it")));
+        }
+        self.store.put(PINNED, v.to_string().as_bytes()).map_err(store_err)
+    }
+
+    /// Removes the pin: consumers move to the announced version.
+    pub fn unpin(&self) -> Result<()> {
+        self.store.delete(PINNED).map_err(store_err)
+    }
+
+    /// Lists the stored blobs.
+    pub fn index(&self) -> Result<TimelineIndex> {
+        let mut idx = TimelineIndex::default();
+        for k in self.store.list("snapshot/").map_err(store_err)? {
+            if let Some(v) = k.strip_prefix("snapshot/").and_then(|s| s.parse().ok()) {
+                idx.snapshots.insert(v);
+            }
+        }
+        for (prefix, map) in [("delta/", &mut idx.deltas), ("reverse/", &mut idx.reverses)] {
+            for k in self.store.list(prefix).map_err(store_err)? {
+                if let Some((a, b)) = k.strip_prefix(prefix).and_then(|s| s.split_once('-')) {
+                    if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+                        map.entry(a).or_default().insert(b);
+                    }
+                }
+            }
+        }
+        Ok(idx)
+    }
+
+    /// Metadata of a version: (unix ms when published, previous version).
+    pub fn meta(&self, v: u64) -> Result<Option<(u64, Option<u64>)>> {
+        let Some(b) = self.store.get_opt(&meta_key(v)).map_err(store_err)? else { return Ok(None) };
+        let text = String::from_utf8_lossy(&b).to_string();
+        let mut parts = text.split_whitespace();
+        let _v = parts.next();
+        let ms = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let prev = parts.next().and_then(|p| p.parse().ok());
+        Ok(Some((ms, prev)))
+    }
+
+    /// Applies retention: keeps every version published within the last `keep_days` days
+    /// (if given) or among the last `keep_versions`, whichever keeps more, plus whatever is
+    /// needed to reach the announced and pinned versions and every kept version. Returns
+    /// the keys deleted.
+    pub fn retain(&self, keep_versions: usize, keep_days: Option<f64>, now_ms: u64) -> Result<Vec<String>> {
+        let idx = self.index()?;
+        let versions: Vec<u64> = idx.versions().into_iter().collect();
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keep_from = versions[versions.len().saturating_sub(keep_versions.max(1))];
+        if let Some(days) = keep_days {
+            let cutoff = now_ms.saturating_sub((days * 86_400_000.0) as u64);
+            for v in &versions {
+                if let Some((ms, _)) = self.meta(*v)? {
+                    if ms >= cutoff {
+                        keep_from = keep_from.min(*v);
+                        break;
+                    }
+                }
+            }
+        }
+        for protected in [self.announced()?, self.pinned()?].into_iter().flatten() {
+            keep_from = keep_from.min(protected);
+        }
+        // Everything from the newest snapshot at or below keep_from stays reachable.
+        let base = idx.snapshots.range(..=keep_from).next_back().copied().unwrap_or(keep_from);
+        let mut deleted = Vec::new();
+        let mut del = |k: String| -> Result<()> {
+            self.store.delete(&k).map_err(store_err)?;
+            deleted.push(k);
+            Ok(())
+        };
+        for s in idx.snapshots.iter().filter(|s| **s < base) {
+            del(snapshot_key(*s))?;
+        }
+        for (a, bs) in &idx.deltas {
+            for b in bs {
+                if *a < base || *b <= base && *a < base {
+                    del(delta_key(*a, *b))?;
+                }
+            }
+        }
+        for (a, bs) in &idx.reverses {
+            for b in bs {
+                if *b < base {
+                    del(reverse_key(*a, *b))?;
+                }
+            }
+        }
+        for v in versions.iter().filter(|v| **v < base) {
+            if self.store.exists(&meta_key(*v)).map_err(store_err)? {
+                del(meta_key(*v))?;
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// Converts a store error into a library error.
+pub(crate) fn store_err(e: StoreError) -> Error {
+    Error::Store(e)
+}

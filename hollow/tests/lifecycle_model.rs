@@ -1,0 +1,154 @@
+//! Model-based lifecycle test: random upserts and deletes through many producer cycles
+//! (with a producer restart in the middle); after every version, every reverse step and
+//! random jumps, heap and mapped consumers equal a plain `BTreeMap` model, and every
+//! reference points at a populated record.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
+use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
+use hollow::store::FolderStore;
+use hollow::{MemoryMode, ReadState};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id"], "fields": [
+  {"name": "id", "kind": "i64"},
+  {"name": "name", "kind": "string"},
+  {"name": "score", "kind": "i32", "nullable": true},
+  {"name": "tags", "kind": "string", "list": true},
+  {"name": "note", "kind": "string", "nullable": true, "compression": "fsst"},
+  {"name": "big", "kind": "i64", "nullable": true}
+]}"#;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Upsert(i64, String, Option<i64>, Vec<String>, Option<String>, Option<i64>),
+    Delete(i64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let id = 0i64..40;
+    prop_oneof![
+        4 => (id.clone(), "[a-c]{0,2}", proptest::option::of(-3i64..3), proptest::collection::vec("[x-z]{1}", 0..3), proptest::option::of("[a-b ]{0,30}"),
+              proptest::option::of(prop_oneof![Just(i64::MIN), Just(i64::MAX), -2i64..2]))
+            .prop_map(|(i, n, s, t, no, b)| Op::Upsert(i, n, s, t, no, b)),
+        1 => id.prop_map(Op::Delete),
+    ]
+}
+
+fn record(op: &Op) -> Record {
+    match op {
+        Op::Upsert(id, name, score, tags, note, big) => vec![
+            FieldValue::Int(*id),
+            FieldValue::Str(name.clone()),
+            score.map_or(FieldValue::Null, FieldValue::Int),
+            FieldValue::List(tags.iter().map(|t| FieldValue::Str(t.clone())).collect()),
+            note.clone().map_or(FieldValue::Null, FieldValue::Str),
+            big.map_or(FieldValue::Null, FieldValue::Int),
+        ],
+        Op::Delete(_) => unreachable!(),
+    }
+}
+
+type Model = BTreeMap<i64, Record>;
+
+fn contents(ds: &DatasetSchema, state: &ReadState) -> Model {
+    let r = DatasetReader::new(ds, state).unwrap();
+    let mut out = BTreeMap::new();
+    for o in r.root().ordinals() {
+        let rec = r.record(o).expect("every reference points at a populated record");
+        let FieldValue::Int(id) = rec[0] else { panic!("id") };
+        assert!(out.insert(id, rec).is_none(), "duplicate key {id}");
+    }
+    out
+}
+
+fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
+    let ds = DatasetSchema::from_json(SCHEMA).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FolderStore::new(dir.path().join("store")).unwrap());
+    let config = ProducerConfig { snapshot_every: 4, max_count_change_ratio: None, ..Default::default() };
+    let mut producer = Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+    let mut model: Model = BTreeMap::new();
+    let mut versions: BTreeMap<u64, Model> = BTreeMap::new();
+    let heap = Consumer::new(store.clone(), ConsumerConfig::default());
+    let mapped = Consumer::new(store.clone(), ConsumerConfig { mode: MemoryMode::Mapped, cache_dir: Some(dir.path().join("cache")) });
+    let n = cycles.len();
+    for (i, ops) in cycles.into_iter().enumerate() {
+        if i == n / 2 {
+            // a restarted producer continues the same timeline
+            drop(producer);
+            producer = Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+        }
+        let before = model.clone();
+        let outcome = producer
+            .cycle(|c| {
+                for op in &ops {
+                    match op {
+                        Op::Upsert(id, ..) => {
+                            c.upsert_record(&ds, &record(op))?;
+                            model.insert(*id, record(op));
+                        }
+                        Op::Delete(id) => {
+                            c.delete_key(&ds, &id.to_string())?;
+                            model.remove(id);
+                        }
+                    }
+                }
+                c.set_header("cycle", &i.to_string());
+                Ok(())
+            })
+            .unwrap();
+        match outcome {
+            CycleOutcome::Unchanged => assert_eq!(model, before, "cycle {i}: unchanged outcome but the model changed"),
+            CycleOutcome::Published { version, .. } => {
+                assert_ne!(model, before, "cycle {i}: published a version although nothing changed");
+                versions.insert(version, model.clone());
+                for c in [&heap, &mapped] {
+                    c.refresh().unwrap();
+                    let cur = c.current().unwrap();
+                    assert_eq!(cur.version, version);
+                    assert_eq!(contents(&ds, &cur.state), model, "cycle {i} version {version}");
+                    assert_eq!(cur.state.header().get("cycle"), Some(&i.to_string()));
+                }
+            }
+            CycleOutcome::ValidationFailed { reason } => panic!("{reason}"),
+        }
+    }
+    // every reverse step, from the latest back to the first
+    let vs: Vec<u64> = versions.keys().copied().collect();
+    for c in [&heap, &mapped] {
+        for v in vs.iter().rev() {
+            c.update_to(*v).unwrap();
+            assert_eq!(contents(&ds, &c.current().unwrap().state), versions[v], "back to {v}");
+        }
+        // random jumps, from wherever the consumer is
+        for j in &jumps {
+            if vs.is_empty() {
+                break;
+            }
+            let v = vs[j % vs.len()];
+            c.update_to(v).unwrap();
+            assert_eq!(contents(&ds, &c.current().unwrap().state), versions[&v], "jump to {v}");
+        }
+    }
+    // a fresh consumer reaches any version directly
+    for v in &vs {
+        let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
+        fresh.update_to(*v).unwrap();
+        assert_eq!(contents(&ds, &fresh.current().unwrap().state), versions[v]);
+    }
+}
+
+#[test]
+fn lifecycle_matches_model() {
+    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    runner
+        .run(&(proptest::collection::vec(proptest::collection::vec(op(), 0..8), 1..16), proptest::collection::vec(any::<usize>(), 0..8)), |(cycles, jumps)| {
+            run(cycles, jumps);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -79,12 +79,7 @@ impl<'a> Packed<'a> {
         }
         let need = packed_len(len, width).ok_or_else(|| Error::corrupt("packed array size overflows"))?;
         if data.len() < need {
-            return Err(Error::Truncated {
-                what: "bit-packed array",
-                offset: 0,
-                needed: need as u64,
-                available: data.len() as u64,
-            });
+            return Err(Error::Truncated { what: "bit-packed array", offset: 0, needed: need as u64, available: data.len() as u64 });
         }
         let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
         Ok(Packed { data, width: width as u32, mask, len })

@@ -364,6 +364,8 @@ pub struct WriteState {
     pub(crate) types: Vec<TypeRecords>,
     pub(crate) header: BTreeMap<String, String>,
     scratch: Vec<u8>,
+    /// Per type: whether its records refer to other records.
+    has_refs: Vec<bool>,
 }
 
 impl WriteState {
@@ -375,7 +377,8 @@ impl WriteState {
     /// An empty state sharing a schema set.
     pub fn with_schema(schema: Arc<SchemaSet>) -> Self {
         let types = vec![TypeRecords::default(); schema.types().len()];
-        WriteState { schema, types, header: BTreeMap::new(), scratch: Vec::new() }
+        let has_refs = schema.types().iter().map(|t| !t.referenced_types().is_empty()).collect();
+        WriteState { schema, types, header: BTreeMap::new(), scratch: Vec::new(), has_refs }
     }
 
     /// The schema set.
@@ -684,7 +687,7 @@ impl WriteState {
     }
 
     fn adjust_refs(&mut self, t: usize, enc: &[u8], delta: i32) {
-        if self.types[t].refs.is_none() {
+        if self.types[t].refs.is_none() || !self.has_refs[t] {
             return;
         }
         for (u, o) in self.refs_of(t, enc) {
@@ -720,6 +723,21 @@ impl WriteState {
         r
     }
 
+    /// Adds an already encoded object record (encoded from `values` by [`encode_object`])
+    /// counting references: returns (ordinal, inserted).
+    pub(crate) fn add_encoded_counted(&mut self, t: usize, enc: &[u8], values: &[Value<'_>]) -> Result<(u32, bool)> {
+        if self.has_refs[t] {
+            if let TypeSchema::Object(o) = &self.schema.types()[t] {
+                self.check_refs(o, values)?;
+            }
+        }
+        let r = self.types[t].add_full(enc, None, self.schema.types()[t].name())?;
+        if r.1 {
+            self.adjust_refs(t, enc, 1);
+        }
+        Ok(r)
+    }
+
     /// Adds a collection record counting references (when enabled).
     pub(crate) fn add_collection_counted(&mut self, t: usize, items: Vec<u32>) -> Result<(u32, bool)> {
         let before = self.types[t].len();
@@ -740,11 +758,11 @@ impl WriteState {
     }
 
     pub(crate) fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
+        if self.types[t].refs.is_none() || !self.has_refs[t] {
+            return self.types[t].remove(ordinal);
+        }
         let Some(enc) = self.types[t].record(ordinal).map(|e| e.to_vec()) else { return false };
         self.types[t].remove(ordinal);
-        if self.types[t].refs.is_none() {
-            return true;
-        }
         let mut stack = vec![(t, enc)];
         while let Some((ty, enc)) = stack.pop() {
             for (u, o) in self.refs_of(ty, &enc) {

@@ -40,9 +40,7 @@ fn free_port() -> u16 {
 
 /// Whether an HTTP server answers on `127.0.0.1:port`.
 fn answers(port: u16) -> bool {
-    let Ok(mut stream) =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
-    else {
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
@@ -56,21 +54,10 @@ fn answers(port: u16) -> bool {
 
 /// Finds or starts the test server; `None` (after saying so) when there is none.
 fn server() -> Option<Server> {
-    if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-    {
-        return Some(Server {
-            endpoint,
-            child: None,
-        });
+    if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+        return Some(Server { endpoint, child: None });
     }
-    let usable = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let usable = Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
     if !usable {
         println!("skipped: no S3 server (set HOLLOW_TEST_S3_ENDPOINT or install moto[server])");
         return None;
@@ -83,37 +70,23 @@ fn server() -> Option<Server> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start moto_server");
-    let mut server = Server {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        child: Some(child),
-    };
+    let mut server = Server { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
     let started = Instant::now();
     while !answers(port) {
         if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
             panic!("moto_server exited with {status} before answering on port {port}");
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "moto_server did not answer on port {port} within 60 s"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not answer on port {port} within 60 s");
         std::thread::sleep(Duration::from_millis(100));
     }
-    println!(
-        "started moto_server on {} in {:?}",
-        server.endpoint,
-        started.elapsed()
-    );
+    println!("started moto_server on {} in {:?}", server.endpoint, started.elapsed());
     Some(server)
 }
 
 /// Credentials from the environment, or moto's `test`/`test`.
 fn credentials() -> S3Credentials {
     let env = |name, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    S3Credentials {
-        access_key_id: env("AWS_ACCESS_KEY_ID", "test"),
-        secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"),
-        session_token: None,
-    }
+    S3Credentials { access_key_id: env("AWS_ACCESS_KEY_ID", "test"), secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"), session_token: None }
 }
 
 /// A configuration for `bucket`/`prefix` at `endpoint` that never consults AWS.
@@ -128,26 +101,14 @@ fn config(endpoint: &str, bucket: &str, prefix: &str) -> S3Config {
 
 /// A bucket name no earlier run used.
 fn unique_bucket() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "hollow-test-{}-{}",
-        std::process::id(),
-        nanos % 1_000_000_000
-    )
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("hollow-test-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
 
 /// Creates `store`'s bucket through the SDK.
 fn create_bucket(store: &S3Store) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(store.client().create_bucket().bucket(store.bucket()).send())
-        .expect("create bucket");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(store.client().create_bucket().bucket(store.bucket()).send()).expect("create bucket");
 }
 
 /// Runs `case`, printing how long it took.
@@ -195,35 +156,18 @@ fn s3_store_against_server() {
             small.list_page_size = Some(page_size);
             let small = S3Store::new(small).unwrap();
             assert_eq!(small.list("").unwrap(), keys, "page size {page_size}");
-            assert_eq!(
-                small.list("k/002").unwrap(),
-                keys[200..],
-                "page size {page_size}"
-            );
+            assert_eq!(small.list("k/002").unwrap(), keys[200..], "page size {page_size}");
         }
     });
 
     timed("multipart put/get (20 MiB)", || {
         let s = store("multipart");
-        let data: Vec<u8> = (0..20 * 1024 * 1024u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-            .collect();
+        let data: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
         s.put("snapshot/00000000000000000001", &data).unwrap();
         assert_eq!(s.get("snapshot/00000000000000000001").unwrap(), data);
         // A multipart object's ETag ends with "-<number of parts>".
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let head = runtime
-            .block_on(
-                s.client()
-                    .head_object()
-                    .bucket(&bucket)
-                    .key("multipart/snapshot/00000000000000000001")
-                    .send(),
-            )
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let head = runtime.block_on(s.client().head_object().bucket(&bucket).key("multipart/snapshot/00000000000000000001").send()).unwrap();
         let e_tag = head.e_tag().unwrap_or_default();
         assert!(e_tag.trim_matches('"').ends_with("-3"), "ETag {e_tag}");
     });
@@ -248,9 +192,7 @@ fn s3_store_against_server() {
     timed("missing bucket is not NotFound", || {
         let s = S3Store::new(config(endpoint, "hollow-no-such-bucket-x", "p")).unwrap();
         match s.get("k") {
-            Err(StoreError::S3 {
-                op: "get", detail, ..
-            }) => {
+            Err(StoreError::S3 { op: "get", detail, .. }) => {
                 assert!(detail.contains("NoSuchBucket"), "{detail}")
             }
             other => panic!("expected an S3 error, got {other:?}"),
@@ -259,10 +201,7 @@ fn s3_store_against_server() {
     });
 
     timed("called from inside a tokio runtime", || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let s = store("async");
             s.put("k", b"from async").unwrap();
@@ -274,9 +213,7 @@ fn s3_store_against_server() {
 
     // `open_store` reads the endpoint from the environment; only run when it points at
     // this server (as `.ci/run` arranges).
-    if std::env::var("HOLLOW_S3_ENDPOINT").as_deref() == Ok(endpoint)
-        && std::env::var("AWS_ACCESS_KEY_ID").is_ok()
-    {
+    if std::env::var("HOLLOW_S3_ENDPOINT").as_deref() == Ok(endpoint) && std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
         timed("open_store(s3://...)", || {
             let s = open_store(&format!("s3://{bucket}/from-url")).unwrap();
             s.put("k", b"v").unwrap();
@@ -303,12 +240,8 @@ fn s3_unreachable_endpoint_fails_fast() {
     // Default timeouts: the retries (3 attempts, with backoff) end well before the 30 s
     // operation timeout, so the error names the real cause.
     let store = dead_store(free_port(), S3Config::new("b", "p").timeout);
-    let ops: [(&str, &Op); 4] = [
-        ("get", &|| store.get("k").map(drop)),
-        ("put", &|| store.put("k", b"v")),
-        ("list", &|| store.list("").map(drop)),
-        ("exists", &|| store.exists("k").map(drop)),
-    ];
+    let ops: [(&str, &Op); 4] =
+        [("get", &|| store.get("k").map(drop)), ("put", &|| store.put("k", b"v")), ("list", &|| store.list("").map(drop)), ("exists", &|| store.exists("k").map(drop))];
     for (op, run) in ops {
         let started = Instant::now();
         let result = run();
@@ -329,17 +262,11 @@ fn s3_unreachable_endpoint_fails_fast() {
 fn s3_silent_endpoint_times_out() {
     // Accepts connections (the kernel completes the handshake) but never answers.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let store = dead_store(
-        listener.local_addr().unwrap().port(),
-        Duration::from_secs(2),
-    );
+    let store = dead_store(listener.local_addr().unwrap().port(), Duration::from_secs(2));
     let started = Instant::now();
     let result = store.get("k");
     let elapsed = started.elapsed();
-    assert!(
-        matches!(result, Err(StoreError::Unreachable { .. })),
-        "expected Unreachable, got {result:?}"
-    );
+    assert!(matches!(result, Err(StoreError::Unreachable { .. })), "expected Unreachable, got {result:?}");
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     println!("silent endpoint: {elapsed:?}: {}", result.unwrap_err());
 }

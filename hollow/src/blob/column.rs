@@ -88,12 +88,12 @@ pub(crate) fn bitset_bytes(bits: &BitVec<u64>) -> Vec<u8> {
     }
     // clear bits past the end (bitvec leaves them unspecified)
     let len = bits.len();
-    for (i, byte) in out.iter_mut().enumerate() {
-        for b in 0..8 {
-            if i * 8 + b >= len {
-                *byte &= !(1 << b);
-            }
-        }
+    let full = len / 8;
+    if let Some(partial) = out.get_mut(full) {
+        *partial &= ((1u16 << (len % 8)) - 1) as u8;
+    }
+    for byte in out.iter_mut().skip(full + 1) {
+        *byte = 0;
     }
     out
 }

@@ -119,7 +119,8 @@ pub(crate) fn write_delta_pair(
         let now = ws.types[t].len();
         let encs: Vec<&[u8]> = tc.added.iter().map(|o| ws.encoded(t, *o).ok_or_else(|| Error::corrupt("journal names an unpopulated ordinal"))).collect::<Result<_>>()?;
         fwd.push(TypeDelta { target_count: now, removed: &tc.removed, added: &tc.added, encs });
-        let old_encs: Vec<&[u8]> = tc.removed.iter().map(|o| removed[t].get(o).map(|b| &**b).ok_or_else(|| Error::corrupt("journal lost a removed record"))).collect::<Result<_>>()?;
+        let old_encs: Vec<&[u8]> =
+            tc.removed.iter().map(|o| removed[t].get(o).map(|b| &**b).ok_or_else(|| Error::corrupt("journal lost a removed record"))).collect::<Result<_>>()?;
         let prev_count = now + tc.removed.len() as u64 - tc.added.len() as u64;
         rev.push(TypeDelta { target_count: prev_count, removed: &tc.added, added: &tc.removed, encs: old_encs });
     }
@@ -220,7 +221,7 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
                 }
                 _ => return Err(Error::corrupt("type body does not match its schema")),
             };
-            TypeState { bound, count, populated: Bytes::from_vec(bitset_vec(&populated)), body: body_state }
+            TypeState { bound, count, populated: Bytes::from_vec(populated), body: body_state }
         };
         changes.types.push(TypeChanges { removed, added });
         types.push(new_type);
@@ -232,30 +233,35 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
     Ok(Applied { state: new_state, changes, from, to })
 }
 
-fn bitset_vec(bits: &BitVec<u64>) -> Vec<u8> {
-    super::column::bitset_bytes(bits)
-}
-
-fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) -> Result<(BitVec<u64>, u64, u64)> {
+/// The populated bitset after a delta, as bytes (length a multiple of 8), with the new
+/// bound and count. Copies the old bitset once and patches the changed bits.
+fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) -> Result<(Vec<u8>, u64, u64)> {
     let max_added = added.last().map_or(0, |a| *a as u64 + 1);
     let bound = old.bound.max(max_added);
-    let mut bits: BitVec<u64> = BitVec::repeat(false, bound as usize);
-    for o in crate::read::Ordinals::new(&old.populated, old.bound) {
-        bits.set(o as usize, true);
+    let len = (bound.div_ceil(64) * 8) as usize;
+    let have = (old.bound.div_ceil(8) as usize).min(old.populated.len());
+    let mut bits = vec![0u8; len];
+    bits[..have].copy_from_slice(&old.populated[..have]);
+    // bits at or past the old bound are not populated
+    if old.bound % 8 != 0 {
+        if let Some(b) = bits.get_mut((old.bound / 8) as usize) {
+            *b &= ((1u16 << (old.bound % 8)) - 1) as u8;
+        }
     }
+    let get = |bits: &[u8], o: u32| bits[o as usize / 8] & (1 << (o % 8)) != 0;
     let mut count = old.count;
     for r in removed {
-        match bits.get(*r as usize).map(|b| *b) {
-            Some(true) => bits.set(*r as usize, false),
-            _ => return Err(Error::corrupt(format!("delta removes unpopulated ordinal {r} of {name:?}"))),
+        if (*r as u64) >= bound || !get(&bits, *r) {
+            return Err(Error::corrupt(format!("delta removes unpopulated ordinal {r} of {name:?}")));
         }
+        bits[*r as usize / 8] &= !(1 << (r % 8));
         count -= 1;
     }
     for a in added {
-        if bits[*a as usize] {
+        if get(&bits, *a) {
             return Err(Error::corrupt(format!("delta adds already populated ordinal {a} of {name:?}")));
         }
-        bits.set(*a as usize, true);
+        bits[*a as usize / 8] |= 1 << (a % 8);
         count += 1;
     }
     Ok((bits, bound, count))
@@ -331,7 +337,7 @@ fn added_images(col: &ColumnState, dcol: &ColumnState, n_added: u64, name: &str)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &[u32], removed: &[u32], bound: u64, populated: &BitVec<u64>, name: &str) -> Result<ColumnState> {
+fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &[u32], removed: &[u32], bound: u64, populated: &[u8], name: &str) -> Result<ColumnState> {
     let (images, pool) = added_images(col, dcol, added.len() as u64, name)?;
     let fits = |img: &Option<u64>| match img {
         None => col.null_zero || col.nulls.is_some(),
@@ -403,7 +409,11 @@ fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &
             None => nulls.set(*o as usize, true),
         }
     }
-    let built = build_column(&vals, &nulls, populated, None);
+    let mut pop: BitVec<u64> = BitVec::repeat(false, bound as usize);
+    for o in crate::read::Ordinals::new(populated, bound) {
+        pop.set(o as usize, true);
+    }
+    let built = build_column(&vals, &nulls, &pop, None);
     out.width = built.width;
     out.null_zero = built.null_zero;
     out.base = built.base;
@@ -447,7 +457,7 @@ fn collection_records(cs: &CollectionState, bound: u64, shape: Shape, only: impl
     Ok(out)
 }
 
-fn patch_collection(cs: &CollectionState, old_bound: u64, dcoll: &CollectionState, added: &[u32], bound: u64, populated: &BitVec<u64>, shape: Shape) -> Result<CollectionState> {
+fn patch_collection(cs: &CollectionState, old_bound: u64, dcoll: &CollectionState, added: &[u32], bound: u64, populated: &[u8], shape: Shape) -> Result<CollectionState> {
     let new_recs = collection_records(dcoll, added.len() as u64, shape, 0..added.len() as u32)?;
     let mut records: Vec<Option<Vec<u32>>> = vec![None; bound as usize];
     let mut is_added: BitVec<u64> = BitVec::repeat(false, bound as usize);
@@ -455,7 +465,7 @@ fn patch_collection(cs: &CollectionState, old_bound: u64, dcoll: &CollectionStat
         records[*a as usize] = Some(items);
         is_added.set(*a as usize, true);
     }
-    let keep = populated.iter_ones().map(|o| o as u32).filter(|o| !is_added[*o as usize] && (*o as u64) < old_bound);
+    let keep = crate::read::Ordinals::new(populated, bound).filter(|o| !is_added[*o as usize] && (*o as u64) < old_bound);
     for (o, items) in collection_records(cs, old_bound, shape, keep)? {
         records[o as usize] = Some(items);
     }

@@ -11,8 +11,8 @@ pub(crate) mod parse;
 mod snapshot;
 
 pub use column::ColumnStats;
-pub use delta::{apply_delta, delta_versions, Applied};
 pub(crate) use delta::write_delta_pair;
+pub use delta::{apply_delta, delta_versions, Applied};
 pub use snapshot::{write_snapshot, SnapshotOptions, SnapshotStats};
 
 pub(crate) use column::{bucket_of, CollectionData};

@@ -10,5 +10,5 @@ pub mod producer;
 pub mod timeline;
 
 pub use consumer::{load_version, Consumer, ConsumerConfig, Loaded, Transition, UpdateReport};
-pub use producer::{Cycle, CycleOutcome, Producer, ProducerConfig};
+pub use producer::{Cycle, CycleOutcome, CyclePhases, Producer, ProducerConfig};
 pub use timeline::{Step, Timeline, TimelineIndex};

@@ -66,12 +66,27 @@ pub enum CycleOutcome {
         snapshot_bytes: Option<u64>,
         /// Time the cycle took.
         elapsed: Duration,
+        /// Where the time went.
+        phases: CyclePhases,
     },
     /// A validator refused the new state: nothing was published and the state is unchanged.
     ValidationFailed {
         /// Why.
         reason: String,
     },
+}
+
+/// Time spent in each phase of a published cycle.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CyclePhases {
+    /// Running the cycle's closure (upserts and deletes).
+    pub populate: Duration,
+    /// Computing the net changes and validating.
+    pub prepare: Duration,
+    /// Encoding the delta, reverse delta and snapshot blobs.
+    pub encode: Duration,
+    /// Writing blobs and the announcement to the store.
+    pub store: Duration,
 }
 
 /// A producer of one dataset's timeline.
@@ -85,6 +100,12 @@ pub struct Producer {
     keys: Vec<Option<FxHashMap<Box<[u8]>, u32>>>,
     /// Per type: the indexes of its primary-key fields.
     pk_fields: Vec<Vec<usize>>,
+    /// Reused buffers: record encoding, key encoding, field spans.
+    enc_buf: Vec<u8>,
+    key_buf: Vec<u8>,
+    spans: Vec<std::ops::Range<usize>>,
+    /// List type index per element type name (for dataset records).
+    list_types: FxHashMap<&'static str, (usize, usize)>,
 }
 
 impl std::fmt::Debug for Producer {
@@ -108,7 +129,19 @@ impl Producer {
             }
             None => (WriteState::new(schema), None, BTreeMap::new()),
         };
-        let mut p = Producer { timeline, config, state, version, header, keys: Vec::new(), pk_fields: Vec::new() };
+        let mut p = Producer {
+            timeline,
+            config,
+            state,
+            version,
+            header,
+            keys: Vec::new(),
+            pk_fields: Vec::new(),
+            enc_buf: Vec::new(),
+            key_buf: Vec::new(),
+            spans: Vec::new(),
+            list_types: FxHashMap::default(),
+        };
         p.index_keys()?;
         p.state.enable_refcounts();
         p.state.begin_journal();
@@ -129,7 +162,9 @@ impl Producer {
                     let mut map = FxHashMap::default();
                     for ord in self.state.types[t].ordinals() {
                         let enc = self.state.encoded(t, ord).unwrap_or_default();
-                        if map.insert(key_of(o, &idx, enc).into(), ord).is_some() {
+                        let mut k = Vec::new();
+                        key_into(o, &idx, enc, &mut Vec::new(), &mut k);
+                        if map.insert(k.into(), ord).is_some() {
                             return Err(Error::Validation(format!("duplicate primary key in {} at ordinal {ord}", o.name)));
                         }
                     }
@@ -187,6 +222,8 @@ impl Producer {
             return Err(e);
         }
         let Cycle { header: header_updates, seen, .. } = cyc;
+        let mut phases = CyclePhases { populate: started.elapsed(), ..Default::default() };
+        let t = Instant::now();
         if let Some(seen) = seen {
             self.remove_unseen(seen);
         }
@@ -206,13 +243,14 @@ impl Producer {
         }
         let next = self.version.map_or(1, |v| v + 1);
         self.state.set_header("hollow.version", next.to_string());
-        match self.publish(next, &changes, &removed, &old_header) {
+        phases.prepare = t.elapsed();
+        match self.publish(next, &changes, &removed, &old_header, &mut phases) {
             Ok((delta_bytes, reverse_delta_bytes, snapshot_bytes)) => {
                 self.state.clear_journal();
                 self.version = Some(next);
                 self.header = self.state.header.clone();
                 let (added, removed_n) = changes.counts();
-                Ok(CycleOutcome::Published { version: next, added, removed: removed_n, delta_bytes, reverse_delta_bytes, snapshot_bytes, elapsed: started.elapsed() })
+                Ok(CycleOutcome::Published { version: next, added, removed: removed_n, delta_bytes, reverse_delta_bytes, snapshot_bytes, elapsed: started.elapsed(), phases })
             }
             Err(e) => {
                 self.state.rollback();
@@ -224,27 +262,46 @@ impl Producer {
         }
     }
 
-    fn publish(&mut self, v: u64, changes: &StateChanges, removed: &crate::write::RemovedRecords, old_header: &BTreeMap<String, String>) -> Result<(u64, u64, Option<u64>)> {
+    fn publish(
+        &mut self,
+        v: u64,
+        changes: &StateChanges,
+        removed: &crate::write::RemovedRecords,
+        old_header: &BTreeMap<String, String>,
+        phases: &mut CyclePhases,
+    ) -> Result<(u64, u64, Option<u64>)> {
+        let t = Instant::now();
         let store = self.timeline.store().clone();
-        let mut delta_bytes = 0;
-        let mut reverse_bytes = 0;
+        let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
+        let (mut delta_bytes, mut reverse_bytes) = (0, 0);
         if let Some(prev) = self.version {
             let (d, r) = write_delta_pair(&self.state, changes, removed, old_header, prev, v, self.config.zstd_level)?;
             delta_bytes = d.len() as u64;
             reverse_bytes = r.len() as u64;
-            store.put(&delta_key(prev, v), &d).map_err(store_err)?;
-            store.put(&reverse_key(v, prev), &r).map_err(store_err)?;
+            blobs.push((delta_key(prev, v), d));
+            blobs.push((reverse_key(v, prev), r));
         }
         let mut snapshot_bytes = None;
         if self.version.is_none() || (self.config.snapshot_every > 0 && v % self.config.snapshot_every == 0) {
             let (blob, _) = write_snapshot(&self.state, &SnapshotOptions { zstd_level: self.config.zstd_level, disable_fsst: false })?;
             snapshot_bytes = Some(blob.len() as u64);
-            store.put(&snapshot_key(v), &blob).map_err(store_err)?;
+            blobs.push((snapshot_key(v), blob));
+        }
+        phases.encode = t.elapsed();
+        let t = Instant::now();
+        // blobs are independent: store them concurrently, then announce
+        let results: Vec<std::result::Result<(), crate::store::StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = blobs.iter().map(|(k, b)| s.spawn(|| store.put(k, b))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(crate::store::StoreError::Config { detail: "blob writer thread panicked".into() }))).collect()
+        });
+        for r in results {
+            r.map_err(store_err)?;
         }
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let prev = self.version.map_or("-".to_string(), |p| p.to_string());
         store.put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes()).map_err(store_err)?;
         self.timeline.announce(v)?;
+        phases.store = t.elapsed();
         if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
             let keep = if self.config.keep_versions == 0 { usize::MAX } else { self.config.keep_versions };
             // retention failures never undo a publish
@@ -289,29 +346,31 @@ impl Producer {
 
     fn remove_keyed(&mut self, t: usize, ordinal: u32) {
         if let (Some(enc), Some(TypeSchema::Object(o))) = (self.state.encoded(t, ordinal), self.state.schema.types().get(t)) {
-            let k: Box<[u8]> = key_of(o, &self.pk_fields[t], enc).into();
+            let mut k = std::mem::take(&mut self.key_buf);
+            key_into(o, &self.pk_fields[t], enc, &mut self.spans, &mut k);
             if let Some(m) = &mut self.keys[t] {
-                m.remove(&k);
+                m.remove(&k[..]);
             }
+            self.key_buf = k;
         }
         self.state.remove_cascading_idx(t, ordinal);
     }
 }
 
-/// The byte encoding of a record's primary key (the write encodings of its key fields).
-fn key_of(o: &crate::schema::ObjectSchema, pk: &[usize], enc: &[u8]) -> Vec<u8> {
+/// Writes the byte encoding of a record's primary key (the write encodings of its key
+/// fields) into `out` (cleared first).
+fn key_into(o: &crate::schema::ObjectSchema, pk: &[usize], enc: &[u8], spans: &mut Vec<std::ops::Range<usize>>, out: &mut Vec<u8>) {
     let mut pos = 0;
-    let mut spans = Vec::with_capacity(o.fields.len());
+    spans.clear();
     for f in &o.fields {
         let start = pos;
         let _ = decode_field(&f.kind, enc, &mut pos);
         spans.push(start..pos);
     }
-    let mut out = Vec::new();
+    out.clear();
     for i in pk {
         out.extend_from_slice(&enc[spans[*i].clone()]);
     }
-    out
 }
 
 /// The changes of one cycle.
@@ -342,26 +401,41 @@ impl Cycle<'_> {
         if self.p.keys[t].is_none() {
             return Err(Error::Schema(format!("type {:?} has no primary key: use WriteState-level adds", o.name)));
         }
-        let mut enc = Vec::new();
-        encode_object(o, values, &mut enc)?;
-        let key: Box<[u8]> = key_of(o, &self.p.pk_fields[t], &enc).into();
-        let existing = self.p.keys[t].as_ref().and_then(|m| m.get(&key).copied());
+        let mut enc = std::mem::take(&mut self.p.enc_buf);
+        let mut key = std::mem::take(&mut self.p.key_buf);
+        enc.clear();
+        let r = encode_object(o, values, &mut enc).and_then(|_| {
+            key_into(o, &self.p.pk_fields[t], &enc, &mut self.p.spans, &mut key);
+            self.upsert_encoded(t, &enc, &key, values)
+        });
+        self.p.enc_buf = enc;
+        self.p.key_buf = key;
+        r
+    }
+
+    fn upsert_encoded(&mut self, t: usize, enc: &[u8], key: &[u8], values: &[Value<'_>]) -> Result<bool> {
+        let existing = self.p.keys[t].as_ref().and_then(|m| m.get(key).copied());
         if let Some(e) = existing {
-            if self.p.state.encoded(t, e) == Some(&enc[..]) {
+            if self.p.state.encoded(t, e) == Some(enc) {
                 if let Some(seen) = &mut self.seen {
                     seen_mut(seen, t).insert(e);
                 }
                 return Ok(false);
             }
         }
-        let (ord, _) = self.p.state.add_object_counted(t, values)?;
+        let (ord, _) = self.p.state.add_encoded_counted(t, enc, values)?;
         if let Some(e) = existing {
             if e != ord {
                 self.p.state.remove_cascading_idx(t, e);
             }
         }
         if let Some(m) = &mut self.p.keys[t] {
-            m.insert(key, ord);
+            match m.get_mut(key) {
+                Some(slot) => *slot = ord,
+                None => {
+                    m.insert(key.into(), ord);
+                }
+            }
         }
         if let Some(seen) = &mut self.seen {
             seen_mut(seen, t).insert(ord);
@@ -396,12 +470,19 @@ impl Cycle<'_> {
         for (f, v) in ds.fields.iter().zip(rec) {
             values.push(match v {
                 FieldValue::List(items) => {
-                    let elem = self.p.state.type_idx(element_type(f.kind))?;
+                    let et = element_type(f.kind);
+                    let (elem, list) = match self.p.list_types.get(et) {
+                        Some(x) => *x,
+                        None => {
+                            let x = (self.p.state.type_idx(et)?, self.p.state.type_idx(&format!("ListOf{et}"))?);
+                            self.p.list_types.insert(et, x);
+                            x
+                        }
+                    };
                     let mut ords = Vec::with_capacity(items.len());
                     for it in items {
                         ords.push(self.p.state.add_object_counted(elem, &[scalar_value(f.kind, it)])?.0);
                     }
-                    let list = self.p.state.type_idx(&format!("ListOf{}", element_type(f.kind)))?;
                     Value::Ref(self.p.state.add_collection_counted(list, ords)?.0)
                 }
                 other => scalar_value(f.kind, other),
@@ -465,4 +546,3 @@ fn scalar_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {
         (_, FieldValue::Str(s)) => Value::str(s),
     }
 }
-

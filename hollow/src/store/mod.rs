@@ -151,12 +151,7 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
 /// relative (no leading `/`), with no empty, `.` or `..` segment, no backslash, no NUL or
 /// other control character, and no segment starting with [`TEMP_PREFIX`].
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
-    let invalid = |reason| {
-        Err(StoreError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(StoreError::InvalidKey { key: key.to_owned(), reason });
     if key.is_empty() {
         return invalid("key is empty");
     }
@@ -183,19 +178,13 @@ pub fn validate_prefix(prefix: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     if prefix.starts_with('/') {
-        return Err(StoreError::InvalidKey {
-            key: prefix.to_owned(),
-            reason: "prefix must be relative (it starts with '/')",
-        });
+        return Err(StoreError::InvalidKey { key: prefix.to_owned(), reason: "prefix must be relative (it starts with '/')" });
     }
     check_common(prefix)?;
     let body = prefix.strip_suffix('/').unwrap_or(prefix);
     for segment in body.split('/') {
         if segment.is_empty() {
-            return Err(StoreError::InvalidKey {
-                key: prefix.to_owned(),
-                reason: "prefix has an empty segment ('//')",
-            });
+            return Err(StoreError::InvalidKey { key: prefix.to_owned(), reason: "prefix has an empty segment ('//')" });
         }
         check_segment(prefix, segment)?;
     }
@@ -204,12 +193,7 @@ pub fn validate_prefix(prefix: &str) -> Result<(), StoreError> {
 
 /// The checks shared by keys and prefixes that look at single characters and length.
 fn check_common(key: &str) -> Result<(), StoreError> {
-    let invalid = |reason| {
-        Err(StoreError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(StoreError::InvalidKey { key: key.to_owned(), reason });
     if key.len() > MAX_KEY_LEN {
         return invalid("key is longer than 1024 bytes");
     }
@@ -234,10 +218,7 @@ fn check_segment(key: &str, segment: &str) -> Result<(), StoreError> {
     } else {
         return Ok(());
     };
-    Err(StoreError::InvalidKey {
-        key: key.to_owned(),
-        reason,
-    })
+    Err(StoreError::InvalidKey { key: key.to_owned(), reason })
 }
 
 /// Opens the blob store named by `url`:
@@ -251,16 +232,11 @@ fn check_segment(key: &str, segment: &str) -> Result<(), StoreError> {
 /// Other schemes give [`StoreError::Config`].
 pub fn open_store(url: &str) -> Result<Arc<dyn BlobStore>, StoreError> {
     if url.is_empty() {
-        return Err(StoreError::Config {
-            detail: "empty blob store URL (expected file:///dir, a path, or s3://bucket/prefix)"
-                .to_owned(),
-        });
+        return Err(StoreError::Config { detail: "empty blob store URL (expected file:///dir, a path, or s3://bucket/prefix)".to_owned() });
     }
     if let Some(path) = url.strip_prefix("file://") {
         if path.is_empty() {
-            return Err(StoreError::Config {
-                detail: format!("blob store URL {url:?} has no directory"),
-            });
+            return Err(StoreError::Config { detail: format!("blob store URL {url:?} has no directory") });
         }
         return Ok(Arc::new(FolderStore::new(path)?));
     }
@@ -268,11 +244,7 @@ pub fn open_store(url: &str) -> Result<Arc<dyn BlobStore>, StoreError> {
         return open_s3(url);
     }
     if let Some((scheme, _)) = url.split_once("://") {
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        {
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
             return Err(StoreError::Config {
                 detail: format!(
                     "unsupported blob store scheme {scheme:?} in {url:?} \
@@ -307,15 +279,7 @@ mod tests {
 
     #[test]
     fn valid_keys() {
-        for key in [
-            "a",
-            "snapshot/00000000000000000005",
-            "a/b/c.d",
-            "announced.version",
-            ".hidden",
-            "a/..b/c..",
-            "sp ace/ünïcode",
-        ] {
+        for key in ["a", "snapshot/00000000000000000005", "a/b/c.d", "announced.version", ".hidden", "a/..b/c..", "sp ace/ünïcode"] {
             assert!(validate_key(key).is_ok(), "{key:?} should be valid");
         }
     }
@@ -323,21 +287,7 @@ mod tests {
     #[test]
     fn invalid_keys() {
         let long = "a".repeat(MAX_KEY_LEN + 1);
-        for key in [
-            "",
-            "/abs",
-            "a//b",
-            "a/",
-            "..",
-            "a/../b",
-            "./a",
-            "a\\b",
-            "a\0b",
-            "a\nb",
-            ".tmp-1-2-3",
-            "dir/.tmp-x",
-            long.as_str(),
-        ] {
+        for key in ["", "/abs", "a//b", "a/", "..", "a/../b", "./a", "a\\b", "a\0b", "a\nb", ".tmp-1-2-3", "dir/.tmp-x", long.as_str()] {
             match validate_key(key) {
                 Err(StoreError::InvalidKey { key: k, reason }) => {
                     assert_eq!(k, key);
@@ -372,10 +322,7 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("url/k")).unwrap(), b"v");
 
         for bad in ["", "file://", "ftp://host/x"] {
-            assert!(
-                matches!(open_store(bad), Err(StoreError::Config { .. })),
-                "{bad:?} should be a config error"
-            );
+            assert!(matches!(open_store(bad), Err(StoreError::Config { .. })), "{bad:?} should be a config error");
         }
     }
 

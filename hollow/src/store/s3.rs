@@ -49,10 +49,7 @@ impl fmt::Debug for S3Credentials {
         f.debug_struct("S3Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -119,9 +116,7 @@ impl S3Config {
     /// Region and credentials are left to the standard AWS chain.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let mut config = Self::parse_url(url)?;
-        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-            .iter()
-            .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
+        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
         config.force_path_style = config.endpoint.is_some();
         Ok(config)
     }
@@ -129,21 +124,13 @@ impl S3Config {
     /// Parses `s3://bucket` or `s3://bucket/prefix` into a configuration with the defaults
     /// of [`S3Config::new`], without reading the environment.
     pub fn parse_url(url: &str) -> Result<Self, StoreError> {
-        let rest = url
-            .strip_prefix("s3://")
-            .ok_or_else(|| StoreError::Config {
-                detail: format!("{url:?} is not an s3:// URL"),
-            })?;
+        let rest = url.strip_prefix("s3://").ok_or_else(|| StoreError::Config { detail: format!("{url:?} is not an s3:// URL") })?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(StoreError::Config {
-                detail: format!("S3 URL {url:?} has no bucket (expected s3://bucket/prefix)"),
-            });
+            return Err(StoreError::Config { detail: format!("S3 URL {url:?} has no bucket (expected s3://bucket/prefix)") });
         }
         if rest.contains(['?', '#']) {
-            return Err(StoreError::Config {
-                detail: format!("S3 URL {url:?} may not have a query or fragment"),
-            });
+            return Err(StoreError::Config { detail: format!("S3 URL {url:?} may not have a query or fragment") });
         }
         Ok(Self::new(bucket, prefix))
     }
@@ -182,11 +169,7 @@ pub struct S3Store {
 
 impl fmt::Debug for S3Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Store")
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
+        f.debug_struct("S3Store").field("bucket", &self.bucket).field("prefix", &self.prefix).field("endpoint", &self.endpoint).finish_non_exhaustive()
     }
 }
 
@@ -220,10 +203,7 @@ impl S3Store {
             return config_err(format!("invalid S3 prefix {:?}: {reason}", config.prefix));
         }
         if config.part_size < MIN_PART_SIZE {
-            return config_err(format!(
-                "S3 part size {} is below S3's minimum of 5 MiB",
-                config.part_size
-            ));
+            return config_err(format!("S3 part size {} is below S3's minimum of 5 MiB", config.part_size));
         }
         if config.max_attempts == 0 {
             return config_err("S3 max_attempts must be at least 1".to_owned());
@@ -236,17 +216,10 @@ impl S3Store {
             .thread_name("hollow-s3")
             .enable_all()
             .build()
-            .map_err(|e| StoreError::Config {
-                detail: format!("cannot start the S3 client's tokio runtime: {e}"),
-            })?;
+            .map_err(|e| StoreError::Config { detail: format!("cannot start the S3 client's tokio runtime: {e}") })?;
 
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(config.connect_timeout)
-                    .operation_timeout(config.timeout)
-                    .build(),
-            )
+            .timeout_config(TimeoutConfig::builder().connect_timeout(config.connect_timeout).operation_timeout(config.timeout).build())
             .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
         if let Some(endpoint) = &config.endpoint {
             loader = loader.endpoint_url(endpoint.clone());
@@ -255,13 +228,7 @@ impl S3Store {
             loader = loader.region(Region::new(region.clone()));
         }
         if let Some(c) = &config.credentials {
-            loader = loader.credentials_provider(Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "hollow-static",
-            ));
+            loader = loader.credentials_provider(Credentials::new(c.access_key_id.clone(), c.secret_access_key.clone(), c.session_token.clone(), None, "hollow-static"));
         }
         let sdk_config = match on_runtime(&runtime, loader.load()) {
             Ok(sdk_config) => sdk_config,
@@ -271,8 +238,7 @@ impl S3Store {
                 return Err(e);
             }
         };
-        let mut s3_config = aws_sdk_s3::config::Builder::from(&sdk_config)
-            .force_path_style(config.force_path_style);
+        let mut s3_config = aws_sdk_s3::config::Builder::from(&sdk_config).force_path_style(config.force_path_style);
         if sdk_config.region().is_none() && config.endpoint.is_some() {
             // S3-compatible servers rarely care, but the SDK refuses to sign without one.
             s3_config = s3_config.region(Region::from_static("us-east-1"));
@@ -308,15 +274,10 @@ impl S3Store {
     }
 
     /// Runs `fut` to completion on the store's runtime.
-    fn block_on<T: Send>(
-        &self,
-        fut: impl Future<Output = Result<T, StoreError>> + Send,
-    ) -> Result<T, StoreError> {
+    fn block_on<T: Send>(&self, fut: impl Future<Output = Result<T, StoreError>> + Send) -> Result<T, StoreError> {
         match &self.runtime {
             Some(runtime) => on_runtime(runtime, fut)?,
-            None => Err(StoreError::Config {
-                detail: "S3 store runtime is shut down".to_owned(),
-            }),
+            None => Err(StoreError::Config { detail: "S3 store runtime is shut down".to_owned() }),
         }
     }
 
@@ -352,55 +313,31 @@ impl S3Store {
                 };
             }
             SdkError::DispatchFailure(failure) if !failure.is_user() => {
-                return StoreError::Unreachable {
-                    store: self.where_(),
-                    detail: format!("{op} of {object_key:?}: {}", error_chain(&err)),
-                }
+                return StoreError::Unreachable { store: self.where_(), detail: format!("{op} of {object_key:?}: {}", error_chain(&err)) }
             }
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
                 let e = service.err();
                 let code = e.code();
-                if matches!(code, Some("NoSuchKey" | "NotFound"))
-                    || (code.is_none() && status == 404)
-                {
-                    return StoreError::NotFound {
-                        key: key.to_owned(),
-                    };
+                if matches!(code, Some("NoSuchKey" | "NotFound")) || (code.is_none() && status == 404) {
+                    return StoreError::NotFound { key: key.to_owned() };
                 }
                 let detail = match code {
-                    Some(code) => format!(
-                        "{code}: {} (HTTP {status})",
-                        e.message().unwrap_or("no message")
-                    ),
+                    Some(code) => format!("{code}: {} (HTTP {status})", e.message().unwrap_or("no message")),
                     None => format!("HTTP {status}: {}", error_chain(&err)),
                 };
-                return StoreError::S3 {
-                    op,
-                    key: object_key,
-                    detail,
-                };
+                return StoreError::S3 { op, key: object_key, detail };
             }
             _ => {}
         }
-        StoreError::S3 {
-            op,
-            key: object_key,
-            detail: error_chain(&err),
-        }
+        StoreError::S3 { op, key: object_key, detail: error_chain(&err) }
     }
 
     /// Uploads `data` to `object_key` with a multipart upload, aborting it on failure.
     async fn put_multipart(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         let object_key = self.object_key(key);
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&object_key)
-            .send()
-            .await
-            .map_err(|e| self.map_err("put (create multipart upload)", key, e))?;
+        let created =
+            self.client.create_multipart_upload().bucket(&self.bucket).key(&object_key).send().await.map_err(|e| self.map_err("put (create multipart upload)", key, e))?;
         let upload_id = created.upload_id().ok_or_else(|| StoreError::S3 {
             op: "put (create multipart upload)",
             key: object_key.clone(),
@@ -409,33 +346,16 @@ impl S3Store {
         let result = self.upload_parts(key, &object_key, upload_id, data).await;
         if result.is_err() {
             // Best effort: the original error matters more than a failed abort.
-            let _ = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&object_key)
-                .upload_id(upload_id)
-                .send()
-                .await;
+            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(&object_key).upload_id(upload_id).send().await;
         }
         result
     }
 
     /// Uploads the parts of a multipart upload and completes it.
-    async fn upload_parts(
-        &self,
-        key: &str,
-        object_key: &str,
-        upload_id: &str,
-        data: &[u8],
-    ) -> Result<(), StoreError> {
+    async fn upload_parts(&self, key: &str, object_key: &str, upload_id: &str, data: &[u8]) -> Result<(), StoreError> {
         let mut parts = Vec::with_capacity(data.len().div_ceil(self.part_size));
         for (i, chunk) in data.chunks(self.part_size).enumerate() {
-            let part_number = i32::try_from(i + 1).map_err(|_| StoreError::S3 {
-                op: "put (upload part)",
-                key: object_key.to_owned(),
-                detail: "too many parts".to_owned(),
-            })?;
+            let part_number = i32::try_from(i + 1).map_err(|_| StoreError::S3 { op: "put (upload part)", key: object_key.to_owned(), detail: "too many parts".to_owned() })?;
             let uploaded = self
                 .client
                 .upload_part()
@@ -458,11 +378,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(object_key)
             .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(|e| self.map_err("put (complete multipart upload)", key, e))?;
@@ -490,10 +406,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 /// Runs `fut` on `runtime`, from a helper thread when the caller is itself inside a tokio
 /// runtime (where blocking on another runtime would panic).
-fn on_runtime<T: Send>(
-    runtime: &tokio::runtime::Runtime,
-    fut: impl Future<Output = T> + Send,
-) -> Result<T, StoreError> {
+fn on_runtime<T: Send>(runtime: &tokio::runtime::Runtime, fut: impl Future<Output = T> + Send) -> Result<T, StoreError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Ok(runtime.block_on(fut));
     }
@@ -501,13 +414,9 @@ fn on_runtime<T: Send>(
         std::thread::Builder::new()
             .name("hollow-s3-call".to_owned())
             .spawn_scoped(scope, || runtime.block_on(fut))
-            .map_err(|e| StoreError::Config {
-                detail: format!("cannot start a thread for an S3 call: {e}"),
-            })?
+            .map_err(|e| StoreError::Config { detail: format!("cannot start a thread for an S3 call: {e}") })?
             .join()
-            .map_err(|_| StoreError::Config {
-                detail: "the S3 call's helper thread panicked".to_owned(),
-            })
+            .map_err(|_| StoreError::Config { detail: "the S3 call's helper thread panicked".to_owned() })
     })
 }
 
@@ -518,14 +427,7 @@ impl BlobStore for S3Store {
             if data.len() > self.multipart_threshold {
                 return self.put_multipart(key, data).await;
             }
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(self.object_key(key))
-                .body(ByteStream::from(data.to_vec()))
-                .send()
-                .await
-                .map_err(|e| self.map_err("put", key, e))?;
+            self.client.put_object().bucket(&self.bucket).key(self.object_key(key)).body(ByteStream::from(data.to_vec())).send().await.map_err(|e| self.map_err("put", key, e))?;
             Ok(())
         })
     }
@@ -533,32 +435,17 @@ impl BlobStore for S3Store {
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            let output = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(self.object_key(key))
-                .send()
-                .await
-                .map_err(|e| self.map_err("get", key, e))?;
+            let output = self.client.get_object().bucket(&self.bucket).key(self.object_key(key)).send().await.map_err(|e| self.map_err("get", key, e))?;
             let expected = output.content_length();
             let data = output
                 .body
                 .collect()
                 .await
-                .map_err(|e| StoreError::S3 {
-                    op: "get",
-                    key: self.object_key(key),
-                    detail: format!("reading the body failed: {}", error_chain(&e)),
-                })?
+                .map_err(|e| StoreError::S3 { op: "get", key: self.object_key(key), detail: format!("reading the body failed: {}", error_chain(&e)) })?
                 .to_vec();
             match expected {
                 Some(len) if u64::try_from(len).ok() != Some(data.len() as u64) => {
-                    Err(StoreError::S3 {
-                        op: "get",
-                        key: self.object_key(key),
-                        detail: format!("body has {} bytes, expected {len}", data.len()),
-                    })
+                    Err(StoreError::S3 { op: "get", key: self.object_key(key), detail: format!("body has {} bytes, expected {len}", data.len()) })
                 }
                 _ => Ok(data),
             }
@@ -568,13 +455,7 @@ impl BlobStore for S3Store {
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            let result = self
-                .client
-                .head_object()
-                .bucket(&self.bucket)
-                .key(self.object_key(key))
-                .send()
-                .await;
+            let result = self.client.head_object().bucket(&self.bucket).key(self.object_key(key)).send().await;
             match result {
                 Ok(_) => Ok(true),
                 Err(e) => match self.map_err("exists", key, e) {
@@ -626,14 +507,7 @@ impl BlobStore for S3Store {
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            match self
-                .client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(self.object_key(key))
-                .send()
-                .await
-            {
+            match self.client.delete_object().bucket(&self.bucket).key(self.object_key(key)).send().await {
                 Ok(_) => Ok(()),
                 Err(e) => match self.map_err("delete", key, e) {
                     StoreError::NotFound { .. } => Ok(()),
@@ -655,17 +529,11 @@ mod tests {
     #[test]
     fn parse_url() {
         let c = S3Config::parse_url("s3://bucket/some/prefix").unwrap();
-        assert_eq!(
-            (c.bucket.as_str(), c.prefix.as_str()),
-            ("bucket", "some/prefix")
-        );
+        assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("bucket", "some/prefix"));
         let c = S3Config::parse_url("s3://bucket").unwrap();
         assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("bucket", ""));
         for bad in ["s3://", "s3:///x", "file:///x", "s3://b/p?x=1"] {
-            assert!(
-                matches!(S3Config::parse_url(bad), Err(StoreError::Config { .. })),
-                "{bad:?}"
-            );
+            assert!(matches!(S3Config::parse_url(bad), Err(StoreError::Config { .. })), "{bad:?}");
         }
     }
 
@@ -674,11 +542,7 @@ mod tests {
         c.endpoint = Some("http://127.0.0.1:9".to_owned());
         c.region = Some("us-east-1".to_owned());
         c.force_path_style = true;
-        c.credentials = Some(S3Credentials {
-            access_key_id: "test".to_owned(),
-            secret_access_key: "s3cr3t-value".to_owned(),
-            session_token: None,
-        });
+        c.credentials = Some(S3Credentials { access_key_id: "test".to_owned(), secret_access_key: "s3cr3t-value".to_owned(), session_token: None });
         c
     }
 
@@ -687,14 +551,8 @@ mod tests {
         let s = S3Store::new(offline("/a/b/")).unwrap();
         assert_eq!(s.prefix(), "a/b/");
         assert_eq!(s.describe(), "s3://bucket/a/b/");
-        assert_eq!(
-            S3Store::new(offline("")).unwrap().describe(),
-            "s3://bucket/"
-        );
-        assert!(matches!(
-            S3Store::new(offline("a/../b")),
-            Err(StoreError::Config { .. })
-        ));
+        assert_eq!(S3Store::new(offline("")).unwrap().describe(), "s3://bucket/");
+        assert!(matches!(S3Store::new(offline("a/../b")), Err(StoreError::Config { .. })));
         let mut c = offline("p");
         c.part_size = 1024;
         assert!(matches!(S3Store::new(c), Err(StoreError::Config { .. })));

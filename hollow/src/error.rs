@@ -138,6 +138,9 @@ pub enum Error {
         /// What was missing or failed.
         detail: String,
     },
+    /// A JSON record does not match its dataset schema.
+    #[error("invalid record: {0}")]
+    InvalidRecord(#[from] crate::dataset::RecordError),
     /// A validator refused a new state.
     #[error("validation failed: {0}")]
     Validation(String),

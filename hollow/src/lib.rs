@@ -91,7 +91,10 @@ pub mod blob;
 #[allow(unsafe_code)]
 mod bytes;
 pub mod dataset;
+pub mod diff;
 pub mod error;
+pub mod history;
+pub mod index;
 pub mod lifecycle;
 pub mod read;
 pub mod schema;

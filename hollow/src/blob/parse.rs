@@ -24,6 +24,8 @@ pub(crate) struct PoolState {
     pub(crate) utf8: Arc<std::sync::OnceLock<bool>>,
     /// Values appended by deltas since the snapshot (indexes `count..`).
     pub(crate) extra: Option<Arc<ExtraPool>>,
+    /// Decoded (start, end) of each value, for small pools (built on first use).
+    pub(crate) spans: Arc<std::sync::OnceLock<Vec<(u32, u32)>>>,
 }
 
 /// Pool values appended by deltas: value `k` (pool index `base + k`) is
@@ -220,7 +222,7 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
         } else {
             None
         };
-        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default(), extra: None })
+        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default(), extra: None, spans: Default::default() })
     } else {
         None
     };

@@ -14,6 +14,9 @@ use crate::value::Value;
 
 const FLIP: u64 = 1 << 63;
 
+/// Pools with at most this many values get a decoded table of value spans.
+const SPAN_TABLE_LIMIT: u64 = 1 << 16;
+
 /// A borrowed view of one column: decodes the value of a field for an ordinal.
 #[derive(Clone, Copy, Debug)]
 pub struct ColumnView<'a> {
@@ -41,6 +44,8 @@ enum Tag {
 
 #[derive(Clone, Copy, Debug)]
 struct PoolView<'a> {
+    /// (start, end) of each base value, decoded once per state for small pools.
+    spans: Option<&'a [(u32, u32)]>,
     offsets: Packed<'a>,
     data: &'a [u8],
     extra: Option<&'a ExtraPool>,
@@ -53,7 +58,9 @@ impl<'a> PoolView<'a> {
     fn new(p: &'a PoolState, is_string: bool) -> Result<Self> {
         let offsets = Packed::new(&p.offsets, p.off_width, p.count + 1)?;
         let utf8_ok = is_string && p.fsst.is_none() && *p.utf8.get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
-        Ok(PoolView { offsets, data: &p.data, extra: p.extra.as_deref(), fsst: p.fsst.as_deref(), utf8_ok })
+        let spans = (p.count <= SPAN_TABLE_LIMIT && p.data.len() <= u32::MAX as usize)
+            .then(|| p.spans.get_or_init(|| (0..p.count).map(|k| (offsets.get(k).unwrap_or(0) as u32, offsets.get(k + 1).unwrap_or(0) as u32)).collect()).as_slice());
+        Ok(PoolView { spans, offsets, data: &p.data, extra: p.extra.as_deref(), fsst: p.fsst.as_deref(), utf8_ok })
     }
 
     /// Whether `idx` is a value appended by a delta (plain, validated).
@@ -73,6 +80,11 @@ impl<'a> PoolView<'a> {
 
     #[inline(always)]
     fn raw(&self, idx: u64) -> Result<&'a [u8]> {
+        if let Some(spans) = self.spans {
+            if let Some(&(s, e)) = spans.get(idx as usize) {
+                return self.data.get(s as usize..e as usize).ok_or_else(|| self.bad_span(idx, s as usize, e as usize));
+            }
+        }
         if self.is_extra(idx) {
             return self.extra_raw(idx);
         }
@@ -211,7 +223,15 @@ impl<'a> ColumnView<'a> {
     /// The value at `ordinal` as a generic [`Value`] (strings borrowed from the data).
     #[inline]
     pub fn get(&self, ordinal: u32) -> Result<Value<'a>> {
-        let Some(r) = self.raw(ordinal) else { return Ok(Value::Null) };
+        match self.raw(ordinal) {
+            None => Ok(Value::Null),
+            Some(r) => self.value_of_image(r),
+        }
+    }
+
+    /// The value of an image (see the format README).
+    #[inline(always)]
+    pub(crate) fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
         Ok(match self.tag {
             Tag::I64 => Value::I64((r ^ FLIP) as i64),
             Tag::I32 => Value::I32((r ^ FLIP) as i64 as i32),

@@ -37,9 +37,7 @@ fn bench(c: &mut Criterion) {
                 black_box(acc)
             })
         });
-        g.bench_with_input(BenchmarkId::new("vec_u64_baseline", width), &vals, |b, v| {
-            b.iter(|| black_box(v.iter().fold(0u64, |a, x| a.wrapping_add(*x))))
-        });
+        g.bench_with_input(BenchmarkId::new("vec_u64_baseline", width), &vals, |b, v| b.iter(|| black_box(v.iter().fold(0u64, |a, x| a.wrapping_add(*x)))));
     }
     g.finish();
 }

@@ -96,7 +96,11 @@ fn main() {
         );
         println!(
             "{:<14} heap load (fsst) {:.3}s, RSS delta after both heap loads {}, mapped scan {:.1} M rec/s, fsst scan {:.1} M rec/s",
-            "", load_s, mb(rss_delta), n as f64 / scan_mapped.0 / 1e6, n as f64 / scan_fsst.0 / 1e6
+            "",
+            load_s,
+            mb(rss_delta),
+            n as f64 / scan_mapped.0 / 1e6,
+            n as f64 / scan_fsst.0 / 1e6
         );
         tot.records += n;
         tot.plain += plain.len() as u64;
@@ -129,8 +133,14 @@ fn main() {
         tot.base_s / tot.scan_s
     );
     println!("all seven opened mapped in one go: {:.3} ms", open_all * 1e3);
-    println!("targets: heap ≤ 120 MB (fsst: {}), stored ≤ 60 MB compressed (zstd: {}), ≤ 150 MB uncompressed (plain: {}), mapped open < 10 ms ({:.3} ms), scan ≥ 30 M rec/s ({:.1})",
-        mb(tot.heap_fsst), mb(tot.zstd), mb(tot.plain), open_all * 1e3, tot.records as f64 / tot.scan_s / 1e6);
+    println!(
+        "targets: heap ≤ 120 MB (fsst: {}), stored ≤ 60 MB compressed (zstd: {}), ≤ 150 MB uncompressed (plain: {}), mapped open < 10 ms ({:.3} ms), scan ≥ 30 M rec/s ({:.1})",
+        mb(tot.heap_fsst),
+        mb(tot.zstd),
+        mb(tot.plain),
+        open_all * 1e3,
+        tot.records as f64 / tot.scan_s / 1e6
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -322,16 +332,16 @@ fn baseline_scan(name: &str, dir: &Path) -> (f64, u64) {
         "titles" => time_scan(&load::<Title>(dir, name, |t| t.id.to_string()), |t| {
             sum(&[t.id as u64, s(&t.kind), s(&t.name), s(&t.original_language), oi(t.release_year), l(&t.genres), l(&t.cast), l(&t.directors)])
         }),
-        "videos" => time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| {
-            sum(&[v.id as u64, v.title_id as u64, s(&v.kind), oi(v.season), oi(v.episode), oi(v.runtime_minutes)])
-        }),
+        "videos" => {
+            time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| sum(&[v.id as u64, v.title_id as u64, s(&v.kind), oi(v.season), oi(v.episode), oi(v.runtime_minutes)]))
+        }
         "rights" => time_scan(&load::<Right>(dir, name, |r| format!("{}|{}|{}", r.title_id, r.country, r.window_start)), |r| {
             sum(&[r.title_id as u64, s(&r.country), r.window_start as u64, oi64(r.window_end)])
         }),
         "assets" => time_scan(&load::<Asset>(dir, name, |a| a.id.to_string()), |a| sum(&[a.id as u64, a.video_id as u64, s(&a.kind), os(&a.language), s(&a.status)])),
-        "localizations" => time_scan(&load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)), |l| {
-            sum(&[l.title_id as u64, s(&l.language), os(&l.name), os(&l.synopsis)])
-        }),
+        "localizations" => {
+            time_scan(&load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)), |l| sum(&[l.title_id as u64, s(&l.language), os(&l.name), os(&l.synopsis)]))
+        }
         "ratings" => time_scan(&load::<Rating>(dir, name, |r| format!("{}|{}", r.title_id, r.country)), |r| sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)])),
         other => panic!("unknown dataset {other}"),
     }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::read::{ListView, ObjectView, ReadState};
-use crate::schema::{Compression, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use crate::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
 use crate::value::Value;
 use crate::write::WriteState;
 

@@ -27,7 +27,7 @@ impl Sink {
     }
     /// Pads with zeros to a multiple of 8 bytes.
     pub(crate) fn align8(&mut self) {
-        while self.buf.len() % 8 != 0 {
+        while !self.buf.len().is_multiple_of(8) {
             self.buf.push(0);
         }
     }

@@ -479,7 +479,7 @@ impl WriteState {
                 }
             }
             TypeSchema::Map { key, value, .. } => {
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err(Error::Schema("map entries must be pairs".into()));
                 }
                 let mut pairs: BTreeMap<u32, u32> = BTreeMap::new();

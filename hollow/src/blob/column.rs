@@ -195,10 +195,6 @@ impl CollectionData {
         s.section(&self.elems);
         s.section(&self.values);
     }
-
-    pub(crate) fn bytes(&self) -> u64 {
-        (self.ends.len() + self.elems.len() + self.values.len()) as u64
-    }
 }
 
 /// The bucket of a hashed element ordinal in a table of `n` (a power of two) buckets.

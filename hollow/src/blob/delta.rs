@@ -243,7 +243,7 @@ fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) 
     let mut bits = vec![0u8; len];
     bits[..have].copy_from_slice(&old.populated[..have]);
     // bits at or past the old bound are not populated
-    if old.bound % 8 != 0 {
+    if !old.bound.is_multiple_of(8) {
         if let Some(b) = bits.get_mut((old.bound / 8) as usize) {
             *b &= ((1u16 << (old.bound % 8)) - 1) as u8;
         }

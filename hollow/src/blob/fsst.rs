@@ -25,7 +25,7 @@ pub(crate) struct FsstEncoder {
 
 impl FsstTable {
     /// Trains a table on a sample of the values (every k-th value, at most ~64k samples).
-    pub(crate) fn train<'a>(values: &[&'a [u8]]) -> (FsstTable, FsstEncoder) {
+    pub(crate) fn train(values: &[&[u8]]) -> (FsstTable, FsstEncoder) {
         let step = (values.len() / 65_536).max(1);
         let sample: Vec<&[u8]> = values.iter().step_by(step).copied().collect();
         let compressor = fsst::Compressor::train(&sample);

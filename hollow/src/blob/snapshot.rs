@@ -23,12 +23,18 @@ pub struct SnapshotOptions {
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotStats {
     /// Per type: (name, records, data bytes, columns).
-    pub types: Vec<(String, u64, u64, Vec<(String, ColumnStats)>)>,
+    pub types: Vec<TypeStats>,
     /// Bytes of the blob as written.
     pub blob_bytes: u64,
     /// Bytes of the body before blob compression.
     pub raw_body_bytes: u64,
 }
+
+/// Sizes of one type: (name, records, data bytes, per-column (name, stats)).
+pub type TypeStats = (String, u64, u64, Vec<(String, ColumnStats)>);
+
+/// Per-field pool under construction: value → index, and values in index order.
+type PoolBuilder<'e> = Option<(FxHashMap<&'e [u8], u32>, Vec<&'e [u8]>)>;
 
 /// The `u64` image of a value stored in a column (see the format README).
 #[inline]
@@ -62,7 +68,7 @@ pub(crate) fn encode_columns<'e>(
     let nf = o.fields.len();
     let mut vals: Vec<Vec<u64>> = vec![vec![0u64; bound]; nf];
     let mut nulls: Vec<BitVec<u64>> = vec![BitVec::repeat(true, bound); nf];
-    let mut pools: Vec<Option<(FxHashMap<&[u8], u32>, Vec<&[u8]>)>> =
+    let mut pools: Vec<PoolBuilder<'e>> =
         o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
     for (ord, enc) in records {
         let mut pos = 0;

@@ -282,7 +282,7 @@ impl Producer {
             blobs.push((reverse_key(v, prev), r));
         }
         let mut snapshot_bytes = None;
-        if self.version.is_none() || (self.config.snapshot_every > 0 && v % self.config.snapshot_every == 0) {
+        if self.version.is_none() || (self.config.snapshot_every > 0 && v.is_multiple_of(self.config.snapshot_every)) {
             let (blob, _) = write_snapshot(&self.state, &SnapshotOptions { zstd_level: self.config.zstd_level, disable_fsst: false })?;
             snapshot_bytes = Some(blob.len() as u64);
             blobs.push((snapshot_key(v), blob));

@@ -278,7 +278,7 @@ impl Timeline {
         }
         for (a, bs) in &idx.deltas {
             for b in bs {
-                if *a < base || *b <= base && *a < base {
+                if *a < base {
                     del(delta_key(*a, *b))?;
                 }
             }

@@ -7,6 +7,7 @@
 //! with `Value::I32(5)` finds an `i64` field holding 5.
 
 use std::mem::discriminant;
+use std::sync::Arc;
 
 use crate::blob::parse::TypeBody;
 use crate::error::{Error, Result};
@@ -24,6 +25,8 @@ pub(crate) struct Hop {
 /// The resolved field paths of a key over an object type.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyDef {
+    /// The schema the key was resolved against (states sharing it skip the schema check).
+    schema: Arc<SchemaSet>,
     pub(crate) type_name: String,
     pub(crate) type_idx: usize,
     pub(crate) fields: Vec<String>,
@@ -35,6 +38,10 @@ pub(crate) struct KeyDef {
     kinds: Vec<FieldKind>,
     /// Per hop: the name of its type and the kind of its field (checked against states).
     expected: Vec<(String, FieldKind)>,
+    /// One field whose image is a word: equal hashes mean equal keys (but for null's).
+    exact: bool,
+    /// The hash of a key of nulls.
+    null: u64,
 }
 
 /// The comparable image of one key field value.
@@ -116,13 +123,14 @@ fn value_kind(v: &Value<'_>) -> &'static str {
 impl KeyDef {
     /// Resolves `fields` (direct field names or dotted paths through references) of the
     /// object type `type_name`.
-    pub(crate) fn new(schema: &SchemaSet, type_name: &str, fields: &[&str]) -> Result<Self> {
+    pub(crate) fn new(schema: &Arc<SchemaSet>, type_name: &str, fields: &[&str]) -> Result<Self> {
         let type_idx = schema.type_index(type_name).ok_or_else(|| Error::NoSuchType(type_name.into()))?;
         schema.object(type_name)?;
         if fields.is_empty() {
             return Err(Error::Schema(format!("a key of {type_name:?} needs at least one field")));
         }
         let mut def = KeyDef {
+            schema: schema.clone(),
             type_name: type_name.into(),
             type_idx,
             fields: fields.iter().map(|f| f.to_string()).collect(),
@@ -130,6 +138,8 @@ impl KeyDef {
             ends: Vec::new(),
             kinds: Vec::new(),
             expected: Vec::new(),
+            exact: false,
+            null: 0,
         };
         for path in fields {
             let (idxs, kind) = schema.resolve_path(type_name, path)?;
@@ -146,11 +156,13 @@ impl KeyDef {
             def.ends.push(def.hops.len());
             def.kinds.push(kind);
         }
+        def.exact = def.arity() == 1 && !matches!(def.kinds[0], FieldKind::String | FieldKind::Bytes);
+        def.null = (0..def.arity()).fold(HASH_START, |h, _| hash_add(h, Img::Null));
         Ok(def)
     }
 
     /// The key declared as the primary key of `type_name`.
-    pub(crate) fn primary(schema: &SchemaSet, type_name: &str) -> Result<Self> {
+    pub(crate) fn primary(schema: &Arc<SchemaSet>, type_name: &str) -> Result<Self> {
         let o = schema.object(type_name)?;
         let pk = o.primary_key.as_ref().ok_or_else(|| Error::Schema(format!("type {type_name:?} declares no primary key")))?;
         let fields: Vec<&str> = pk.iter().map(String::as_str).collect();
@@ -160,11 +172,6 @@ impl KeyDef {
     /// The number of fields.
     pub(crate) fn arity(&self) -> usize {
         self.ends.len()
-    }
-
-    /// The kind of the last field of path `p`.
-    pub(crate) fn kind(&self, p: usize) -> &FieldKind {
-        &self.kinds[p]
     }
 
     fn path(&self, p: usize) -> std::ops::Range<usize> {
@@ -182,8 +189,38 @@ impl KeyDef {
         self.hop_types().next().is_some()
     }
 
+    /// Whether two keys with hash `h` are equal without comparing them: true for keys of
+    /// one field whose image is a word (the hash is a bijection of it), but for the hash of
+    /// null (which a word can share).
+    #[inline(always)]
+    pub(crate) fn trusts(&self, h: u64) -> bool {
+        self.exact && h != self.null
+    }
+
+    /// The populated ordinals of the root type of `state` (after checking its schema).
+    pub(crate) fn root_pop<'a>(&self, state: &'a ReadState) -> Result<Pop<'a>> {
+        self.check(state)?;
+        let ts = state.types.get(self.type_idx).ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
+        Ok(Pop { bits: &ts.populated, bound: ts.bound })
+    }
+
+    /// This key, remembering `state`'s schema (after checking it) so that later states
+    /// sharing it skip the check.
+    pub(crate) fn for_state(&self, state: &ReadState) -> Result<KeyDef> {
+        self.check(state)?;
+        Ok(KeyDef { schema: state.schema.clone(), ..self.clone() })
+    }
+
+    /// Whether `state` shares the schema this key remembers.
+    pub(crate) fn same_schema(&self, state: &ReadState) -> bool {
+        Arc::ptr_eq(&self.schema, &state.schema)
+    }
+
     /// Checks that a state holds the type and fields this key was resolved against.
     fn check(&self, state: &ReadState) -> Result<()> {
+        if Arc::ptr_eq(&self.schema, &state.schema) {
+            return Ok(());
+        }
         let types = state.schema.types();
         for (h, (name, kind)) in self.hops.iter().zip(&self.expected) {
             let ok = matches!(types.get(h.t), Some(TypeSchema::Object(o)) if o.name == *name && o.fields.get(h.f).is_some_and(|fd| fd.kind == *kind));
@@ -202,7 +239,7 @@ impl KeyDef {
         self.check(state)?;
         let ts = state.types.get(self.type_idx).ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
         let root = Pop { bits: &ts.populated, bound: ts.bound };
-        let mut cols = Vec::with_capacity(self.hops.len());
+        let mut cols = Cols { head: [None; HEAD], tail: Vec::new() };
         for (h, (_, kind)) in self.hops.iter().zip(&self.expected) {
             let ts = state.types.get(h.t).ok_or_else(|| Error::corrupt("key hop type missing"))?;
             let TypeBody::Object(cs) = &ts.body else { return Err(Error::corrupt("object type without columns")) };
@@ -214,7 +251,11 @@ impl KeyDef {
                 TypeSchema::Object(o) => o.fields[h.f].name.as_str(),
                 _ => "",
             };
-            cols.push(HopCol { col: ColumnView::new(c, ts.bound, name)?, pop: Pop { bits: &ts.populated, bound: ts.bound } });
+            let hc = HopCol { col: ColumnView::new(c, ts.bound, name)?, pop: Pop { bits: &ts.populated, bound: ts.bound } };
+            match cols.head.iter_mut().find(|x| x.is_none()) {
+                Some(free) if cols.tail.is_empty() => *free = Some(hc),
+                _ => cols.tail.push(hc),
+            }
         }
         Ok(KeyReader { def: self, root, cols })
     }
@@ -253,7 +294,11 @@ pub(crate) struct Pop<'a> {
     bound: u64,
 }
 
-impl Pop<'_> {
+impl<'a> Pop<'a> {
+    pub(crate) fn new(bits: &'a [u8], bound: u64) -> Self {
+        Pop { bits, bound }
+    }
+
     #[inline(always)]
     pub(crate) fn has(&self, o: u32) -> bool {
         (o as u64) < self.bound && self.bits.get(o as usize / 8).is_some_and(|b| b >> (o % 8) & 1 == 1)
@@ -267,12 +312,32 @@ struct HopCol<'a> {
     pop: Pop<'a>,
 }
 
+const HEAD: usize = 3;
+
+/// The column of every hop, the first few inline (binding a key allocates nothing).
+#[derive(Clone, Debug)]
+struct Cols<'a> {
+    head: [Option<HopCol<'a>>; HEAD],
+    tail: Vec<HopCol<'a>>,
+}
+
+impl<'a> Cols<'a> {
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<&HopCol<'a>> {
+        if i < HEAD {
+            self.head[i].as_ref()
+        } else {
+            self.tail.get(i - HEAD)
+        }
+    }
+}
+
 /// A key bound to a state: reads the key of any record.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyReader<'a> {
     def: &'a KeyDef,
     root: Pop<'a>,
-    cols: Vec<HopCol<'a>>,
+    cols: Cols<'a>,
 }
 
 impl<'a> KeyReader<'a> {
@@ -290,7 +355,7 @@ impl<'a> KeyReader<'a> {
         let last = range.end - 1;
         let mut o = o;
         for i in range.clone() {
-            let hc = &self.cols[i];
+            let Some(hc) = self.cols.get(i) else { return Err(Error::corrupt("key hop without a column")) };
             if i > range.start && !hc.pop.has(o) {
                 return Err(Error::corrupt(format!("key path {:?} of {:?} reaches unpopulated ordinal {o}", self.def.fields[p], self.def.type_name)));
             }
@@ -345,6 +410,19 @@ impl<'a> KeyReader<'a> {
         Ok(true)
     }
 
+    /// Whether record `o` of this reader's state and record `other_o` of `other`'s (a key
+    /// of the same fields) have equal keys.
+    pub(crate) fn same_key_as(&self, o: u32, other: &KeyReader<'_>, other_o: u32) -> Result<bool> {
+        for p in 0..self.def.arity() {
+            let (va, vb) = (self.value(p, o)?, other.value(p, other_o)?);
+            let kind = &self.def.kinds[p];
+            if normalize(kind, &va) != normalize(kind, &vb) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// The key values of record `o`.
     pub(crate) fn key_values(&self, o: u32) -> Result<Vec<Value<'a>>> {
         if !self.root.has(o) {
@@ -368,7 +446,7 @@ impl<'a> KeyReader<'a> {
         let range = self.def.path(p);
         let mut o = o;
         for i in range.start..range.start + k {
-            o = self.cols[i].col.raw(o)? as u32;
+            o = self.cols.get(i)?.col.raw(o)? as u32;
         }
         Some(o)
     }

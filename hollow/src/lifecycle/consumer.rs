@@ -193,7 +193,9 @@ impl Consumer {
                         p
                     }
                 };
-                let st = ReadState::open(&path, crate::read::OpenOptions::mapped())?;
+                // a blob from the store is checked like a heap load: a corrupt snapshot must
+                // be an error the consumer can plan around, not data served
+                let st = ReadState::open(&path, crate::read::OpenOptions { mode: MemoryMode::Mapped, verify_checksum: true })?;
                 Ok(st)
             }
         }

@@ -252,6 +252,25 @@ impl Producer {
                 let (added, removed_n) = changes.counts();
                 Ok(CycleOutcome::Published { version: next, added, removed: removed_n, delta_bytes, reverse_delta_bytes, snapshot_bytes, elapsed: started.elapsed(), phases })
             }
+            // The store may have stored the announcement and still reported an error (a
+            // timeout after the write): then consumers can load this version, so it is
+            // published and its number must not be reused for other content.
+            Err(_) if matches!(self.timeline.announced(), Ok(Some(a)) if a == next) => {
+                self.state.clear_journal();
+                self.version = Some(next);
+                self.header = self.state.header.clone();
+                let (added, removed_n) = changes.counts();
+                Ok(CycleOutcome::Published {
+                    version: next,
+                    added,
+                    removed: removed_n,
+                    delta_bytes: 0,
+                    reverse_delta_bytes: 0,
+                    snapshot_bytes: None,
+                    elapsed: started.elapsed(),
+                    phases,
+                })
+            }
             Err(e) => {
                 self.state.rollback();
                 self.state.header = old_header;

@@ -97,3 +97,10 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 pub fn mb(b: u64) -> String {
     format!("{:.1} MB", b as f64 / 1e6)
 }
+
+/// CPU time of the calling thread in nanoseconds (Linux `/proc/thread-self/schedstat`; 0
+/// elsewhere). Throughput "on one core" is measured in CPU time so that other processes on a
+/// shared machine do not count against it; wall time is printed too.
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok())).unwrap_or(0)
+}

@@ -28,6 +28,8 @@ pub struct ColumnView<'a> {
     kind: &'a FieldKind,
     tag: Tag,
     name: &'a str,
+    /// For plain string columns whose pool is validated UTF-8: the pool, for an inlined read.
+    fast_str: Option<PoolView<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,25 @@ impl<'a> PoolView<'a> {
         let spans = (p.count <= SPAN_TABLE_LIMIT && p.data.len() <= u32::MAX as usize)
             .then(|| p.spans.get_or_init(|| (0..p.count).map(|k| (offsets.get(k).unwrap_or(0) as u32, offsets.get(k + 1).unwrap_or(0) as u32)).collect()).as_slice());
         Ok(PoolView { spans, offsets, data: &p.data, extra: p.extra.as_deref(), fsst: p.fsst.as_deref(), utf8_ok })
+    }
+
+    /// A value of the base pool (not appended by a delta), or `None` (out of range or a
+    /// corrupt span: callers take the checked path, which reports it).
+    #[inline(always)]
+    fn base_value(&self, idx: u64) -> Option<&'a [u8]> {
+        let (s, e) = match self.spans {
+            Some(spans) => {
+                let &(s, e) = spans.get(idx as usize)?;
+                (s as usize, e as usize)
+            }
+            None => {
+                if idx + 1 >= self.offsets.len() {
+                    return None;
+                }
+                (self.offsets.get_in_bounds(idx) as usize, self.offsets.get_in_bounds(idx + 1) as usize)
+            }
+        };
+        self.data.get(s..e)
     }
 
     /// Whether `idx` is a value appended by a delta (plain, validated).
@@ -166,7 +187,16 @@ impl<'a> ColumnView<'a> {
                 FieldKind::Reference(_) => Tag::Ref,
             },
             name,
-        })
+            fast_str: None,
+        }
+        .with_fast_str())
+    }
+
+    fn with_fast_str(mut self) -> Self {
+        if self.tag == Tag::Str {
+            self.fast_str = self.pool.filter(|p| p.fsst.is_none() && p.utf8_ok);
+        }
+        self
     }
 
     /// The field's kind.
@@ -221,16 +251,27 @@ impl<'a> ColumnView<'a> {
     }
 
     /// The value at `ordinal` as a generic [`Value`] (strings borrowed from the data).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, ordinal: u32) -> Result<Value<'a>> {
-        match self.raw(ordinal) {
-            None => Ok(Value::Null),
-            Some(r) => self.value_of_image(r),
+        let Some(r) = self.raw(ordinal) else { return Ok(Value::Null) };
+        match self.tag {
+            Tag::I64 => Ok(Value::I64((r ^ FLIP) as i64)),
+            Tag::I32 => Ok(Value::I32((r ^ FLIP) as i64 as i32)),
+            Tag::Str => {
+                if let Some(p) = &self.fast_str {
+                    if let Some(b) = p.base_value(r) {
+                        return Ok(Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(b))));
+                    }
+                }
+                self.value_of_image(r)
+            }
+            _ => self.value_of_image(r),
         }
     }
 
     /// The value of an image (see the format README).
     #[inline(always)]
+    #[inline(never)]
     pub(crate) fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
         Ok(match self.tag {
             Tag::I64 => Value::I64((r ^ FLIP) as i64),
@@ -355,6 +396,20 @@ impl<'a> StrColumn<'a> {
     /// The string with pool index `id` (see [`StrColumn::value_id`]).
     pub fn value_by_id(&self, id: u64) -> Result<Cow<'a, str>> {
         self.1.string(id, self.0.name)
+    }
+
+    /// The UTF-8 bytes of the string with pool index `id`, decoded (FSST) or copied into `out`
+    /// (cleared first): no allocation once `out` is large enough. The bytes are not validated
+    /// for compressed columns.
+    pub fn value_bytes_into(&self, id: u64, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        match self.1.fsst {
+            Some(t) if !self.1.is_extra(id) => t.decode(self.1.raw(id)?, out),
+            _ => {
+                out.extend_from_slice(self.1.raw(id)?);
+                Ok(())
+            }
+        }
     }
 }
 

@@ -1,0 +1,372 @@
+//! Service metrics: cumulative counters and last-cycle gauges, rendered as Prometheus text
+//! and served over HTTP by a tiny `std::net` server ([`MetricsServer`]: `GET /metrics`,
+//! `GET /healthz`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::service::{CycleReport, DatasetOutcome};
+
+/// Cumulative counters and gauges of one dataset.
+#[derive(Debug, Clone, Default)]
+struct DatasetMetrics {
+    read: u64,
+    applied: u64,
+    noop: u64,
+    rejected: BTreeMap<&'static str, u64>,
+    records_added: u64,
+    records_removed: u64,
+    published: u64,
+    unchanged: u64,
+    validation_failed: u64,
+    failed: u64,
+    version: Option<u64>,
+    cycle_seconds: f64,
+    lag: BTreeMap<i32, i64>,
+    delta_bytes: u64,
+    snapshot_bytes: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    cycles: u64,
+    last_cycle_seconds: f64,
+    last_cycle_unix_seconds: f64,
+    datasets: BTreeMap<String, DatasetMetrics>,
+}
+
+/// The metrics of a service, updated after every cycle and shared with the HTTP server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    state: Mutex<State>,
+}
+
+impl Metrics {
+    /// Empty metrics.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares a dataset so that its series exist before its first cycle.
+    pub fn register(&self, dataset: &str, version: Option<u64>) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.datasets.entry(dataset.to_owned()).or_default().version = version;
+    }
+
+    /// Folds one cycle's report into the counters and gauges.
+    pub fn record(&self, report: &CycleReport) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.cycles += 1;
+        s.last_cycle_seconds = report.elapsed.as_secs_f64();
+        s.last_cycle_unix_seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        for d in &report.datasets {
+            let m = s.datasets.entry(d.dataset.clone()).or_default();
+            m.read += d.read;
+            m.applied += d.applied;
+            m.noop += d.noop;
+            for (reason, n) in &d.rejected {
+                *m.rejected.entry(reason.label()).or_default() += n;
+            }
+            m.cycle_seconds = d.elapsed.as_secs_f64();
+            m.lag = d.lag.clone();
+            m.version = d.version;
+            match &d.outcome {
+                DatasetOutcome::Published { added, removed, delta_bytes, snapshot_bytes, .. } => {
+                    m.published += 1;
+                    m.records_added += added;
+                    m.records_removed += removed;
+                    m.delta_bytes += delta_bytes;
+                    m.snapshot_bytes += snapshot_bytes.unwrap_or(0);
+                }
+                DatasetOutcome::Unchanged => m.unchanged += 1,
+                DatasetOutcome::ValidationFailed { .. } => m.validation_failed += 1,
+                DatasetOutcome::Failed { .. } => m.failed += 1,
+            }
+        }
+    }
+
+    /// The metrics in the Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, samples: &mut dyn Iterator<Item = (String, String)>| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "{name}{labels} {value}");
+            }
+        };
+        family("hollow_producer_cycles_total", "counter", "Cycles run.", &mut std::iter::once((String::new(), s.cycles.to_string())));
+        family("hollow_producer_cycle_duration_seconds", "gauge", "Duration of the last cycle.", &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_seconds))));
+        family(
+            "hollow_producer_last_cycle_timestamp_seconds",
+            "gauge",
+            "Unix time at which the last cycle ended.",
+            &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_unix_seconds))),
+        );
+        let ds = &s.datasets;
+        let per = |f: fn(&DatasetMetrics) -> String| ds.iter().map(move |(name, m)| (labels(&[("dataset", name)]), f(m)));
+        family("hollow_producer_messages_read_total", "counter", "Messages read from the dataset's topic.", &mut per(|m| m.read.to_string()));
+        family("hollow_producer_messages_applied_total", "counter", "Messages that changed the state.", &mut per(|m| m.applied.to_string()));
+        family(
+            "hollow_producer_messages_noop_total",
+            "counter",
+            "Valid messages that changed nothing (identical content, delete of a missing key).",
+            &mut per(|m| m.noop.to_string()),
+        );
+        family(
+            "hollow_producer_messages_rejected_total",
+            "counter",
+            "Messages rejected, by reason.",
+            &mut ds.iter().flat_map(|(name, m)| m.rejected.iter().map(move |(r, n)| (labels(&[("dataset", name), ("reason", r)]), n.to_string()))),
+        );
+        family("hollow_producer_records_added_total", "counter", "Records added by published versions (a modification adds one).", &mut per(|m| m.records_added.to_string()));
+        family(
+            "hollow_producer_records_removed_total",
+            "counter",
+            "Records removed by published versions (a modification removes one).",
+            &mut per(|m| m.records_removed.to_string()),
+        );
+        family(
+            "hollow_producer_dataset_cycles_total",
+            "counter",
+            "Dataset cycles by outcome.",
+            &mut ds.iter().flat_map(|(name, m)| {
+                [("published", m.published), ("unchanged", m.unchanged), ("validation_failed", m.validation_failed), ("failed", m.failed)]
+                    .into_iter()
+                    .map(move |(o, n)| (labels(&[("dataset", name), ("outcome", o)]), n.to_string()))
+            }),
+        );
+        family("hollow_producer_version", "gauge", "Last announced version of the dataset (-1: none yet).", &mut per(|m| m.version.map_or("-1".into(), |v| v.to_string())));
+        family("hollow_producer_dataset_cycle_duration_seconds", "gauge", "Duration of the dataset's part of the last cycle.", &mut per(|m| fmt_f64(m.cycle_seconds)));
+        family("hollow_producer_delta_bytes_total", "counter", "Bytes of published deltas.", &mut per(|m| m.delta_bytes.to_string()));
+        family("hollow_producer_snapshot_bytes_total", "counter", "Bytes of published snapshots.", &mut per(|m| m.snapshot_bytes.to_string()));
+        family(
+            "hollow_producer_consumer_lag",
+            "gauge",
+            "Messages of the backlog seen at the last cycle start not folded by it (end offset minus next offset), per partition.",
+            &mut ds.iter().flat_map(|(name, m)| m.lag.iter().map(move |(p, lag)| (labels(&[("dataset", name), ("partition", &p.to_string())]), lag.to_string()))),
+        );
+        out
+    }
+}
+
+/// `{a="x",b="y"}` with Prometheus escaping of the values.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::from("{");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(k);
+        s.push_str("=\"");
+        for c in v.chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                '\n' => s.push_str("\\n"),
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+    }
+    s.push('}');
+    s
+}
+
+fn fmt_f64(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "NaN".into()
+    }
+}
+
+/// A background HTTP server answering `GET /metrics` (Prometheus text) and `GET /healthz`.
+/// Stops when dropped.
+#[derive(Debug)]
+pub struct MetricsServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
+    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::Acquire) {
+                    break;
+                }
+                if let Ok(stream) = conn {
+                    if let Err(e) = serve(stream, &metrics) {
+                        log::debug!("metrics request failed: {e}");
+                    }
+                }
+            }
+        })?;
+        Ok(MetricsServer { addr, stop, thread: Some(thread) })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // wake the accept loop
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Answers one request (one request per connection; `Connection: close`).
+fn serve(stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.by_ref().take(8192).read_line(&mut request_line)?;
+    // drain the headers (bounded)
+    let mut line = String::new();
+    for _ in 0..100 {
+        line.clear();
+        if reader.by_ref().take(8192).read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = path.split('?').next().unwrap_or("");
+    let (status, ctype, body) = match (method, path) {
+        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
+        ("GET", "/healthz") | ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "ok\n".to_owned()),
+        ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_owned()),
+        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n".to_owned()),
+    };
+    let mut w = stream;
+    write!(w, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    w.flush()
+}
+
+/// Fetches `http://addr/metrics` (for tests and tools): the body of the answer.
+pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    match text.split_once("\r\n\r\n") {
+        Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(body.to_owned()),
+        _ => Err(std::io::Error::other(format!("unexpected answer: {}", text.lines().next().unwrap_or("")))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::RejectReason;
+    use crate::offsets::Offsets;
+    use crate::service::DatasetReport;
+
+    fn report(dataset: &str, outcome: DatasetOutcome) -> DatasetReport {
+        DatasetReport {
+            dataset: dataset.into(),
+            read: 10,
+            applied: 6,
+            noop: 2,
+            rejected: BTreeMap::from([(RejectReason::NotJson, 1), (RejectReason::KeyMismatch, 1)]),
+            outcome,
+            version: Some(3),
+            offsets: Offsets::new(),
+            lag: BTreeMap::from([(0, 4), (1, 0)]),
+            elapsed: Duration::from_millis(12),
+        }
+    }
+
+    #[test]
+    fn renders_counters_and_gauges() {
+        let m = Metrics::new();
+        m.register("videos", None);
+        let published = DatasetOutcome::Published {
+            version: 3,
+            added: 5,
+            removed: 2,
+            delta_bytes: 100,
+            reverse_delta_bytes: 90,
+            snapshot_bytes: Some(1000),
+            publish: Duration::from_millis(3),
+        };
+        m.record(&CycleReport { cycle: 1, datasets: vec![report("titles", published)], elapsed: Duration::from_millis(20) });
+        m.record(&CycleReport { cycle: 2, datasets: vec![report("titles", DatasetOutcome::Unchanged)], elapsed: Duration::from_millis(5) });
+        let text = m.render();
+        for line in [
+            "# TYPE hollow_producer_cycles_total counter",
+            "hollow_producer_cycles_total 2",
+            "hollow_producer_cycle_duration_seconds 0.005",
+            "hollow_producer_messages_read_total{dataset=\"titles\"} 20",
+            "hollow_producer_messages_read_total{dataset=\"videos\"} 0",
+            "hollow_producer_messages_applied_total{dataset=\"titles\"} 12",
+            "hollow_producer_messages_noop_total{dataset=\"titles\"} 4",
+            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"not_json\"} 2",
+            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"key_mismatch\"} 2",
+            "hollow_producer_records_added_total{dataset=\"titles\"} 5",
+            "hollow_producer_records_removed_total{dataset=\"titles\"} 2",
+            "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"published\"} 1",
+            "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"unchanged\"} 1",
+            "hollow_producer_version{dataset=\"titles\"} 3",
+            "hollow_producer_version{dataset=\"videos\"} -1",
+            "hollow_producer_snapshot_bytes_total{dataset=\"titles\"} 1000",
+            "hollow_producer_consumer_lag{dataset=\"titles\",partition=\"0\"} 4",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        // every sample line is `name{labels} value` or `name value`
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = l.rsplit_once(' ').unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{l}");
+        }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(labels(&[("a", "x\"y\\z\nw"), ("b", "ü")]), "{a=\"x\\\"y\\\\z\\nw\",b=\"ü\"}");
+    }
+
+    #[test]
+    fn http_server_answers() {
+        let m = Arc::new(Metrics::new());
+        m.register("titles", Some(7));
+        let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
+        let body = scrape(server.local_addr()).unwrap();
+        assert!(body.contains("hollow_producer_version{dataset=\"titles\"} 7"), "{body}");
+        let get = |req: &str| {
+            let mut s = TcpStream::connect(server.local_addr()).unwrap();
+            s.write_all(req.as_bytes()).unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        };
+        assert!(get("GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+        assert!(get("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+        assert!(get("POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405"));
+        assert!(get("garbage\r\n\r\n").starts_with("HTTP/1.1 405"));
+        drop(server);
+    }
+}

@@ -1,0 +1,688 @@
+//! The producer service: each cycle, for each dataset, reads the messages added to the
+//! dataset's topic since the last cycle and folds them into one hollow producer cycle.
+//!
+//! # Exactly-once across restarts
+//!
+//! Every published state stores, in its header under `kafka.offsets`, the next offset of
+//! each partition of its topic: exactly the messages below those offsets are folded into
+//! it. On start the service restores the last announced state and resumes from those
+//! offsets, so after any crash (even `kill -9` between writing blobs and announcing) no
+//! message is lost and none is folded twice into a published state, and versions follow each
+//! other without gaps or duplicates (hollow's producer numbers versions from the restored
+//! state).
+//!
+//! A cycle that changes nothing publishes nothing but still advances the offsets in memory.
+//! If the process dies before the next publish, those messages are read again: harmless,
+//! because they were no-ops against the very state that is restored (folding them again
+//! gives the same state). Rejected messages are read again too, so they may be logged and
+//! dead-lettered more than once (the dead-letter topic is at-least-once).
+//!
+//! A cycle that fails (a hollow error, a publish that fails) or whose new state a validator
+//! refuses keeps the old offsets: the same messages are read again next cycle.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hollow::dataset::DatasetSchema;
+use hollow::lifecycle::CycleOutcome;
+use rdkafka::consumer::Consumer;
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::kafka::{self, EmbeddedBroker, KafkaConsumer, Sender, REQUEST_TIMEOUT};
+use crate::message::{decode, RejectReason, Rejection};
+use crate::metrics::{Metrics, MetricsServer};
+use crate::offsets::{Offsets, HEADER_KEY};
+use crate::state::DatasetState;
+
+/// Rejections logged per dataset and cycle before the rest are only counted.
+const MAX_LOGGED_REJECTIONS: u64 = 20;
+
+/// What one cycle did to one dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetOutcome {
+    /// Nothing changed (or nothing was read): no version published.
+    Unchanged,
+    /// A new version was published.
+    Published {
+        /// The new version.
+        version: u64,
+        /// Records added (a modification counts as one removed and one added).
+        added: u64,
+        /// Records removed.
+        removed: u64,
+        /// Bytes of the delta.
+        delta_bytes: u64,
+        /// Bytes of the reverse delta.
+        reverse_delta_bytes: u64,
+        /// Bytes of the snapshot, if one was written.
+        snapshot_bytes: Option<u64>,
+        /// Time spent after the fold: computing the changes, encoding and storing the blobs.
+        publish: Duration,
+    },
+    /// A validator refused the new state: nothing published, the messages are read again.
+    ValidationFailed {
+        /// Why.
+        reason: String,
+    },
+    /// The cycle failed: nothing published, the messages are read again.
+    Failed {
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// What one cycle did to one dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetReport {
+    /// The dataset.
+    pub dataset: String,
+    /// Messages read.
+    pub read: u64,
+    /// Messages that changed the state.
+    pub applied: u64,
+    /// Valid messages that changed nothing (identical content, delete of a missing key).
+    pub noop: u64,
+    /// Rejected messages by reason.
+    pub rejected: BTreeMap<RejectReason, u64>,
+    /// The outcome.
+    pub outcome: DatasetOutcome,
+    /// The last announced version after the cycle.
+    pub version: Option<u64>,
+    /// The next offsets to read after the cycle.
+    pub offsets: Offsets,
+    /// Per partition: the end offset at the cycle start minus the next offset after the cycle
+    /// (0 when the cycle caught up).
+    pub lag: BTreeMap<i32, i64>,
+    /// Time spent on the dataset.
+    pub elapsed: Duration,
+}
+
+impl DatasetReport {
+    /// Total rejected messages.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// The version published by this cycle, if any.
+    pub fn published(&self) -> Option<u64> {
+        match self.outcome {
+            DatasetOutcome::Published { version, .. } => Some(version),
+            _ => None,
+        }
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleReport {
+    /// The cycle number in this process (1-based).
+    pub cycle: u64,
+    /// One report per dataset, in dataset order.
+    pub datasets: Vec<DatasetReport>,
+    /// Time the cycle took.
+    pub elapsed: Duration,
+}
+
+impl CycleReport {
+    /// The report of one dataset.
+    pub fn dataset(&self, name: &str) -> Option<&DatasetReport> {
+        self.datasets.iter().find(|d| d.dataset == name)
+    }
+
+    /// The versions published by this cycle, by dataset.
+    pub fn published(&self) -> BTreeMap<String, u64> {
+        self.datasets.iter().filter_map(|d| d.published().map(|v| (d.dataset.clone(), v))).collect()
+    }
+
+    /// Messages read over all datasets.
+    pub fn read(&self) -> u64 {
+        self.datasets.iter().map(|d| d.read).sum()
+    }
+
+    /// Messages applied over all datasets.
+    pub fn applied(&self) -> u64 {
+        self.datasets.iter().map(|d| d.applied).sum()
+    }
+
+    /// No-op messages over all datasets.
+    pub fn noop(&self) -> u64 {
+        self.datasets.iter().map(|d| d.noop).sum()
+    }
+
+    /// Rejected messages by reason, over all datasets.
+    pub fn rejected(&self) -> BTreeMap<RejectReason, u64> {
+        let mut out = BTreeMap::new();
+        for d in &self.datasets {
+            for (r, n) in &d.rejected {
+                *out.entry(*r).or_default() += n;
+            }
+        }
+        out
+    }
+
+    /// Sum of the consumer lag over all partitions after the cycle.
+    pub fn lag(&self) -> i64 {
+        self.datasets.iter().flat_map(|d| d.lag.values()).sum()
+    }
+}
+
+impl fmt::Display for DatasetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: read={} applied={} noop={} rejected={}", self.dataset, self.read, self.applied, self.noop, self.rejected_total())?;
+        if !self.rejected.is_empty() {
+            let parts: Vec<String> = self.rejected.iter().map(|(r, n)| format!("{r}={n}")).collect();
+            write!(f, " ({})", parts.join(","))?;
+        }
+        match &self.outcome {
+            DatasetOutcome::Unchanged => write!(f, " unchanged")?,
+            DatasetOutcome::Published { version, added, removed, delta_bytes, snapshot_bytes, publish, .. } => {
+                write!(f, " published v{version} (+{added} -{removed} records, delta {delta_bytes} B")?;
+                if let Some(s) = snapshot_bytes {
+                    write!(f, ", snapshot {s} B")?;
+                }
+                write!(f, ", publish {:.1} ms)", publish.as_secs_f64() * 1e3)?;
+            }
+            DatasetOutcome::ValidationFailed { reason } => write!(f, " VALIDATION FAILED: {reason}")?,
+            DatasetOutcome::Failed { error } => write!(f, " FAILED: {error}")?,
+        }
+        write!(f, " lag={} in {:.1} ms", self.lag.values().sum::<i64>(), self.elapsed.as_secs_f64() * 1e3)
+    }
+}
+
+impl fmt::Display for CycleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let published: Vec<String> = self.published().iter().map(|(d, v)| format!("{d}=v{v}")).collect();
+        let rejected = self.rejected().values().sum::<u64>();
+        write!(
+            f,
+            "cycle {}: read={} applied={} noop={} rejected={} published=[{}] lag={} in {:.1} ms",
+            self.cycle,
+            self.read(),
+            self.applied(),
+            self.noop(),
+            rejected,
+            published.join(" "),
+            self.lag(),
+            self.elapsed.as_secs_f64() * 1e3
+        )
+    }
+}
+
+/// One dataset of the service.
+#[derive(Debug)]
+struct Slot {
+    schema: DatasetSchema,
+    topic: String,
+    store_url: String,
+    state: DatasetState,
+    /// Next offsets to read: those of the last published state, advanced by unchanged cycles.
+    offsets: Offsets,
+}
+
+/// The producer service. Build it with [`Service::new`], then call [`Service::run_cycle`]
+/// (or [`Service::run`] for the timed loop).
+pub struct Service {
+    config: Config,
+    bootstrap: String,
+    consumer: KafkaConsumer,
+    slots: Vec<Slot>,
+    dead_letter: Option<(String, Sender)>,
+    metrics: Arc<Metrics>,
+    metrics_server: Option<MetricsServer>,
+    cycles: u64,
+    // last: fields drop in order, and the clients above must go before the broker
+    embedded: Option<Arc<EmbeddedBroker>>,
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service").field("bootstrap", &self.bootstrap).field("slots", &self.slots).field("cycles", &self.cycles).finish()
+    }
+}
+
+impl Service {
+    /// Builds the service: starts the embedded broker if no bootstrap servers are
+    /// configured, creates missing topics, opens every dataset's store and restores its last
+    /// announced state and offsets, and starts the metrics server if configured.
+    pub fn new(config: Config) -> Result<Service> {
+        let embedded = match config.bootstrap {
+            Some(_) => None,
+            None => Some(Arc::new(EmbeddedBroker::start()?)),
+        };
+        Self::build(config, embedded)
+    }
+
+    /// Like [`Service::new`] but on an embedded broker that outlives the service (tests and
+    /// demos that restart the service, or share the broker with other code).
+    pub fn with_broker(mut config: Config, broker: Arc<EmbeddedBroker>) -> Result<Service> {
+        config.bootstrap = Some(broker.bootstrap_servers().to_owned());
+        Self::build(config, Some(broker))
+    }
+
+    fn build(mut config: Config, embedded: Option<Arc<EmbeddedBroker>>) -> Result<Service> {
+        let bootstrap = match (&embedded, &config.bootstrap) {
+            (Some(b), _) => b.bootstrap_servers().to_owned(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => return Err(Error::Config("no bootstrap servers".into())),
+        };
+        config.bootstrap = Some(bootstrap.clone());
+        let schemas = config.load_schemas()?;
+        let mut topics: Vec<String> = schemas.iter().map(|s| config.topic(&s.dataset)).collect();
+        if let Some(dlq) = &config.dead_letter_topic {
+            topics.push(dlq.clone());
+        }
+        if config.create_topics {
+            kafka::ensure_topics(&bootstrap, &config.kafka, &topics, config.partitions, embedded.as_deref())?;
+        }
+        let consumer = kafka::create_consumer(&bootstrap, &config.group_id, &config.kafka)?;
+        let metrics = Arc::new(Metrics::new());
+        let mut slots = Vec::with_capacity(schemas.len());
+        for schema in schemas {
+            let topic = config.topic(&schema.dataset);
+            let store_url = config.store_url(&schema.dataset);
+            let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store { url: store_url.clone(), source })?;
+            let state = DatasetState::open(&schema, store, &config.state).map_err(|e| Error::hollow(&schema.dataset, e))?;
+            let stored = match state.header().get(HEADER_KEY) {
+                None => Offsets::new(),
+                Some(text) => {
+                    Offsets::parse(text).map_err(|e| Error::Config(format!("dataset {}: version {:?} has corrupt stored offsets: {e}", schema.dataset, state.version())))?
+                }
+            };
+            let offsets = stored.for_topic(&topic);
+            if offsets.len() != stored.len() {
+                log::warn!("dataset {}: the stored state was read from other topics ({stored}); reading {topic} from its beginning", schema.dataset);
+            }
+            match state.version() {
+                Some(v) => log::info!("dataset {}: restored v{v} from {store_url}, resuming {topic} at [{offsets}]", schema.dataset),
+                None => log::info!("dataset {}: new timeline in {store_url}, reading {topic} from the beginning", schema.dataset),
+            }
+            metrics.register(&schema.dataset, state.version());
+            slots.push(Slot { schema, topic, store_url, state, offsets });
+        }
+        let dead_letter = match &config.dead_letter_topic {
+            Some(t) => Some((t.clone(), Sender::new(&bootstrap, &config.kafka)?)),
+            None => None,
+        };
+        let metrics_server = match config.metrics_addr {
+            Some(addr) => {
+                let server = MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?;
+                log::info!("metrics on http://{}/metrics", server.local_addr());
+                Some(server)
+            }
+            None => None,
+        };
+        Ok(Service { config, embedded, bootstrap, consumer, slots, dead_letter, metrics, metrics_server, cycles: 0 })
+    }
+
+    /// The Kafka bootstrap servers the service reads from (the embedded broker's if any).
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// The embedded broker, if the service runs on one.
+    pub fn embedded_broker(&self) -> Option<&Arc<EmbeddedBroker>> {
+        self.embedded.as_ref()
+    }
+
+    /// The configuration (with `bootstrap` filled in).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The datasets, in order.
+    pub fn datasets(&self) -> Vec<&str> {
+        self.slots.iter().map(|s| s.schema.dataset.as_str()).collect()
+    }
+
+    /// The schema of a dataset.
+    pub fn schema(&self, dataset: &str) -> Option<&DatasetSchema> {
+        self.slot(dataset).map(|s| &s.schema)
+    }
+
+    /// The topic of a dataset.
+    pub fn topic(&self, dataset: &str) -> Option<&str> {
+        self.slot(dataset).map(|s| s.topic.as_str())
+    }
+
+    /// The blob store URL of a dataset.
+    pub fn store_url(&self, dataset: &str) -> Option<&str> {
+        self.slot(dataset).map(|s| s.store_url.as_str())
+    }
+
+    /// The last announced version of a dataset.
+    pub fn version(&self, dataset: &str) -> Option<u64> {
+        self.slot(dataset).and_then(|s| s.state.version())
+    }
+
+    /// The next offsets the service will read for a dataset.
+    pub fn offsets(&self, dataset: &str) -> Option<&Offsets> {
+        self.slot(dataset).map(|s| &s.offsets)
+    }
+
+    /// The metrics (shared with the HTTP server).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Where metrics are served, if they are.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    fn slot(&self, dataset: &str) -> Option<&Slot> {
+        self.slots.iter().find(|s| s.schema.dataset == dataset)
+    }
+
+    /// Runs one cycle over every dataset. The report is also logged and folded into the
+    /// metrics. Returns [`Error::CycleFailed`] if any dataset's cycle failed (the others
+    /// still ran; the failed ones read the same messages again next cycle).
+    pub fn run_cycle(&mut self) -> Result<CycleReport> {
+        let started = Instant::now();
+        self.cycles += 1;
+        let mut datasets = Vec::with_capacity(self.slots.len());
+        let topics: Vec<String> = self.slots.iter().map(|s| s.topic.clone()).collect();
+        for slot in &mut self.slots {
+            let mut dlq = self.dead_letter.as_mut().map(|(t, s)| (t.as_str(), s));
+            let report = cycle_dataset(&self.consumer, slot, &topics, dlq.as_mut().map(|(t, s)| (*t, &mut **s)), self.config.read_timeout);
+            if report.read > 0 || !matches!(report.outcome, DatasetOutcome::Unchanged) {
+                log::info!("  {report}");
+            } else {
+                log::debug!("  {report}");
+            }
+            datasets.push(report);
+        }
+        let report = CycleReport { cycle: self.cycles, datasets, elapsed: started.elapsed() };
+        self.metrics.record(&report);
+        if report.read() > 0 || !report.published().is_empty() {
+            log::info!("{report}");
+        } else {
+            log::debug!("{report}");
+        }
+        let failed: Vec<String> = report
+            .datasets
+            .iter()
+            .filter_map(|d| match &d.outcome {
+                DatasetOutcome::Failed { error } => Some(format!("{}: {error}", d.dataset)),
+                _ => None,
+            })
+            .collect();
+        if failed.is_empty() {
+            Ok(report)
+        } else {
+            Err(Error::CycleFailed { failures: failed })
+        }
+    }
+
+    /// Runs cycles every `cycle_interval` until `stop` is set or `max_cycles` have run. A
+    /// failed cycle is logged and the loop goes on.
+    pub fn run(&mut self, stop: &AtomicBool, max_cycles: Option<u64>) -> Result<()> {
+        let mut done = 0u64;
+        while !stop.load(Ordering::Acquire) {
+            let started = Instant::now();
+            if let Err(e) = self.run_cycle() {
+                log::error!("{e}");
+            }
+            done += 1;
+            if max_cycles.is_some_and(|m| done >= m) {
+                break;
+            }
+            let next = started + self.config.cycle_interval;
+            while !stop.load(Ordering::Acquire) {
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                std::thread::sleep((next - now).min(Duration::from_millis(50)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counters of one dataset cycle.
+#[derive(Default)]
+struct Counts {
+    read: u64,
+    applied: u64,
+    noop: u64,
+    rejected: BTreeMap<RejectReason, u64>,
+    logged: u64,
+}
+
+/// One partition being read: where we are and where to stop.
+///
+/// A partition is read until the consumer reaches its end (partition EOF, from the fetch
+/// responses' high watermark), but never past `limit`: the end offset at the cycle start plus
+/// [`CATCH_UP_LIMIT`], so that a cycle ends under any traffic. (The end offsets of
+/// `fetch_watermarks` alone are not a safe stop: tansu 0.6 under-reports them.)
+struct Reading {
+    /// The next offset to fold.
+    next: i64,
+    /// Never fold this offset or later in this cycle.
+    limit: i64,
+    /// Messages folded this cycle.
+    read: u64,
+}
+
+/// How many messages past the end offset of the cycle start a cycle may fold per partition.
+const CATCH_UP_LIMIT: i64 = 100_000;
+
+fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[String], dead_letter: Option<(&str, &mut Sender)>, read_timeout: Duration) -> DatasetReport {
+    let started = Instant::now();
+    let mut counts = Counts::default();
+    let report = |counts: Counts, outcome: DatasetOutcome, slot: &Slot, lag: BTreeMap<i32, i64>| DatasetReport {
+        dataset: slot.schema.dataset.clone(),
+        read: counts.read,
+        applied: counts.applied,
+        noop: counts.noop,
+        rejected: counts.rejected,
+        outcome,
+        version: slot.state.version(),
+        offsets: slot.offsets.clone(),
+        lag,
+        elapsed: started.elapsed(),
+    };
+    let failed = |e: Error| DatasetOutcome::Failed { error: e.to_string() };
+
+    // 1. where to start and stop, per partition
+    let partitions = match kafka::topic_partitions(consumer, &slot.topic) {
+        Ok(Some(p)) => p,
+        Ok(None) => return report(counts, failed(Error::Config(format!("topic {} does not exist", slot.topic))), slot, BTreeMap::new()),
+        Err(e) => return report(counts, failed(e), slot, BTreeMap::new()),
+    };
+    let mut next = slot.offsets.clone();
+    let mut reading: BTreeMap<i32, Reading> = BTreeMap::new();
+    let mut highs: BTreeMap<i32, i64> = BTreeMap::new();
+    for &p in &partitions {
+        let (low, high) = match consumer.fetch_watermarks(&slot.topic, p, REQUEST_TIMEOUT) {
+            Ok(w) => w,
+            Err(e) => return report(counts, failed(Error::kafka(format!("fetch watermarks of {}/{p}", slot.topic), e)), slot, BTreeMap::new()),
+        };
+        let start = match next.get(&slot.topic, p) {
+            None => low,
+            Some(s) if s < low => {
+                log::warn!("{}/{p}: messages {s}..{low} were deleted by retention before they were read; continuing at {low}", slot.topic);
+                low
+            }
+            Some(s) => s,
+        };
+        next.set(&slot.topic, p, start);
+        highs.insert(p, high);
+        reading.insert(p, Reading { next: start, limit: start.max(high).saturating_add(CATCH_UP_LIMIT), read: 0 });
+    }
+
+    // 2. read and fold
+    let outcome = if reading.is_empty() {
+        slot.offsets = next;
+        DatasetOutcome::Unchanged
+    } else {
+        let mut tpl = TopicPartitionList::new();
+        for (p, r) in &reading {
+            if let Err(e) = tpl.add_partition_offset(&slot.topic, *p, Offset::Offset(r.next)) {
+                return report(counts, failed(Error::kafka("build assignment", e)), slot, BTreeMap::new());
+            }
+        }
+        if let Err(e) = consumer.assign(&tpl) {
+            return report(counts, failed(Error::kafka(format!("assign {}", slot.topic), e)), slot, BTreeMap::new());
+        }
+        let topic = slot.topic.clone();
+        let schema = slot.schema.clone();
+        let mut dead_letter = dead_letter;
+        let result = slot.state.cycle(|fold| {
+            let mut last_message = Instant::now();
+            let mut poll_errors = 0u64;
+            while !reading.is_empty() {
+                match consumer.poll(Duration::from_millis(100)) {
+                    Some(Ok(msg)) => {
+                        last_message = Instant::now();
+                        let (p, off) = (msg.partition(), msg.offset());
+                        if msg.topic() != topic {
+                            if known_topics.iter().any(|t| t == msg.topic()) {
+                                // a late message of another dataset's earlier assignment: that
+                                // dataset reads it from its own offsets
+                                log::debug!("{topic}: ignoring a message of {}", msg.topic());
+                                continue;
+                            }
+                            // not a dataset at all: reject without moving any position
+                            counts.read += 1;
+                            let rej = Rejection { reason: RejectReason::UnknownTopic, detail: format!("topic {} is not a configured dataset", msg.topic()) };
+                            reject(&mut counts, msg.topic(), p, off, &rej, msg.key(), msg.payload(), dead_letter.as_mut());
+                            continue;
+                        }
+                        let Some(r) = reading.get_mut(&p) else { continue };
+                        if off < r.next {
+                            if r.read > 0 {
+                                continue;
+                            }
+                            // the broker moved us back: the topic was recreated or truncated
+                            log::warn!("{topic}/{p}: the broker restarted this partition at offset {off} (expected {}); folding from there", r.next);
+                        }
+                        if off >= r.limit {
+                            // enough for this cycle: the rest is for the next one
+                            reading.remove(&p);
+                            continue;
+                        }
+                        counts.read += 1;
+                        r.read += 1;
+                        match decode(&schema, msg.key(), msg.payload()) {
+                            Ok(change) => {
+                                if fold.apply(&change)? {
+                                    counts.applied += 1;
+                                } else {
+                                    counts.noop += 1;
+                                }
+                            }
+                            Err(rej) => reject(&mut counts, &topic, p, off, &rej, msg.key(), msg.payload(), dead_letter.as_mut()),
+                        }
+                        r.next = off + 1;
+                        next.set(&topic, p, off + 1);
+                        if r.next >= r.limit {
+                            reading.remove(&p);
+                        }
+                    }
+                    Some(Err(KafkaError::PartitionEOF(p))) => {
+                        // librdkafka's mock cluster can report the end of a partition before
+                        // the messages that were already there at the cycle start are all read:
+                        // only an end at or past the start's high watermark ends the reading.
+                        let done = match (reading.get(&p), highs.get(&p)) {
+                            (Some(r), Some(h)) => r.next >= *h,
+                            _ => true,
+                        };
+                        if done {
+                            reading.remove(&p);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        poll_errors += 1;
+                        if poll_errors == 1 {
+                            log::warn!("{topic}: {e} (further errors of this cycle at debug level)");
+                        } else {
+                            log::debug!("{topic}: {e}");
+                        }
+                    }
+                    None => {
+                        if last_message.elapsed() > read_timeout {
+                            for (p, r) in &reading {
+                                log::warn!("{topic}/{p}: no message and no end of partition for {read_timeout:?} at offset {}; continuing next cycle", r.next);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some((dlq_topic, sender)) = dead_letter.as_mut() {
+                match sender.flush(Duration::from_secs(30)) {
+                    Ok(d) if d.failed > 0 => log::error!("{} message(s) could not be sent to the dead-letter topic {dlq_topic}", d.failed),
+                    Ok(_) => {}
+                    Err(e) => log::error!("dead-letter topic {dlq_topic}: {e}"),
+                }
+            }
+            fold.set_header(HEADER_KEY, &next.to_string());
+            Ok(())
+        });
+        if let Err(e) = consumer.unassign() {
+            log::warn!("unassign {}: {e}", slot.topic);
+        }
+        match result {
+            Ok(CycleOutcome::Unchanged) => {
+                slot.offsets = next;
+                DatasetOutcome::Unchanged
+            }
+            Ok(CycleOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, phases, .. }) => {
+                slot.offsets = next;
+                let publish = phases.prepare + phases.encode + phases.store;
+                DatasetOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, publish }
+            }
+            Ok(CycleOutcome::ValidationFailed { reason }) => {
+                log::error!("dataset {}: new state refused, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
+                DatasetOutcome::ValidationFailed { reason }
+            }
+            Err(e) => DatasetOutcome::Failed { error: Error::hollow(&slot.schema.dataset, e).to_string() },
+        }
+    };
+
+    // 3. lag: what is left of the backlog seen at the cycle start (0 when caught up)
+    let lag = highs.iter().map(|(p, high)| (*p, (high - slot.offsets.get(&slot.topic, *p).unwrap_or(0)).max(0))).collect();
+    report(counts, outcome, slot, lag)
+}
+
+/// Counts, logs and dead-letters one rejected message.
+#[allow(clippy::too_many_arguments)]
+fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &Rejection, key: Option<&[u8]>, value: Option<&[u8]>, dead_letter: Option<&mut (&str, &mut Sender)>) {
+    *counts.rejected.entry(rej.reason).or_default() += 1;
+    counts.logged += 1;
+    if counts.logged <= MAX_LOGGED_REJECTIONS {
+        log::warn!("rejected {topic}/{partition}@{offset}: {rej}");
+    } else if counts.logged == MAX_LOGGED_REJECTIONS + 1 {
+        log::warn!("{topic}: more rejections this cycle; only counting them");
+    }
+    if let Some((dlq, sender)) = dead_letter {
+        let (p, o) = (partition.to_string(), offset.to_string());
+        let headers = [("reason", rej.reason.label()), ("detail", rej.detail.as_str()), ("source.topic", topic), ("source.partition", p.as_str()), ("source.offset", o.as_str())];
+        if let Err(e) = sender.send(dlq, key, value, &headers) {
+            log::error!("dead-letter topic {dlq}: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_can_move_to_another_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Service>();
+        assert_send::<CycleReport>();
+        assert_send::<EmbeddedBroker>();
+        fn assert_sync<T: Sync>() {}
+        assert_sync::<EmbeddedBroker>();
+    }
+}

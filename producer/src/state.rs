@@ -1,0 +1,142 @@
+//! The adapter between the service and hollow's producer lifecycle
+//! (`hollow::lifecycle::{Producer, Cycle}`): every call into hollow's versioned states goes
+//! through here, so a change of that API touches this one file.
+//!
+//! * [`DatasetState`] — one dataset's timeline in its blob store: restore on open, fold one
+//!   cycle of [`Change`]s, publish when something changed.
+//! * [`load_published`] / [`load_version`] — read a published state back as records keyed by
+//!   their Kafka key (for tests, tools and the sweep's pruning).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hollow::dataset::{DatasetReader, DatasetSchema, Record};
+use hollow::lifecycle::{load_version as hollow_load_version, Cycle, CycleOutcome, Producer, ProducerConfig, Timeline};
+use hollow::store::BlobStore;
+use hollow::{MemoryMode, Value};
+
+use crate::message::Change;
+
+/// Publishing settings of every dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateOptions {
+    /// Write a snapshot every this many versions (the first version always has one).
+    pub snapshot_every: u64,
+    /// Refuse a state whose record count changes by more than this fraction (`None`: off).
+    pub max_count_change_ratio: Option<f64>,
+    /// zstd level of the blobs (`None`: uncompressed).
+    pub zstd_level: Option<i32>,
+    /// Versions kept in the store (0: all).
+    pub keep_versions: usize,
+}
+
+impl Default for StateOptions {
+    fn default() -> Self {
+        StateOptions { snapshot_every: 10, max_count_change_ratio: None, zstd_level: None, keep_versions: 0 }
+    }
+}
+
+/// One dataset's versioned state in its blob store.
+pub struct DatasetState {
+    schema: DatasetSchema,
+    producer: Producer,
+}
+
+impl std::fmt::Debug for DatasetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetState").field("dataset", &self.schema.dataset).field("version", &self.producer.version()).finish()
+    }
+}
+
+impl DatasetState {
+    /// Opens the dataset's timeline in `store`, restoring the last announced state if any.
+    pub fn open(schema: &DatasetSchema, store: Arc<dyn BlobStore>, opts: &StateOptions) -> hollow::Result<DatasetState> {
+        let config = ProducerConfig {
+            snapshot_every: opts.snapshot_every.max(1),
+            max_count_change_ratio: opts.max_count_change_ratio,
+            zstd_level: opts.zstd_level,
+            keep_versions: opts.keep_versions,
+            ..ProducerConfig::default()
+        };
+        let producer = Producer::open(store, schema.schema_set()?, config)?;
+        Ok(DatasetState { schema: schema.clone(), producer })
+    }
+
+    /// The last announced version.
+    pub fn version(&self) -> Option<u64> {
+        self.producer.version()
+    }
+
+    /// The header of the last announced state.
+    pub fn header(&self) -> &BTreeMap<String, String> {
+        self.producer.header()
+    }
+
+    /// Runs one cycle: `f` applies changes through a [`Fold`]; a new version is published
+    /// if the state changed (and the validators agree). If `f` fails nothing is published.
+    pub fn cycle(&mut self, f: impl FnOnce(&mut Fold<'_, '_>) -> hollow::Result<()>) -> hollow::Result<CycleOutcome> {
+        let schema = &self.schema;
+        self.producer.cycle(|cycle| f(&mut Fold { cycle, schema }))
+    }
+}
+
+/// The changes of one cycle of one dataset.
+pub struct Fold<'a, 'p> {
+    cycle: &'a mut Cycle<'p>,
+    schema: &'a DatasetSchema,
+}
+
+impl Fold<'_, '_> {
+    /// Applies one change; returns whether the state changed (false: identical content, or
+    /// a delete of a key that is not there).
+    pub fn apply(&mut self, change: &Change) -> hollow::Result<bool> {
+        match change {
+            Change::Upsert { record, .. } => self.cycle.upsert_record(self.schema, record),
+            Change::Delete { parts, .. } => {
+                let values: Vec<Value<'_>> = parts.iter().map(|p| p.value()).collect();
+                self.cycle.delete(&self.schema.type_name, &values)
+            }
+        }
+    }
+
+    /// Sets a header entry of the new state (kept only if a version is published).
+    pub fn set_header(&mut self, key: &str, value: &str) {
+        self.cycle.set_header(key, value);
+    }
+}
+
+/// A published state read back: its version, header and records by Kafka key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    /// The version.
+    pub version: u64,
+    /// The state's header.
+    pub header: BTreeMap<String, String>,
+    /// Every record, by its key ([`DatasetSchema::key_of`]).
+    pub records: BTreeMap<String, Record>,
+}
+
+/// The announced version of a dataset's store, if any.
+pub fn announced_version(store: Arc<dyn BlobStore>) -> hollow::Result<Option<u64>> {
+    Timeline::new(store).announced()
+}
+
+/// Loads the announced state of a dataset's store (`None`: nothing announced yet).
+pub fn load_published(store: Arc<dyn BlobStore>, schema: &DatasetSchema) -> hollow::Result<Option<Published>> {
+    match announced_version(store.clone())? {
+        None => Ok(None),
+        Some(v) => load_version(store, schema, v).map(Some),
+    }
+}
+
+/// Loads one version of a dataset's store (from its nearest snapshot and deltas).
+pub fn load_version(store: Arc<dyn BlobStore>, schema: &DatasetSchema, version: u64) -> hollow::Result<Published> {
+    let state = hollow_load_version(store, version, MemoryMode::Heap)?;
+    let reader = DatasetReader::new(schema, &state)?;
+    let mut records = BTreeMap::new();
+    for ordinal in reader.root().ordinals() {
+        let rec = reader.record(ordinal)?;
+        records.insert(schema.key_of(&rec), rec);
+    }
+    Ok(Published { version, header: state.header().clone(), records })
+}

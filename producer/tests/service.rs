@@ -1,0 +1,272 @@
+//! The service against a Kafka broker (embedded, or real with HOLLOW_TEST_KAFKA_BOOTSTRAP):
+//! upserts, deletes, no-ops, rejections, dead letters, quiet cycles, restarts, validation
+//! failures, metrics.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use producer::offsets::HEADER_KEY;
+use producer::{DatasetOutcome, Offsets, RejectReason};
+use serde_json::json;
+
+type Key<'a> = Option<&'a [u8]>;
+type Value<'a> = Option<&'a [u8]>;
+
+fn title(id: i64, name: &str) -> String {
+    json!({"id": id, "kind": "MOVIE", "name": name, "original_language": "en", "release_year": 2020,
+           "genres": ["Dramas"], "cast": ["A B"], "directors": []})
+    .to_string()
+}
+
+#[test]
+fn upserts_deletes_and_noops() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let config = kafka.config(dir.path(), &["titles"]);
+    let mut service = kafka.service(config.clone());
+    let topic = kafka.topic("titles");
+    let mut tx = kafka.sender();
+
+    for id in 1..=5 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, &format!("t{id}")).as_bytes()), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    let r = service.run_cycle().unwrap();
+    let d = r.dataset("titles").unwrap();
+    assert_eq!((d.read, d.applied, d.noop, d.rejected_total()), (5, 5, 0, 0));
+    assert_eq!(d.published(), Some(1));
+    assert_eq!(published(&config, "titles").unwrap().records.len(), 5);
+
+    // identical content: a no-op, no new version
+    send_now(&mut tx, &topic, Some("3"), Some(&title(3, "t3")));
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.applied, d.noop), (1, 0, 1));
+    assert_eq!(d.outcome, DatasetOutcome::Unchanged);
+    assert_eq!(service.version("titles"), Some(1));
+
+    // a modification and a tombstone
+    send_now(&mut tx, &topic, Some("2"), Some(&title(2, "renamed")));
+    send_now(&mut tx, &topic, Some("4"), None);
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.applied, d.noop), (2, 2, 0));
+    assert_eq!(d.published(), Some(2));
+    let state = published(&config, "titles").unwrap();
+    assert_eq!(state.version, 2);
+    assert_eq!(state.records.keys().cloned().collect::<Vec<_>>(), ["1", "2", "3", "5"]);
+    let s = schema("titles");
+    assert_eq!(state.records["2"], s.parse_json(title(2, "renamed").as_bytes()).unwrap());
+
+    // a tombstone for a missing key is a no-op
+    send_now(&mut tx, &topic, Some("4"), None);
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.applied, d.noop), (1, 0, 1));
+    assert_eq!(d.outcome, DatasetOutcome::Unchanged);
+
+    // the header holds the offsets of every message folded so far (9 sent)
+    let offsets = Offsets::parse(&state.header[HEADER_KEY]).unwrap();
+    assert_eq!(offsets.total(), 8, "{offsets}");
+    assert_eq!(service.offsets("titles").unwrap().total(), 9);
+    let all = kafka.read_all(&topic);
+    assert_eq!(fold(&s, &all, None), state.records);
+}
+
+#[test]
+fn bad_messages_are_counted_dead_lettered_and_change_nothing() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["assets", "rights"]);
+    let dlq = kafka.topic("dead-letters");
+    config.dead_letter_topic = Some(dlq.clone());
+    let mut service = kafka.service(config.clone());
+    let (assets, rights) = (kafka.topic("assets"), kafka.topic("rights"));
+    let mut tx = kafka.sender();
+    let good = r#"{"id":1,"video_id":2,"kind":"VIDEO","language":null,"status":"READY"}"#;
+    send_now(&mut tx, &assets, Some("1"), Some(good));
+    let bad: Vec<(Key<'_>, Value<'_>, RejectReason)> = vec![
+        (Some(b"1"), Some(b"{oops"), RejectReason::NotJson),
+        (Some(b"1"), Some(b""), RejectReason::NotJson),
+        (Some(b"1"), Some(&[0xc3, 0x28]), RejectReason::NotJson),
+        (Some(b"1"), Some(b"[1]"), RejectReason::NotObject),
+        (Some(b"1"), Some(br#"{"id":1,"kind":"VIDEO","language":null,"status":"READY"}"#), RejectReason::MissingField),
+        (Some(b"1"), Some(br#"{"id":1,"video_id":"2","kind":"VIDEO","language":null,"status":"READY"}"#), RejectReason::WrongType),
+        (Some(b"1"), Some(br#"{"id":1,"video_id":18446744073709551615,"kind":"VIDEO","language":null,"status":"READY"}"#), RejectReason::OutOfRange),
+        (Some(b"1"), Some(br#"{"id":1,"video_id":2,"kind":"VIDEO","language":null,"status":"DONE"}"#), RejectReason::UnknownEnum),
+        (Some(b"7"), Some(good.as_bytes()), RejectReason::KeyMismatch),
+        (None, Some(good.as_bytes()), RejectReason::MissingKey),
+        (None, None, RejectReason::MissingKey),
+        (Some(&[0xff]), Some(good.as_bytes()), RejectReason::BadKey),
+        (Some(b"01"), None, RejectReason::BadKey),
+        (Some(b"1|2"), None, RejectReason::BadKey),
+    ];
+    for (k, v, _) in &bad {
+        tx.send(&assets, *k, *v, &[]).unwrap();
+    }
+    // a bad message on the other dataset (a rights key is 3 parts)
+    tx.send(&rights, Some(b"42|FR"), None, &[]).unwrap();
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+
+    let r = service.run_cycle().unwrap();
+    let a = r.dataset("assets").unwrap();
+    assert_eq!(a.read, 1 + bad.len() as u64);
+    assert_eq!((a.applied, a.noop), (1, 0));
+    let mut expected: BTreeMap<RejectReason, u64> = BTreeMap::new();
+    for (_, _, reason) in &bad {
+        *expected.entry(*reason).or_default() += 1;
+    }
+    assert_eq!(a.rejected, expected);
+    assert_eq!(r.dataset("rights").unwrap().rejected, BTreeMap::from([(RejectReason::BadKey, 1)]));
+    assert_eq!(r.dataset("rights").unwrap().outcome, DatasetOutcome::Unchanged);
+    let state = published(&config, "assets").unwrap();
+    assert_eq!(state.records.keys().collect::<Vec<_>>(), ["1"]);
+    assert_eq!(state.records["1"], schema("assets").parse_json(good.as_bytes()).unwrap());
+
+    // every rejected message is in the dead-letter topic with its reason
+    let dead = kafka.read_all(&dlq);
+    assert_eq!(dead.len(), bad.len() + 1);
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for m in &dead {
+        *reasons.entry(m.reason.clone().unwrap()).or_default() += 1;
+    }
+    expected.entry(RejectReason::BadKey).and_modify(|n| *n += 1);
+    assert_eq!(reasons, expected.iter().map(|(r, n)| (r.label().to_owned(), *n)).collect());
+    assert!(dead.iter().any(|m| m.key.as_deref() == Some(b"7") && m.value.as_deref() == Some(good.as_bytes())));
+
+    // a rejected-only cycle publishes nothing; counts show in the metrics
+    send_now(&mut tx, &assets, Some("1"), Some("null"));
+    let a = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!(a.rejected, BTreeMap::from([(RejectReason::NotObject, 1)]));
+    assert_eq!(a.outcome, DatasetOutcome::Unchanged);
+    let text = service.metrics().render();
+    assert!(text.contains("hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"not_object\"} 2"), "{text}");
+    assert!(text.contains("hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"key_mismatch\"} 1"), "{text}");
+}
+
+#[test]
+fn quiet_cycles_publish_nothing() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let config = kafka.config(dir.path(), &[]);
+    let mut service = kafka.service(config.clone());
+    for _ in 0..2 {
+        let r = service.run_cycle().unwrap();
+        assert_eq!(r.datasets.len(), 7);
+        assert!(r.published().is_empty());
+        assert_eq!(r.read(), 0);
+    }
+    assert!(published(&config, "titles").is_none());
+    let mut tx = kafka.sender();
+    send_now(&mut tx, &kafka.topic("titles"), Some("1"), Some(&title(1, "x")));
+    assert_eq!(service.run_cycle().unwrap().published(), BTreeMap::from([("titles".to_owned(), 1)]));
+    for _ in 0..2 {
+        let r = service.run_cycle().unwrap();
+        assert!(r.published().is_empty());
+        assert_eq!(r.read(), 0);
+    }
+    assert_eq!(service.version("titles"), Some(1));
+}
+
+#[test]
+fn restart_resumes_from_stored_offsets() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let config = kafka.config(dir.path(), &["titles"]);
+    let topic = kafka.topic("titles");
+    let mut tx = kafka.sender();
+    {
+        let mut service = kafka.service(config.clone());
+        for id in 1..=20 {
+            tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+        }
+        tx.flush(std::time::Duration::from_secs(30)).unwrap();
+        assert_eq!(service.run_cycle().unwrap().dataset("titles").unwrap().published(), Some(1));
+        // identical messages: an unchanged cycle advances offsets in memory only
+        send_now(&mut tx, &topic, Some("1"), Some(&title(1, "a")));
+        let d = service.run_cycle().unwrap().datasets.remove(0);
+        assert_eq!((d.read, d.noop, d.published()), (1, 1, None));
+    }
+    // while the service is down
+    for id in 15..=25 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "b").as_bytes()), &[]).unwrap();
+    }
+    tx.send(&topic, Some(b"3"), None, &[]).unwrap();
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+
+    let mut service = kafka.service(config.clone());
+    assert_eq!(service.version("titles"), Some(1));
+    assert_eq!(service.offsets("titles").unwrap().total(), 20);
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    // the no-op message is read again (harmless), then the 12 new ones
+    assert_eq!((d.read, d.applied, d.noop), (13, 12, 1));
+    assert_eq!(d.published(), Some(2));
+    let state = published(&config, "titles").unwrap();
+    let all = kafka.read_all(&topic);
+    assert_eq!(all.len(), 33);
+    assert_eq!(state.records, fold(&schema("titles"), &all, None));
+    assert_eq!(state.records.len(), 24);
+    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 33);
+    drop(service);
+
+    // nothing new: a restart publishes nothing and reads nothing
+    let mut service = kafka.service(config.clone());
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.published()), (0, None));
+    assert_eq!(service.version("titles"), Some(2));
+}
+
+#[test]
+fn refused_states_are_retried_not_skipped() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["titles"]);
+    config.state.max_count_change_ratio = Some(0.5);
+    let topic = kafka.topic("titles");
+    let mut service = kafka.service(config.clone());
+    let mut tx = kafka.sender();
+    for id in 1..=20 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(service.run_cycle().unwrap().datasets[0].published(), Some(1));
+    for id in 1..=15 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), None, &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    for _ in 0..2 {
+        let d = service.run_cycle().unwrap().datasets.remove(0);
+        assert!(matches!(d.outcome, DatasetOutcome::ValidationFailed { .. }), "{d:?}");
+        assert_eq!(d.read, 15, "the same messages are read again");
+        assert_eq!(service.version("titles"), Some(1));
+        assert_eq!(service.offsets("titles").unwrap().total(), 20);
+    }
+    assert_eq!(published(&config, "titles").unwrap().records.len(), 20);
+}
+
+#[test]
+fn metrics_are_served_over_http() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["titles", "videos"]);
+    config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    let mut service = kafka.service(config);
+    let addr = service.metrics_addr().unwrap();
+    let mut tx = kafka.sender();
+    send_now(&mut tx, &kafka.topic("titles"), Some("1"), Some(&title(1, "x")));
+    send_now(&mut tx, &kafka.topic("titles"), Some("2"), Some("{}"));
+    service.run_cycle().unwrap();
+    let text = producer::metrics::scrape(addr).unwrap();
+    for line in [
+        "hollow_producer_cycles_total 1",
+        "hollow_producer_messages_read_total{dataset=\"titles\"} 2",
+        "hollow_producer_messages_applied_total{dataset=\"titles\"} 1",
+        "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"missing_field\"} 1",
+        "hollow_producer_version{dataset=\"titles\"} 1",
+        "hollow_producer_version{dataset=\"videos\"} -1",
+        "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"published\"} 1",
+        "hollow_producer_consumer_lag{dataset=\"titles\",partition=\"0\"} 0",
+        "# TYPE hollow_producer_cycle_duration_seconds gauge",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}

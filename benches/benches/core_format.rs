@@ -53,7 +53,7 @@ fn main() {
         drop(records);
         let (plain, _) = write_snapshot(&ws, &SnapshotOptions { disable_fsst: true, ..Default::default() }).expect("snapshot");
         let (fsst, _) = write_snapshot(&ws, &SnapshotOptions::default()).expect("snapshot");
-        let (zstd, _) = write_snapshot(&ws, &SnapshotOptions { zstd_level: Some(ZSTD_LEVEL), disable_fsst: true, ..Default::default() }).expect("snapshot");
+        let (zstd, _) = write_snapshot(&ws, &SnapshotOptions { zstd_level: Some(ZSTD_LEVEL), disable_fsst: true }).expect("snapshot");
         drop(ws);
         let plain_path = out.join(format!("{name}.plain.snapshot"));
         let fsst_path = out.join(format!("{name}.fsst.snapshot"));
@@ -130,7 +130,12 @@ fn main() {
         let text = String::from_utf8_lossy(&child.stdout);
         let nums: Vec<u64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
         if let [before, after, heap] = nums[..] {
-            println!("resident after a heap-mode load of all seven ({variant} strings), measured in a fresh process: RSS +{} (process total {}), state heap bytes {}", mb(after - before), mb(after), mb(heap));
+            println!(
+                "resident after a heap-mode load of all seven ({variant} strings), measured in a fresh process: RSS +{} (process total {}), state heap bytes {}",
+                mb(after - before),
+                mb(after),
+                mb(heap)
+            );
         }
     }
     // Opening all seven mapped, back to back.

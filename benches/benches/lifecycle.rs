@@ -12,10 +12,10 @@ use std::time::Instant;
 use benches::*;
 use hollow::blob::{apply_delta, write_snapshot, SnapshotOptions};
 use hollow::dataset::{FieldValue, Record};
+use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::lifecycle::timeline::{delta_key, reverse_key};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
-use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::{Bytes, Value};
 
 struct Rng(u64);

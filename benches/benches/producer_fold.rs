@@ -89,7 +89,7 @@ fn main() {
             continue;
         }
         let k = messages.len();
-        if k % 20 == 0 {
+        if k.is_multiple_of(20) {
             messages.push((ds.key_of(&records[i]), None));
         } else if k % 20 == 1 {
             let mut r = records[i].clone();

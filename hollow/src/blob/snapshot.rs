@@ -68,8 +68,7 @@ pub(crate) fn encode_columns<'e>(
     let nf = o.fields.len();
     let mut vals: Vec<Vec<u64>> = vec![vec![0u64; bound]; nf];
     let mut nulls: Vec<BitVec<u64>> = vec![BitVec::repeat(true, bound); nf];
-    let mut pools: Vec<PoolBuilder<'e>> =
-        o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
+    let mut pools: Vec<PoolBuilder<'e>> = o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
     for (ord, enc) in records {
         let mut pos = 0;
         for (fi, f) in o.fields.iter().enumerate() {

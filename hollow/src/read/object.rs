@@ -270,7 +270,6 @@ impl<'a> ColumnView<'a> {
     }
 
     /// The value of an image (see the format README).
-    #[inline(always)]
     #[inline(never)]
     pub(crate) fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
         Ok(match self.tag {

@@ -758,11 +758,29 @@ impl WriteState {
     }
 
     pub(crate) fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
-        if self.types[t].refs.is_none() || !self.has_refs[t] {
-            return self.types[t].remove(ordinal);
+        match self.remove_keeping_refs(t, ordinal) {
+            None => false,
+            Some(old) => {
+                self.release_refs(t, old);
+                true
+            }
         }
-        let Some(enc) = self.types[t].record(ordinal).map(|e| e.to_vec()) else { return false };
-        self.types[t].remove(ordinal);
+    }
+
+    /// Removes a record without touching what it refers to yet; returns `Some` (with its
+    /// encoding when references are counted and it has any, to pass to
+    /// [`WriteState::release_refs`]) when it was present. The freed ordinal is the next one
+    /// an insertion takes, so a replacement added right after keeps the ordinal.
+    pub(crate) fn remove_keeping_refs(&mut self, t: usize, ordinal: u32) -> Option<Option<Vec<u8>>> {
+        let keep = self.types[t].refs.is_some() && self.has_refs[t];
+        let enc = if keep { Some(self.types[t].record(ordinal)?.to_vec()) } else { None };
+        self.types[t].remove(ordinal).then_some(enc)
+    }
+
+    /// Drops the references of a removed record (from [`WriteState::remove_keeping_refs`]),
+    /// removing records of types without a primary key that nothing refers to any more.
+    pub(crate) fn release_refs(&mut self, t: usize, old: Option<Vec<u8>>) {
+        let Some(enc) = old else { return };
         let mut stack = vec![(t, enc)];
         while let Some((ty, enc)) = stack.pop() {
             for (u, o) in self.refs_of(ty, &enc) {
@@ -777,7 +795,6 @@ impl WriteState {
                 }
             }
         }
-        true
     }
 
     /// The encoded record at an ordinal (write-side encoding).

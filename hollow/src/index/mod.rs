@@ -314,9 +314,13 @@ impl PrimaryKeyIndex {
         let def = self.def.clone();
         // removals in slot order (the home slot follows the hash)
         let Ok(before) = def.reader(old) else { return self.rebuild(new) };
+        // A record replaced at the same ordinal with the same key keeps its entry.
+        let kept = same_key_in_place(&def, &before, new, tc, &extra)?;
         let mut gone: Vec<(u64, u32)> = Vec::with_capacity(tc.removed.len() + extra.len());
         for &o in tc.removed.iter().chain(&extra) {
-            gone.push((before.hash(o)?, o));
+            if !kept.contains(&o) {
+                gone.push((before.hash(o)?, o));
+            }
         }
         gone.sort_unstable();
         for (h, o) in gone {
@@ -331,7 +335,9 @@ impl PrimaryKeyIndex {
         let reader = def.reader(new)?;
         let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(tc.added.len() + extra.len());
         for &o in tc.added.iter().chain(&extra) {
-            fresh.push((reader.hash(o)?, o));
+            if !kept.contains(&o) {
+                fresh.push((reader.hash(o)?, o));
+            }
         }
         fresh.sort_unstable();
         for (h, o) in fresh {
@@ -351,6 +357,33 @@ impl PrimaryKeyIndex {
             None => self.rebuild(new),
         }
     }
+}
+
+/// Ordinals both removed and added by `tc` (a record replaced in place) whose key hash is
+/// the same before and after: their index entries stay as they are. Empty when the schema
+/// changed or references moved keys (`extra`).
+fn same_key_in_place(def: &Arc<KeyDef>, before: &KeyReader<'_>, new: &ReadState, tc: &crate::write::TypeChanges, extra: &[u32]) -> Result<std::collections::HashSet<u32>> {
+    let mut kept = std::collections::HashSet::new();
+    if !extra.is_empty() || !def.same_schema(new) {
+        return Ok(kept);
+    }
+    let after = def.reader(new)?;
+    let (mut i, mut j) = (0, 0);
+    while i < tc.removed.len() && j < tc.added.len() {
+        let (r, a) = (tc.removed[i], tc.added[j]);
+        if r == a {
+            if before.hash(r)? == after.hash(r)? {
+                kept.insert(r);
+            }
+            i += 1;
+            j += 1;
+        } else if r < a {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    Ok(kept)
 }
 
 /// The ordinals of the records that share a key.
@@ -658,8 +691,13 @@ impl HashIndex {
         let t = self.def.type_idx;
         let Some(tc) = changes.types.get(t).filter(|_| changes.types.len() == new.types.len()) else { return self.rebuild(new) };
         let extra = affected(&self.def, old, changes)?;
+        let def0 = self.def.clone();
+        let kept = match def0.reader(old) {
+            Ok(before) => same_key_in_place(&def0, &before, new, tc, &extra)?,
+            Err(_) => std::collections::HashSet::new(),
+        };
         for &o in tc.removed.iter().chain(&extra) {
-            if !self.remove(o) {
+            if !kept.contains(&o) && !self.remove(o) {
                 return self.rebuild(new);
             }
         }
@@ -670,7 +708,9 @@ impl HashIndex {
         let reader = def.reader(new)?;
         let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(tc.added.len() + extra.len());
         for &o in tc.added.iter().chain(&extra) {
-            fresh.push((reader.hash(o)?, o));
+            if !kept.contains(&o) {
+                fresh.push((reader.hash(o)?, o));
+            }
         }
         fresh.sort_unstable();
         for (h, o) in fresh {

@@ -442,11 +442,13 @@ impl Cycle<'_> {
                 return Ok(false);
             }
         }
+        // Replace in place: the old record goes first so that the new one takes its ordinal
+        // (modified records keep their ordinals); what the old one referred to is released
+        // only after the new one holds its own references, so shared sub-records survive.
+        let old = existing.and_then(|e| self.p.state.remove_keeping_refs(t, e));
         let (ord, _) = self.p.state.add_encoded_counted(t, enc, values)?;
-        if let Some(e) = existing {
-            if e != ord {
-                self.p.state.remove_cascading_idx(t, e);
-            }
+        if let Some(old) = old {
+            self.p.state.release_refs(t, old);
         }
         if let Some(m) = &mut self.p.keys[t] {
             match m.get_mut(key) {

@@ -53,6 +53,8 @@ fn main() {
         // 100k changes over enough partitions that none of them is dropped before it is read
         partitions: 8,
         read_timeout: Duration::from_secs(30),
+        // measure a delta cycle: snapshots (every N versions) are a separate cost
+        state: producer::state::StateOptions { snapshot_every: 1000, ..Default::default() },
         ..Config::default()
     };
     let mut service = Service::new(config).expect("service");
@@ -123,6 +125,7 @@ fn main() {
         d.read as f64 / cycle,
         cycle / full_rebuild * 100.0
     );
+    println!("  outcome: {:?}; dataset elapsed {:.3} s", d.outcome, d.elapsed.as_secs_f64());
     // A cycle with no traffic publishes nothing.
     let t = Instant::now();
     let idle = service.run_cycle().expect("idle cycle");

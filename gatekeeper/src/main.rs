@@ -1,28 +1,59 @@
 //! The `gatekeeper` command line: one function per subcommand.
 //!
-//! ```text
-//! gatekeeper evaluate --input DIR --now MS --out FILE [--rules baseline|strict|PATH]
-//!                     [--threads N] [--repeat N] [--reuse]
-//! gatekeeper generate --out DIR [--scale K] [--source CSV] [--countries JSON] [--seed S] [--limit N]
-//! ```
+//! See `USAGE` below (or `gatekeeper help`) for the subcommands: `demo`, `run`, `replay`,
+//! `diff`, `history`, `export`, `publish-inputs`, `evaluate`, `generate`.
 
 #![forbid(unsafe_code)]
 
 use anyhow::{bail, Context, Result};
+use gatekeeper::compare::describe_change;
 use gatekeeper::generate::{generate_with, GenOptions};
-use gatekeeper::{jsonl, Index, Rules};
+use gatekeeper::logging::parse_duration;
+use gatekeeper::tools::{diff_outputs, history as title_history, stored_versions, Replayer};
+use gatekeeper::{Evaluator, Index, InputStates, Rules, Service, ServiceConfig};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 const USAGE: &str = "\
 usage:
+  gatekeeper demo [--limit N] [--scale K] [--cycles N] [--interval 1s] [--changes N] [--dir DIR]
+                  [--source CSV] [--metrics-port P]
+      The whole pipeline on this machine: generate a catalog (from ../shared/data/netflix_titles.csv
+      when present, else synthesized; --limit titles, default 400), simulators feed an embedded
+      Kafka, the producer publishes the seven datasets to DIR/inputs (default demo-out) every
+      cycle, a PROD gatekeeper (baseline rules) and a PREPROD one (strict rules, following PROD)
+      evaluate; then the PREPROD-vs-PROD diff summary and a replay of every PROD version.
+  gatekeeper run (--inputs URL | --follow PROD_URL) --out URL [--interval 60s] [--rules baseline|strict|PATH]
+                 [--metrics-port P] [--cycles N] [--threads N] [--snapshot-every N]
+      The service: each cycle refreshes the seven input timelines under URL/<dataset> (folder or
+      s3://bucket/prefix), evaluates at the cycle's start and publishes the liveness dataset
+      incrementally to --out. With --follow (PREPROD), each cycle evaluates the input versions
+      and `now` of PROD's latest output with its own rules and diffs against it. Metrics (Prometheus
+      text) on 127.0.0.1:P.
+  gatekeeper replay --out URL --version V [--inputs URL] [--rules PATH] [--show N]
+      Re-evaluate output version V from the input versions, `now` and rules its header records;
+      exit 1 (with the differences) unless the result is identical. V may be `all`.
+  gatekeeper diff --prod URL --preprod URL [--prod-version V] [--preprod-version W] [--show N] [--reasons N]
+      The (title, country) pairs whose liveness differs between two outputs (the first N), with
+      old and new `live` and `reasons`, and a summary: live -> not live and not live -> live
+      counts, pairs gaining and losing each reason code and each reason. Default: PREPROD's
+      latest version against the PROD version it follows.
+  gatekeeper history --out URL --title ID [--country CC]
+      Each output version where that title's liveness changed.
+  gatekeeper export --out URL [--version V] --file FILE
+      Write an output version as the JSON Lines export.
+  gatekeeper publish-inputs --input DIR --out URL [--full]
+      Publish the seven <dataset>.jsonl files of DIR into the timelines URL/<dataset> (one hollow
+      producer cycle each; --full deletes records missing from the files).
   gatekeeper evaluate --input DIR --now MS --out FILE [--rules baseline|strict|PATH]
-                      [--threads N] [--repeat N] [--reuse]
-      Evaluate every title x country of the JSONL catalog in DIR at time MS (ms since the epoch)
-      and write the liveness export to FILE. Timings (wall, and CPU where known) go to stderr;
-      --repeat N evaluates N times and reports the fastest run, --reuse evaluates into the
-      previous run's records (the steady state of a gatekeeper that evaluates every cycle).
+                      [--threads N] [--repeat N]
+      Load the JSONL catalog in DIR into hollow states, evaluate every title x country at time
+      MS (ms since the epoch) with the service's engine, and write the liveness export to FILE.
+      Timings (wall, and CPU where known) go to stderr; --repeat N evaluates N times and
+      reports the fastest run.
   gatekeeper generate --out DIR [--scale K] [--source CSV] [--countries JSON] [--seed S] [--limit N]
       Write the seven datasets as JSONL into DIR, derived from the Netflix titles CSV (countries
       from JSON, default: countries.json beside the CSV) or, without --source, synthesized.
@@ -84,9 +115,18 @@ impl Args {
 
 fn main() -> Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
+    // The demo prints its own account; the services' lines would repeat it.
+    gatekeeper::logging::init(if args.command == "demo" { log::LevelFilter::Warn } else { log::LevelFilter::Info });
     match args.command.as_str() {
         "evaluate" => evaluate(args),
         "generate" => generate(args),
+        "run" => run(args),
+        "replay" => replay(args),
+        "diff" => diff(args),
+        "history" => history(args),
+        "export" => export(args),
+        "publish-inputs" => publish_inputs(args),
+        "demo" => demo(args),
         "help" | "--help" | "-h" | "" => {
             print!("{USAGE}");
             Ok(())
@@ -131,7 +171,8 @@ impl Phase {
     }
 }
 
-/// `evaluate`: load, index, evaluate, write; timings to stderr.
+/// `evaluate`: load the JSONL files into hollow states, index, evaluate, write; timings to
+/// stderr.
 fn evaluate(mut args: Args) -> Result<()> {
     let input = PathBuf::from(args.required("input")?);
     let now: i64 = args.parsed("now")?.context("evaluate needs --now")?;
@@ -139,16 +180,15 @@ fn evaluate(mut args: Args) -> Result<()> {
     let rules_spec = args.take("rules").unwrap_or_else(|| "baseline".into());
     let threads: Option<usize> = args.parsed("threads")?;
     let repeat: usize = args.parsed("repeat")?.unwrap_or(1);
-    let reuse: bool = args.parsed("reuse")?.unwrap_or(false);
     args.finish()?;
     let rules = Rules::resolve(&rules_spec)?;
 
     let t = Phase::start();
-    let catalog = jsonl::load_catalog(&input).with_context(|| format!("loading catalog {}", input.display()))?;
-    eprintln!("load      {}  {} records from {}", t.report(), catalog.len(), input.display());
+    let inputs = InputStates::from_jsonl_dir(&input).with_context(|| format!("loading {} into hollow states", input.display()))?;
+    eprintln!("load      {}  {} records from {} into hollow states", t.report(), inputs.record_count(), input.display());
 
     let t = Phase::start();
-    let index = Index::build(&catalog);
+    let index = Index::build(&inputs)?;
     let stats = index.stats();
     eprintln!(
         "index     {}  {} titles, {} countries in {} profiles, {} videos in {} signatures, {} windows, {} languages",
@@ -162,35 +202,27 @@ fn evaluate(mut args: Args) -> Result<()> {
         stats.languages
     );
 
-    // --repeat N evaluates N times (for timing) and reports the fastest run.
-    let mut records = Vec::new();
+    // --repeat N evaluates N times (for timing) and reports the fastest run; every run is a
+    // fresh evaluation (new rows, new reason table).
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut table = None;
     let mut best = String::new();
     let mut best_wall = f64::INFINITY;
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     for _ in 0..repeat.max(1) {
-        if !reuse {
-            drop(std::mem::take(&mut records));
-        }
+        drop(table.take());
         let t = Phase::start();
-        if reuse {
-            index.evaluate_into(now, &rules, threads, &mut records);
-        } else {
-            records = index.evaluate_with_threads(now, &rules, threads);
-        }
+        table = Some(Evaluator::with_threads(threads).evaluate(&index, now, &rules));
         if seconds(t.wall) < best_wall {
             best_wall = seconds(t.wall);
             best = t.report();
         }
     }
-    let live = records.iter().filter(|r| r.live).count();
-    eprintln!("evaluate  {}  {} pairs, {} live, rules {}", best, records.len(), live, rules.version);
+    let table = table.context("no evaluation ran")?;
+    eprintln!("evaluate  {}  {} pairs, {} live, {} reason sets, rules {}", best, table.len(), table.live_count(), table.reasons().len(), rules.version);
 
     let t = Phase::start();
-    jsonl::write_liveness_file(&out, &records)?;
+    table.write_jsonl_file(&out).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("write     {}  {}", t.report(), out.display());
-    // Freeing millions of small strings one by one takes longer than the process exit that
-    // returns all of it at once.
-    std::mem::forget((records, index, catalog));
     Ok(())
 }
 
@@ -216,4 +248,181 @@ fn generate(mut args: Args) -> Result<()> {
         eprintln!("  {dataset:<14} {n:>10}");
     }
     Ok(())
+}
+
+/// The rules of `--rules` (a built-in name or a file), baseline by default.
+fn rules_arg(args: &mut Args) -> Result<Rules> {
+    Ok(Rules::resolve(&args.take("rules").unwrap_or_else(|| "baseline".into()))?)
+}
+
+/// `run`: the service loop.
+fn run(mut args: Args) -> Result<()> {
+    let inputs = args.take("inputs");
+    let follow = args.take("follow");
+    let out = args.required("out")?;
+    let mut config = ServiceConfig::new(inputs.as_deref(), &out);
+    config.follow = follow;
+    config.rules = rules_arg(&mut args)?;
+    if let Some(i) = args.take("interval") {
+        config.interval = parse_duration(&i).with_context(|| format!("--interval {i:?}: expected e.g. 60s, 1.5s, 500ms, 2m"))?;
+    }
+    config.cycles = args.parsed("cycles")?;
+    if let Some(p) = args.parsed::<u16>("metrics-port")? {
+        config.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], p)));
+    }
+    if let Some(t) = args.parsed("threads")? {
+        config.threads = t;
+    }
+    if let Some(n) = args.parsed("snapshot-every")? {
+        config.snapshot_every = n;
+    }
+    args.finish()?;
+    if config.inputs.is_none() && config.follow.is_none() {
+        bail!("run needs --inputs URL (or --follow PROD_URL)");
+    }
+    let mut service = Service::new(config)?;
+    if let Some(addr) = service.metrics_addr() {
+        log::info!("metrics on http://{addr}/metrics");
+    }
+    let stop = AtomicBool::new(false);
+    service.run(&stop);
+    Ok(())
+}
+
+/// `replay`: re-evaluate output versions and compare.
+fn replay(mut args: Args) -> Result<()> {
+    let out = args.required("out")?;
+    let version = args.required("version")?;
+    let inputs = args.take("inputs");
+    let rules = args.take("rules").map(|p| Rules::resolve(&p)).transpose()?;
+    let show: usize = args.parsed("show")?.unwrap_or(20);
+    args.finish()?;
+    let versions = if version == "all" { stored_versions(&out)? } else { vec![version.parse().with_context(|| format!("--version {version:?}"))?] };
+    let mut replayer = Replayer::new(&out, inputs.as_deref(), rules)?;
+    let mut differing = 0;
+    for v in versions {
+        let t = Instant::now();
+        let r = replayer.replay(v)?;
+        if r.identical() {
+            println!("version {v}: identical ({} pairs, now {}, rules {}) in {:.3} s", r.stored.len(), r.header.now, r.header.rules, seconds(t));
+        } else {
+            differing += 1;
+            println!("version {v}: DIFFERENT: {} of {} pairs (now {}, rules {})", r.diff.len(), r.stored.len(), r.header.now, r.header.rules);
+            for &c in r.diff.changed.iter().take(show) {
+                println!("  {}", describe_change(&r.stored, &r.replayed, c));
+            }
+            print!("{}", r.summary());
+        }
+    }
+    if differing > 0 {
+        bail!("{differing} version(s) differ from their replay");
+    }
+    Ok(())
+}
+
+/// `diff`: PROD against PREPROD.
+fn diff(mut args: Args) -> Result<()> {
+    let prod = args.required("prod")?;
+    let preprod = args.required("preprod")?;
+    let prod_version = args.parsed("prod-version")?;
+    let preprod_version = args.parsed("preprod-version")?;
+    let show: usize = args.parsed("show")?.unwrap_or(50);
+    let reasons: usize = args.parsed("reasons")?.unwrap_or(40);
+    args.finish()?;
+    let d = diff_outputs(&prod, &preprod, prod_version, preprod_version)?;
+    println!("PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ", d.prod_version, d.preprod_version, d.diff.len(), d.prod.len().max(d.preprod.len()));
+    for &c in d.diff.changed.iter().take(show) {
+        println!("  {}", describe_change(&d.prod, &d.preprod, c));
+    }
+    if d.diff.len() > show {
+        println!("  ... and {} more (--show N)", d.diff.len() - show);
+    }
+    print!("summary: {}", d.summary);
+    if !d.summary.gained.is_empty() || !d.summary.lost.is_empty() {
+        println!("by reason:");
+        print!("{}", d.summary.by_reason(reasons));
+    }
+    Ok(())
+}
+
+/// `history`: the versions where a title's liveness changed.
+fn history(mut args: Args) -> Result<()> {
+    let out = args.required("out")?;
+    let title: i64 = args.parsed("title")?.context("history needs --title")?;
+    let country = args.take("country");
+    args.finish()?;
+    let entries = title_history(&out, title, country.as_deref())?;
+    if entries.is_empty() {
+        println!("no stored version of {out}");
+    }
+    for e in entries {
+        let now = e.now.map_or_else(|| "-".into(), |n| n.to_string());
+        if e.changes.is_empty() {
+            println!("v{} (now {now}): no record of title {title}", e.version);
+        }
+        for (country, before, after) in e.changes {
+            let side = |r: &Option<gatekeeper::Liveness>| r.as_ref().map_or_else(|| "absent".to_string(), |r| format!("live={} {:?}", r.live, r.reasons));
+            println!("v{} (now {now}) {title}|{country}: {} -> {}", e.version, side(&before), side(&after));
+        }
+    }
+    Ok(())
+}
+
+/// `export`: an output version as JSON Lines.
+fn export(mut args: Args) -> Result<()> {
+    let out = args.required("out")?;
+    let version = args.parsed("version")?;
+    let file = PathBuf::from(args.required("file")?);
+    args.finish()?;
+    let (v, state) = gatekeeper::output::load_version(&out, version)?;
+    let mut reasons = std::sync::Arc::new(gatekeeper::ReasonTable::new());
+    let table = gatekeeper::output::read_table(&state, &mut reasons)?;
+    table.write_jsonl_file(&file).with_context(|| format!("writing {}", file.display()))?;
+    eprintln!("version {v}: {} records to {}", table.len(), file.display());
+    Ok(())
+}
+
+/// `publish-inputs`: a JSONL directory into seven timelines.
+fn publish_inputs(mut args: Args) -> Result<()> {
+    let input = PathBuf::from(args.required("input")?);
+    let out = args.required("out")?;
+    let full: bool = args.parsed("full")?.unwrap_or(false);
+    args.finish()?;
+    let t = Instant::now();
+    for p in gatekeeper::inputs::publish_jsonl_dir(&input, &out, full)? {
+        let state = if p.published { "published" } else { "unchanged" };
+        println!("{:<14} {:>9} records  {state:<9}  v{}  {}", p.dataset.name(), p.records, p.version.map_or_else(|| "-".into(), |v| v.to_string()), p.url);
+    }
+    eprintln!("publish-inputs {:.3} s", seconds(t));
+    Ok(())
+}
+
+/// `demo`: the whole pipeline.
+#[cfg(feature = "demo")]
+fn demo(mut args: Args) -> Result<()> {
+    let mut o = gatekeeper::demo::DemoOptions::default();
+    if let Some(d) = args.take("dir") {
+        o.dir = PathBuf::from(d);
+    }
+    o.limit = args.parsed("limit")?.unwrap_or(o.limit);
+    o.scale = args.parsed("scale")?.unwrap_or(o.scale);
+    o.cycles = args.parsed("cycles")?.unwrap_or(o.cycles);
+    o.changes = args.parsed("changes")?.unwrap_or(o.changes);
+    o.seed = args.parsed("seed")?.unwrap_or(o.seed);
+    if let Some(i) = args.take("interval") {
+        o.interval = parse_duration(&i).with_context(|| format!("--interval {i:?}"))?;
+    }
+    o.source = args.take("source").map(PathBuf::from);
+    if let Some(p) = args.parsed::<u16>("metrics-port")? {
+        o.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], p)));
+    }
+    args.finish()?;
+    gatekeeper::demo::run(&o)?;
+    Ok(())
+}
+
+/// `demo` needs the `demo` feature (the producer service and Kafka).
+#[cfg(not(feature = "demo"))]
+fn demo(_: Args) -> Result<()> {
+    bail!("this gatekeeper was built without the `demo` feature")
 }

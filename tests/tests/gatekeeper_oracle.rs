@@ -1,5 +1,8 @@
 //! The fast evaluator (`gatekeeper::engine`) against the naive oracle (`integration_tests::naive`),
-//! byte for byte on the JSON Lines export, for both built-in rule sets:
+//! byte for byte on the JSON Lines export, for both built-in rule sets. The engine reads hollow
+//! read states, as in the service: JSON Lines directories go through
+//! `InputStates::from_jsonl_dir` (hollow write states, a snapshot, a read state), in-memory
+//! catalogs through `InputStates::from_catalog`; the oracle reads the `Catalog` records.
 //!
 //! (a) catalogs from the reference generator `shared/tools/gen_catalog.py` at several sizes,
 //!     seeds and evaluation times (including exact window starts and ends from the data);
@@ -9,7 +12,7 @@
 
 use gatekeeper::generate::{BASE_NOW, DAY};
 use gatekeeper::model::{Asset, AssetKind, AssetStatus, Country, Liveness, Localization, Rating, Right, Title, TitleKind, Video, VideoKind};
-use gatekeeper::{jsonl, Catalog, Index, Rules};
+use gatekeeper::{jsonl, Catalog, Evaluator, Index, InputStates, LivenessTable, Rules};
 use integration_tests::naive;
 use proptest::prelude::*;
 use std::fs;
@@ -20,10 +23,20 @@ fn rule_sets() -> [Rules; 2] {
     [Rules::builtin("baseline").expect("baseline rules"), Rules::builtin("strict").expect("strict rules")]
 }
 
-fn export(records: &[Liveness]) -> String {
+fn export(table: &LivenessTable) -> String {
     let mut buf = Vec::new();
-    jsonl::write_liveness(&mut buf, records).expect("writing to a Vec");
+    table.write_jsonl(&mut buf).expect("writing to a Vec");
     String::from_utf8(buf).expect("the export is UTF-8")
+}
+
+/// The engine's index over the hollow states of an in-memory catalog.
+fn index_of(catalog: &Catalog) -> Index {
+    Index::build(&InputStates::from_catalog(catalog).expect("hollow states of the catalog")).expect("index")
+}
+
+/// The engine's index over the hollow states loaded from a JSON Lines directory.
+fn index_of_dir(dir: &Path) -> Index {
+    Index::build(&InputStates::from_jsonl_dir(dir).expect("hollow states of the directory")).expect("index")
 }
 
 /// Panics with the first differing line if the two exports differ.
@@ -43,21 +56,22 @@ fn assert_same_export(engine: &str, naive: &str, context: &str) {
     );
 }
 
-/// Engine (fresh, single-threaded, and in place into a stale vector) vs naive, one `now`, one
-/// rule set. Returns the engine's records.
+/// Engine (fresh, single-threaded, and with an evaluator whose reason table already holds
+/// another evaluation's sets) vs naive, one `now`, one rule set. Returns the engine's records.
 fn check(index: &Index, catalog: &Catalog, now: i64, rules: &Rules, context: &str) -> Vec<Liveness> {
     let context = format!("{context}, now {now}, rules {}", rules.version);
     let oracle = naive::export(&naive::evaluate(catalog, now, rules));
-    let records = index.evaluate(now, rules);
-    assert_same_export(&export(&records), &oracle, &context);
+    let table = index.evaluate(now, rules);
+    assert_same_export(&export(&table), &oracle, &context);
     let single = index.evaluate_with_threads(now, rules, 1);
     assert_same_export(&export(&single), &oracle, &format!("{context}, 1 thread"));
-    // In place over records of another evaluation, with a different length.
-    let mut reused = index.evaluate_with_threads(now.wrapping_add(DAY), rules, 3);
-    reused.truncate(reused.len() / 2);
-    index.evaluate_into(now, rules, 3, &mut reused);
-    assert_same_export(&export(&reused), &oracle, &format!("{context}, in place"));
-    records
+    // An evaluator that evaluated another time first: reason ids are shared, results equal.
+    let mut evaluator = Evaluator::with_threads(3);
+    let other = evaluator.evaluate(index, now.wrapping_add(DAY), rules);
+    let again = evaluator.evaluate(index, now, rules);
+    assert_same_export(&export(&again), &oracle, &format!("{context}, reused evaluator"));
+    assert_eq!(other.diff(&again).is_empty(), export(&other) == oracle, "{context}: the diff agrees with the exports");
+    table.to_liveness()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,7 +122,7 @@ fn engine_matches_naive_on_generated_catalogs() {
         assert!(status.success(), "gen_catalog.py failed");
         let catalog = jsonl::load_catalog(dir.path()).expect("loading the generated catalog");
         assert_eq!(catalog.titles.len(), limit);
-        let index = Index::build(&catalog);
+        let index = index_of_dir(dir.path());
         for now in interesting_nows(&catalog).into_iter().take(max_nows) {
             for rules in &rule_sets() {
                 let records = check(&index, &catalog, now, rules, &format!("gen_catalog --limit {limit} --seed {seed}"));
@@ -124,7 +138,7 @@ fn engine_matches_naive_on_the_rust_generator() {
     let options = gatekeeper::generate::GenOptions { limit: Some(80), scale: 2, seed: 9, ..Default::default() };
     gatekeeper::generate::generate_with(dir.path(), &options).expect("generating");
     let catalog = jsonl::load_catalog(dir.path()).expect("loading");
-    let index = Index::build(&catalog);
+    let index = index_of_dir(dir.path());
     for now in interesting_nows(&catalog).into_iter().take(4) {
         for rules in &rule_sets() {
             check(&index, &catalog, now, rules, "synthetic catalog");
@@ -171,8 +185,8 @@ fn rating(title_id: i64, country: &str) -> Rating {
 }
 
 /// Writes `catalog` as JSONL, appends `extra` raw lines per dataset (repeated keys), and
-/// loads it back.
-fn via_jsonl(catalog: &Catalog, extra: &[(&str, String)]) -> Catalog {
+/// loads it back: as a catalog (for the oracle) and as hollow states (for the engine).
+fn via_jsonl(catalog: &Catalog, extra: &[(&str, String)]) -> (Catalog, Index) {
     let dir = tempfile::tempdir().expect("temp dir");
     catalog.write_dir(dir.path()).expect("writing the catalog");
     for (dataset, line) in extra {
@@ -182,7 +196,7 @@ fn via_jsonl(catalog: &Catalog, extra: &[(&str, String)]) -> Catalog {
         text.push('\n');
         fs::write(&path, text).expect("appending");
     }
-    jsonl::load_catalog(dir.path()).expect("loading the hand-made catalog")
+    (jsonl::load_catalog(dir.path()).expect("loading the hand-made catalog"), index_of_dir(dir.path()))
 }
 
 fn liveness(title_id: i64, country: &str, live: bool, reasons: &[&str], playable_videos: u32, total_videos: u32, next_window_start: Option<i64>) -> Liveness {
@@ -288,16 +302,15 @@ fn hard_case_catalog() -> (Catalog, Vec<(&'static str, String)>) {
 fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
     let now = 1_000;
     let (catalog, extra) = hard_case_catalog();
-    let catalog = via_jsonl(&catalog, &extra);
+    let (catalog, index) = via_jsonl(&catalog, &extra);
     assert_eq!(catalog.titles.iter().find(|t| t.id == 0).map(|t| t.kind), Some(TitleKind::Show));
-    let index = Index::build(&catalog);
     let [baseline, strict] = rule_sets();
     for t in [i64::MIN, -1, 0, 1, now - 1, now, now + 1, now + 3, now + 4, now + 5, i64::MAX] {
         check(&index, &catalog, t, &baseline, "hand-made");
         check(&index, &catalog, t, &strict, "hand-made");
     }
 
-    let records = index.evaluate(now, &baseline);
+    let records = index.evaluate(now, &baseline).to_liveness();
     assert_eq!(records.len(), 4 * 4);
     // Export order: i64::MIN first; country codes by bytes ("ÅX" after "US").
     let order: Vec<(i64, &str)> = records.iter().map(|r| (r.title_id, r.country.as_str())).collect();
@@ -342,7 +355,7 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
     // Strict: a SHOW needs 3 playable videos, captions everywhere, and subtitles in the primary
     // language where it is not the original. Baseline: the US needs none of that, so one
     // playable episode (video 2) makes the show live despite video 3's missing picture.
-    let strict_records = index.evaluate(now, &strict);
+    let strict_records = index.evaluate(now, &strict).to_liveness();
     assert_eq!(
         find(&strict_records, i64::MAX, "US"),
         &liveness(i64::MAX, "US", false, &["MISSING_CAPTIONS", "MISSING_SUBTITLE:en", "MISSING_VIDEO", "TOO_FEW_PLAYABLE_VIDEOS"], 0, 2, None)
@@ -354,16 +367,16 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
 fn empty_catalogs() {
     let [baseline, _] = rule_sets();
     let empty = Catalog::default();
-    let index = Index::build(&empty);
+    let index = index_of(&empty);
     assert!(index.evaluate(0, &baseline).is_empty());
     assert_eq!(naive::export(&naive::evaluate(&empty, 0, &baseline)), "");
     // Countries but no titles, titles but no countries.
     let mut only_countries = Catalog::default();
     only_countries.countries.push(country("FR", "fr", &[], false, false));
-    assert!(Index::build(&only_countries).evaluate(0, &baseline).is_empty());
+    assert!(index_of(&only_countries).evaluate(0, &baseline).is_empty());
     let mut only_titles = Catalog::default();
     only_titles.titles.push(title(1, TitleKind::Movie, "en", "x"));
-    assert!(Index::build(&only_titles).evaluate(0, &baseline).is_empty());
+    assert!(index_of(&only_titles).evaluate(0, &baseline).is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,14 +463,14 @@ proptest! {
 
     #[test]
     fn engine_matches_naive_on_random_catalogs(catalog in arb_catalog(), now in time()) {
-        let index = Index::build(&catalog);
+        let index = index_of(&catalog);
+        let mut evaluator = Evaluator::with_threads(2);
         for rules in &rule_sets() {
             let oracle = naive::export(&naive::evaluate(&catalog, now, rules));
             let engine = export(&index.evaluate(now, rules));
             prop_assert_eq!(&engine, &oracle, "rules {}", rules.version);
-            let mut reused = index.evaluate(now.wrapping_sub(1), rules);
-            index.evaluate_into(now, rules, 2, &mut reused);
-            prop_assert_eq!(&export(&reused), &oracle, "in place, rules {}", rules.version);
+            let _ = evaluator.evaluate(&index, now.wrapping_sub(1), rules);
+            prop_assert_eq!(&export(&evaluator.evaluate(&index, now, rules)), &oracle, "reused evaluator, rules {}", rules.version);
         }
     }
 }

@@ -1,29 +1,74 @@
-//! Phase 1 of the evaluator: [`Index::build`], from a borrowed [`Catalog`] to the flat arrays
-//! of [`Index`].
+//! Phase 1 of the evaluator: from the seven input read states to the parts of [`Index`].
 //!
-//! Two independent halves run on two threads: videos + assets (coverage signatures), and
-//! rights + ratings + localizations. Records that point at ids that do not exist are dropped.
+//! Every dataset is read through hollow's typed column handles, ordinal by ordinal. Strings
+//! that the rules compare (languages, country codes, enum values) are never materialized per
+//! record: each string column's pool is mapped once, value id → interned id, and records are
+//! looked up by their value id. Records that point at ids that do not exist, or whose required
+//! fields are null, are dropped.
+//!
+//! The base (countries, titles, languages) is built first; then videos + assets on one thread
+//! and rights + ratings + localizations on the other.
 
-use super::{set_bit, FixedReasons, Index, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO};
+use super::{set_bit, Base, FixedReasons, LocPart, RatingPart, VideoPart, WindowPart, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG};
+use crate::error::{Error, Result};
 use crate::fxhash::{map_with_capacity, FxHashMap};
-use crate::jsonl::Catalog;
-use crate::model::{is_present, AssetKind, AssetStatus, TitleKind};
+use crate::inputs::{Dataset, InputStates};
+use crate::model::is_present;
+use crate::table::Grid;
+use hollow::read::{BoolColumn, ListView, LongColumn, RefColumn, StrColumn};
+use hollow::{ObjectView, ReadState};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The most countries a [`Row`](crate::Row) can index.
+const MAX_COUNTRIES: usize = u16::MAX as usize + 1;
+
+/// No such id (title, video, country, enum value).
+const NONE: u32 = u32::MAX;
+
+/// Asset kinds and the `READY` status, as looked up through their pools.
+const KIND_VIDEO: u32 = 0;
+const KIND_AUDIO: u32 = 1;
+const KIND_SUBTITLE: u32 = 2;
+const KIND_CAPTIONS: u32 = 3;
+
+pub(super) fn input_err(d: Dataset) -> impl Fn(hollow::Error) -> Error {
+    move |e| Error::Input { dataset: d.name(), detail: e.to_string() }
+}
+
+/// Whether title `t` is kept by a filter (`None` keeps every title).
+#[inline]
+fn keeps(keep: Option<&[bool]>, t: u32) -> bool {
+    keep.is_none_or(|k| k.get(t as usize).copied().unwrap_or(false))
+}
+
+/// For each value id of a string column's pool: `f(value)`, or `none` when the value cannot be
+/// read. Each distinct string is looked at once.
+fn pool_map(col: &StrColumn<'_>, none: u32, mut f: impl FnMut(&str) -> u32) -> Vec<u32> {
+    (0..col.distinct_values()).map(|id| col.value_by_id(id).map_or(none, |s| f(&s))).collect()
+}
+
+/// The mapped value of the string at `ordinal` (`NONE` when null or unknown).
+#[inline]
+fn mapped(table: &[u32], col: &StrColumn<'_>, ordinal: u32) -> u32 {
+    col.value_id(ordinal).and_then(|id| table.get(id as usize).copied()).unwrap_or(NONE)
+}
 
 /// A map lookup that remembers the last key: the datasets usually come grouped by title (and
 /// assets by video), so most lookups repeat the previous one.
-struct Cached<'m, K, V> {
+pub(super) struct Cached<'m, K, V> {
     map: &'m FxHashMap<K, V>,
     last: Option<(K, Option<V>)>,
 }
 
 impl<'m, K: Copy + Eq + std::hash::Hash, V: Copy> Cached<'m, K, V> {
-    fn new(map: &'m FxHashMap<K, V>) -> Self {
+    pub(super) fn new(map: &'m FxHashMap<K, V>) -> Self {
         Cached { map, last: None }
     }
 
     #[inline]
-    fn get(&mut self, key: K) -> Option<V> {
+    pub(super) fn get(&mut self, key: K) -> Option<V> {
         match self.last {
             Some((k, v)) if k == key => v,
             _ => {
@@ -33,14 +78,6 @@ impl<'m, K: Copy + Eq + std::hash::Hash, V: Copy> Cached<'m, K, V> {
             }
         }
     }
-}
-
-/// Country language profiles under construction.
-struct Profiles {
-    primary: Vec<u32>,
-    captions: Vec<bool>,
-    req_offsets: Vec<u32>,
-    req: Vec<u32>,
 }
 
 /// Indices of `keys` sorted by key, keeping only the last index of each repeated key.
@@ -75,21 +112,342 @@ fn csr(groups: usize, group_of: &[u32]) -> (Vec<u32>, Vec<u32>) {
     (offsets, order)
 }
 
-/// Language strings to ids, in first-seen order.
-struct Interner<'a> {
-    ids: FxHashMap<&'a str, u32>,
-    langs: Vec<&'a str>,
+// ---------------------------------------------------------------------------------------------
+// Typed views of the seven datasets (opening one validates its state).
+
+pub(super) struct Countries<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) code: StrColumn<'a>,
+    pub(super) primary: StrColumn<'a>,
+    pub(super) required: RefColumn<'a>,
+    pub(super) captions: BoolColumn<'a>,
+    pub(super) rating: BoolColumn<'a>,
+    pub(super) lists: ListView<'a>,
+    pub(super) elem: StrColumn<'a>,
 }
 
-impl<'a> Interner<'a> {
-    fn intern(&mut self, l: &'a str) -> u32 {
-        let next = self.langs.len() as u32;
-        let id = *self.ids.entry(l).or_insert(next);
-        if id == next {
-            self.langs.push(l);
-        }
-        id
+impl<'a> Countries<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Countries);
+        let obj = s.object("Country").map_err(&e)?;
+        let elems = s.object("String").map_err(&e)?;
+        Ok(Countries {
+            code: obj.string("code").map_err(&e)?,
+            primary: obj.string("primary_language").map_err(&e)?,
+            required: obj.reference("required_languages").map_err(&e)?,
+            captions: obj.boolean("requires_captions").map_err(&e)?,
+            rating: obj.boolean("rating_required").map_err(&e)?,
+            lists: s.list("ListOfString").map_err(&e)?,
+            elem: elems.string("value").map_err(&e)?,
+            obj,
+        })
     }
+}
+
+pub(super) struct Titles<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) id: LongColumn<'a>,
+    pub(super) kind: StrColumn<'a>,
+    pub(super) orig: StrColumn<'a>,
+}
+
+impl<'a> Titles<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Titles);
+        let obj = s.object("Title").map_err(&e)?;
+        Ok(Titles { id: obj.long("id").map_err(&e)?, kind: obj.string("kind").map_err(&e)?, orig: obj.string("original_language").map_err(&e)?, obj })
+    }
+}
+
+pub(super) struct Videos<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) id: LongColumn<'a>,
+    pub(super) title_id: LongColumn<'a>,
+}
+
+impl<'a> Videos<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Videos);
+        let obj = s.object("Video").map_err(&e)?;
+        Ok(Videos { id: obj.long("id").map_err(&e)?, title_id: obj.long("title_id").map_err(&e)?, obj })
+    }
+}
+
+pub(super) struct Rights<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) title_id: LongColumn<'a>,
+    pub(super) country: StrColumn<'a>,
+    pub(super) start: LongColumn<'a>,
+    pub(super) end: LongColumn<'a>,
+}
+
+impl<'a> Rights<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Rights);
+        let obj = s.object("Right").map_err(&e)?;
+        Ok(Rights {
+            title_id: obj.long("title_id").map_err(&e)?,
+            country: obj.string("country").map_err(&e)?,
+            start: obj.long("window_start").map_err(&e)?,
+            end: obj.long("window_end").map_err(&e)?,
+            obj,
+        })
+    }
+}
+
+pub(super) struct Assets<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) video_id: LongColumn<'a>,
+    pub(super) kind: StrColumn<'a>,
+    pub(super) language: StrColumn<'a>,
+    pub(super) status: StrColumn<'a>,
+}
+
+impl<'a> Assets<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Assets);
+        let obj = s.object("Asset").map_err(&e)?;
+        Ok(Assets {
+            video_id: obj.long("video_id").map_err(&e)?,
+            kind: obj.string("kind").map_err(&e)?,
+            language: obj.string("language").map_err(&e)?,
+            status: obj.string("status").map_err(&e)?,
+            obj,
+        })
+    }
+}
+
+pub(super) struct Localizations<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) title_id: LongColumn<'a>,
+    pub(super) language: StrColumn<'a>,
+    pub(super) name: StrColumn<'a>,
+    pub(super) synopsis: StrColumn<'a>,
+}
+
+impl<'a> Localizations<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Localizations);
+        let obj = s.object("Localization").map_err(&e)?;
+        Ok(Localizations {
+            title_id: obj.long("title_id").map_err(&e)?,
+            language: obj.string("language").map_err(&e)?,
+            name: obj.string("name").map_err(&e)?,
+            synopsis: obj.string("synopsis").map_err(&e)?,
+            obj,
+        })
+    }
+}
+
+pub(super) struct Ratings<'a> {
+    pub(super) obj: ObjectView<'a>,
+    pub(super) title_id: LongColumn<'a>,
+    pub(super) country: StrColumn<'a>,
+}
+
+impl<'a> Ratings<'a> {
+    pub(super) fn open(s: &'a ReadState) -> Result<Self> {
+        let e = input_err(Dataset::Ratings);
+        let obj = s.object("Rating").map_err(&e)?;
+        Ok(Ratings { title_id: obj.long("title_id").map_err(&e)?, country: obj.string("country").map_err(&e)?, obj })
+    }
+}
+
+/// Opens the views of dataset `d` over `state`: fails if the rules cannot read it.
+pub(super) fn validate(d: Dataset, state: &ReadState) -> Result<()> {
+    match d {
+        Dataset::Countries => Countries::open(state).map(|_| ()),
+        Dataset::Titles => Titles::open(state).map(|_| ()),
+        Dataset::Videos => Videos::open(state).map(|_| ()),
+        Dataset::Rights => Rights::open(state).map(|_| ()),
+        Dataset::Assets => Assets::open(state).map(|_| ()),
+        Dataset::Localizations => Localizations::open(state).map(|_| ()),
+        Dataset::Ratings => Ratings::open(state).map(|_| ()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The base.
+
+/// One country record, borrowed from the state where the pool is plain.
+struct CountryRec<'a> {
+    code: Cow<'a, str>,
+    primary: Cow<'a, str>,
+    required: Vec<Cow<'a, str>>,
+    captions: bool,
+    rating: bool,
+}
+
+/// Builds the base from `countries` and `titles`.
+pub(super) fn base(inputs: &InputStates) -> Result<Base> {
+    let cv = Countries::open(inputs.get(Dataset::Countries))?;
+    let tv = Titles::open(inputs.get(Dataset::Titles))?;
+    let cerr = input_err(Dataset::Countries);
+
+    // Countries, sorted by code (one of each code), with their languages.
+    let mut recs: Vec<CountryRec<'_>> = Vec::new();
+    for o in cv.obj.ordinals() {
+        let (Some(code), Some(primary)) = (cv.code.get(o).map_err(&cerr)?, cv.primary.get(o).map_err(&cerr)?) else {
+            continue;
+        };
+        let mut required = Vec::new();
+        if let Some(list) = cv.required.get(o) {
+            for e in cv.lists.elements(list).map_err(&cerr)? {
+                if let Some(l) = cv.elem.get(e).map_err(&cerr)? {
+                    required.push(l);
+                }
+            }
+        }
+        recs.push(CountryRec { code, primary, required, captions: cv.captions.get(o).unwrap_or(false), rating: cv.rating.get(o).unwrap_or(false) });
+    }
+    let codes: Vec<&str> = recs.iter().map(|c| &*c.code).collect();
+    let country_order = sorted_last_wins(&codes);
+    let nc = country_order.len();
+    if nc > MAX_COUNTRIES {
+        return Err(Error::Input { dataset: Dataset::Countries.name(), detail: format!("{nc} countries; the engine handles at most {MAX_COUNTRIES}") });
+    }
+
+    // Languages: the countries' first, in byte order, then the titles' original languages.
+    let mut country_langs: Vec<&str> = country_order.iter().flat_map(|&i| std::iter::once(&*recs[i].primary).chain(recs[i].required.iter().map(|l| &**l))).collect();
+    country_langs.sort_unstable();
+    country_langs.dedup();
+    let n_bit_langs = country_langs.len();
+    let lang_words = n_bit_langs.div_ceil(64).max(1);
+    let mut langs: Vec<String> = country_langs.iter().map(|l| l.to_string()).collect();
+    let mut lang_ids: FxHashMap<String, u32> = map_with_capacity(n_bit_langs * 2);
+    for (i, l) in langs.iter().enumerate() {
+        lang_ids.insert(l.clone(), i as u32);
+    }
+    let lang = |ids: &FxHashMap<String, u32>, l: &str| ids.get(l).copied().unwrap_or(NO_LANG);
+
+    let country_words = nc.div_ceil(64).max(1);
+    let mut country_ids: FxHashMap<String, u32> = map_with_capacity(nc);
+    let mut country_codes = Vec::with_capacity(nc);
+    let mut country_primary = Vec::with_capacity(nc);
+    let mut country_rating_required = Vec::with_capacity(nc);
+    let mut country_profile = Vec::with_capacity(nc);
+    let mut profile_ids: BTreeMap<(u32, bool, Vec<u32>), u32> = BTreeMap::new();
+    let (mut profile_primary, mut profile_captions, mut profile_req_offsets, mut profile_req) = (Vec::new(), Vec::new(), vec![0u32], Vec::new());
+    for (ci, &i) in country_order.iter().enumerate() {
+        let c = &recs[i];
+        country_ids.insert(c.code.to_string(), ci as u32);
+        country_codes.push(c.code.to_string());
+        let primary = lang(&lang_ids, &c.primary);
+        country_primary.push(primary);
+        country_rating_required.push(c.rating);
+        let mut req: Vec<u32> = c.required.iter().map(|l| lang(&lang_ids, l)).collect();
+        req.sort_unstable();
+        req.dedup();
+        let next = profile_ids.len() as u32;
+        let profile = *profile_ids.entry((primary, c.captions, req)).or_insert_with_key(|(_, captions, req)| {
+            profile_primary.push(primary);
+            profile_captions.push(*captions);
+            profile_req.extend_from_slice(req);
+            profile_req_offsets.push(profile_req.len() as u32);
+            next
+        });
+        country_profile.push(profile);
+    }
+
+    // Titles, sorted by id; original languages interned through the pool.
+    let orig_of = pool_map(&tv.orig, NO_LANG, |l| match lang_ids.get(l) {
+        Some(&id) => id,
+        None => {
+            let id = langs.len() as u32;
+            langs.push(l.to_string());
+            lang_ids.insert(l.to_string(), id);
+            id
+        }
+    });
+    let show_of = pool_map(&tv.kind, 0, |k| u32::from(k == "SHOW"));
+    let mut title_ords: Vec<(i64, u32)> = Vec::with_capacity(tv.obj.len() as usize);
+    for o in tv.obj.ordinals() {
+        if let Some(id) = tv.id.get(o) {
+            title_ords.push((id, o));
+        }
+    }
+    let ids: Vec<i64> = title_ords.iter().map(|t| t.0).collect();
+    let title_order = sorted_last_wins(&ids);
+    let nt = title_order.len();
+    if nt > u32::MAX as usize {
+        return Err(Error::Input { dataset: Dataset::Titles.name(), detail: format!("{nt} titles; the engine handles at most {}", u32::MAX) });
+    }
+    let mut title_idx: FxHashMap<i64, u32> = map_with_capacity(nt);
+    let mut title_ids = Vec::with_capacity(nt);
+    let mut title_orig = Vec::with_capacity(nt);
+    let mut title_is_show = Vec::with_capacity(nt);
+    for (ti, &i) in title_order.iter().enumerate() {
+        let (id, o) = title_ords[i];
+        title_idx.insert(id, ti as u32);
+        title_ids.push(id);
+        title_orig.push(match mapped(&orig_of, &tv.orig, o) {
+            NONE => NO_LANG,
+            l => l,
+        });
+        title_is_show.push(mapped(&show_of, &tv.kind, o) == 1);
+    }
+
+    let reason = |prefix: &str| -> Vec<String> { langs[..n_bit_langs].iter().map(|l| format!("{prefix}:{l}")).collect() };
+    Ok(Base {
+        missing_language: reason("MISSING_LANGUAGE"),
+        missing_subtitle: reason("MISSING_SUBTITLE"),
+        missing_synopsis: reason("MISSING_SYNOPSIS"),
+        missing_title_name: reason("MISSING_TITLE_NAME"),
+        fixed: FixedReasons::default(),
+        grid: Arc::new(Grid::new(title_ids, country_codes)),
+        langs,
+        lang_ids,
+        n_bit_langs,
+        lang_words,
+        country_ids,
+        country_primary,
+        country_rating_required,
+        country_profile,
+        country_words,
+        profile_primary,
+        profile_captions,
+        profile_req_offsets,
+        profile_req,
+        title_idx,
+        title_orig,
+        title_is_show,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The other parts.
+
+type Parts = (Option<Arc<VideoPart>>, Option<Arc<WindowPart>>, Option<Arc<RatingPart>>, Option<Arc<LocPart>>);
+type OtherParts = (Option<Arc<WindowPart>>, Option<Arc<RatingPart>>, Option<Arc<LocPart>>);
+
+/// Builds the parts marked in `want` (videos, rights, ratings, localizations): videos on a
+/// second thread when anything else is built too.
+pub(super) fn parts(base: &Base, inputs: &InputStates, want: [bool; 4]) -> Result<Parts> {
+    let videos = || -> Result<Option<Arc<VideoPart>>> {
+        if !want[0] {
+            return Ok(None);
+        }
+        let vv = Videos::open(inputs.get(Dataset::Videos))?;
+        let av = Assets::open(inputs.get(Dataset::Assets))?;
+        Ok(Some(Arc::new(video_part(base, &vv, &av, None))))
+    };
+    let rest = || -> Result<OtherParts> {
+        let windows = if want[1] { Some(Arc::new(window_part(base, &Rights::open(inputs.get(Dataset::Rights))?, None))) } else { None };
+        let ratings = if want[2] { Some(Arc::new(rating_part(base, &Ratings::open(inputs.get(Dataset::Ratings))?, None))) } else { None };
+        let locs = if want[3] { Some(Arc::new(loc_part(base, &Localizations::open(inputs.get(Dataset::Localizations))?, None)?)) } else { None };
+        Ok((windows, ratings, locs))
+    };
+    let (v, r) = if want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1 {
+        std::thread::scope(|s| {
+            let v = s.spawn(videos);
+            let r = rest();
+            (v.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), r)
+        })
+    } else {
+        (videos(), rest())
+    };
+    let (windows, ratings, locs) = r?;
+    Ok((v?, windows, ratings, locs))
 }
 
 /// Per-video asset coverage, before grouping into signatures.
@@ -100,332 +458,195 @@ struct Coverage {
     captions: Vec<u64>,
 }
 
-impl Index {
-    /// Phase 1: builds the index of `catalog` (see the module docs).
-    pub fn build(catalog: &Catalog) -> Index {
-        // Languages: the countries' first, in byte order, then titles' original languages.
-        let mut country_langs: Vec<&str> =
-            catalog.countries.iter().flat_map(|c| std::iter::once(c.primary_language.as_str()).chain(c.required_languages.iter().map(String::as_str))).collect();
-        country_langs.sort_unstable();
-        country_langs.dedup();
-        let n_bit_langs = country_langs.len();
-        let lang_words = n_bit_langs.div_ceil(64).max(1);
-        let mut lang_ids: FxHashMap<&str, u32> = map_with_capacity(n_bit_langs * 2);
-        let mut langs: Vec<&str> = Vec::with_capacity(n_bit_langs);
-        for l in country_langs {
-            lang_ids.insert(l, langs.len() as u32);
-            langs.push(l);
-        }
-        let mut interner = Interner { ids: lang_ids, langs };
-
-        // Countries, sorted by code, and their language profiles.
-        let codes: Vec<&str> = catalog.countries.iter().map(|c| c.code.as_str()).collect();
-        let country_order = sorted_last_wins(&codes);
-        let nc = country_order.len();
-        let country_words = nc.div_ceil(64).max(1);
-        let mut country_ids: FxHashMap<&str, u32> = map_with_capacity(nc);
-        let mut country_codes = Vec::with_capacity(nc);
-        let mut country_primary = Vec::with_capacity(nc);
-        let mut country_rating_required = Vec::with_capacity(nc);
-        let mut country_profile = Vec::with_capacity(nc);
-        let mut profile_ids: BTreeMap<(u32, bool, Vec<u32>), u32> = BTreeMap::new();
-        let mut profiles = Profiles { primary: Vec::new(), captions: Vec::new(), req_offsets: vec![0], req: Vec::new() };
-        for (ci, &i) in country_order.iter().enumerate() {
-            let c = &catalog.countries[i];
-            country_ids.insert(&c.code, ci as u32);
-            country_codes.push(c.code.clone());
-            let primary = interner.intern(&c.primary_language);
-            country_primary.push(primary);
-            country_rating_required.push(c.rating_required);
-            let mut req: Vec<u32> = c.required_languages.iter().map(|l| interner.intern(l)).collect();
-            req.sort_unstable();
-            req.dedup();
-            let next = profile_ids.len() as u32;
-            let profile = *profile_ids.entry((primary, c.requires_captions, req)).or_insert_with_key(|(_, captions, req)| {
-                profiles.primary.push(primary);
-                profiles.captions.push(*captions);
-                profiles.req.extend_from_slice(req);
-                profiles.req_offsets.push(profiles.req.len() as u32);
-                next
-            });
-            country_profile.push(profile);
-        }
-
-        // Titles, sorted by id.
-        let ids: Vec<i64> = catalog.titles.iter().map(|t| t.id).collect();
-        let title_order = sorted_last_wins(&ids);
-        let nt = title_order.len();
-        let mut title_idx: FxHashMap<i64, u32> = map_with_capacity(nt);
-        let mut title_ids = Vec::with_capacity(nt);
-        let mut title_orig = Vec::with_capacity(nt);
-        let mut title_is_show = Vec::with_capacity(nt);
-        for (ti, &i) in title_order.iter().enumerate() {
-            let t = &catalog.titles[i];
-            title_idx.insert(t.id, ti as u32);
-            title_ids.push(t.id);
-            title_orig.push(interner.intern(&t.original_language));
-            title_is_show.push(t.kind == TitleKind::Show);
-        }
-        let Interner { ids: lang_ids, langs } = interner;
-        let langs: Vec<String> = langs.iter().map(|l| l.to_string()).collect();
-
-        let shared = Shared { catalog, lang_ids: &lang_ids, n_bit_langs, lang_words, country_ids: &country_ids, country_words, title_idx: &title_idx, title_orig: &title_orig };
-        // Two independent halves: videos + assets, and rights + ratings + localizations.
-        let (videos, (windows, rated, (loc_name, loc_synopsis))) = std::thread::scope(|s| {
-            let videos = s.spawn(|| shared.videos());
-            let rest = (shared.windows(), shared.ratings(), shared.localizations());
-            (videos.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), rest)
-        });
-
-        let reason = |prefix: &str| -> Vec<String> { langs[..n_bit_langs].iter().map(|l| format!("{prefix}:{l}")).collect() };
-        Index {
-            missing_language: reason("MISSING_LANGUAGE"),
-            missing_subtitle: reason("MISSING_SUBTITLE"),
-            missing_synopsis: reason("MISSING_SYNOPSIS"),
-            missing_title_name: reason("MISSING_TITLE_NAME"),
-            fixed: FixedReasons {
-                missing_captions: "MISSING_CAPTIONS".into(),
-                missing_original_audio: "MISSING_ORIGINAL_AUDIO".into(),
-                missing_rating: "MISSING_RATING".into(),
-                missing_video: "MISSING_VIDEO".into(),
-                no_rights: "NO_RIGHTS".into(),
-                no_videos: "NO_VIDEOS".into(),
-                too_few_playable_videos: "TOO_FEW_PLAYABLE_VIDEOS".into(),
-                window_expired: "WINDOW_EXPIRED".into(),
-                window_not_started: "WINDOW_NOT_STARTED".into(),
-            },
-            langs,
-            n_bit_langs,
-            lang_words,
-            country_codes,
-            country_primary,
-            country_rating_required,
-            country_profile,
-            country_words,
-            profile_primary: profiles.primary,
-            profile_captions: profiles.captions,
-            profile_req_offsets: profiles.req_offsets,
-            profile_req: profiles.req,
-            title_ids,
-            title_orig,
-            title_is_show,
-            title_total_videos: videos.total,
-            loc_name,
-            loc_synopsis,
-            rated,
-            window_offsets: windows.offsets,
-            window_country: windows.country,
-            window_start: windows.start,
-            window_end: windows.end,
-            sig_offsets: videos.sig_offsets,
-            sig_count: videos.sig_count,
-            sig_flags: videos.sig_flags,
-            sig_audio_or_sub: videos.sig_audio_or_sub,
-            sig_sub: videos.sig_sub,
-            sig_captions: videos.sig_captions,
-        }
-    }
-}
-
-/// What the parallel halves of [`Index::build`] share.
-struct Shared<'a> {
-    catalog: &'a Catalog,
-    lang_ids: &'a FxHashMap<&'a str, u32>,
-    n_bit_langs: usize,
-    lang_words: usize,
-    country_ids: &'a FxHashMap<&'a str, u32>,
-    country_words: usize,
-    title_idx: &'a FxHashMap<i64, u32>,
-    title_orig: &'a [u32],
-}
-
-struct Videos {
-    total: Vec<u32>,
-    sig_offsets: Vec<u32>,
-    sig_count: Vec<u32>,
-    sig_flags: Vec<u8>,
-    sig_audio_or_sub: Vec<u64>,
-    sig_sub: Vec<u64>,
-    sig_captions: Vec<u64>,
-}
-
-struct Windows {
-    offsets: Vec<u32>,
-    country: Vec<u32>,
-    start: Vec<i64>,
-    end: Vec<Option<i64>>,
-}
-
-impl Shared<'_> {
-    fn n_titles(&self) -> usize {
-        self.title_orig.len()
-    }
-
-    /// Videos of existing titles, their asset coverage, grouped into signatures.
-    fn videos(&self) -> Videos {
-        let nt = self.n_titles();
-        let w = self.lang_words;
-        // Video slots: the videos whose title exists.
-        let mut video_slot: FxHashMap<i64, u32> = map_with_capacity(self.catalog.videos.len());
-        let mut video_title: Vec<u32> = Vec::with_capacity(self.catalog.videos.len());
-        let mut title_idx = Cached::new(self.title_idx);
-        for v in &self.catalog.videos {
-            if let Some(t) = title_idx.get(v.title_id) {
-                video_slot.insert(v.id, video_title.len() as u32);
+/// Videos of existing titles, their `READY` asset coverage, grouped into signatures.
+pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Option<&[bool]>) -> VideoPart {
+    let nt = base.title_orig.len();
+    let w = base.lang_words;
+    // Video slots: the videos whose title exists.
+    let mut video_slot: FxHashMap<i64, u32> = map_with_capacity(vv.obj.len() as usize);
+    let mut video_title: Vec<u32> = Vec::with_capacity(vv.obj.len() as usize);
+    let mut title_idx = Cached::new(&base.title_idx);
+    for o in vv.obj.ordinals() {
+        let (Some(id), Some(tid)) = (vv.id.get(o), vv.title_id.get(o)) else { continue };
+        if let Some(t) = title_idx.get(tid).filter(|&t| keeps(keep, t)) {
+            if let std::collections::hash_map::Entry::Vacant(e) = video_slot.entry(id) {
+                e.insert(video_title.len() as u32);
                 video_title.push(t);
             }
         }
-        let nv = video_title.len();
-        let mut cov = Coverage { flags: vec![0u8; nv], audio_or_sub: vec![0u64; nv * w], sub: vec![0u64; nv * w], captions: vec![0u64; nv * w] };
-        let mut video_idx = Cached::new(&video_slot);
-        for a in &self.catalog.assets {
-            if a.status != AssetStatus::Ready {
-                continue;
-            }
-            let Some(v) = video_idx.get(a.video_id) else {
-                continue;
-            };
-            let v = v as usize;
-            let Some(lang) = a.language.as_deref() else {
-                if a.kind == AssetKind::Video {
-                    cov.flags[v] |= HAS_VIDEO;
-                }
-                continue;
-            };
-            let Some(&l) = self.lang_ids.get(lang) else {
-                continue;
-            };
-            let is_orig = l == self.title_orig[video_title[v] as usize];
-            let in_bits = (l as usize) < self.n_bit_langs;
-            let words = v * w..(v + 1) * w;
-            match a.kind {
-                AssetKind::Video => {}
-                AssetKind::Audio => {
-                    if is_orig {
-                        cov.flags[v] |= HAS_ORIGINAL_AUDIO;
-                    }
-                    if in_bits {
-                        set_bit(&mut cov.audio_or_sub[words], l as usize);
-                    }
-                }
-                AssetKind::Subtitle => {
-                    if in_bits {
-                        set_bit(&mut cov.audio_or_sub[words.clone()], l as usize);
-                        set_bit(&mut cov.sub[words], l as usize);
-                    }
-                }
-                AssetKind::ClosedCaptions => {
-                    if is_orig {
-                        cov.flags[v] |= HAS_ORIGINAL_CAPTIONS;
-                    }
-                    if in_bits {
-                        set_bit(&mut cov.captions[words], l as usize);
-                    }
-                }
-            }
+    }
+    let nv = video_title.len();
+    let kind_of = pool_map(&av.kind, NONE, |k| match k {
+        "VIDEO" => KIND_VIDEO,
+        "AUDIO" => KIND_AUDIO,
+        "SUBTITLE" => KIND_SUBTITLE,
+        "CLOSED_CAPTIONS" => KIND_CAPTIONS,
+        _ => NONE,
+    });
+    let ready_of = pool_map(&av.status, 0, |s| u32::from(s == "READY"));
+    let lang_of = pool_map(&av.language, NO_LANG, |l| base.lang_ids.get(l).copied().unwrap_or(NO_LANG));
+    let mut cov = Coverage { flags: vec![0u8; nv], audio_or_sub: vec![0u64; nv * w], sub: vec![0u64; nv * w], captions: vec![0u64; nv * w] };
+    let mut video_idx = Cached::new(&video_slot);
+    for o in av.obj.ordinals() {
+        if mapped(&ready_of, &av.status, o) != 1 {
+            continue;
         }
-
-        // Group each title's videos by signature.
-        let (offsets, order) = csr(nt, &video_title);
-        let signature = |v: usize| (cov.flags[v], &cov.audio_or_sub[v * w..(v + 1) * w], &cov.sub[v * w..(v + 1) * w], &cov.captions[v * w..(v + 1) * w]);
-        let mut out = Videos {
-            total: Vec::with_capacity(nt),
-            sig_offsets: Vec::with_capacity(nt + 1),
-            sig_count: Vec::new(),
-            sig_flags: Vec::new(),
-            sig_audio_or_sub: Vec::new(),
-            sig_sub: Vec::new(),
-            sig_captions: Vec::new(),
+        let Some(v) = av.video_id.get(o).and_then(|id| video_idx.get(id)) else { continue };
+        let v = v as usize;
+        let kind = mapped(&kind_of, &av.kind, o);
+        let Some(lang_value) = av.language.value_id(o) else {
+            if kind == KIND_VIDEO {
+                cov.flags[v] |= HAS_VIDEO;
+            }
+            continue;
         };
-        out.sig_offsets.push(0);
-        let mut members: Vec<u32> = Vec::new();
-        for t in 0..nt {
-            members.clear();
-            members.extend_from_slice(&order[offsets[t] as usize..offsets[t + 1] as usize]);
-            members.sort_unstable_by(|&a, &b| signature(a as usize).cmp(&signature(b as usize)));
-            out.total.push(members.len() as u32);
-            let mut k = 0;
-            while k < members.len() {
-                let first = members[k] as usize;
-                let mut run = 1;
-                while k + run < members.len() && signature(members[k + run] as usize) == signature(first) {
-                    run += 1;
+        let l = lang_of.get(lang_value as usize).copied().unwrap_or(NO_LANG);
+        if l == NO_LANG {
+            continue;
+        }
+        let is_orig = l == base.title_orig[video_title[v] as usize];
+        let in_bits = (l as usize) < base.n_bit_langs;
+        let words = v * w..(v + 1) * w;
+        match kind {
+            KIND_AUDIO => {
+                if is_orig {
+                    cov.flags[v] |= HAS_ORIGINAL_AUDIO;
                 }
-                let (flags, avail, sub, captions) = signature(first);
-                out.sig_count.push(run as u32);
-                out.sig_flags.push(flags);
-                out.sig_audio_or_sub.extend_from_slice(avail);
-                out.sig_sub.extend_from_slice(sub);
-                out.sig_captions.extend_from_slice(captions);
-                k += run;
+                if in_bits {
+                    set_bit(&mut cov.audio_or_sub[words], l as usize);
+                }
             }
-            out.sig_offsets.push(out.sig_count.len() as u32);
-        }
-        out
-    }
-
-    /// Rights windows of existing titles in existing countries, CSR by title, by country.
-    fn windows(&self) -> Windows {
-        let nt = self.n_titles();
-        let mut title_of = Vec::with_capacity(self.catalog.rights.len());
-        let mut kept = Vec::with_capacity(self.catalog.rights.len());
-        let mut title_idx = Cached::new(self.title_idx);
-        for r in &self.catalog.rights {
-            let (Some(t), Some(&c)) = (title_idx.get(r.title_id), self.country_ids.get(r.country.as_str())) else {
-                continue;
-            };
-            title_of.push(t);
-            kept.push((c, r.window_start, r.window_end));
-        }
-        let (offsets, mut order) = csr(nt, &title_of);
-        for t in 0..nt {
-            order[offsets[t] as usize..offsets[t + 1] as usize].sort_unstable_by_key(|&i| kept[i as usize]);
-        }
-        Windows {
-            offsets,
-            country: order.iter().map(|&i| kept[i as usize].0).collect(),
-            start: order.iter().map(|&i| kept[i as usize].1).collect(),
-            end: order.iter().map(|&i| kept[i as usize].2).collect(),
+            KIND_SUBTITLE if in_bits => {
+                set_bit(&mut cov.audio_or_sub[words.clone()], l as usize);
+                set_bit(&mut cov.sub[words], l as usize);
+            }
+            KIND_CAPTIONS => {
+                if is_orig {
+                    cov.flags[v] |= HAS_ORIGINAL_CAPTIONS;
+                }
+                if in_bits {
+                    set_bit(&mut cov.captions[words], l as usize);
+                }
+            }
+            _ => {}
         }
     }
 
-    /// Per title, a bitset of the countries with a rating.
-    fn ratings(&self) -> Vec<u64> {
-        let cw = self.country_words;
-        let mut rated = vec![0u64; self.n_titles() * cw];
-        let mut title_idx = Cached::new(self.title_idx);
-        for r in &self.catalog.ratings {
-            if let (Some(t), Some(&c)) = (title_idx.get(r.title_id), self.country_ids.get(r.country.as_str())) {
-                let t = t as usize;
-                set_bit(&mut rated[t * cw..(t + 1) * cw], c as usize);
+    // Group each title's videos by signature.
+    let (offsets, order) = csr(nt, &video_title);
+    let signature = |v: usize| (cov.flags[v], &cov.audio_or_sub[v * w..(v + 1) * w], &cov.sub[v * w..(v + 1) * w], &cov.captions[v * w..(v + 1) * w]);
+    let mut out = VideoPart { total: Vec::with_capacity(nt), sig_offsets: Vec::with_capacity(nt + 1), ..VideoPart::default() };
+    out.sig_offsets.push(0);
+    let mut members: Vec<u32> = Vec::new();
+    for t in 0..nt {
+        members.clear();
+        members.extend_from_slice(&order[offsets[t] as usize..offsets[t + 1] as usize]);
+        members.sort_unstable_by(|&a, &b| signature(a as usize).cmp(&signature(b as usize)));
+        out.total.push(members.len() as u32);
+        let mut k = 0;
+        while k < members.len() {
+            let first = members[k] as usize;
+            let mut run = 1;
+            while k + run < members.len() && signature(members[k + run] as usize) == signature(first) {
+                run += 1;
             }
+            let (flags, avail, sub, captions) = signature(first);
+            out.sig_count.push(run as u32);
+            out.sig_flags.push(flags);
+            out.sig_audio_or_sub.extend_from_slice(avail);
+            out.sig_sub.extend_from_slice(sub);
+            out.sig_captions.extend_from_slice(captions);
+            k += run;
         }
-        rated
+        out.sig_offsets.push(out.sig_count.len() as u32);
     }
+    out
+}
 
-    /// Per title, bitsets of the countries' languages with a present name / synopsis.
-    fn localizations(&self) -> (Vec<u64>, Vec<u64>) {
-        let w = self.lang_words;
-        let mut name = vec![0u64; self.n_titles() * w];
-        let mut synopsis = vec![0u64; self.n_titles() * w];
-        let mut title_idx = Cached::new(self.title_idx);
-        for loc in &self.catalog.localizations {
-            let (Some(t), Some(&l)) = (title_idx.get(loc.title_id), self.lang_ids.get(loc.language.as_str())) else {
-                continue;
-            };
-            let (t, l) = (t as usize, l as usize);
-            if l >= self.n_bit_langs {
-                continue;
-            }
-            if is_present(loc.name.as_deref()) {
-                set_bit(&mut name[t * w..(t + 1) * w], l);
-            }
-            if is_present(loc.synopsis.as_deref()) {
-                set_bit(&mut synopsis[t * w..(t + 1) * w], l);
-            }
+/// Rights windows of existing titles in existing countries, CSR by title, by country.
+pub(super) fn window_part(base: &Base, rv: &Rights<'_>, keep: Option<&[bool]>) -> WindowPart {
+    let nt = base.title_orig.len();
+    let country_of = pool_map(&rv.country, NONE, |c| base.country_ids.get(c).copied().unwrap_or(NONE));
+    let mut title_of = Vec::with_capacity(rv.obj.len() as usize);
+    let mut kept = Vec::with_capacity(rv.obj.len() as usize);
+    let mut title_idx = Cached::new(&base.title_idx);
+    for o in rv.obj.ordinals() {
+        let c = mapped(&country_of, &rv.country, o);
+        let (Some(t), Some(start)) = (rv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)), rv.start.get(o)) else { continue };
+        if c == NONE {
+            continue;
         }
-        (name, synopsis)
+        title_of.push(t);
+        kept.push((c, start, rv.end.get(o)));
     }
+    let (offsets, mut order) = csr(nt, &title_of);
+    for t in 0..nt {
+        // Records of a title untouched by deltas are still in file order, usually sorted.
+        let run = &mut order[offsets[t] as usize..offsets[t + 1] as usize];
+        if !run.is_sorted_by_key(|&i| kept[i as usize]) {
+            run.sort_unstable_by_key(|&i| kept[i as usize]);
+        }
+    }
+    let mut out = WindowPart { offsets, country: Vec::with_capacity(order.len()), start: Vec::with_capacity(order.len()), end: Vec::with_capacity(order.len()) };
+    for &i in &order {
+        let (c, start, end) = kept[i as usize];
+        out.country.push(c);
+        out.start.push(start);
+        out.end.push(end);
+    }
+    out
+}
+
+/// Per title, a bitset of the countries with a rating.
+pub(super) fn rating_part(base: &Base, rv: &Ratings<'_>, keep: Option<&[bool]>) -> RatingPart {
+    let cw = base.country_words;
+    let country_of = pool_map(&rv.country, NONE, |c| base.country_ids.get(c).copied().unwrap_or(NONE));
+    let mut rated = vec![0u64; base.title_orig.len() * cw];
+    let mut title_idx = Cached::new(&base.title_idx);
+    for o in rv.obj.ordinals() {
+        let c = mapped(&country_of, &rv.country, o);
+        if let (Some(t), true) = (rv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)), c != NONE) {
+            let t = t as usize;
+            set_bit(&mut rated[t * cw..(t + 1) * cw], c as usize);
+        }
+    }
+    RatingPart { rated }
+}
+
+/// Whether the text at `ordinal` is present, decoding compressed values into `buf`.
+fn present_at(col: &StrColumn<'_>, ordinal: u32, buf: &mut Vec<u8>) -> Result<bool, hollow::Error> {
+    let Some(id) = col.value_id(ordinal) else { return Ok(false) };
+    col.value_bytes_into(id, buf)?;
+    Ok(match std::str::from_utf8(buf) {
+        Ok(s) => is_present(Some(s)),
+        Err(_) => is_present(Some(&String::from_utf8_lossy(buf))),
+    })
+}
+
+/// Per title, bitsets of the countries' languages with a present name / synopsis.
+pub(super) fn loc_part(base: &Base, lv: &Localizations<'_>, keep: Option<&[bool]>) -> Result<LocPart> {
+    let w = base.lang_words;
+    let n = base.title_orig.len() * w;
+    let mut out = LocPart { name: vec![0u64; n], synopsis: vec![0u64; n] };
+    let lang_of = pool_map(&lv.language, NO_LANG, |l| base.lang_ids.get(l).copied().unwrap_or(NO_LANG));
+    let mut title_idx = Cached::new(&base.title_idx);
+    let mut buf = Vec::new();
+    let e = input_err(Dataset::Localizations);
+    for o in lv.obj.ordinals() {
+        let l = mapped(&lang_of, &lv.language, o);
+        let Some(t) = lv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)) else { continue };
+        if l == NO_LANG || l as usize >= base.n_bit_langs {
+            continue;
+        }
+        let (t, l) = (t as usize, l as usize);
+        if present_at(&lv.name, o, &mut buf).map_err(&e)? {
+            set_bit(&mut out.name[t * w..(t + 1) * w], l);
+        }
+        if present_at(&lv.synopsis, o, &mut buf).map_err(&e)? {
+            set_bit(&mut out.synopsis[t * w..(t + 1) * w], l);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,18 +1,29 @@
-//! The fast liveness evaluator: GATEKEEPER.md §3 over every (title, country) pair.
+//! The liveness engine: GATEKEEPER.md §3 over every (title, country) pair, from the seven input
+//! datasets as hollow read states.
 //!
 //! Two phases, timed apart by benchmarks:
 //!
-//! 1. [`Index::build`] (the `build` submodule) turns a borrowed [`Catalog`] into compact
-//!    integer-indexed arrays: countries sorted by code and titles sorted by id (so output comes
-//!    out in export order), language strings interned to `u32` ids in byte order, per-title
-//!    rights windows and video "coverage signatures" in CSR arrays (offsets + flat values),
-//!    ratings and localizations as per-title bitsets. Records that point at ids that do not
-//!    exist are dropped there.
-//! 2. [`Index::evaluate`] walks every title × every country on all cores (contiguous title
-//!    ranges balanced by estimated work, `std::thread::scope`). The hot loop computes reasons as
-//!    bit flags and language ids, then materializes them in byte order without sorting: the
-//!    reason codes' fixed prefixes already order the groups, and language ids follow the
-//!    languages' byte order.
+//! 1. [`Index::build`] (the `build` submodule) reads the seven [`InputStates`] through hollow's
+//!    typed column handles into compact integer-indexed arrays: countries sorted by code and
+//!    titles sorted by id (so output comes out in export order), languages interned to `u32`
+//!    ids in byte order through the string pools' value ids (each distinct string of a column
+//!    is looked at once; no `String` per record), per-title rights windows and video "coverage
+//!    signatures" in CSR arrays (offsets + flat values), ratings and localizations as per-title
+//!    bitsets. Records that point at ids that do not exist are dropped there.
+//!    [`Index::update`] rebuilds only the parts whose datasets changed (see below), and
+//!    [`Index::update_incremental`] only the titles that hollow's net changes touch.
+//! 2. [`Index::evaluate`] (the `eval` submodule) walks every title × every country on all
+//!    cores (contiguous title ranges balanced by estimated work, `std::thread::scope`) into a
+//!    [`LivenessTable`] of 32-byte [`Row`](crate::Row)s; a pair's reasons are computed as bit
+//!    flags and language ids and interned as a reason-set id, so nothing is allocated per pair.
+//!
+//! **Parts.** The index is five parts behind `Arc`s: the base (countries, language profiles,
+//! titles, languages), videos + assets (coverage signatures), rights (windows), ratings, and
+//! localizations. Every part depends on the base; each other part on its own datasets. When
+//! `countries` and `titles` are unchanged (as the rules see them), [`Index::update`] shares the
+//! base and every part whose datasets are unchanged with the previous index and rebuilds the
+//! others; [`Index::update_incremental`] rebuilds a changed part only for the titles its
+//! changed records belong to and splices them in (the `incremental` submodule).
 //!
 //! **Coverage signatures.** Whether a video is playable in a country depends only on which
 //! `READY` assets it has: a `VIDEO` picture, `AUDIO` in the title's original language,
@@ -26,18 +37,25 @@
 //! (all the Spanish-speaking ones, say) share one video-level evaluation per title, so the
 //! video work per title is signatures × profiles, not videos × countries.
 //!
-//! The catalog must have unique primary keys ([`Catalog::dedup`]; the JSONL loader does it).
-//! Repeated title ids or country codes are tolerated here (the last record wins).
+//! Input states from hollow timelines have unique primary keys. Repeated title ids or country
+//! codes are tolerated anyway (one of the records wins).
 
 mod build;
+mod eval;
+mod incremental;
 
-use crate::jsonl::Catalog;
-use crate::model::Liveness;
-use crate::rules::Rules;
+pub use eval::Evaluator;
+pub use incremental::InputChange;
+
+use crate::error::Result;
+use crate::fxhash::FxHashMap;
+use crate::inputs::{Dataset, InputStates};
+use crate::table::Grid;
+use std::sync::Arc;
 
 /// Title-level and video-level reason codes without a language, as bit flags. The order of the
-/// materialized output is fixed by [`Index::materialize`], not by these values.
-mod flag {
+/// materialized output is fixed by `Base::materialize`, not by these values.
+pub(crate) mod flag {
     pub const MISSING_CAPTIONS: u16 = 1 << 0;
     pub const MISSING_ORIGINAL_AUDIO: u16 = 1 << 1;
     pub const MISSING_RATING: u16 = 1 << 2;
@@ -52,12 +70,17 @@ mod flag {
     pub const WINDOW_NOT_STARTED: u16 = 1 << 11;
     /// The flags that make a title not live by themselves.
     pub const TITLE_LEVEL: u16 = MISSING_RATING | MISSING_SYNOPSIS | MISSING_TITLE_NAME | NO_RIGHTS | NO_VIDEOS | TOO_FEW_PLAYABLE_VIDEOS | WINDOW_EXPIRED | WINDOW_NOT_STARTED;
+    /// The flags whose reason names the country's primary language.
+    pub const WITH_PRIMARY: u16 = MISSING_SUBTITLE | MISSING_SYNOPSIS | MISSING_TITLE_NAME;
 }
 
 /// Per-video (and per-signature) asset flags.
 const HAS_VIDEO: u8 = 1 << 0;
 const HAS_ORIGINAL_AUDIO: u8 = 1 << 1;
 const HAS_ORIGINAL_CAPTIONS: u8 = 1 << 2;
+
+/// A language id that matches no language (a null original language).
+const NO_LANG: u32 = u32::MAX;
 
 /// Sizes of an [`Index`], for logs and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,16 +103,88 @@ pub struct IndexStats {
     pub country_languages: usize,
 }
 
+/// How [`Index::update`] or [`Index::update_incremental`] brought one part up to date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PartUpdate {
+    /// Nothing it reads changed: shared with the previous index.
+    #[default]
+    Shared,
+    /// Rebuilt for this many affected titles and spliced into a copy of the previous part.
+    Patched(usize),
+    /// Rebuilt whole.
+    Rebuilt,
+}
+
+/// What an index update did, part by part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Countries, profiles, titles, languages changed as the rules see them (then every other
+    /// part is rebuilt too). A change of fields the rules do not read (a title's name) rebuilds
+    /// and compares the base but keeps the old one.
+    pub base: bool,
+    /// Videos and assets.
+    pub videos: PartUpdate,
+    /// Rights.
+    pub windows: PartUpdate,
+    /// Ratings.
+    pub ratings: PartUpdate,
+    /// Localizations.
+    pub localizations: PartUpdate,
+}
+
+impl Rebuilt {
+    /// Everything rebuilt (a full build).
+    pub fn all() -> Rebuilt {
+        Rebuilt { base: true, videos: PartUpdate::Rebuilt, windows: PartUpdate::Rebuilt, ratings: PartUpdate::Rebuilt, localizations: PartUpdate::Rebuilt }
+    }
+}
+
+impl std::fmt::Display for Rebuilt {
+    /// `base` for a full build, else the parts touched: `videos~12` (12 titles patched),
+    /// `rights` (rebuilt), or `nothing`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.base {
+            return f.write_str("full build");
+        }
+        let parts: Vec<String> = [(self.videos, "videos"), (self.windows, "rights"), (self.ratings, "ratings"), (self.localizations, "localizations")]
+            .iter()
+            .filter_map(|(u, n)| match u {
+                PartUpdate::Shared => None,
+                PartUpdate::Patched(k) => Some(format!("{n}~{k}")),
+                PartUpdate::Rebuilt => Some(n.to_string()),
+            })
+            .collect();
+        if parts.is_empty() {
+            f.write_str("nothing")
+        } else {
+            f.write_str(&parts.join("+"))
+        }
+    }
+}
+
 /// The phase-1 structures of the evaluator (see the module docs).
 #[derive(Debug, Clone)]
 pub struct Index {
+    base: Arc<Base>,
+    videos: Arc<VideoPart>,
+    windows: Arc<WindowPart>,
+    ratings: Arc<RatingPart>,
+    locs: Arc<LocPart>,
+}
+
+/// Countries, language profiles, titles and languages.
+#[derive(Debug)]
+pub(crate) struct Base {
+    /// Title ids ascending and country codes in byte order.
+    grid: Arc<Grid>,
     /// Interned languages: ids `0..n_bit_langs` are the countries' languages in byte order.
     langs: Vec<String>,
+    lang_ids: FxHashMap<String, u32>,
     n_bit_langs: usize,
     /// Words per language bitset.
     lang_words: usize,
 
-    country_codes: Vec<String>,
+    country_ids: FxHashMap<String, u32>,
     country_primary: Vec<u32>,
     country_rating_required: Vec<bool>,
     country_profile: Vec<u32>,
@@ -103,30 +198,9 @@ pub struct Index {
     profile_req_offsets: Vec<u32>,
     profile_req: Vec<u32>,
 
-    title_ids: Vec<i64>,
+    title_idx: FxHashMap<i64, u32>,
     title_orig: Vec<u32>,
     title_is_show: Vec<bool>,
-    title_total_videos: Vec<u32>,
-    /// Per title, `lang_words` words each: localization name / synopsis present.
-    loc_name: Vec<u64>,
-    loc_synopsis: Vec<u64>,
-    /// Per title, `country_words` words: a rating exists.
-    rated: Vec<u64>,
-
-    /// CSR over titles: windows sorted by country.
-    window_offsets: Vec<u32>,
-    window_country: Vec<u32>,
-    window_start: Vec<i64>,
-    window_end: Vec<Option<i64>>,
-
-    /// CSR over titles: distinct coverage signatures.
-    sig_offsets: Vec<u32>,
-    sig_count: Vec<u32>,
-    sig_flags: Vec<u8>,
-    /// Per signature, `lang_words` words each.
-    sig_audio_or_sub: Vec<u64>,
-    sig_sub: Vec<u64>,
-    sig_captions: Vec<u64>,
 
     /// Materialized reason strings.
     fixed: FixedReasons,
@@ -136,7 +210,42 @@ pub struct Index {
     missing_title_name: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+/// Videos of existing titles grouped into coverage signatures, CSR over titles.
+#[derive(Debug, Default)]
+pub(crate) struct VideoPart {
+    total: Vec<u32>,
+    sig_offsets: Vec<u32>,
+    sig_count: Vec<u32>,
+    sig_flags: Vec<u8>,
+    /// Per signature, `lang_words` words each.
+    sig_audio_or_sub: Vec<u64>,
+    sig_sub: Vec<u64>,
+    sig_captions: Vec<u64>,
+}
+
+/// Rights windows of existing titles in existing countries, CSR over titles, sorted by country.
+#[derive(Debug, Default)]
+pub(crate) struct WindowPart {
+    offsets: Vec<u32>,
+    country: Vec<u32>,
+    start: Vec<i64>,
+    end: Vec<Option<i64>>,
+}
+
+/// Per title, `country_words` words: a rating exists.
+#[derive(Debug, Default)]
+pub(crate) struct RatingPart {
+    rated: Vec<u64>,
+}
+
+/// Per title, `lang_words` words each: localization name / synopsis present.
+#[derive(Debug, Default)]
+pub(crate) struct LocPart {
+    name: Vec<u64>,
+    synopsis: Vec<u64>,
+}
+
+#[derive(Debug)]
 struct FixedReasons {
     missing_captions: String,
     missing_original_audio: String,
@@ -149,323 +258,141 @@ struct FixedReasons {
     window_not_started: String,
 }
 
+impl Default for FixedReasons {
+    fn default() -> Self {
+        FixedReasons {
+            missing_captions: "MISSING_CAPTIONS".into(),
+            missing_original_audio: "MISSING_ORIGINAL_AUDIO".into(),
+            missing_rating: "MISSING_RATING".into(),
+            missing_video: "MISSING_VIDEO".into(),
+            no_rights: "NO_RIGHTS".into(),
+            no_videos: "NO_VIDEOS".into(),
+            too_few_playable_videos: "TOO_FEW_PLAYABLE_VIDEOS".into(),
+            window_expired: "WINDOW_EXPIRED".into(),
+            window_not_started: "WINDOW_NOT_STARTED".into(),
+        }
+    }
+}
+
 #[inline]
 fn bit(words: &[u64], i: usize) -> bool {
-    words[i / 64] >> (i % 64) & 1 == 1
+    words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
 }
 
 #[inline]
 fn set_bit(words: &mut [u64], i: usize) {
-    words[i / 64] |= 1 << (i % 64);
+    if let Some(w) = words.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
 }
 
 /// The default thread count: the machine's parallelism.
-fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// One evaluated pair, borrowing its strings from the index.
-struct Pair<'a> {
-    title_id: i64,
-    country: &'a String,
-    live: bool,
-    reasons: &'a [&'a String],
-    playable_videos: u32,
-    total_videos: u32,
-    next_window_start: Option<i64>,
-}
+impl Index {
+    /// Phase 1: builds the index of the seven input states (see the module docs). Fails when a
+    /// state lacks a type or field the rules read ([`Error::Input`](crate::Error::Input)).
+    pub fn build(inputs: &InputStates) -> Result<Index> {
+        let base = Arc::new(build::base(inputs)?);
+        let (videos, windows, ratings, locs) = build::parts(&base, inputs, [true; 4])?;
+        Ok(Index { videos: videos.unwrap_or_default(), windows: windows.unwrap_or_default(), ratings: ratings.unwrap_or_default(), locs: locs.unwrap_or_default(), base })
+    }
 
-/// Overwrites existing records in order, reusing their strings' buffers.
-struct Overwrite<'v>(std::slice::IterMut<'v, Liveness>);
-
-impl Overwrite<'_> {
-    #[inline]
-    fn put(&mut self, pair: Pair<'_>) {
-        // `evaluate_into` sizes the slices to the pairs of their ranges exactly.
-        let Some(rec) = self.0.next() else {
-            return;
-        };
-        rec.title_id = pair.title_id;
-        if rec.country != *pair.country {
-            rec.country.clone_from(pair.country);
-        }
-        rec.live = pair.live;
-        rec.reasons.truncate(pair.reasons.len());
-        for (i, reason) in pair.reasons.iter().enumerate() {
-            match rec.reasons.get_mut(i) {
-                Some(old) if old == *reason => {}
-                Some(old) => old.clone_from(*reason),
-                None => rec.reasons.push((*reason).clone()),
+    /// The index of `inputs`, which differ from the states this index was built from only in
+    /// the datasets marked in `changed` (by [`Dataset::index`]). Parts whose datasets did not
+    /// change are shared with `self`. A change of `countries` or `titles` rebuilds the base,
+    /// and everything else too unless the base came out the same (only fields the rules do
+    /// not read changed).
+    pub fn update(&self, inputs: &InputStates, changed: [bool; 7]) -> Result<(Index, Rebuilt)> {
+        let ch = |d: Dataset| changed[d.index()];
+        if ch(Dataset::Countries) || ch(Dataset::Titles) {
+            // Most title and country changes (a new name, say) leave everything the rules read
+            // as it was: then the other parts stay valid.
+            let base = build::base(inputs)?;
+            if !base.same_rules_input(&self.base) {
+                let base = Arc::new(base);
+                let (videos, windows, ratings, locs) = build::parts(&base, inputs, [true; 4])?;
+                let index =
+                    Index { videos: videos.unwrap_or_default(), windows: windows.unwrap_or_default(), ratings: ratings.unwrap_or_default(), locs: locs.unwrap_or_default(), base };
+                return Ok((index, Rebuilt::all()));
             }
         }
-        rec.playable_videos = pair.playable_videos;
-        rec.total_videos = pair.total_videos;
-        rec.next_window_start = pair.next_window_start;
+        let want = [ch(Dataset::Videos) || ch(Dataset::Assets), ch(Dataset::Rights), ch(Dataset::Ratings), ch(Dataset::Localizations)];
+        let (videos, windows, ratings, locs) = build::parts(&self.base, inputs, want)?;
+        let part = |w: bool| if w { PartUpdate::Rebuilt } else { PartUpdate::Shared };
+        let rebuilt = Rebuilt { base: false, videos: part(want[0]), windows: part(want[1]), ratings: part(want[2]), localizations: part(want[3]) };
+        Ok((
+            Index {
+                base: self.base.clone(),
+                videos: videos.unwrap_or_else(|| self.videos.clone()),
+                windows: windows.unwrap_or_else(|| self.windows.clone()),
+                ratings: ratings.unwrap_or_else(|| self.ratings.clone()),
+                locs: locs.unwrap_or_else(|| self.locs.clone()),
+            },
+            rebuilt,
+        ))
     }
-}
 
-/// The video-level outcome of one title in one language profile.
-struct ProfileOutcome {
-    /// Union of the video-level flags.
-    flags: Vec<u16>,
-    /// Playable videos.
-    playable: Vec<u32>,
-    /// Whether some video misses some required language.
-    any_missing: Vec<bool>,
-    /// Per profile, per required language (CSR like `profile_req`): some video misses it.
-    missing: Vec<bool>,
-}
+    /// Checks that a state of dataset `d` has every type and field the rules read, with the
+    /// right kinds (what [`Index::build`] would otherwise fail on).
+    pub fn validate_input(d: Dataset, state: &hollow::ReadState) -> Result<()> {
+        build::validate(d, state)
+    }
 
-impl Index {
+    /// The titles and countries of the pairs.
+    pub fn grid(&self) -> &Arc<Grid> {
+        &self.base.grid
+    }
+
     /// Sizes of the index.
     pub fn stats(&self) -> IndexStats {
+        let b = &self.base;
         IndexStats {
-            titles: self.title_ids.len(),
-            countries: self.country_codes.len(),
-            profiles: self.profile_primary.len(),
-            videos: self.title_total_videos.iter().map(|&n| n as usize).sum(),
-            signatures: self.sig_count.len(),
-            windows: self.window_start.len(),
-            languages: self.langs.len(),
-            country_languages: self.n_bit_langs,
+            titles: b.grid.title_ids.len(),
+            countries: b.grid.country_codes.len(),
+            profiles: b.profile_primary.len(),
+            videos: self.videos.total.iter().map(|&n| n as usize).sum(),
+            signatures: self.videos.sig_count.len(),
+            windows: self.windows.start.len(),
+            languages: b.langs.len(),
+            country_languages: b.n_bit_langs,
         }
     }
+}
 
-    /// Phase 2: every title × every country at `now`, sorted by (title id, country code), on
-    /// all available cores.
-    pub fn evaluate(&self, now: i64, rules: &Rules) -> Vec<Liveness> {
-        self.evaluate_with_threads(now, rules, default_threads())
+impl Base {
+    /// Whether everything the rules and the other parts read from the base equals `other`'s.
+    fn same_rules_input(&self, other: &Base) -> bool {
+        self.grid == other.grid
+            && self.langs == other.langs
+            && self.country_primary == other.country_primary
+            && self.country_rating_required == other.country_rating_required
+            && self.country_profile == other.country_profile
+            && self.profile_primary == other.profile_primary
+            && self.profile_captions == other.profile_captions
+            && self.profile_req_offsets == other.profile_req_offsets
+            && self.profile_req == other.profile_req
+            && self.title_orig == other.title_orig
+            && self.title_is_show == other.title_is_show
     }
 
-    /// [`Index::evaluate`] on at most `threads` threads (1 runs on the calling thread).
-    pub fn evaluate_with_threads(&self, now: i64, rules: &Rules, threads: usize) -> Vec<Liveness> {
-        let mut out = Vec::new();
-        self.evaluate_into(now, rules, threads, &mut out);
-        out
-    }
-
-    /// [`Index::evaluate`] into `out`, reusing its records' allocations.
-    ///
-    /// `out` is resized to one record per pair; each record's `country` and `reasons` strings
-    /// are overwritten in place, so a gatekeeper that evaluates every cycle into the same
-    /// vector allocates (almost) nothing once reasons stop growing. (A fresh evaluation is this
-    /// over an empty vector: the records are allocated once, in parallel, and never moved.)
-    pub fn evaluate_into(&self, now: i64, rules: &Rules, threads: usize, out: &mut Vec<Liveness>) {
-        let nc = self.country_codes.len();
-        let total = self.title_ids.len() * nc;
-        out.truncate(total);
-        out.resize_with(total, || Liveness { title_id: 0, country: String::new(), live: false, reasons: Vec::new(), playable_videos: 0, total_videos: 0, next_window_start: None });
-        let bounds = self.split(threads);
-        let mut slices: Vec<&mut [Liveness]> = Vec::with_capacity(bounds.len());
-        let mut rest: &mut [Liveness] = out;
-        for w in bounds.windows(2) {
-            let (head, tail) = rest.split_at_mut((w[1] - w[0]) * nc);
-            slices.push(head);
-            rest = tail;
-        }
-        let mut ranges = bounds.windows(2).map(|w| w[0]..w[1]).zip(slices);
-        let Some((first_range, first)) = ranges.next() else {
-            return;
-        };
-        std::thread::scope(|s| {
-            for (range, slice) in ranges {
-                s.spawn(move || {
-                    self.evaluate_range(range, now, rules, &mut Overwrite(slice.iter_mut()));
-                });
-            }
-            self.evaluate_range(first_range, now, rules, &mut Overwrite(first.iter_mut()));
-        });
-    }
-
-    /// Splits the titles into at most `threads` contiguous ranges of about equal estimated
-    /// work; returns the range bounds (at least `[0, n]`).
-    fn split(&self, threads: usize) -> Vec<usize> {
-        let nt = self.title_ids.len();
-        let nc = self.country_codes.len() as u64;
-        let np = self.profile_primary.len() as u64;
-        let threads = if (nt as u64) * nc < 4096 { 1 } else { threads.clamp(1, nt.max(1)) };
-        let weight = |t: usize| -> u64 {
-            let sigs = u64::from(self.sig_offsets[t + 1] - self.sig_offsets[t]);
-            let windows = u64::from(self.window_offsets[t + 1] - self.window_offsets[t]);
-            nc * 16 + np * sigs * 2 + windows
-        };
-        let all: u64 = (0..nt).map(weight).sum();
-        let mut bounds = vec![0usize];
-        let mut acc = 0u64;
-        for t in 0..nt {
-            acc += weight(t);
-            let k = bounds.len() as u64;
-            if k < threads as u64 && acc * threads as u64 >= all * k {
-                bounds.push(t + 1);
-            }
-        }
-        bounds.push(nt);
-        bounds.dedup();
-        if bounds.len() == 1 {
-            bounds.push(nt);
-        }
-        bounds
-    }
-
-    /// The video-level outcome of title `t` in every language profile, into `out`.
-    fn evaluate_profiles(&self, t: usize, rules: &Rules, out: &mut ProfileOutcome) {
-        let w = self.lang_words;
-        let orig = self.title_orig[t] as usize;
-        let sigs = self.sig_offsets[t] as usize..self.sig_offsets[t + 1] as usize;
-        out.flags.fill(0);
-        out.playable.fill(0);
-        out.any_missing.fill(false);
-        out.missing.fill(false);
-        if sigs.is_empty() {
-            return;
-        }
-        for p in 0..self.profile_primary.len() {
-            let primary = self.profile_primary[p] as usize;
-            let captions = self.profile_captions[p] || rules.captions_in_every_country;
-            let subtitle = rules.subtitle_in_primary_language && primary != orig;
-            let req_range = self.profile_req_offsets[p] as usize..self.profile_req_offsets[p + 1] as usize;
-            let req = &self.profile_req[req_range.clone()];
-            let missing = &mut out.missing[req_range];
-            let mut flags = 0u16;
-            let mut any_missing = false;
-            let mut playable = 0u32;
-            for s in sigs.clone() {
-                let sflags = self.sig_flags[s];
-                let words = s * w..(s + 1) * w;
-                let mut bad = 0u16;
-                if sflags & HAS_VIDEO == 0 {
-                    bad |= flag::MISSING_VIDEO;
-                }
-                if sflags & HAS_ORIGINAL_AUDIO == 0 {
-                    bad |= flag::MISSING_ORIGINAL_AUDIO;
-                }
-                if captions && sflags & HAS_ORIGINAL_CAPTIONS == 0 && !bit(&self.sig_captions[words.clone()], primary) {
-                    bad |= flag::MISSING_CAPTIONS;
-                }
-                if subtitle && !bit(&self.sig_sub[words.clone()], primary) {
-                    bad |= flag::MISSING_SUBTITLE;
-                }
-                let avail = &self.sig_audio_or_sub[words];
-                let mut lacks_language = false;
-                for (k, &l) in req.iter().enumerate() {
-                    if l as usize != orig && !bit(avail, l as usize) {
-                        missing[k] = true;
-                        lacks_language = true;
-                    }
-                }
-                any_missing |= lacks_language;
-                if bad == 0 && !lacks_language {
-                    playable += self.sig_count[s];
-                }
-                flags |= bad;
-            }
-            out.flags[p] = flags;
-            out.playable[p] = playable;
-            out.any_missing[p] = any_missing;
-        }
-    }
-
-    /// Evaluates titles `range` × all countries, appending to `out`.
-    fn evaluate_range(&self, range: std::ops::Range<usize>, now: i64, rules: &Rules, out: &mut Overwrite<'_>) {
-        let w = self.lang_words;
-        let cw = self.country_words;
-        let np = self.profile_primary.len();
-        let min_show = rules.min_playable_show_videos.max(1);
-        let mut outcome = ProfileOutcome { flags: vec![0; np], playable: vec![0; np], any_missing: vec![false; np], missing: vec![false; self.profile_req.len()] };
-        let mut reasons: Vec<&String> = Vec::with_capacity(16);
-        for t in range {
-            self.evaluate_profiles(t, rules, &mut outcome);
-            let orig = self.title_orig[t] as usize;
-            let total = self.title_total_videos[t];
-            let title_id = self.title_ids[t];
-            let show = self.title_is_show[t];
-            let loc_name = &self.loc_name[t * w..(t + 1) * w];
-            let loc_synopsis = &self.loc_synopsis[t * w..(t + 1) * w];
-            let rated = &self.rated[t * cw..(t + 1) * cw];
-            let mut r = self.window_offsets[t] as usize;
-            let r_end = self.window_offsets[t + 1] as usize;
-            for c in 0..self.country_codes.len() {
-                let mut flags = 0u16;
-
-                // Windows: this title's windows are sorted by country.
-                let mut any = false;
-                let mut active = false;
-                let mut next: Option<i64> = None;
-                while r < r_end && self.window_country[r] as usize == c {
-                    any = true;
-                    let start = self.window_start[r];
-                    if start <= now && self.window_end[r].is_none_or(|end| now < end) {
-                        active = true;
-                    }
-                    if start > now && next.is_none_or(|n| start < n) {
-                        next = Some(start);
-                    }
-                    r += 1;
-                }
-                if !any {
-                    flags |= flag::NO_RIGHTS;
-                } else if !active {
-                    flags |= if next.is_some() { flag::WINDOW_NOT_STARTED } else { flag::WINDOW_EXPIRED };
-                }
-
-                if self.country_rating_required[c] && !bit(rated, c) {
-                    flags |= flag::MISSING_RATING;
-                }
-                let primary = self.country_primary[c] as usize;
-                if primary != orig && !bit(loc_name, primary) {
-                    flags |= flag::MISSING_TITLE_NAME;
-                }
-                if !bit(loc_synopsis, primary) {
-                    flags |= flag::MISSING_SYNOPSIS;
-                }
-                if total == 0 {
-                    flags |= flag::NO_VIDEOS;
-                }
-
-                let p = self.country_profile[c] as usize;
-                flags |= outcome.flags[p];
-                let playable = outcome.playable[p];
-                if show && min_show > 1 && playable < min_show {
-                    flags |= flag::TOO_FEW_PLAYABLE_VIDEOS;
-                }
-                let missing = outcome.any_missing[p].then(|| {
-                    let range = self.profile_req_offsets[p] as usize..self.profile_req_offsets[p + 1] as usize;
-                    (&self.profile_req[range.clone()], &outcome.missing[range])
-                });
-
-                reasons.clear();
-                self.materialize(flags, primary, missing, &mut reasons);
-                out.put(Pair {
-                    title_id,
-                    country: &self.country_codes[c],
-                    live: flags & flag::TITLE_LEVEL == 0 && playable >= 1,
-                    reasons: &reasons,
-                    playable_videos: playable,
-                    total_videos: total,
-                    next_window_start: next,
-                });
-            }
-        }
-    }
-
-    /// Pushes the reasons of `flags` and of the missing required languages in byte order.
+    /// Pushes the reasons of `flags` and of the missing required languages `missing` (ids
+    /// ascending) in byte order.
     ///
     /// The groups' fixed prefixes differ at or before their 10th byte (`MISSING_C`, `MISSING_L`,
     /// `MISSING_O`, `MISSING_R`, `MISSING_SU`, `MISSING_SY`, `MISSING_T`, `MISSING_V`, `NO_R`,
     /// `NO_V`, `T`, `WINDOW_E`, `WINDOW_N`), so emitting the groups in this order and the
     /// languages by ascending id (ids follow byte order) is byte order.
-    #[inline]
-    fn materialize<'a>(&'a self, flags: u16, primary: usize, missing: Option<(&[u32], &[bool])>, out: &mut Vec<&'a String>) {
+    fn materialize<'a>(&'a self, flags: u16, primary: usize, missing: &[u32], out: &mut Vec<&'a str>) {
         let f = &self.fixed;
+        let lang = |table: &'a [String], l: usize| table.get(l).map_or("", String::as_str);
         if flags & flag::MISSING_CAPTIONS != 0 {
             out.push(&f.missing_captions);
         }
-        if let Some((req, missing)) = missing {
-            for (&l, &m) in req.iter().zip(missing) {
-                if m {
-                    out.push(&self.missing_language[l as usize]);
-                }
-            }
+        for &l in missing {
+            out.push(lang(&self.missing_language, l as usize));
         }
         if flags & flag::MISSING_ORIGINAL_AUDIO != 0 {
             out.push(&f.missing_original_audio);
@@ -474,13 +401,13 @@ impl Index {
             out.push(&f.missing_rating);
         }
         if flags & flag::MISSING_SUBTITLE != 0 {
-            out.push(&self.missing_subtitle[primary]);
+            out.push(lang(&self.missing_subtitle, primary));
         }
         if flags & flag::MISSING_SYNOPSIS != 0 {
-            out.push(&self.missing_synopsis[primary]);
+            out.push(lang(&self.missing_synopsis, primary));
         }
         if flags & flag::MISSING_TITLE_NAME != 0 {
-            out.push(&self.missing_title_name[primary]);
+            out.push(lang(&self.missing_title_name, primary));
         }
         if flags & flag::MISSING_VIDEO != 0 {
             out.push(&f.missing_video);
@@ -503,14 +430,10 @@ impl Index {
     }
 }
 
-/// Builds the index of `catalog` and evaluates it at `now`: both phases in one call.
-pub fn evaluate(catalog: &Catalog, now: i64, rules: &Rules) -> Vec<Liveness> {
-    Index::build(catalog).evaluate(now, rules)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsonl::Catalog;
 
     #[test]
     fn materialized_groups_are_in_byte_order() {
@@ -523,12 +446,10 @@ mod tests {
             requires_captions: true,
             rating_required: true,
         });
-        let index = Index::build(&catalog);
+        let index = Index::build(&InputStates::from_catalog(&catalog).unwrap()).unwrap();
         // Byte order: "" < "a" < "ab" < "zz" < "\u{ff}", so "zz" (the primary) has id 3.
-        let req: Vec<u32> = vec![0, 1, 2, 4];
-        let missing = [true; 4];
         let mut out = Vec::new();
-        index.materialize(u16::MAX, 3, Some((&req, &missing)), &mut out);
+        index.base.materialize(u16::MAX, 3, &[0, 1, 2, 4], &mut out);
         assert_eq!(out.len(), 12 + 4);
         assert!(out.windows(2).all(|p| p[0].as_bytes() < p[1].as_bytes()), "{out:?}");
     }

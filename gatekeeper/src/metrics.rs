@@ -1,0 +1,195 @@
+//! Per-cycle metrics of the service as Prometheus text, served over HTTP by a tiny `std::net`
+//! server thread ([`MetricsServer`]): cycles run and failed, pairs evaluated, live pairs,
+//! changes published, phase times, input versions and which inputs are on their last good
+//! version, and for PREPROD the pairs that differ from PROD.
+
+use crate::inputs::Dataset;
+use crate::service::CycleReport;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The service's metrics (shared with the HTTP server).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    cycles: u64,
+    failed: u64,
+    skipped: u64,
+    published: u64,
+    last: Option<CycleReport>,
+}
+
+impl Metrics {
+    /// Empty metrics.
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    /// Folds in one cycle's report.
+    pub fn record(&self, report: &CycleReport) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        m.cycles += 1;
+        if report.error.is_some() {
+            m.failed += 1;
+        }
+        if report.skipped.is_some() {
+            m.skipped += 1;
+        }
+        if report.publish.as_ref().is_some_and(|p| p.published.is_some()) {
+            m.published += 1;
+        }
+        m.last = Some(report.clone());
+    }
+
+    /// Cycles recorded so far.
+    pub fn cycles(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).cycles
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, v) in samples {
+                let _ = writeln!(s, "{name}{labels} {v}");
+            }
+        };
+        let one = |v: f64| vec![(String::new(), v)];
+        metric("gatekeeper_cycles_total", "counter", "Cycles run.", &one(m.cycles as f64));
+        metric("gatekeeper_cycles_failed_total", "counter", "Cycles that failed (nothing published).", &one(m.failed as f64));
+        metric("gatekeeper_cycles_skipped_total", "counter", "Cycles with nothing to evaluate (PREPROD: PROD unchanged).", &one(m.skipped as f64));
+        metric("gatekeeper_versions_published_total", "counter", "Cycles that published a new output version.", &one(m.published as f64));
+        let Some(r) = &m.last else { return s };
+        metric("gatekeeper_last_cycle_now_ms", "gauge", "The evaluation time of the last cycle (ms since the epoch).", &one(r.now as f64));
+        metric("gatekeeper_pairs_evaluated", "gauge", "Title x country pairs evaluated by the last evaluating cycle.", &one(r.pairs as f64));
+        metric("gatekeeper_pairs_live", "gauge", "Live pairs after the last evaluating cycle.", &one(r.live as f64));
+        let (upserts, deletes) = r.publish.as_ref().map_or((0, 0), |p| (p.upserts, p.deletes));
+        metric(
+            "gatekeeper_changes_last_cycle",
+            "gauge",
+            "Pairs upserted or deleted by the last cycle's publish.",
+            &[("{op=\"upsert\"}".into(), upserts as f64), ("{op=\"delete\"}".into(), deletes as f64)],
+        );
+        if let Some(v) = r.publish.as_ref().and_then(|p| p.version) {
+            metric("gatekeeper_output_version", "gauge", "The announced output version.", &one(v as f64));
+        }
+        let p = &r.phases;
+        let phases = [("refresh", p.refresh), ("index", p.index), ("evaluate", p.evaluate), ("publish", p.publish), ("prod_diff", p.prod_diff), ("total", p.total)];
+        metric(
+            "gatekeeper_cycle_seconds",
+            "gauge",
+            "Time of the last cycle, by phase.",
+            &phases.iter().map(|(n, d)| (format!("{{phase=\"{n}\"}}"), d.as_secs_f64())).collect::<Vec<_>>(),
+        );
+        let versions: Vec<(String, f64)> = r.inputs.iter().filter_map(|i| i.version.map(|v| (format!("{{dataset=\"{}\"}}", i.dataset), v as f64))).collect();
+        metric("gatekeeper_input_version", "gauge", "The version of each input the last cycle evaluated.", &versions);
+        let last_good: Vec<(String, f64)> =
+            Dataset::ALL.iter().map(|d| (format!("{{dataset=\"{d}\"}}",), r.inputs.iter().any(|i| i.dataset == *d && i.on_last_good) as u8 as f64)).collect();
+        metric("gatekeeper_input_on_last_good", "gauge", "1 when an input could not move to its newest version and the cycle used its last good one.", &last_good);
+        metric("gatekeeper_inputs_on_last_good", "gauge", "Inputs on their last good version in the last cycle.", &one(r.inputs.iter().filter(|i| i.on_last_good).count() as f64));
+        if let Some(v) = r.follows {
+            metric("gatekeeper_follows_prod_version", "gauge", "The PROD output version the last cycle followed.", &one(v as f64));
+        }
+        if let Some(d) = &r.prod_diff {
+            metric(
+                "gatekeeper_prod_diff_pairs",
+                "gauge",
+                "Pairs of this output that differ from PROD's, by kind.",
+                &[
+                    ("{kind=\"changed\"}".into(), d.changed as f64),
+                    ("{kind=\"live_to_not_live\"}".into(), d.live_to_not_live as f64),
+                    ("{kind=\"not_live_to_live\"}".into(), d.not_live_to_live as f64),
+                    ("{kind=\"added\"}".into(), d.added as f64),
+                    ("{kind=\"removed\"}".into(), d.removed as f64),
+                ],
+            );
+        }
+        s
+    }
+}
+
+/// A tiny HTTP server answering every request with the metrics text; stops when dropped.
+#[derive(Debug)]
+pub struct MetricsServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
+    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new().name("gatekeeper-metrics".into()).spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::Acquire) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    // A client that misbehaves costs at most the timeouts, never the service.
+                    let _ = answer(stream, &metrics);
+                }
+            }
+        })?;
+        Ok(MetricsServer { addr, stop, thread: Some(thread) })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn answer(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    // Read the request head (up to the blank line); its content does not matter.
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let body = metrics.render();
+    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    stream.write_all(response.as_bytes())?;
+    stream.flush()
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Fetches `http://addr/metrics` (tests and the demo).
+pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out.split_once("\r\n\r\n").map_or(out.clone(), |(_, b)| b.to_string()))
+}

@@ -1,0 +1,567 @@
+//! The gatekeeper service: each cycle refreshes the seven inputs, keeps the engine's index
+//! current, evaluates every pair at the cycle's `now`, and publishes the `liveness` output
+//! incrementally.
+//!
+//! # A cycle
+//!
+//! 1. **Refresh.** One hollow [`Consumer`] per input (heap mode) over `<inputs>/<dataset>`
+//!    moves to the dataset's announced version by deltas. A new state is checked
+//!    ([`Index::validate_input`]) before it is used. If a store is unreachable, no stored path
+//!    leads to the new version, or the new state is not a valid state of its dataset, the
+//!    cycle goes on with that input's *last good* version and says so (log, report, metric).
+//! 2. **Index.** [`Index::update_incremental`] rebuilds, in each part whose inputs changed,
+//!    only the titles the consumers' net changes touch (the whole part when they are unknown).
+//! 3. **Evaluate** at `now` (the cycle's start, or PROD's `now` when following) with the
+//!    service's rules, on all cores.
+//! 4. **Publish** with [`OutputPublisher`]: only the pairs that changed since the previous
+//!    cycle; the header records `now`, the input versions, the rules version (and the PROD
+//!    version followed). Nothing changed: nothing is published, the cycle still counts.
+//!
+//! # PREPROD
+//!
+//! With [`ServiceConfig::follow`] set to PROD's output URL, each cycle first reads PROD's
+//! latest output version, travels every input to the versions its header records, evaluates
+//! at its `now` with this service's rules, publishes (recording the PROD version followed) and
+//! diffs its own output against PROD's ([`DiffSummary`]). A PROD version already followed is
+//! not evaluated again.
+
+use crate::compare::DiffSummary;
+use crate::engine::{Evaluator, Index, InputChange, Rebuilt};
+use crate::error::{Error, Result};
+use crate::inputs::{Dataset, InputStates};
+use crate::metrics::{Metrics, MetricsServer};
+use crate::output::{read_table, OutputHeader, OutputPublisher, PublishReport};
+use crate::rules::Rules;
+use crate::table::LivenessTable;
+use hollow::index::net_changes;
+use hollow::lifecycle::{Consumer, ConsumerConfig, Loaded, Transition};
+use hollow::write::StateChanges;
+use hollow::MemoryMode;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How a [`Service`] runs.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where the inputs' timelines are (`<inputs>/<dataset>`). A follower without it uses the
+    /// inputs URL PROD records.
+    pub inputs: Option<String>,
+    /// Where to publish the output.
+    pub out: String,
+    /// PROD's output URL, for a PREPROD service.
+    pub follow: Option<String>,
+    /// The rules.
+    pub rules: Rules,
+    /// Time between cycle starts.
+    pub interval: Duration,
+    /// Stop after this many cycles.
+    pub cycles: Option<u64>,
+    /// Serve metrics here.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Evaluation threads.
+    pub threads: usize,
+    /// Write an output snapshot every this many versions.
+    pub snapshot_every: u64,
+}
+
+impl ServiceConfig {
+    /// A configuration with defaults: baseline rules, a 60 s interval, all cores, no metrics.
+    pub fn new(inputs: Option<&str>, out: &str) -> ServiceConfig {
+        ServiceConfig {
+            inputs: inputs.map(str::to_string),
+            out: out.to_string(),
+            follow: None,
+            rules: Rules::baseline(),
+            interval: Duration::from_secs(60),
+            cycles: None,
+            metrics_addr: None,
+            threads: crate::engine::default_threads(),
+            snapshot_every: 10,
+        }
+    }
+}
+
+/// One input in one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputStatus {
+    /// The dataset.
+    pub dataset: Dataset,
+    /// The version evaluated (the last good one).
+    pub version: Option<u64>,
+    /// Whether it differs from the previous cycle's.
+    pub changed: bool,
+    /// Whether the input could not move to its newest (or requested) version and the cycle
+    /// used its last good one.
+    pub on_last_good: bool,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// Deltas or snapshots applied.
+    pub steps: usize,
+}
+
+/// Where a cycle's time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// Refreshing the inputs (and PROD's output when following).
+    pub refresh: Duration,
+    /// Updating the index.
+    pub index: Duration,
+    /// Evaluating.
+    pub evaluate: Duration,
+    /// Diffing against the previous output, building the changes and publishing.
+    pub publish: Duration,
+    /// Reading PROD's output and diffing against it (PREPROD).
+    pub prod_diff: Duration,
+    /// The whole cycle.
+    pub total: Duration,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default)]
+pub struct CycleReport {
+    /// The cycle number in this process (1-based).
+    pub cycle: u64,
+    /// The evaluation time.
+    pub now: i64,
+    /// The inputs.
+    pub inputs: Vec<InputStatus>,
+    /// Index parts rebuilt.
+    pub rebuilt: Option<Rebuilt>,
+    /// Pairs evaluated.
+    pub pairs: usize,
+    /// Live pairs.
+    pub live: usize,
+    /// The publish, when the cycle got that far.
+    pub publish: Option<PublishReport>,
+    /// The PROD version followed.
+    pub follows: Option<u64>,
+    /// This output against PROD's (PREPROD).
+    pub prod_diff: Option<DiffSummary>,
+    /// Why nothing was evaluated (not an error).
+    pub skipped: Option<String>,
+    /// Why the cycle failed.
+    pub error: Option<String>,
+    /// Phase times.
+    pub phases: Phases,
+}
+
+impl CycleReport {
+    /// The inputs on their last good version.
+    pub fn inputs_on_last_good(&self) -> Vec<Dataset> {
+        self.inputs.iter().filter(|i| i.on_last_good).map(|i| i.dataset).collect()
+    }
+
+    /// The version this cycle published, if any.
+    pub fn published(&self) -> Option<u64> {
+        self.publish.as_ref().and_then(|p| p.published)
+    }
+}
+
+impl fmt::Display for CycleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cycle {} now={}", self.cycle, self.now)?;
+        if let Some(e) = &self.error {
+            return write!(f, " FAILED: {e} ({:.3} s)", self.phases.total.as_secs_f64());
+        }
+        if let Some(s) = &self.skipped {
+            return write!(f, " skipped: {s}");
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let p = &self.phases;
+        write!(f, ": {} pairs, {} live", self.pairs, self.live)?;
+        if let Some(pr) = &self.publish {
+            match pr.published {
+                Some(v) => write!(f, ", published v{v} (+{} upserts, {} deletes)", pr.upserts, pr.deletes)?,
+                None => write!(f, ", unchanged (output stays v{})", pr.version.map_or_else(|| "-".into(), |v| v.to_string()))?,
+            }
+        }
+        if let Some(v) = self.follows {
+            write!(f, ", follows PROD v{v}")?;
+        }
+        if let Some(d) = &self.prod_diff {
+            write!(f, ", {} pairs differ from PROD", d.changed + d.added + d.removed)?;
+        }
+        let last_good = self.inputs_on_last_good();
+        if !last_good.is_empty() {
+            let names: Vec<&str> = last_good.iter().map(|d| d.name()).collect();
+            write!(f, ", ON LAST GOOD: {}", names.join(","))?;
+        }
+        write!(
+            f,
+            " | refresh {:.1} ms, index {:.1} ms ({}), evaluate {:.1} ms, publish {:.1} ms",
+            ms(p.refresh),
+            ms(p.index),
+            self.rebuilt.map_or_else(|| "-".to_string(), |r| r.to_string()),
+            ms(p.evaluate),
+            ms(p.publish)
+        )?;
+        if self.prod_diff.is_some() {
+            write!(f, ", prod diff {:.1} ms", ms(p.prod_diff))?;
+        }
+        write!(f, ", total {:.1} ms", ms(p.total))
+    }
+}
+
+/// One input's consumer and its last good state.
+#[derive(Debug)]
+struct Feed {
+    dataset: Dataset,
+    url: String,
+    consumer: Consumer,
+    good: Option<Loaded>,
+    /// The transitions applied since the good version `log_from`, for incremental index
+    /// updates; `log_ok` is false once they no longer lead from it to the good version.
+    log: Vec<Transition>,
+    log_from: Option<u64>,
+    log_ok: bool,
+}
+
+impl Feed {
+    fn open(dataset: Dataset, inputs: &str) -> Result<Feed> {
+        let url = dataset.store_url(inputs);
+        let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
+        Ok(Feed {
+            dataset,
+            consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }),
+            url,
+            good: None,
+            log: Vec::new(),
+            log_from: None,
+            log_ok: false,
+        })
+    }
+
+    /// The transitions from good version `from` to the current good version, if they are
+    /// known; then starts a new log at the current good version.
+    fn take_log(&mut self, from: Option<u64>) -> Option<Vec<Transition>> {
+        let good = self.good.as_ref().map(|l| l.version);
+        let log = std::mem::take(&mut self.log);
+        let chained =
+            log.first().is_none_or(|t| t.from == from) && log.windows(2).all(|w| w[0].to == w[1].from.unwrap_or(u64::MAX)) && log.last().map_or(from, |t| Some(t.to)) == good;
+        let ok = self.log_ok && from.is_some() && self.log_from == from && chained;
+        self.log_from = good;
+        self.log_ok = good.is_some();
+        ok.then_some(log)
+    }
+
+    /// Moves to the announced version (or `target`), keeping the last good state on failure.
+    fn refresh(&mut self, target: Option<u64>) -> InputStatus {
+        let before = self.good.as_ref().map(|l| l.version);
+        let before_current = self.consumer.version();
+        let mut status = InputStatus { dataset: self.dataset, version: before, changed: false, on_last_good: false, error: None, steps: 0 };
+        let result = match target {
+            Some(v) => self.consumer.update_to(v),
+            None => self.consumer.refresh(),
+        };
+        match result {
+            Ok(report) => {
+                status.steps = report.transitions.len();
+                if !report.transitions.is_empty() {
+                    if before_current.is_some() && before_current == before {
+                        self.log.extend(report.transitions.iter().cloned());
+                    } else {
+                        self.log_ok = false;
+                    }
+                }
+                if !report.recovered_errors.is_empty() {
+                    log::warn!("input {}: reached its version around bad blobs: {}", self.dataset, report.recovered_errors.join("; "));
+                }
+                match self.consumer.current() {
+                    None => status.error = Some(format!("no version announced in {}", self.url)),
+                    Some(cur) if Some(cur.version) == before => {}
+                    Some(cur) => match Index::validate_input(self.dataset, &cur.state) {
+                        Ok(()) => self.good = Some(cur),
+                        Err(e) => {
+                            // The consumer sits on the bad state now: later deltas start there.
+                            self.log_ok = false;
+                            status.on_last_good = self.good.is_some();
+                            status.error = Some(format!("version {} is not a usable {} state: {e}", cur.version, self.dataset));
+                        }
+                    },
+                }
+            }
+            Err(e) => {
+                status.on_last_good = self.good.is_some();
+                status.error = Some(format!("{}: {e}", self.url));
+            }
+        }
+        status.version = self.good.as_ref().map(|l| l.version);
+        status.changed = status.version != before;
+        if let Some(e) = &status.error {
+            match status.version {
+                Some(v) if status.on_last_good => log::warn!("input {}: {e}; going on with its last good version {v}", self.dataset),
+                _ => log::warn!("input {}: {e}", self.dataset),
+            }
+        }
+        status
+    }
+}
+
+/// PROD's output, for a PREPROD service.
+#[derive(Debug)]
+struct Prod {
+    url: String,
+    consumer: Consumer,
+    /// The PROD version last evaluated.
+    followed: Option<u64>,
+    /// PROD's table of `followed`, read for the diff.
+    table: Option<(u64, LivenessTable)>,
+}
+
+/// An index with the input versions and states it was built from.
+type BuiltIndex = (Index, [Option<u64>; 7], [Arc<hollow::ReadState>; 7]);
+
+/// The gatekeeper service (see the module docs).
+#[derive(Debug)]
+pub struct Service {
+    config: ServiceConfig,
+    feeds: Option<(String, Vec<Feed>)>,
+    evaluator: Evaluator,
+    /// The index, and the input versions and states it was built from.
+    index: Option<BuiltIndex>,
+    publisher: OutputPublisher,
+    prod: Option<Prod>,
+    metrics: Arc<Metrics>,
+    server: Option<MetricsServer>,
+    cycles: u64,
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Service {
+    /// Opens the output timeline (restoring its last state), the inputs' consumers, PROD's
+    /// output when following, and the metrics server when configured.
+    pub fn new(config: ServiceConfig) -> Result<Service> {
+        if config.inputs.is_none() && config.follow.is_none() {
+            return Err(Error::NoVersion { url: config.out.clone(), detail: "the service needs an inputs URL (or a PROD output to follow)".into() });
+        }
+        let publisher = OutputPublisher::open(&config.out, config.snapshot_every)?;
+        let feeds = match &config.inputs {
+            Some(url) => Some((url.clone(), Dataset::ALL.iter().map(|&d| Feed::open(d, url)).collect::<Result<Vec<_>>>()?)),
+            None => None,
+        };
+        let prod = match &config.follow {
+            Some(url) => {
+                let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.clone(), source })?;
+                Some(Prod { url: url.clone(), consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }), followed: None, table: None })
+            }
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let server = match config.metrics_addr {
+            Some(addr) => Some(MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?),
+            None => None,
+        };
+        Ok(Service { evaluator: Evaluator::with_threads(config.threads), config, feeds, index: None, publisher, prod, metrics, server, cycles: 0 })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The metrics (shared with the HTTP server).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Where metrics are served.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// The output's announced version.
+    pub fn output_version(&self) -> Option<u64> {
+        self.publisher.version()
+    }
+
+    /// Waits until the output's producer is ready: after the first version of an empty
+    /// output, it is restored from that version in the background. Returns the time waited.
+    pub fn wait_output_ready(&mut self) -> Result<Duration> {
+        self.publisher.wait_ready()
+    }
+
+    /// The table the output's latest version holds (when this service published it).
+    pub fn published(&self) -> Option<&LivenessTable> {
+        self.publisher.published()
+    }
+
+    /// Runs one cycle with `now` = the current time (PROD's `now` when following).
+    pub fn run_cycle(&mut self) -> CycleReport {
+        self.run_cycle_at(now_ms())
+    }
+
+    /// Runs one cycle evaluating at `now` (ignored when following: PROD's `now` is used). The
+    /// report is logged and folded into the metrics.
+    pub fn run_cycle_at(&mut self, now: i64) -> CycleReport {
+        let started = Instant::now();
+        self.cycles += 1;
+        let mut report = CycleReport { cycle: self.cycles, now, ..CycleReport::default() };
+        if let Err(e) = self.cycle(&mut report) {
+            report.error = Some(e.to_string());
+        }
+        report.phases.total = started.elapsed();
+        self.metrics.record(&report);
+        if report.error.is_some() || !report.inputs_on_last_good().is_empty() {
+            log::warn!("{report}");
+        } else {
+            log::info!("{report}");
+        }
+        if let Some(d) = report.prod_diff.as_ref().filter(|d| !d.is_empty()) {
+            log::info!("PREPROD vs PROD: {d}");
+        }
+        report
+    }
+
+    fn cycle(&mut self, report: &mut CycleReport) -> Result<()> {
+        // PREPROD: what PROD evaluated last.
+        let mut follow: Option<(u64, OutputHeader)> = None;
+        if let Some(prod) = &mut self.prod {
+            prod.consumer.refresh().map_err(|e| Error::hollow(format!("refreshing PROD's output {}", prod.url), e))?;
+            let Some(cur) = prod.consumer.current() else {
+                report.skipped = Some(format!("PROD ({}) has published nothing yet", prod.url));
+                return Ok(());
+            };
+            if prod.followed == Some(cur.version) {
+                report.follows = Some(cur.version);
+                report.skipped = Some(format!("PROD is still at v{}: nothing new to follow", cur.version));
+                return Ok(());
+            }
+            let header = OutputHeader::parse(cur.version, cur.state.header())?;
+            report.now = header.now;
+            follow = Some((cur.version, header));
+        }
+        let targets = match &follow {
+            Some((v, h)) => Some(h.input_versions(*v)?),
+            None => None,
+        };
+        if self.feeds.is_none() {
+            let url = follow
+                .as_ref()
+                .and_then(|(_, h)| h.inputs_url.clone())
+                .ok_or_else(|| Error::NoVersion { url: self.config.out.clone(), detail: "no inputs URL (PROD records none)".into() })?;
+            let feeds = Dataset::ALL.iter().map(|&d| Feed::open(d, &url)).collect::<Result<Vec<_>>>()?;
+            self.feeds = Some((url, feeds));
+        }
+        let Some((inputs_url, feeds)) = &mut self.feeds else { return Ok(()) };
+
+        // 1. Refresh.
+        let t = Instant::now();
+        report.inputs = feeds.iter_mut().map(|f| f.refresh(targets.map(|t| t[f.dataset.index()]))).collect();
+        if let Some((v, _)) = &follow {
+            for (status, target) in report.inputs.iter_mut().zip(targets.unwrap_or_default()) {
+                if status.version != Some(target) && !status.on_last_good {
+                    status.on_last_good = status.version.is_some();
+                    log::warn!("input {}: PROD v{v} evaluated version {target}, this cycle uses {:?}", status.dataset, status.version);
+                }
+            }
+        }
+        let mut states = Vec::with_capacity(7);
+        let mut versions = [None; 7];
+        for f in feeds.iter() {
+            let good = f.good.as_ref().ok_or(Error::NoInputVersion { dataset: f.dataset.name(), url: f.url.clone() })?;
+            versions[f.dataset.index()] = Some(good.version);
+            states.push(good.state.clone());
+        }
+        let states: [Arc<hollow::ReadState>; 7] = states.try_into().map_err(|_| Error::Input { dataset: "all", detail: "fewer than 7 inputs".into() })?;
+        let inputs = InputStates { states, versions };
+        let inputs_url = inputs_url.clone();
+        report.phases.refresh = t.elapsed();
+
+        // 2. Index.
+        let t = Instant::now();
+        let previous = self.index.take();
+        let built_from = previous.as_ref().map_or([None; 7], |p| p.1);
+        let logs: Vec<Option<Vec<Transition>>> = feeds.iter_mut().map(|f| f.take_log(built_from[f.dataset.index()])).collect();
+        let (index, rebuilt) = match previous {
+            Some((index, built_from, _)) if built_from == versions => (index, Rebuilt::default()),
+            Some((index, built_from, built_states)) => {
+                // Net changes from the states the index was built from, where the consumers'
+                // transitions lead from them to the current ones.
+                let nets: Vec<Option<StateChanges>> = (0..7)
+                    .map(|i| if built_from[i] == versions[i] { None } else { logs[i].as_ref().and_then(|log| net_changes(&built_states[i], &inputs.states[i], log)) })
+                    .collect();
+                let changes: [Option<InputChange<'_>>; 7] =
+                    std::array::from_fn(|i| (built_from[i] != versions[i]).then(|| InputChange { old: &built_states[i], changes: nets[i].as_ref() }));
+                index.update_incremental(&inputs, &changes)?
+            }
+            None => (Index::build(&inputs)?, Rebuilt::all()),
+        };
+        report.rebuilt = Some(rebuilt);
+        report.phases.index = t.elapsed();
+
+        // 3. Evaluate.
+        let t = Instant::now();
+        let table = self.evaluator.evaluate(&index, report.now, &self.config.rules);
+        self.index = Some((index, versions, inputs.states.clone()));
+        report.pairs = table.len();
+        report.live = table.live_count();
+        report.phases.evaluate = t.elapsed();
+
+        // 4. Publish.
+        let t = Instant::now();
+        let header = OutputHeader {
+            now: report.now,
+            rules: self.config.rules.version.clone(),
+            inputs: versions,
+            inputs_url: Some(inputs_url),
+            follows: follow.as_ref().map(|(v, _)| *v),
+            prod_url: self.prod.as_ref().map(|p| p.url.clone()),
+        };
+        report.publish = Some(self.publisher.publish(table, &header)?);
+        if let Some(old) = self.publisher.take_replaced() {
+            self.evaluator.recycle(old);
+        }
+        report.phases.publish = t.elapsed();
+
+        // 5. PREPROD: diff against PROD.
+        if let (Some((v, _)), Some(prod)) = (&follow, &mut self.prod) {
+            let t = Instant::now();
+            report.follows = Some(*v);
+            prod.followed = Some(*v);
+            if prod.table.as_ref().is_none_or(|(tv, _)| tv != v) {
+                let state = prod
+                    .consumer
+                    .current()
+                    .filter(|c| c.version == *v)
+                    .map(|c| c.state)
+                    .ok_or_else(|| Error::NoVersion { url: prod.url.clone(), detail: format!("version {v} is gone") })?;
+                prod.table = Some((*v, read_table(&state, self.evaluator.reasons_mut())?));
+            }
+            if let (Some((_, prod_table)), Some(own)) = (&prod.table, self.publisher.published()) {
+                let diff = prod_table.diff(own);
+                report.prod_diff = Some(DiffSummary::new(prod_table, own, &diff));
+            }
+            report.phases.prod_diff = t.elapsed();
+        }
+        Ok(())
+    }
+
+    /// Runs cycles every [`ServiceConfig::interval`] until `stop` is set or
+    /// [`ServiceConfig::cycles`] have run.
+    pub fn run(&mut self, stop: &AtomicBool) {
+        let mut done = 0u64;
+        while !stop.load(Ordering::Acquire) {
+            let started = Instant::now();
+            self.run_cycle();
+            done += 1;
+            if self.config.cycles.is_some_and(|m| done >= m) {
+                break;
+            }
+            let next = started + self.config.interval;
+            while !stop.load(Ordering::Acquire) {
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                std::thread::sleep((next - now).min(Duration::from_millis(50)));
+            }
+        }
+    }
+}

@@ -15,7 +15,9 @@ use benches::{catalog_dir, timed};
 use gatekeeper::generate::BASE_NOW;
 use gatekeeper::inputs::{publish_jsonl_dir, InputWriter};
 use gatekeeper::model::{Asset, AssetStatus, Right};
-use gatekeeper::{jsonl, CycleReport, Dataset, Service, ServiceConfig};
+use gatekeeper::{jsonl, CycleReport, Dataset, Index, InputStates, Rules, Service, ServiceConfig};
+use hollow::{MemoryMode, ReadState};
+use std::sync::Arc;
 use std::time::Duration;
 
 const MINUTE: i64 = 60_000;
@@ -106,6 +108,24 @@ fn main() {
         steady.push(r);
     }
 
+    // Apart from the service: a full index build from the latest input states, and fresh
+    // evaluations (new rows, new reason table: nothing recycled).
+    let states: Vec<Arc<ReadState>> = Dataset::ALL
+        .iter()
+        .map(|d| {
+            let store = hollow::store::open_store(&d.store_url(&inputs)).expect("store");
+            let v = hollow::lifecycle::Timeline::new(store.clone()).announced().expect("announced").expect("a version");
+            Arc::new(hollow::lifecycle::load_version(store, v, MemoryMode::Heap).expect("input state"))
+        })
+        .collect();
+    let inputs_now = InputStates { states: states.try_into().expect("seven states"), versions: [None; 7] };
+    let mut builds: Vec<f64> = (0..3).map(|_| timed(|| Index::build(&inputs_now).expect("index")).1 * 1e3).collect();
+    builds.sort_by(f64::total_cmp);
+    let index = Index::build(&inputs_now).expect("index");
+    let rules = Rules::baseline();
+    let mut fresh: Vec<f64> = (0..5).map(|_| timed(|| index.evaluate(BASE_NOW, &rules)).1 * 1e3).collect();
+    fresh.sort_by(f64::total_cmp);
+
     let median = |f: &dyn Fn(&CycleReport) -> Duration| -> f64 {
         let mut v: Vec<f64> = steady.iter().map(|r| ms(f(r))).collect();
         v.sort_by(f64::total_cmp);
@@ -115,8 +135,10 @@ fn main() {
     println!("\nsteady-state medians over {} cycles, load average {}:", steady.len(), load());
     println!("  phase                         ours          Java Hollow reference    target");
     println!("  input refresh (delta)     {:8.1} ms", median(&|r| r.phases.refresh));
-    println!("  index setup / update      {:8.1} ms        1000–1200 ms", median(&|r| r.phases.index));
-    println!("  evaluation (fresh)        {:8.1} ms         740–1300 ms          ≤ 300 ms", median(&|r| r.phases.evaluate));
+    println!("  index update (incremental){:8.1} ms        1000–1200 ms", median(&|r| r.phases.index));
+    println!("  index full build          {:8.1} ms (median of 3, from the hollow states)", builds[1]);
+    println!("  evaluation in the cycle   {:8.1} ms         740–1300 ms          ≤ 300 ms", median(&|r| r.phases.evaluate));
+    println!("  evaluation, fresh         {:8.1} ms (median of 5; best {:.1} ms)          ≤ 300 ms", fresh[2], fresh[0]);
     println!("  output build + publish    {:8.1} ms  build 5400–5900 + write 560–690 ms", median(&|r| r.phases.publish));
     println!("  whole cycle               {:8.1} ms        8000–9000 ms          ≤ 1000 ms", median(&|r| r.phases.total));
     println!("  first cycle (all pairs)   {:8.1} ms (+{:.0} ms background producer restore)", ms(first.phases.total), ms(ready));

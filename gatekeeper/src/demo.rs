@@ -25,6 +25,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Prints a line; a closed stdout (`demo | head`) is not worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Demo settings.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -83,7 +91,7 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     let gen = GenOptions { scale: opts.scale.max(1), source: source.clone(), countries: None, seed: opts.seed, limit: Some(opts.limit) };
     let summary = generate_with(&dir.join("catalog"), &gen).map_err(|e| Error::Input { dataset: "demo", detail: format!("generating the catalog: {e}") })?;
     let records: u64 = summary.counts.values().sum();
-    println!(
+    say!(
         "== catalog: {records} records ({} titles from {}, countries from {}) in {}",
         opts.limit * opts.scale.max(1) as usize,
         summary.titles_from,
@@ -102,7 +110,7 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     let catalog = producer::simulate::Catalog::load(&dir.join("catalog"), &schemas).map_err(demo_err("reading the catalog"))?;
     let t = Instant::now();
     let sent = producer::simulate::load_catalog(&mut sender, producer.config(), &catalog).map_err(demo_err("loading the catalog into Kafka"))?;
-    println!("== kafka: embedded broker at {}; {sent} catalog messages sent in {:.1} s", broker.bootstrap_servers(), t.elapsed().as_secs_f64());
+    say!("== kafka: embedded broker at {}; {sent} catalog messages sent in {:.1} s", broker.bootstrap_servers(), t.elapsed().as_secs_f64());
     let mut simulator = producer::simulate::Simulator::new(&schemas, catalog, opts.seed);
 
     // 3. The gatekeepers.
@@ -110,13 +118,13 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     prod_config.metrics_addr = opts.metrics_addr;
     let mut prod = Service::new(prod_config)?;
     if let Some(addr) = prod.metrics_addr() {
-        println!("== PROD metrics on http://{addr}/metrics");
+        say!("== PROD metrics on http://{addr}/metrics");
     }
     let mut preprod_config = ServiceConfig::new(None, &preprod_url);
     preprod_config.follow = Some(prod_url.clone());
     preprod_config.rules = Rules::builtin("strict")?;
     let mut preprod = Service::new(preprod_config)?;
-    println!("== PROD gatekeeper: rules baseline-1 -> {prod_url}\n== PREPROD gatekeeper: rules strict-1, following PROD -> {preprod_url}\n");
+    say!("== PROD gatekeeper: rules baseline-1 -> {prod_url}\n== PREPROD gatekeeper: rules strict-1, following PROD -> {preprod_url}\n");
 
     for cycle in 1..=opts.cycles.max(1) {
         let t = Instant::now();
@@ -130,25 +138,25 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
             }
             sender.flush(Duration::from_secs(30)).map_err(demo_err("flushing the changes"))?;
             let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
-            println!("cycle {cycle}: upstream sent {}", kinds.join(" "));
+            say!("cycle {cycle}: upstream sent {}", kinds.join(" "));
         }
         let report = producer.run_cycle();
         match &report {
             Ok(r) => {
                 let published: Vec<String> = r.published().iter().map(|(d, v)| format!("{d}=v{v}")).collect();
-                println!("cycle {cycle}: producer read {} messages, published [{}]", r.read(), published.join(" "));
+                say!("cycle {cycle}: producer read {} messages, published [{}]", r.read(), published.join(" "));
             }
-            Err(e) => println!("cycle {cycle}: producer FAILED: {e} (the gatekeepers go on with the last versions)"),
+            Err(e) => say!("cycle {cycle}: producer FAILED: {e} (the gatekeepers go on with the last versions)"),
         }
         let now = BASE_NOW + i64::from(cycle - 1) * 3_600_000;
         let p = prod.run_cycle_at(now);
-        println!("cycle {cycle}: PROD    {p}");
+        say!("cycle {cycle}: PROD    {p}");
         let pp = preprod.run_cycle();
-        println!("cycle {cycle}: PREPROD {pp}");
+        say!("cycle {cycle}: PREPROD {pp}");
         if let Some(d) = &pp.prod_diff {
-            println!("cycle {cycle}: PREPROD vs PROD: {} pairs differ ({} live -> not live)", d.changed + d.added + d.removed, d.live_to_not_live);
+            say!("cycle {cycle}: PREPROD vs PROD: {} pairs differ ({} live -> not live)", d.changed + d.added + d.removed, d.live_to_not_live);
         }
-        println!();
+        say!();
         if cycle < opts.cycles {
             std::thread::sleep(opts.interval.saturating_sub(t.elapsed()));
         }
@@ -156,11 +164,11 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
 
     // 4. The PREPROD-vs-PROD diff and the replays.
     let d = diff_outputs(&prod_url, &preprod_url, None, None)?;
-    println!("== PREPROD v{} (strict-1) vs PROD v{} (baseline-1): {} of {} pairs differ", d.preprod_version, d.prod_version, d.diff.len(), d.prod.len());
+    say!("== PREPROD v{} (strict-1) vs PROD v{} (baseline-1): {} of {} pairs differ", d.preprod_version, d.prod_version, d.diff.len(), d.prod.len());
     for &c in d.diff.changed.iter().take(5) {
-        println!("   {}", describe_change(&d.prod, &d.preprod, c));
+        say!("   {}", describe_change(&d.prod, &d.preprod, c));
     }
-    print!("   summary: {}", d.summary);
+    say!("   summary: {}", d.summary.to_string().trim_end());
     let versions = stored_versions(&prod_url)?;
     let mut replayer = Replayer::new(&prod_url, None, None)?;
     let mut differing = Vec::new();
@@ -171,12 +179,12 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
         }
     }
     if differing.is_empty() {
-        println!("== replay: all {} PROD versions re-evaluate identically (inputs travelled back to the versions each header records)", versions.len());
+        say!("== replay: all {} PROD versions re-evaluate identically (inputs travelled back to the versions each header records)", versions.len());
     } else {
-        println!("== replay: versions {differing:?} DIFFER");
+        say!("== replay: versions {differing:?} DIFFER");
     }
     let some_title = d.prod.rows().first().map(|r| d.prod.title_id(r)).unwrap_or_default();
-    println!("\n== done in {:.1} s. Explore:\n   gatekeeper history --out {prod_url} --title {some_title}\n   gatekeeper diff --prod {prod_url} --preprod {preprod_url}\n   gatekeeper replay --out {prod_url} --version all", started.elapsed().as_secs_f64());
+    say!("\n== done in {:.1} s. Explore:\n   gatekeeper history --out {prod_url} --title {some_title}\n   gatekeeper diff --prod {prod_url} --preprod {preprod_url}\n   gatekeeper replay --out {prod_url} --version all", started.elapsed().as_secs_f64());
     if differing.is_empty() {
         Ok(())
     } else {

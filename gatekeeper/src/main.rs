@@ -114,6 +114,22 @@ impl Args {
 }
 
 fn main() -> Result<()> {
+    match run_command() {
+        // `gatekeeper diff ... | head`: the reader went away, which is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(()),
+        r => r,
+    }
+}
+
+/// Writes a line to stdout; a closed pipe is an `io::Error` (not a panic, as with `println!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+fn run_command() -> Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
     // The demo prints its own account; the services' lines would repeat it.
     gatekeeper::logging::init(if args.command == "demo" { log::LevelFilter::Warn } else { log::LevelFilter::Info });
@@ -128,7 +144,7 @@ fn main() -> Result<()> {
         "publish-inputs" => publish_inputs(args),
         "demo" => demo(args),
         "help" | "--help" | "-h" | "" => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(())
         }
         other => bail!("unknown subcommand {other:?}\n{USAGE}"),
@@ -304,14 +320,14 @@ fn replay(mut args: Args) -> Result<()> {
         let t = Instant::now();
         let r = replayer.replay(v)?;
         if r.identical() {
-            println!("version {v}: identical ({} pairs, now {}, rules {}) in {:.3} s", r.stored.len(), r.header.now, r.header.rules, seconds(t));
+            out!("version {v}: identical ({} pairs, now {}, rules {}) in {:.3} s", r.stored.len(), r.header.now, r.header.rules, seconds(t));
         } else {
             differing += 1;
-            println!("version {v}: DIFFERENT: {} of {} pairs (now {}, rules {})", r.diff.len(), r.stored.len(), r.header.now, r.header.rules);
+            out!("version {v}: DIFFERENT: {} of {} pairs (now {}, rules {})", r.diff.len(), r.stored.len(), r.header.now, r.header.rules);
             for &c in r.diff.changed.iter().take(show) {
-                println!("  {}", describe_change(&r.stored, &r.replayed, c));
+                out!("  {}", describe_change(&r.stored, &r.replayed, c));
             }
-            print!("{}", r.summary());
+            out!("{}", r.summary().to_string().trim_end());
         }
     }
     if differing > 0 {
@@ -330,17 +346,17 @@ fn diff(mut args: Args) -> Result<()> {
     let reasons: usize = args.parsed("reasons")?.unwrap_or(40);
     args.finish()?;
     let d = diff_outputs(&prod, &preprod, prod_version, preprod_version)?;
-    println!("PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ", d.prod_version, d.preprod_version, d.diff.len(), d.prod.len().max(d.preprod.len()));
+    out!("PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ", d.prod_version, d.preprod_version, d.diff.len(), d.prod.len().max(d.preprod.len()));
     for &c in d.diff.changed.iter().take(show) {
-        println!("  {}", describe_change(&d.prod, &d.preprod, c));
+        out!("  {}", describe_change(&d.prod, &d.preprod, c));
     }
     if d.diff.len() > show {
-        println!("  ... and {} more (--show N)", d.diff.len() - show);
+        out!("  ... and {} more (--show N)", d.diff.len() - show);
     }
-    print!("summary: {}", d.summary);
+    out!("summary: {}", d.summary.to_string().trim_end());
     if !d.summary.gained.is_empty() || !d.summary.lost.is_empty() {
-        println!("by reason:");
-        print!("{}", d.summary.by_reason(reasons));
+        out!("by reason:");
+        out!("{}", d.summary.by_reason(reasons).trim_end());
     }
     Ok(())
 }
@@ -353,16 +369,16 @@ fn history(mut args: Args) -> Result<()> {
     args.finish()?;
     let entries = title_history(&out, title, country.as_deref())?;
     if entries.is_empty() {
-        println!("no stored version of {out}");
+        out!("no stored version of {out}");
     }
     for e in entries {
         let now = e.now.map_or_else(|| "-".into(), |n| n.to_string());
         if e.changes.is_empty() {
-            println!("v{} (now {now}): no record of title {title}", e.version);
+            out!("v{} (now {now}): no record of title {title}", e.version);
         }
         for (country, before, after) in e.changes {
             let side = |r: &Option<gatekeeper::Liveness>| r.as_ref().map_or_else(|| "absent".to_string(), |r| format!("live={} {:?}", r.live, r.reasons));
-            println!("v{} (now {now}) {title}|{country}: {} -> {}", e.version, side(&before), side(&after));
+            out!("v{} (now {now}) {title}|{country}: {} -> {}", e.version, side(&before), side(&after));
         }
     }
     Ok(())
@@ -391,7 +407,7 @@ fn publish_inputs(mut args: Args) -> Result<()> {
     let t = Instant::now();
     for p in gatekeeper::inputs::publish_jsonl_dir(&input, &out, full)? {
         let state = if p.published { "published" } else { "unchanged" };
-        println!("{:<14} {:>9} records  {state:<9}  v{}  {}", p.dataset.name(), p.records, p.version.map_or_else(|| "-".into(), |v| v.to_string()), p.url);
+        out!("{:<14} {:>9} records  {state:<9}  v{}  {}", p.dataset.name(), p.records, p.version.map_or_else(|| "-".into(), |v| v.to_string()), p.url);
     }
     eprintln!("publish-inputs {:.3} s", seconds(t));
     Ok(())

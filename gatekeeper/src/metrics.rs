@@ -47,7 +47,10 @@ impl Metrics {
         if report.publish.as_ref().is_some_and(|p| p.published.is_some()) {
             m.published += 1;
         }
-        m.last = Some(report.clone());
+        // The gauges describe the last cycle that evaluated (a skipped or failed one keeps them).
+        if report.error.is_none() && report.skipped.is_none() {
+            m.last = Some(report.clone());
+        }
     }
 
     /// Cycles recorded so far.

@@ -13,20 +13,25 @@
 //! against it and folds only the differing pairs into one hollow `Producer` cycle: upserts of
 //! new and changed pairs, deletes of pairs that no longer exist. If nothing changed, hollow
 //! publishes nothing. Records are written through one reused
-//! [`Record`](hollow::dataset::Record) buffer, so the publisher allocates nothing per pair.
+//! `Record` buffer, so the publisher allocates nothing per pair.
 //!
 //! The first version of an empty timeline (every pair new) is written directly from a plain
 //! hollow `WriteState` as a snapshot, meta line and announcement — what the producer writes,
 //! about three times faster than folding 2.1M upserts — and the producer is then restored from
 //! it on a background thread, ready for the next cycle. After a restart, the restored state is
 //! read back into a table so that the first publish is incremental too.
+//!
+//! Cycles publish deltas only: the snapshot of every N-th version (a second of encoding for
+//! 2.1M records) is written by a background thread that follows the output by delta.
 
 use crate::error::{Error, Result};
 use crate::fxhash::FxHashMap;
 use crate::inputs::Dataset;
 use crate::reasons::ReasonTable;
 use crate::table::{Grid, LivenessTable, Row};
+use hollow::blob::SnapshotOptions;
 use hollow::dataset::{DatasetSchema, FieldValue, Record};
+use hollow::lifecycle::timeline::snapshot_key;
 use hollow::lifecycle::{Consumer, ConsumerConfig, Cycle, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::BlobStore;
 use hollow::{MemoryMode, ReadState, Value, WriteState};
@@ -158,6 +163,74 @@ enum Slot {
     Closed,
 }
 
+/// A snapshot being written: its version, and the thread (which gives the consumer back).
+type SnapshotJob = (u64, std::thread::JoinHandle<(Consumer, hollow::Result<Duration>)>);
+
+/// Writes snapshots of published output versions on a background thread, off the cycle's
+/// critical path: a consumer follows the output by delta and writes the state of every
+/// `every`-th version as `snapshot/<v>` (blobs of an announced version never change; a
+/// snapshot added later only gives consumers a shorter path).
+struct Snapshotter {
+    every: u64,
+    store: Arc<dyn BlobStore>,
+    zstd_level: Option<i32>,
+    consumer: Option<Consumer>,
+    running: Option<SnapshotJob>,
+}
+
+impl Snapshotter {
+    /// After version `v` was published: starts writing its snapshot if it is due and the
+    /// previous one is done.
+    fn published(&mut self, v: u64) {
+        if self.every == 0 || !v.is_multiple_of(self.every) {
+            return;
+        }
+        if self.running.as_ref().is_some_and(|(_, h)| !h.is_finished()) {
+            log::warn!("output snapshot of v{} still being written; v{v} gets none", self.running.as_ref().map_or(0, |r| r.0));
+            return;
+        }
+        self.join();
+        let Some(consumer) = self.consumer.take() else { return };
+        let (store, zstd_level) = (self.store.clone(), self.zstd_level);
+        let handle = std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = consumer.update_to(v).and_then(|_| {
+                let state = consumer.current().ok_or_else(|| hollow::Error::Validation("no state after the update".into()))?.state;
+                let blob = state.write_snapshot(&SnapshotOptions { zstd_level, disable_fsst: false })?;
+                store.put(&snapshot_key(v), &blob).map_err(hollow::Error::Store)?;
+                Ok(t.elapsed())
+            });
+            (consumer, r)
+        });
+        self.running = Some((v, handle));
+    }
+
+    /// Waits for the running snapshot, if any, and logs how it went.
+    fn join(&mut self) {
+        if let Some((v, handle)) = self.running.take() {
+            match handle.join() {
+                Ok((consumer, r)) => {
+                    match r {
+                        Ok(took) => log::info!("output snapshot of v{v} written in the background in {:.2} s", took.as_secs_f64()),
+                        Err(e) => log::warn!("output snapshot of v{v} failed: {e}"),
+                    }
+                    self.consumer = Some(consumer);
+                }
+                Err(_) => {
+                    log::warn!("the output snapshot thread of v{v} panicked");
+                    self.consumer = Some(Consumer::new(self.store.clone(), ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Snapshotter {
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
 /// Publishes liveness tables incrementally to one output timeline (see the module docs).
 pub struct OutputPublisher {
     url: String,
@@ -170,6 +243,7 @@ pub struct OutputPublisher {
     /// The table `published` held before the last publish.
     replaced: Option<LivenessTable>,
     rec: Record,
+    snapshots: Snapshotter,
 }
 
 impl std::fmt::Debug for OutputPublisher {
@@ -180,14 +254,18 @@ impl std::fmt::Debug for OutputPublisher {
 
 impl OutputPublisher {
     /// Opens the output timeline at `url`. A restored last state is read back into a table, so
-    /// that the first publish is incremental too. A snapshot is written every
-    /// `snapshot_every` versions (deltas in between).
+    /// that the first publish is incremental too. Cycles publish deltas; the snapshot of every
+    /// `snapshot_every`-th version is written in the background (0: never; the first version
+    /// always has one).
     pub fn open(url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
         let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.to_string(), source })?;
         let schema = schema()?;
         let set = schema.schema_set().map_err(|e| Error::hollow("the liveness schema", e))?;
-        // The output follows the inputs wherever they go: no count validator.
-        let config = ProducerConfig { snapshot_every: snapshot_every.max(1), max_count_change_ratio: None, ..ProducerConfig::default() };
+        // The output follows the inputs wherever they go: no count validator. Snapshots are
+        // the snapshotter's (a 2.1M-record snapshot takes a second to encode).
+        let config = ProducerConfig { snapshot_every: 0, max_count_change_ratio: None, ..ProducerConfig::default() };
+        let consumer = Consumer::new(store.clone(), ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None });
+        let snapshots = Snapshotter { every: snapshot_every, store: store.clone(), zstd_level: config.zstd_level, consumer: Some(consumer), running: None };
         let producer = Producer::open(store.clone(), set, config.clone()).map_err(|e| Error::hollow(format!("opening the output producer of {url}"), e))?;
         let version = producer.version();
         let published = match version {
@@ -203,7 +281,18 @@ impl OutputPublisher {
                 }
             },
         };
-        Ok(OutputPublisher { url: url.to_string(), store, schema, config, producer: Slot::Ready(Box::new(producer)), version, published, replaced: None, rec: Vec::new() })
+        Ok(OutputPublisher {
+            url: url.to_string(),
+            store,
+            schema,
+            config,
+            producer: Slot::Ready(Box::new(producer)),
+            version,
+            published,
+            replaced: None,
+            rec: Vec::new(),
+            snapshots,
+        })
     }
 
     /// The output URL.
@@ -321,6 +410,7 @@ impl OutputPublisher {
         match outcome {
             CycleOutcome::Unchanged => {}
             CycleOutcome::Published { version, phases, .. } => {
+                self.snapshots.published(version);
                 report.published = Some(version);
                 report.populate = phases.populate;
                 report.encode = phases.prepare + phases.encode;

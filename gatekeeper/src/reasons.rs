@@ -5,7 +5,7 @@
 //! and the strings are materialized on demand (export, publish, diff). A table only grows:
 //! ids stay valid for as long as the table lives, so rows evaluated in different cycles
 //! against the same table compare by id. Tables are shared copy-on-write
-//! (`Arc<ReasonTable>` with [`Arc::make_mut`]), so tables of different cycles may be different
+//! (`Arc<ReasonTable>` with [`Arc::make_mut`](std::sync::Arc::make_mut)), so tables of different cycles may be different
 //! copies, one a prefix of the other. [`ReasonTable::common_prefix`] says up to which id two
 //! tables agree (each table keeps a chained digest of its sets); ids beyond it are compared by
 //! content.

@@ -63,7 +63,7 @@ pub struct ServiceConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// Evaluation threads.
     pub threads: usize,
-    /// Write an output snapshot every this many versions.
+    /// Write an output snapshot every this many versions (in the background; 0: never).
     pub snapshot_every: u64,
 }
 

@@ -167,7 +167,9 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
     let baseline = Rules::builtin("baseline").expect("baseline");
     let strict = Rules::builtin("strict").expect("strict");
 
-    let mut prod = Service::new(config(Some(&inputs), &out)).expect("PROD service");
+    let mut prod_config = config(Some(&inputs), &out);
+    prod_config.snapshot_every = 2;
+    let mut prod = Service::new(prod_config).expect("PROD service");
     let mut preprod_config = config(None, &pre);
     preprod_config.follow = Some(out.clone());
     preprod_config.rules = strict.clone();
@@ -215,6 +217,14 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
         }
     }
     assert!(published_any_unchanged || stored_versions(&out).expect("versions").len() == 6);
+
+    // PROD wrote the snapshots of its even versions in the background (done once it is dropped).
+    drop(prod);
+    let snapshots: Vec<u64> = std::fs::read_dir(tmp.path().join("prod/snapshot")).expect("snapshots").filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let last = *stored_versions(&out).expect("versions").last().expect("a version");
+    for v in (2..=last).step_by(2) {
+        assert!(snapshots.contains(&v), "no snapshot of v{v} in {snapshots:?}");
+    }
 
     // Every output version of both replays identically.
     for (url, n) in [(&out, 1), (&pre, 1)] {

@@ -14,7 +14,7 @@
 //!    [`Index::update_incremental`] only the titles that hollow's net changes touch.
 //! 2. [`Index::evaluate`] (the `eval` submodule) walks every title × every country on all
 //!    cores (contiguous title ranges balanced by estimated work, `std::thread::scope`) into a
-//!    [`LivenessTable`] of 32-byte [`Row`](crate::Row)s; a pair's reasons are computed as bit
+//!    [`LivenessTable`](crate::LivenessTable) of 32-byte [`Row`](crate::Row)s; a pair's reasons are computed as bit
 //!    flags and language ids and interned as a reason-set id, so nothing is allocated per pair.
 //!
 //! **Parts.** The index is five parts behind `Arc`s: the base (countries, language profiles,

@@ -1,6 +1,7 @@
 //! Criterion bench of the bit-packed read hot path: `Packed::get` (one unaligned 8-byte
-//! load per value) against a plain `Vec<u64>` baseline and a `bitvec` field load, at widths
-//! seen in the catalog.
+//! load per value) and `Packed::decode_into` (64 values per call in one sequential pass, what
+//! `ObjectView::for_each_value` uses) against a plain `Vec<u64>` baseline and a `bitvec`
+//! field load, at widths seen in the catalog.
 
 use bitvec::prelude::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -22,6 +23,17 @@ fn bench(c: &mut Criterion) {
                 let mut acc = 0u64;
                 for i in 0..N {
                     acc = acc.wrapping_add(p.get_in_bounds(i));
+                }
+                black_box(acc)
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("packed_decode_into_64", width), &p, |b, p| {
+            b.iter(|| {
+                let mut acc = 0u64;
+                let mut buf = [0u64; 64];
+                for start in (0..N).step_by(64) {
+                    let n = p.decode_into(start, &mut buf);
+                    acc = buf[..n].iter().fold(acc, |a, x| a.wrapping_add(*x));
                 }
                 black_box(acc)
             })

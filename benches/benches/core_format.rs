@@ -4,6 +4,14 @@
 //! time, full-scan throughput through the generic borrowed API, and the same scan over plain
 //! Rust structs in `Vec`s as a same-run baseline.
 //!
+//! The full scan reads every field of every record as a `Value` (strings as `&str` into the
+//! data) and follows list references into their elements. Its headline figure is column at a
+//! time (`ObjectView::for_each_value`, the scan API); record at a time (`ColumnView::get` per
+//! field, the random-access API) is printed beside it. Both checksums must equal the baseline's.
+//!
+//! Profiling: `HOLLOW_BENCH_KEEP=DIR` keeps the snapshots; the bench binary with
+//! `--scan-only DIR [ROUNDS]` then scans them (heap and mapped) without rebuilding them.
+//!
 //! Run: `cargo bench -p benches --bench core_format` (set `HOLLOW_CATALOG=DIR` to use an
 //! existing catalog; otherwise it is generated with `../shared/tools/gen_catalog.py`).
 
@@ -32,6 +40,24 @@ fn main() {
         let after = rss_bytes();
         let heap: usize = states.iter().map(|s| s.heap_bytes()).sum();
         println!("{} {} {}", before, after, heap);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--scan-only") {
+        // profiling mode: scan snapshots kept by an earlier run (HOLLOW_BENCH_KEEP=DIR), in both
+        // memory modes, and print the rates; `--scan-only DIR [ROUNDS]`
+        let keep = Path::new(args.get(i + 1).map(String::as_str).unwrap_or("."));
+        let rounds: usize = args.get(i + 2).and_then(|r| r.parse().ok()).unwrap_or(5);
+        for name in DATASETS {
+            let schema = dataset_schema(name);
+            let path = keep.join(format!("{name}.plain.snapshot"));
+            for opts in [OpenOptions::heap(), OpenOptions::mapped()] {
+                let state = ReadState::open(&path, opts).expect("open");
+                let n = state.record_count(&schema.type_name).expect("count");
+                let (s, _, _) = best_of(rounds, || scan_values(&schema, &state));
+                let (c, _, _) = best_of(rounds, || scan_state(&schema, &state));
+                println!("{name:<14} {:?}: column scan {:.1} M rec/s, row scan {:.1} M rec/s", opts.mode, n as f64 / s / 1e6, n as f64 / c / 1e6);
+            }
+        }
         return;
     }
     let Some(dir) = catalog_dir(1) else {
@@ -79,12 +105,17 @@ fn main() {
         }
 
         // full scans (best of 3), plain strings, one thread
-        let scan = best_of(3, || scan_state(&schema, &heap_plain));
+        // (column at a time through `for_each_value`; record at a time through `get`)
+        let scan = best_of(3, || scan_values(&schema, &heap_plain));
+        let scan_row = best_of(3, || scan_state(&schema, &heap_plain));
         let mapped = ReadState::open(&plain_path, OpenOptions::mapped()).expect("mapped open");
-        let scan_mapped = best_of(3, || scan_state(&schema, &mapped));
-        let scan_fsst = best_of(1, || scan_state(&schema, &heap_fsst));
+        let scan_mapped = best_of(3, || scan_values(&schema, &mapped));
+        let scan_fsst = best_of(1, || scan_values(&schema, &heap_fsst));
         let base = baseline_scan(name, &dir);
         assert_eq!(scan.1, base.1, "{name}: hollow scan and baseline scan disagree");
+        assert_eq!(scan_row.1, base.1, "{name}: hollow row scan and baseline scan disagree");
+        assert_eq!(scan_mapped.1, base.1, "{name}: hollow mapped scan and baseline scan disagree");
+        assert_eq!(scan_fsst.1, base.1, "{name}: hollow fsst scan and baseline scan disagree");
         let scan_rate = n as f64 / scan.0 / 1e6;
         let base_rate = n as f64 / base.0 / 1e6;
         println!(
@@ -103,10 +134,11 @@ fn main() {
             scan_rate / base_rate
         );
         println!(
-            "{:<14} scan in CPU time {:.1} M rec/s (baseline {:.1}); heap load (fsst) {:.3}s, mapped scan {:.1} M rec/s, fsst scan {:.1} M rec/s",
+            "{:<14} scan in CPU time {:.1} M rec/s (baseline {:.1}); record-at-a-time scan (get) {:.1} M rec/s; heap load (fsst) {:.3}s, mapped scan {:.1} M rec/s, fsst scan {:.1} M rec/s",
             "",
             n as f64 / scan.2 / 1e6,
             n as f64 / base.2 / 1e6,
+            n as f64 / scan_row.0 / 1e6,
             load_s,
             n as f64 / scan_mapped.0 / 1e6,
             n as f64 / scan_fsst.0 / 1e6
@@ -119,6 +151,7 @@ fn main() {
         tot.heap_fsst += heap_fsst_bytes;
         tot.open += open_best;
         tot.scan_s += scan.0;
+        tot.row_s += scan_row.0;
         tot.base_s += base.0;
         tot.scan_cpu += scan.2;
         tot.base_cpu += base.2;
@@ -160,9 +193,10 @@ fn main() {
     );
     println!("all seven opened mapped in one go: {:.3} ms", open_all * 1e3);
     println!(
-        "full scan of every field, one thread: {:.1} M rec/s wall, {:.1} M rec/s in CPU time (baseline structs: {:.1} wall, {:.1} CPU)",
+        "full scan of every field, one thread, column at a time (ObjectView::for_each_value): {:.1} M rec/s wall, {:.1} M rec/s in CPU time; record at a time (ColumnView::get): {:.1} M rec/s (baseline structs: {:.1} wall, {:.1} CPU)",
         tot.records as f64 / tot.scan_s / 1e6,
         tot.records as f64 / tot.scan_cpu / 1e6,
+        tot.records as f64 / tot.row_s / 1e6,
         tot.records as f64 / tot.base_s / 1e6,
         tot.records as f64 / tot.base_cpu / 1e6
     );
@@ -174,7 +208,19 @@ fn main() {
         open_all * 1e3,
         tot.records as f64 / tot.scan_s / 1e6
     );
-    let _ = std::fs::remove_dir_all(&out);
+    match std::env::var_os("HOLLOW_BENCH_KEEP") {
+        Some(keep) => {
+            std::fs::create_dir_all(&keep).expect("keep dir");
+            for e in std::fs::read_dir(&out).expect("out").flatten() {
+                std::fs::rename(e.path(), Path::new(&keep).join(e.file_name())).expect("keep");
+            }
+            let _ = std::fs::remove_dir_all(&out);
+            println!("snapshots kept in {}", Path::new(&keep).display());
+        }
+        None => {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -187,6 +233,7 @@ struct Totals {
     heap_fsst: u64,
     open: f64,
     scan_s: f64,
+    row_s: f64,
     base_s: f64,
     scan_cpu: f64,
     base_cpu: f64,
@@ -213,13 +260,9 @@ fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (f64, u64, f64) {
     (best, sum, best_cpu)
 }
 
-/// Reads every field of every record through the generic borrowed API (`Value` per field,
-/// `&str` into the data), following list references into their elements. Returns a checksum
-/// equal to [`baseline_scan`]'s.
-fn scan_state(schema: &DatasetSchema, state: &ReadState) -> u64 {
-    let root = state.object(&schema.type_name).expect("root type");
-    let cols: Vec<ColumnView<'_>> = root.columns().to_vec();
-    let lists: Vec<Option<(ListView<'_>, ColumnView<'_>)>> = schema
+/// The list views a scan follows for each list field (`None` for scalar fields).
+fn list_views<'a>(schema: &DatasetSchema, state: &'a ReadState) -> Vec<Option<(ListView<'a>, ColumnView<'a>)>> {
+    schema
         .fields
         .iter()
         .map(|f| {
@@ -231,7 +274,49 @@ fn scan_state(schema: &DatasetSchema, state: &ReadState) -> u64 {
                 (state.list(&format!("ListOf{elem}")).expect("list"), state.object(elem).expect("elem").column_at(0).expect("value"))
             })
         })
-        .collect();
+        .collect()
+}
+
+/// What a scan adds to its checksum for one value (list references followed into their
+/// elements); the baseline adds the same for the same field.
+#[inline(always)]
+fn fold_value(v: &Value<'_>, list: Option<&(ListView<'_>, ColumnView<'_>)>) -> u64 {
+    match v {
+        Value::Null => 1,
+        Value::Bool(b) => 2 + *b as u64,
+        Value::I32(x) => *x as i64 as u64,
+        Value::I64(x) => *x as u64,
+        Value::Str(s) => s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64,
+        Value::Ref(r) => fold_list(*r, list),
+        Value::F32(_) | Value::F64(_) | Value::Bytes(_) => unexpected(),
+    }
+}
+
+#[inline(never)]
+fn fold_list(r: u32, list: Option<&(ListView<'_>, ColumnView<'_>)>) -> u64 {
+    let (list, elem) = list.expect("list field");
+    let mut a = 7u64;
+    for e in list.elements(r).expect("elements") {
+        if let Value::Str(s) = elem.get(e).expect("element") {
+            a = a.wrapping_add(s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64);
+        }
+    }
+    a
+}
+
+#[cold]
+#[inline(never)]
+fn unexpected() -> u64 {
+    panic!("the catalog has no float or bytes field")
+}
+
+/// Reads every field of every record through the generic borrowed API, record by record
+/// (`ColumnView::get` → `Value` per field, `&str` into the data), following list references
+/// into their elements. Returns a checksum equal to [`baseline_scan`]'s.
+fn scan_state(schema: &DatasetSchema, state: &ReadState) -> u64 {
+    let root = state.object(&schema.type_name).expect("root type");
+    let cols: Vec<ColumnView<'_>> = root.columns().to_vec();
+    let lists = list_views(schema, state);
     let mut acc = 0u64;
     for ord in root.ordinals() {
         for (i, c) in cols.iter().enumerate() {
@@ -241,19 +326,21 @@ fn scan_state(schema: &DatasetSchema, state: &ReadState) -> u64 {
                 Value::I32(x) => x as i64 as u64,
                 Value::I64(x) => x as u64,
                 Value::Str(s) => s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64,
-                Value::Ref(r) => {
-                    let (list, elem) = lists[i].as_ref().expect("list field");
-                    let mut a = 7u64;
-                    for e in list.elements(r).expect("elements") {
-                        if let Value::Str(s) = elem.get(e).expect("element") {
-                            a = a.wrapping_add(s.len() as u64 + s.as_bytes().first().copied().unwrap_or(0) as u64);
-                        }
-                    }
-                    a
-                }
-                other => panic!("unexpected value {other:?}"),
+                Value::Ref(r) => fold_list(r, lists[i].as_ref()),
+                Value::F32(_) | Value::F64(_) | Value::Bytes(_) => unexpected(),
             });
         }
+    }
+    acc
+}
+
+/// The same full scan column by column through `ObjectView::for_each_value`.
+fn scan_values(schema: &DatasetSchema, state: &ReadState) -> u64 {
+    let root = state.object(&schema.type_name).expect("root type");
+    let lists = list_views(schema, state);
+    let mut acc = 0u64;
+    for (i, list) in lists.iter().enumerate() {
+        root.for_each_value(i, |_, v| acc = acc.wrapping_add(fold_value(&v, list.as_ref()))).expect("scan");
     }
     acc
 }

@@ -26,6 +26,9 @@ fn exercise(state: &ReadState) {
         match ts {
             TypeSchema::Object(_) => {
                 if let Ok(v) = state.object(name) {
+                    for f in 0..v.columns().len() + 1 {
+                        let _ = v.for_each_value(f, |_, v| drop(v));
+                    }
                     for o in v.ordinals().chain([0, 1, u32::MAX]) {
                         for f in 0..v.columns().len() + 1 {
                             let _ = v.get(o, f);

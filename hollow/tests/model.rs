@@ -40,6 +40,7 @@ fn check(things: &[common::Thing], opts: &SnapshotOptions) {
         for (o, t) in &model {
             assert_eq!(&common::read(state, *o), t, "ordinal {o}");
         }
+        common::assert_scan_equals_get(state);
     }
     assert_eq!(common::dump(&heap), common::dump(&mapped));
 }

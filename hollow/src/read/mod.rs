@@ -43,23 +43,30 @@ impl<'a> Ordinals<'a> {
 
     #[inline]
     fn load(&self, w: usize) -> u64 {
-        let start = (w * 8).min(self.bits.len());
-        let end = (start + 8).min(self.bits.len());
-        let mut v = match self.bits.get(start..start + 8) {
-            Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
-            None => {
-                let mut buf = [0u8; 8];
-                buf[..end - start].copy_from_slice(&self.bits[start..end]);
-                u64::from_le_bytes(buf)
-            }
-        };
-        let first = w as u64 * 64;
-        if first + 64 > self.bound {
-            let keep = self.bound.saturating_sub(first);
-            v &= if keep == 0 { 0 } else { u64::MAX >> (64 - keep) };
-        }
-        v
+        load_word(self.bits, w, self.bound)
     }
+}
+
+/// Word `w` (ordinals `64*w ..`) of a little-endian bitset, bits at or past `bound` cleared and
+/// bytes missing at the end read as zero.
+#[inline]
+pub(crate) fn load_word(bits: &[u8], w: usize, bound: u64) -> u64 {
+    let start = (w * 8).min(bits.len());
+    let end = (start + 8).min(bits.len());
+    let mut v = match bits.get(start..start + 8) {
+        Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+        None => {
+            let mut buf = [0u8; 8];
+            buf[..end - start].copy_from_slice(&bits[start..end]);
+            u64::from_le_bytes(buf)
+        }
+    };
+    let first = w as u64 * 64;
+    if first + 64 > bound {
+        let keep = bound.saturating_sub(first);
+        v &= if keep == 0 { 0 } else { u64::MAX >> (64 - keep) };
+    }
+    v
 }
 
 impl Iterator for Ordinals<'_> {

@@ -256,3 +256,24 @@ pub fn dump_safe(state: &ReadState) -> Result<String, hollow::Error> {
     }
     Ok(out)
 }
+
+/// Asserts that the column scan (`ObjectView::for_each_value`) of every field of every object
+/// type yields exactly the populated ordinals, increasing, with the values `ObjectView::get`
+/// returns for them.
+pub fn assert_scan_equals_get(state: &ReadState) {
+    for ts in state.schema().types() {
+        let TypeSchema::Object(o) = ts else { continue };
+        let view = state.object(&o.name).unwrap();
+        let ords: Vec<u32> = view.ordinals().collect();
+        for f in 0..o.fields.len() {
+            let mut seen: Vec<(u32, Value<'static>)> = Vec::new();
+            view.for_each_value(f, |ord, v| seen.push((ord, v.into_owned()))).unwrap();
+            assert_eq!(seen.iter().map(|p| p.0).collect::<Vec<_>>(), ords, "{}.{}: scanned ordinals", o.name, o.fields[f].name);
+            for (ord, v) in &seen {
+                let got = view.get(*ord, f).unwrap();
+                assert!(got.same(v), "{}.{} ordinal {ord}: scan {v:?}, get {got:?}", o.name, o.fields[f].name);
+            }
+        }
+        assert!(view.for_each_value(o.fields.len(), |_, _| ()).is_err(), "a field index past the end is an error");
+    }
+}

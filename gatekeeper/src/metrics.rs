@@ -6,12 +6,8 @@
 use crate::inputs::Dataset;
 use crate::service::CycleReport;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// The service's metrics (shared with the HTTP server).
 #[derive(Debug, Default)]
@@ -122,77 +118,22 @@ impl Metrics {
     }
 }
 
-/// A tiny HTTP server answering every request with the metrics text; stops when dropped.
+/// A background HTTP server answering `GET /metrics` with the metrics text and `GET /healthz`
+/// ([`ops::http::MetricsHttp`]); stops when dropped.
 #[derive(Debug)]
-pub struct MetricsServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+pub struct MetricsServer(ops::http::MetricsHttp);
 
 impl MetricsServer {
     /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new().name("gatekeeper-metrics".into()).spawn(move || {
-            for stream in listener.incoming() {
-                if flag.load(Ordering::Acquire) {
-                    break;
-                }
-                if let Ok(stream) = stream {
-                    // A client that misbehaves costs at most the timeouts, never the service.
-                    let _ = answer(stream, &metrics);
-                }
-            }
-        })?;
-        Ok(MetricsServer { addr, stop, thread: Some(thread) })
+        ops::http::MetricsHttp::start(addr, "gatekeeper-metrics", Arc::new(move || metrics.render())).map(MetricsServer)
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-fn answer(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    // Read the request head (up to the blank line); its content does not matter.
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let body = metrics.render();
-    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-    stream.write_all(response.as_bytes())?;
-    stream.flush()
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.0.local_addr()
     }
 }
 
 /// Fetches `http://addr/metrics` (tests and the demo).
-pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    Ok(out.split_once("\r\n\r\n").map_or(out.clone(), |(_, b)| b.to_string()))
-}
+pub use ops::http::scrape;

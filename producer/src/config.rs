@@ -341,37 +341,11 @@ fn parse_bool(v: &str) -> std::result::Result<bool, String> {
 }
 
 /// Parses `200ms`, `30s`, `1.5s`, `5m`, `1h`, or a plain number of seconds.
-pub fn parse_duration(v: &str) -> std::result::Result<Duration, String> {
-    let v = v.trim();
-    let (num, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => v.split_at(i),
-        None => (v, "s"),
-    };
-    let n: f64 = num.trim().parse().map_err(|_| format!("not a duration: {v:?} (e.g. 200ms, 30s, 5m)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("unknown duration unit {unit:?} in {v:?} (ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("not a valid duration: {v:?}"))
-}
+pub use ops::parse_duration;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("200ms").unwrap(), Duration::from_millis(200));
-        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        for bad in ["", "x", "5y", "-1s", "1e400s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn precedence_file_env_flags() {

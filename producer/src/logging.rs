@@ -1,68 +1,10 @@
-//! A minimal stderr logger for the `log` facade (no extra dependency): one line per event,
-//! `2026-11-22T10:00:00.123Z INFO  producer::service: message`.
-//!
-//! The level comes from `PRODUCER_LOG` (or `RUST_LOG`): `error`, `warn`, `info` (default),
-//! `debug` or `trace`. librdkafka's own log lines (target `librdkafka`, `rdkafka::*`) are kept
-//! at `warn` and above unless the level is `trace`.
+//! Logging: the shared stderr logger of [`ops::logging`], its level from `PRODUCER_LOG` (or
+//! `RUST_LOG`): `error`, `warn`, `info`, `debug` or `trace`.
 
-use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use log::{Level, LevelFilter, Log, Metadata, Record};
-
-struct StderrLogger {
-    level: LevelFilter,
-}
-
-impl Log for StderrLogger {
-    fn enabled(&self, m: &Metadata<'_>) -> bool {
-        let noisy = m.target().starts_with("librdkafka") || m.target().starts_with("rdkafka");
-        let max = if noisy && self.level < LevelFilter::Trace { LevelFilter::Warn } else { self.level };
-        m.level() <= max
-    }
-
-    fn log(&self, r: &Record<'_>) {
-        if !self.enabled(r.metadata()) {
-            return;
-        }
-        let level = match r.level() {
-            Level::Error => "ERROR",
-            Level::Warn => "WARN ",
-            Level::Info => "INFO ",
-            Level::Debug => "DEBUG",
-            Level::Trace => "TRACE",
-        };
-        let line = format!("{} {level} {}: {}\n", timestamp(), r.target(), r.args());
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    }
-
-    fn flush(&self) {}
-}
+use log::LevelFilter;
 
 /// Installs the logger (once; later calls do nothing). `default` is used when neither
 /// `PRODUCER_LOG` nor `RUST_LOG` is set.
 pub fn init(default: LevelFilter) {
-    let level = std::env::var("PRODUCER_LOG").or_else(|_| std::env::var("RUST_LOG")).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default);
-    let logger: &'static StderrLogger = Box::leak(Box::new(StderrLogger { level }));
-    if log::set_logger(logger).is_ok() {
-        log::set_max_level(level);
-    }
-}
-
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn timestamp() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // civil-from-days (Howard Hinnant's algorithm)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_millis())
+    ops::logging::init("PRODUCER_LOG", default);
 }

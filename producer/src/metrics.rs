@@ -4,12 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use crate::service::{CycleReport, DatasetOutcome};
 
@@ -188,95 +184,25 @@ fn fmt_f64(x: f64) -> String {
     }
 }
 
-/// A background HTTP server answering `GET /metrics` (Prometheus text) and `GET /healthz`.
-/// Stops when dropped.
+/// A background HTTP server answering `GET /metrics` (Prometheus text) and `GET /healthz`
+/// ([`ops::http::MetricsHttp`]). Stops when dropped.
 #[derive(Debug)]
-pub struct MetricsServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+pub struct MetricsServer(ops::http::MetricsHttp);
 
 impl MetricsServer {
     /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
-            for conn in listener.incoming() {
-                if stop2.load(Ordering::Acquire) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    if let Err(e) = serve(stream, &metrics) {
-                        log::debug!("metrics request failed: {e}");
-                    }
-                }
-            }
-        })?;
-        Ok(MetricsServer { addr, stop, thread: Some(thread) })
+        ops::http::MetricsHttp::start(addr, "metrics-http", Arc::new(move || metrics.render())).map(MetricsServer)
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.0.local_addr()
     }
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        // wake the accept loop
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Answers one request (one request per connection; `Connection: close`).
-fn serve(stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.by_ref().take(8192).read_line(&mut request_line)?;
-    // drain the headers (bounded)
-    let mut line = String::new();
-    for _ in 0..100 {
-        line.clear();
-        if reader.by_ref().take(8192).read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
-    let (status, ctype, body) = match (method, path) {
-        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
-        ("GET", "/healthz") | ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "ok\n".to_owned()),
-        ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_owned()),
-        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n".to_owned()),
-    };
-    let mut w = stream;
-    write!(w, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-    w.flush()
 }
 
 /// Fetches `http://addr/metrics` (for tests and tools): the body of the answer.
-pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
-    let mut text = String::new();
-    s.read_to_string(&mut text)?;
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(body.to_owned()),
-        _ => Err(std::io::Error::other(format!("unexpected answer: {}", text.lines().next().unwrap_or("")))),
-    }
-}
+pub use ops::http::scrape;
 
 #[cfg(test)]
 mod tests {
@@ -284,6 +210,9 @@ mod tests {
     use crate::message::RejectReason;
     use crate::offsets::Offsets;
     use crate::service::DatasetReport;
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::Duration;
 
     fn report(dataset: &str, outcome: DatasetOutcome) -> DatasetReport {
         DatasetReport {

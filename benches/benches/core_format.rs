@@ -106,7 +106,7 @@ fn main() {
 
         // full scans (best of 3), plain strings, one thread
         // (column at a time through `for_each_value`; record at a time through `get`)
-        let scan = best_of(3, || scan_values(&schema, &heap_plain));
+        let scan = best_of(5, || scan_values(&schema, &heap_plain));
         let scan_row = best_of(3, || scan_state(&schema, &heap_plain));
         let mapped = ReadState::open(&plain_path, OpenOptions::mapped()).expect("mapped open");
         let scan_mapped = best_of(3, || scan_values(&schema, &mapped));

@@ -328,34 +328,77 @@ impl PrimaryKeyIndex {
                 return self.rebuild(new);
             }
         }
-        if !self.def.same_schema(new) {
-            self.def = Arc::new(self.def.for_state(new)?);
-        }
-        let def = self.def.clone();
-        let reader = def.reader(new)?;
-        let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(tc.added.len() + extra.len());
-        for &o in tc.added.iter().chain(&extra) {
-            if !kept.contains(&o) {
-                fresh.push((reader.hash(o)?, o));
-            }
-        }
-        fresh.sort_unstable();
-        for (h, o) in fresh {
-            self.insert(&reader, h, o)?;
-        }
-        Ok(())
+        add_entries(self, new, &tc.added, &extra, &kept)
     }
 
     /// Moves the index from `old` to `new` along a consumer's transitions: incrementally
     /// with their [`net_changes`], or by a rebuild when one loaded a snapshot.
     pub fn apply(&mut self, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
-        if transitions.is_empty() {
-            return Ok(());
+        apply_transitions(self, old, new, transitions)
+    }
+}
+
+/// What the incremental paths of both indexes share.
+trait Incremental {
+    fn key_def(&mut self) -> &mut Arc<KeyDef>;
+    fn insert_entry(&mut self, reader: &KeyReader<'_>, hash: u64, ordinal: u32) -> Result<()>;
+    fn update_with(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()>;
+    fn rebuild_from(&mut self, state: &ReadState) -> Result<()>;
+}
+
+/// Implements [`Incremental`] with the index's own methods.
+macro_rules! incremental {
+    ($t:ty) => {
+        impl Incremental for $t {
+            fn key_def(&mut self) -> &mut Arc<KeyDef> {
+                &mut self.def
+            }
+            fn insert_entry(&mut self, reader: &KeyReader<'_>, hash: u64, ordinal: u32) -> Result<()> {
+                self.insert(reader, hash, ordinal)
+            }
+            fn update_with(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()> {
+                self.update(old, new, changes)
+            }
+            fn rebuild_from(&mut self, state: &ReadState) -> Result<()> {
+                self.rebuild(state)
+            }
         }
-        match net_changes(old, new, transitions) {
-            Some(c) => self.update(old, new, &c),
-            None => self.rebuild(new),
+    };
+}
+incremental!(PrimaryKeyIndex);
+incremental!(HashIndex);
+
+/// Adds the entries of `added` and `extra` (all but `kept`), keys read from `new`, in hash
+/// order; first moves the key definition to `new`'s schema if it changed.
+fn add_entries(ix: &mut impl Incremental, new: &ReadState, added: &[u32], extra: &[u32], kept: &std::collections::HashSet<u32>) -> Result<()> {
+    if !ix.key_def().same_schema(new) {
+        let moved = Arc::new(ix.key_def().for_state(new)?);
+        *ix.key_def() = moved;
+    }
+    let def = ix.key_def().clone();
+    let reader = def.reader(new)?;
+    let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(added.len() + extra.len());
+    for &o in added.iter().chain(extra) {
+        if !kept.contains(&o) {
+            fresh.push((reader.hash(o)?, o));
         }
+    }
+    fresh.sort_unstable();
+    for (h, o) in fresh {
+        ix.insert_entry(&reader, h, o)?;
+    }
+    Ok(())
+}
+
+/// Moves an index along a consumer's transitions: incrementally with their net changes, or
+/// by a rebuild when one loaded a snapshot.
+fn apply_transitions(ix: &mut impl Incremental, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
+    if transitions.is_empty() {
+        return Ok(());
+    }
+    match net_changes(old, new, transitions) {
+        Some(c) => ix.update_with(old, new, &c),
+        None => ix.rebuild_from(new),
     }
 }
 
@@ -701,33 +744,12 @@ impl HashIndex {
                 return self.rebuild(new);
             }
         }
-        if !self.def.same_schema(new) {
-            self.def = Arc::new(self.def.for_state(new)?);
-        }
-        let def = self.def.clone();
-        let reader = def.reader(new)?;
-        let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(tc.added.len() + extra.len());
-        for &o in tc.added.iter().chain(&extra) {
-            if !kept.contains(&o) {
-                fresh.push((reader.hash(o)?, o));
-            }
-        }
-        fresh.sort_unstable();
-        for (h, o) in fresh {
-            self.insert(&reader, h, o)?;
-        }
-        Ok(())
+        add_entries(self, new, &tc.added, &extra, &kept)
     }
 
     /// Moves the index from `old` to `new` along a consumer's transitions (incrementally,
     /// or by a rebuild when one loaded a snapshot).
     pub fn apply(&mut self, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
-        if transitions.is_empty() {
-            return Ok(());
-        }
-        match net_changes(old, new, transitions) {
-            Some(c) => self.update(old, new, &c),
-            None => self.rebuild(new),
-        }
+        apply_transitions(self, old, new, transitions)
     }
 }

@@ -133,6 +133,22 @@ impl<'a> Packed<'a> {
         }
     }
 
+    /// The values at `i` and `i + 1`, which the caller has checked are below
+    /// [`Packed::len`]: one load for widths up to 28 bits (string pool offsets: a value's start
+    /// and end).
+    #[inline(always)]
+    pub fn get_pair_in_bounds(&self, i: u64) -> (u64, u64) {
+        debug_assert!(i + 1 < self.len);
+        if self.width <= 28 {
+            let bit = i * self.width as u64;
+            let b = (bit >> 3) as usize;
+            let word = u64::from_le_bytes(self.data[b..b + 8].try_into().expect("checked at construction")) >> (bit & 7);
+            (word & self.mask, (word >> self.width) & self.mask)
+        } else {
+            (self.get_in_bounds(i), self.get_in_bounds(i + 1))
+        }
+    }
+
     #[inline(never)]
     fn get_wide(&self, word: u64, b: usize, shift: u32) -> u64 {
         let lo = word >> shift;
@@ -185,6 +201,9 @@ mod tests {
             assert_eq!(p.get(i as u64), Some(*v), "i={i} width={width}");
         }
         assert_eq!(p.get(values.len() as u64), None);
+        for i in 1..values.len() {
+            assert_eq!(p.get_pair_in_bounds(i as u64 - 1), (values[i - 1], values[i]), "pair at {i} width={width}");
+        }
         let mut out = vec![0; values.len()];
         assert_eq!(p.decode_into(0, &mut out), values.len());
         assert_eq!(out, values);

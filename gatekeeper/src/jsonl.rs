@@ -355,22 +355,28 @@ fn serialize_block(block: &[&Liveness]) -> Vec<u8> {
             }
             push_str(&mut buf, reason);
         }
-        buf.extend_from_slice(b"],\"playable_videos\":");
-        push_i64(&mut buf, i64::from(r.playable_videos));
-        buf.extend_from_slice(b",\"total_videos\":");
-        push_i64(&mut buf, i64::from(r.total_videos));
-        buf.extend_from_slice(b",\"next_window_start\":");
-        match r.next_window_start {
-            Some(t) => push_i64(&mut buf, t),
-            None => buf.extend_from_slice(b"null"),
-        }
-        buf.extend_from_slice(b"}\n");
+        buf.push(b']');
+        push_tail(&mut buf, i64::from(r.playable_videos), i64::from(r.total_videos), r.next_window_start);
     }
     buf
 }
 
+/// Appends the fields after `reasons` of an output line, and its end.
+pub(crate) fn push_tail(buf: &mut Vec<u8>, playable_videos: i64, total_videos: i64, next_window_start: Option<i64>) {
+    buf.extend_from_slice(b",\"playable_videos\":");
+    push_i64(buf, playable_videos);
+    buf.extend_from_slice(b",\"total_videos\":");
+    push_i64(buf, total_videos);
+    buf.extend_from_slice(b",\"next_window_start\":");
+    match next_window_start {
+        Some(t) => push_i64(buf, t),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b"}\n");
+}
+
 /// Appends the decimal form of `n`.
-fn push_i64(buf: &mut Vec<u8>, n: i64) {
+pub(crate) fn push_i64(buf: &mut Vec<u8>, n: i64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n.unsigned_abs();

@@ -7,6 +7,7 @@
 //! strings (title ids, country codes, reasons) live once in the grid and the reason table.
 //! [`Liveness`] records and the JSON Lines export are materialized on demand.
 
+use crate::jsonl::{push_i64, push_tail};
 use crate::model::Liveness;
 use crate::reasons::ReasonTable;
 use std::cmp::Ordering;
@@ -333,38 +334,10 @@ impl LivenessTable {
             buf.extend_from_slice(countries.get(r.country as usize).map_or("\"\"", String::as_str).as_bytes());
             buf.extend_from_slice(if r.live { b",\"live\":true,\"reasons\":" } else { b",\"live\":false,\"reasons\":" });
             buf.extend_from_slice(self.reasons.json(r.reasons).as_bytes());
-            buf.extend_from_slice(b",\"playable_videos\":");
-            push_i64(&mut buf, i64::from(r.playable_videos));
-            buf.extend_from_slice(b",\"total_videos\":");
-            push_i64(&mut buf, i64::from(r.total_videos));
-            buf.extend_from_slice(b",\"next_window_start\":");
-            match r.next_window_start() {
-                Some(t) => push_i64(&mut buf, t),
-                None => buf.extend_from_slice(b"null"),
-            }
-            buf.extend_from_slice(b"}\n");
+            push_tail(&mut buf, i64::from(r.playable_videos), i64::from(r.total_videos), r.next_window_start());
         }
         buf
     }
-}
-
-/// Appends the decimal form of `n`.
-fn push_i64(buf: &mut Vec<u8>, n: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        buf.push(b'-');
-    }
-    buf.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]

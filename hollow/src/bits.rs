@@ -165,17 +165,8 @@ impl<'a> Packed<'a> {
         let out = &mut out[..n];
         if self.width == 0 {
             out.fill(0);
-        } else if self.width <= 56 {
-            let w = self.width as u64;
-            let mut bit = start * w;
-            for slot in out.iter_mut() {
-                let b = (bit >> 3) as usize;
-                // in bounds: start + k < len, see `get_in_bounds`
-                let word = u64::from_le_bytes(self.data[b..b + 8].try_into().expect("checked at construction"));
-                *slot = (word >> (bit & 7)) & self.mask;
-                bit += w;
-            }
-        } else {
+        } else if self.width > 56 || !crate::bytes::unpack_run(self.data, start * self.width as u64, self.width, out) {
+            // wide values (or an empty run): one checked read each
             for (k, slot) in out.iter_mut().enumerate() {
                 *slot = self.get_in_bounds(start + k as u64);
             }

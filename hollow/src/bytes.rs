@@ -1,8 +1,10 @@
 //! Shared, cheaply sliceable bytes that are either owned (heap mode) or memory-mapped.
 //!
 //! Read states never copy blob data: every column is a [`Bytes`] slice of the loaded blob.
-//! This is the only module of the crate with `unsafe` code (memory-mapping a file), see
-//! [`Bytes::map_file`].
+//! This is the only module of the crate with `unsafe` code, three audited uses: memory-mapping
+//! a file ([`Bytes::map_file`]), a `&str` over a pool proven UTF-8 once (`str_from_validated`),
+//! and bit-unpacking a run of values after one bounds check for the whole run (`unpack_run`,
+//! the column-scan hot path; `cargo bench -p benches --bench bitpacked_read` measures it).
 
 use std::fmt;
 use std::ops::{Deref, Range};
@@ -146,4 +148,63 @@ pub(crate) fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>
         }
     }
     true
+}
+
+/// Unpacks `out.len()` consecutive values of `width` bits (1 to 56) starting at bit
+/// `start_bit` of the little-endian bit stream `data` (see [`crate::bits`]): one 8-byte load
+/// per value, with the bounds of all of them checked once up front.
+///
+/// Returns `false` (and leaves `out` as it was) when a load would go past the end of `data`.
+#[inline]
+pub(crate) fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64]) -> bool {
+    if !(1..=56).contains(&width) || out.is_empty() {
+        return false;
+    }
+    // the last value starts at this bit; its 8-byte load must end inside `data`
+    let last_bit = (out.len() as u64 - 1).checked_mul(width as u64).and_then(|b| b.checked_add(start_bit));
+    let Some(last_bit) = last_bit else { return false };
+    match usize::try_from(last_bit >> 3).ok().and_then(|b| b.checked_add(8)) {
+        Some(end) if end <= data.len() => {}
+        _ => return false,
+    }
+    let mask = (1u64 << width) - 1;
+    let w = width as u64;
+    let base = data.as_ptr();
+    let mut bit = start_bit;
+    for slot in out.iter_mut() {
+        // SAFETY: `bit` is at most `last_bit`, and `(last_bit >> 3) + 8 <= data.len()` was
+        // checked above, so the 8 bytes at `bit >> 3` are inside `data`; `read_unaligned`
+        // has no alignment requirement.
+        let word = unsafe { std::ptr::read_unaligned(base.add((bit >> 3) as usize) as *const [u8; 8]) };
+        *slot = (u64::from_le_bytes(word) >> (bit & 7)) & mask;
+        bit += w;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpack_run_matches_packed_and_checks_bounds() {
+        for width in [1u8, 3, 7, 8, 21, 28, 33, 55, 56] {
+            let mask = (1u64 << width) - 1;
+            let vals: Vec<u64> = (0..300u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask).collect();
+            let bytes = crate::bits::pack(vals.iter().copied(), vals.len() as u64, width);
+            for start in [0usize, 1, 63, 236] {
+                let mut out = vec![0u64; 64];
+                assert!(unpack_run(&bytes, start as u64 * width as u64, width as u32, &mut out));
+                assert_eq!(out, vals[start..start + 64], "width {width} start {start}");
+            }
+            // a run that would read past the end is refused, whatever the width
+            let mut out = vec![7u64; 64];
+            let past = (bytes.len() as u64 * 8).saturating_sub(width as u64 * 10);
+            assert!(!unpack_run(&bytes, past, width as u32, &mut out));
+            assert!(out.iter().all(|&v| v == 7));
+            assert!(!unpack_run(&bytes, u64::MAX - 5, width as u32, &mut out));
+        }
+        assert!(!unpack_run(&[0u8; 64], 0, 0, &mut [0u64; 4]));
+        assert!(!unpack_run(&[0u8; 64], 0, 57, &mut [0u64; 4]));
+    }
 }

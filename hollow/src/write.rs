@@ -568,7 +568,7 @@ pub(crate) type RemovedRecords = Vec<FxHashMap<u32, Box<[u8]>>>;
 
 /// Incremental maintenance: journaling of changes and reference counting.
 impl WriteState {
-    /// Starts recording changes (see [`WriteState::take_changes`]). Idempotent.
+    /// Starts recording changes (read them with `take_changes_peek`, clear with `clear_journal`). Idempotent.
     pub fn begin_journal(&mut self) {
         for t in &mut self.types {
             if t.journal.is_none() {

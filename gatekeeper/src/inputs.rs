@@ -143,15 +143,7 @@ impl InputStates {
                 (Dataset::Titles, jsonl_state::<Title>(Dataset::Titles, dir, per_file)?),
             ])
         };
-        let (ra, rb) = if cores < 2 {
-            (group_a(), group_b())
-        } else {
-            std::thread::scope(|s| {
-                let hb = s.spawn(group_b);
-                let ra = group_a();
-                (ra, hb.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            })
-        };
+        let (ra, rb) = crate::par::join(cores >= 2, group_a, group_b);
         let mut states = ra?;
         states.extend(rb?);
         states.sort_by_key(|(d, _)| *d);
@@ -361,14 +353,7 @@ pub fn for_each_record(ds: &DatasetSchema, bytes: &[u8], path: &Path, threads: u
         Ok(out)
     };
     for round in chunks.chunks(threads.max(1)) {
-        let parsed: Vec<Result<Vec<Record>>> = if round.len() == 1 {
-            vec![parse(round[0])]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = round.iter().map(|&c| s.spawn(move || parse(c))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
-        };
+        let parsed: Vec<Result<Vec<Record>>> = if round.len() == 1 { vec![parse(round[0])] } else { crate::par::map(round.iter().copied(), parse) };
         for records in parsed {
             for r in &records? {
                 f(r)?;

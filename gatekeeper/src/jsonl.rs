@@ -144,15 +144,7 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, JsonlError> {
     let group_b = || -> Result<_, JsonlError> {
         Ok((load_dataset_with::<Title>(dir, per_file)?, load_dataset_with::<Localization>(dir, per_file)?, load_dataset_with::<Right>(dir, per_file)?))
     };
-    let (a, b) = if cores < 2 {
-        (group_a(), group_b())
-    } else {
-        std::thread::scope(|s| {
-            let b = s.spawn(group_b);
-            let a = group_a();
-            (a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-        })
-    };
+    let (a, b) = crate::par::join(cores >= 2, group_a, group_b);
     let (countries, videos, assets, ratings) = a?;
     let (titles, localizations, rights) = b?;
     Ok(Catalog { countries, titles, videos, rights, assets, localizations, ratings })
@@ -211,17 +203,7 @@ where
         bounds.push(cut);
     }
     bounds.push(bytes.len());
-    let results: Vec<Result<Vec<T>, (usize, serde_json::Error)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (start, end) = (w[0], w[1]);
-                let chunk = &bytes[start..end];
-                s.spawn(move || parse_chunk::<T>(chunk, start))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
+    let results: Vec<Result<Vec<T>, (usize, serde_json::Error)>> = crate::par::map(bounds.windows(2), |w| parse_chunk::<T>(&bytes[w[0]..w[1]], w[0]));
     let mut out = Vec::new();
     for part in results {
         let mut part = part?;
@@ -321,10 +303,7 @@ pub fn write_liveness<W: Write>(w: &mut W, records: &[Liveness]) -> io::Result<(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let blocks: Vec<&[&Liveness]> = order.chunks(EXPORT_BLOCK).collect();
     for round in blocks.chunks(threads) {
-        let buffers: Vec<Vec<u8>> = std::thread::scope(|s| {
-            let handles: Vec<_> = round.iter().map(|block| s.spawn(move || serialize_block(block))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
+        let buffers: Vec<Vec<u8>> = crate::par::map(round, |block| serialize_block(block));
         for buffer in buffers {
             w.write_all(&buffer)?;
         }

@@ -100,6 +100,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod output;
+mod par;
 pub mod prng;
 pub mod reasons;
 pub mod rules;

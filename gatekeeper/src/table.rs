@@ -314,10 +314,7 @@ impl LivenessTable {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let blocks: Vec<&[Row]> = self.rows.chunks(EXPORT_BLOCK).collect();
         for round in blocks.chunks(threads) {
-            let buffers: Vec<Vec<u8>> = std::thread::scope(|s| {
-                let handles: Vec<_> = round.iter().map(|block| s.spawn(|| self.serialize_block(block, &countries))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            });
+            let buffers: Vec<Vec<u8>> = crate::par::map(round, |block| self.serialize_block(block, &countries));
             for buffer in buffers {
                 w.write_all(&buffer)?;
             }

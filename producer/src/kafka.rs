@@ -111,6 +111,18 @@ pub fn client_config(bootstrap: &str, extra: &BTreeMap<String, String>) -> Clien
     c
 }
 
+/// [`client_config`] with a client kind's `defaults`, then `extra` (which wins over both).
+fn config_with(bootstrap: &str, defaults: &[(&str, &str)], extra: &BTreeMap<String, String>) -> ClientConfig {
+    let mut c = client_config(bootstrap, &BTreeMap::new());
+    for (k, v) in defaults {
+        c.set(*k, *v);
+    }
+    for (k, v) in extra {
+        c.set(k, v);
+    }
+    c
+}
+
 /// The client context of our consumers: librdkafka's errors go to the log (at `warn`; the
 /// client retries by itself), except partition-EOF notices, which are normal here.
 #[derive(Debug, Default, Clone, Copy)]
@@ -135,17 +147,15 @@ pub type KafkaConsumer = BaseConsumer<ConsumerLog>;
 /// subscription, no automatic commits or offset store (positions live in the published
 /// states). It reports reaching the end of a partition (`PartitionEOF`).
 pub fn create_consumer(bootstrap: &str, group_id: &str, extra: &BTreeMap<String, String>) -> Result<KafkaConsumer> {
-    let mut c = client_config(bootstrap, &BTreeMap::new());
-    c.set("group.id", group_id)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "true")
-        .set("fetch.wait.max.ms", "2");
-    for (k, v) in extra {
-        c.set(k, v);
-    }
-    c.create_with_context(ConsumerLog).map_err(|e| Error::kafka("create consumer", e))
+    let defaults = [
+        ("group.id", group_id),
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+        ("auto.offset.reset", "earliest"),
+        ("enable.partition.eof", "true"),
+        ("fetch.wait.max.ms", "2"),
+    ];
+    config_with(bootstrap, &defaults, extra).create_with_context(ConsumerLog).map_err(|e| Error::kafka("create consumer", e))
 }
 
 /// The partitions of `topic`, or `None` if the broker does not know the topic.
@@ -260,16 +270,9 @@ pub struct Delivered {
 impl Sender {
     /// A sender to `bootstrap`.
     pub fn new(bootstrap: &str, extra: &BTreeMap<String, String>) -> Result<Sender> {
-        let mut c = client_config(bootstrap, &BTreeMap::new());
-        c.set("acks", "all")
-            .set("max.in.flight.requests.per.connection", "1")
-            .set("linger.ms", "5")
-            .set("message.timeout.ms", "60000")
-            .set("queue.buffering.max.messages", "200000");
-        for (k, v) in extra {
-            c.set(k, v);
-        }
-        let producer = c.create_with_context(DeliveryCounter::default()).map_err(|e| Error::kafka("create producer", e))?;
+        let defaults =
+            [("acks", "all"), ("max.in.flight.requests.per.connection", "1"), ("linger.ms", "5"), ("message.timeout.ms", "60000"), ("queue.buffering.max.messages", "200000")];
+        let producer = config_with(bootstrap, &defaults, extra).create_with_context(DeliveryCounter::default()).map_err(|e| Error::kafka("create producer", e))?;
         Ok(Sender { producer, counter_base: (0, 0), sent: 0 })
     }
 

@@ -437,15 +437,7 @@ pub(super) fn parts(base: &Base, inputs: &InputStates, want: [bool; 4]) -> Resul
         let locs = if want[3] { Some(Arc::new(loc_part(base, &Localizations::open(inputs.get(Dataset::Localizations))?, None)?)) } else { None };
         Ok((windows, ratings, locs))
     };
-    let (v, r) = if want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1 {
-        std::thread::scope(|s| {
-            let v = s.spawn(videos);
-            let r = rest();
-            (v.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), r)
-        })
-    } else {
-        (videos(), rest())
-    };
+    let (r, v) = crate::par::join(want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1, rest, videos);
     let (windows, ratings, locs) = r?;
     Ok((v?, windows, ratings, locs))
 }

@@ -84,10 +84,7 @@ impl Evaluator {
         let locals: Vec<LocalReasons> = if slices.len() <= 1 {
             slices.iter_mut().zip(&ranges).map(|(slice, range)| index.evaluate_range(range.clone(), now, rules, slice)).collect()
         } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = slices.iter_mut().zip(&ranges).map(|(slice, range)| s.spawn(move || index.evaluate_range(range.clone(), now, rules, slice))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
+            crate::par::map(slices.iter_mut().zip(&ranges), |(slice, range)| index.evaluate_range(range.clone(), now, rules, slice))
         };
 
         // Local keys → global reason-set ids.

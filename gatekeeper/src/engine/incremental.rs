@@ -259,15 +259,7 @@ impl Index {
             Ok((windows, ratings, locs))
         };
         let heavy_videos = matches!(videos_plan, Plan::Rebuild | Plan::Patch(_));
-        let (v, r) = if heavy_videos && super::default_threads() > 1 {
-            std::thread::scope(|s| {
-                let v = s.spawn(videos);
-                let r = rest();
-                (v.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), r)
-            })
-        } else {
-            (videos(), rest())
-        };
+        let (r, v) = crate::par::join(heavy_videos && super::default_threads() > 1, rest, videos);
         let ((videos, vu), ((windows, wu), (ratings, ru), (locs, lu))) = (v?, r?);
         let index = Index { base: self.base.clone(), videos, windows, ratings, locs };
         Ok((index, Rebuilt { base: false, videos: vu, windows: wu, ratings: ru, localizations: lu }))

@@ -208,6 +208,12 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
         let off_width = c.u8("pool offset width")?;
         let has_fsst = c.u8("pool compression")? != 0;
         c.take(6, "padding")?;
+        // zero-width offsets are all 0, so every value is empty; pools hold distinct values,
+        // so there is at most one. Without this check a few bytes could claim 2^64 values
+        // and every pass over the pool (UTF-8 validation, delta dedup) would never end.
+        if off_width == 0 && count > 1 {
+            return Err(Error::corrupt(format!("pool of {count} values with zero-width offsets (pools hold distinct values)")));
+        }
         let offsets = sub(body, c.section("pool offsets")?)?;
         Packed::new(&offsets, off_width, count.checked_add(1).ok_or_else(|| Error::corrupt("pool count"))?)?;
         let data = sub(body, c.section("pool data")?)?;

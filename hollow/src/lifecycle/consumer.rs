@@ -150,7 +150,7 @@ impl Consumer {
         for step in path {
             let next = match *step {
                 Step::Snapshot(v) => {
-                    let state = self.load_snapshot(v).map_err(|e| (*step, e))?;
+                    let state = self.load_snapshot(v).and_then(|s| check_version(s, &step.key(), v)).map_err(|e| (*step, e))?;
                     report.transitions.push(Transition { from: None, to: v, changes: StateChanges::default(), snapshot: true });
                     Loaded { version: v, state: Arc::new(state) }
                 }
@@ -217,6 +217,15 @@ impl Consumer {
     /// The blobs index of the store (for tools).
     pub fn index(&self) -> Result<TimelineIndex> {
         self.timeline.index()
+    }
+}
+
+/// A snapshot stored under another version's key (a blob swapped for another version's) has
+/// a valid checksum: the version the producer wrote into its header gives it away.
+fn check_version(state: ReadState, key: &str, v: u64) -> Result<ReadState> {
+    match state.header().get("hollow.version") {
+        Some(h) if *h != v.to_string() => Err(Error::corrupt(format!("blob {key} holds version {h}, not {v}"))),
+        _ => Ok(state),
     }
 }
 

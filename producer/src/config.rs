@@ -40,6 +40,7 @@ pub const SETTINGS: &[(&str, bool, &str)] = &[
     ("metrics-port", true, "serve Prometheus metrics on 127.0.0.1:PORT (0: any free port)"),
     ("metrics-addr", true, "serve Prometheus metrics on HOST:PORT"),
     ("dead-letter-topic", true, "forward rejected messages to this topic"),
+    ("dead-letter-bootstrap", true, "bootstrap servers of the dead-letter topic's cluster (default: --bootstrap; the topic is not created there)"),
     ("group-id", true, "consumer group id (default: hollow-producer)"),
     ("partitions", true, "partitions of topics the producer creates (default: 3)"),
     ("create-topics", true, "create missing topics: true|false (default: true)"),
@@ -81,6 +82,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Where rejected messages are forwarded (`None`: nowhere).
     pub dead_letter_topic: Option<String>,
+    /// The dead-letter topic's cluster (`None`: the datasets' cluster).
+    pub dead_letter_bootstrap: Option<String>,
     /// Consumer group id (used for identification only: positions live in the states).
     pub group_id: String,
     /// Partitions of the topics the service creates.
@@ -106,6 +109,7 @@ impl Default for Config {
             read_timeout: Duration::from_secs(10),
             metrics_addr: None,
             dead_letter_topic: None,
+            dead_letter_bootstrap: None,
             group_id: "hollow-producer".into(),
             partitions: 3,
             create_topics: true,
@@ -177,6 +181,7 @@ impl Config {
                     self.dead_letter_topic = Some(v.to_owned());
                 }
             }
+            "dead-letter-bootstrap" => self.dead_letter_bootstrap = (!v.is_empty()).then(|| v.to_owned()),
             "group-id" => self.group_id = v.to_owned(),
             "partitions" => {
                 self.partitions = v.parse().ok().filter(|p| *p >= 1).ok_or_else(|| bad(format!("not a partition count: {v:?}")))?;

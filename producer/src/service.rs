@@ -315,7 +315,7 @@ impl Service {
         config.bootstrap = Some(bootstrap.clone());
         let schemas = config.load_schemas()?;
         let mut topics: Vec<String> = schemas.iter().map(|s| config.topic(&s.dataset)).collect();
-        if let Some(dlq) = &config.dead_letter_topic {
+        if let (Some(dlq), None) = (&config.dead_letter_topic, &config.dead_letter_bootstrap) {
             topics.push(dlq.clone());
         }
         if config.create_topics {
@@ -347,7 +347,7 @@ impl Service {
             slots.push(Slot { schema, topic, store_url, state, offsets });
         }
         let dead_letter = match &config.dead_letter_topic {
-            Some(t) => Some((t.clone(), Sender::new(&bootstrap, &config.kafka)?)),
+            Some(t) => Some((t.clone(), Sender::new(config.dead_letter_bootstrap.as_deref().unwrap_or(&bootstrap), &config.kafka)?)),
             None => None,
         };
         let metrics_server = match config.metrics_addr {

@@ -597,7 +597,12 @@ impl Service {
     /// The output's retention, then the release of the input versions no retained output
     /// uses. Failures are reported, never fatal: the publish stands.
     fn apply_retention(&mut self, report: &mut RetentionReport) {
-        let keep = if self.config.keep_versions == 0 { usize::MAX } else { self.config.keep_versions };
+        // keep_versions 0 with keep_days: the age rule alone decides (0 alone: keep all)
+        let keep = match (self.config.keep_versions, self.config.keep_days) {
+            (0, None) => usize::MAX,
+            (0, Some(_)) => 1,
+            (n, _) => n,
+        };
         let now = u64::try_from(now_ms()).unwrap_or(0);
         match hollow::lifecycle::Timeline::new(self.out_store.clone()).retain(keep, self.config.keep_days, now) {
             Ok(deleted) => report.deleted = deleted.len(),

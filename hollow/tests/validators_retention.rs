@@ -384,3 +384,32 @@ fn retention_failures_are_reported_and_never_undo_a_publish() {
     let mut p = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
     assert!(matches!(cycle(&mut p, &mut model, &ups([100], "x"), &[]), CycleOutcome::Published { retention: None, .. }));
 }
+
+#[test]
+fn retention_by_days_alone_applies_the_age_rule() {
+    let (_d, store) = folder();
+    // keep_versions 0 (no count rule) with keep_days: only the age rule decides
+    let mut p = open(&store, ProducerConfig { snapshot_every: 2, keep_versions: 0, keep_days: Some(0.0), max_count_change_ratio: None, ..Default::default() });
+    let mut model = Model::new();
+    let mut deleted_total = 0;
+    for i in 0..6 {
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        match cycle(&mut p, &mut model, &ups([i], "x"), &[]) {
+            CycleOutcome::Published { retention: Some(RetentionOutcome::Done { deleted }), .. } => deleted_total += deleted.len(),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(deleted_total > 0, "nothing older than 0 days was deleted");
+    assert_eq!(loads(&store, 1), None);
+    assert_eq!(announced_contents(&store), (Some(6), model.clone()));
+    // a day's worth: everything stays
+    let (_d2, store2) = folder();
+    let mut p = open(&store2, ProducerConfig { snapshot_every: 2, keep_days: Some(1.0), max_count_change_ratio: None, ..Default::default() });
+    let mut model = Model::new();
+    for i in 0..6 {
+        assert!(
+            matches!(cycle(&mut p, &mut model, &ups([i], "x"), &[]), CycleOutcome::Published { retention: Some(RetentionOutcome::Done { ref deleted }), .. } if deleted.is_empty())
+        );
+    }
+    assert!(loads(&store2, 1).is_some());
+}

@@ -352,3 +352,41 @@ fn metrics_are_served_over_http() {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
 }
+
+#[test]
+fn retention_by_versions_keeps_protected_versions_and_is_counted() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["titles"]);
+    config.state.keep_versions = 2;
+    config.state.snapshot_every = 2;
+    config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    let topic = kafka.topic("titles");
+    let mut service = kafka.service(config.clone());
+    let mut tx = kafka.sender();
+    let store = hollow::store::open_store(&config.store_url("titles")).unwrap();
+    let tl = hollow::lifecycle::Timeline::new(store.clone());
+    let mut deleted = 0;
+    let mut at_v2 = None;
+    for id in 1..=9 {
+        send_now(&mut tx, &topic, Some(&id.to_string()), Some(&title(id, "a")));
+        let d = service.run_cycle().unwrap().datasets.remove(0);
+        let DatasetOutcome::Published { version, retention_deleted, retention_error, .. } = d.outcome else { panic!("{d:?}") };
+        assert_eq!(retention_error, None);
+        deleted += retention_deleted;
+        if version == 2 {
+            // a gatekeeper's retained output uses version 2
+            tl.protect(2, "gatekeeper-test").unwrap();
+            at_v2 = Some(published(&config, "titles").unwrap());
+        }
+    }
+    assert!(deleted > 0);
+    let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
+    assert!(text.lines().any(|l| l == format!("hollow_producer_retention_deleted_total{{dataset=\"titles\"}} {deleted}")), "{text}");
+    let schema = schema("titles");
+    assert_eq!(Some(producer::state::load_version(store.clone(), &schema, 2).unwrap()), at_v2, "the protected version still loads");
+    assert!(producer::state::load_version(store.clone(), &schema, 4).is_err(), "an unprotected old version is gone");
+    for v in [8, 9] {
+        assert_eq!(producer::state::load_version(store.clone(), &schema, v).unwrap().records.len(), v as usize);
+    }
+}

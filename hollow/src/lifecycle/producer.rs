@@ -40,9 +40,11 @@ pub struct ProducerConfig {
     pub validators: Validators,
     /// Compress blobs with zstd at this level.
     pub zstd_level: Option<i32>,
-    /// Retention applied after each publish: keep this many versions (0: keep all).
+    /// Retention applied after each publish: keep this many versions (0: keep all, unless
+    /// `keep_days` is set: then only the age rule applies).
     pub keep_versions: usize,
     /// Retention by age in days (together with `keep_versions`, the larger set is kept).
+    /// Announced, pinned and [protected](Timeline::protect) versions are always kept.
     pub keep_days: Option<f64>,
 }
 
@@ -382,7 +384,12 @@ impl Producer {
         if self.config.keep_versions == 0 && self.config.keep_days.is_none() {
             return None;
         }
-        let keep = if self.config.keep_versions == 0 { usize::MAX } else { self.config.keep_versions };
+        // keep_versions 0 with keep_days: the age rule alone decides (0 alone: keep all)
+        let keep = match (self.config.keep_versions, self.config.keep_days) {
+            (0, None) => usize::MAX,
+            (0, Some(_)) => 1,
+            (n, _) => n,
+        };
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         Some(match self.timeline.retain(keep, self.config.keep_days, now_ms) {
             Ok(deleted) => RetentionOutcome::Done { deleted },

@@ -443,7 +443,7 @@ fn check_outcome(d: Dataset, url: &str, outcome: hollow::Result<CycleOutcome>) -
     match outcome.map_err(|e| Error::hollow(format!("publishing {url}"), e))? {
         CycleOutcome::Published { version, .. } => Ok(Some(version)),
         CycleOutcome::Unchanged => Ok(None),
-        CycleOutcome::ValidationFailed { reason } => Err(Error::Input { dataset: d.name(), detail: format!("the new state was refused: {reason}") }),
+        CycleOutcome::ValidationFailed { validator, reason } => Err(Error::Input { dataset: d.name(), detail: format!("the new state was refused by {validator}: {reason}") }),
     }
 }
 

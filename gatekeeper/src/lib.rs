@@ -103,6 +103,7 @@ pub mod output;
 mod par;
 pub mod prng;
 pub mod reasons;
+pub mod retention;
 pub mod rules;
 pub mod service;
 mod synth;

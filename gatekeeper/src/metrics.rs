@@ -21,6 +21,9 @@ struct Inner {
     failed: u64,
     skipped: u64,
     published: u64,
+    retention_failures: u64,
+    retention_deleted: u64,
+    inputs_released: u64,
     last: Option<CycleReport>,
 }
 
@@ -42,6 +45,11 @@ impl Metrics {
         }
         if report.publish.as_ref().is_some_and(|p| p.published.is_some()) {
             m.published += 1;
+        }
+        if let Some(r) = &report.retention {
+            m.retention_failures += (r.errors.len() + r.unprotected.len()) as u64;
+            m.retention_deleted += r.deleted as u64;
+            m.inputs_released += r.released as u64;
         }
         // The gauges describe the last cycle that evaluated (a skipped or failed one keeps them).
         if report.error.is_none() && report.skipped.is_none() {
@@ -69,6 +77,9 @@ impl Metrics {
         metric("gatekeeper_cycles_failed_total", "counter", "Cycles that failed (nothing published).", &one(m.failed as f64));
         metric("gatekeeper_cycles_skipped_total", "counter", "Cycles with nothing to evaluate (PREPROD: PROD unchanged).", &one(m.skipped as f64));
         metric("gatekeeper_versions_published_total", "counter", "Cycles that published a new output version.", &one(m.published as f64));
+        metric("gatekeeper_retention_failures_total", "counter", "Retention or input-protection steps that failed (the publish stands).", &one(m.retention_failures as f64));
+        metric("gatekeeper_retention_deleted_total", "counter", "Output keys deleted by retention.", &one(m.retention_deleted as f64));
+        metric("gatekeeper_inputs_released_total", "counter", "Input versions released because no retained output uses them.", &one(m.inputs_released as f64));
         let Some(r) = &m.last else { return s };
         metric("gatekeeper_last_cycle_now_ms", "gauge", "The evaluation time of the last cycle (ms since the epoch).", &one(r.now as f64));
         metric("gatekeeper_pairs_evaluated", "gauge", "Title x country pairs evaluated by the last evaluating cycle.", &one(r.pairs as f64));

@@ -416,7 +416,9 @@ impl OutputPublisher {
                 report.encode = phases.prepare + phases.encode;
                 report.store = phases.store;
             }
-            CycleOutcome::ValidationFailed { reason } => return Err(Error::hollow(format!("publishing to {url}"), hollow::Error::Validation(reason))),
+            CycleOutcome::ValidationFailed { validator, reason } => {
+                return Err(Error::hollow(format!("publishing to {url}"), hollow::Error::Validation(format!("{validator}: {reason}"))))
+            }
         }
         self.version = version;
         self.replaced = self.published.replace(table);

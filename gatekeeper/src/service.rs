@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::inputs::{Dataset, InputStates};
 use crate::metrics::{Metrics, MetricsServer};
 use crate::output::{read_table, OutputHeader, OutputPublisher, PublishReport};
+use crate::retention::{Protector, Refs};
 use crate::rules::Rules;
 use crate::table::LivenessTable;
 use hollow::index::net_changes;
@@ -65,6 +66,11 @@ pub struct ServiceConfig {
     pub threads: usize,
     /// Write an output snapshot every this many versions (in the background; 0: never).
     pub snapshot_every: u64,
+    /// Output retention: versions kept (0: all, unless `keep_days` is set). The input
+    /// versions retained outputs use stay protected (see [`crate::retention`]).
+    pub keep_versions: usize,
+    /// Output retention: also keep versions published within this many days.
+    pub keep_days: Option<f64>,
 }
 
 impl ServiceConfig {
@@ -80,6 +86,8 @@ impl ServiceConfig {
             metrics_addr: None,
             threads: crate::engine::default_threads(),
             snapshot_every: 10,
+            keep_versions: 0,
+            keep_days: None,
         }
     }
 }
@@ -146,6 +154,21 @@ pub struct CycleReport {
     pub error: Option<String>,
     /// Phase times.
     pub phases: Phases,
+    /// Output retention and input protection, when the cycle got to publish.
+    pub retention: Option<RetentionReport>,
+}
+
+/// What output retention and input protection did in one cycle.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Output keys deleted by retention.
+    pub deleted: usize,
+    /// Input versions released (no retained output uses them any more).
+    pub released: usize,
+    /// Input versions this cycle uses that were deleted before they could be protected.
+    pub unprotected: Vec<(Dataset, u64)>,
+    /// What failed (the publish stands).
+    pub errors: Vec<String>,
 }
 
 impl CycleReport {
@@ -327,6 +350,8 @@ pub struct Service {
     metrics: Arc<Metrics>,
     server: Option<MetricsServer>,
     cycles: u64,
+    protector: Protector,
+    out_store: Arc<dyn hollow::store::BlobStore>,
 }
 
 /// Milliseconds since the epoch, now.
@@ -358,7 +383,9 @@ impl Service {
             Some(addr) => Some(MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?),
             None => None,
         };
-        Ok(Service { evaluator: Evaluator::with_threads(config.threads), config, feeds, index: None, publisher, prod, metrics, server, cycles: 0 })
+        let out_store = hollow::store::open_store(&config.out).map_err(|source| Error::Store { url: config.out.clone(), source })?;
+        let protector = Protector::new(&config.out, out_store.clone());
+        Ok(Service { evaluator: Evaluator::with_threads(config.threads), config, feeds, index: None, publisher, prod, metrics, server, cycles: 0, protector, out_store })
     }
 
     /// The configuration.
@@ -514,10 +541,34 @@ impl Service {
             follows: follow.as_ref().map(|(v, _)| *v),
             prod_url: self.prod.as_ref().map(|p| p.url.clone()),
         };
-        report.publish = Some(self.publisher.publish(table, &header)?);
+        let mut retention = RetentionReport::default();
+        let used: [u64; 7] = std::array::from_fn(|i| versions[i].unwrap_or(0));
+        let inputs_url = header.inputs_url.clone().unwrap_or_default();
+        // protect before announcing: a published output never uses an unprotected input
+        match self.protector.protect(&inputs_url, &used) {
+            Ok(gone) => retention.unprotected = gone,
+            Err(e) => retention.errors.push(format!("protecting the input versions: {e}")),
+        }
+        let published = self.publisher.publish(table, &header)?;
+        if let Some(v) = published.published {
+            if let Err(e) = self.protector.record(v, &Refs { inputs_url, versions: used }) {
+                retention.errors.push(format!("recording the inputs of v{v}: {e}"));
+            }
+            if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
+                self.apply_retention(&mut retention);
+            }
+        }
+        report.publish = Some(published);
         if let Some(old) = self.publisher.take_replaced() {
             self.evaluator.recycle(old);
         }
+        for (d, v) in &retention.unprotected {
+            log::error!("input {d} v{v} was deleted before this gatekeeper could protect it: replay of the output it went into will fail");
+        }
+        for e in &retention.errors {
+            log::error!("retention: {e}");
+        }
+        report.retention = Some(retention);
         report.phases.publish = t.elapsed();
 
         // 5. PREPROD: diff against PROD.
@@ -541,6 +592,31 @@ impl Service {
             report.phases.prod_diff = t.elapsed();
         }
         Ok(())
+    }
+
+    /// The output's retention, then the release of the input versions no retained output
+    /// uses. Failures are reported, never fatal: the publish stands.
+    fn apply_retention(&mut self, report: &mut RetentionReport) {
+        // keep_versions 0 with keep_days: the age rule alone decides (0 alone: keep all)
+        let keep = match (self.config.keep_versions, self.config.keep_days) {
+            (0, None) => usize::MAX,
+            (0, Some(_)) => 1,
+            (n, _) => n,
+        };
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        match hollow::lifecycle::Timeline::new(self.out_store.clone()).retain(keep, self.config.keep_days, now) {
+            Ok(deleted) => report.deleted = deleted.len(),
+            Err(e) => report.errors.push(format!("output retention: {e}")),
+        }
+        match self.protector.sync() {
+            Ok(sync) => {
+                report.released = sync.released.len();
+                if !sync.unknown.is_empty() {
+                    log::warn!("output versions {:?} have no refs/ record: no input version is released", sync.unknown);
+                }
+            }
+            Err(e) => report.errors.push(format!("releasing input versions: {e}")),
+        }
     }
 
     /// Runs cycles every [`ServiceConfig::interval`] until `stop` is set or

@@ -118,7 +118,7 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
                     assert_eq!(cur.state.header().get("cycle"), Some(&i.to_string()));
                 }
             }
-            CycleOutcome::ValidationFailed { reason } => panic!("{reason}"),
+            CycleOutcome::ValidationFailed { validator, reason } => panic!("{validator}: {reason}"),
         }
     }
     // every reverse step, from the latest back to the first

@@ -40,13 +40,17 @@ pub const SETTINGS: &[(&str, bool, &str)] = &[
     ("metrics-port", true, "serve Prometheus metrics on 127.0.0.1:PORT (0: any free port)"),
     ("metrics-addr", true, "serve Prometheus metrics on HOST:PORT"),
     ("dead-letter-topic", true, "forward rejected messages to this topic"),
+    ("dead-letter-bootstrap", true, "bootstrap servers of the dead-letter topic's cluster (default: --bootstrap; the topic is not created there)"),
     ("group-id", true, "consumer group id (default: hollow-producer)"),
     ("partitions", true, "partitions of topics the producer creates (default: 3)"),
     ("create-topics", true, "create missing topics: true|false (default: true)"),
     ("snapshot-every", true, "write a snapshot every N versions (default: 10)"),
-    ("max-count-change-ratio", true, "refuse states whose record count changes by more than this fraction (default: off)"),
+    ("max-count-change-ratio", true, "validator: refuse a version whose record count changes by more than this fraction (default: 0.5; off: no check)"),
+    ("count-check-min", true, "the count validator skips datasets under this many records (default: 1000)"),
+    ("validate-primary-keys", true, "validator: refuse a version in which two records share a key: on (checks the changes), full (every record), off (default: on)"),
     ("zstd-level", true, "compress blobs with zstd at this level (default: off)"),
-    ("keep-versions", true, "versions kept in the store (default: 0, all)"),
+    ("keep-versions", true, "retention: versions kept in the store (default: 0, all); announced, pinned and protected versions are always kept"),
+    ("keep-days", true, "retention: also keep versions published within this many days (default: off)"),
     ("kafka", true, "KEY=VALUE librdkafka property for every client (repeatable)"),
 ];
 
@@ -78,6 +82,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Where rejected messages are forwarded (`None`: nowhere).
     pub dead_letter_topic: Option<String>,
+    /// The dead-letter topic's cluster (`None`: the datasets' cluster).
+    pub dead_letter_bootstrap: Option<String>,
     /// Consumer group id (used for identification only: positions live in the states).
     pub group_id: String,
     /// Partitions of the topics the service creates.
@@ -103,6 +109,7 @@ impl Default for Config {
             read_timeout: Duration::from_secs(10),
             metrics_addr: None,
             dead_letter_topic: None,
+            dead_letter_bootstrap: None,
             group_id: "hollow-producer".into(),
             partitions: 3,
             create_topics: true,
@@ -174,6 +181,7 @@ impl Config {
                     self.dead_letter_topic = Some(v.to_owned());
                 }
             }
+            "dead-letter-bootstrap" => self.dead_letter_bootstrap = (!v.is_empty()).then(|| v.to_owned()),
             "group-id" => self.group_id = v.to_owned(),
             "partitions" => {
                 self.partitions = v.parse().ok().filter(|p| *p >= 1).ok_or_else(|| bad(format!("not a partition count: {v:?}")))?;
@@ -184,6 +192,21 @@ impl Config {
                 self.state.max_count_change_ratio = match v {
                     "" | "off" | "none" => None,
                     _ => Some(v.parse().ok().filter(|r: &f64| r.is_finite() && *r > 0.0).ok_or_else(|| bad(format!("not a positive fraction: {v:?}")))?),
+                }
+            }
+            "count-check-min" => self.state.count_check_min = v.parse().map_err(|_| bad(format!("not a record count: {v:?}")))?,
+            "validate-primary-keys" => {
+                self.state.primary_keys = match v.to_ascii_lowercase().as_str() {
+                    "full" => Some(hollow::lifecycle::PrimaryKeyValidator::full()),
+                    "on" | "true" | "yes" | "1" | "incremental" => Some(hollow::lifecycle::PrimaryKeyValidator::incremental()),
+                    "off" | "false" | "no" | "0" => None,
+                    _ => return Err(bad(format!("expected on, full or off, got {v:?}"))),
+                }
+            }
+            "keep-days" => {
+                self.state.keep_days = match v {
+                    "" | "off" | "none" => None,
+                    _ => Some(v.parse().ok().filter(|d: &f64| d.is_finite() && *d >= 0.0).ok_or_else(|| bad(format!("not a number of days: {v:?}")))?),
                 }
             }
             "zstd-level" => {
@@ -378,12 +401,29 @@ mod tests {
     }
 
     #[test]
+    fn validators_are_on_by_default_and_can_be_turned_off() {
+        let mut c = Config::default();
+        assert_eq!(c.state.max_count_change_ratio, Some(0.5));
+        assert_eq!(c.state.count_check_min, 1000);
+        assert_eq!(c.state.primary_keys, Some(hollow::lifecycle::PrimaryKeyValidator::incremental()));
+        for (n, v) in [("max-count-change-ratio", "off"), ("validate-primary-keys", "off"), ("keep-days", "2.5"), ("keep-versions", "4"), ("count-check-min", "10")] {
+            c.set(n, Some(v)).unwrap();
+        }
+        assert_eq!((c.state.max_count_change_ratio, c.state.primary_keys, c.state.keep_days, c.state.keep_versions, c.state.count_check_min), (None, None, Some(2.5), 4, 10));
+        c.set("validate-primary-keys", Some("full")).unwrap();
+        assert_eq!(c.state.primary_keys, Some(hollow::lifecycle::PrimaryKeyValidator::full()));
+    }
+
+    #[test]
     fn rejects_bad_settings() {
         let mut c = Config::default();
         for (n, v) in [("partitions", "0"), ("topic-prefix", "a b"), ("cycle-interval", "soon"), ("nope", "1"), ("store-for", "x"), ("metrics-port", "70000")] {
             assert!(c.set(n, Some(v)).is_err(), "{n}={v}");
         }
         assert!(c.set("bootstrap", None).is_err());
+        for (n, v) in [("validate-primary-keys", "maybe"), ("keep-days", "-1"), ("keep-days", "soon"), ("count-check-min", "x"), ("max-count-change-ratio", "0")] {
+            assert!(c.set(n, Some(v)).is_err(), "{n}={v}");
+        }
         c.set("create-topics", None).unwrap();
         assert!(c.create_topics);
     }

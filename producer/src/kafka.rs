@@ -277,8 +277,23 @@ impl Sender {
     }
 
     /// Queues one message (`key` `None`: no key; `value` `None`: a tombstone) with optional string headers; waits
-    /// while the local queue is full.
+    /// while the local queue is full (at most a minute).
     pub fn send(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<()> {
+        if self.send_within(topic, key, value, headers, Duration::from_secs(60))? {
+            Ok(())
+        } else {
+            Err(Error::kafka(format!("send to {topic}"), KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)))
+        }
+    }
+
+    /// Queues one message without waiting: `Ok(false)` when the local queue is full (the
+    /// broker is not taking messages), and the message is not sent. Delivery results arrive
+    /// later: see [`Sender::deliveries`].
+    pub fn try_send(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<bool> {
+        self.send_within(topic, key, value, headers, Duration::ZERO)
+    }
+
+    fn send_within(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)], max_wait: Duration) -> Result<bool> {
         let mut hdrs = OwnedHeaders::new_with_capacity(headers.len());
         for (k, v) in headers {
             hdrs = hdrs.insert(Header { key: k, value: Some(*v) });
@@ -293,14 +308,17 @@ impl Sender {
         if !headers.is_empty() {
             record = record.headers(hdrs);
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + max_wait;
         loop {
             match self.producer.send(record) {
                 Ok(()) => {
                     self.sent += 1;
-                    return Ok(());
+                    return Ok(true);
                 }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) if Instant::now() < deadline => {
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    if Instant::now() >= deadline {
+                        return Ok(false);
+                    }
                     record = r;
                     std::thread::sleep(Duration::from_millis(5));
                 }
@@ -309,14 +327,25 @@ impl Sender {
         }
     }
 
-    /// Waits until every queued message is delivered or failed (at most `timeout`).
-    pub fn flush(&mut self, timeout: Duration) -> Result<Delivered> {
-        self.producer.flush(timeout).map_err(|e| Error::kafka("flush", e))?;
+    /// Deliveries acknowledged and failed since the last call (or [`Sender::flush`]),
+    /// without waiting for anything.
+    pub fn deliveries(&mut self) -> Delivered {
         let ctx = self.producer.context();
         let (d, f) = (ctx.delivered.load(Ordering::Relaxed), ctx.failed.load(Ordering::Relaxed));
         let out = Delivered { delivered: d - self.counter_base.0, failed: f - self.counter_base.1 };
         self.counter_base = (d, f);
-        Ok(out)
+        out
+    }
+
+    /// Messages queued and not yet delivered or failed.
+    pub fn in_flight(&self) -> u64 {
+        self.producer.in_flight_count().max(0) as u64
+    }
+
+    /// Waits until every queued message is delivered or failed (at most `timeout`).
+    pub fn flush(&mut self, timeout: Duration) -> Result<Delivered> {
+        self.producer.flush(timeout).map_err(|e| Error::kafka("flush", e))?;
+        Ok(self.deliveries())
     }
 
     /// Messages queued so far.

@@ -21,6 +21,10 @@ struct DatasetMetrics {
     published: u64,
     unchanged: u64,
     validation_failed: u64,
+    /// Refusals by validator.
+    validation_failures: BTreeMap<String, u64>,
+    retention_deleted: u64,
+    retention_failures: u64,
     failed: u64,
     version: Option<u64>,
     cycle_seconds: f64,
@@ -35,6 +39,8 @@ struct State {
     last_cycle_seconds: f64,
     last_cycle_unix_seconds: f64,
     datasets: BTreeMap<String, DatasetMetrics>,
+    /// Dead-letter messages by outcome (`None`: no dead-letter topic).
+    dead_letter: Option<crate::service::DeadLetterReport>,
 }
 
 /// The metrics of a service, updated after every cycle and shared with the HTTP server.
@@ -73,17 +79,30 @@ impl Metrics {
             m.lag = d.lag.clone();
             m.version = d.version;
             match &d.outcome {
-                DatasetOutcome::Published { added, removed, delta_bytes, snapshot_bytes, .. } => {
+                DatasetOutcome::Published { added, removed, delta_bytes, snapshot_bytes, retention_deleted, retention_error, .. } => {
                     m.published += 1;
+                    m.retention_deleted += retention_deleted;
+                    m.retention_failures += u64::from(retention_error.is_some());
                     m.records_added += added;
                     m.records_removed += removed;
                     m.delta_bytes += delta_bytes;
                     m.snapshot_bytes += snapshot_bytes.unwrap_or(0);
                 }
                 DatasetOutcome::Unchanged => m.unchanged += 1,
-                DatasetOutcome::ValidationFailed { .. } => m.validation_failed += 1,
+                DatasetOutcome::ValidationFailed { validator, .. } => {
+                    m.validation_failed += 1;
+                    *m.validation_failures.entry(validator.clone()).or_default() += 1;
+                }
                 DatasetOutcome::Failed { .. } => m.failed += 1,
             }
+        }
+        if let Some(d) = &report.dead_letter {
+            let t = s.dead_letter.get_or_insert_with(Default::default);
+            t.queued += d.queued;
+            t.dropped += d.dropped;
+            t.delivered += d.delivered;
+            t.failed += d.failed;
+            t.in_flight = d.in_flight;
         }
     }
 
@@ -139,6 +158,38 @@ impl Metrics {
                     .map(move |(o, n)| (labels(&[("dataset", name), ("outcome", o)]), n.to_string()))
             }),
         );
+        family(
+            "hollow_producer_validation_failures_total",
+            "counter",
+            "States refused by a validator (nothing published), by validator.",
+            &mut ds.iter().flat_map(|(name, m)| {
+                let builtin = ["record_count_change", "primary_key_unique"].into_iter().filter(|v| !m.validation_failures.contains_key(*v)).map(|v| (v, 0));
+                m.validation_failures.iter().map(|(v, n)| (v.as_str(), *n)).chain(builtin).map(move |(v, n)| (labels(&[("dataset", name), ("validator", v)]), n.to_string()))
+            }),
+        );
+        family("hollow_producer_retention_deleted_total", "counter", "Blob and metadata keys deleted by retention.", &mut per(|m| m.retention_deleted.to_string()));
+        family(
+            "hollow_producer_retention_failures_total",
+            "counter",
+            "Retention runs that failed after a publish (the publish stands; retried after the next).",
+            &mut per(|m| m.retention_failures.to_string()),
+        );
+        if let Some(d) = &s.dead_letter {
+            family(
+                "hollow_producer_dead_letter_messages_total",
+                "counter",
+                "Dead-letter messages: queued, dropped (local queue full), delivered, failed (delivery results arrive after the cycle that queued them).",
+                &mut [("queued", d.queued), ("dropped", d.dropped), ("delivered", d.delivered), ("failed", d.failed)]
+                    .into_iter()
+                    .map(|(o, n)| (labels(&[("outcome", o)]), n.to_string())),
+            );
+            family(
+                "hollow_producer_dead_letter_in_flight",
+                "gauge",
+                "Dead-letter messages queued and not yet delivered or failed.",
+                &mut std::iter::once((String::new(), d.in_flight.to_string())),
+            );
+        }
         family("hollow_producer_version", "gauge", "Last announced version of the dataset (-1: none yet).", &mut per(|m| m.version.map_or("-1".into(), |v| v.to_string())));
         family("hollow_producer_dataset_cycle_duration_seconds", "gauge", "Duration of the dataset's part of the last cycle.", &mut per(|m| fmt_f64(m.cycle_seconds)));
         family("hollow_producer_delta_bytes_total", "counter", "Bytes of published deltas.", &mut per(|m| m.delta_bytes.to_string()));
@@ -241,23 +292,50 @@ mod tests {
             reverse_delta_bytes: 90,
             snapshot_bytes: Some(1000),
             publish: Duration::from_millis(3),
+            retention_deleted: 4,
+            retention_error: None,
         };
-        m.record(&CycleReport { cycle: 1, datasets: vec![report("titles", published)], elapsed: Duration::from_millis(20) });
-        m.record(&CycleReport { cycle: 2, datasets: vec![report("titles", DatasetOutcome::Unchanged)], elapsed: Duration::from_millis(5) });
+        let retention_failed = DatasetOutcome::Published {
+            version: 4,
+            added: 0,
+            removed: 0,
+            delta_bytes: 0,
+            reverse_delta_bytes: 0,
+            snapshot_bytes: None,
+            publish: Duration::ZERO,
+            retention_deleted: 0,
+            retention_error: Some("store down".into()),
+        };
+        let refused = DatasetOutcome::ValidationFailed { validator: "record_count_change".into(), reason: "too many".into() };
+        let dlq = crate::service::DeadLetterReport { queued: 3, dropped: 1, delivered: 2, failed: 0, in_flight: 1 };
+        m.record(&CycleReport { cycle: 1, datasets: vec![report("titles", published)], elapsed: Duration::from_millis(20), dead_letter: Some(dlq) });
+        m.record(&CycleReport { cycle: 2, datasets: vec![report("titles", refused)], elapsed: Duration::from_millis(5), dead_letter: Some(dlq) });
+        m.record(&CycleReport { cycle: 3, datasets: vec![report("titles", retention_failed)], elapsed: Duration::from_millis(5), dead_letter: None });
+        m.record(&CycleReport { cycle: 4, datasets: vec![report("titles", DatasetOutcome::Unchanged)], elapsed: Duration::from_millis(5), dead_letter: None });
         let text = m.render();
         for line in [
             "# TYPE hollow_producer_cycles_total counter",
-            "hollow_producer_cycles_total 2",
+            "hollow_producer_cycles_total 4",
             "hollow_producer_cycle_duration_seconds 0.005",
-            "hollow_producer_messages_read_total{dataset=\"titles\"} 20",
+            "hollow_producer_messages_read_total{dataset=\"titles\"} 40",
             "hollow_producer_messages_read_total{dataset=\"videos\"} 0",
-            "hollow_producer_messages_applied_total{dataset=\"titles\"} 12",
-            "hollow_producer_messages_noop_total{dataset=\"titles\"} 4",
-            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"not_json\"} 2",
-            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"key_mismatch\"} 2",
+            "hollow_producer_messages_applied_total{dataset=\"titles\"} 24",
+            "hollow_producer_messages_noop_total{dataset=\"titles\"} 8",
+            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"not_json\"} 4",
+            "hollow_producer_messages_rejected_total{dataset=\"titles\",reason=\"key_mismatch\"} 4",
             "hollow_producer_records_added_total{dataset=\"titles\"} 5",
             "hollow_producer_records_removed_total{dataset=\"titles\"} 2",
-            "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"published\"} 1",
+            "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"published\"} 2",
+            "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"validation_failed\"} 1",
+            "hollow_producer_validation_failures_total{dataset=\"titles\",validator=\"record_count_change\"} 1",
+            "hollow_producer_validation_failures_total{dataset=\"titles\",validator=\"primary_key_unique\"} 0",
+            "hollow_producer_validation_failures_total{dataset=\"videos\",validator=\"record_count_change\"} 0",
+            "hollow_producer_retention_deleted_total{dataset=\"titles\"} 4",
+            "hollow_producer_retention_failures_total{dataset=\"titles\"} 1",
+            "hollow_producer_dead_letter_messages_total{outcome=\"queued\"} 6",
+            "hollow_producer_dead_letter_messages_total{outcome=\"dropped\"} 2",
+            "hollow_producer_dead_letter_messages_total{outcome=\"delivered\"} 4",
+            "hollow_producer_dead_letter_in_flight 1",
             "hollow_producer_dataset_cycles_total{dataset=\"titles\",outcome=\"unchanged\"} 1",
             "hollow_producer_version{dataset=\"titles\"} 3",
             "hollow_producer_version{dataset=\"videos\"} -1",

@@ -19,6 +19,22 @@
 //!
 //! A cycle that fails (a hollow error, a publish that fails) or whose new state a validator
 //! refuses keeps the old offsets: the same messages are read again next cycle.
+//!
+//! # Validators and retention
+//!
+//! The record-count change and primary-key validators are on by default (see
+//! [`StateOptions`](crate::state::StateOptions)); a refused state is logged, counted by
+//! validator in `hollow_producer_validation_failures_total`, and announces nothing. Retention
+//! (`keep-versions`, `keep-days`) runs after each publish; its failures are logged and counted
+//! in `hollow_producer_retention_failures_total` and never undo the publish.
+//!
+//! # Dead letters never hold a cycle
+//!
+//! Rejected messages are queued to the dead-letter topic without waiting for their delivery
+//! (librdkafka delivers them from its own thread). A full local queue (a broker that takes
+//! nothing) drops the message and counts it. Each cycle only reads the delivery counters; the
+//! outcomes appear in `hollow_producer_dead_letter_messages_total{outcome}`. [`Service::run`]
+//! waits a bounded time for the last deliveries when it stops.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,7 +43,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hollow::dataset::DatasetSchema;
-use hollow::lifecycle::CycleOutcome;
+use hollow::lifecycle::{CycleOutcome, RetentionOutcome};
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -65,9 +81,15 @@ pub enum DatasetOutcome {
         snapshot_bytes: Option<u64>,
         /// Time spent after the fold: computing the changes, encoding and storing the blobs.
         publish: Duration,
+        /// Keys retention deleted after the publish.
+        retention_deleted: u64,
+        /// Why retention failed after the publish (the publish stands).
+        retention_error: Option<String>,
     },
     /// A validator refused the new state: nothing published, the messages are read again.
     ValidationFailed {
+        /// The validator that refused it (`record_count_change`, `primary_key_unique`).
+        validator: String,
         /// Why.
         reason: String,
     },
@@ -128,6 +150,24 @@ pub struct CycleReport {
     pub datasets: Vec<DatasetReport>,
     /// Time the cycle took.
     pub elapsed: Duration,
+    /// The dead-letter topic's traffic seen by this cycle (`None`: no dead-letter topic).
+    pub dead_letter: Option<DeadLetterReport>,
+}
+
+/// Dead-letter traffic of one cycle: what it queued, and the delivery results that arrived
+/// since the previous cycle (of messages of this or earlier cycles).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeadLetterReport {
+    /// Messages queued by this cycle.
+    pub queued: u64,
+    /// Messages dropped by this cycle because the local queue was full.
+    pub dropped: u64,
+    /// Deliveries acknowledged since the previous cycle.
+    pub delivered: u64,
+    /// Deliveries that failed since the previous cycle.
+    pub failed: u64,
+    /// Messages queued and not yet delivered or failed.
+    pub in_flight: u64,
 }
 
 impl CycleReport {
@@ -189,7 +229,7 @@ impl fmt::Display for DatasetReport {
                 }
                 write!(f, ", publish {:.1} ms)", publish.as_secs_f64() * 1e3)?;
             }
-            DatasetOutcome::ValidationFailed { reason } => write!(f, " VALIDATION FAILED: {reason}")?,
+            DatasetOutcome::ValidationFailed { validator, reason } => write!(f, " VALIDATION FAILED ({validator}): {reason}")?,
             DatasetOutcome::Failed { error } => write!(f, " FAILED: {error}")?,
         }
         write!(f, " lag={} in {:.1} ms", self.lag.values().sum::<i64>(), self.elapsed.as_secs_f64() * 1e3)
@@ -275,7 +315,7 @@ impl Service {
         config.bootstrap = Some(bootstrap.clone());
         let schemas = config.load_schemas()?;
         let mut topics: Vec<String> = schemas.iter().map(|s| config.topic(&s.dataset)).collect();
-        if let Some(dlq) = &config.dead_letter_topic {
+        if let (Some(dlq), None) = (&config.dead_letter_topic, &config.dead_letter_bootstrap) {
             topics.push(dlq.clone());
         }
         if config.create_topics {
@@ -307,7 +347,7 @@ impl Service {
             slots.push(Slot { schema, topic, store_url, state, offsets });
         }
         let dead_letter = match &config.dead_letter_topic {
-            Some(t) => Some((t.clone(), Sender::new(&bootstrap, &config.kafka)?)),
+            Some(t) => Some((t.clone(), Sender::new(config.dead_letter_bootstrap.as_deref().unwrap_or(&bootstrap), &config.kafka)?)),
             None => None,
         };
         let metrics_server = match config.metrics_addr {
@@ -388,9 +428,14 @@ impl Service {
         self.cycles += 1;
         let mut datasets = Vec::with_capacity(self.slots.len());
         let topics: Vec<String> = self.slots.iter().map(|s| s.topic.clone()).collect();
+        let mut dead_letter = self.dead_letter.as_ref().map(|_| DeadLetterReport::default());
         for slot in &mut self.slots {
-            let mut dlq = self.dead_letter.as_mut().map(|(t, s)| (t.as_str(), s));
-            let report = cycle_dataset(&self.consumer, slot, &topics, dlq.as_mut().map(|(t, s)| (*t, &mut **s)), self.config.read_timeout);
+            let mut dlq = self.dead_letter.as_mut().map(|(t, s)| DeadLetter { topic: t.as_str(), sender: s, queued: 0, dropped: 0 });
+            let report = cycle_dataset(&self.consumer, slot, &topics, dlq.as_mut(), self.config.read_timeout);
+            if let (Some(d), Some(total)) = (dlq, dead_letter.as_mut()) {
+                total.queued += d.queued;
+                total.dropped += d.dropped;
+            }
             if report.read > 0 || !matches!(report.outcome, DatasetOutcome::Unchanged) {
                 log::info!("  {report}");
             } else {
@@ -398,7 +443,15 @@ impl Service {
             }
             datasets.push(report);
         }
-        let report = CycleReport { cycle: self.cycles, datasets, elapsed: started.elapsed() };
+        if let (Some((topic, sender)), Some(d)) = (self.dead_letter.as_mut(), dead_letter.as_mut()) {
+            // only the counters: waiting for deliveries would hold the cycle
+            let delivered = sender.deliveries();
+            (d.delivered, d.failed, d.in_flight) = (delivered.delivered, delivered.failed, sender.in_flight());
+            if d.failed > 0 || d.dropped > 0 {
+                log::error!("dead-letter topic {topic}: {} message(s) failed to be delivered, {} dropped (local queue full), {} in flight", d.failed, d.dropped, d.in_flight);
+            }
+        }
+        let report = CycleReport { cycle: self.cycles, datasets, elapsed: started.elapsed(), dead_letter };
         self.metrics.record(&report);
         if report.read() > 0 || !report.published().is_empty() {
             log::info!("{report}");
@@ -442,7 +495,20 @@ impl Service {
                 std::thread::sleep((next - now).min(Duration::from_millis(50)));
             }
         }
+        self.flush_dead_letters(Duration::from_secs(10));
         Ok(())
+    }
+
+    /// Waits at most `timeout` for the queued dead letters to be delivered (dropping the
+    /// service without this discards those still queued). Logs what failed.
+    pub fn flush_dead_letters(&mut self, timeout: Duration) {
+        if let Some((topic, sender)) = self.dead_letter.as_mut() {
+            match sender.flush(timeout) {
+                Ok(d) if d.failed > 0 => log::error!("{} message(s) could not be sent to the dead-letter topic {topic}", d.failed),
+                Ok(_) => {}
+                Err(e) => log::error!("dead-letter topic {topic}: {e} ({} message(s) still queued)", sender.in_flight()),
+            }
+        }
     }
 }
 
@@ -454,6 +520,16 @@ struct Counts {
     noop: u64,
     rejected: BTreeMap<RejectReason, u64>,
     logged: u64,
+}
+
+/// The dead-letter topic during one dataset cycle.
+struct DeadLetter<'a> {
+    topic: &'a str,
+    sender: &'a mut Sender,
+    /// Messages queued.
+    queued: u64,
+    /// Messages dropped (local queue full).
+    dropped: u64,
 }
 
 /// One partition being read: where we are and where to stop.
@@ -474,7 +550,7 @@ struct Reading {
 /// How many messages past the end offset of the cycle start a cycle may fold per partition.
 const CATCH_UP_LIMIT: i64 = 100_000;
 
-fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[String], dead_letter: Option<(&str, &mut Sender)>, read_timeout: Duration) -> DatasetReport {
+fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[String], mut dead_letter: Option<&mut DeadLetter<'_>>, read_timeout: Duration) -> DatasetReport {
     let started = Instant::now();
     let mut counts = Counts::default();
     let report = |counts: Counts, outcome: DatasetOutcome, slot: &Slot, lag: BTreeMap<i32, i64>| DatasetReport {
@@ -534,7 +610,6 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
         }
         let topic = slot.topic.clone();
         let schema = slot.schema.clone();
-        let mut dead_letter = dead_letter;
         let result = slot.state.cycle(|fold| {
             let mut last_message = Instant::now();
             let mut poll_errors = 0u64;
@@ -553,7 +628,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                             // not a dataset at all: reject without moving any position
                             counts.read += 1;
                             let rej = Rejection { reason: RejectReason::UnknownTopic, detail: format!("topic {} is not a configured dataset", msg.topic()) };
-                            reject(&mut counts, msg.topic(), p, off, &rej, msg.key(), msg.payload(), dead_letter.as_mut());
+                            reject(&mut counts, msg.topic(), p, off, &rej, msg.key(), msg.payload(), dead_letter.as_deref_mut());
                             continue;
                         }
                         let Some(r) = reading.get_mut(&p) else { continue };
@@ -579,7 +654,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                                     counts.noop += 1;
                                 }
                             }
-                            Err(rej) => reject(&mut counts, &topic, p, off, &rej, msg.key(), msg.payload(), dead_letter.as_mut()),
+                            Err(rej) => reject(&mut counts, &topic, p, off, &rej, msg.key(), msg.payload(), dead_letter.as_deref_mut()),
                         }
                         r.next = off + 1;
                         next.set(&topic, p, off + 1);
@@ -617,13 +692,6 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                     }
                 }
             }
-            if let Some((dlq_topic, sender)) = dead_letter.as_mut() {
-                match sender.flush(Duration::from_secs(30)) {
-                    Ok(d) if d.failed > 0 => log::error!("{} message(s) could not be sent to the dead-letter topic {dlq_topic}", d.failed),
-                    Ok(_) => {}
-                    Err(e) => log::error!("dead-letter topic {dlq_topic}: {e}"),
-                }
-            }
             fold.set_header(HEADER_KEY, &next.to_string());
             Ok(())
         });
@@ -635,14 +703,22 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                 slot.offsets = next;
                 DatasetOutcome::Unchanged
             }
-            Ok(CycleOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, phases, .. }) => {
+            Ok(CycleOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, phases, retention, .. }) => {
                 slot.offsets = next;
                 let publish = phases.prepare + phases.encode + phases.store;
-                DatasetOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, publish }
+                let (retention_deleted, retention_error) = match retention {
+                    None => (0, None),
+                    Some(RetentionOutcome::Done { deleted }) => (deleted.len() as u64, None),
+                    Some(RetentionOutcome::Failed { error }) => {
+                        log::error!("dataset {}: retention after v{version} failed (retried after the next publish): {error}", slot.schema.dataset);
+                        (0, Some(error))
+                    }
+                };
+                DatasetOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, publish, retention_deleted, retention_error }
             }
-            Ok(CycleOutcome::ValidationFailed { reason }) => {
-                log::error!("dataset {}: new state refused, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
-                DatasetOutcome::ValidationFailed { reason }
+            Ok(CycleOutcome::ValidationFailed { validator, reason }) => {
+                log::error!("dataset {}: new state refused by {validator}, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
+                DatasetOutcome::ValidationFailed { validator, reason }
             }
             Err(e) => DatasetOutcome::Failed { error: Error::hollow(&slot.schema.dataset, e).to_string() },
         }
@@ -655,7 +731,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
 
 /// Counts, logs and dead-letters one rejected message.
 #[allow(clippy::too_many_arguments)]
-fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &Rejection, key: Option<&[u8]>, value: Option<&[u8]>, dead_letter: Option<&mut (&str, &mut Sender)>) {
+fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &Rejection, key: Option<&[u8]>, value: Option<&[u8]>, dead_letter: Option<&mut DeadLetter<'_>>) {
     *counts.rejected.entry(rej.reason).or_default() += 1;
     counts.logged += 1;
     if counts.logged <= MAX_LOGGED_REJECTIONS {
@@ -663,11 +739,22 @@ fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &R
     } else if counts.logged == MAX_LOGGED_REJECTIONS + 1 {
         log::warn!("{topic}: more rejections this cycle; only counting them");
     }
-    if let Some((dlq, sender)) = dead_letter {
+    if let Some(dlq) = dead_letter {
         let (p, o) = (partition.to_string(), offset.to_string());
         let headers = [("reason", rej.reason.label()), ("detail", rej.detail.as_str()), ("source.topic", topic), ("source.partition", p.as_str()), ("source.offset", o.as_str())];
-        if let Err(e) = sender.send(dlq, key, value, &headers) {
-            log::error!("dead-letter topic {dlq}: {e}");
+        // never wait: a broker that takes nothing must not hold the cycle
+        match dlq.sender.try_send(dlq.topic, key, value, &headers) {
+            Ok(true) => dlq.queued += 1,
+            Ok(false) => {
+                dlq.dropped += 1;
+                if dlq.dropped == 1 {
+                    log::error!("dead-letter topic {}: the local queue is full; dropping dead letters (counted)", dlq.topic);
+                }
+            }
+            Err(e) => {
+                dlq.dropped += 1;
+                log::error!("dead-letter topic {}: {e}", dlq.topic);
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hollow::dataset::{DatasetReader, DatasetSchema, Record};
-use hollow::lifecycle::{load_version as hollow_load_version, Cycle, CycleOutcome, Producer, ProducerConfig, Timeline};
+use hollow::lifecycle::{load_version as hollow_load_version, CountChangeValidator, Cycle, CycleOutcome, PrimaryKeyValidator, Producer, ProducerConfig, Timeline, Validators};
 use hollow::store::BlobStore;
 use hollow::{MemoryMode, Value};
 
@@ -24,15 +24,31 @@ pub struct StateOptions {
     pub snapshot_every: u64,
     /// Refuse a state whose record count changes by more than this fraction (`None`: off).
     pub max_count_change_ratio: Option<f64>,
+    /// The count check skips datasets with fewer records than this in the last version.
+    pub count_check_min: u64,
+    /// Refuse a state in which two records share a key (`None`: not checked).
+    pub primary_keys: Option<PrimaryKeyValidator>,
     /// zstd level of the blobs (`None`: uncompressed).
     pub zstd_level: Option<i32>,
-    /// Versions kept in the store (0: all).
+    /// Versions kept in the store (0: all, unless `keep_days` is set).
     pub keep_versions: usize,
+    /// Versions published within this many days are kept (`None`: no age rule).
+    pub keep_days: Option<f64>,
 }
 
 impl Default for StateOptions {
+    /// The validators are on: the count may change by at most 50 % per version once a
+    /// dataset has 1,000 records, and primary keys are checked.
     fn default() -> Self {
-        StateOptions { snapshot_every: 10, max_count_change_ratio: None, zstd_level: None, keep_versions: 0 }
+        StateOptions {
+            snapshot_every: 10,
+            max_count_change_ratio: Some(0.5),
+            count_check_min: 1000,
+            primary_keys: Some(PrimaryKeyValidator::incremental()),
+            zstd_level: None,
+            keep_versions: 0,
+            keep_days: None,
+        }
     }
 }
 
@@ -51,12 +67,18 @@ impl std::fmt::Debug for DatasetState {
 impl DatasetState {
     /// Opens the dataset's timeline in `store`, restoring the last announced state if any.
     pub fn open(schema: &DatasetSchema, store: Arc<dyn BlobStore>, opts: &StateOptions) -> hollow::Result<DatasetState> {
+        let mut validators = Validators::none();
+        if let Some(ratio) = opts.max_count_change_ratio {
+            validators.push(CountChangeValidator { max_ratio: ratio, min_previous: opts.count_check_min, all_types: false });
+        }
         let config = ProducerConfig {
             snapshot_every: opts.snapshot_every.max(1),
-            max_count_change_ratio: opts.max_count_change_ratio,
+            max_count_change_ratio: None,
+            primary_keys: opts.primary_keys,
+            validators,
             zstd_level: opts.zstd_level,
             keep_versions: opts.keep_versions,
-            ..ProducerConfig::default()
+            keep_days: opts.keep_days,
         };
         let producer = Producer::open(store, schema.schema_set()?, config)?;
         Ok(DatasetState { schema: schema.clone(), producer })

@@ -114,6 +114,9 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
 
     let r = service.run_cycle().unwrap();
     let a = r.dataset("assets").unwrap();
+    assert_eq!(r.dead_letter.map(|d| (d.queued, d.dropped)), Some((bad.len() as u64 + 1, 0)));
+    // the cycle did not wait for the dead letters: wait for them here
+    service.flush_dead_letters(std::time::Duration::from_secs(30));
     assert_eq!(a.read, 1 + bad.len() as u64);
     assert_eq!((a.applied, a.noop), (1, 0));
     let mut expected: BTreeMap<RejectReason, u64> = BTreeMap::new();
@@ -219,7 +222,10 @@ fn restart_resumes_from_stored_offsets(kafka: Kafka) {
 fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     let dir = tempdir();
     let mut config = kafka.config(dir.path(), &["titles"]);
-    config.state.max_count_change_ratio = Some(0.5);
+    config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    // the default count check (±50 %), with a guard small enough for this test
+    assert_eq!(config.state.max_count_change_ratio, Some(0.5));
+    config.state.count_check_min = 10;
     let topic = kafka.topic("titles");
     let mut service = kafka.service(config.clone());
     let mut tx = kafka.sender();
@@ -234,12 +240,88 @@ fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
     for _ in 0..2 {
         let d = service.run_cycle().unwrap().datasets.remove(0);
-        assert!(matches!(d.outcome, DatasetOutcome::ValidationFailed { .. }), "{d:?}");
+        match &d.outcome {
+            DatasetOutcome::ValidationFailed { validator, reason } => assert_eq!(validator, "record_count_change", "{reason}"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(d.read, 15, "the same messages are read again");
         assert_eq!(service.version("titles"), Some(1));
         assert_eq!(service.offsets("titles").unwrap().total(), 20);
     }
-    assert_eq!(published(&config, "titles").unwrap().records.len(), 20);
+    let state = published(&config, "titles").unwrap();
+    assert_eq!(state.records.len(), 20);
+    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 20, "the announced offsets did not move");
+    let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
+    assert!(text.lines().any(|l| l == "hollow_producer_validation_failures_total{dataset=\"titles\",validator=\"record_count_change\"} 2"), "{text}");
+
+    // a restart in between re-reads from the announced offsets too
+    drop(service);
+    let mut service = kafka.service(config.clone());
+    assert!(matches!(service.run_cycle().unwrap().datasets[0].outcome, DatasetOutcome::ValidationFailed { .. }));
+
+    // ten new titles: 20 - 15 + 10 = 15 records (-25 %): the next cycle publishes the
+    // refused deletes and the new titles together, each exactly once
+    for id in 21..=30 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "b").as_bytes()), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.applied, d.published()), (25, 25, Some(2)), "{d:?}");
+    let state = published(&config, "titles").unwrap();
+    let all = kafka.read_all(&topic);
+    assert_eq!(all.len(), 45);
+    assert_eq!(state.records, fold(&schema("titles"), &all, None));
+    assert_eq!(state.records.len(), 15);
+    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 45);
+    // and nothing more to do
+    let d = service.run_cycle().unwrap().datasets.remove(0);
+    assert_eq!((d.read, d.published()), (0, None));
+}
+
+#[test]
+fn an_unreachable_dead_letter_broker_does_not_hold_the_cycle() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["titles"]);
+    // a port nothing listens on: bind one, note it, close it
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    config.dead_letter_topic = Some(kafka.topic("dead-letters"));
+    config.dead_letter_bootstrap = Some(format!("127.0.0.1:{port}"));
+    // a small local queue, so that the dropping path runs too
+    config.kafka.insert("queue.buffering.max.messages".into(), "20".into());
+    config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    let topic = kafka.topic("titles");
+    let mut service = kafka.service(config.clone());
+    let mut tx = kafka.sender();
+    for id in 1..=5 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+    }
+    for id in 1..=50 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(b"{oops"), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    let started = std::time::Instant::now();
+    let r = service.run_cycle().unwrap();
+    let elapsed = started.elapsed();
+    let d = &r.datasets[0];
+    assert_eq!((d.read, d.applied, d.rejected_total(), d.published()), (55, 5, 50, Some(1)));
+    let dl = r.dead_letter.unwrap();
+    assert_eq!(dl.queued + dl.dropped, 50, "{dl:?}");
+    assert!(dl.dropped >= 30, "a full queue drops: {dl:?}");
+    assert_eq!((dl.delivered, dl.failed), (0, 0), "{dl:?}");
+    assert!(dl.in_flight > 0, "{dl:?}");
+    // before, the cycle flushed the dead letters and waited 30 s for this broker
+    assert!(elapsed < std::time::Duration::from_secs(5), "the cycle took {elapsed:?}");
+    eprintln!("cycle with an unreachable dead-letter broker: {elapsed:?}, {dl:?}");
+    let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
+    assert!(text.lines().any(|l| l == format!("hollow_producer_dead_letter_messages_total{{outcome=\"dropped\"}} {}", dl.dropped)), "{text}");
+    // the next cycle is quick too, and a bounded flush gives up
+    let started = std::time::Instant::now();
+    service.run_cycle().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    service.flush_dead_letters(std::time::Duration::from_millis(300));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }
 
 fn metrics_are_served_over_http(kafka: Kafka) {
@@ -265,5 +347,43 @@ fn metrics_are_served_over_http(kafka: Kafka) {
         "# TYPE hollow_producer_cycle_duration_seconds gauge",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
+
+#[test]
+fn retention_by_versions_keeps_protected_versions_and_is_counted() {
+    let kafka = Kafka::start();
+    let dir = tempdir();
+    let mut config = kafka.config(dir.path(), &["titles"]);
+    config.state.keep_versions = 2;
+    config.state.snapshot_every = 2;
+    config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    let topic = kafka.topic("titles");
+    let mut service = kafka.service(config.clone());
+    let mut tx = kafka.sender();
+    let store = hollow::store::open_store(&config.store_url("titles")).unwrap();
+    let tl = hollow::lifecycle::Timeline::new(store.clone());
+    let mut deleted = 0;
+    let mut at_v2 = None;
+    for id in 1..=9 {
+        send_now(&mut tx, &topic, Some(&id.to_string()), Some(&title(id, "a")));
+        let d = service.run_cycle().unwrap().datasets.remove(0);
+        let DatasetOutcome::Published { version, retention_deleted, retention_error, .. } = d.outcome else { panic!("{d:?}") };
+        assert_eq!(retention_error, None);
+        deleted += retention_deleted;
+        if version == 2 {
+            // a gatekeeper's retained output uses version 2
+            tl.protect(2, "gatekeeper-test").unwrap();
+            at_v2 = Some(published(&config, "titles").unwrap());
+        }
+    }
+    assert!(deleted > 0);
+    let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
+    assert!(text.lines().any(|l| l == format!("hollow_producer_retention_deleted_total{{dataset=\"titles\"}} {deleted}")), "{text}");
+    let schema = schema("titles");
+    assert_eq!(Some(producer::state::load_version(store.clone(), &schema, 2).unwrap()), at_v2, "the protected version still loads");
+    assert!(producer::state::load_version(store.clone(), &schema, 4).is_err(), "an unprotected old version is gone");
+    for v in [8, 9] {
+        assert_eq!(producer::state::load_version(store.clone(), &schema, v).unwrap().records.len(), v as usize);
     }
 }

@@ -3,12 +3,15 @@
 //!
 //! * [`timeline`]: blob naming, announcement, pin, path planning, retention.
 //! * [`producer`]: incremental and full cycles, validators, restore after restart.
+//! * [`validate`]: the validator hook and the built-in checks a producer runs before publishing.
 //! * [`consumer`]: heap and mapped consumers following deltas with fallbacks.
 
 pub mod consumer;
 pub mod producer;
 pub mod timeline;
+pub mod validate;
 
 pub use consumer::{load_version, Consumer, ConsumerConfig, Loaded, Transition, UpdateReport};
-pub use producer::{Cycle, CycleOutcome, CyclePhases, Producer, ProducerConfig};
+pub use producer::{Cycle, CycleOutcome, CyclePhases, Producer, ProducerConfig, RetentionOutcome};
 pub use timeline::{Step, Timeline, TimelineIndex};
+pub use validate::{CountChangeValidator, PrimaryKeyValidator, TypeCounts, ValidationContext, ValidationFailure, Validator, Validators};

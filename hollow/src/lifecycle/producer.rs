@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::consumer::load_version;
 use super::timeline::{delta_key, meta_key, reverse_key, snapshot_key, store_err, Timeline};
+use super::validate::{CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators};
 use crate::blob::{write_delta_pair, write_snapshot, SnapshotOptions};
 use crate::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
 use crate::error::{Error, Result};
@@ -29,19 +30,35 @@ pub struct ProducerConfig {
     /// Write a snapshot every this many versions (the first version always has one).
     pub snapshot_every: u64,
     /// Refuse a state whose record count of a keyed type changes by more than this
-    /// fraction of the previous count (e.g. 0.5 = ±50 %). `None`: no limit.
+    /// fraction of the previous count (e.g. 0.5 = ±50 %; types under 10 records are not
+    /// checked). `None`: no limit. The built-in [`CountChangeValidator`].
     pub max_count_change_ratio: Option<f64>,
+    /// Refuse a state in which two records of a keyed type share a primary key (the
+    /// built-in [`PrimaryKeyValidator`]; `None`: not checked).
+    pub primary_keys: Option<PrimaryKeyValidator>,
+    /// Further validators, run after the built-ins, in order.
+    pub validators: Validators,
     /// Compress blobs with zstd at this level.
     pub zstd_level: Option<i32>,
-    /// Retention applied after each publish: keep this many versions (0: keep all).
+    /// Retention applied after each publish: keep this many versions (0: keep all, unless
+    /// `keep_days` is set: then only the age rule applies).
     pub keep_versions: usize,
     /// Retention by age in days (together with `keep_versions`, the larger set is kept).
+    /// Announced, pinned and [protected](Timeline::protect) versions are always kept.
     pub keep_days: Option<f64>,
 }
 
 impl Default for ProducerConfig {
     fn default() -> Self {
-        ProducerConfig { snapshot_every: 10, max_count_change_ratio: Some(0.5), zstd_level: None, keep_versions: 0, keep_days: None }
+        ProducerConfig {
+            snapshot_every: 10,
+            max_count_change_ratio: Some(0.5),
+            primary_keys: Some(PrimaryKeyValidator::incremental()),
+            validators: Validators::none(),
+            zstd_level: None,
+            keep_versions: 0,
+            keep_days: None,
+        }
     }
 }
 
@@ -68,11 +85,32 @@ pub enum CycleOutcome {
         elapsed: Duration,
         /// Where the time went.
         phases: CyclePhases,
+        /// Retention after the publish (`None`: no retention configured).
+        retention: Option<RetentionOutcome>,
     },
-    /// A validator refused the new state: nothing was published and the state is unchanged.
+    /// A validator refused the new state: nothing was published or announced and the
+    /// producer's state is the last published one again.
     ValidationFailed {
+        /// The validator's name ([`Validator::name`]).
+        validator: String,
         /// Why.
         reason: String,
+    },
+}
+
+/// What retention did after a publish. A failure never undoes the publish; it is reported
+/// here and retried after the next publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetentionOutcome {
+    /// The keys deleted.
+    Done {
+        /// Blob and metadata keys deleted.
+        deleted: Vec<String>,
+    },
+    /// Retention failed (the store refused a listing or a delete).
+    Failed {
+        /// What went wrong.
+        error: String,
     },
 }
 
@@ -195,6 +233,11 @@ impl Producer {
         &self.timeline
     }
 
+    /// Adds a validator, run after the configured ones.
+    pub fn add_validator(&mut self, v: impl Validator + 'static) {
+        self.config.validators.push(v);
+    }
+
     /// The working state (as of the last cycle).
     pub fn state(&self) -> &WriteState {
         &self.state
@@ -232,10 +275,10 @@ impl Producer {
             self.state.clear_journal();
             return Ok(CycleOutcome::Unchanged);
         }
-        if let Err(reason) = self.validate(&changes) {
+        if let Err((validator, failure)) = self.validate(&changes, &header_updates, full) {
             self.state.rollback();
             self.index_keys()?;
-            return Ok(CycleOutcome::ValidationFailed { reason });
+            return Ok(CycleOutcome::ValidationFailed { validator, reason: failure.reason });
         }
         let old_header = self.header.clone();
         for (k, v) in header_updates {
@@ -250,7 +293,18 @@ impl Producer {
                 self.version = Some(next);
                 self.header = self.state.header.clone();
                 let (added, removed_n) = changes.counts();
-                Ok(CycleOutcome::Published { version: next, added, removed: removed_n, delta_bytes, reverse_delta_bytes, snapshot_bytes, elapsed: started.elapsed(), phases })
+                let retention = self.apply_retention();
+                Ok(CycleOutcome::Published {
+                    version: next,
+                    added,
+                    removed: removed_n,
+                    delta_bytes,
+                    reverse_delta_bytes,
+                    snapshot_bytes,
+                    elapsed: started.elapsed(),
+                    phases,
+                    retention,
+                })
             }
             // The store may have stored the announcement and still reported an error (a
             // timeout after the write): then consumers can load this version, so it is
@@ -269,6 +323,7 @@ impl Producer {
                     snapshot_bytes: None,
                     elapsed: started.elapsed(),
                     phases,
+                    retention: None,
                 })
             }
             Err(e) => {
@@ -321,34 +376,47 @@ impl Producer {
         store.put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes()).map_err(store_err)?;
         self.timeline.announce(v)?;
         phases.store = t.elapsed();
-        if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
-            let keep = if self.config.keep_versions == 0 { usize::MAX } else { self.config.keep_versions };
-            // retention failures never undo a publish
-            let _ = self.timeline.retain(keep, self.config.keep_days, now_ms);
-        }
         Ok((delta_bytes, reverse_bytes, snapshot_bytes))
     }
 
-    fn validate(&self, changes: &StateChanges) -> std::result::Result<(), String> {
-        let Some(ratio) = self.config.max_count_change_ratio else { return Ok(()) };
-        if self.version.is_none() {
-            return Ok(());
+    /// Retention after a publish (never undoes it: a failure is reported).
+    fn apply_retention(&self) -> Option<RetentionOutcome> {
+        if self.config.keep_versions == 0 && self.config.keep_days.is_none() {
+            return None;
         }
-        for (t, tc) in changes.types.iter().enumerate() {
-            if self.keys[t].is_none() {
-                continue;
-            }
-            let now = self.state.types[t].len() as f64;
-            let before = now - tc.added.len() as f64 + tc.removed.len() as f64;
-            if before >= 10.0 && (now - before).abs() > ratio * before {
-                return Err(format!(
-                    "record count of {} would change from {before} to {now} (more than {:.0}% of the previous count)",
-                    self.state.schema.types()[t].name(),
-                    ratio * 100.0
-                ));
-            }
+        // keep_versions 0 with keep_days: the age rule alone decides (0 alone: keep all)
+        let keep = match (self.config.keep_versions, self.config.keep_days) {
+            (0, None) => usize::MAX,
+            (0, Some(_)) => 1,
+            (n, _) => n,
+        };
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        Some(match self.timeline.retain(keep, self.config.keep_days, now_ms) {
+            Ok(deleted) => RetentionOutcome::Done { deleted },
+            Err(e) => RetentionOutcome::Failed { error: e.to_string() },
+        })
+    }
+
+    /// Runs the built-in validators, then the configured ones: the first refusal.
+    fn validate(&self, changes: &StateChanges, header_updates: &BTreeMap<String, String>, full: bool) -> std::result::Result<(), (String, super::validate::ValidationFailure)> {
+        let ctx = ValidationContext {
+            state: &self.state,
+            changes,
+            previous_version: self.version,
+            previous_header: &self.header,
+            header_updates,
+            full,
+            pk_fields: &self.pk_fields,
+            keys: &self.keys,
+        };
+        let named = |v: &dyn Validator| v.validate(&ctx).map_err(|f| (v.name().to_string(), f));
+        if let Some(ratio) = self.config.max_count_change_ratio {
+            named(&CountChangeValidator::new(ratio))?;
         }
-        Ok(())
+        if let Some(pk) = &self.config.primary_keys {
+            named(pk)?;
+        }
+        self.config.validators.run(&ctx)
     }
 
     fn remove_unseen(&mut self, seen: Vec<HashSet<u32>>) {

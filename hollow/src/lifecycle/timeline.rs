@@ -11,6 +11,7 @@
 //! | `meta/<v>` | `<v> <unix ms> <previous version or ->` (one line) |
 //! | `announced` | the latest announced version (decimal) |
 //! | `pinned` | a version consumers use instead of `announced` (absent: none) |
+//! | `protect/<v>/<holder>` | empty: `holder` still needs version v (retention keeps it) |
 //!
 //! Blobs are written before the announcement that names them, and every store write is
 //! atomic, so a consumer never sees a version whose blobs are not all stored.
@@ -42,6 +43,23 @@ pub fn meta_key(v: u64) -> String {
 pub const ANNOUNCED: &str = "announced";
 /// Key of the pin.
 pub const PINNED: &str = "pinned";
+/// Prefix of the protection markers.
+pub const PROTECT_PREFIX: &str = "protect/";
+
+/// Key of the marker by which `holder` protects version `v`.
+pub fn protect_key(v: u64, holder: &str) -> String {
+    format!("{PROTECT_PREFIX}{v:020}/{holder}")
+}
+
+/// Whether `holder` is a valid holder name: 1 to 200 of `[A-Za-z0-9._-]`, starting with a
+/// letter or digit.
+fn check_holder(holder: &str) -> Result<()> {
+    let ok = holder.len() <= 200 && holder.starts_with(|c: char| c.is_ascii_alphanumeric()) && holder.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(Error::Schema(format!("{holder:?} is not a protection holder name (1 to 200 of [A-Za-z0-9._-], starting with a letter or digit)")));
+    }
+    Ok(())
+}
 
 /// One step of a path between versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -209,6 +227,32 @@ impl Timeline {
         self.store.delete(PINNED).map_err(store_err)
     }
 
+    /// Marks version `v` as needed by `holder` (e.g. a service whose retained outputs were
+    /// computed from it): [`Timeline::retain`] keeps it reachable until every holder has
+    /// [released](Timeline::release) it. Idempotent.
+    pub fn protect(&self, v: u64, holder: &str) -> Result<()> {
+        check_holder(holder)?;
+        self.store.put(&protect_key(v, holder), b"").map_err(store_err)
+    }
+
+    /// Removes `holder`'s protection of version `v` (nothing if there is none).
+    pub fn release(&self, v: u64, holder: &str) -> Result<()> {
+        check_holder(holder)?;
+        self.store.delete(&protect_key(v, holder)).map_err(store_err)
+    }
+
+    /// The protected versions and who protects each.
+    pub fn protected(&self) -> Result<BTreeMap<u64, BTreeSet<String>>> {
+        let mut out: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+        for k in self.store.list(PROTECT_PREFIX).map_err(store_err)? {
+            let Some((v, holder)) = k.strip_prefix(PROTECT_PREFIX).and_then(|s| s.split_once('/')) else { continue };
+            if let Ok(v) = v.parse::<u64>() {
+                out.entry(v).or_default().insert(holder.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// Lists the stored blobs.
     pub fn index(&self) -> Result<TimelineIndex> {
         let mut idx = TimelineIndex::default();
@@ -242,8 +286,9 @@ impl Timeline {
 
     /// Applies retention: keeps every version published within the last `keep_days` days
     /// (if given) or among the last `keep_versions`, whichever keeps more, plus whatever is
-    /// needed to reach the announced and pinned versions and every kept version. Returns
-    /// the keys deleted.
+    /// needed to reach the announced and pinned versions and every kept version, plus every
+    /// [protected](Timeline::protect) version and the blobs of one path that loads it (its
+    /// snapshot, or a snapshot and the deltas from there). Returns the keys deleted.
     pub fn retain(&self, keep_versions: usize, keep_days: Option<f64>, now_ms: u64) -> Result<Vec<String>> {
         let idx = self.index()?;
         let versions: Vec<u64> = idx.versions().into_iter().collect();
@@ -267,8 +312,22 @@ impl Timeline {
         }
         // Everything from the newest snapshot at or below keep_from stays reachable.
         let base = idx.snapshots.range(..=keep_from).next_back().copied().unwrap_or(keep_from);
+        // Older protected versions keep the blobs of their cheapest path from a snapshot.
+        let mut needed: HashSet<String> = HashSet::new();
+        for p in self.protected()?.into_keys().filter(|p| *p < base) {
+            if let Some(path) = idx.plan(None, p, &HashSet::new()) {
+                for step in path {
+                    needed.insert(step.key());
+                    needed.insert(meta_key(step.target()));
+                }
+                needed.insert(meta_key(p));
+            }
+        }
         let mut deleted = Vec::new();
         let mut del = |k: String| -> Result<()> {
+            if needed.contains(&k) {
+                return Ok(());
+            }
             self.store.delete(&k).map_err(store_err)?;
             deleted.push(k);
             Ok(())

@@ -144,8 +144,14 @@ fn small_types_do_not_trip_the_count_check() {
     assert!(matches!(cycle(&mut p, &mut model, &ups(100..150, "c"), &[]), CycleOutcome::Published { version: 4, .. }));
     // a stricter validator with its own guard
     let mut p2 = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
-    p2.add_validator(CountChangeValidator { max_ratio: 0.01, min_previous: 1000, all_types: false });
+    p2.add_validator(CountChangeValidator { max_ratio: 0.01, min_previous: 1000, all_types: false, growth: true });
     assert!(matches!(cycle(&mut p2, &mut model, &ups(150..200, "d"), &[]), CycleOutcome::Published { version: 5, .. }));
+    // drops only: 200 → 400 passes, 400 → 100 does not
+    let mut p3 = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
+    p3.add_validator(CountChangeValidator { growth: false, ..CountChangeValidator::new(0.5) });
+    assert!(matches!(cycle(&mut p3, &mut model, &ups(200..400, "e"), &[]), CycleOutcome::Published { version: 6, .. }));
+    let dels: Vec<i64> = (0..300).collect();
+    assert!(matches!(cycle(&mut p3, &mut model, &[], &dels), CycleOutcome::ValidationFailed { .. }));
 }
 
 /// What a validator saw: previous version, next version, previous count, new count.

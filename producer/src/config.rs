@@ -45,8 +45,9 @@ pub const SETTINGS: &[(&str, bool, &str)] = &[
     ("partitions", true, "partitions of topics the producer creates (default: 3)"),
     ("create-topics", true, "create missing topics: true|false (default: true)"),
     ("snapshot-every", true, "write a snapshot every N versions (default: 10)"),
-    ("max-count-change-ratio", true, "validator: refuse a version whose record count changes by more than this fraction (default: 0.5; off: no check)"),
+    ("max-count-change-ratio", true, "validator: refuse a version whose record count drops (see count-check-growth) by more than this fraction (default: 0.5; off: no check)"),
     ("count-check-min", true, "the count validator skips datasets under this many records (default: 1000)"),
+    ("count-check-growth", true, "the count validator refuses growth too, not only drops: true|false (default: false)"),
     ("validate-primary-keys", true, "validator: refuse a version in which two records share a key: on (checks the changes), full (every record), off (default: on)"),
     ("zstd-level", true, "compress blobs with zstd at this level (default: off)"),
     ("keep-versions", true, "retention: versions kept in the store (default: 0, all); announced, pinned and protected versions are always kept"),
@@ -144,7 +145,7 @@ impl Config {
         let bad = |detail: String| Error::Config(format!("{name}: {detail}"));
         let v = match (value, name) {
             (Some(v), _) => v.trim(),
-            (None, "create-topics") => "true",
+            (None, "create-topics" | "count-check-growth") => "true",
             (None, _) => return Err(bad("needs a value".into())),
         };
         match name {
@@ -194,6 +195,7 @@ impl Config {
                     _ => Some(v.parse().ok().filter(|r: &f64| r.is_finite() && *r > 0.0).ok_or_else(|| bad(format!("not a positive fraction: {v:?}")))?),
                 }
             }
+            "count-check-growth" => self.state.count_check_growth = parse_bool(v).map_err(bad)?,
             "count-check-min" => self.state.count_check_min = v.parse().map_err(|_| bad(format!("not a record count: {v:?}")))?,
             "validate-primary-keys" => {
                 self.state.primary_keys = match v.to_ascii_lowercase().as_str() {
@@ -405,6 +407,9 @@ mod tests {
         let mut c = Config::default();
         assert_eq!(c.state.max_count_change_ratio, Some(0.5));
         assert_eq!(c.state.count_check_min, 1000);
+        assert!(!c.state.count_check_growth);
+        c.set("count-check-growth", None).unwrap();
+        assert!(c.state.count_check_growth);
         assert_eq!(c.state.primary_keys, Some(hollow::lifecycle::PrimaryKeyValidator::incremental()));
         for (n, v) in [("max-count-change-ratio", "off"), ("validate-primary-keys", "off"), ("keep-days", "2.5"), ("keep-versions", "4"), ("count-check-min", "10")] {
             c.set(n, Some(v)).unwrap();

@@ -26,6 +26,10 @@ pub struct StateOptions {
     pub max_count_change_ratio: Option<f64>,
     /// The count check skips datasets with fewer records than this in the last version.
     pub count_check_min: u64,
+    /// The count check refuses growth too (default: only drops). A refused growth is read
+    /// again next cycle with whatever arrived since, so an initial load or a catch-up that
+    /// grows a dataset by more than the ratio would be refused until the check is changed.
+    pub count_check_growth: bool,
     /// Refuse a state in which two records share a key (`None`: not checked).
     pub primary_keys: Option<PrimaryKeyValidator>,
     /// zstd level of the blobs (`None`: uncompressed).
@@ -37,13 +41,14 @@ pub struct StateOptions {
 }
 
 impl Default for StateOptions {
-    /// The validators are on: the count may change by at most 50 % per version once a
-    /// dataset has 1,000 records, and primary keys are checked.
+    /// The validators are on: the count may drop by at most 50 % per version once a dataset
+    /// has 1,000 records, and primary keys are checked.
     fn default() -> Self {
         StateOptions {
             snapshot_every: 10,
             max_count_change_ratio: Some(0.5),
             count_check_min: 1000,
+            count_check_growth: false,
             primary_keys: Some(PrimaryKeyValidator::incremental()),
             zstd_level: None,
             keep_versions: 0,
@@ -69,7 +74,7 @@ impl DatasetState {
     pub fn open(schema: &DatasetSchema, store: Arc<dyn BlobStore>, opts: &StateOptions) -> hollow::Result<DatasetState> {
         let mut validators = Validators::none();
         if let Some(ratio) = opts.max_count_change_ratio {
-            validators.push(CountChangeValidator { max_ratio: ratio, min_previous: opts.count_check_min, all_types: false });
+            validators.push(CountChangeValidator { max_ratio: ratio, min_previous: opts.count_check_min, all_types: false, growth: opts.count_check_growth });
         }
         let config = ProducerConfig {
             snapshot_every: opts.snapshot_every.max(1),

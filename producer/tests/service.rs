@@ -276,6 +276,21 @@ fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     // and nothing more to do
     let d = service.run_cycle().unwrap().datasets.remove(0);
     assert_eq!((d.read, d.published()), (0, None));
+
+    // growth is not refused by default (15 → 45 records), only with count-check-growth
+    for id in 31..=60 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "c").as_bytes()), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(service.run_cycle().unwrap().datasets[0].published(), Some(3));
+    drop(service);
+    config.state.count_check_growth = true;
+    let mut service = kafka.service(config.clone());
+    for id in 61..=130 {
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "d").as_bytes()), &[]).unwrap();
+    }
+    tx.flush(std::time::Duration::from_secs(30)).unwrap();
+    assert!(matches!(service.run_cycle().unwrap().datasets[0].outcome, DatasetOutcome::ValidationFailed { .. }));
 }
 
 #[test]

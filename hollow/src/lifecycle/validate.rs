@@ -161,8 +161,9 @@ impl<'a> ValidationContext<'a> {
 }
 
 /// Refuses a state when a keyed type's record count changes by more than `max_ratio` of its
-/// previous count (0.5: more than ±50 %). Types with fewer than `min_previous` records in the
-/// previous state are not checked, nor is the first version.
+/// previous count (0.5: more than ±50 %; with `growth` false only drops are checked). Types
+/// with fewer than `min_previous` records in the previous state are not checked, nor is the
+/// first version.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CountChangeValidator {
     /// The largest allowed change, as a fraction of the previous count.
@@ -172,6 +173,8 @@ pub struct CountChangeValidator {
     /// Also check types without a primary key (strings, lists of a record); default false:
     /// they follow their owners.
     pub all_types: bool,
+    /// Check growth too (default true); false: only drops are refused.
+    pub growth: bool,
 }
 
 impl CountChangeValidator {
@@ -180,7 +183,7 @@ impl CountChangeValidator {
 
     /// A check of keyed types of at least 10 records.
     pub fn new(max_ratio: f64) -> Self {
-        CountChangeValidator { max_ratio, min_previous: 10, all_types: false }
+        CountChangeValidator { max_ratio, min_previous: 10, all_types: false, growth: true }
     }
 }
 
@@ -202,7 +205,7 @@ impl Validator for CountChangeValidator {
                 continue;
             }
             let change = c.new.abs_diff(c.previous) as f64;
-            if change > self.max_ratio * c.previous as f64 {
+            if (c.new < c.previous || self.growth) && change > self.max_ratio * c.previous as f64 {
                 return Err(ValidationFailure::new(format!(
                     "record count of {} would change from {} to {} (more than {:.0}% of the previous count)",
                     ts.name(),

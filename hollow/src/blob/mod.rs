@@ -146,8 +146,12 @@ pub(crate) fn open_body(bytes: &crate::Bytes, expected: BlobKind, verify: bool) 
     }
     if pre.flags & FLAG_ZSTD != 0 {
         let cap = usize::try_from(pre.raw_len).map_err(|_| Error::corrupt("raw length overflows"))?;
-        if pre.raw_len > (1u64 << 40) {
-            return Err(Error::corrupt(format!("implausible raw body length {}", pre.raw_len)));
+        // decompression allocates raw_len up front: a claim no zstd frame of this size can
+        // keep (one 128 KiB block takes at least 4 bytes, a ratio below 2^15) is refused
+        // rather than letting a small blob ask for terabytes
+        let stored = (bytes.len() - PREAMBLE_LEN) as u64;
+        if pre.raw_len > (1u64 << 40) || pre.raw_len > stored.saturating_mul(1 << 16).max(1 << 16) {
+            return Err(Error::corrupt(format!("implausible raw body length {} for {stored} compressed bytes", pre.raw_len)));
         }
         let raw = zstd::bulk::decompress(&bytes[PREAMBLE_LEN..], cap).map_err(|e| Error::corrupt(format!("zstd: {e}")))?;
         if raw.len() as u64 != pre.raw_len {

@@ -193,7 +193,7 @@ type Op<'a> = dyn Fn() -> Result<(), StoreError> + 'a;
 
 #[test]
 fn s3_unreachable_endpoint_fails_fast() {
-    // Default timeouts: the retries (3 attempts, with backoff) end well before the 30 s
+    // Default limits: the retries (3 attempts, with backoff) end well before the 15 s
     // operation timeout, so the error names the real cause.
     let store = dead_store(free_port(), S3Config::new("b", "p").timeout);
     let ops: [(&str, &Op); 4] =

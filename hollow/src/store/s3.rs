@@ -190,8 +190,9 @@ impl S3Config {
 /// The store owns a tokio runtime with one worker thread and blocks on it. Calling it from
 /// inside another tokio runtime works (the call runs on a helper thread) but blocks that
 /// runtime's thread, so use `spawn_blocking` there. Requests have a connect timeout, an
-/// operation timeout and a bounded number of attempts (see [`S3Config`]), so an
-/// unreachable endpoint gives [`StoreError::Unreachable`] within seconds. Blobs above
+/// attempt timeout, an operation timeout and a bounded number of attempts with backoff (see
+/// [`S3Config`]), so a refused connection gives [`StoreError::Unreachable`] and a server that
+/// never answers [`StoreError::Timeout`], both within seconds. Blobs above
 /// [`S3Config::multipart_threshold`] are uploaded in parts; readers see an object only
 /// once its upload completes.
 pub struct S3Store {

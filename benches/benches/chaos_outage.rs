@@ -571,6 +571,13 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
     if failed > 0 {
         println!("  note: {failed} message(s) were not delivered to Kafka (not in the model)");
     }
+    // a last message that surely changes the state, so that a version covers every offset
+    let mut tx = producer::Sender::new(bootstrap, &BTreeMap::new()).map_err(|e| e.to_string())?;
+    tx.send(topic, Some(b"1000"), Some(title(1000, 0).as_bytes()), &[]).map_err(|e| e.to_string())?;
+    let d = tx.flush(Duration::from_secs(60)).map_err(|e| e.to_string())?;
+    if d.failed > 0 {
+        return Err("the last message could not be delivered".into());
+    }
     let messages = read_all(bootstrap, topic)?;
     let end: BTreeMap<i32, i64> = messages.iter().fold(BTreeMap::new(), |mut m, r| {
         m.insert(r.0, r.1 + 1);

@@ -94,6 +94,7 @@ pub mod error;
 mod first;
 mod fxhash;
 pub mod generate;
+pub mod health;
 pub mod inputs;
 pub mod jsonl;
 pub mod logging;

@@ -28,12 +28,14 @@ usage:
       evaluate; then the PREPROD-vs-PROD diff summary and a replay of every PROD version.
   gatekeeper run (--inputs URL | --follow PROD_URL) --out URL [--interval 60s] [--rules baseline|strict|PATH]
                  [--metrics-port P] [--cycles N] [--threads N] [--snapshot-every N] [--keep-versions N] [--keep-days D]
+                 [--health-grace D]
       The service: each cycle refreshes the seven input timelines under URL/<dataset> (folder or
       s3://bucket/prefix), evaluates at the cycle's start and publishes the liveness dataset
       incrementally to --out. With --follow (PREPROD), each cycle evaluates the input versions
       and `now` of PROD's latest output with its own rules and diffs against it. Metrics (Prometheus
-      text) on 127.0.0.1:P. Retention: --keep-versions N / --keep-days D keep that many output
-      versions (default: all); every input version a kept output used is protected in the input
+      text) on 127.0.0.1:P; /healthz answers 503 naming a store (inputs, output, prod) whose
+      operations have failed for longer than --health-grace (default: one interval).
+      Retention: --keep-versions N / --keep-days D keep that many output versions (default: all); every input version a kept output used is protected in the input
       store (protect/<v>/gatekeeper-<hash>), so the producers' retention keeps it and replay works.
   gatekeeper replay --out URL --version V [--inputs URL] [--rules PATH] [--show N]
       Re-evaluate output version V from the input versions, `now` and rules its header records;
@@ -300,6 +302,9 @@ fn run(mut args: Args) -> Result<()> {
     config.keep_days = args.parsed::<f64>("keep-days")?;
     if config.keep_days.is_some_and(|d| !d.is_finite() || d < 0.0) {
         bail!("--keep-days: expected a non-negative number of days");
+    }
+    if let Some(g) = args.take("health-grace") {
+        config.health_grace = Some(parse_duration(&g).with_context(|| format!("--health-grace {g:?}: expected e.g. 60s, 1.5s, 500ms"))?);
     }
     args.finish()?;
     if config.inputs.is_none() && config.follow.is_none() {

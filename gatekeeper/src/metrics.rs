@@ -137,7 +137,22 @@ pub struct MetricsServer(ops::http::MetricsHttp);
 impl MetricsServer {
     /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
-        ops::http::MetricsHttp::start(addr, "gatekeeper-metrics", Arc::new(move || metrics.render())).map(MetricsServer)
+        Self::start_with_health(addr, metrics, None)
+    }
+
+    /// Like [`MetricsServer::start`], with the dependency gauges of `health`
+    /// (`gatekeeper_dependency_*`) and `/healthz` answered by it (503 when a store is down).
+    pub fn start_with_health(addr: SocketAddr, metrics: Arc<Metrics>, health: Option<Arc<ops::health::Health>>) -> std::io::Result<MetricsServer> {
+        let h = health.clone();
+        let render = move || {
+            let mut text = metrics.render();
+            if let Some(h) = &h {
+                text.push_str(&h.render_prometheus("gatekeeper"));
+            }
+            text
+        };
+        let check = move || health.as_ref().map_or_else(|| (true, "ok\n".to_owned()), |h| h.check());
+        ops::http::MetricsHttp::start_with_health(addr, "gatekeeper-metrics", Arc::new(render), Arc::new(check)).map(MetricsServer)
     }
 
     /// The bound address.

@@ -259,6 +259,12 @@ impl OutputPublisher {
     /// always has one).
     pub fn open(url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
         let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.to_string(), source })?;
+        Self::open_in(store, url, snapshot_every)
+    }
+
+    /// Like [`OutputPublisher::open`] on an already opened `store` (`url` names it in
+    /// messages).
+    pub fn open_in(store: Arc<dyn hollow::store::BlobStore>, url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
         let schema = schema()?;
         let set = schema.schema_set().map_err(|e| Error::hollow("the liveness schema", e))?;
         // The output follows the inputs wherever they go: no count validator. Snapshots are

@@ -28,6 +28,7 @@
 use crate::compare::DiffSummary;
 use crate::engine::{Evaluator, Index, InputChange, Rebuilt};
 use crate::error::{Error, Result};
+use crate::health;
 use crate::inputs::{Dataset, InputStates};
 use crate::metrics::{Metrics, MetricsServer};
 use crate::output::{read_table, OutputHeader, OutputPublisher, PublishReport};
@@ -40,7 +41,7 @@ use hollow::write::StateChanges;
 use hollow::MemoryMode;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -71,6 +72,9 @@ pub struct ServiceConfig {
     pub keep_versions: usize,
     /// Output retention: also keep versions published within this many days.
     pub keep_days: Option<f64>,
+    /// How long a store's operations may fail before `/healthz` reports it down (`None`:
+    /// one interval).
+    pub health_grace: Option<Duration>,
 }
 
 impl ServiceConfig {
@@ -88,6 +92,7 @@ impl ServiceConfig {
             snapshot_every: 10,
             keep_versions: 0,
             keep_days: None,
+            health_grace: None,
         }
     }
 }
@@ -243,9 +248,10 @@ struct Feed {
 }
 
 impl Feed {
-    fn open(dataset: Dataset, inputs: &str) -> Result<Feed> {
+    fn open(dataset: Dataset, inputs: &str, health: &Arc<ops::health::Health>) -> Result<Feed> {
         let url = dataset.store_url(inputs);
         let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
+        let store = health::observed(store, health, health::INPUTS, &Arc::new(AtomicU64::new(0)));
         Ok(Feed {
             dataset,
             consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }),
@@ -351,7 +357,10 @@ pub struct Service {
     server: Option<MetricsServer>,
     cycles: u64,
     protector: Protector,
-    out_store: Arc<dyn hollow::store::BlobStore>,
+    /// The stores' health (what `/healthz` reports).
+    health: Arc<ops::health::Health>,
+    /// The output's store (observed) and the operations made on it, for idle probes.
+    output_store: (Arc<dyn hollow::store::BlobStore>, Arc<AtomicU64>),
 }
 
 /// Milliseconds since the epoch, now.
@@ -366,26 +375,49 @@ impl Service {
         if config.inputs.is_none() && config.follow.is_none() {
             return Err(Error::NoVersion { url: config.out.clone(), detail: "the service needs an inputs URL (or a PROD output to follow)".into() });
         }
-        let publisher = OutputPublisher::open(&config.out, config.snapshot_every)?;
+        let health = Arc::new(ops::health::Health::new(config.health_grace.unwrap_or(config.interval)));
+        let out_ops = Arc::new(AtomicU64::new(0));
+        let out_store = hollow::store::open_store(&config.out).map_err(|source| Error::Store { url: config.out.clone(), source })?;
+        let out_store = health::observed(out_store, &health, health::OUTPUT, &out_ops);
+        health.register(health::OUTPUT);
+        let publisher = OutputPublisher::open_in(out_store.clone(), &config.out, config.snapshot_every)?;
+        health.register(health::INPUTS);
         let feeds = match &config.inputs {
-            Some(url) => Some((url.clone(), Dataset::ALL.iter().map(|&d| Feed::open(d, url)).collect::<Result<Vec<_>>>()?)),
+            Some(url) => Some((url.clone(), Dataset::ALL.iter().map(|&d| Feed::open(d, url, &health)).collect::<Result<Vec<_>>>()?)),
             None => None,
         };
         let prod = match &config.follow {
             Some(url) => {
+                health.register(health::PROD);
                 let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.clone(), source })?;
+                let store = health::observed(store, &health, health::PROD, &Arc::new(AtomicU64::new(0)));
                 Some(Prod { url: url.clone(), consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }), followed: None, table: None })
             }
             None => None,
         };
         let metrics = Arc::new(Metrics::new());
         let server = match config.metrics_addr {
-            Some(addr) => Some(MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?),
+            Some(addr) => Some(
+                MetricsServer::start_with_health(addr, metrics.clone(), Some(health.clone()))
+                    .map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?,
+            ),
             None => None,
         };
-        let out_store = hollow::store::open_store(&config.out).map_err(|source| Error::Store { url: config.out.clone(), source })?;
         let protector = Protector::new(&config.out, out_store.clone());
-        Ok(Service { evaluator: Evaluator::with_threads(config.threads), config, feeds, index: None, publisher, prod, metrics, server, cycles: 0, protector, out_store })
+        Ok(Service {
+            evaluator: Evaluator::with_threads(config.threads),
+            config,
+            feeds,
+            index: None,
+            publisher,
+            prod,
+            metrics,
+            server,
+            cycles: 0,
+            health,
+            output_store: (out_store, out_ops),
+            protector,
+        })
     }
 
     /// The configuration.
@@ -396,6 +428,11 @@ impl Service {
     /// The metrics (shared with the HTTP server).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The stores' health (what `/healthz` reports).
+    pub fn health(&self) -> &Arc<ops::health::Health> {
+        &self.health
     }
 
     /// Where metrics are served.
@@ -430,9 +467,11 @@ impl Service {
         let started = Instant::now();
         self.cycles += 1;
         let mut report = CycleReport { cycle: self.cycles, now, ..CycleReport::default() };
+        let out_ops = self.output_store.1.load(Ordering::Relaxed);
         if let Err(e) = self.cycle(&mut report) {
             report.error = Some(e.to_string());
         }
+        health::probe_if_idle(&*self.output_store.0, &self.output_store.1, out_ops);
         report.phases.total = started.elapsed();
         self.metrics.record(&report);
         if report.error.is_some() || !report.inputs_on_last_good().is_empty() {
@@ -473,7 +512,7 @@ impl Service {
                 .as_ref()
                 .and_then(|(_, h)| h.inputs_url.clone())
                 .ok_or_else(|| Error::NoVersion { url: self.config.out.clone(), detail: "no inputs URL (PROD records none)".into() })?;
-            let feeds = Dataset::ALL.iter().map(|&d| Feed::open(d, &url)).collect::<Result<Vec<_>>>()?;
+            let feeds = Dataset::ALL.iter().map(|&d| Feed::open(d, &url, &self.health)).collect::<Result<Vec<_>>>()?;
             self.feeds = Some((url, feeds));
         }
         let Some((inputs_url, feeds)) = &mut self.feeds else { return Ok(()) };
@@ -604,7 +643,7 @@ impl Service {
             (n, _) => n,
         };
         let now = u64::try_from(now_ms()).unwrap_or(0);
-        match hollow::lifecycle::Timeline::new(self.out_store.clone()).retain(keep, self.config.keep_days, now) {
+        match hollow::lifecycle::Timeline::new(self.output_store.0.clone()).retain(keep, self.config.keep_days, now) {
             Ok(deleted) => report.deleted = deleted.len(),
             Err(e) => report.errors.push(format!("output retention: {e}")),
         }

@@ -11,6 +11,7 @@
 
 mod store_common;
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -192,7 +193,7 @@ type Op<'a> = dyn Fn() -> Result<(), StoreError> + 'a;
 
 #[test]
 fn s3_unreachable_endpoint_fails_fast() {
-    // Default timeouts: the retries (3 attempts, with backoff) end well before the 30 s
+    // Default limits: the retries (3 attempts, with backoff) end well before the 15 s
     // operation timeout, so the error names the real cause.
     let store = dead_store(free_port(), S3Config::new("b", "p").timeout);
     let ops: [(&str, &Op); 4] =
@@ -213,15 +214,88 @@ fn s3_unreachable_endpoint_fails_fast() {
     }
 }
 
+/// A store at `endpoint` with short limits: 1 s per attempt, 2 attempts, 2 s per operation.
+fn impatient_store(endpoint: &str) -> S3Store {
+    let mut c = config(endpoint, "bucket", "p");
+    c.attempt_timeout = Duration::from_secs(1);
+    c.timeout = Duration::from_secs(2);
+    c.max_attempts = 2;
+    c.initial_backoff = Duration::from_millis(50);
+    S3Store::new(c).unwrap()
+}
+
 #[test]
 fn s3_silent_endpoint_times_out() {
-    // Accepts connections (the kernel completes the handshake) but never answers.
+    // Accepts connections (the kernel completes the handshake) but never answers: what a
+    // frozen (SIGSTOPped) server looks like.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let store = dead_store(listener.local_addr().unwrap().port(), Duration::from_secs(2));
+    let store = impatient_store(&format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port()));
+    let big = vec![7u8; 4 << 20];
+    let ops: [(&str, &Op); 5] = [
+        ("get", &|| store.get("k").map(drop)),
+        ("put", &|| store.put("k", b"v")),
+        ("put", &|| store.put("big", &big)),
+        ("list", &|| store.list("").map(drop)),
+        ("exists", &|| store.exists("k").map(drop)),
+    ];
+    for (op, run) in ops {
+        let started = Instant::now();
+        let result = run();
+        let elapsed = started.elapsed();
+        match &result {
+            Err(StoreError::Timeout { store, op: what, after, .. }) => {
+                assert_eq!(*what, op);
+                assert!(store.contains("127.0.0.1"), "{store}");
+                // the limit grows with the body: 4 MiB at 1 MiB/s is 4 s more per attempt
+                let bound = if op == "put" && *after > Duration::from_secs(2) { Duration::from_secs(2 + 2 * 4) } else { Duration::from_secs(2) };
+                assert!(*after <= bound, "{op}: limit {after:?}");
+                assert!(elapsed < bound + Duration::from_secs(2), "{op} took {elapsed:?}");
+            }
+            other => panic!("{op}: expected Timeout, got {other:?}"),
+        }
+        println!("silent endpoint, {op}: {elapsed:?}: {}", result.unwrap_err());
+    }
+}
+
+#[test]
+fn s3_server_freezing_mid_body_times_out() {
+    // Answers a GET with the head of a 1000-byte object, sends 10 bytes and stops.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+            request.push(byte[0]);
+        }
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: application/octet-stream\r\n\r\n0123456789");
+        let _ = conn.flush();
+        // hold the connection open, silent, until the test is done
+        let _ = done_rx.recv_timeout(Duration::from_secs(30));
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let store = impatient_store(&endpoint);
     let started = Instant::now();
     let result = store.get("k");
     let elapsed = started.elapsed();
-    assert!(matches!(result, Err(StoreError::Unreachable { .. })), "expected Unreachable, got {result:?}");
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
-    println!("silent endpoint: {elapsed:?}: {}", result.unwrap_err());
+    done_tx.send(()).unwrap();
+    let request = server.join().unwrap();
+    assert!(request.starts_with("GET /bucket/p/k"), "{request}");
+    match &result {
+        Err(StoreError::Timeout { op: "get", .. }) => {}
+        other => panic!("expected a get Timeout, got {other:?}"),
+    }
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
+    println!("frozen mid-body: {elapsed:?}: {}", result.unwrap_err());
+}
+
+#[test]
+fn s3_limits_from_the_environment_are_checked() {
+    // Only the parsing: other tests in this process do not read these variables.
+    let mut c = S3Config::parse_url("s3://b/p").unwrap();
+    assert_eq!((c.attempt_timeout, c.timeout, c.max_attempts), (Duration::from_secs(5), Duration::from_secs(15), 3));
+    c.attempt_timeout = Duration::ZERO;
+    assert!(matches!(S3Store::new(c), Err(StoreError::Config { .. })));
 }

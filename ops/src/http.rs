@@ -1,6 +1,7 @@
 //! A tiny background HTTP/1.1 server for a service's Prometheus metrics: `GET /metrics`
-//! answers with the text a callback renders, `GET /healthz` (and `/`) with `ok`, other paths
-//! with 404 and other methods with 405. One request per connection (`Connection: close`),
+//! answers with the text a callback renders, `GET /healthz` (and `/`) with the service's
+//! health (200 and `ok`, or what a [`HealthCheck`] says: 200 with a line per dependency, or
+//! 503 naming the dependency that is down), other paths with 404 and other methods with 405. One request per connection (`Connection: close`),
 //! bounded request reads and 5 s socket timeouts, so a misbehaving client costs at most the
 //! timeouts and never the service. The server stops when dropped.
 
@@ -13,6 +14,10 @@ use std::time::Duration;
 
 /// What the server calls to render the metrics text for each `GET /metrics`.
 pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// What the server calls for each `GET /healthz`: whether the service is healthy (200, else
+/// 503) and the body (see [`crate::health::Health::check`]).
+pub type HealthCheck = Arc<dyn Fn() -> (bool, String) + Send + Sync>;
 
 /// A background metrics server; stops when dropped.
 pub struct MetricsHttp {
@@ -31,6 +36,11 @@ impl MetricsHttp {
     /// Binds `addr` (port 0: any free port) and serves `render()` from a background thread
     /// named `thread_name`.
     pub fn start(addr: SocketAddr, thread_name: &str, render: Render) -> std::io::Result<MetricsHttp> {
+        Self::start_with_health(addr, thread_name, render, Arc::new(|| (true, "ok\n".to_owned())))
+    }
+
+    /// Like [`MetricsHttp::start`], with `GET /healthz` answered by `health`.
+    pub fn start_with_health(addr: SocketAddr, thread_name: &str, render: Render, health: HealthCheck) -> std::io::Result<MetricsHttp> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -41,7 +51,7 @@ impl MetricsHttp {
                     break;
                 }
                 if let Ok(stream) = conn {
-                    if let Err(e) = serve(stream, &*render) {
+                    if let Err(e) = serve(stream, &*render, &*health) {
                         log::debug!("metrics request failed: {e}");
                     }
                 }
@@ -68,7 +78,7 @@ impl Drop for MetricsHttp {
 }
 
 /// Answers one request.
-fn serve(stream: TcpStream, render: &(dyn Fn() -> String + Send + Sync)) -> std::io::Result<()> {
+fn serve(stream: TcpStream, render: &(dyn Fn() -> String + Send + Sync), health: &(dyn Fn() -> (bool, String) + Send + Sync)) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -87,7 +97,10 @@ fn serve(stream: TcpStream, render: &(dyn Fn() -> String + Send + Sync)) -> std:
     let path = path.split('?').next().unwrap_or("");
     let (status, ctype, body) = match (method, path) {
         ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", render()),
-        ("GET", "/healthz") | ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "ok\n".to_owned()),
+        ("GET", "/healthz") | ("GET", "/") => match health() {
+            (true, body) => ("200 OK", "text/plain; charset=utf-8", body),
+            (false, body) => ("503 Service Unavailable", "text/plain; charset=utf-8", body),
+        },
         ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_owned()),
         _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n".to_owned()),
     };
@@ -103,15 +116,23 @@ pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
 
 /// Fetches `http://addr{path}`: the body of a 200 answer, an error otherwise.
 pub fn get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
+    match get_status(addr, path)? {
+        (200, body) => Ok(body),
+        (status, body) => Err(std::io::Error::other(format!("unexpected answer: HTTP {status}: {}", body.lines().next().unwrap_or("")))),
+    }
+}
+
+/// Fetches `http://addr{path}`: the status code and the body, whatever the status.
+pub fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(body.to_owned()),
-        _ => Err(std::io::Error::other(format!("unexpected answer: {}", text.lines().next().unwrap_or("")))),
-    }
+    let bad = || std::io::Error::other(format!("not an HTTP answer: {:?}", text.lines().next().unwrap_or("")));
+    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
+    let status = head.strip_prefix("HTTP/1.1 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+    Ok((status, body.to_owned()))
 }
 
 #[cfg(test)]
@@ -136,5 +157,17 @@ mod tests {
         assert_eq!(scrape(addr).unwrap(), "requests 3\n");
         drop(server);
         assert!(scrape(addr).is_err(), "stopped when dropped");
+    }
+
+    #[test]
+    fn healthz_answers_503_when_unhealthy() {
+        let up = Arc::new(AtomicBool::new(true));
+        let flag = up.clone();
+        let check: HealthCheck = Arc::new(move || if flag.load(Ordering::Relaxed) { (true, "store: ok\n".into()) } else { (false, "store: DOWN since x\n".into()) });
+        let server = MetricsHttp::start_with_health("127.0.0.1:0".parse().unwrap(), "test-health", Arc::new(String::new), check).unwrap();
+        assert_eq!(get_status(server.local_addr(), "/healthz").unwrap(), (200, "store: ok\n".to_owned()));
+        up.store(false, Ordering::Relaxed);
+        assert_eq!(get_status(server.local_addr(), "/healthz").unwrap(), (503, "store: DOWN since x\n".to_owned()));
+        assert!(get(server.local_addr(), "/healthz").unwrap_err().to_string().contains("503"));
     }
 }

@@ -6,8 +6,11 @@
 //! * [`logging`]: a stderr logger, one line per event, its level from an environment variable;
 //! * [`parse_duration`]: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds;
 //! * [`http`]: a background HTTP server answering `GET /metrics` (Prometheus text) and
-//!   `GET /healthz`, and [`http::scrape`] to read it back.
+//!   `GET /healthz`, and [`http::scrape`] to read it back;
+//! * [`health`]: the health of a service's dependencies (broker, stores) from the outcome of
+//!   its operations, for `/healthz` (503 when one is down), metrics and logs.
 
+pub mod health;
 pub mod http;
 pub mod logging;
 

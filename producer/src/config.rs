@@ -37,6 +37,7 @@ pub const SETTINGS: &[(&str, bool, &str)] = &[
     ("topic-prefix", true, "prefix of every dataset topic (default: none; the topic is the dataset name)"),
     ("cycle-interval", true, "time between cycle starts (default: 30s)"),
     ("read-timeout", true, "give up reading a partition after this long without a message (default: 10s)"),
+    ("health-grace", true, "report a dependency (broker, store) down in /healthz once its operations have failed this long (default: one cycle interval)"),
     ("metrics-port", true, "serve Prometheus metrics on 127.0.0.1:PORT (0: any free port)"),
     ("metrics-addr", true, "serve Prometheus metrics on HOST:PORT"),
     ("dead-letter-topic", true, "forward rejected messages to this topic"),
@@ -81,6 +82,9 @@ pub struct Config {
     pub read_timeout: Duration,
     /// Where to serve Prometheus metrics (`None`: not served).
     pub metrics_addr: Option<SocketAddr>,
+    /// How long a dependency's operations may fail before `/healthz` reports it down
+    /// (`None`: one cycle interval).
+    pub health_grace: Option<Duration>,
     /// Where rejected messages are forwarded (`None`: nowhere).
     pub dead_letter_topic: Option<String>,
     /// The dead-letter topic's cluster (`None`: the datasets' cluster).
@@ -109,6 +113,7 @@ impl Default for Config {
             cycle_interval: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
             metrics_addr: None,
+            health_grace: None,
             dead_letter_topic: None,
             dead_letter_bootstrap: None,
             group_id: "hollow-producer".into(),
@@ -169,6 +174,7 @@ impl Config {
             }
             "cycle-interval" => self.cycle_interval = parse_duration(v).map_err(bad)?,
             "read-timeout" => self.read_timeout = parse_duration(v).map_err(bad)?,
+            "health-grace" => self.health_grace = Some(parse_duration(v).map_err(bad)?),
             "metrics-port" => {
                 let port: u16 = v.parse().map_err(|_| bad(format!("not a port: {v:?}")))?;
                 self.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));

@@ -35,6 +35,7 @@
 
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod kafka;
 pub mod logging;
 pub mod message;

@@ -1,11 +1,14 @@
-//! Service metrics: cumulative counters and last-cycle gauges, rendered as Prometheus text
-//! and served over HTTP by a tiny `std::net` server ([`MetricsServer`]: `GET /metrics`,
-//! `GET /healthz`).
+//! Service metrics: cumulative counters and last-cycle gauges, and the health of the broker
+//! and the stores (`hollow_producer_dependency_*`, [`ops::health`]), rendered as Prometheus
+//! text and served over HTTP by a tiny `std::net` server ([`MetricsServer`]: `GET /metrics`,
+//! `GET /healthz`, 503 when a dependency is down).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use ops::health::Health;
 
 use crate::service::{CycleReport, DatasetOutcome};
 
@@ -47,12 +50,26 @@ struct State {
 #[derive(Debug, Default)]
 pub struct Metrics {
     state: Mutex<State>,
+    /// The dependencies' health: rendered as `hollow_producer_dependency_*` and answering
+    /// `/healthz`.
+    health: Option<Arc<Health>>,
 }
 
 impl Metrics {
     /// Empty metrics.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same metrics with the dependency health of `health` (its gauges and `/healthz`).
+    pub fn with_health(mut self, health: Arc<Health>) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// Whether every dependency is up, and the `/healthz` body (`ok` without health).
+    pub fn health_check(&self) -> (bool, String) {
+        self.health.as_ref().map_or_else(|| (true, "ok\n".to_owned()), |h| h.check())
     }
 
     /// Declares a dataset so that its series exist before its first cycle.
@@ -200,6 +217,9 @@ impl Metrics {
             "Messages of the backlog seen at the last cycle start not folded by it (end offset minus next offset), per partition.",
             &mut ds.iter().flat_map(|(name, m)| m.lag.iter().map(move |(p, lag)| (labels(&[("dataset", name), ("partition", &p.to_string())]), lag.to_string()))),
         );
+        if let Some(h) = &self.health {
+            out.push_str(&h.render_prometheus("hollow_producer"));
+        }
         out
     }
 }
@@ -243,7 +263,8 @@ pub struct MetricsServer(ops::http::MetricsHttp);
 impl MetricsServer {
     /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
-        ops::http::MetricsHttp::start(addr, "metrics-http", Arc::new(move || metrics.render())).map(MetricsServer)
+        let check = metrics.clone();
+        ops::http::MetricsHttp::start_with_health(addr, "metrics-http", Arc::new(move || metrics.render()), Arc::new(move || check.health_check())).map(MetricsServer)
     }
 
     /// The address the server listens on.
@@ -375,5 +396,23 @@ mod tests {
         assert!(get("POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405"));
         assert!(get("garbage\r\n\r\n").starts_with("HTTP/1.1 405"));
         drop(server);
+    }
+
+    #[test]
+    fn healthz_reports_a_dependency_down() {
+        // with health: 503 naming the dependency that is down, and its gauges
+        let health = Arc::new(Health::new(Duration::ZERO));
+        health.register("broker");
+        health.failure("store", std::time::Instant::now(), "put: no answer");
+        let m = Arc::new(Metrics::new().with_health(health.clone()));
+        let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
+        let (status, body) = ops::http::get_status(server.local_addr(), "/healthz").unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("broker: ok") && body.contains("store: DOWN since") && body.contains("put: no answer"), "{body}");
+        let text = scrape(server.local_addr()).unwrap();
+        assert!(text.contains("hollow_producer_dependency_up{dependency=\"store\"} 0"), "{text}");
+        assert!(text.contains("hollow_producer_dependency_up{dependency=\"broker\"} 1"), "{text}");
+        health.success("store");
+        assert_eq!(ops::http::get_status(server.local_addr(), "/healthz").unwrap().0, 200);
     }
 }

@@ -35,10 +35,20 @@
 //! nothing) drops the message and counts it. Each cycle only reads the delivery counters; the
 //! outcomes appear in `hollow_producer_dead_letter_messages_total{outcome}`. [`Service::run`]
 //! waits a bounded time for the last deliveries when it stops.
+//!
+//! # Outages
+//!
+//! The broker and the stores are watched ([`crate::health`]): every broker request and store
+//! operation reports its outcome, `/healthz` answers 503 naming the dependency once its
+//! operations have failed for longer than [`Config::health_grace`], and the metrics carry
+//! `hollow_producer_dependency_*` gauges. While a dependency is down, cycles fail within the
+//! store's and the Kafka client's time limits and announce nothing (a cycle whose blobs are
+//! not all stored announces nothing; the next successful one publishes every message since,
+//! from the offsets of the last announced state), and the service recovers by itself.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +61,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::health;
 use crate::kafka::{self, EmbeddedBroker, KafkaConsumer, Sender, REQUEST_TIMEOUT};
 use crate::message::{decode, RejectReason, Rejection};
 use crate::metrics::{Metrics, MetricsServer};
@@ -264,6 +275,12 @@ struct Slot {
     state: DatasetState,
     /// Next offsets to read: those of the last published state, advanced by unchanged cycles.
     offsets: Offsets,
+    /// The dataset's store (observed), for health probes.
+    store: Arc<dyn hollow::store::BlobStore>,
+    /// Operations made on `store` so far.
+    store_ops: Arc<AtomicU64>,
+    /// The dependencies' health.
+    health: Arc<ops::health::Health>,
 }
 
 /// The producer service. Build it with [`Service::new`], then call [`Service::run_cycle`]
@@ -276,6 +293,7 @@ pub struct Service {
     dead_letter: Option<(String, Sender)>,
     metrics: Arc<Metrics>,
     metrics_server: Option<MetricsServer>,
+    health: Arc<ops::health::Health>,
     cycles: u64,
     // last: fields drop in order, and the clients above must go before the broker
     embedded: Option<Arc<EmbeddedBroker>>,
@@ -322,13 +340,18 @@ impl Service {
             kafka::ensure_topics(&bootstrap, &config.kafka, &topics, config.partitions, embedded.as_deref())?;
         }
         let consumer = kafka::create_consumer(&bootstrap, &config.group_id, &config.kafka)?;
-        let metrics = Arc::new(Metrics::new());
+        let health = Arc::new(ops::health::Health::new(config.health_grace.unwrap_or(config.cycle_interval)));
+        health.register(health::BROKER);
+        health.register(health::STORE);
+        let metrics = Arc::new(Metrics::new().with_health(health.clone()));
         let mut slots = Vec::with_capacity(schemas.len());
         for schema in schemas {
             let topic = config.topic(&schema.dataset);
             let store_url = config.store_url(&schema.dataset);
             let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store { url: store_url.clone(), source })?;
-            let state = DatasetState::open(&schema, store, &config.state).map_err(|e| Error::hollow(&schema.dataset, e))?;
+            let store_ops = Arc::new(AtomicU64::new(0));
+            let store = health::observed(store, &health, &store_ops);
+            let state = DatasetState::open(&schema, store.clone(), &config.state).map_err(|e| Error::hollow(&schema.dataset, e))?;
             let stored = match state.header().get(HEADER_KEY) {
                 None => Offsets::new(),
                 Some(text) => {
@@ -344,7 +367,7 @@ impl Service {
                 None => log::info!("dataset {}: new timeline in {store_url}, reading {topic} from the beginning", schema.dataset),
             }
             metrics.register(&schema.dataset, state.version());
-            slots.push(Slot { schema, topic, store_url, state, offsets });
+            slots.push(Slot { schema, topic, store_url, state, offsets, store, store_ops, health: health.clone() });
         }
         let dead_letter = match &config.dead_letter_topic {
             Some(t) => Some((t.clone(), Sender::new(config.dead_letter_bootstrap.as_deref().unwrap_or(&bootstrap), &config.kafka)?)),
@@ -358,7 +381,7 @@ impl Service {
             }
             None => None,
         };
-        Ok(Service { config, embedded, bootstrap, consumer, slots, dead_letter, metrics, metrics_server, cycles: 0 })
+        Ok(Service { config, embedded, bootstrap, consumer, slots, dead_letter, metrics, metrics_server, health, cycles: 0 })
     }
 
     /// The Kafka bootstrap servers the service reads from (the embedded broker's if any).
@@ -411,6 +434,11 @@ impl Service {
         &self.metrics
     }
 
+    /// The health of the broker and the stores (what `/healthz` reports).
+    pub fn health(&self) -> &Arc<ops::health::Health> {
+        &self.health
+    }
+
     /// Where metrics are served, if they are.
     pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
         self.metrics_server.as_ref().map(MetricsServer::local_addr)
@@ -431,12 +459,17 @@ impl Service {
         let mut dead_letter = self.dead_letter.as_ref().map(|_| DeadLetterReport::default());
         for slot in &mut self.slots {
             let mut dlq = self.dead_letter.as_mut().map(|(t, s)| DeadLetter { topic: t.as_str(), sender: s, queued: 0, dropped: 0 });
+            let store_ops = slot.store_ops.load(Ordering::Relaxed);
             let report = cycle_dataset(&self.consumer, slot, &topics, dlq.as_mut(), self.config.read_timeout);
+            health::probe_if_idle(&*slot.store, &slot.store_ops, store_ops);
             if let (Some(d), Some(total)) = (dlq, dead_letter.as_mut()) {
                 total.queued += d.queued;
                 total.dropped += d.dropped;
             }
-            if report.read > 0 || !matches!(report.outcome, DatasetOutcome::Unchanged) {
+            if matches!(report.outcome, DatasetOutcome::Failed { .. }) && health::any_failing(&self.health) {
+                // the health log lines say what is down; no error line per cycle
+                log::debug!("  {report}");
+            } else if report.read > 0 || !matches!(report.outcome, DatasetOutcome::Unchanged) {
                 log::info!("  {report}");
             } else {
                 log::debug!("  {report}");
@@ -480,7 +513,11 @@ impl Service {
         while !stop.load(Ordering::Acquire) {
             let started = Instant::now();
             if let Err(e) = self.run_cycle() {
-                log::error!("{e}");
+                if health::any_failing(&self.health) {
+                    log::debug!("{e}");
+                } else {
+                    log::error!("{e}");
+                }
             }
             done += 1;
             if max_cycles.is_some_and(|m| done >= m) {
@@ -568,7 +605,10 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
     let failed = |e: Error| DatasetOutcome::Failed { error: e.to_string() };
 
     // 1. where to start and stop, per partition
-    let partitions = match kafka::topic_partitions(consumer, &slot.topic) {
+    let asked = Instant::now();
+    let partitions = kafka::topic_partitions(consumer, &slot.topic);
+    health::broker(&slot.health, asked, &partitions);
+    let partitions = match partitions {
         Ok(Some(p)) => p,
         Ok(None) => return report(counts, failed(Error::Config(format!("topic {} does not exist", slot.topic))), slot, BTreeMap::new()),
         Err(e) => return report(counts, failed(e), slot, BTreeMap::new()),
@@ -577,7 +617,10 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
     let mut reading: BTreeMap<i32, Reading> = BTreeMap::new();
     let mut highs: BTreeMap<i32, i64> = BTreeMap::new();
     for &p in &partitions {
-        let (low, high) = match consumer.fetch_watermarks(&slot.topic, p, REQUEST_TIMEOUT) {
+        let asked = Instant::now();
+        let watermarks = consumer.fetch_watermarks(&slot.topic, p, REQUEST_TIMEOUT);
+        health::broker(&slot.health, asked, &watermarks);
+        let (low, high) = match watermarks {
             Ok(w) => w,
             Err(e) => return report(counts, failed(Error::kafka(format!("fetch watermarks of {}/{p}", slot.topic), e)), slot, BTreeMap::new()),
         };
@@ -610,6 +653,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
         }
         let topic = slot.topic.clone();
         let schema = slot.schema.clone();
+        let broker_health = slot.health.clone();
         let result = slot.state.cycle(|fold| {
             let mut last_message = Instant::now();
             let mut poll_errors = 0u64;
@@ -675,6 +719,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                         }
                     }
                     Some(Err(e)) => {
+                        broker_health.failure(health::BROKER, Instant::now(), &e.to_string());
                         poll_errors += 1;
                         if poll_errors == 1 {
                             log::warn!("{topic}: {e} (further errors of this cycle at debug level)");

@@ -14,6 +14,9 @@
 //! * `S3Store` (feature `s3`, on by default) — an S3 bucket and key prefix through
 //!   `aws-sdk-s3`, for AWS or any S3-compatible server.
 //!
+//! [`ObservedStore`] wraps any store and reports the outcome of each operation (for health
+//! checks).
+//!
 //! [`open_store`] picks a backend from a URL: `file:///dir`, a plain path, or
 //! `s3://bucket/prefix`.
 //!
@@ -29,15 +32,18 @@
 //! ```
 
 mod folder;
+mod observed;
 #[cfg(feature = "s3")]
 mod s3;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use folder::FolderStore;
+pub use observed::{Observation, ObservedStore, Observer};
 #[cfg(feature = "s3")]
-pub use s3::{S3Config, S3Credentials, S3Store, S3_ENDPOINT_ENV};
+pub use s3::{S3Config, S3Credentials, S3Store, ATTEMPT_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, OPERATION_TIMEOUT_ENV, S3_ENDPOINT_ENV};
 
 /// The longest key accepted, in bytes (S3's limit for a whole object key).
 pub const MAX_KEY_LEN: usize = 1024;
@@ -83,6 +89,22 @@ pub enum StoreError {
         store: String,
         /// What went wrong, with the full chain of causes.
         detail: String,
+    },
+    /// The store accepted the request (or the connection) but did not answer within the
+    /// time limits: a frozen or overloaded server.
+    #[error("blob store {store} did not answer in time: {op} of {key:?} timed out after {after:?} ({detail})")]
+    Timeout {
+        /// The store, as [`BlobStore::describe`] shows it, with its endpoint if any.
+        store: String,
+        /// The operation that timed out (`put`, `get`, `list`, ...).
+        op: &'static str,
+        /// The full object key (including the store's prefix) or list prefix.
+        key: String,
+        /// The limit that ran out.
+        after: Duration,
+        /// The limits in force (attempts, attempt and connect timeouts), boxed to keep the
+        /// error small.
+        detail: Box<str>,
     },
     /// The S3 service answered with an error (access denied, missing bucket, ...), or its
     /// answer could not be used.

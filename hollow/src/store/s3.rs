@@ -6,10 +6,21 @@
 //! then runs on a short-lived helper thread, which blocks the calling task (so prefer
 //! `tokio::task::spawn_blocking` there).
 //!
-//! Every request has a connect timeout (2 s by default), an operation timeout (30 s) and at
-//! most 3 attempts, so an unreachable endpoint gives [`StoreError::Unreachable`] within
-//! seconds instead of hanging. Blobs larger than 16 MiB are uploaded in 8 MiB parts
-//! (multipart upload); a reader sees an object only once its upload completes.
+//! Every request is bounded: a connect timeout (2 s by default), an attempt timeout (5 s), an
+//! operation timeout over all attempts (15 s) and at most 3 attempts with exponential backoff
+//! (200 ms, at most 2 s). The attempt and operation timeouts of uploads, and the time allowed
+//! to read a downloaded body, grow with the size of the blob (by one second per
+//! [`S3Config::min_throughput`] bytes, 1 MiB/s by default), so big blobs do not time out on
+//! a slow link while a frozen server (one that accepts connections and never answers, or
+//! stops mid-transfer) makes a call fail within the bound instead of hanging. A refused
+//! connection gives [`StoreError::Unreachable`], a server that does not answer in time
+//! [`StoreError::Timeout`]. Blobs larger than 16 MiB are uploaded in 8 MiB parts (multipart
+//! upload); a reader sees an object only once its upload completes.
+//!
+//! The limits are fields of [`S3Config`]; [`S3Config::from_url`] also reads them from
+//! `HOLLOW_S3_ATTEMPT_TIMEOUT`, `HOLLOW_S3_OPERATION_TIMEOUT` (`5s`, `500ms`, or plain
+//! seconds) and `HOLLOW_S3_MAX_ATTEMPTS`, so services that open stores by URL can be tuned
+//! without code.
 
 use std::fmt;
 use std::future::Future;
@@ -29,6 +40,15 @@ use super::{validate_key, validate_prefix, BlobStore, StoreError};
 /// Environment variable naming an S3 endpoint (such as `http://127.0.0.1:9000`) that
 /// overrides AWS's; takes precedence over `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL`.
 pub const S3_ENDPOINT_ENV: &str = "HOLLOW_S3_ENDPOINT";
+
+/// Environment variable overriding [`S3Config::attempt_timeout`] in [`S3Config::from_url`].
+pub const ATTEMPT_TIMEOUT_ENV: &str = "HOLLOW_S3_ATTEMPT_TIMEOUT";
+
+/// Environment variable overriding [`S3Config::timeout`] in [`S3Config::from_url`].
+pub const OPERATION_TIMEOUT_ENV: &str = "HOLLOW_S3_OPERATION_TIMEOUT";
+
+/// Environment variable overriding [`S3Config::max_attempts`] in [`S3Config::from_url`].
+pub const MAX_ATTEMPTS_ENV: &str = "HOLLOW_S3_MAX_ATTEMPTS";
 
 /// S3's smallest part size for all parts of a multipart upload but the last.
 const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
@@ -77,10 +97,21 @@ pub struct S3Config {
     pub credentials: Option<S3Credentials>,
     /// Limit on establishing a TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Limit on one whole operation (all attempts) until the response arrives.
+    /// Limit on one attempt of a request until its response arrives (for uploads, plus one
+    /// second per [`min_throughput`](S3Config::min_throughput) bytes of the body).
+    pub attempt_timeout: Duration,
+    /// Limit on one whole operation (all attempts and backoffs) until the response arrives
+    /// (for uploads, plus the body's allowance for each attempt).
     pub timeout: Duration,
     /// Attempts per request, including the first (at least 1).
     pub max_attempts: u32,
+    /// The first retry's backoff; each further one doubles it (with jitter).
+    pub initial_backoff: Duration,
+    /// The longest backoff between two attempts.
+    pub max_backoff: Duration,
+    /// The slowest transfer rate, in bytes per second, that the limits allow for a body:
+    /// uploads and body downloads get one extra second per this many bytes (at least 1).
+    pub min_throughput: u64,
     /// Blobs larger than this are uploaded with a multipart upload.
     pub multipart_threshold: usize,
     /// Part size of multipart uploads (at least 5 MiB).
@@ -91,8 +122,9 @@ pub struct S3Config {
 
 impl S3Config {
     /// A configuration for `bucket` and `prefix` with the defaults: AWS's endpoint and
-    /// credential chain, 2 s connect timeout, 30 s operation timeout, 3 attempts, multipart
-    /// above 16 MiB in 8 MiB parts.
+    /// credential chain, 2 s connect timeout, 5 s attempt timeout, 15 s operation timeout, 3
+    /// attempts with backoff from 200 ms to 2 s, bodies allowed 1 MiB/s, multipart above 16
+    /// MiB in 8 MiB parts.
     pub fn new(bucket: impl Into<String>, prefix: impl Into<String>) -> Self {
         Self {
             bucket: bucket.into(),
@@ -102,8 +134,12 @@ impl S3Config {
             force_path_style: false,
             credentials: None,
             connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
             max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            min_throughput: 1024 * 1024,
             multipart_threshold: 16 * 1024 * 1024,
             part_size: 8 * 1024 * 1024,
             list_page_size: None,
@@ -112,12 +148,24 @@ impl S3Config {
 
     /// Parses `s3://bucket` or `s3://bucket/prefix` and applies the environment: the
     /// endpoint comes from `HOLLOW_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`, else
-    /// `AWS_ENDPOINT_URL`, and any endpoint override turns on path-style addressing.
-    /// Region and credentials are left to the standard AWS chain.
+    /// `AWS_ENDPOINT_URL`, and any endpoint override turns on path-style addressing; the
+    /// limits from `HOLLOW_S3_ATTEMPT_TIMEOUT`, `HOLLOW_S3_OPERATION_TIMEOUT` and
+    /// `HOLLOW_S3_MAX_ATTEMPTS` when set. Region and credentials are left to the standard
+    /// AWS chain.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let mut config = Self::parse_url(url)?;
-        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
+        let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|var| env(var));
         config.force_path_style = config.endpoint.is_some();
+        if let Some(text) = env(ATTEMPT_TIMEOUT_ENV) {
+            config.attempt_timeout = parse_env_duration(ATTEMPT_TIMEOUT_ENV, &text)?;
+        }
+        if let Some(text) = env(OPERATION_TIMEOUT_ENV) {
+            config.timeout = parse_env_duration(OPERATION_TIMEOUT_ENV, &text)?;
+        }
+        if let Some(text) = env(MAX_ATTEMPTS_ENV) {
+            config.max_attempts = text.trim().parse().map_err(|_| StoreError::Config { detail: format!("{MAX_ATTEMPTS_ENV}={text:?} is not a number of attempts") })?;
+        }
         Ok(config)
     }
 
@@ -142,8 +190,9 @@ impl S3Config {
 /// The store owns a tokio runtime with one worker thread and blocks on it. Calling it from
 /// inside another tokio runtime works (the call runs on a helper thread) but blocks that
 /// runtime's thread, so use `spawn_blocking` there. Requests have a connect timeout, an
-/// operation timeout and a bounded number of attempts (see [`S3Config`]), so an
-/// unreachable endpoint gives [`StoreError::Unreachable`] within seconds. Blobs above
+/// attempt timeout, an operation timeout and a bounded number of attempts with backoff (see
+/// [`S3Config`]), so a refused connection gives [`StoreError::Unreachable`] and a server that
+/// never answers [`StoreError::Timeout`], both within seconds. Blobs above
 /// [`S3Config::multipart_threshold`] are uploaded in parts; readers see an object only
 /// once its upload completes.
 pub struct S3Store {
@@ -161,8 +210,8 @@ pub struct S3Store {
     part_size: usize,
     /// `ListObjectsV2` page size.
     list_page_size: Option<i32>,
-    /// Connect timeout, operation timeout and attempts, for error messages.
-    limits: (Duration, Duration, u32),
+    /// The time limits, for size-scaled overrides and error messages.
+    limits: Limits,
     /// Drives the SDK; `Option` only so that `Drop` can shut it down without blocking.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -208,6 +257,19 @@ impl S3Store {
         if config.max_attempts == 0 {
             return config_err("S3 max_attempts must be at least 1".to_owned());
         }
+        if config.attempt_timeout.is_zero() || config.timeout.is_zero() || config.connect_timeout.is_zero() {
+            return config_err("S3 timeouts must be positive".to_owned());
+        }
+        if config.min_throughput == 0 {
+            return config_err("S3 min_throughput must be at least 1 byte per second".to_owned());
+        }
+        let limits = Limits {
+            connect: config.connect_timeout,
+            attempt: config.attempt_timeout,
+            operation: config.timeout,
+            attempts: config.max_attempts,
+            min_throughput: config.min_throughput,
+        };
         if config.list_page_size.is_some_and(|n| n <= 0) {
             return config_err("S3 list_page_size must be positive".to_owned());
         }
@@ -219,8 +281,8 @@ impl S3Store {
             .map_err(|e| StoreError::Config { detail: format!("cannot start the S3 client's tokio runtime: {e}") })?;
 
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(TimeoutConfig::builder().connect_timeout(config.connect_timeout).operation_timeout(config.timeout).build())
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
+            .timeout_config(limits.timeouts(0))
+            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts).with_initial_backoff(config.initial_backoff).with_max_backoff(config.max_backoff));
         if let Some(endpoint) = &config.endpoint {
             loader = loader.endpoint_url(endpoint.clone());
         }
@@ -252,7 +314,7 @@ impl S3Store {
             multipart_threshold: config.multipart_threshold,
             part_size: config.part_size,
             list_page_size: config.list_page_size,
-            limits: (config.connect_timeout, config.timeout, config.max_attempts),
+            limits,
             runtime: Some(runtime),
         })
     }
@@ -294,23 +356,36 @@ impl S3Store {
         }
     }
 
-    /// Turns an SDK error into a [`StoreError`]: a missing key into `NotFound`, connection
-    /// failures and timeouts into `Unreachable`, the rest into `S3`.
-    fn map_err<E>(&self, op: &'static str, key: &str, err: SdkError<E>) -> StoreError
+    /// Per-request configuration for a request with a body of `bytes` bytes: the limits
+    /// grown by the body's allowance.
+    fn sized(&self, bytes: usize) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::default().timeout_config(self.limits.timeouts(bytes))
+    }
+
+    /// A [`StoreError::Timeout`] for `op` of `key` after `after`.
+    fn timeout_err(&self, op: &'static str, key: &str, after: Duration, detail: String) -> StoreError {
+        StoreError::Timeout { store: self.where_(), op, key: self.object_key(key), after, detail: detail.into_boxed_str() }
+    }
+
+    /// Turns an SDK error into a [`StoreError`]: a missing key into `NotFound`, a request
+    /// that got no answer in time into `Timeout`, connection failures into `Unreachable`,
+    /// the rest into `S3`. `bytes` is the size of the request's body (for the limits it had).
+    fn map_err<E>(&self, op: &'static str, key: &str, bytes: usize, err: SdkError<E>) -> StoreError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let object_key = self.object_key(key);
         match &err {
             SdkError::TimeoutError(_) => {
-                let (connect, total, attempts) = self.limits;
-                return StoreError::Unreachable {
-                    store: self.where_(),
-                    detail: format!(
-                        "{op} of {object_key:?} got no answer within {total:?} \
-                         (connect timeout {connect:?}, up to {attempts} attempts)"
-                    ),
-                };
+                let l = &self.limits;
+                let t = l.timeouts(bytes);
+                let (attempt, operation) = (t.operation_attempt_timeout().unwrap_or(l.attempt), t.operation_timeout().unwrap_or(l.operation));
+                let detail = format!("attempt timeout {attempt:?}, up to {} attempts, operation timeout {operation:?}, connect timeout {:?}", l.attempts, l.connect);
+                return self.timeout_err(op, key, operation, detail);
+            }
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                let detail = format!("connect timeout {:?}: {}", self.limits.connect, error_chain(&err));
+                return StoreError::Unreachable { store: self.where_(), detail: format!("{op} of {object_key:?}: {detail}") };
             }
             SdkError::DispatchFailure(failure) if !failure.is_user() => {
                 return StoreError::Unreachable { store: self.where_(), detail: format!("{op} of {object_key:?}: {}", error_chain(&err)) }
@@ -337,7 +412,7 @@ impl S3Store {
     async fn put_multipart(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         let object_key = self.object_key(key);
         let created =
-            self.client.create_multipart_upload().bucket(&self.bucket).key(&object_key).send().await.map_err(|e| self.map_err("put (create multipart upload)", key, e))?;
+            self.client.create_multipart_upload().bucket(&self.bucket).key(&object_key).send().await.map_err(|e| self.map_err("put (create multipart upload)", key, 0, e))?;
         let upload_id = created.upload_id().ok_or_else(|| StoreError::S3 {
             op: "put (create multipart upload)",
             key: object_key.clone(),
@@ -364,9 +439,11 @@ impl S3Store {
                 .upload_id(upload_id)
                 .part_number(part_number)
                 .body(ByteStream::from(chunk.to_vec()))
+                .customize()
+                .config_override(self.sized(chunk.len()))
                 .send()
                 .await
-                .map_err(|e| self.map_err("put (upload part)", key, e))?;
+                .map_err(|e| self.map_err("put (upload part)", key, chunk.len(), e))?;
             let mut part = CompletedPart::builder().part_number(part_number);
             if let Some(e_tag) = uploaded.e_tag() {
                 part = part.e_tag(e_tag);
@@ -381,8 +458,50 @@ impl S3Store {
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
-            .map_err(|e| self.map_err("put (complete multipart upload)", key, e))?;
+            .map_err(|e| self.map_err("put (complete multipart upload)", key, 0, e))?;
         Ok(())
+    }
+}
+
+/// The time limits of a store's requests.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    connect: Duration,
+    attempt: Duration,
+    operation: Duration,
+    attempts: u32,
+    min_throughput: u64,
+}
+
+impl Limits {
+    /// The time allowed to move a body of `bytes` bytes at the slowest accepted rate.
+    fn allowance(&self, bytes: usize) -> Duration {
+        Duration::from_secs_f64(bytes as f64 / self.min_throughput as f64)
+    }
+
+    /// The timeouts of a request with a body of `bytes` bytes: each attempt gets the body's
+    /// allowance on top, and so does the operation for each attempt.
+    fn timeouts(&self, bytes: usize) -> TimeoutConfig {
+        let extra = self.allowance(bytes);
+        TimeoutConfig::builder().connect_timeout(self.connect).operation_attempt_timeout(self.attempt + extra).operation_timeout(self.operation + extra * self.attempts).build()
+    }
+
+    /// The time allowed to read a downloaded body of `bytes` bytes.
+    fn body(&self, bytes: usize) -> Duration {
+        self.attempt + self.allowance(bytes)
+    }
+}
+
+/// Parses a duration from an environment variable: `5s`, `500ms`, `1.5` (seconds).
+fn parse_env_duration(var: &str, text: &str) -> Result<Duration, StoreError> {
+    let t = text.trim();
+    let (number, scale) = match t.strip_suffix("ms") {
+        Some(n) => (n, 1e-3),
+        None => (t.strip_suffix('s').unwrap_or(t), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale) < 1e9 => Ok(Duration::from_secs_f64(n * scale)),
+        _ => Err(StoreError::Config { detail: format!("{var}={text:?} is not a positive duration (such as 5s, 500ms or 1.5)") }),
     }
 }
 
@@ -427,7 +546,16 @@ impl BlobStore for S3Store {
             if data.len() > self.multipart_threshold {
                 return self.put_multipart(key, data).await;
             }
-            self.client.put_object().bucket(&self.bucket).key(self.object_key(key)).body(ByteStream::from(data.to_vec())).send().await.map_err(|e| self.map_err("put", key, e))?;
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(self.object_key(key))
+                .body(ByteStream::from(data.to_vec()))
+                .customize()
+                .config_override(self.sized(data.len()))
+                .send()
+                .await
+                .map_err(|e| self.map_err("put", key, data.len(), e))?;
             Ok(())
         })
     }
@@ -435,12 +563,14 @@ impl BlobStore for S3Store {
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            let output = self.client.get_object().bucket(&self.bucket).key(self.object_key(key)).send().await.map_err(|e| self.map_err("get", key, e))?;
+            let output = self.client.get_object().bucket(&self.bucket).key(self.object_key(key)).send().await.map_err(|e| self.map_err("get", key, 0, e))?;
             let expected = output.content_length();
-            let data = output
-                .body
-                .collect()
+            // The operation timeout ends with the response's head; the body gets its own
+            // limit, so a server that stops mid-transfer cannot hang the call.
+            let allowed = self.limits.body(expected.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
+            let data = tokio::time::timeout(allowed, output.body.collect())
                 .await
+                .map_err(|_| self.timeout_err("get", key, allowed, format!("the body ({} bytes) did not arrive in time", expected.map_or("?".to_owned(), |n| n.to_string()))))?
                 .map_err(|e| StoreError::S3 { op: "get", key: self.object_key(key), detail: format!("reading the body failed: {}", error_chain(&e)) })?
                 .to_vec();
             match expected {
@@ -458,7 +588,7 @@ impl BlobStore for S3Store {
             let result = self.client.head_object().bucket(&self.bucket).key(self.object_key(key)).send().await;
             match result {
                 Ok(_) => Ok(true),
-                Err(e) => match self.map_err("exists", key, e) {
+                Err(e) => match self.map_err("exists", key, 0, e) {
                     StoreError::NotFound { .. } => Ok(false),
                     other => Err(other),
                 },
@@ -482,7 +612,7 @@ impl BlobStore for S3Store {
                     .set_continuation_token(token.take())
                     .send()
                     .await
-                    .map_err(|e| self.map_err("list", prefix, e))?;
+                    .map_err(|e| self.map_err("list", prefix, 0, e))?;
                 keys.extend(
                     page.contents()
                         .iter()
@@ -509,7 +639,7 @@ impl BlobStore for S3Store {
         self.block_on(async {
             match self.client.delete_object().bucket(&self.bucket).key(self.object_key(key)).send().await {
                 Ok(_) => Ok(()),
-                Err(e) => match self.map_err("delete", key, e) {
+                Err(e) => match self.map_err("delete", key, 0, e) {
                     StoreError::NotFound { .. } => Ok(()),
                     other => Err(other),
                 },

@@ -6,8 +6,10 @@
 //! * [`logging`]: a stderr logger, one line per event, its level from an environment variable;
 //! * [`parse_duration`]: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds;
 //! * [`http`]: a background HTTP server answering `GET /metrics` (Prometheus text) and
-//!   `GET /healthz`, and [`http::scrape`] to read it back.
+//!   `GET /healthz`, and [`http::scrape`] to read it back;
+//! * [`chaos`]: fault-injection points (`HOLLOW_CHAOS_PAUSE`) for the kill -9 chaos harness.
 
+pub mod chaos;
 pub mod http;
 pub mod logging;
 

@@ -1,89 +1,44 @@
-//! [`S3Store`] against a real S3-compatible server.
+//! [`S3Store`] against a real S3 server.
 //!
-//! The server is `HOLLOW_TEST_S3_ENDPOINT` (such as `http://127.0.0.1:9000`) if set;
-//! otherwise a `moto_server` started on a free 127.0.0.1 port if one is on `PATH`
-//! (`pip install 'moto[server]'`); otherwise the server tests print that they are skipped.
-//! Credentials and region come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
-//! `AWS_REGION`, defaulting to `test`/`test`/`us-east-1`. The tests that need no server
-//! (unreachable and silent endpoints) always run.
+//! The server is `HOLLOW_TEST_S3_ENDPOINT` (such as `http://127.0.0.1:9000`) if set, else an
+//! S3 server this test starts in its own process on a free 127.0.0.1 port
+//! ([`testkit::S3Server`]: the `s3s` protocol crate over its file-system backend), so the
+//! tests never depend on whatever S3 server happens to be installed. Credentials and region
+//! come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_REGION`, defaulting to
+//! `test`/`test`/`us-east-1`. The tests that need no server (unreachable and silent
+//! endpoints) always run.
 #![cfg(feature = "s3")]
 
 mod store_common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hollow::store::{open_store, BlobStore, S3Config, S3Credentials, S3Store, StoreError};
 
-/// An S3 endpoint for the tests, and the `moto_server` behind it if we started one.
+/// An S3 endpoint for the tests, and the in-process server behind it if we started one.
 struct Server {
     endpoint: String,
-    child: Option<Child>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+    _local: Option<testkit::S3Server>,
 }
 
 /// A port on 127.0.0.1 that nothing listened on a moment ago.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    testkit::free_port().unwrap()
 }
 
-/// Whether an HTTP server answers on `127.0.0.1:port`.
-fn answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-/// Finds or starts the test server; `None` (after saying so) when there is none.
-fn server() -> Option<Server> {
+/// The server of `HOLLOW_TEST_S3_ENDPOINT`, or one started in this process.
+fn server() -> Server {
     if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) {
-        return Some(Server { endpoint, child: None });
+        testkit::report_server("hollow store_s3", &format!("S3 at {endpoint} (HOLLOW_TEST_S3_ENDPOINT)"));
+        return Server { endpoint, _local: None };
     }
-    let usable = Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !usable {
-        println!("skipped: no S3 server (set HOLLOW_TEST_S3_ENDPOINT or install moto[server])");
-        return None;
-    }
-    let port = free_port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let mut server = Server { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
-    let started = Instant::now();
-    while !answers(port) {
-        if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
-            panic!("moto_server exited with {status} before answering on port {port}");
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not answer on port {port} within 60 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    println!("started moto_server on {} in {:?}", server.endpoint, started.elapsed());
-    Some(server)
+    let local = testkit::S3Server::start().expect("starting the in-process S3 server");
+    testkit::report_server("hollow store_s3", &local.describe());
+    Server { endpoint: local.endpoint(), _local: Some(local) }
 }
 
-/// Credentials from the environment, or moto's `test`/`test`.
+/// Credentials from the environment, or the test server's `test`/`test`.
 fn credentials() -> S3Credentials {
     let env = |name, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     S3Credentials { access_key_id: env("AWS_ACCESS_KEY_ID", "test"), secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"), session_token: None }
@@ -122,7 +77,7 @@ fn timed(name: &str, case: impl FnOnce()) {
 /// bucket, each under its own prefix.
 #[test]
 fn s3_store_against_server() {
-    let Some(server) = server() else { return };
+    let server = server();
     let endpoint = server.endpoint.as_str();
     let bucket = unique_bucket();
     let store = |prefix: &str| S3Store::new(config(endpoint, &bucket, prefix)).unwrap();
@@ -133,7 +88,7 @@ fn s3_store_against_server() {
         store_common::conformance(&store("conformance"));
     });
 
-    // moto answers ~100 requests/s, so instead of the >1000 keys AWS's default page size
+    // Test servers answer a few hundred requests/s, so instead of the >1000 keys AWS's default page size
     // needs, small page sizes drive the same continuation-token loop.
     const KEYS: usize = 300;
     timed("pagination (300 keys, pages of 7 to 300)", || {

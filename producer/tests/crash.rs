@@ -5,8 +5,8 @@
 //! version holds every message: nothing lost, nothing applied twice, no version published
 //! twice with different content.
 //!
-//! The broker is the embedded one of this test process (the child connects to it with
-//! `--bootstrap`), or a real one when HOLLOW_TEST_KAFKA_BOOTSTRAP is set.
+//! Runs twice: on the embedded broker of this test process (the child connects to it with
+//! `--bootstrap`) and on the real tansu broker.
 //! HOLLOW_CRASH_ROUNDS sets the number of kills (default 12).
 
 mod common;
@@ -22,6 +22,8 @@ use producer::offsets::{Offsets, HEADER_KEY};
 use producer::simulate::Rng;
 use producer::state::{announced_version, load_version};
 use serde_json::json;
+
+on_both_brokers!(kill_9_at_random_points_loses_nothing_and_applies_nothing_twice);
 
 const DATASETS: [&str; 3] = ["assets", "rights", "titles"];
 
@@ -53,9 +55,7 @@ fn random_message(rng: &mut Rng, n: u64) -> (&'static str, Option<String>, Optio
     }
 }
 
-#[test]
-fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice() {
-    let kafka = Kafka::start();
+fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka) {
     let dir = tempdir();
     let config = kafka.config(&dir.path().join("blobs"), &DATASETS);
     let topics: Vec<String> = DATASETS.iter().map(|d| kafka.topic(d)).collect();

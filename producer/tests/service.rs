@@ -1,4 +1,4 @@
-//! The service against a Kafka broker (embedded, or real with HOLLOW_TEST_KAFKA_BOOTSTRAP):
+//! The service against a Kafka broker (each test on the embedded broker and on tansu):
 //! upserts, deletes, no-ops, rejections, dead letters, quiet cycles, restarts, validation
 //! failures, metrics.
 
@@ -11,6 +11,15 @@ use producer::offsets::HEADER_KEY;
 use producer::{DatasetOutcome, Offsets, RejectReason};
 use serde_json::json;
 
+on_both_brokers!(
+    upserts_deletes_and_noops,
+    bad_messages_are_counted_dead_lettered_and_change_nothing,
+    quiet_cycles_publish_nothing,
+    restart_resumes_from_stored_offsets,
+    refused_states_are_retried_not_skipped,
+    metrics_are_served_over_http
+);
+
 type Key<'a> = Option<&'a [u8]>;
 type Value<'a> = Option<&'a [u8]>;
 
@@ -20,9 +29,7 @@ fn title(id: i64, name: &str) -> String {
     .to_string()
 }
 
-#[test]
-fn upserts_deletes_and_noops() {
-    let kafka = Kafka::start();
+fn upserts_deletes_and_noops(kafka: Kafka) {
     let dir = tempdir();
     let config = kafka.config(dir.path(), &["titles"]);
     let mut service = kafka.service(config.clone());
@@ -72,9 +79,7 @@ fn upserts_deletes_and_noops() {
     assert_eq!(fold(&s, &all, None), state.records);
 }
 
-#[test]
-fn bad_messages_are_counted_dead_lettered_and_change_nothing() {
-    let kafka = Kafka::start();
+fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
     let dir = tempdir();
     let mut config = kafka.config(dir.path(), &["assets", "rights"]);
     let dlq = kafka.topic("dead-letters");
@@ -143,9 +148,7 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing() {
     assert!(text.contains("hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"key_mismatch\"} 1"), "{text}");
 }
 
-#[test]
-fn quiet_cycles_publish_nothing() {
-    let kafka = Kafka::start();
+fn quiet_cycles_publish_nothing(kafka: Kafka) {
     let dir = tempdir();
     let config = kafka.config(dir.path(), &[]);
     let mut service = kafka.service(config.clone());
@@ -167,9 +170,7 @@ fn quiet_cycles_publish_nothing() {
     assert_eq!(service.version("titles"), Some(1));
 }
 
-#[test]
-fn restart_resumes_from_stored_offsets() {
-    let kafka = Kafka::start();
+fn restart_resumes_from_stored_offsets(kafka: Kafka) {
     let dir = tempdir();
     let config = kafka.config(dir.path(), &["titles"]);
     let topic = kafka.topic("titles");
@@ -215,9 +216,7 @@ fn restart_resumes_from_stored_offsets() {
     assert_eq!(service.version("titles"), Some(2));
 }
 
-#[test]
-fn refused_states_are_retried_not_skipped() {
-    let kafka = Kafka::start();
+fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     let dir = tempdir();
     let mut config = kafka.config(dir.path(), &["titles"]);
     config.state.max_count_change_ratio = Some(0.5);
@@ -243,9 +242,7 @@ fn refused_states_are_retried_not_skipped() {
     assert_eq!(published(&config, "titles").unwrap().records.len(), 20);
 }
 
-#[test]
-fn metrics_are_served_over_http() {
-    let kafka = Kafka::start();
+fn metrics_are_served_over_http(kafka: Kafka) {
     let dir = tempdir();
     let mut config = kafka.config(dir.path(), &["titles", "videos"]);
     config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());

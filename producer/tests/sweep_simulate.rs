@@ -11,6 +11,8 @@ use producer::simulate::{simulate, Catalog, SimOptions};
 use producer::sweep::sweep;
 use serde_json::json;
 
+on_both_brokers!(sweeps_make_the_state_equal_the_source, a_simulated_stream_folded_while_it_is_sent);
+
 fn assert_state_equals(config: &producer::Config, catalog: &Catalog) {
     for s in all_schemas() {
         let expected = records_of(&s, catalog.records(&s.dataset));
@@ -20,9 +22,7 @@ fn assert_state_equals(config: &producer::Config, catalog: &Catalog) {
     }
 }
 
-#[test]
-fn sweeps_make_the_state_equal_the_source() {
-    let kafka = Kafka::start();
+fn sweeps_make_the_state_equal_the_source(kafka: Kafka) {
     let dir = tempdir();
     let src = dir.path().join("source");
     let config = kafka.config(&dir.path().join("blobs"), &[]);
@@ -68,9 +68,7 @@ fn sweeps_make_the_state_equal_the_source() {
     assert_eq!(published(&config, "titles").unwrap().records.len(), 40);
 }
 
-#[test]
-fn a_simulated_stream_folded_while_it_is_sent() {
-    let kafka = Kafka::start();
+fn a_simulated_stream_folded_while_it_is_sent(kafka: Kafka) {
     let dir = tempdir();
     let config = kafka.config(dir.path(), &[]);
     let mut service = kafka.service(config.clone());

@@ -14,89 +14,25 @@
 //!   with the input's last good version, and say so (report, metrics over HTTP);
 //! - over the embedded Kafka: a change sent to a topic shows up in the liveness output within
 //!   two cycles.
+//!
+//! The same service over S3 is in `gatekeeper_s3.rs` (its own process, because it points the
+//! `s3://` URLs at an S3 server through the environment).
+
+mod e2e_common;
+
+use e2e_common::*;
 
 use gatekeeper::generate::{BASE_NOW, DAY};
 use gatekeeper::inputs::{publish_jsonl_dir, InputWriter};
 use gatekeeper::model::{Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video};
-use gatekeeper::output::{load_version, read_table, OutputHeader};
 use gatekeeper::tools::{diff_outputs, stored_versions, Replayer};
-use gatekeeper::{jsonl, Catalog, Dataset, LivenessTable, ReasonTable, Rules, Service, ServiceConfig};
-use hollow::dataset::DatasetReader;
+use gatekeeper::{jsonl, Catalog, Dataset, Rules, Service};
 use hollow::{MemoryMode, ReadState};
 use integration_tests::naive;
-use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A catalog directory of about `limit` titles.
-fn catalog_dir(limit: usize, seed: u64) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/gen_catalog.py");
-    let python = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
-    if script.is_file() && python {
-        let ok = Command::new("python3").arg(&script).arg(dir.path()).args(["--limit", &limit.to_string(), "--seed", &seed.to_string()]).status().is_ok_and(|s| s.success());
-        if ok {
-            return dir;
-        }
-    }
-    let options = gatekeeper::generate::GenOptions { limit: Some(limit), seed, ..Default::default() };
-    gatekeeper::generate::generate_with(dir.path(), &options).expect("generating a catalog");
-    dir
-}
-
-fn url(dir: &Path, name: &str) -> String {
-    format!("file://{}/{name}", dir.display())
-}
-
-fn records<T: DeserializeOwned>(d: Dataset, state: &ReadState) -> Vec<T> {
-    let ds = d.schema().expect("schema");
-    let reader = DatasetReader::new(&ds, state).expect("reader");
-    reader.root().ordinals().map(|o| serde_json::from_str(&ds.to_json(&reader.record(o).expect("record"))).expect("a model record")).collect()
-}
-
-/// The catalog the input timelines hold at `versions`, read back from hollow.
-fn catalog_at(inputs: &str, versions: [u64; 7]) -> Catalog {
-    let state = |d: Dataset| -> ReadState {
-        let store = hollow::store::open_store(&d.store_url(inputs)).expect("store");
-        hollow::lifecycle::load_version(store, versions[d.index()], MemoryMode::Heap).expect("input version")
-    };
-    Catalog {
-        countries: records(Dataset::Countries, &state(Dataset::Countries)),
-        titles: records(Dataset::Titles, &state(Dataset::Titles)),
-        videos: records(Dataset::Videos, &state(Dataset::Videos)),
-        rights: records(Dataset::Rights, &state(Dataset::Rights)),
-        assets: records(Dataset::Assets, &state(Dataset::Assets)),
-        localizations: records(Dataset::Localizations, &state(Dataset::Localizations)),
-        ratings: records(Dataset::Ratings, &state(Dataset::Ratings)),
-    }
-}
-
-fn export(table: &LivenessTable) -> String {
-    let mut buf = Vec::new();
-    table.write_jsonl(&mut buf).expect("export");
-    String::from_utf8(buf).expect("UTF-8")
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    let (x, y): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-    let at = x.iter().zip(&y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len()));
-    format!("line {} ({} vs {} lines)\n  output: {}\n  oracle: {}", at + 1, x.len(), y.len(), x.get(at).unwrap_or(&"<none>"), y.get(at).unwrap_or(&"<none>"))
-}
-
-/// The latest version of the output at `out`, its header and its export.
-fn latest_output(out: &str) -> (u64, OutputHeader, String) {
-    let (v, state) = load_version(out, None).expect("output version");
-    let header = OutputHeader::parse(v, state.header()).expect("header");
-    let table = read_table(&state, &mut Arc::new(ReasonTable::new())).expect("read the output");
-    (v, header, export(&table))
-}
-
-fn to_json<T: serde::Serialize>(records: &[T]) -> Vec<Value> {
-    records.iter().map(|r| serde_json::to_value(r).expect("JSON")).collect()
-}
 
 /// Input changes before cycle `k` (through hollow producers, as an upstream would).
 fn change_inputs(k: u32, w: &mut InputWriter, c: &Catalog, now: i64) {
@@ -147,13 +83,6 @@ fn change_inputs(k: u32, w: &mut InputWriter, c: &Catalog, now: i64) {
             w.cycle(Dataset::Videos, &to_json(&orphan), &[]).expect("videos");
         }
     }
-}
-
-fn config(inputs: Option<&str>, out: &str) -> ServiceConfig {
-    let mut c = ServiceConfig::new(inputs, out);
-    c.interval = Duration::from_millis(10);
-    c.threads = 2;
-    c
 }
 
 #[test]
@@ -360,53 +289,6 @@ fn a_kafka_change_reaches_the_output_within_two_cycles() {
     assert!(seen, "{title}|{country} did not lose its rights within two cycles");
     let (_, _, output) = latest_output(&out);
     assert!(output.contains(&format!("{{\"title_id\":{title},\"country\":{},\"live\":false", json!(country))));
-}
-
-/// Creates a bucket on an S3 server that does not check signatures (moto), path style.
-fn create_bucket(endpoint: &str, bucket: &str) -> bool {
-    use std::io::{Read, Write};
-    let Some(hostport) = endpoint.strip_prefix("http://").map(|h| h.trim_end_matches('/')) else { return false };
-    let Ok(addr) = hostport.parse::<std::net::SocketAddr>() else { return false };
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let request = format!("PUT /{bucket} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    let mut reply = String::new();
-    s.write_all(request.as_bytes()).is_ok() && s.read_to_string(&mut reply).is_ok() && reply.starts_with("HTTP/1.1 200")
-}
-
-/// The service over S3 (inputs and output in a bucket): cycles, a change, replay. Needs an S3
-/// server that `s3://` URLs reach (`HOLLOW_S3_ENDPOINT`, AWS credentials) and
-/// `HOLLOW_TEST_S3_ENDPOINT` naming it (as `.ci/run` exports with moto); skipped otherwise.
-#[test]
-fn the_service_runs_over_s3() {
-    gatekeeper::logging::init(log::LevelFilter::Warn);
-    let (Some(endpoint), Some(_)) = (std::env::var("HOLLOW_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()), std::env::var("HOLLOW_S3_ENDPOINT").ok().filter(|e| !e.is_empty()))
-    else {
-        println!("skipped: no S3 server (set HOLLOW_TEST_S3_ENDPOINT and HOLLOW_S3_ENDPOINT, as .ci/run does)");
-        return;
-    };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let bucket = format!("gatekeeper-e2e-{}-{}", std::process::id(), nanos % 1_000_000_000);
-    assert!(create_bucket(&endpoint, &bucket), "cannot create bucket {bucket} at {endpoint}");
-    let cat = catalog_dir(10, 11);
-    let (inputs, out) = (format!("s3://{bucket}/inputs"), format!("s3://{bucket}/liveness"));
-    publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs to S3");
-    let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
-    let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
-    let r = svc.run_cycle_at(BASE_NOW);
-    assert!(r.error.is_none() && r.published() == Some(1), "{r}");
-    let failed: Vec<Asset> = catalog.assets.iter().filter(|a| a.kind == AssetKind::Video).take(5).map(|a| Asset { status: AssetStatus::Failed, ..a.clone() }).collect();
-    InputWriter::new(&inputs).cycle(Dataset::Assets, &to_json(&failed), &[]).expect("assets");
-    let r = svc.run_cycle_at(BASE_NOW + DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good().is_empty(), "{r}");
-    let versions: [u64; 7] = std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
-    let oracle = naive::export(&naive::evaluate(&catalog_at(&inputs, versions), BASE_NOW + DAY, &Rules::baseline()));
-    let (_, _, output) = latest_output(&out);
-    assert!(output == oracle, "S3: output and oracle differ at {}", first_difference(&output, &oracle));
-    let mut replayer = Replayer::new(&out, None, None).expect("replayer");
-    for v in stored_versions(&out).expect("versions") {
-        assert!(replayer.replay(v).expect("replay").identical(), "v{v}");
-    }
 }
 
 /// Random changes to every dataset the parts read, round after round: the service's index,

@@ -109,7 +109,7 @@ fn interesting_nows(catalog: &Catalog) -> Vec<i64> {
 #[test]
 fn engine_matches_naive_on_generated_catalogs() {
     let Some(shared) = shared_dir().filter(|_| python_works()) else {
-        println!("skipped: ../shared not found");
+        testkit::need("gatekeeper_oracle::engine_matches_naive_on_generated_catalogs", "../shared/tools/gen_catalog.py (and python3) not found");
         return;
     };
     let script = shared.join("tools/gen_catalog.py");

@@ -2,6 +2,8 @@
 //! records, and a canonical dump of a read state.
 #![allow(dead_code)]
 
+pub mod golden;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

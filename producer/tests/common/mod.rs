@@ -1,6 +1,6 @@
 //! Shared helpers of the producer's integration tests: a Kafka to test against (the embedded
-//! broker, or a real one when `HOLLOW_TEST_KAFKA_BOOTSTRAP` is set, with topics under a
-//! unique prefix), configs, senders, and state comparisons.
+//! broker, or the real tansu broker with topics under a unique prefix), configs, senders, and
+//! state comparisons. [`on_both_brokers!`] runs a test body against each of the two.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -18,8 +18,28 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-/// The environment variable naming a real broker to test against.
-pub const REAL_BROKER_ENV: &str = "HOLLOW_TEST_KAFKA_BOOTSTRAP";
+/// Runs each named test body (`fn name(kafka: Kafka)`) twice: `name::embedded` on the
+/// embedded broker and `name::tansu` on the real tansu broker ([`Kafka::tansu`]: under
+/// `CI=true` a missing tansu fails the test; elsewhere the skip is reported on the terminal).
+#[macro_export]
+macro_rules! on_both_brokers {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn embedded() {
+                    super::$name(super::Kafka::start())
+                }
+                #[test]
+                fn tansu() {
+                    if let Some(kafka) = super::Kafka::tansu(concat!(module_path!(), "::tansu")) {
+                        super::$name(kafka)
+                    }
+                }
+            }
+        )*
+    };
+}
 
 pub fn schemas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
@@ -40,24 +60,35 @@ pub struct Kafka {
     pub embedded: Option<Arc<EmbeddedBroker>>,
     pub bootstrap: String,
     pub prefix: String,
+    /// The tansu broker, when this process started it (stopped on drop).
+    pub tansu: Option<testkit::Tansu>,
 }
 
 impl Kafka {
-    /// The real broker of `HOLLOW_TEST_KAFKA_BOOTSTRAP` (topics under a unique prefix), else a
-    /// fresh embedded broker.
+    /// A fresh embedded broker (librdkafka's mock cluster, inside this process).
     pub fn start() -> Kafka {
         producer::logging::init(log::LevelFilter::Warn);
-        match std::env::var(REAL_BROKER_ENV).ok().filter(|s| !s.trim().is_empty()) {
-            Some(bootstrap) => {
-                let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-                let prefix = format!("t{}-{}-{}.", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed));
-                Kafka { embedded: None, bootstrap, prefix }
+        let broker = Arc::new(EmbeddedBroker::start().unwrap());
+        Kafka { bootstrap: broker.bootstrap_servers().to_owned(), embedded: Some(broker), prefix: String::new(), tansu: None }
+    }
+
+    /// The real tansu broker (`HOLLOW_TEST_KAFKA_BOOTSTRAP`, else one started from the tansu
+    /// binary), with topics under a unique prefix; `None` after [`testkit::need`] when there is
+    /// none (which fails the test under `CI=true`).
+    pub fn tansu(test: &str) -> Option<Kafka> {
+        producer::logging::init(log::LevelFilter::Warn);
+        let tansu = match testkit::Tansu::start() {
+            Ok(t) => t,
+            Err(why) => {
+                testkit::need(test, &why);
+                return None;
             }
-            None => {
-                let broker = Arc::new(EmbeddedBroker::start().unwrap());
-                Kafka { bootstrap: broker.bootstrap_servers().to_owned(), embedded: Some(broker), prefix: String::new() }
-            }
-        }
+        };
+        testkit::report_server("producer real-broker tests", tansu.describe());
+        println!("{test}: broker {}", tansu.describe());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let prefix = format!("t{}-{}-{}.", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed));
+        Some(Kafka { embedded: None, bootstrap: tansu.bootstrap().to_owned(), prefix, tansu: Some(tansu) })
     }
 
     pub fn topic(&self, dataset: &str) -> String {

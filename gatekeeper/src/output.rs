@@ -265,6 +265,7 @@ impl OutputPublisher {
     /// Like [`OutputPublisher::open`] on an already opened `store` (`url` names it in
     /// messages).
     pub fn open_in(store: Arc<dyn hollow::store::BlobStore>, url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
+        let store: Arc<dyn BlobStore> = if ops::chaos::enabled() { Arc::new(ChaosStore(store)) } else { store };
         let schema = schema()?;
         let set = schema.schema_set().map_err(|e| Error::hollow("the liveness schema", e))?;
         // The output follows the inputs wherever they go: no count validator. Snapshots are
@@ -488,6 +489,41 @@ impl OutputPublisher {
         let (store, config, set) = (self.store.clone(), self.config.clone(), self.schema.schema_set().map_err(e)?);
         self.producer = Slot::Opening(std::thread::spawn(move || Producer::open(store, set, config)));
         Ok(())
+    }
+}
+
+/// A blob store that passes every call through, stopping at the fault-injection points
+/// `upload` and `announce` first ([`ops::chaos`]; only used when a pause is configured).
+#[derive(Debug)]
+struct ChaosStore(Arc<dyn BlobStore>);
+
+impl BlobStore for ChaosStore {
+    fn put(&self, key: &str, data: &[u8]) -> std::result::Result<(), hollow::store::StoreError> {
+        if let Some(phase) = ops::chaos::store_phase(key) {
+            ops::chaos::point(phase);
+        }
+        self.0.put(key, data)
+    }
+    fn get(&self, key: &str) -> std::result::Result<Vec<u8>, hollow::store::StoreError> {
+        self.0.get(key)
+    }
+    fn get_opt(&self, key: &str) -> std::result::Result<Option<Vec<u8>>, hollow::store::StoreError> {
+        self.0.get_opt(key)
+    }
+    fn exists(&self, key: &str) -> std::result::Result<bool, hollow::store::StoreError> {
+        self.0.exists(key)
+    }
+    fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, hollow::store::StoreError> {
+        self.0.list(prefix)
+    }
+    fn delete(&self, key: &str) -> std::result::Result<(), hollow::store::StoreError> {
+        self.0.delete(key)
+    }
+    fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        self.0.local_path(key)
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
     }
 }
 

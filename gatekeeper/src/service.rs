@@ -539,6 +539,7 @@ impl Service {
         let inputs = InputStates { states, versions };
         let inputs_url = inputs_url.clone();
         report.phases.refresh = t.elapsed();
+        ops::chaos::point("loaded");
 
         // 2. Index.
         let t = Instant::now();
@@ -563,6 +564,7 @@ impl Service {
         report.phases.index = t.elapsed();
 
         // 3. Evaluate.
+        ops::chaos::point("evaluate");
         let t = Instant::now();
         let table = self.evaluator.evaluate(&index, report.now, &self.config.rules);
         self.index = Some((index, versions, inputs.states.clone()));

@@ -9,7 +9,9 @@
 //!   `GET /healthz`, and [`http::scrape`] to read it back;
 //! * [`health`]: the health of a service's dependencies (broker, stores) from the outcome of
 //!   its operations, for `/healthz` (503 when one is down), metrics and logs.
+//! * [`chaos`]: fault-injection points (`HOLLOW_CHAOS_PAUSE`) for the kill -9 chaos harness.
 
+pub mod chaos;
 pub mod health;
 pub mod http;
 pub mod logging;

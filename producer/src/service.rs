@@ -54,6 +54,7 @@ use std::time::{Duration, Instant};
 
 use hollow::dataset::DatasetSchema;
 use hollow::lifecycle::{CycleOutcome, RetentionOutcome};
+use hollow::store::{BlobStore, StoreError};
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -349,6 +350,7 @@ impl Service {
             let topic = config.topic(&schema.dataset);
             let store_url = config.store_url(&schema.dataset);
             let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store { url: store_url.clone(), source })?;
+            let store: Arc<dyn BlobStore> = if ops::chaos::enabled() { Arc::new(ChaosStore(store)) } else { store };
             let store_ops = Arc::new(AtomicU64::new(0));
             let store = health::observed(store, &health, &store_ops);
             let state = DatasetState::open(&schema, store.clone(), &config.state).map_err(|e| Error::hollow(&schema.dataset, e))?;
@@ -658,6 +660,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
             let mut last_message = Instant::now();
             let mut poll_errors = 0u64;
             while !reading.is_empty() {
+                ops::chaos::point("consume");
                 match consumer.poll(Duration::from_millis(100)) {
                     Some(Ok(msg)) => {
                         last_message = Instant::now();
@@ -692,6 +695,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                         r.read += 1;
                         match decode(&schema, msg.key(), msg.payload()) {
                             Ok(change) => {
+                                ops::chaos::point("fold");
                                 if fold.apply(&change)? {
                                     counts.applied += 1;
                                 } else {
@@ -749,6 +753,7 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                 DatasetOutcome::Unchanged
             }
             Ok(CycleOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, phases, retention, .. }) => {
+                ops::chaos::point("commit");
                 slot.offsets = next;
                 let publish = phases.prepare + phases.encode + phases.store;
                 let (retention_deleted, retention_error) = match retention {
@@ -801,6 +806,41 @@ fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &R
                 log::error!("dead-letter topic {}: {e}", dlq.topic);
             }
         }
+    }
+}
+
+/// A blob store that passes every call through, stopping at the fault-injection points
+/// `upload` and `announce` first ([`ops::chaos`]; only used when a pause is configured).
+#[derive(Debug)]
+struct ChaosStore(Arc<dyn BlobStore>);
+
+impl BlobStore for ChaosStore {
+    fn put(&self, key: &str, data: &[u8]) -> std::result::Result<(), StoreError> {
+        if let Some(phase) = ops::chaos::store_phase(key) {
+            ops::chaos::point(phase);
+        }
+        self.0.put(key, data)
+    }
+    fn get(&self, key: &str) -> std::result::Result<Vec<u8>, StoreError> {
+        self.0.get(key)
+    }
+    fn get_opt(&self, key: &str) -> std::result::Result<Option<Vec<u8>>, StoreError> {
+        self.0.get_opt(key)
+    }
+    fn exists(&self, key: &str) -> std::result::Result<bool, StoreError> {
+        self.0.exists(key)
+    }
+    fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, StoreError> {
+        self.0.list(prefix)
+    }
+    fn delete(&self, key: &str) -> std::result::Result<(), StoreError> {
+        self.0.delete(key)
+    }
+    fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        self.0.local_path(key)
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
     }
 }
 

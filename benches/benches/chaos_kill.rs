@@ -366,7 +366,7 @@ fn kill9(child: &mut Child) -> Result<()> {
 }
 
 fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
@@ -753,8 +753,22 @@ fn wait_for_inputs(w: &World) -> Result<()> {
     Ok(())
 }
 
+/// The announced output version. Read while the gatekeeper may be rewriting the announcement:
+/// testkit-s3 (s3s-fs) can serve a torn body then (a checksum error), so a failed read is retried.
 fn output_version(out: &str) -> Result<Option<u64>> {
-    Ok(hollow::lifecycle::Timeline::new(hollow::store::open_store(out)?).announced()?)
+    let timeline = hollow::lifecycle::Timeline::new(hollow::store::open_store(out)?);
+    let mut attempt = 0;
+    loop {
+        match timeline.announced() {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                eprintln!("  (retrying a read of {out}/announced: {e})");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The gatekeeper output versions checked so far against the oracle, with their exports.

@@ -1,10 +1,14 @@
 //! A real S3 server for tests: `s3s` (the S3 protocol: routing, SigV4 authentication, XML)
 //! over `s3s-fs` (objects as files), served by hyper on `127.0.0.1`.
 //!
-//! `s3s-fs` keeps a key `a/b` as the file `a/b`, so a key that names a "directory" (`a` when
-//! `a/b` exists) reads as an internal error instead of S3's `NoSuchKey`. [`Backend`] fixes
-//! that one difference and forwards the operations the project's S3 store uses; every other
-//! operation answers `NotImplemented`.
+//! `s3s-fs` differs from S3 in two ways that [`Backend`] fixes, and it forwards the operations
+//! the project's S3 store uses (every other operation answers `NotImplemented`):
+//! * it keeps a key `a/b` as the file `a/b`, so a key that names a "directory" (`a` when
+//!   `a/b` exists) read as an internal error instead of S3's `NoSuchKey`;
+//! * an object's body and its checksums live in two files renamed one after the other, so a
+//!   read racing an overwrite could pair the new body with the old checksum. S3 replaces an
+//!   object atomically; here writes take a lock that reads share, and a read collects its
+//!   body while holding it.
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,6 +17,7 @@ use std::thread::JoinHandle;
 
 use std::path::PathBuf;
 
+use futures::TryStreamExt;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
@@ -31,7 +36,7 @@ pub const S3_REGION: &str = "us-east-1";
 /// Serves S3 on `listener` with objects under `root` until `stop` resolves.
 pub async fn serve_s3(listener: std::net::TcpListener, root: &Path, stop: impl std::future::Future<Output = ()>) -> io::Result<()> {
     let fs = s3s_fs::FileSystem::new(root).map_err(|e| io::Error::other(format!("s3s-fs at {}: {e:?}", root.display())))?;
-    let mut builder = S3ServiceBuilder::new(Backend { fs, root: root.canonicalize()? });
+    let mut builder = S3ServiceBuilder::new(Backend { fs, root: root.canonicalize()?, lock: tokio::sync::RwLock::new(()) });
     builder.set_auth(SimpleAuth::from_single(S3_ACCESS_KEY, S3_SECRET_KEY));
     let service = builder.build();
     listener.set_nonblocking(true)?;
@@ -58,6 +63,8 @@ pub async fn serve_s3(listener: std::net::TcpListener, root: &Path, stop: impl s
 struct Backend {
     fs: s3s_fs::FileSystem,
     root: PathBuf,
+    /// Writers exclusive, readers shared: every object changes atomically.
+    lock: tokio::sync::RwLock<()>,
 }
 
 impl Backend {
@@ -93,6 +100,7 @@ impl S3 for Backend {
         self.fs.list_buckets(req).await
     }
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let _guard = self.lock.write().await;
         self.fs.put_object(req).await
     }
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
@@ -100,26 +108,36 @@ impl S3 for Backend {
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Err(s3_error!(NoSuchKey));
         }
-        self.fs.get_object(req).await
+        let _guard = self.lock.read().await;
+        let mut response = self.fs.get_object(req).await?;
+        if let Some(body) = response.output.body.take() {
+            let chunks: Vec<bytes::Bytes> = body.try_collect().await.map_err(|e| s3_error!(InternalError, "reading the object: {e}"))?;
+            response.output.body = Some(StreamingBlob::from(s3s::Body::from(chunks.concat())));
+        }
+        Ok(response)
     }
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         self.bucket_exists(&req.input.bucket)?;
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Err(s3_error!(NoSuchKey));
         }
+        let _guard = self.lock.read().await;
         self.fs.head_object(req).await
     }
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Ok(S3Response::new(DeleteObjectOutput::default()));
         }
+        let _guard = self.lock.write().await;
         self.fs.delete_object(req).await
     }
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let _guard = self.lock.write().await;
         self.fs.delete_objects(req).await
     }
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.bucket_exists(&req.input.bucket)?;
+        let _guard = self.lock.read().await;
         self.fs.list_objects_v2(req).await
     }
     async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
@@ -129,6 +147,7 @@ impl S3 for Backend {
         self.fs.upload_part(req).await
     }
     async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let _guard = self.lock.write().await;
         self.fs.complete_multipart_upload(req).await
     }
     async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {

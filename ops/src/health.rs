@@ -33,6 +33,9 @@ struct Dep {
     outages: u64,
     /// When the last operation succeeded.
     last_success: Option<SystemTime>,
+    /// Operations under way (by ticket), with their start: one that has waited longer than
+    /// the grace period makes the dependency down before the client's own timeout ends it.
+    in_flight: BTreeMap<u64, (Instant, SystemTime, &'static str)>,
 }
 
 /// A dependency's state, as [`Health::check`] reports it.
@@ -70,6 +73,7 @@ pub enum DepStatus {
 /// and the HTTP server.
 #[derive(Debug)]
 pub struct Health {
+    tickets: std::sync::atomic::AtomicU64,
     grace: Duration,
     reminder: Duration,
     deps: Mutex<BTreeMap<String, Dep>>,
@@ -83,7 +87,7 @@ impl Health {
     /// Health with no dependency yet; a dependency is reported down once its operations
     /// have failed for longer than `grace`. Reminders every 60 s.
     pub fn new(grace: Duration) -> Health {
-        Health { grace, reminder: Duration::from_secs(60), deps: Mutex::new(BTreeMap::new()) }
+        Health { tickets: std::sync::atomic::AtomicU64::new(0), grace, reminder: Duration::from_secs(60), deps: Mutex::new(BTreeMap::new()) }
     }
 
     /// Sets the interval of the "still down" log reminders.
@@ -104,6 +108,16 @@ impl Health {
     /// Declares a dependency, so that it is reported before its first operation.
     pub fn register(&self, dep: &str) {
         self.lock().entry(dep.to_owned()).or_default();
+    }
+
+    /// Marks an operation `what` on `dep` as under way until the returned guard is dropped
+    /// (report its outcome with [`Health::success`] or [`Health::failure`] as usual). While it
+    /// waits for longer than the grace period, the dependency is reported down, so a frozen
+    /// dependency shows within the grace period even when the client's timeout is longer.
+    pub fn in_flight(&self, dep: &str, what: &'static str) -> InFlight<'_> {
+        let ticket = self.tickets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.lock().entry(dep.to_owned()).or_default().in_flight.insert(ticket, (Instant::now(), SystemTime::now(), what));
+        InFlight { health: self, dep: dep.to_owned(), ticket }
     }
 
     /// Records that an operation on `dep` succeeded: ends any outage.
@@ -161,6 +175,14 @@ impl Health {
     }
 
     fn status_of(&self, d: &Dep) -> DepStatus {
+        if d.failing_since.is_none() {
+            if let Some((since, wall, what)) = d.in_flight.values().min_by_key(|(since, _, _)| *since) {
+                let for_ = since.elapsed();
+                if for_ >= self.grace {
+                    return DepStatus::Down { since_unix: unix(*wall), for_, failures: 0, error: format!("{what}: no answer for {:.1} s (still waiting)", for_.as_secs_f64()) };
+                }
+            }
+        }
         match d.failing_since {
             Some((since, wall)) => {
                 let for_ = since.elapsed();
@@ -253,6 +275,22 @@ impl Health {
     }
 }
 
+/// An operation under way ([`Health::in_flight`]); dropping it ends it.
+#[derive(Debug)]
+pub struct InFlight<'a> {
+    health: &'a Health,
+    dep: String,
+    ticket: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(d) = self.health.lock().get_mut(&self.dep) {
+            d.in_flight.remove(&self.ticket);
+        }
+    }
+}
+
 /// The first line of `text`, at most 500 characters.
 fn one_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
@@ -329,6 +367,21 @@ mod tests {
         let h = Health::new(Duration::from_secs(1));
         h.failure("store", Instant::now() - Duration::from_secs(2), "no answer in 2 s");
         assert!(!h.check().0, "an operation that hung for longer than the grace period is already an outage");
+    }
+
+    #[test]
+    fn an_operation_waiting_longer_than_the_grace_period_is_an_outage() {
+        let h = Health::new(Duration::from_millis(50));
+        h.success("broker");
+        let waiting = h.in_flight("broker", "fetch metadata");
+        assert!(h.check().0);
+        std::thread::sleep(Duration::from_millis(70));
+        let (ok, body) = h.check();
+        assert!(!ok);
+        assert!(body.contains("broker: DOWN since") && body.contains("fetch metadata: no answer for"), "{body}");
+        assert!(h.render_prometheus("p").contains("p_dependency_down{dependency=\"broker\"} 1"));
+        drop(waiting);
+        assert!(h.check().0, "the operation ended");
     }
 
     #[test]

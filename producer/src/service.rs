@@ -608,7 +608,9 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
 
     // 1. where to start and stop, per partition
     let asked = Instant::now();
+    let waiting = slot.health.in_flight(health::BROKER, "fetch metadata");
     let partitions = kafka::topic_partitions(consumer, &slot.topic);
+    drop(waiting);
     health::broker(&slot.health, asked, &partitions);
     let partitions = match partitions {
         Ok(Some(p)) => p,
@@ -620,7 +622,9 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
     let mut highs: BTreeMap<i32, i64> = BTreeMap::new();
     for &p in &partitions {
         let asked = Instant::now();
+        let waiting = slot.health.in_flight(health::BROKER, "fetch watermarks");
         let watermarks = consumer.fetch_watermarks(&slot.topic, p, REQUEST_TIMEOUT);
+        drop(waiting);
         health::broker(&slot.health, asked, &watermarks);
         let (low, high) = match watermarks {
             Ok(w) => w,

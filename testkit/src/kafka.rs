@@ -20,10 +20,11 @@ pub struct Tansu {
     child: Option<Child>,
 }
 
-/// The tansu binary to start: `HOLLOW_TANSU`, `tansu` on `PATH`, or `~/.cargo/bin/tansu`.
+/// The tansu binary to start: `HOLLOW_TANSU` (if it names a file), `tansu` on `PATH`, or
+/// `~/.cargo/bin/tansu`.
 pub fn tansu_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOLLOW_TANSU").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let on_path = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("tansu")).find(|p| p.is_file()));
     on_path.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")).filter(|p| p.is_file()))
@@ -72,12 +73,13 @@ impl Tansu {
     }
 
     /// Starts `binary` as a broker on `127.0.0.1:port` under a watchdog shell: the broker is
-    /// killed when the returned child's standard input closes (the caller drops it or exits).
+    /// killed when the returned child's standard input closes (the caller drops it or exits),
+    /// and the shell exits when the broker does (so a broker that dies is seen at once).
     /// Killing the returned child (the shell) with SIGKILL leaves the broker running until then.
     pub fn spawn_process(binary: &PathBuf, port: u16) -> io::Result<Child> {
         let listener = format!("tcp://127.0.0.1:{port}");
         Command::new("bash")
-            .args(["-c", r#""$@" >/dev/null 2>&1 & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null"#, "tansu-watchdog"])
+            .args(["-c", r#"exec 3<&0; "$@" >/dev/null 2>&1 & pid=$!; { read -r _ <&3; kill "$pid" 2>/dev/null; } & wait "$pid""#, "tansu-watchdog"])
             .arg(binary)
             .args(["broker", "--listener-url", &listener, "--advertised-listener-url", &listener, "--storage-engine", "memory://tansu/"])
             .stdin(Stdio::piped())

@@ -14,8 +14,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("bitpacked_read");
     g.throughput(Throughput::Elements(N));
     for width in [3u8, 17, 38, 61] {
-        let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
-        let vals: Vec<u64> = (0..N).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask).collect();
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let vals: Vec<u64> = (0..N)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
+            .collect();
         let bytes = pack(vals.iter().copied(), N, width);
         let p = Packed::new(&bytes, width, N).unwrap();
         g.bench_with_input(BenchmarkId::new("packed_get", width), &p, |b, p| {
@@ -27,17 +33,21 @@ fn bench(c: &mut Criterion) {
                 black_box(acc)
             })
         });
-        g.bench_with_input(BenchmarkId::new("packed_decode_into_64", width), &p, |b, p| {
-            b.iter(|| {
-                let mut acc = 0u64;
-                let mut buf = [0u64; 64];
-                for start in (0..N).step_by(64) {
-                    let n = p.decode_into(start, &mut buf);
-                    acc = buf[..n].iter().fold(acc, |a, x| a.wrapping_add(*x));
-                }
-                black_box(acc)
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("packed_decode_into_64", width),
+            &p,
+            |b, p| {
+                b.iter(|| {
+                    let mut acc = 0u64;
+                    let mut buf = [0u64; 64];
+                    for start in (0..N).step_by(64) {
+                        let n = p.decode_into(start, &mut buf);
+                        acc = buf[..n].iter().fold(acc, |a, x| a.wrapping_add(*x));
+                    }
+                    black_box(acc)
+                })
+            },
+        );
         let bv: &BitSlice<u8, Lsb0> = bytes.view_bits();
         g.bench_with_input(BenchmarkId::new("bitvec_load", width), &bv, |b, bv| {
             b.iter(|| {
@@ -49,7 +59,11 @@ fn bench(c: &mut Criterion) {
                 black_box(acc)
             })
         });
-        g.bench_with_input(BenchmarkId::new("vec_u64_baseline", width), &vals, |b, v| b.iter(|| black_box(v.iter().fold(0u64, |a, x| a.wrapping_add(*x)))));
+        g.bench_with_input(
+            BenchmarkId::new("vec_u64_baseline", width),
+            &vals,
+            |b, v| b.iter(|| black_box(v.iter().fold(0u64, |a, x| a.wrapping_add(*x)))),
+        );
     }
     g.finish();
 }

@@ -60,10 +60,19 @@ struct Options {
 }
 
 fn options() -> Result<Options> {
-    let mut o = Options { producer_kills: 6, gatekeeper_kills: 3, seed: 1 };
+    let mut o = Options {
+        producer_kills: 6,
+        gatekeeper_kills: 3,
+        seed: 1,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut num = |name: &str| -> Result<u64> { args.next().with_context(|| format!("{name} needs a value"))?.parse().with_context(|| format!("{name}: not a number")) };
+        let mut num = |name: &str| -> Result<u64> {
+            args.next()
+                .with_context(|| format!("{name} needs a value"))?
+                .parse()
+                .with_context(|| format!("{name}: not a number"))
+        };
         match a.as_str() {
             "--long" => (o.producer_kills, o.gatekeeper_kills) = (50, 20),
             "--producer-kills" => o.producer_kills = num("--producer-kills")? as usize,
@@ -80,7 +89,11 @@ fn options() -> Result<Options> {
 fn bin(name: &str) -> Result<PathBuf> {
     let dir = match std::env::var_os("HOLLOW_CHAOS_BIN_DIR") {
         Some(d) => PathBuf::from(d),
-        None => std::env::current_exe()?.parent().and_then(Path::parent).context("the harness's folder")?.to_path_buf(),
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .context("the harness's folder")?
+            .to_path_buf(),
     };
     let path = dir.join(name);
     if !path.is_file() {
@@ -136,21 +149,33 @@ struct TopicLog {
 
 impl TopicLog {
     fn open(bootstrap: &str, topic: &str) -> Result<TopicLog> {
-        let consumer = producer::kafka::create_consumer(bootstrap, "chaos-reader", &BTreeMap::new())?;
-        let parts = producer::kafka::topic_partitions(&consumer, topic)?.with_context(|| format!("topic {topic} is missing"))?;
+        let consumer =
+            producer::kafka::create_consumer(bootstrap, "chaos-reader", &BTreeMap::new())?;
+        let parts = producer::kafka::topic_partitions(&consumer, topic)?
+            .with_context(|| format!("topic {topic} is missing"))?;
         let mut tpl = TopicPartitionList::new();
         for p in &parts {
             tpl.add_partition_offset(topic, *p, Offset::Beginning)?;
         }
         consumer.assign(&tpl)?;
-        Ok(TopicLog { topic: topic.to_string(), consumer, messages: Vec::new(), next: parts.iter().map(|p| (*p, 0)).collect() })
+        Ok(TopicLog {
+            topic: topic.to_string(),
+            consumer,
+            messages: Vec::new(),
+            next: parts.iter().map(|p| (*p, 0)).collect(),
+        })
     }
 
     fn poll_once(&mut self, wait: Duration) -> Option<i32> {
         match self.consumer.poll(wait) {
             Some(Ok(m)) => {
                 if m.offset() >= self.next.get(&m.partition()).copied().unwrap_or(0) {
-                    self.messages.push(Raw { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec) });
+                    self.messages.push(Raw {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        value: m.payload().map(<[u8]>::to_vec),
+                    });
                     self.next.insert(m.partition(), m.offset() + 1);
                 }
                 None
@@ -163,9 +188,16 @@ impl TopicLog {
     /// Reads until every partition's messages below `upto` are here.
     fn ensure(&mut self, upto: &BTreeMap<i32, i64>) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while upto.iter().any(|(p, o)| self.next.get(p).copied().unwrap_or(0) < *o) {
+        while upto
+            .iter()
+            .any(|(p, o)| self.next.get(p).copied().unwrap_or(0) < *o)
+        {
             if Instant::now() > deadline {
-                bail!("{}: reading up to {upto:?} timed out at {:?}", self.topic, self.next);
+                bail!(
+                    "{}: reading up to {upto:?} timed out at {:?}",
+                    self.topic,
+                    self.next
+                );
             }
             self.poll_once(Duration::from_millis(100));
         }
@@ -203,7 +235,11 @@ impl TopicLog {
 }
 
 /// Folds messages in order into a model (rejects ignored): those below `upto` (all if `None`).
-fn fold(schema: &DatasetSchema, messages: &[Raw], upto: Option<&BTreeMap<i32, i64>>) -> BTreeMap<String, Record> {
+fn fold(
+    schema: &DatasetSchema,
+    messages: &[Raw],
+    upto: Option<&BTreeMap<i32, i64>>,
+) -> BTreeMap<String, Record> {
     let mut model = BTreeMap::new();
     for m in messages {
         if upto.is_some_and(|u| m.offset >= u.get(&m.partition).copied().unwrap_or(0)) {
@@ -225,7 +261,13 @@ fn fold(schema: &DatasetSchema, messages: &[Raw], upto: Option<&BTreeMap<i32, i6
 /// (lost, double-applied) keys of a state against the model below `upto`: a key whose state
 /// value is the effect of a message at or past `upto` is double-applied, any other difference
 /// lost.
-fn classify(schema: &DatasetSchema, state: &BTreeMap<String, Record>, model: &BTreeMap<String, Record>, messages: &[Raw], upto: &BTreeMap<i32, i64>) -> (u64, u64, Vec<String>) {
+fn classify(
+    schema: &DatasetSchema,
+    state: &BTreeMap<String, Record>,
+    model: &BTreeMap<String, Record>,
+    messages: &[Raw],
+    upto: &BTreeMap<i32, i64>,
+) -> (u64, u64, Vec<String>) {
     let keys: BTreeSet<&String> = state.keys().chain(model.keys()).collect();
     let (mut lost, mut double, mut shown) = (0, 0, Vec::new());
     for k in keys {
@@ -233,18 +275,26 @@ fn classify(schema: &DatasetSchema, state: &BTreeMap<String, Record>, model: &BT
         if s == m {
             continue;
         }
-        let beyond = messages.iter().filter(|x| x.offset >= upto.get(&x.partition).copied().unwrap_or(0)).any(|x| match decode(schema, x.key.as_deref(), x.value.as_deref()) {
-            Ok(Change::Upsert { key, record }) => &key == k && s == Some(&record),
-            Ok(Change::Delete { key, .. }) => &key == k && s.is_none(),
-            Err(_) => false,
-        });
+        let beyond = messages
+            .iter()
+            .filter(|x| x.offset >= upto.get(&x.partition).copied().unwrap_or(0))
+            .any(
+                |x| match decode(schema, x.key.as_deref(), x.value.as_deref()) {
+                    Ok(Change::Upsert { key, record }) => &key == k && s == Some(&record),
+                    Ok(Change::Delete { key, .. }) => &key == k && s.is_none(),
+                    Err(_) => false,
+                },
+            );
         if beyond {
             double += 1;
         } else {
             lost += 1;
         }
         if shown.len() < 5 {
-            shown.push(format!("{k}: state {s:?} vs model {m:?} ({})", if beyond { "double-applied" } else { "lost" }));
+            shown.push(format!(
+                "{k}: state {s:?} vs model {m:?} ({})",
+                if beyond { "double-applied" } else { "lost" }
+            ));
         }
     }
     (lost, double, shown)
@@ -266,7 +316,10 @@ impl Broker {
         if std::env::var_os("HOLLOW_CHAOS_EMBEDDED").is_none() {
             match testkit::Tansu::start() {
                 Ok(t) => return Ok(Broker::Tansu(t)),
-                Err(e) => testkit::need("chaos_kill", &format!("{e}; running against the embedded broker instead")),
+                Err(e) => testkit::need(
+                    "chaos_kill",
+                    &format!("{e}; running against the embedded broker instead"),
+                ),
             }
         }
         let b = Arc::new(producer::EmbeddedBroker::start()?);
@@ -302,7 +355,9 @@ struct S3Process {
 impl S3Process {
     fn start(root: &Path) -> Result<S3Process> {
         std::fs::create_dir_all(root.join(BUCKET))?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let mut child = Command::new(bin("testkit-s3")?)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--root"])
             .arg(root)
@@ -313,7 +368,11 @@ impl S3Process {
         let stdout = child.stdout.take().context("testkit-s3 stdout")?;
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
-        let endpoint = line.trim().strip_prefix("endpoint ").with_context(|| format!("testkit-s3 said {line:?}"))?.to_string();
+        let endpoint = line
+            .trim()
+            .strip_prefix("endpoint ")
+            .with_context(|| format!("testkit-s3 said {line:?}"))?
+            .to_string();
         Ok(S3Process { child, endpoint })
     }
 }
@@ -329,11 +388,25 @@ impl Drop for S3Process {
 // Processes under test
 
 /// Spawns `program args` with its stderr appended to `log`, pausing at `pause` if given.
-fn spawn(program: &Path, args: &[String], log: &Path, pause: Option<&str>, pause_file: &Path) -> Result<Child> {
+fn spawn(
+    program: &Path,
+    args: &[String],
+    log: &Path,
+    pause: Option<&str>,
+    pause_file: &Path,
+) -> Result<Child> {
     let _ = std::fs::remove_file(pause_file);
-    let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
     let mut cmd = Command::new(program);
-    cmd.args(args).env("PRODUCER_LOG", "info").env("GATEKEEPER_LOG", "info").env(ops::chaos::FILE_ENV, pause_file).stdout(Stdio::null()).stderr(out);
+    cmd.args(args)
+        .env("PRODUCER_LOG", "info")
+        .env("GATEKEEPER_LOG", "info")
+        .env(ops::chaos::FILE_ENV, pause_file)
+        .stdout(Stdio::null())
+        .stderr(out);
     match pause {
         Some(p) => cmd.env(ops::chaos::PAUSE_ENV, p),
         None => cmd.env_remove(ops::chaos::PAUSE_ENV),
@@ -353,7 +426,10 @@ fn wait_paused(child: &mut Child, pause_file: &Path, what: &str, log: &Path) -> 
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            bail!("{what}: never reached its pause point in 90 s\n{}", tail(log));
+            bail!(
+                "{what}: never reached its pause point in 90 s\n{}",
+                tail(log)
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -426,7 +502,9 @@ impl World {
         let datasets: Vec<String> = self.schemas.keys().cloned().collect();
         for ds in datasets {
             let store = hollow::store::open_store(&self.store_url(&ds))?;
-            let Some(v) = announced_version(store.clone())? else { continue };
+            let Some(v) = announced_version(store.clone())? else {
+                continue;
+            };
             let schema = self.schemas[&ds].clone();
             let state = load_version(store, &schema, v).with_context(|| format!("{ds} v{v}"))?;
             let upto = self.upto(&ds, &state.header)?;
@@ -436,7 +514,8 @@ impl World {
             self.tally.checks += 1;
             if state.records != model {
                 log.read_more(Duration::from_secs(2));
-                let (lost, double, shown) = classify(&schema, &state.records, &model, &log.messages, &upto);
+                let (lost, double, shown) =
+                    classify(&schema, &state.records, &model, &log.messages, &upto);
                 self.tally.lost += lost;
                 self.tally.double_applied += double;
                 self.tally.violation(format!(
@@ -450,10 +529,16 @@ impl World {
     }
 
     fn upto(&self, ds: &str, header: &BTreeMap<String, String>) -> Result<BTreeMap<i32, i64>> {
-        let text = header.get(HEADER_KEY).with_context(|| format!("{ds}: no {HEADER_KEY} in the header"))?;
+        let text = header
+            .get(HEADER_KEY)
+            .with_context(|| format!("{ds}: no {HEADER_KEY} in the header"))?;
         let offsets = Offsets::parse(text).map_err(|e| anyhow::anyhow!("{ds}: {e}"))?;
         let topic = self.topic(ds);
-        Ok(offsets.iter().filter(|(tp, _)| tp.topic == topic).map(|(tp, o)| (tp.partition, o)).collect())
+        Ok(offsets
+            .iter()
+            .filter(|(tp, _)| tp.topic == topic)
+            .map(|(tp, o)| (tp.partition, o))
+            .collect())
     }
 
     /// Records an announced version's content; a version seen before must not have changed.
@@ -461,7 +546,9 @@ impl World {
         match self.seen.get(&(ds.to_string(), v)) {
             Some(before) if *before != records => {
                 self.tally.republished += 1;
-                self.tally.violation(format!("{ds} v{v}: the announced version changed content after it was announced"));
+                self.tally.violation(format!(
+                    "{ds} v{v}: the announced version changed content after it was announced"
+                ));
             }
             Some(_) => {}
             None => {
@@ -481,19 +568,27 @@ impl World {
             let messages = self.logs[&ds].messages.clone();
             total += messages.len() as u64;
             let store = hollow::store::open_store(&self.store_url(&ds))?;
-            let last = announced_version(store.clone())?.with_context(|| format!("{ds}: nothing announced"))?;
+            let last = announced_version(store.clone())?
+                .with_context(|| format!("{ds}: nothing announced"))?;
             let mut prev: BTreeMap<i32, i64> = BTreeMap::new();
             let mut last_records = BTreeMap::new();
             for v in 1..=last {
-                let state = load_version(store.clone(), &schema, v).with_context(|| format!("{ds} v{v}"))?;
+                let state = load_version(store.clone(), &schema, v)
+                    .with_context(|| format!("{ds} v{v}"))?;
                 let upto = self.upto(&ds, &state.header)?;
-                if prev.iter().any(|(p, o)| upto.get(p).copied().unwrap_or(0) < *o) {
+                if prev
+                    .iter()
+                    .any(|(p, o)| upto.get(p).copied().unwrap_or(0) < *o)
+                {
                     self.tally.offsets_back += 1;
-                    self.tally.violation(format!("{ds} v{v}: offsets moved back: {upto:?} after {prev:?}"));
+                    self.tally.violation(format!(
+                        "{ds} v{v}: offsets moved back: {upto:?} after {prev:?}"
+                    ));
                 }
                 let model = fold(&schema, &messages, Some(&upto));
                 if state.records != model {
-                    let (lost, double, shown) = classify(&schema, &state.records, &model, &messages, &upto);
+                    let (lost, double, shown) =
+                        classify(&schema, &state.records, &model, &messages, &upto);
                     self.tally.lost += lost;
                     self.tally.double_applied += double;
                     self.tally.violation(format!("{ds} v{v}: differs from the model below its offsets ({lost} lost, {double} double-applied):\n  {}", shown.join("\n  ")));
@@ -505,8 +600,12 @@ impl World {
             }
             let all = fold(&schema, &messages, None);
             if last_records != all {
-                let ends: BTreeMap<i32, i64> = messages.iter().map(|m| (m.partition, m.offset + 1)).collect();
-                let (lost, double, shown) = classify(&schema, &last_records, &all, &messages, &ends);
+                let ends: BTreeMap<i32, i64> = messages
+                    .iter()
+                    .map(|m| (m.partition, m.offset + 1))
+                    .collect();
+                let (lost, double, shown) =
+                    classify(&schema, &last_records, &all, &messages, &ends);
                 self.tally.lost += lost;
                 self.tally.double_applied += double;
                 self.tally.violation(format!("{ds} v{last}: the last version misses messages ({lost} lost, {double} double-applied):\n  {}", shown.join("\n  ")));
@@ -526,14 +625,26 @@ struct Senders {
 
 fn start_senders(bootstrap: &str, prefix: &str, seed: u64) -> Result<Senders> {
     let stop = Arc::new(AtomicBool::new(false));
-    let config = Config { bootstrap: Some(bootstrap.to_string()), topic_prefix: prefix.to_string(), schemas: schemas_dir(), ..Config::default() };
+    let config = Config {
+        bootstrap: Some(bootstrap.to_string()),
+        topic_prefix: prefix.to_string(),
+        schemas: schemas_dir(),
+        ..Config::default()
+    };
     let schemas = config.load_schemas()?;
     let sim = {
         let (stop, config) = (stop.clone(), config.clone());
         std::thread::spawn(move || -> Result<u64> {
-            let mut sender = Sender::new(config.bootstrap.as_deref().unwrap_or_default(), &config.kafka)?;
+            let mut sender = Sender::new(
+                config.bootstrap.as_deref().unwrap_or_default(),
+                &config.kafka,
+            )?;
             let catalog = SimCatalog::generate(&schemas, 30, seed);
-            let opts = SimOptions { rate: 60.0, seed, ..SimOptions::default() };
+            let opts = SimOptions {
+                rate: 60.0,
+                seed,
+                ..SimOptions::default()
+            };
             let (report, _) = simulate(&mut sender, &config, &schemas, catalog, &opts, &stop)?;
             Ok(report.loaded + report.changes)
         })
@@ -541,7 +652,10 @@ fn start_senders(bootstrap: &str, prefix: &str, seed: u64) -> Result<Senders> {
     let noise = {
         let (stop, config) = (stop.clone(), config);
         std::thread::spawn(move || -> Result<u64> {
-            let mut sender = Sender::new(config.bootstrap.as_deref().unwrap_or_default(), &config.kafka)?;
+            let mut sender = Sender::new(
+                config.bootstrap.as_deref().unwrap_or_default(),
+                &config.kafka,
+            )?;
             let mut rng = Rng::new(seed ^ 0x5eed);
             let mut n = 0u64;
             while !stop.load(Ordering::Acquire) {
@@ -551,7 +665,12 @@ fn start_senders(bootstrap: &str, prefix: &str, seed: u64) -> Result<Senders> {
                     1 => ("999999", None), // delete of a missing key: a no-op
                     _ => ("not-a-key", Some("{\"id\": 1}")),
                 };
-                sender.send(&config.topic(ds), Some(key.as_bytes()), value.map(str::as_bytes), &[])?;
+                sender.send(
+                    &config.topic(ds),
+                    Some(key.as_bytes()),
+                    value.map(str::as_bytes),
+                    &[],
+                )?;
                 n += 1;
                 std::thread::sleep(Duration::from_millis(150));
             }
@@ -568,8 +687,14 @@ fn start_senders(bootstrap: &str, prefix: &str, seed: u64) -> Result<Senders> {
 impl Senders {
     fn stop(self) -> Result<u64> {
         self.stop.store(true, Ordering::Release);
-        let sim = self.sim.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
-        let noise = self.noise.join().map_err(|_| anyhow::anyhow!("the noise sender panicked"))??;
+        let sim = self
+            .sim
+            .join()
+            .map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
+        let noise = self
+            .noise
+            .join()
+            .map_err(|_| anyhow::anyhow!("the noise sender panicked"))??;
         Ok(sim + noise)
     }
 }
@@ -594,20 +719,52 @@ fn main() -> Result<()> {
     }
     let broker = Broker::start()?;
     let bootstrap = broker.bootstrap();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
     let prefix = format!("chaos{}-{}.", std::process::id(), nanos % 1_000_000_000);
-    println!("chaos_kill: broker {}, S3 testkit-s3 at {}, seed {}", broker.describe(), s3.endpoint, opts.seed);
-    testkit::report_server("chaos_kill", &format!("{}; testkit-s3 {}", broker.describe(), s3.endpoint));
+    println!(
+        "chaos_kill: broker {}, S3 testkit-s3 at {}, seed {}",
+        broker.describe(),
+        s3.endpoint,
+        opts.seed
+    );
+    testkit::report_server(
+        "chaos_kill",
+        &format!("{}; testkit-s3 {}", broker.describe(), s3.endpoint),
+    );
 
-    let schemas: BTreeMap<String, DatasetSchema> = producer::config::load_schemas(&schemas_dir(), &[])?.into_iter().map(|s| (s.dataset.clone(), s)).collect();
+    let schemas: BTreeMap<String, DatasetSchema> =
+        producer::config::load_schemas(&schemas_dir(), &[])?
+            .into_iter()
+            .map(|s| (s.dataset.clone(), s))
+            .collect();
     let topics: Vec<String> = schemas.keys().map(|d| format!("{prefix}{d}")).collect();
-    producer::kafka::ensure_topics(&bootstrap, &BTreeMap::new(), &topics, PARTITIONS, broker.embedded())?;
+    producer::kafka::ensure_topics(
+        &bootstrap,
+        &BTreeMap::new(),
+        &topics,
+        PARTITIONS,
+        broker.embedded(),
+    )?;
     let mut logs = BTreeMap::new();
     for ds in schemas.keys() {
-        logs.insert(ds.clone(), TopicLog::open(&bootstrap, &format!("{prefix}{ds}"))?);
+        logs.insert(
+            ds.clone(),
+            TopicLog::open(&bootstrap, &format!("{prefix}{ds}"))?,
+        );
     }
     let store = format!("s3://{BUCKET}/inputs");
-    let mut w = World { tmp, bootstrap: bootstrap.clone(), prefix: prefix.clone(), store, schemas, logs, seen: BTreeMap::new(), tally: Tally::default() };
+    let mut w = World {
+        tmp,
+        bootstrap: bootstrap.clone(),
+        prefix: prefix.clone(),
+        store,
+        schemas,
+        logs,
+        seen: BTreeMap::new(),
+        tally: Tally::default(),
+    };
     let senders = start_senders(&bootstrap, &prefix, opts.seed)?;
     let mut rng = Rng::new(opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
 
@@ -618,17 +775,37 @@ fn main() -> Result<()> {
     for round in 0..opts.producer_kills {
         let phase = PRODUCER_PHASES[round % PRODUCER_PHASES.len()];
         let mut child = if phase == "random" {
-            let c = spawn(&producer_bin, &w.producer_args(&[]), &plog, None, &pause_file)?;
+            let c = spawn(
+                &producer_bin,
+                &w.producer_args(&[]),
+                &plog,
+                None,
+                &pause_file,
+            )?;
             std::thread::sleep(Duration::from_millis(rng.range(100, 3000) as u64));
             c
         } else {
             let plan = format!("{phase}:{}", nth(&mut rng, phase));
-            let mut c = spawn(&producer_bin, &w.producer_args(&[]), &plog, Some(&plan), &pause_file)?;
-            wait_paused(&mut c, &pause_file, &format!("producer round {round} ({plan})"), &plog)?;
+            let mut c = spawn(
+                &producer_bin,
+                &w.producer_args(&[]),
+                &plog,
+                Some(&plan),
+                &pause_file,
+            )?;
+            wait_paused(
+                &mut c,
+                &pause_file,
+                &format!("producer round {round} ({plan})"),
+                &plog,
+            )?;
             c
         };
         kill9(&mut child)?;
-        *w.tally.kills.entry(format!("producer {phase}")).or_default() += 1;
+        *w.tally
+            .kills
+            .entry(format!("producer {phase}"))
+            .or_default() += 1;
         w.check_announced()?;
         w.tally.restarts += 1;
         println!(
@@ -642,12 +819,32 @@ fn main() -> Result<()> {
     }
 
     // 2. the gatekeeper over the producer's store (the producer now runs undisturbed)
-    let mut background = spawn(&producer_bin, &w.producer_args(&[]), &plog, None, &pause_file.with_extension("none"))?;
+    let mut background = spawn(
+        &producer_bin,
+        &w.producer_args(&[]),
+        &plog,
+        None,
+        &pause_file.with_extension("none"),
+    )?;
     wait_for_inputs(&w)?;
     let gk_bin = bin("gatekeeper")?;
     let gk_out = format!("s3://{BUCKET}/liveness");
-    let gk_args: Vec<String> =
-        ["run", "--inputs", &w.store, "--out", &gk_out, "--interval", "300ms", "--threads", "1", "--snapshot-every", "3"].iter().map(|s| s.to_string()).collect();
+    let gk_args: Vec<String> = [
+        "run",
+        "--inputs",
+        &w.store,
+        "--out",
+        &gk_out,
+        "--interval",
+        "300ms",
+        "--threads",
+        "1",
+        "--snapshot-every",
+        "3",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let glog = w.tmp.path().join("gatekeeper.log");
     let mut outputs = OutputChecks::default();
     for round in 0..opts.gatekeeper_kills {
@@ -659,11 +856,19 @@ fn main() -> Result<()> {
         } else {
             let plan = format!("{phase}:{}", nth(&mut rng, phase));
             let mut c = spawn(&gk_bin, &gk_args, &glog, Some(&plan), &pause_file)?;
-            wait_paused(&mut c, &pause_file, &format!("gatekeeper round {round} ({plan})"), &glog)?;
+            wait_paused(
+                &mut c,
+                &pause_file,
+                &format!("gatekeeper round {round} ({plan})"),
+                &glog,
+            )?;
             c
         };
         kill9(&mut child)?;
-        *w.tally.kills.entry(format!("gatekeeper {phase}")).or_default() += 1;
+        *w.tally
+            .kills
+            .entry(format!("gatekeeper {phase}"))
+            .or_default() += 1;
         w.tally.restarts += 1;
         outputs.check_new(&gk_out, &w.store, &mut w.tally)?;
         // the restart must resume: run it without a pause until it publishes again
@@ -692,27 +897,52 @@ fn main() -> Result<()> {
     // 3. stop the senders, let the producer catch up in one clean cycle, check everything
     kill9(&mut background)?;
     let sent = senders.stop()?;
-    let status = spawn(&producer_bin, &w.producer_args(&["--once"]), &plog, None, &pause_file)?.wait()?;
+    let status = spawn(
+        &producer_bin,
+        &w.producer_args(&["--once"]),
+        &plog,
+        None,
+        &pause_file,
+    )?
+    .wait()?;
     if !status.success() {
         bail!("the final producer cycle failed\n{}", tail(&plog));
     }
     let in_kafka = w.check_history()?;
     if in_kafka != sent {
-        w.tally.violation(format!("{sent} messages sent but {in_kafka} in Kafka"));
+        w.tally
+            .violation(format!("{sent} messages sent but {in_kafka} in Kafka"));
     }
     if opts.gatekeeper_kills > 0 {
-        let mut last = spawn(&gk_bin, &[gk_args.clone(), vec!["--cycles".into(), "1".into()]].concat(), &glog, None, &pause_file)?;
+        let mut last = spawn(
+            &gk_bin,
+            &[gk_args.clone(), vec!["--cycles".into(), "1".into()]].concat(),
+            &glog,
+            None,
+            &pause_file,
+        )?;
         if !last.wait()?.success() {
-            w.tally.violation(format!("the final gatekeeper cycle failed\n{}", tail(&glog)));
+            w.tally.violation(format!(
+                "the final gatekeeper cycle failed\n{}",
+                tail(&glog)
+            ));
         }
         outputs.check_new(&gk_out, &w.store, &mut w.tally)?;
         outputs.recheck(&gk_out, &mut w.tally)?;
-        let replay = Command::new(&gk_bin).args(["replay", "--out", &gk_out, "--version", "all"]).output()?;
+        let replay = Command::new(&gk_bin)
+            .args(["replay", "--out", &gk_out, "--version", "all"])
+            .output()?;
         let text = String::from_utf8_lossy(&replay.stdout);
         if !replay.status.success() {
-            w.tally.violation(format!("gatekeeper replay --version all failed:\n{text}{}", String::from_utf8_lossy(&replay.stderr)));
+            w.tally.violation(format!(
+                "gatekeeper replay --version all failed:\n{text}{}",
+                String::from_utf8_lossy(&replay.stderr)
+            ));
         } else {
-            println!("  gatekeeper replay --version all: {} version(s) identical", text.lines().filter(|l| l.contains("identical")).count());
+            println!(
+                "  gatekeeper replay --version all: {} version(s) identical",
+                text.lines().filter(|l| l.contains("identical")).count()
+            );
         }
     }
 
@@ -733,7 +963,11 @@ fn main() -> Result<()> {
     );
     drop(s3);
     if !t.violations.is_empty() {
-        bail!("{} violation(s); logs kept in {}", t.violations.len(), w.tmp.keep().display());
+        bail!(
+            "{} violation(s); logs kept in {}",
+            t.violations.len(),
+            w.tmp.keep().display()
+        );
     }
     Ok(())
 }
@@ -781,13 +1015,19 @@ struct OutputChecks {
 impl OutputChecks {
     /// Checks every version announced since the last call against the oracle.
     fn check_new(&mut self, out: &str, inputs: &str, tally: &mut Tally) -> Result<()> {
-        let Some(last) = output_version(out)? else { return Ok(()) };
+        let Some(last) = output_version(out)? else {
+            return Ok(());
+        };
         for v in self.checked + 1..=last {
             let (_, state) = load_output(out, Some(v))?;
             let header = OutputHeader::parse(v, state.header())?;
             let rules = gatekeeper::tools::rules_for_version(&header.rules, None)?;
             let versions = header.input_versions(v)?;
-            let oracle = naive::export(&naive::evaluate(&catalog_at(inputs, versions)?, header.now, &rules));
+            let oracle = naive::export(&naive::evaluate(
+                &catalog_at(inputs, versions)?,
+                header.now,
+                &rules,
+            ));
             let export = export(&state)?;
             if export != oracle {
                 tally.violation(format!("gatekeeper output v{v} differs from the oracle for inputs {versions:?} at now={}: {}", header.now, first_difference(&export, &oracle)));
@@ -805,7 +1045,9 @@ impl OutputChecks {
             let (_, state) = load_output(out, Some(*v))?;
             if export(&state)? != *before {
                 tally.republished += 1;
-                tally.violation(format!("gatekeeper output v{v} changed after it was announced"));
+                tally.violation(format!(
+                    "gatekeeper output v{v} changed after it was announced"
+                ));
             }
         }
         Ok(())
@@ -821,21 +1063,40 @@ fn export(state: &ReadState) -> Result<String> {
 
 fn first_difference(a: &str, b: &str) -> String {
     let (x, y): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-    let at = x.iter().zip(&y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len()));
-    format!("line {} ({} vs {} lines)\n  output: {}\n  oracle: {}", at + 1, x.len(), y.len(), x.get(at).unwrap_or(&"<none>"), y.get(at).unwrap_or(&"<none>"))
+    let at = x
+        .iter()
+        .zip(&y)
+        .position(|(p, q)| p != q)
+        .unwrap_or(x.len().min(y.len()));
+    format!(
+        "line {} ({} vs {} lines)\n  output: {}\n  oracle: {}",
+        at + 1,
+        x.len(),
+        y.len(),
+        x.get(at).unwrap_or(&"<none>"),
+        y.get(at).unwrap_or(&"<none>")
+    )
 }
 
 fn records<T: serde::de::DeserializeOwned>(d: Dataset, state: &ReadState) -> Result<Vec<T>> {
     let ds = d.schema()?;
     let reader = DatasetReader::new(&ds, state)?;
-    reader.root().ordinals().map(|o| Ok(serde_json::from_str(&ds.to_json(&reader.record(o)?))?)).collect()
+    reader
+        .root()
+        .ordinals()
+        .map(|o| Ok(serde_json::from_str(&ds.to_json(&reader.record(o)?))?))
+        .collect()
 }
 
 /// The catalog the input timelines hold at `versions`, read back from hollow.
 fn catalog_at(inputs: &str, versions: [u64; 7]) -> Result<Catalog> {
     let state = |d: Dataset| -> Result<ReadState> {
         let store = hollow::store::open_store(&d.store_url(inputs))?;
-        Ok(hollow::lifecycle::load_version(store, versions[d.index()], MemoryMode::Heap)?)
+        Ok(hollow::lifecycle::load_version(
+            store,
+            versions[d.index()],
+            MemoryMode::Heap,
+        )?)
     };
     Ok(Catalog {
         countries: records(Dataset::Countries, &state(Dataset::Countries)?)?,

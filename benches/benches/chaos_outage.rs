@@ -43,15 +43,29 @@ type Res<T> = Result<T, String>;
 
 fn main() {
     let long = std::env::args().any(|a| a == "--long");
-    let outage = if long { Duration::from_secs(25) } else { Duration::from_secs(6) };
+    let outage = if long {
+        Duration::from_secs(25)
+    } else {
+        Duration::from_secs(6)
+    };
     let mut violations = Vec::new();
-    let scenarios = [(Dep::Store, Mode::Refuse), (Dep::Store, Mode::Freeze), (Dep::Broker, Mode::Refuse), (Dep::Broker, Mode::Freeze)];
+    let scenarios = [
+        (Dep::Store, Mode::Refuse),
+        (Dep::Store, Mode::Freeze),
+        (Dep::Broker, Mode::Refuse),
+        (Dep::Broker, Mode::Freeze),
+    ];
     for (dep, mode) in scenarios {
         println!("== {dep:?} {mode:?} for {outage:?}");
         match run(dep, mode, outage) {
             Ok(Outcome::Done(report)) => {
                 println!("{report}");
-                violations.extend(report.violations.iter().map(|v| format!("{dep:?} {mode:?}: {v}")));
+                violations.extend(
+                    report
+                        .violations
+                        .iter()
+                        .map(|v| format!("{dep:?} {mode:?}: {v}")),
+                );
             }
             Ok(Outcome::Skipped(why)) => {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -105,11 +119,26 @@ struct Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = |d: Option<Duration>| d.map_or("never".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
-        writeln!(f, "  /healthz reported the outage after {}: {}", secs(self.detected), self.body.trim().replace('\n', " | "))?;
+        let secs = |d: Option<Duration>| {
+            d.map_or("never".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+        };
+        writeln!(
+            f,
+            "  /healthz reported the outage after {}: {}",
+            secs(self.detected),
+            self.body.trim().replace('\n', " | ")
+        )?;
         writeln!(f, "  versions announced during the outage: {:?} (each checked against the model of its offsets)", self.announced_during)?;
-        writeln!(f, "  longest cycle while down (or time since the last cycle ended): {:.1} s", self.longest_cycle_down)?;
-        writeln!(f, "  recovered (/healthz 200 and caught up) {} after the dependency returned", secs(self.recovered))?;
+        writeln!(
+            f,
+            "  longest cycle while down (or time since the last cycle ended): {:.1} s",
+            self.longest_cycle_down
+        )?;
+        writeln!(
+            f,
+            "  recovered (/healthz 200 and caught up) {} after the dependency returned",
+            secs(self.recovered)
+        )?;
         write!(
             f,
             "  versions checked: {}, messages in Kafka: {}, records: {}, lost: {}, violations: {}",
@@ -131,7 +160,10 @@ fn binary(name: &str) -> Res<PathBuf> {
     if p.is_file() {
         Ok(p)
     } else {
-        Err(format!("{} is missing: cargo build --release -p producer -p testkit --bins", p.display()))
+        Err(format!(
+            "{} is missing: cargo build --release -p producer -p testkit --bins",
+            p.display()
+        ))
     }
 }
 
@@ -140,13 +172,21 @@ fn free_port() -> Res<u16> {
 }
 
 fn signal(child: &Child, sig: &str) -> Res<()> {
-    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().map_err(|e| e.to_string())?;
-    status.success().then_some(()).ok_or_else(|| format!("kill {sig} {} failed", child.id()))
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("kill {sig} {} failed", child.id()))
 }
 
 fn wait_port(port: u16, within: Duration) -> Res<()> {
     let started = Instant::now();
-    while TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_err() {
+    while TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+        .is_err()
+    {
         if started.elapsed() > within {
             return Err(format!("nothing answers on port {port} after {within:?}"));
         }
@@ -164,7 +204,11 @@ struct S3Proc {
 
 impl S3Proc {
     fn start(port: u16, root: &Path) -> Res<S3Proc> {
-        let mut s = S3Proc { port, root: root.to_owned(), child: None };
+        let mut s = S3Proc {
+            port,
+            root: root.to_owned(),
+            child: None,
+        };
         s.spawn()?;
         Ok(s)
     }
@@ -178,7 +222,9 @@ impl S3Proc {
             .spawn()
             .map_err(|e| e.to_string())?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).map_err(|e| e.to_string())?;
+        BufReader::new(child.stdout.take().ok_or("no stdout")?)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         if !line.starts_with("endpoint ") {
             return Err(format!("testkit-s3 said {line:?}"));
         }
@@ -215,23 +261,37 @@ struct Proxy {
 
 impl Proxy {
     fn start(port: u16, upstream: SocketAddr) -> Res<Proxy> {
-        let p = Proxy { port, upstream, open: Arc::new(AtomicBool::new(false)), conns: Arc::default(), generation: Arc::default() };
+        let p = Proxy {
+            port,
+            upstream,
+            open: Arc::new(AtomicBool::new(false)),
+            conns: Arc::default(),
+            generation: Arc::default(),
+        };
         p.reopen()?;
         Ok(p)
     }
 
     fn reopen(&self) -> Res<()> {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|e| format!("proxy port {}: {e}", self.port))?;
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .map_err(|e| format!("proxy port {}: {e}", self.port))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         self.open.store(true, Ordering::SeqCst);
         let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let (open, conns, generation, upstream) = (self.open.clone(), self.conns.clone(), self.generation.clone(), self.upstream);
+        let (open, conns, generation, upstream) = (
+            self.open.clone(),
+            self.conns.clone(),
+            self.generation.clone(),
+            self.upstream,
+        );
         std::thread::spawn(move || {
             while open.load(Ordering::SeqCst) && generation.load(Ordering::SeqCst) == gen {
                 match listener.accept() {
                     Ok((conn, _)) => {
                         let _ = conn.set_nonblocking(false);
-                        let Ok(up) = TcpStream::connect(upstream) else { continue };
+                        let Ok(up) = TcpStream::connect(upstream) else {
+                            continue;
+                        };
                         if let (Ok(a), Ok(b)) = (conn.try_clone(), up.try_clone()) {
                             conns.lock().unwrap().extend([a, b]);
                         }
@@ -287,17 +347,35 @@ fn tansu_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOLLOW_TANSU").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let on_path = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("tansu")).find(|p| p.is_file()));
-    on_path.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")).filter(|p| p.is_file()))
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tansu"))
+            .find(|p| p.is_file())
+    });
+    on_path.or_else(|| {
+        std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".cargo/bin/tansu"))
+            .filter(|p| p.is_file())
+    })
 }
 
 fn start_broker() -> Res<Option<Broker>> {
-    let Some(tansu) = tansu_binary() else { return Ok(None) };
+    let Some(tansu) = tansu_binary() else {
+        return Ok(None);
+    };
     let (port, proxy_port) = (free_port()?, free_port()?);
     let listen = format!("tcp://127.0.0.1:{port}");
     let advertised = format!("tcp://127.0.0.1:{proxy_port}");
     let child = Command::new(tansu)
-        .args(["broker", "--listener-url", &listen, "--advertised-listener-url", &advertised, "--storage-engine", "memory://tansu/"])
+        .args([
+            "broker",
+            "--listener-url",
+            &listen,
+            "--advertised-listener-url",
+            &advertised,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -313,7 +391,11 @@ fn s3_store(endpoint: &str, prefix: &str) -> Res<S3Store> {
     c.endpoint = Some(endpoint.to_owned());
     c.force_path_style = true;
     c.region = Some("us-east-1".into());
-    c.credentials = Some(S3Credentials { access_key_id: "test".into(), secret_access_key: "test".into(), session_token: None });
+    c.credentials = Some(S3Credentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+    });
     S3Store::new(c).map_err(|e| e.to_string())
 }
 
@@ -323,23 +405,36 @@ fn healthz(port: u16) -> Option<(u16, String)> {
 
 fn metric(port: u16, name: &str) -> Option<f64> {
     let text = ops::http::scrape(SocketAddr::from(([127, 0, 0, 1], port))).ok()?;
-    text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.parse().ok()))
+    text.lines().find_map(|l| {
+        l.strip_prefix(name)
+            .and_then(|r| r.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+    })
 }
 
 fn lag(port: u16) -> Option<f64> {
     let text = ops::http::scrape(SocketAddr::from(([127, 0, 0, 1], port))).ok()?;
-    Some(text.lines().filter(|l| l.starts_with("hollow_producer_consumer_lag{")).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum())
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("hollow_producer_consumer_lag{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum(),
+    )
 }
 
 /// Every message of `topic`: (partition, offset, key, value).
 type Raw = (i32, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn read_all(bootstrap: &str, topic: &str) -> Res<Vec<Raw>> {
-    let consumer = producer::kafka::create_consumer(bootstrap, "chaos-reader", &BTreeMap::new()).map_err(|e| e.to_string())?;
-    let parts = producer::kafka::topic_partitions(&consumer, topic).map_err(|e| e.to_string())?.ok_or("no topic")?;
+    let consumer = producer::kafka::create_consumer(bootstrap, "chaos-reader", &BTreeMap::new())
+        .map_err(|e| e.to_string())?;
+    let parts = producer::kafka::topic_partitions(&consumer, topic)
+        .map_err(|e| e.to_string())?
+        .ok_or("no topic")?;
     let mut tpl = TopicPartitionList::new();
     for p in &parts {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning).map_err(|e| e.to_string())?;
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .map_err(|e| e.to_string())?;
     }
     consumer.assign(&tpl).map_err(|e| e.to_string())?;
     let mut pending: std::collections::BTreeSet<i32> = parts.iter().copied().collect();
@@ -350,7 +445,12 @@ fn read_all(bootstrap: &str, topic: &str) -> Res<Vec<Raw>> {
             return Err(format!("reading {topic} timed out"));
         }
         match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => out.push((m.partition(), m.offset(), m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec))),
+            Some(Ok(m)) => out.push((
+                m.partition(),
+                m.offset(),
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+            )),
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 pending.remove(&p);
             }
@@ -362,7 +462,12 @@ fn read_all(bootstrap: &str, topic: &str) -> Res<Vec<Raw>> {
 }
 
 /// The plain model: messages below `upto` (all when `None`) folded in order.
-fn model(schema: &DatasetSchema, messages: &[Raw], topic: &str, upto: Option<&Offsets>) -> BTreeMap<String, Record> {
+fn model(
+    schema: &DatasetSchema,
+    messages: &[Raw],
+    topic: &str,
+    upto: Option<&Offsets>,
+) -> BTreeMap<String, Record> {
     let mut m = BTreeMap::new();
     for (p, off, key, value) in messages {
         if upto.is_some_and(|u| *off >= u.get(topic, *p).unwrap_or(0)) {
@@ -404,12 +509,27 @@ fn run(dep: Dep, mode: Mode, outage: Duration) -> Res<Outcome> {
     let log_path = dir.path().join("producer.log");
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let mut command = Command::new(producer_bin);
-    command.args(["run", "--store", &format!("s3://{BUCKET}/run"), "--datasets", DATASET]);
+    command.args([
+        "run",
+        "--store",
+        &format!("s3://{BUCKET}/run"),
+        "--datasets",
+        DATASET,
+    ]);
     if let Some(b) = &broker {
         command.args(["--bootstrap", &format!("127.0.0.1:{}", b.proxy.port)]);
     }
     let mut producer = command
-        .args(["--cycle-interval", "500ms", "--read-timeout", "2s", "--health-grace", "1s", "--partitions", "2"])
+        .args([
+            "--cycle-interval",
+            "500ms",
+            "--read-timeout",
+            "2s",
+            "--health-grace",
+            "1s",
+            "--partitions",
+            "2",
+        ])
         .args(["--metrics-port", &metrics_port.to_string(), "--schemas"])
         .arg(workspace().join("schemas"))
         .env("HOLLOW_S3_ENDPOINT", &endpoint)
@@ -428,7 +548,19 @@ fn run(dep: Dep, mode: Mode, outage: Duration) -> Res<Outcome> {
         Some(b) => Ok(format!("127.0.0.1:{}", b.proxy.port)),
         None => embedded_bootstrap(&log_path),
     };
-    let result = bootstrap.and_then(|bootstrap| drive(dep, mode, outage, &mut s3, broker.as_ref(), &endpoint, &bootstrap, metrics_port, &topic));
+    let result = bootstrap.and_then(|bootstrap| {
+        drive(
+            dep,
+            mode,
+            outage,
+            &mut s3,
+            broker.as_ref(),
+            &endpoint,
+            &bootstrap,
+            metrics_port,
+            &topic,
+        )
+    });
     if broker.is_none() {
         println!("  (broker: the producer's embedded one; tansu not found)");
     }
@@ -437,7 +569,10 @@ fn run(dep: Dep, mode: Mode, outage: Duration) -> Res<Outcome> {
     if result.is_err() {
         if let Ok(text) = std::fs::read_to_string(&log_path) {
             let tail: Vec<&str> = text.lines().rev().take(15).collect();
-            eprintln!("producer log (last lines):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "producer log (last lines):\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
     }
     result.map(Outcome::Done)
@@ -448,7 +583,10 @@ fn embedded_bootstrap(log: &Path) -> Res<String> {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
         let text = std::fs::read_to_string(log).unwrap_or_default();
-        if let Some(rest) = text.lines().find_map(|l| l.split_once("embedded Kafka broker listening on ").map(|(_, r)| r.trim().to_owned())) {
+        if let Some(rest) = text.lines().find_map(|l| {
+            l.split_once("embedded Kafka broker listening on ")
+                .map(|(_, r)| r.trim().to_owned())
+        }) {
             return Ok(rest);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -457,8 +595,20 @@ fn embedded_bootstrap(log: &Path) -> Res<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option<&Broker>, endpoint: &str, bootstrap: &str, metrics_port: u16, topic: &str) -> Res<Report> {
-    let schema = DatasetSchema::from_file(&workspace().join("schemas").join(format!("{DATASET}.json"))).map_err(|e| e.to_string())?;
+fn drive(
+    dep: Dep,
+    mode: Mode,
+    outage: Duration,
+    s3: &mut S3Proc,
+    broker: Option<&Broker>,
+    endpoint: &str,
+    bootstrap: &str,
+    metrics_port: u16,
+    topic: &str,
+) -> Res<Report> {
+    let schema =
+        DatasetSchema::from_file(&workspace().join("schemas").join(format!("{DATASET}.json")))
+            .map_err(|e| e.to_string())?;
     let store: Arc<dyn BlobStore> = Arc::new(s3_store(endpoint, &format!("run/{DATASET}"))?);
     let mut violations = Vec::new();
 
@@ -467,22 +617,32 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
     let sender = {
         let (stop, bootstrap, topic) = (stop.clone(), bootstrap.to_owned(), topic.to_owned());
         std::thread::spawn(move || -> Res<u64> {
-            let mut tx = producer::Sender::new(&bootstrap, &BTreeMap::new()).map_err(|e| e.to_string())?;
+            let mut tx =
+                producer::Sender::new(&bootstrap, &BTreeMap::new()).map_err(|e| e.to_string())?;
             let mut n = 0u64;
             while !stop.load(Ordering::SeqCst) {
                 n += 1;
                 let id = n * 7919 % 40 + 1;
                 let value = (!n.is_multiple_of(5)).then(|| title(id, n));
-                let _ = tx.send(&topic, Some(id.to_string().as_bytes()), value.as_deref().map(str::as_bytes), &[]);
+                let _ = tx.send(
+                    &topic,
+                    Some(id.to_string().as_bytes()),
+                    value.as_deref().map(str::as_bytes),
+                    &[],
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let d = tx.flush(Duration::from_secs(120)).map_err(|e| e.to_string())?;
+            let d = tx
+                .flush(Duration::from_secs(120))
+                .map_err(|e| e.to_string())?;
             Ok(d.failed)
         })
     };
     let started = Instant::now();
     loop {
-        let announced = producer::state::announced_version(store.clone()).ok().flatten();
+        let announced = producer::state::announced_version(store.clone())
+            .ok()
+            .flatten();
         if announced.is_some() && healthz(metrics_port).is_some_and(|(s, _)| s == 200) {
             break;
         }
@@ -513,7 +673,9 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
                 detected = Some(t0.elapsed());
                 body = text.clone();
                 if !text.contains(&format!("{name}: DOWN since")) {
-                    violations.push(format!("/healthz is 503 but does not name {name} down: {text}"));
+                    violations.push(format!(
+                        "/healthz is 503 but does not name {name} down: {text}"
+                    ));
                 }
             }
         }
@@ -522,20 +684,33 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
             longest = longest.max(c);
         }
         if let Some(end) = metric(metrics_port, "hollow_producer_last_cycle_timestamp_seconds") {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
             longest = longest.max(now - end);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let bound = Duration::from_secs(15);
     match detected {
-        None => violations.push(format!("/healthz never reported the {name} outage in {outage:?}")),
-        Some(d) if d > bound => violations.push(format!("the outage took {d:?} to show in /healthz (bound {bound:?})")),
+        None => violations.push(format!(
+            "/healthz never reported the {name} outage in {outage:?}"
+        )),
+        Some(d) if d > bound => violations.push(format!(
+            "the outage took {d:?} to show in /healthz (bound {bound:?})"
+        )),
         _ => {}
     }
-    if metric(metrics_port, &format!("hollow_producer_dependency_up{{dependency=\"{name}\"}}")) != Some(0.0) && detected.is_some() {
+    if metric(
+        metrics_port,
+        &format!("hollow_producer_dependency_up{{dependency=\"{name}\"}}"),
+    ) != Some(0.0)
+        && detected.is_some()
+    {
         // the gauge follows the last operation; it must be 0 while the outage lasts
-        violations.push(format!("hollow_producer_dependency_up{{dependency=\"{name}\"}} is not 0 during the outage"));
+        violations.push(format!(
+            "hollow_producer_dependency_up{{dependency=\"{name}\"}} is not 0 during the outage"
+        ));
     }
 
     // back
@@ -552,14 +727,20 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
         _ => Vec::new(),
     };
     if longest > bound.as_secs_f64() {
-        violations.push(format!("a cycle took {longest:.1} s while {name} was down (bound {bound:?})"));
+        violations.push(format!(
+            "a cycle took {longest:.1} s while {name} was down (bound {bound:?})"
+        ));
     }
     // recovery: healthy again and caught up with new traffic
     let mut recovered = None;
-    let after_back = producer::state::announced_version(store.clone()).ok().flatten();
+    let after_back = producer::state::announced_version(store.clone())
+        .ok()
+        .flatten();
     while t1.elapsed() < Duration::from_secs(60) {
         let healthy = healthz(metrics_port).is_some_and(|(s, _)| s == 200);
-        let version = producer::state::announced_version(store.clone()).ok().flatten();
+        let version = producer::state::announced_version(store.clone())
+            .ok()
+            .flatten();
         if healthy && version > after_back && lag(metrics_port).is_some_and(|l| l == 0.0) {
             recovered = Some(t1.elapsed());
             break;
@@ -578,8 +759,11 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
     }
     // a last message that surely changes the state, so that a version covers every offset
     let mut tx = producer::Sender::new(bootstrap, &BTreeMap::new()).map_err(|e| e.to_string())?;
-    tx.send(topic, Some(b"1000"), Some(title(1000, 0).as_bytes()), &[]).map_err(|e| e.to_string())?;
-    let d = tx.flush(Duration::from_secs(60)).map_err(|e| e.to_string())?;
+    tx.send(topic, Some(b"1000"), Some(title(1000, 0).as_bytes()), &[])
+        .map_err(|e| e.to_string())?;
+    let d = tx
+        .flush(Duration::from_secs(60))
+        .map_err(|e| e.to_string())?;
     if d.failed > 0 {
         return Err("the last message could not be delivered".into());
     }
@@ -592,9 +776,14 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
     let last = loop {
         let v = producer::state::announced_version(store.clone()).map_err(|e| e.to_string())?;
         if let Some(v) = v {
-            let state = producer::state::load_version(store.clone(), &schema, v).map_err(|e| e.to_string())?;
-            let offsets = Offsets::parse(state.header.get(HEADER_KEY).map_or("", String::as_str)).map_err(|e| e.to_string())?;
-            if end.iter().all(|(p, e)| offsets.get(topic, *p).unwrap_or(0) >= *e) {
+            let state = producer::state::load_version(store.clone(), &schema, v)
+                .map_err(|e| e.to_string())?;
+            let offsets = Offsets::parse(state.header.get(HEADER_KEY).map_or("", String::as_str))
+                .map_err(|e| e.to_string())?;
+            if end
+                .iter()
+                .all(|(p, e)| offsets.get(topic, *p).unwrap_or(0) >= *e)
+            {
                 break v;
             }
         }
@@ -605,18 +794,36 @@ fn drive(dep: Dep, mode: Mode, outage: Duration, s3: &mut S3Proc, broker: Option
     };
     let mut records = 0;
     for v in 1..=last {
-        let state = producer::state::load_version(store.clone(), &schema, v).map_err(|e| format!("loading v{v}: {e}"))?;
-        let offsets = Offsets::parse(state.header.get(HEADER_KEY).map_or("", String::as_str)).map_err(|e| e.to_string())?;
+        let state = producer::state::load_version(store.clone(), &schema, v)
+            .map_err(|e| format!("loading v{v}: {e}"))?;
+        let offsets = Offsets::parse(state.header.get(HEADER_KEY).map_or("", String::as_str))
+            .map_err(|e| e.to_string())?;
         let want = model(&schema, &messages, topic, Some(&offsets));
         if want != state.records {
-            violations.push(format!("v{v} differs from the model of the messages below its offsets [{offsets}]"));
+            violations.push(format!(
+                "v{v} differs from the model of the messages below its offsets [{offsets}]"
+            ));
         }
         records = state.records.len();
     }
     let full = model(&schema, &messages, topic, None);
-    let final_state = producer::state::load_version(store.clone(), &schema, last).map_err(|e| e.to_string())?;
+    let final_state =
+        producer::state::load_version(store.clone(), &schema, last).map_err(|e| e.to_string())?;
     if full != final_state.records {
-        violations.push(format!("final v{last} differs from the model of all {} messages", messages.len()));
+        violations.push(format!(
+            "final v{last} differs from the model of all {} messages",
+            messages.len()
+        ));
     }
-    Ok(Report { detected, body, announced_during, longest_cycle_down: longest, recovered, versions_checked: last as usize, messages: messages.len(), records, violations })
+    Ok(Report {
+        detected,
+        body,
+        announced_during,
+        longest_cycle_down: longest,
+        recovered,
+        versions_checked: last as usize,
+        messages: messages.len(),
+        records,
+        violations,
+    })
 }

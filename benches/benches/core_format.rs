@@ -40,7 +40,10 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--measure-rss") {
         // child mode: load the given snapshots in heap mode and report resident memory
         let before = rss_bytes();
-        let states: Vec<ReadState> = args[i + 1..].iter().map(|p| ReadState::open(Path::new(p), OpenOptions::heap()).expect("heap load")).collect();
+        let states: Vec<ReadState> = args[i + 1..]
+            .iter()
+            .map(|p| ReadState::open(Path::new(p), OpenOptions::heap()).expect("heap load"))
+            .collect();
         let after = rss_bytes();
         let heap: usize = states.iter().map(|s| s.heap_bytes()).sum();
         println!("{} {} {}", before, after, heap);
@@ -60,7 +63,12 @@ fn main() {
                 let n = state.record_count(&schema.type_name).expect("count");
                 let (s, _, _) = best_of(rounds, || scan_values(&schema, &state));
                 let (c, _, _) = best_of(rounds, || scan_state(&schema, &state));
-                println!("{name:<14} {:?}: column scan {:.1} M rec/s, row scan {:.1} M rec/s", opts.mode, n as f64 / s / 1e6, n as f64 / c / 1e6);
+                println!(
+                    "{name:<14} {:?}: column scan {:.1} M rec/s, row scan {:.1} M rec/s",
+                    opts.mode,
+                    n as f64 / s / 1e6,
+                    n as f64 / c / 1e6
+                );
             }
         }
         return;
@@ -73,7 +81,18 @@ fn main() {
     println!("catalog: {}", dir.display());
     println!(
         "{:<14} {:>9} {:>11} {:>11} {:>10} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>6}",
-        "dataset", "records", "snap plain", "snap fsst", "snap zstd", "heap plain", "heap fsst", "B/rec", "open map", "scan M/s", "base M/s", "ratio"
+        "dataset",
+        "records",
+        "snap plain",
+        "snap fsst",
+        "snap zstd",
+        "heap plain",
+        "heap fsst",
+        "B/rec",
+        "open map",
+        "scan M/s",
+        "base M/s",
+        "ratio"
     );
     let mut tot = Totals::default();
     for name in DATASETS {
@@ -82,9 +101,23 @@ fn main() {
         let ws = write_state(&schema, &records);
         let n = records.len() as u64;
         drop(records);
-        let (plain, _) = write_snapshot(&ws, &SnapshotOptions { disable_fsst: true, ..Default::default() }).expect("snapshot");
+        let (plain, _) = write_snapshot(
+            &ws,
+            &SnapshotOptions {
+                disable_fsst: true,
+                ..Default::default()
+            },
+        )
+        .expect("snapshot");
         let (fsst, _) = write_snapshot(&ws, &SnapshotOptions::default()).expect("snapshot");
-        let (zstd, _) = write_snapshot(&ws, &SnapshotOptions { zstd_level: Some(ZSTD_LEVEL), disable_fsst: true }).expect("snapshot");
+        let (zstd, _) = write_snapshot(
+            &ws,
+            &SnapshotOptions {
+                zstd_level: Some(ZSTD_LEVEL),
+                disable_fsst: true,
+            },
+        )
+        .expect("snapshot");
         drop(ws);
         let plain_path = out.join(format!("{name}.plain.snapshot"));
         let fsst_path = out.join(format!("{name}.fsst.snapshot"));
@@ -94,7 +127,8 @@ fn main() {
         // heap-mode loads: resident bytes
         let heap_plain = ReadState::open(&plain_path, OpenOptions::heap()).expect("heap load");
         let heap_plain_bytes = heap_plain.heap_bytes() as u64;
-        let (heap_fsst, load_s) = timed(|| ReadState::open(&fsst_path, OpenOptions::heap()).expect("heap load"));
+        let (heap_fsst, load_s) =
+            timed(|| ReadState::open(&fsst_path, OpenOptions::heap()).expect("heap load"));
         let heap_fsst_bytes = heap_fsst.heap_bytes() as u64;
         let zstd_state = ReadState::from_vec(zstd.clone()).expect("zstd load");
         assert_eq!(zstd_state.record_count(&schema.type_name).unwrap(), n);
@@ -117,10 +151,22 @@ fn main() {
         let scan_mapped = best_of(3, || scan_values(&schema, &mapped));
         let scan_fsst = best_of(1, || scan_values(&schema, &heap_fsst));
         let base = baseline_scan(name, &dir);
-        assert_eq!(scan.1, base.1, "{name}: hollow scan and baseline scan disagree");
-        assert_eq!(scan_row.1, base.1, "{name}: hollow row scan and baseline scan disagree");
-        assert_eq!(scan_mapped.1, base.1, "{name}: hollow mapped scan and baseline scan disagree");
-        assert_eq!(scan_fsst.1, base.1, "{name}: hollow fsst scan and baseline scan disagree");
+        assert_eq!(
+            scan.1, base.1,
+            "{name}: hollow scan and baseline scan disagree"
+        );
+        assert_eq!(
+            scan_row.1, base.1,
+            "{name}: hollow row scan and baseline scan disagree"
+        );
+        assert_eq!(
+            scan_mapped.1, base.1,
+            "{name}: hollow mapped scan and baseline scan disagree"
+        );
+        assert_eq!(
+            scan_fsst.1, base.1,
+            "{name}: hollow fsst scan and baseline scan disagree"
+        );
         let scan_rate = n as f64 / scan.0 / 1e6;
         let base_rate = n as f64 / base.0 / 1e6;
         println!(
@@ -163,10 +209,24 @@ fn main() {
     }
     // Resident memory of a fresh process holding all seven states in heap mode.
     for variant in ["plain", "fsst"] {
-        let files: Vec<String> = DATASETS.iter().map(|n| out.join(format!("{n}.{variant}.snapshot")).display().to_string()).collect();
-        let child = std::process::Command::new(std::env::current_exe().expect("exe")).arg("--measure-rss").args(&files).output().expect("child");
+        let files: Vec<String> = DATASETS
+            .iter()
+            .map(|n| {
+                out.join(format!("{n}.{variant}.snapshot"))
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let child = std::process::Command::new(std::env::current_exe().expect("exe"))
+            .arg("--measure-rss")
+            .args(&files)
+            .output()
+            .expect("child");
         let text = String::from_utf8_lossy(&child.stdout);
-        let nums: Vec<u64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let nums: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         if let [before, after, heap] = nums[..] {
             println!(
                 "resident after a heap-mode load of all seven ({variant} strings), measured in a fresh process: RSS +{} (process total {}), state heap bytes {}",
@@ -178,7 +238,16 @@ fn main() {
     }
     // Opening all seven mapped, back to back.
     let t = Instant::now();
-    let states: Vec<ReadState> = DATASETS.iter().map(|n| ReadState::open(&out.join(format!("{n}.plain.snapshot")), OpenOptions::mapped()).expect("open")).collect();
+    let states: Vec<ReadState> = DATASETS
+        .iter()
+        .map(|n| {
+            ReadState::open(
+                &out.join(format!("{n}.plain.snapshot")),
+                OpenOptions::mapped(),
+            )
+            .expect("open")
+        })
+        .collect();
     let open_all = t.elapsed().as_secs_f64();
     black_box(&states);
     println!(
@@ -196,7 +265,10 @@ fn main() {
         tot.records as f64 / tot.base_s / 1e6,
         tot.base_s / tot.scan_s
     );
-    println!("all seven opened mapped in one go: {:.3} ms", open_all * 1e3);
+    println!(
+        "all seven opened mapped in one go: {:.3} ms",
+        open_all * 1e3
+    );
     println!(
         "full scan of every field, one thread, best of {SCAN_ROUNDS}, column at a time (ObjectView::for_each_value): {:.1} M rec/s wall, {:.1} M rec/s in CPU time; record at a time (ColumnView::get): {:.1} M rec/s (baseline structs: {:.1} wall, {:.1} CPU)",
         tot.records as f64 / tot.scan_s / 1e6,
@@ -245,7 +317,9 @@ struct Totals {
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let d = workspace_root().join("target").join(format!("core-format-bench-{}", std::process::id()));
+    let d = workspace_root()
+        .join("target")
+        .join(format!("core-format-bench-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("tempdir");
     d
 }
@@ -266,7 +340,10 @@ fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (f64, u64, f64) {
 }
 
 /// The list views a scan follows for each list field (`None` for scalar fields).
-fn list_views<'a>(schema: &DatasetSchema, state: &'a ReadState) -> Vec<Option<(ListView<'a>, ColumnView<'a>)>> {
+fn list_views<'a>(
+    schema: &DatasetSchema,
+    state: &'a ReadState,
+) -> Vec<Option<(ListView<'a>, ColumnView<'a>)>> {
     schema
         .fields
         .iter()
@@ -276,7 +353,14 @@ fn list_views<'a>(schema: &DatasetSchema, state: &'a ReadState) -> Vec<Option<(L
                     hollow::dataset::ScalarKind::String => "String",
                     _ => unreachable!("the catalog only has string lists"),
                 };
-                (state.list(&format!("ListOf{elem}")).expect("list"), state.object(elem).expect("elem").column_at(0).expect("value"))
+                (
+                    state.list(&format!("ListOf{elem}")).expect("list"),
+                    state
+                        .object(elem)
+                        .expect("elem")
+                        .column_at(0)
+                        .expect("value"),
+                )
             })
         })
         .collect()
@@ -345,7 +429,10 @@ fn scan_values(schema: &DatasetSchema, state: &ReadState) -> u64 {
     let lists = list_views(schema, state);
     let mut acc = 0u64;
     for (i, list) in lists.iter().enumerate() {
-        root.for_each_value(i, |_, v| acc = acc.wrapping_add(fold_value(&v, list.as_ref()))).expect("scan");
+        root.for_each_value(i, |_, v| {
+            acc = acc.wrapping_add(fold_value(&v, list.as_ref()))
+        })
+        .expect("scan");
     }
     acc
 }
@@ -433,7 +520,11 @@ fn sum(parts: &[u64]) -> u64 {
     parts.iter().fold(0u64, |a, p| a.wrapping_add(*p))
 }
 
-fn load<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str, key: impl Fn(&T) -> String) -> Vec<T> {
+fn load<T: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+    key: impl Fn(&T) -> String,
+) -> Vec<T> {
     let text = std::fs::read(dir.join(format!("{name}.jsonl"))).expect("read");
     let mut out: Vec<T> = Vec::new();
     let mut idx = std::collections::HashMap::new();
@@ -452,28 +543,82 @@ fn load<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str, key: impl Fn(&T) -
 }
 
 fn time_scan<T>(v: &[T], f: impl Fn(&T) -> u64) -> (f64, u64, f64) {
-    best_of(SCAN_ROUNDS, || v.iter().fold(0u64, |a, x| a.wrapping_add(f(black_box(x)))))
+    best_of(SCAN_ROUNDS, || {
+        v.iter().fold(0u64, |a, x| a.wrapping_add(f(black_box(x))))
+    })
 }
 
 fn baseline_scan(name: &str, dir: &Path) -> (f64, u64, f64) {
     match name {
         "countries" => time_scan(&load::<Country>(dir, name, |c| c.code.clone()), |c| {
-            sum(&[s(&c.code), s(&c.name), s(&c.primary_language), l(&c.required_languages), b(c.requires_captions), b(c.rating_required)])
+            sum(&[
+                s(&c.code),
+                s(&c.name),
+                s(&c.primary_language),
+                l(&c.required_languages),
+                b(c.requires_captions),
+                b(c.rating_required),
+            ])
         }),
         "titles" => time_scan(&load::<Title>(dir, name, |t| t.id.to_string()), |t| {
-            sum(&[t.id as u64, s(&t.kind), s(&t.name), s(&t.original_language), oi(t.release_year), l(&t.genres), l(&t.cast), l(&t.directors)])
+            sum(&[
+                t.id as u64,
+                s(&t.kind),
+                s(&t.name),
+                s(&t.original_language),
+                oi(t.release_year),
+                l(&t.genres),
+                l(&t.cast),
+                l(&t.directors),
+            ])
         }),
-        "videos" => {
-            time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| sum(&[v.id as u64, v.title_id as u64, s(&v.kind), oi(v.season), oi(v.episode), oi(v.runtime_minutes)]))
-        }
-        "rights" => time_scan(&load::<Right>(dir, name, |r| format!("{}|{}|{}", r.title_id, r.country, r.window_start)), |r| {
-            sum(&[r.title_id as u64, s(&r.country), r.window_start as u64, oi64(r.window_end)])
+        "videos" => time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| {
+            sum(&[
+                v.id as u64,
+                v.title_id as u64,
+                s(&v.kind),
+                oi(v.season),
+                oi(v.episode),
+                oi(v.runtime_minutes),
+            ])
         }),
-        "assets" => time_scan(&load::<Asset>(dir, name, |a| a.id.to_string()), |a| sum(&[a.id as u64, a.video_id as u64, s(&a.kind), os(&a.language), s(&a.status)])),
-        "localizations" => {
-            time_scan(&load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)), |l| sum(&[l.title_id as u64, s(&l.language), os(&l.name), os(&l.synopsis)]))
-        }
-        "ratings" => time_scan(&load::<Rating>(dir, name, |r| format!("{}|{}", r.title_id, r.country)), |r| sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)])),
+        "rights" => time_scan(
+            &load::<Right>(dir, name, |r| {
+                format!("{}|{}|{}", r.title_id, r.country, r.window_start)
+            }),
+            |r| {
+                sum(&[
+                    r.title_id as u64,
+                    s(&r.country),
+                    r.window_start as u64,
+                    oi64(r.window_end),
+                ])
+            },
+        ),
+        "assets" => time_scan(&load::<Asset>(dir, name, |a| a.id.to_string()), |a| {
+            sum(&[
+                a.id as u64,
+                a.video_id as u64,
+                s(&a.kind),
+                os(&a.language),
+                s(&a.status),
+            ])
+        }),
+        "localizations" => time_scan(
+            &load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)),
+            |l| {
+                sum(&[
+                    l.title_id as u64,
+                    s(&l.language),
+                    os(&l.name),
+                    os(&l.synopsis),
+                ])
+            },
+        ),
+        "ratings" => time_scan(
+            &load::<Rating>(dir, name, |r| format!("{}|{}", r.title_id, r.country)),
+            |r| sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)]),
+        ),
         other => panic!("unknown dataset {other}"),
     }
 }

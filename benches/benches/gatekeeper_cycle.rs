@@ -23,7 +23,9 @@ use std::time::Duration;
 const MINUTE: i64 = 60_000;
 
 fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "?".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -38,13 +40,32 @@ fn row(label: &str, r: &CycleReport) {
     let p = &r.phases;
     let (publish, changes) = match &r.publish {
         Some(pr) => (
-            format!("{:8.1} ({:5.1} diff {:7.1} build {:6.1} encode {:6.1} store)", ms(p.publish), ms(pr.diff), ms(pr.populate), ms(pr.encode), ms(pr.store)),
-            format!("+{} -{} -> {}", pr.upserts, pr.deletes, pr.published.map_or_else(|| "unchanged".to_string(), |v| format!("v{v}"))),
+            format!(
+                "{:8.1} ({:5.1} diff {:7.1} build {:6.1} encode {:6.1} store)",
+                ms(p.publish),
+                ms(pr.diff),
+                ms(pr.populate),
+                ms(pr.encode),
+                ms(pr.store)
+            ),
+            format!(
+                "+{} -{} -> {}",
+                pr.upserts,
+                pr.deletes,
+                pr.published
+                    .map_or_else(|| "unchanged".to_string(), |v| format!("v{v}"))
+            ),
         ),
         None => ("-".into(), "-".into()),
     };
     let rebuilt = r.rebuilt.map_or_else(|| "-".to_string(), |b| b.to_string());
-    println!("{label:<8} {:8.1} {:8.1} {rebuilt:<34} {:8.1} {publish}  {:8.1}  {changes}", ms(p.refresh), ms(p.index), ms(p.evaluate), ms(p.total));
+    println!(
+        "{label:<8} {:8.1} {:8.1} {rebuilt:<34} {:8.1} {publish}  {:8.1}  {changes}",
+        ms(p.refresh),
+        ms(p.index),
+        ms(p.evaluate),
+        ms(p.total)
+    );
 }
 
 fn main() {
@@ -52,14 +73,23 @@ fn main() {
         println!("gatekeeper_cycle: skipped (no scale-1 catalog: set HOLLOW_CATALOG or provide ../shared/tools/gen_catalog.py)");
         return;
     };
-    let cycles: i64 = std::env::var("GK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
+    let cycles: i64 = std::env::var("GK_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
     let tmp = tempfile::tempdir().expect("temp dir");
     let inputs = format!("file://{}/inputs", tmp.path().display());
     let out = format!("file://{}/liveness", tmp.path().display());
-    println!("gatekeeper_cycle: catalog {} ; load average {} on {} cores", dir.display(), load(), std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "gatekeeper_cycle: catalog {} ; load average {} on {} cores",
+        dir.display(),
+        load(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     // Setup.
-    let (published, t) = timed(|| publish_jsonl_dir(&dir, &inputs, false).expect("publishing the inputs"));
+    let (published, t) =
+        timed(|| publish_jsonl_dir(&dir, &inputs, false).expect("publishing the inputs"));
     let records: u64 = published.iter().map(|p| p.records).sum();
     println!("setup: published {records} records into 7 folder timelines in {t:.2} s");
     let assets: Vec<Asset> = jsonl::load_dataset(&dir).expect("assets");
@@ -76,7 +106,10 @@ fn main() {
     let mut service = service;
     println!("setup: service opened in {t:.3} s\n");
 
-    println!("{:<8} {:>8} {:>8} {:<34} {:>8} {:<58}  {:>8}  changes", "cycle", "refresh", "index", "(parts rebuilt)", "evaluate", "publish (ms)", "total");
+    println!(
+        "{:<8} {:>8} {:>8} {:<34} {:>8} {:<58}  {:>8}  changes",
+        "cycle", "refresh", "index", "(parts rebuilt)", "evaluate", "publish (ms)", "total"
+    );
     let first = service.run_cycle_at(BASE_NOW);
     row("first", &first);
     let ready = service.wait_output_ready().expect("output producer");
@@ -88,7 +121,11 @@ fn main() {
         let changed_assets: Vec<serde_json::Value> = (0..200)
             .map(|j| {
                 let mut a = assets[((k as usize) * 7_919 + j * 104_729) % assets.len()].clone();
-                a.status = if a.status == AssetStatus::Ready { AssetStatus::Failed } else { AssetStatus::Ready };
+                a.status = if a.status == AssetStatus::Ready {
+                    AssetStatus::Failed
+                } else {
+                    AssetStatus::Ready
+                };
                 serde_json::to_value(a).expect("asset")
             })
             .collect();
@@ -100,8 +137,12 @@ fn main() {
             })
             .collect();
         let (_, upstream) = timed(|| {
-            writer.cycle(Dataset::Assets, &changed_assets, &[]).expect("assets cycle");
-            writer.cycle(Dataset::Rights, &changed_rights, &[]).expect("rights cycle");
+            writer
+                .cycle(Dataset::Assets, &changed_assets, &[])
+                .expect("assets cycle");
+            writer
+                .cycle(Dataset::Rights, &changed_rights, &[])
+                .expect("rights cycle");
         });
         let r = service.run_cycle_at(BASE_NOW + k * MINUTE);
         row(&format!("{k} ({:.0})", upstream * 1e3), &r);
@@ -114,16 +155,28 @@ fn main() {
         .iter()
         .map(|d| {
             let store = hollow::store::open_store(&d.store_url(&inputs)).expect("store");
-            let v = hollow::lifecycle::Timeline::new(store.clone()).announced().expect("announced").expect("a version");
-            Arc::new(hollow::lifecycle::load_version(store, v, MemoryMode::Heap).expect("input state"))
+            let v = hollow::lifecycle::Timeline::new(store.clone())
+                .announced()
+                .expect("announced")
+                .expect("a version");
+            Arc::new(
+                hollow::lifecycle::load_version(store, v, MemoryMode::Heap).expect("input state"),
+            )
         })
         .collect();
-    let inputs_now = InputStates { states: states.try_into().expect("seven states"), versions: [None; 7] };
-    let mut builds: Vec<f64> = (0..3).map(|_| timed(|| Index::build(&inputs_now).expect("index")).1 * 1e3).collect();
+    let inputs_now = InputStates {
+        states: states.try_into().expect("seven states"),
+        versions: [None; 7],
+    };
+    let mut builds: Vec<f64> = (0..3)
+        .map(|_| timed(|| Index::build(&inputs_now).expect("index")).1 * 1e3)
+        .collect();
     builds.sort_by(f64::total_cmp);
     let index = Index::build(&inputs_now).expect("index");
     let rules = Rules::baseline();
-    let mut fresh: Vec<f64> = (0..5).map(|_| timed(|| index.evaluate(BASE_NOW, &rules)).1 * 1e3).collect();
+    let mut fresh: Vec<f64> = (0..5)
+        .map(|_| timed(|| index.evaluate(BASE_NOW, &rules)).1 * 1e3)
+        .collect();
     fresh.sort_by(f64::total_cmp);
 
     let median = |f: &dyn Fn(&CycleReport) -> Duration| -> f64 {
@@ -132,14 +185,43 @@ fn main() {
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
     println!("\n(k (N) = steady cycle k; N = ms the upstream producers took to publish the change, not part of the cycle)");
-    println!("\nsteady-state medians over {} cycles, load average {}:", steady.len(), load());
+    println!(
+        "\nsteady-state medians over {} cycles, load average {}:",
+        steady.len(),
+        load()
+    );
     println!("  phase                         ours          Java Hollow reference    target");
-    println!("  input refresh (delta)     {:8.1} ms", median(&|r| r.phases.refresh));
-    println!("  index update (incremental){:8.1} ms        1000–1200 ms", median(&|r| r.phases.index));
-    println!("  index full build          {:8.1} ms (median of 3, from the hollow states)", builds[1]);
-    println!("  evaluation in the cycle   {:8.1} ms         740–1300 ms          ≤ 300 ms", median(&|r| r.phases.evaluate));
-    println!("  evaluation, fresh         {:8.1} ms (median of 5; best {:.1} ms)          ≤ 300 ms", fresh[2], fresh[0]);
-    println!("  output build + publish    {:8.1} ms  build 5400–5900 + write 560–690 ms", median(&|r| r.phases.publish));
-    println!("  whole cycle               {:8.1} ms        8000–9000 ms          ≤ 1000 ms", median(&|r| r.phases.total));
-    println!("  first cycle (all pairs)   {:8.1} ms (+{:.0} ms background producer restore)", ms(first.phases.total), ms(ready));
+    println!(
+        "  input refresh (delta)     {:8.1} ms",
+        median(&|r| r.phases.refresh)
+    );
+    println!(
+        "  index update (incremental){:8.1} ms        1000–1200 ms",
+        median(&|r| r.phases.index)
+    );
+    println!(
+        "  index full build          {:8.1} ms (median of 3, from the hollow states)",
+        builds[1]
+    );
+    println!(
+        "  evaluation in the cycle   {:8.1} ms         740–1300 ms          ≤ 300 ms",
+        median(&|r| r.phases.evaluate)
+    );
+    println!(
+        "  evaluation, fresh         {:8.1} ms (median of 5; best {:.1} ms)          ≤ 300 ms",
+        fresh[2], fresh[0]
+    );
+    println!(
+        "  output build + publish    {:8.1} ms  build 5400–5900 + write 560–690 ms",
+        median(&|r| r.phases.publish)
+    );
+    println!(
+        "  whole cycle               {:8.1} ms        8000–9000 ms          ≤ 1000 ms",
+        median(&|r| r.phases.total)
+    );
+    println!(
+        "  first cycle (all pairs)   {:8.1} ms (+{:.0} ms background producer restore)",
+        ms(first.phases.total),
+        ms(ready)
+    );
 }

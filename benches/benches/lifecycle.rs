@@ -43,10 +43,16 @@ fn main() {
     let ds = dataset_schema("assets");
     let mut records = read_records(&ds, &dir);
     let n = records.len();
-    let work = workspace_root().join("target").join(format!("lifecycle-bench-{}", std::process::id()));
+    let work = workspace_root()
+        .join("target")
+        .join(format!("lifecycle-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let store: Arc<dyn BlobStore> = Arc::new(FolderStore::new(work.join("store")).expect("store"));
-    let config = ProducerConfig { snapshot_every: 1_000_000, max_count_change_ratio: Some(0.5), ..Default::default() };
+    let config = ProducerConfig {
+        snapshot_every: 1_000_000,
+        max_count_change_ratio: Some(0.5),
+        ..Default::default()
+    };
 
     // Baseline: a full rebuild of the dataset (populate every record, write a snapshot).
     let t = Instant::now();
@@ -56,7 +62,8 @@ fn main() {
     drop(ws);
 
     let t = Instant::now();
-    let mut producer = Producer::open(store.clone(), ds.schema_set().expect("schema"), config).expect("producer");
+    let mut producer =
+        Producer::open(store.clone(), ds.schema_set().expect("schema"), config).expect("producer");
     producer
         .cycle(|c| {
             for r in &records {
@@ -75,17 +82,49 @@ fn main() {
     let t = Instant::now();
     let mut by_video = HashIndex::build(&first, "Asset", &["video_id"]).expect("hash index");
     let hash_build = t.elapsed().as_secs_f64();
-    println!("index build from scratch: primary key on id {:.1} ms, hash index on video_id {:.1} ms", pk_build * 1e3, hash_build * 1e3);
+    println!(
+        "index build from scratch: primary key on id {:.1} ms, hash index on video_id {:.1} ms",
+        pk_build * 1e3,
+        hash_build * 1e3
+    );
 
-    println!("assets: {n} records, snapshot {} ({:.1} B/record)", mb(snap.len() as u64), snap.len() as f64 / n as f64);
+    println!(
+        "assets: {n} records, snapshot {} ({:.1} B/record)",
+        mb(snap.len() as u64),
+        snap.len() as f64 / n as f64
+    );
     println!("baseline full rebuild (populate + snapshot): {:.3} s; initial incremental load of every record: {:.3} s", full_rebuild, initial);
     println!(
         "{:<8} {:>9} {:>8} {:>8} {:>10} {:>10} {:>11} {:>11} {:>11} {:>12}",
-        "change", "modified", "deleted", "added", "delta", "reverse", "cycle", "apply fwd", "apply rev", "consumer"
+        "change",
+        "modified",
+        "deleted",
+        "added",
+        "delta",
+        "reverse",
+        "cycle",
+        "apply fwd",
+        "apply rev",
+        "consumer"
     );
     let mut rng = Rng(42);
-    let mut next_id = records.iter().filter_map(|r| if let FieldValue::Int(i) = r[0] { Some(i) } else { None }).max().unwrap_or(0) + 1;
-    for (label, modified, deleted, added) in [("1%", 16_409usize, 1_641usize, 1_641usize), ("0.1%", 1_641, 164, 164), ("1%", 16_409, 1_641, 1_641)] {
+    let mut next_id = records
+        .iter()
+        .filter_map(|r| {
+            if let FieldValue::Int(i) = r[0] {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for (label, modified, deleted, added) in [
+        ("1%", 16_409usize, 1_641usize, 1_641usize),
+        ("0.1%", 1_641, 164, 164),
+        ("1%", 16_409, 1_641, 1_641),
+    ] {
         // choose distinct records to modify and delete
         let mut picked = std::collections::HashSet::new();
         while picked.len() < modified + deleted {
@@ -96,13 +135,23 @@ fn main() {
         let mut upserts: Vec<Record> = Vec::new();
         for &i in &picked[..modified] {
             let mut r = records[i].clone();
-            let cur = if let FieldValue::Str(s) = &r[4] { s.clone() } else { String::new() };
-            let new = statuses.iter().find(|s| **s != cur).expect("another status");
+            let cur = if let FieldValue::Str(s) = &r[4] {
+                s.clone()
+            } else {
+                String::new()
+            };
+            let new = statuses
+                .iter()
+                .find(|s| **s != cur)
+                .expect("another status");
             r[4] = FieldValue::Str(new.to_string());
             records[i] = r.clone();
             upserts.push(r);
         }
-        let mut deletes: Vec<String> = picked[modified..].iter().map(|&i| ds.key_of(&records[i])).collect();
+        let mut deletes: Vec<String> = picked[modified..]
+            .iter()
+            .map(|&i| ds.key_of(&records[i]))
+            .collect();
         let mut dels: Vec<usize> = picked[modified..].to_vec();
         dels.sort_unstable_by(|a, b| b.cmp(a));
         for i in dels {
@@ -131,7 +180,16 @@ fn main() {
             })
             .expect("cycle");
         let cycle_s = t.elapsed().as_secs_f64();
-        let CycleOutcome::Published { version, delta_bytes, reverse_delta_bytes, phases, .. } = outcome else { panic!("expected a published version, got {outcome:?}") };
+        let CycleOutcome::Published {
+            version,
+            delta_bytes,
+            reverse_delta_bytes,
+            phases,
+            ..
+        } = outcome
+        else {
+            panic!("expected a published version, got {outcome:?}")
+        };
         // consumer apply, forward and reverse, on bytes already read
         let cur = consumer.current().expect("current");
         let fwd = Bytes::from_vec(store.get(&delta_key(before, version)).expect("delta"));
@@ -146,10 +204,20 @@ fn main() {
             let t = Instant::now();
             let b = apply_delta(&a.state, &rev).expect("apply reverse");
             best_rev = best_rev.min(t.elapsed().as_secs_f64());
-            assert_eq!(b.state.record_count("Asset").expect("count"), cur.state.record_count("Asset").expect("count"));
+            assert_eq!(
+                b.state.record_count("Asset").expect("count"),
+                cur.state.record_count("Asset").expect("count")
+            );
             next_state = Some(a);
         }
-        assert_eq!(next_state.expect("applied").state.record_count("Asset").expect("count"), records.len() as u64);
+        assert_eq!(
+            next_state
+                .expect("applied")
+                .state
+                .record_count("Asset")
+                .expect("count"),
+            records.len() as u64
+        );
         let old_state = consumer.current().expect("current").state;
         let t = Instant::now();
         let report = consumer.refresh().expect("refresh");
@@ -157,16 +225,29 @@ fn main() {
         let new_state = consumer.current().expect("current").state;
         let changes = &report.transitions.last().expect("one transition").changes;
         let t = Instant::now();
-        pk.update(&old_state, &new_state, changes).expect("pk update");
+        pk.update(&old_state, &new_state, changes)
+            .expect("pk update");
         let pk_update = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        by_video.update(&old_state, &new_state, changes).expect("hash update");
+        by_video
+            .update(&old_state, &new_state, changes)
+            .expect("hash update");
         let hash_update = t.elapsed().as_secs_f64();
         // spot-check the updated indexes against the new state
         for r in upserts.iter().take(100) {
             let FieldValue::Int(id) = r[0] else { continue };
-            let o = pk.get(&new_state, &[Value::I64(id)]).expect("upserted asset is indexed");
-            assert_eq!(new_state.object("Asset").expect("type").long("id").expect("id").get(o), Some(id));
+            let o = pk
+                .get(&new_state, &[Value::I64(id)])
+                .expect("upserted asset is indexed");
+            assert_eq!(
+                new_state
+                    .object("Asset")
+                    .expect("type")
+                    .long("id")
+                    .expect("id")
+                    .get(o),
+                Some(id)
+            );
         }
         println!(
             "{:<8} {:>9} {:>8} {:>8} {:>10} {:>10} {:>8.1} ms {:>8.2} ms {:>8.2} ms {:>9.2} ms",
@@ -181,7 +262,11 @@ fn main() {
             best_rev * 1e3,
             refresh_s * 1e3
         );
-        println!("         index update: primary key {:.2} ms, hash index on video_id {:.2} ms", pk_update * 1e3, hash_update * 1e3);
+        println!(
+            "         index update: primary key {:.2} ms, hash index on video_id {:.2} ms",
+            pk_update * 1e3,
+            hash_update * 1e3
+        );
         println!(
             "         cycle phases: populate {:.1} ms, prepare {:.1} ms, encode {:.1} ms, store (fsync'd folder) {:.1} ms",
             phases.populate.as_secs_f64() * 1e3,

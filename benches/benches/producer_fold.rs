@@ -43,7 +43,9 @@ fn main() {
     let full_rebuild = t.elapsed().as_secs_f64();
     drop((ws, snap));
 
-    let work = workspace_root().join("target").join(format!("producer-bench-{}", std::process::id()));
+    let work = workspace_root()
+        .join("target")
+        .join(format!("producer-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let config = Config {
         schemas: workspace_root().join("schemas"),
@@ -54,7 +56,10 @@ fn main() {
         partitions: 8,
         read_timeout: Duration::from_secs(30),
         // measure a delta cycle: snapshots (every N versions) are a separate cost
-        state: producer::state::StateOptions { snapshot_every: 1000, ..Default::default() },
+        state: producer::state::StateOptions {
+            snapshot_every: 1000,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let mut service = Service::new(config).expect("service");
@@ -67,7 +72,14 @@ fn main() {
     let mut cycles = 0;
     for chunk in records.chunks(200_000) {
         for r in chunk {
-            sender.send("assets", Some(ds.key_of(r).as_bytes()), Some(ds.to_json(r).as_bytes()), &[]).expect("send");
+            sender
+                .send(
+                    "assets",
+                    Some(ds.key_of(r).as_bytes()),
+                    Some(ds.to_json(r).as_bytes()),
+                    &[],
+                )
+                .expect("send");
         }
         sender.flush(Duration::from_secs(120)).expect("flush");
         folded += service.run_cycle().expect("setup cycle").read();
@@ -75,14 +87,33 @@ fn main() {
     }
     let setup = t.elapsed().as_secs_f64();
     assert_eq!(folded as usize, n, "every record of the catalog was folded");
-    assert_eq!(service.version("assets"), Some(cycles), "one version a setup cycle");
-    println!("assets: {n} records sent and folded through Kafka in {cycles} setup cycles, {setup:.2} s");
-    println!("same-run baseline, full rebuild of the dataset (populate + snapshot): {full_rebuild:.3} s");
+    assert_eq!(
+        service.version("assets"),
+        Some(cycles),
+        "one version a setup cycle"
+    );
+    println!(
+        "assets: {n} records sent and folded through Kafka in {cycles} setup cycles, {setup:.2} s"
+    );
+    println!(
+        "same-run baseline, full rebuild of the dataset (populate + snapshot): {full_rebuild:.3} s"
+    );
 
     // 100,000 changes: 90% modified, 5% deleted, 5% added.
     let mut rng = Rng(7);
     let statuses = ["READY", "IN_PROGRESS", "FAILED"];
-    let mut next_id = records.iter().filter_map(|r| if let FieldValue::Int(i) = r[0] { Some(i) } else { None }).max().unwrap_or(0) + 1;
+    let mut next_id = records
+        .iter()
+        .filter_map(|r| {
+            if let FieldValue::Int(i) = r[0] {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut touched = std::collections::HashSet::new();
     let mut messages: Vec<(String, Option<String>)> = Vec::with_capacity(100_000);
     while messages.len() < 100_000 {
@@ -100,13 +131,30 @@ fn main() {
             messages.push((ds.key_of(&r), Some(ds.to_json(&r))));
         } else {
             let mut r = records[i].clone();
-            let cur = if let FieldValue::Str(s) = &r[4] { s.clone() } else { String::new() };
-            r[4] = FieldValue::Str(statuses.iter().find(|s| **s != cur).expect("status").to_string());
+            let cur = if let FieldValue::Str(s) = &r[4] {
+                s.clone()
+            } else {
+                String::new()
+            };
+            r[4] = FieldValue::Str(
+                statuses
+                    .iter()
+                    .find(|s| **s != cur)
+                    .expect("status")
+                    .to_string(),
+            );
             messages.push((ds.key_of(&r), Some(ds.to_json(&r))));
         }
     }
     for (k, v) in &messages {
-        sender.send("assets", Some(k.as_bytes()), v.as_deref().map(str::as_bytes), &[]).expect("send");
+        sender
+            .send(
+                "assets",
+                Some(k.as_bytes()),
+                v.as_deref().map(str::as_bytes),
+                &[],
+            )
+            .expect("send");
     }
     sender.flush(Duration::from_secs(60)).expect("flush");
     let t = Instant::now();
@@ -125,11 +173,19 @@ fn main() {
         d.read as f64 / cycle,
         cycle / full_rebuild * 100.0
     );
-    println!("  outcome: {:?}; dataset elapsed {:.3} s", d.outcome, d.elapsed.as_secs_f64());
+    println!(
+        "  outcome: {:?}; dataset elapsed {:.3} s",
+        d.outcome,
+        d.elapsed.as_secs_f64()
+    );
     // A cycle with no traffic publishes nothing.
     let t = Instant::now();
     let idle = service.run_cycle().expect("idle cycle");
-    println!("idle cycle: {:.3} s, published {:?}", t.elapsed().as_secs_f64(), idle.published());
+    println!(
+        "idle cycle: {:.3} s, published {:?}",
+        t.elapsed().as_secs_f64(),
+        idle.published()
+    );
     println!("target: ≤ 1 s for the 100k-change cycle on this 2-core machine");
     let _ = std::fs::remove_dir_all(&work);
 }

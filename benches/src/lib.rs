@@ -9,16 +9,29 @@ use hollow::dataset::{DatasetSchema, Record};
 use hollow::WriteState;
 
 /// The seven datasets of the gatekeeper contract, in a stable order.
-pub const DATASETS: [&str; 7] = ["countries", "titles", "videos", "rights", "assets", "localizations", "ratings"];
+pub const DATASETS: [&str; 7] = [
+    "countries",
+    "titles",
+    "videos",
+    "rights",
+    "assets",
+    "localizations",
+    "ratings",
+];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("benches/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ has a parent")
+        .to_path_buf()
 }
 
 /// The dataset schema shipped in `schemas/<name>.json`.
 pub fn dataset_schema(name: &str) -> DatasetSchema {
-    let path = workspace_root().join("schemas").join(format!("{name}.json"));
+    let path = workspace_root()
+        .join("schemas")
+        .join(format!("{name}.json"));
     DatasetSchema::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -29,7 +42,9 @@ pub fn catalog_dir(scale: u32) -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("HOLLOW_CATALOG") {
         return Some(PathBuf::from(dir));
     }
-    let dir = workspace_root().join("target").join(format!("catalog-scale{scale}"));
+    let dir = workspace_root()
+        .join("target")
+        .join(format!("catalog-scale{scale}"));
     if dir.join("ratings.jsonl").exists() {
         return Some(dir);
     }
@@ -37,11 +52,21 @@ pub fn catalog_dir(scale: u32) -> Option<PathBuf> {
     if !tool.exists() {
         return None;
     }
-    eprintln!("generating the scale-{scale} catalog into {} ...", dir.display());
+    eprintln!(
+        "generating the scale-{scale} catalog into {} ...",
+        dir.display()
+    );
     let tmp = dir.with_extension("tmp");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).ok()?;
-    let ok = std::process::Command::new("python3").arg(&tool).arg(&tmp).arg("--scale").arg(scale.to_string()).status().ok()?.success();
+    let ok = std::process::Command::new("python3")
+        .arg(&tool)
+        .arg(&tmp)
+        .arg("--scale")
+        .arg(scale.to_string())
+        .status()
+        .ok()?
+        .success();
     if !ok {
         return None;
     }
@@ -59,7 +84,9 @@ pub fn read_records(schema: &DatasetSchema, dir: &Path) -> Vec<Record> {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let rec = schema.parse_json(line).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
+        let rec = schema
+            .parse_json(line)
+            .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
         let key = schema.key_of(&rec);
         match by_key.get(&key) {
             Some(i) => records[*i] = rec,
@@ -83,7 +110,14 @@ pub fn write_state(schema: &DatasetSchema, records: &[Record]) -> WriteState {
 
 /// Resident set size of this process in bytes (Linux), for memory reports.
 pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm").ok().and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok())).map_or(0, |pages| pages * 4096)
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
 }
 
 /// Times a closure, returning its result and seconds.
@@ -102,5 +136,8 @@ pub fn mb(b: u64) -> String {
 /// elsewhere). Throughput "on one core" is measured in CPU time so that other processes on a
 /// shared machine do not count against it; wall time is printed too.
 pub fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok())).unwrap_or(0)
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(0)
 }

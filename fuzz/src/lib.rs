@@ -38,17 +38,26 @@ const SCHEMAS: [&str; 7] = [
 
 fn base() -> &'static ReadState {
     static STATE: OnceLock<ReadState> = OnceLock::new();
-    STATE.get_or_init(|| ReadState::from_vec(BASE.to_vec()).expect("the checked-in base snapshot reads"))
+    STATE.get_or_init(|| {
+        ReadState::from_vec(BASE.to_vec()).expect("the checked-in base snapshot reads")
+    })
 }
 
 fn schemas() -> &'static [DatasetSchema] {
     static S: OnceLock<Vec<DatasetSchema>> = OnceLock::new();
-    S.get_or_init(|| SCHEMAS.iter().map(|s| DatasetSchema::from_json(s).expect("a checked-in schema parses")).collect())
+    S.get_or_init(|| {
+        SCHEMAS
+            .iter()
+            .map(|s| DatasetSchema::from_json(s).expect("a checked-in schema parses"))
+            .collect()
+    })
 }
 
 /// Target `snapshot`.
 pub fn snapshot(data: &[u8]) {
-    let Some((mode, blob)) = blob_input(data) else { return };
+    let Some((mode, blob)) = blob_input(data) else {
+        return;
+    };
     if mode & 2 == 2 {
         if let Ok(s) = ReadState::from_vec(blob.clone()) {
             exercise(&s);
@@ -61,7 +70,9 @@ pub fn snapshot(data: &[u8]) {
 
 /// Target `delta`: must fail with an error or give a state that reads without panic.
 pub fn delta(data: &[u8]) {
-    let Some((_mode, blob)) = blob_input(data) else { return };
+    let Some((_mode, blob)) = blob_input(data) else {
+        return;
+    };
     if let Ok(applied) = apply_delta(base(), &Bytes::from_vec(blob.clone())) {
         exercise(&applied.state);
         // the same delta again on top of the result, as a consumer that follows a second
@@ -90,7 +101,8 @@ pub fn message(data: &[u8]) {
             // what the service does next with an accepted record
             let _ = ds.to_json(&record);
             let mut ws = WriteState::new(ds.schema_set().expect("schema set"));
-            ds.add(&mut ws, &record).expect("an accepted record is added");
+            ds.add(&mut ws, &record)
+                .expect("an accepted record is added");
         }
         Ok(message::Change::Delete { .. }) | Err(_) => {}
     }
@@ -103,15 +115,22 @@ pub fn schema(data: &[u8]) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    let Ok(text) = std::str::from_utf8(schema) else { return };
-    let Ok(ds) = DatasetSchema::from_json(text) else { return };
+    let Ok(text) = std::str::from_utf8(schema) else {
+        return;
+    };
+    let Ok(ds) = DatasetSchema::from_json(text) else {
+        return;
+    };
     let set = ds.schema_set().expect("a parsed schema has a schema set");
-    let Ok(rec) = ds.parse_json(record) else { return };
+    let Ok(rec) = ds.parse_json(record) else {
+        return;
+    };
     let _ = ds.key_of(&rec);
     let _ = ds.to_json(&rec);
     let mut ws = WriteState::new(set);
     ds.add(&mut ws, &rec).expect("a parsed record is added");
-    let (blob, _) = hollow::blob::write_snapshot(&ws, &hollow::blob::SnapshotOptions::default()).expect("a state is written");
+    let (blob, _) = hollow::blob::write_snapshot(&ws, &hollow::blob::SnapshotOptions::default())
+        .expect("a state is written");
     let state = ReadState::from_vec(blob).expect("a snapshot just written reads back");
     let r = DatasetReader::new(&ds, &state).expect("a dataset reader over its own state");
     for o in r.root().ordinals() {

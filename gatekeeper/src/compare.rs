@@ -53,7 +53,9 @@ impl DiffSummary {
                 (Some(_), None) => s.removed += 1,
                 (None, None) => {}
             }
-            *set_pairs.entry((a.map(|r| r.reasons), b.map(|r| r.reasons))).or_default() += 1;
+            *set_pairs
+                .entry((a.map(|r| r.reasons), b.map(|r| r.reasons)))
+                .or_default() += 1;
         }
         for ((a, b), n) in set_pairs {
             let before: Vec<&str> = a.map_or_else(Vec::new, |a| old.reasons().get(a).collect());
@@ -84,14 +86,24 @@ impl DiffSummary {
     /// folded), most affected first.
     pub fn by_code(&self) -> Vec<(String, u64, u64, usize)> {
         let mut codes: BTreeMap<String, (u64, u64, usize)> = BTreeMap::new();
-        let code = |r: &str| r.split_once(':').map_or_else(|| r.to_string(), |(c, _)| format!("{c}:*"));
-        for r in self.gained.keys().chain(self.lost.keys().filter(|r| !self.gained.contains_key(*r))) {
+        let code = |r: &str| {
+            r.split_once(':')
+                .map_or_else(|| r.to_string(), |(c, _)| format!("{c}:*"))
+        };
+        for r in self
+            .gained
+            .keys()
+            .chain(self.lost.keys().filter(|r| !self.gained.contains_key(*r)))
+        {
             let e = codes.entry(code(r)).or_default();
             e.0 += self.gained.get(r).copied().unwrap_or(0);
             e.1 += self.lost.get(r).copied().unwrap_or(0);
             e.2 += 1;
         }
-        let mut out: Vec<(String, u64, u64, usize)> = codes.into_iter().map(|(c, (g, l, n))| (c, g, l, n)).collect();
+        let mut out: Vec<(String, u64, u64, usize)> = codes
+            .into_iter()
+            .map(|(c, (g, l, n))| (c, g, l, n))
+            .collect();
         out.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(&b.0)));
         out
     }
@@ -104,12 +116,23 @@ impl DiffSummary {
             .gained
             .keys()
             .chain(self.lost.keys().filter(|r| !self.gained.contains_key(*r)))
-            .map(|r| (r, self.gained.get(r).copied().unwrap_or(0), self.lost.get(r).copied().unwrap_or(0)))
+            .map(|r| {
+                (
+                    r,
+                    self.gained.get(r).copied().unwrap_or(0),
+                    self.lost.get(r).copied().unwrap_or(0),
+                )
+            })
             .collect();
         reasons.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(b.0)));
         let mut out = String::new();
         for (r, gained, lost) in reasons.iter().take(limit) {
-            let _ = writeln!(out, "  {r:<32} {:>9} {:>9}", format!("+{gained}"), format!("-{lost}"));
+            let _ = writeln!(
+                out,
+                "  {r:<32} {:>9} {:>9}",
+                format!("+{gained}"),
+                format!("-{lost}")
+            );
         }
         if reasons.len() > limit {
             let _ = writeln!(out, "  ... and {} more reasons", reasons.len() - limit);
@@ -131,8 +154,17 @@ impl fmt::Display for DiffSummary {
             writeln!(f, "  {:<32} {:>9} {:>9}", "reason", "gained", "lost")?;
         }
         for (code, gained, lost, n) in self.by_code() {
-            let languages = if code.ends_with(":*") { format!("  ({n} languages)") } else { String::new() };
-            writeln!(f, "  {code:<32} {:>9} {:>9}{languages}", format!("+{gained}"), format!("-{lost}"))?;
+            let languages = if code.ends_with(":*") {
+                format!("  ({n} languages)")
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "  {code:<32} {:>9} {:>9}{languages}",
+                format!("+{gained}"),
+                format!("-{lost}")
+            )?;
         }
         Ok(())
     }
@@ -140,7 +172,11 @@ impl fmt::Display for DiffSummary {
 
 /// One changed pair as text: `title|country: live=A [reasons] -> live=B [reasons]` (`absent`
 /// for a side without the pair).
-pub fn describe_change(old: &LivenessTable, new: &LivenessTable, change: (Option<u32>, Option<u32>)) -> String {
+pub fn describe_change(
+    old: &LivenessTable,
+    new: &LivenessTable,
+    change: (Option<u32>, Option<u32>),
+) -> String {
     let side = |t: &LivenessTable, r: Option<&Row>| -> String {
         match r {
             None => "absent".to_string(),
@@ -176,23 +212,51 @@ mod tests {
         let old = LivenessTable::new(
             grid.clone(),
             reasons.clone(),
-            vec![Row::new(0, 0, true, 0, 1, 1, None), Row::new(0, 1, false, a, 1, 1, None), Row::new(1, 0, false, b, 0, 1, None), Row::new(1, 1, true, 0, 1, 1, None)],
+            vec![
+                Row::new(0, 0, true, 0, 1, 1, None),
+                Row::new(0, 1, false, a, 1, 1, None),
+                Row::new(1, 0, false, b, 0, 1, None),
+                Row::new(1, 1, true, 0, 1, 1, None),
+            ],
         );
         let new = LivenessTable::new(
             grid,
             reasons,
-            vec![Row::new(0, 0, false, a, 1, 1, None), Row::new(0, 1, false, b, 1, 1, None), Row::new(1, 0, true, 0, 1, 1, None), Row::new(1, 1, true, 0, 1, 1, None)],
+            vec![
+                Row::new(0, 0, false, a, 1, 1, None),
+                Row::new(0, 1, false, b, 1, 1, None),
+                Row::new(1, 0, true, 0, 1, 1, None),
+                Row::new(1, 1, true, 0, 1, 1, None),
+            ],
         );
         let diff = old.diff(&new);
         let s = DiffSummary::new(&old, &new, &diff);
-        assert_eq!((s.changed, s.live_to_not_live, s.not_live_to_live, s.added, s.removed), (3, 1, 1, 0, 0));
+        assert_eq!(
+            (
+                s.changed,
+                s.live_to_not_live,
+                s.not_live_to_live,
+                s.added,
+                s.removed
+            ),
+            (3, 1, 1, 0, 0)
+        );
         assert_eq!(s.gained.get("MISSING_RATING"), Some(&1));
         assert_eq!(s.gained.get("NO_RIGHTS"), Some(&1));
         assert_eq!(s.lost.get("MISSING_RATING"), Some(&1));
         assert_eq!(s.lost.get("NO_RIGHTS"), Some(&1));
         assert!(s.to_string().contains("1 live -> not live"));
-        assert_eq!(s.by_code(), vec![("MISSING_RATING".to_string(), 1, 1, 1), ("NO_RIGHTS".to_string(), 1, 1, 1)]);
+        assert_eq!(
+            s.by_code(),
+            vec![
+                ("MISSING_RATING".to_string(), 1, 1, 1),
+                ("NO_RIGHTS".to_string(), 1, 1, 1)
+            ]
+        );
         assert!(s.by_reason(1).contains("1 more"));
-        assert_eq!(describe_change(&old, &new, diff.changed[0]), r#"1|FR: live=true [] -> live=false ["MISSING_RATING"]"#);
+        assert_eq!(
+            describe_change(&old, &new, diff.changed[0]),
+            r#"1|FR: live=true [] -> live=false ["MISSING_RATING"]"#
+        );
     }
 }

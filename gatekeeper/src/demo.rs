@@ -58,29 +58,54 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { dir: PathBuf::from("demo-out"), limit: 400, scale: 1, cycles: 6, interval: Duration::from_secs(1), changes: 40, source: None, metrics_addr: None, seed: 7 }
+        DemoOptions {
+            dir: PathBuf::from("demo-out"),
+            limit: 400,
+            scale: 1,
+            cycles: 6,
+            interval: Duration::from_secs(1),
+            changes: 40,
+            source: None,
+            metrics_addr: None,
+            seed: 7,
+        }
     }
 }
 
 /// The shared titles CSV, if this checkout has it.
 fn default_source() -> Option<PathBuf> {
-    let candidates = [PathBuf::from("../shared/data/netflix_titles.csv"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/netflix_titles.csv")];
+    let candidates = [
+        PathBuf::from("../shared/data/netflix_titles.csv"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/netflix_titles.csv"),
+    ];
     candidates.into_iter().find(|p| p.is_file())
 }
 
 fn demo_err(what: &str) -> impl Fn(producer::Error) -> Error + '_ {
-    move |e| Error::Input { dataset: "demo", detail: format!("{what}: {e}") }
+    move |e| Error::Input {
+        dataset: "demo",
+        detail: format!("{what}: {e}"),
+    }
 }
 
 /// Runs the demo, printing as it goes; fails if a replay differs.
 pub fn run(opts: &DemoOptions) -> Result<()> {
     let started = Instant::now();
-    std::fs::create_dir_all(&opts.dir).map_err(|source| Error::Io { path: opts.dir.clone(), source })?;
-    let dir = opts.dir.canonicalize().map_err(|source| Error::Io { path: opts.dir.clone(), source })?;
+    std::fs::create_dir_all(&opts.dir).map_err(|source| Error::Io {
+        path: opts.dir.clone(),
+        source,
+    })?;
+    let dir = opts.dir.canonicalize().map_err(|source| Error::Io {
+        path: opts.dir.clone(),
+        source,
+    })?;
     for sub in ["catalog", "inputs", "prod", "preprod"] {
         let p = dir.join(sub);
         if p.exists() {
-            std::fs::remove_dir_all(&p).map_err(|source| Error::Io { path: p.clone(), source })?;
+            std::fs::remove_dir_all(&p).map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
         }
     }
     let url = |sub: &str| format!("file://{}", dir.join(sub).display());
@@ -88,8 +113,17 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
 
     // 1. The catalog.
     let source = opts.source.clone().or_else(default_source);
-    let gen = GenOptions { scale: opts.scale.max(1), source: source.clone(), countries: None, seed: opts.seed, limit: Some(opts.limit) };
-    let summary = generate_with(&dir.join("catalog"), &gen).map_err(|e| Error::Input { dataset: "demo", detail: format!("generating the catalog: {e}") })?;
+    let gen = GenOptions {
+        scale: opts.scale.max(1),
+        source: source.clone(),
+        countries: None,
+        seed: opts.seed,
+        limit: Some(opts.limit),
+    };
+    let summary = generate_with(&dir.join("catalog"), &gen).map_err(|e| Error::Input {
+        dataset: "demo",
+        detail: format!("generating the catalog: {e}"),
+    })?;
     let records: u64 = summary.counts.values().sum();
     say!(
         "== catalog: {records} records ({} titles from {}, countries from {}) in {}",
@@ -100,17 +134,33 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     );
 
     // 2. Kafka and the producer.
-    let broker = Arc::new(producer::EmbeddedBroker::start().map_err(demo_err("starting the embedded Kafka broker"))?);
+    let broker = Arc::new(
+        producer::EmbeddedBroker::start()
+            .map_err(demo_err("starting the embedded Kafka broker"))?,
+    );
     let mut pconfig = producer::Config::default();
-    pconfig.set("store", Some(&inputs)).map_err(demo_err("producer config"))?;
-    pconfig.set("read-timeout", Some("2s")).map_err(demo_err("producer config"))?;
-    let schemas = producer::config::load_schemas(&pconfig.schemas, &[]).map_err(demo_err("loading the dataset schemas"))?;
-    let mut producer = producer::Service::with_broker(pconfig, broker.clone()).map_err(demo_err("starting the producer"))?;
-    let mut sender = producer::Sender::new(broker.bootstrap_servers(), &Default::default()).map_err(demo_err("Kafka sender"))?;
-    let catalog = producer::simulate::Catalog::load(&dir.join("catalog"), &schemas).map_err(demo_err("reading the catalog"))?;
+    pconfig
+        .set("store", Some(&inputs))
+        .map_err(demo_err("producer config"))?;
+    pconfig
+        .set("read-timeout", Some("2s"))
+        .map_err(demo_err("producer config"))?;
+    let schemas = producer::config::load_schemas(&pconfig.schemas, &[])
+        .map_err(demo_err("loading the dataset schemas"))?;
+    let mut producer = producer::Service::with_broker(pconfig, broker.clone())
+        .map_err(demo_err("starting the producer"))?;
+    let mut sender = producer::Sender::new(broker.bootstrap_servers(), &Default::default())
+        .map_err(demo_err("Kafka sender"))?;
+    let catalog = producer::simulate::Catalog::load(&dir.join("catalog"), &schemas)
+        .map_err(demo_err("reading the catalog"))?;
     let t = Instant::now();
-    let sent = producer::simulate::load_catalog(&mut sender, producer.config(), &catalog).map_err(demo_err("loading the catalog into Kafka"))?;
-    say!("== kafka: embedded broker at {}; {sent} catalog messages sent in {:.1} s", broker.bootstrap_servers(), t.elapsed().as_secs_f64());
+    let sent = producer::simulate::load_catalog(&mut sender, producer.config(), &catalog)
+        .map_err(demo_err("loading the catalog into Kafka"))?;
+    say!(
+        "== kafka: embedded broker at {}; {sent} catalog messages sent in {:.1} s",
+        broker.bootstrap_servers(),
+        t.elapsed().as_secs_f64()
+    );
     let mut simulator = producer::simulate::Simulator::new(&schemas, catalog, opts.seed);
 
     // 3. The gatekeepers.
@@ -129,14 +179,26 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     for cycle in 1..=opts.cycles.max(1) {
         let t = Instant::now();
         if cycle > 1 {
-            let mut kinds: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+            let mut kinds: std::collections::BTreeMap<&str, u64> =
+                std::collections::BTreeMap::new();
             for _ in 0..opts.changes {
-                let Some(c) = simulator.next_change() else { break };
+                let Some(c) = simulator.next_change() else {
+                    break;
+                };
                 let topic = producer.topic(&c.dataset).unwrap_or(&c.dataset).to_string();
-                sender.send(&topic, Some(c.key.as_bytes()), c.value.as_deref().map(str::as_bytes), &[]).map_err(demo_err("sending a change"))?;
+                sender
+                    .send(
+                        &topic,
+                        Some(c.key.as_bytes()),
+                        c.value.as_deref().map(str::as_bytes),
+                        &[],
+                    )
+                    .map_err(demo_err("sending a change"))?;
                 *kinds.entry(c.kind).or_default() += 1;
             }
-            sender.flush(Duration::from_secs(30)).map_err(demo_err("flushing the changes"))?;
+            sender
+                .flush(Duration::from_secs(30))
+                .map_err(demo_err("flushing the changes"))?;
             let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
             say!("cycle {cycle}: upstream sent {}", kinds.join(" "));
         }
@@ -154,7 +216,11 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
         let pp = preprod.run_cycle();
         say!("cycle {cycle}: PREPROD {pp}");
         if let Some(d) = &pp.prod_diff {
-            say!("cycle {cycle}: PREPROD vs PROD: {} pairs differ ({} live -> not live)", d.changed + d.added + d.removed, d.live_to_not_live);
+            say!(
+                "cycle {cycle}: PREPROD vs PROD: {} pairs differ ({} live -> not live)",
+                d.changed + d.added + d.removed,
+                d.live_to_not_live
+            );
         }
         say!();
         if cycle < opts.cycles {
@@ -164,7 +230,13 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
 
     // 4. The PREPROD-vs-PROD diff and the replays.
     let d = diff_outputs(&prod_url, &preprod_url, None, None)?;
-    say!("== PREPROD v{} (strict-1) vs PROD v{} (baseline-1): {} of {} pairs differ", d.preprod_version, d.prod_version, d.diff.len(), d.prod.len());
+    say!(
+        "== PREPROD v{} (strict-1) vs PROD v{} (baseline-1): {} of {} pairs differ",
+        d.preprod_version,
+        d.prod_version,
+        d.diff.len(),
+        d.prod.len()
+    );
     for &c in d.diff.changed.iter().take(5) {
         say!("   {}", describe_change(&d.prod, &d.preprod, c));
     }
@@ -183,11 +255,19 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     } else {
         say!("== replay: versions {differing:?} DIFFER");
     }
-    let some_title = d.prod.rows().first().map(|r| d.prod.title_id(r)).unwrap_or_default();
+    let some_title = d
+        .prod
+        .rows()
+        .first()
+        .map(|r| d.prod.title_id(r))
+        .unwrap_or_default();
     say!("\n== done in {:.1} s. Explore:\n   gatekeeper history --out {prod_url} --title {some_title}\n   gatekeeper diff --prod {prod_url} --preprod {preprod_url}\n   gatekeeper replay --out {prod_url} --version all", started.elapsed().as_secs_f64());
     if differing.is_empty() {
         Ok(())
     } else {
-        Err(Error::NoVersion { url: prod_url, detail: format!("versions {differing:?} differ from their replay") })
+        Err(Error::NoVersion {
+            url: prod_url,
+            detail: format!("versions {differing:?} differ from their replay"),
+        })
     }
 }

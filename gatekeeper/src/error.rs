@@ -88,7 +88,10 @@ pub enum Error {
 impl Error {
     /// Wraps a hollow error with what was being done.
     pub(crate) fn hollow(context: impl Into<String>, source: hollow::Error) -> Error {
-        Error::Hollow { context: context.into(), source }
+        Error::Hollow {
+            context: context.into(),
+            source,
+        }
     }
 }
 

@@ -22,15 +22,34 @@ pub(crate) struct FirstTimes {
 }
 
 /// Publishes `ws` as version 1 of the empty timeline in `store`.
-pub(crate) fn write_first_version(store: &Arc<dyn BlobStore>, ws: &mut WriteState, zstd_level: Option<i32>) -> hollow::Result<FirstTimes> {
+pub(crate) fn write_first_version(
+    store: &Arc<dyn BlobStore>,
+    ws: &mut WriteState,
+    zstd_level: Option<i32>,
+) -> hollow::Result<FirstTimes> {
     ws.set_header("hollow.version", "1");
     let t = Instant::now();
-    let (blob, _) = write_snapshot(ws, &SnapshotOptions { zstd_level, disable_fsst: false })?;
+    let (blob, _) = write_snapshot(
+        ws,
+        &SnapshotOptions {
+            zstd_level,
+            disable_fsst: false,
+        },
+    )?;
     let encode = t.elapsed();
     let t = Instant::now();
-    store.put(&snapshot_key(1), &blob).map_err(hollow::Error::Store)?;
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    store.put(&meta_key(1), format!("1 {now_ms} -\n").as_bytes()).map_err(hollow::Error::Store)?;
+    store
+        .put(&snapshot_key(1), &blob)
+        .map_err(hollow::Error::Store)?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    store
+        .put(&meta_key(1), format!("1 {now_ms} -\n").as_bytes())
+        .map_err(hollow::Error::Store)?;
     Timeline::new(store.clone()).announce(1)?;
-    Ok(FirstTimes { encode, store: t.elapsed() })
+    Ok(FirstTimes {
+        encode,
+        store: t.elapsed(),
+    })
 }

@@ -21,7 +21,10 @@
 //! `--scale K` repeats the titles K times with fresh ids (`copy * 1_000_000 + n`); the output is
 //! deterministic for a given (source, scale, limit, seed).
 
-use crate::model::{Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video, VideoKind};
+use crate::model::{
+    Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video,
+    VideoKind,
+};
 use crate::prng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +37,9 @@ pub const DAY: i64 = 86_400_000;
 /// The generator's reference "now": 2026-11-01T00:00:00Z in ms. Windows are placed around it.
 pub const BASE_NOW: i64 = 20_758 * DAY;
 
-const DUB_LANGS: [&str; 16] = ["en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ar", "tr", "pl", "ru", "zh", "th", "id"];
+const DUB_LANGS: [&str; 16] = [
+    "en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ar", "tr", "pl", "ru", "zh", "th", "id",
+];
 
 /// Production country (CSV name) -> original language, coarse.
 const COUNTRY_LANG_HINT: [(&str, &str); 43] = [
@@ -201,7 +206,13 @@ pub struct GenOptions {
 
 impl Default for GenOptions {
     fn default() -> Self {
-        GenOptions { scale: 1, source: None, countries: None, seed: 7, limit: None }
+        GenOptions {
+            scale: 1,
+            source: None,
+            countries: None,
+            seed: 7,
+            limit: None,
+        }
     }
 }
 
@@ -217,8 +228,21 @@ pub struct GenSummary {
 }
 
 /// Generates a catalog into `out_dir` from the CSV at `csv` (or synthetic titles).
-pub fn generate(out_dir: &Path, scale: u32, csv: Option<&Path>, seed: u64) -> Result<GenSummary, GenerateError> {
-    generate_with(out_dir, &GenOptions { scale, source: csv.map(Path::to_path_buf), seed, ..GenOptions::default() })
+pub fn generate(
+    out_dir: &Path,
+    scale: u32,
+    csv: Option<&Path>,
+    seed: u64,
+) -> Result<GenSummary, GenerateError> {
+    generate_with(
+        out_dir,
+        &GenOptions {
+            scale,
+            source: csv.map(Path::to_path_buf),
+            seed,
+            ..GenOptions::default()
+        },
+    )
 }
 
 /// Generates a catalog into `out_dir` as `options` say.
@@ -231,7 +255,9 @@ pub fn generate_with(out_dir: &Path, options: &GenOptions) -> Result<GenSummary,
         }
         None => {
             summary.titles_from = "synthetic".into();
-            let n = options.limit.map_or(crate::synth::SYNTHETIC_TITLES, |l| l.min(1_000_000));
+            let n = options
+                .limit
+                .map_or(crate::synth::SYNTHETIC_TITLES, |l| l.min(1_000_000));
             crate::synth::synthetic_titles(n, options.seed)
         }
     };
@@ -252,10 +278,23 @@ pub fn generate_with(out_dir: &Path, options: &GenOptions) -> Result<GenSummary,
             crate::synth::builtin_countries()
         }
     };
-    fs::create_dir_all(out_dir).map_err(|source| GenerateError::Io { path: out_dir.to_path_buf(), source })?;
+    fs::create_dir_all(out_dir).map_err(|source| GenerateError::Io {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
     let mut out = Out::create(out_dir)?;
-    derive(&titles, &countries, options, &mut out).map_err(|(dataset, source)| GenerateError::Io { path: out_dir.join(format!("{dataset}.jsonl")), source })?;
-    summary.counts = out.finish().map_err(|(dataset, source)| GenerateError::Io { path: out_dir.join(format!("{dataset}.jsonl")), source })?;
+    derive(&titles, &countries, options, &mut out).map_err(|(dataset, source)| {
+        GenerateError::Io {
+            path: out_dir.join(format!("{dataset}.jsonl")),
+            source,
+        }
+    })?;
+    summary.counts = out
+        .finish()
+        .map_err(|(dataset, source)| GenerateError::Io {
+            path: out_dir.join(format!("{dataset}.jsonl")),
+            source,
+        })?;
     Ok(summary)
 }
 
@@ -272,7 +311,15 @@ const RIGHTS: usize = 3;
 const ASSETS: usize = 4;
 const LOCALIZATIONS: usize = 5;
 const RATINGS: usize = 6;
-const DATASETS: [&str; 7] = ["countries", "titles", "videos", "rights", "assets", "localizations", "ratings"];
+const DATASETS: [&str; 7] = [
+    "countries",
+    "titles",
+    "videos",
+    "rights",
+    "assets",
+    "localizations",
+    "ratings",
+];
 
 type OutError = (&'static str, io::Error);
 
@@ -281,7 +328,8 @@ impl Out {
         let mut files = Vec::new();
         for name in DATASETS {
             let path = dir.join(format!("{name}.jsonl"));
-            let file = fs::File::create(&path).map_err(|source| GenerateError::Io { path, source })?;
+            let file =
+                fs::File::create(&path).map_err(|source| GenerateError::Io { path, source })?;
             files.push((name, BufWriter::with_capacity(1 << 20, file), 0));
         }
         Ok(Out { files })
@@ -310,18 +358,31 @@ fn lookup<'a, V: Copy>(table: &'a [(&'a str, V)], key: &str) -> Option<V> {
 }
 
 /// The derivation of `gen_catalog.py`, record by record.
-fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOptions, out: &mut Out) -> Result<(), OutError> {
+fn derive(
+    titles: &[SourceTitle],
+    countries: &[CountrySpec],
+    options: &GenOptions,
+    out: &mut Out,
+) -> Result<(), OutError> {
     let mut rng = SplitMix64::new(options.seed);
-    let by_name: BTreeMap<&str, &str> = countries.iter().map(|c| (c.name.as_str(), c.code.as_str())).collect();
+    let by_name: BTreeMap<&str, &str> = countries
+        .iter()
+        .map(|c| (c.name.as_str(), c.code.as_str()))
+        .collect();
     let mut country_rec: BTreeMap<String, Country> = BTreeMap::new();
     for c in countries {
-        let languages = if c.languages.is_empty() { vec!["en".to_string()] } else { c.languages.clone() };
+        let languages = if c.languages.is_empty() {
+            vec!["en".to_string()]
+        } else {
+            c.languages.clone()
+        };
         let rec = Country {
             code: c.code.clone(),
             name: c.name.clone(),
             primary_language: languages[0].clone(),
             required_languages: languages,
-            requires_captions: ["US", "GB", "CA", "AU"].contains(&c.code.as_str()) || rng.random() < 0.15,
+            requires_captions: ["US", "GB", "CA", "AU"].contains(&c.code.as_str())
+                || rng.random() < 0.15,
             rating_required: rng.random() < 0.85,
         };
         out.emit(COUNTRIES, &rec)?;
@@ -334,9 +395,20 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
     for copy in 0..options.scale.max(1) {
         for row in titles {
             let tid = i64::from(copy) * 1_000_000 + row.n;
-            let orig = row.countries.first().map_or("en", |c| lookup(&COUNTRY_LANG_HINT, c).unwrap_or("en"));
-            let kind = if row.is_show { TitleKind::Show } else { TitleKind::Movie };
-            let name = if copy == 0 { row.title.clone() } else { format!("{} ({copy})", row.title) };
+            let orig = row
+                .countries
+                .first()
+                .map_or("en", |c| lookup(&COUNTRY_LANG_HINT, c).unwrap_or("en"));
+            let kind = if row.is_show {
+                TitleKind::Show
+            } else {
+                TitleKind::Movie
+            };
+            let name = if copy == 0 {
+                row.title.clone()
+            } else {
+                format!("{} ({copy})", row.title)
+            };
             out.emit(
                 TITLES,
                 &Title {
@@ -361,20 +433,50 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
                         let runtime = rng.int(20, 60) as i32;
                         out.emit(
                             VIDEOS,
-                            &Video { id: video_id, title_id: tid, kind: VideoKind::Episode, season: Some(season), episode: Some(episode), runtime_minutes: Some(runtime) },
+                            &Video {
+                                id: video_id,
+                                title_id: tid,
+                                kind: VideoKind::Episode,
+                                season: Some(season),
+                                episode: Some(episode),
+                                runtime_minutes: Some(runtime),
+                            },
                         )?;
                     }
                 }
             } else {
                 video_id += 1;
                 vids.push(video_id);
-                out.emit(VIDEOS, &Video { id: video_id, title_id: tid, kind: VideoKind::Movie, season: None, episode: None, runtime_minutes: row.movie_minutes })?;
+                out.emit(
+                    VIDEOS,
+                    &Video {
+                        id: video_id,
+                        title_id: tid,
+                        kind: VideoKind::Movie,
+                        season: None,
+                        episode: None,
+                        runtime_minutes: row.movie_minutes,
+                    },
+                )?;
             }
 
             // Rights: the production countries plus a random share of the world.
-            let home: BTreeSet<&str> = row.countries.iter().filter_map(|c| by_name.get(c.as_str()).copied().or_else(|| lookup(&CSV_COUNTRY_CODE, c))).collect();
+            let home: BTreeSet<&str> = row
+                .countries
+                .iter()
+                .filter_map(|c| {
+                    by_name
+                        .get(c.as_str())
+                        .copied()
+                        .or_else(|| lookup(&CSV_COUNTRY_CODE, c))
+                })
+                .collect();
             let share = rng.uniform(0.4, 0.95);
-            let mut licensed: Vec<&str> = codes.iter().copied().filter(|c| home.contains(c) || rng.random() < share).collect();
+            let mut licensed: Vec<&str> = codes
+                .iter()
+                .copied()
+                .filter(|c| home.contains(c) || rng.random() < share)
+                .collect();
             licensed.sort_unstable();
             let added = match row.added {
                 Some(ms) => ms,
@@ -389,13 +491,26 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
                     (added, Some(end))
                 } else {
                     let start = added - rng.int(0, 30) * DAY;
-                    let end = if rng.random() < 0.7 { None } else { Some(BASE_NOW + rng.int(30, 3000) * DAY) };
+                    let end = if rng.random() < 0.7 {
+                        None
+                    } else {
+                        Some(BASE_NOW + rng.int(30, 3000) * DAY)
+                    };
                     (start, end)
                 };
-                let right = Right { title_id: tid, country: c.to_string(), window_start: start, window_end: end };
+                let right = Right {
+                    title_id: tid,
+                    country: c.to_string(),
+                    window_start: start,
+                    window_end: end,
+                };
                 out.emit(RIGHTS, &right)?;
                 if rng.random() < 0.01 {
-                    let later = Right { window_start: BASE_NOW + 400 * DAY, window_end: None, ..right };
+                    let later = Right {
+                        window_start: BASE_NOW + 400 * DAY,
+                        window_end: None,
+                        ..right
+                    };
                     out.emit(RIGHTS, &later)?;
                 }
             }
@@ -411,12 +526,24 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
             ranked.sort_by(|a, b| need[b].cmp(&need[a]).then(a.cmp(b)));
             ranked.truncate(rng.int(15, 35) as usize);
             let k = rng.int(0, 6) as usize;
-            let dubs: BTreeSet<&str> = rng.sample(&DUB_LANGS, k).into_iter().filter(|l| *l != orig).collect();
+            let dubs: BTreeSet<&str> = rng
+                .sample(&DUB_LANGS, k)
+                .into_iter()
+                .filter(|l| *l != orig)
+                .collect();
             let mut sub_pool: BTreeSet<&str> = ranked.iter().copied().collect();
             sub_pool.extend(rng.sample(&DUB_LANGS, 4));
-            let subs: Vec<&str> = sub_pool.into_iter().filter(|_| rng.random() < 0.97).collect();
+            let subs: Vec<&str> = sub_pool
+                .into_iter()
+                .filter(|_| rng.random() < 0.97)
+                .collect();
             for &v in &vids {
-                let mut ctx = AssetCtx { out: &mut *out, rng: &mut rng, next_id: &mut asset_id, video_id: v };
+                let mut ctx = AssetCtx {
+                    out: &mut *out,
+                    rng: &mut rng,
+                    next_id: &mut asset_id,
+                    video_id: v,
+                };
                 ctx.emit(AssetKind::Video, None, 0.985)?;
                 ctx.emit(AssetKind::Audio, Some(orig), 0.995)?;
                 for l in &dubs {
@@ -431,7 +558,10 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
             }
 
             // Localizations: every primary language of a licensed country, plus the original.
-            let mut loc_langs: BTreeSet<&str> = licensed.iter().map(|c| country_rec[*c].primary_language.as_str()).collect();
+            let mut loc_langs: BTreeSet<&str> = licensed
+                .iter()
+                .map(|c| country_rec[*c].primary_language.as_str())
+                .collect();
             loc_langs.insert(orig);
             for l in loc_langs {
                 if rng.random() < 0.03 {
@@ -444,11 +574,23 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
                 } else {
                     Some(format!("{} [{l}]", row.title))
                 };
-                let mut synopsis = if l == "en" { row.description.clone() } else { format!("[{l}] {}", row.description) };
+                let mut synopsis = if l == "en" {
+                    row.description.clone()
+                } else {
+                    format!("[{l}] {}", row.description)
+                };
                 if rng.random() < 0.01 {
                     synopsis.clear();
                 }
-                out.emit(LOCALIZATIONS, &Localization { title_id: tid, language: l.to_string(), name, synopsis: Some(synopsis) })?;
+                out.emit(
+                    LOCALIZATIONS,
+                    &Localization {
+                        title_id: tid,
+                        language: l.to_string(),
+                        name,
+                        synopsis: Some(synopsis),
+                    },
+                )?;
             }
 
             // Ratings.
@@ -466,7 +608,15 @@ fn derive(titles: &[SourceTitle], countries: &[CountrySpec], options: &GenOption
                     let rating = age.map_or_else(|| "UNRATED".to_string(), |a| format!("{a}+"));
                     (format!("{c}-RB"), rating)
                 };
-                out.emit(RATINGS, &Rating { title_id: tid, country: c.to_string(), board, rating })?;
+                out.emit(
+                    RATINGS,
+                    &Rating {
+                        title_id: tid,
+                        country: c.to_string(),
+                        board,
+                        rating,
+                    },
+                )?;
             }
         }
     }
@@ -485,15 +635,36 @@ impl AssetCtx<'_> {
     /// Emits an asset that is `READY` with probability `p_ready`.
     fn emit(&mut self, kind: AssetKind, lang: Option<&str>, p_ready: f64) -> Result<(), OutError> {
         *self.next_id += 1;
-        let status = if self.rng.random() < p_ready { AssetStatus::Ready } else { *self.rng.choice(&[AssetStatus::InProgress, AssetStatus::Failed]) };
-        self.out.emit(ASSETS, &Asset { id: *self.next_id, video_id: self.video_id, kind, language: lang.map(str::to_string), status })
+        let status = if self.rng.random() < p_ready {
+            AssetStatus::Ready
+        } else {
+            *self
+                .rng
+                .choice(&[AssetStatus::InProgress, AssetStatus::Failed])
+        };
+        self.out.emit(
+            ASSETS,
+            &Asset {
+                id: *self.next_id,
+                video_id: self.video_id,
+                kind,
+                language: lang.map(str::to_string),
+                status,
+            },
+        )
     }
 }
 
 /// Reads a country table: a JSON list of `{code, name, languages}`.
 pub fn read_countries(path: &Path) -> Result<Vec<CountrySpec>, GenerateError> {
-    let bytes = fs::read(path).map_err(|source| GenerateError::Io { path: path.to_path_buf(), source })?;
-    serde_json::from_slice(&bytes).map_err(|source| GenerateError::Countries { path: path.to_path_buf(), source })
+    let bytes = fs::read(path).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| GenerateError::Countries {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
@@ -509,14 +680,31 @@ pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
 
 /// Parses the CSV's `date_added`: `25-Sep-21` or `September 25, 2021`, as UTC midnight in ms.
 fn parse_added(s: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let s = s.trim();
     let month_of = |name: &str, full: bool| {
         let name = name.to_ascii_lowercase();
-        MONTHS.iter().position(|m| if full { *m == name } else { m[..3] == name }).map(|i| i as u32 + 1)
+        MONTHS
+            .iter()
+            .position(|m| if full { *m == name } else { m[..3] == name })
+            .map(|i| i as u32 + 1)
     };
     let valid = |y: i32, m: u32, d: u32| {
-        let days_in = days_from_civil(if m == 12 { y + 1 } else { y }, m % 12 + 1, 1) - days_from_civil(y, m, 1);
+        let days_in = days_from_civil(if m == 12 { y + 1 } else { y }, m % 12 + 1, 1)
+            - days_from_civil(y, m, 1);
         (d >= 1 && i64::from(d) <= days_in).then(|| days_from_civil(y, m, d) * DAY)
     };
     if let [d, mon, yy] = s.split('-').collect::<Vec<_>>()[..] {
@@ -526,11 +714,19 @@ fn parse_added(s: &str) -> Option<i64> {
     }
     let (mon, rest) = s.split_once(' ')?;
     let (d, y) = rest.split_once(',')?;
-    valid(y.trim().parse().ok()?, month_of(mon, true)?, d.trim().parse().ok()?)
+    valid(
+        y.trim().parse().ok()?,
+        month_of(mon, true)?,
+        d.trim().parse().ok()?,
+    )
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A CSV record: the 1-based line it starts on, and its fields.
@@ -591,11 +787,27 @@ fn parse_csv(text: &str) -> Result<Vec<CsvRecord>, (usize, String)> {
 
 /// Reads the Netflix titles CSV.
 fn read_csv_titles(path: &Path) -> Result<Vec<SourceTitle>, GenerateError> {
-    let csv_err = |line, message: String| GenerateError::Csv { path: path.to_path_buf(), line, message };
-    let text = fs::read_to_string(path).map_err(|source| GenerateError::Io { path: path.to_path_buf(), source })?;
-    let mut records = parse_csv(&text).map_err(|(line, message)| csv_err(line, message))?.into_iter();
-    let (_, header) = records.next().ok_or_else(|| csv_err(1, "empty file".into()))?;
-    let column = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h.trim() == *n)).ok_or_else(|| csv_err(1, format!("no column {:?}", names[0])));
+    let csv_err = |line, message: String| GenerateError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut records = parse_csv(&text)
+        .map_err(|(line, message)| csv_err(line, message))?
+        .into_iter();
+    let (_, header) = records
+        .next()
+        .ok_or_else(|| csv_err(1, "empty file".into()))?;
+    let column = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| header.iter().position(|h| h.trim() == *n))
+            .ok_or_else(|| csv_err(1, format!("no column {:?}", names[0])))
+    };
     let c_id = column(&["show_id"])?;
     let c_type = column(&["type"])?;
     let c_title = column(&["title"])?;
@@ -614,12 +826,23 @@ fn read_csv_titles(path: &Path) -> Result<Vec<SourceTitle>, GenerateError> {
             continue;
         }
         if rec.len() != header.len() {
-            return Err(csv_err(line, format!("{} fields, header has {}", rec.len(), header.len())));
+            return Err(csv_err(
+                line,
+                format!("{} fields, header has {}", rec.len(), header.len()),
+            ));
         }
-        let n: i64 = rec[c_id].trim().trim_start_matches('s').parse().map_err(|_| csv_err(line, format!("bad show_id {:?}", rec[c_id])))?;
+        let n: i64 = rec[c_id]
+            .trim()
+            .trim_start_matches('s')
+            .parse()
+            .map_err(|_| csv_err(line, format!("bad show_id {:?}", rec[c_id])))?;
         let is_show = rec[c_type].trim() != "Movie";
         let duration = rec[c_duration].trim();
-        let first: Option<i32> = duration.split_whitespace().next().and_then(|d| d.bytes().all(|b| b.is_ascii_digit()).then(|| d.parse().ok())?);
+        let first: Option<i32> = duration.split_whitespace().next().and_then(|d| {
+            d.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| d.parse().ok())?
+        });
         let year = rec[c_year].trim();
         out.push(SourceTitle {
             n,
@@ -629,7 +852,11 @@ fn read_csv_titles(path: &Path) -> Result<Vec<SourceTitle>, GenerateError> {
             cast: split_list(&rec[c_cast]),
             countries: split_list(&rec[c_country]),
             added: parse_added(&rec[c_added]),
-            release_year: year.bytes().all(|b| b.is_ascii_digit()).then(|| year.parse().ok()).flatten(),
+            release_year: year
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| year.parse().ok())
+                .flatten(),
             rating: rec[c_rating].clone(),
             movie_minutes: first.filter(|_| duration.contains("min")),
             seasons: first.map_or(1, |s| s.max(0) as u32),
@@ -671,7 +898,10 @@ mod tests {
         let text = "a,b,c\r\n1,\"x, \"\"y\"\"\nz\",3\n4,,\n";
         let recs = parse_csv(text).unwrap();
         assert_eq!(recs.len(), 3);
-        assert_eq!(recs[1], (2, vec!["1".into(), "x, \"y\"\nz".into(), "3".into()]));
+        assert_eq!(
+            recs[1],
+            (2, vec!["1".into(), "x, \"y\"\nz".into(), "3".into()])
+        );
         assert_eq!(recs[2], (4, vec!["4".into(), String::new(), String::new()]));
         assert!(parse_csv("a,\"b\n").is_err());
     }
@@ -679,7 +909,11 @@ mod tests {
     #[test]
     fn synthetic_mode_writes_seven_loadable_files() {
         let dir = tempfile::tempdir().unwrap();
-        let options = GenOptions { limit: Some(40), seed: 3, ..GenOptions::default() };
+        let options = GenOptions {
+            limit: Some(40),
+            seed: 3,
+            ..GenOptions::default()
+        };
         let summary = generate_with(dir.path(), &options).unwrap();
         assert_eq!(summary.titles_from, "synthetic");
         assert_eq!(summary.countries_from, "built-in");
@@ -687,20 +921,37 @@ mod tests {
         assert_eq!(catalog.countries.len(), 64);
         assert_eq!(catalog.titles.len(), 40);
         assert!(catalog.videos.len() >= 40);
-        for (name, n) in [("rights", catalog.rights.len()), ("assets", catalog.assets.len()), ("localizations", catalog.localizations.len()), ("ratings", catalog.ratings.len())] {
+        for (name, n) in [
+            ("rights", catalog.rights.len()),
+            ("assets", catalog.assets.len()),
+            ("localizations", catalog.localizations.len()),
+            ("ratings", catalog.ratings.len()),
+        ] {
             assert!(n > 40, "{name}: {n}");
             assert_eq!(summary.counts[name], n as u64, "{name}");
         }
         // Every kind of status and every upcoming/expired/open window shape shows up.
-        assert!(catalog.assets.iter().any(|a| a.status != AssetStatus::Ready));
+        assert!(catalog
+            .assets
+            .iter()
+            .any(|a| a.status != AssetStatus::Ready));
         assert!(catalog.rights.iter().any(|r| r.window_end.is_none()));
         assert!(catalog.rights.iter().any(|r| r.window_start > BASE_NOW));
     }
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let options = |seed| GenOptions { limit: Some(25), scale: 2, seed, ..GenOptions::default() };
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let options = |seed| GenOptions {
+            limit: Some(25),
+            scale: 2,
+            seed,
+            ..GenOptions::default()
+        };
         generate_with(a.path(), &options(11)).unwrap();
         generate_with(b.path(), &options(11)).unwrap();
         generate_with(c.path(), &options(12)).unwrap();
@@ -741,7 +992,13 @@ mod tests {
         assert!(catalog.videos.iter().filter(|v| v.title_id == 2).count() >= 12);
         assert_eq!(catalog.videos[0].runtime_minutes, Some(90));
         // Home countries are always licensed.
-        assert!(catalog.rights.iter().any(|r| r.title_id == 1 && r.country == "US"));
-        assert!(catalog.rights.iter().any(|r| r.title_id == 2 && r.country == "ZA"));
+        assert!(catalog
+            .rights
+            .iter()
+            .any(|r| r.title_id == 1 && r.country == "US"));
+        assert!(catalog
+            .rights
+            .iter()
+            .any(|r| r.title_id == 2 && r.country == "ZA"));
     }
 }

@@ -18,7 +18,12 @@ pub const OUTPUT: &str = "output";
 pub const PROD: &str = "prod";
 
 /// `store` wrapped so that every operation reports to `health` as `dep` and counts in `ops`.
-pub(crate) fn observed(store: Arc<dyn BlobStore>, health: &Arc<Health>, dep: &'static str, ops: &Arc<AtomicU64>) -> Arc<dyn BlobStore> {
+pub(crate) fn observed(
+    store: Arc<dyn BlobStore>,
+    health: &Arc<Health>,
+    dep: &'static str,
+    ops: &Arc<AtomicU64>,
+) -> Arc<dyn BlobStore> {
     let (health, ops) = (health.clone(), ops.clone());
     Arc::new(ObservedStore::new(
         store,

@@ -18,7 +18,10 @@
 
 use crate::error::{Error, Result};
 use crate::jsonl::Catalog;
-use crate::model::{Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video, VideoKind};
+use crate::model::{
+    Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video,
+    VideoKind,
+};
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::{DatasetSchema, Record};
 use hollow::lifecycle::{CycleOutcome, Producer, ProducerConfig};
@@ -51,7 +54,15 @@ pub enum Dataset {
 
 impl Dataset {
     /// The seven datasets, in a fixed order (the index of [`Dataset::index`]).
-    pub const ALL: [Dataset; 7] = [Dataset::Countries, Dataset::Titles, Dataset::Videos, Dataset::Rights, Dataset::Assets, Dataset::Localizations, Dataset::Ratings];
+    pub const ALL: [Dataset; 7] = [
+        Dataset::Countries,
+        Dataset::Titles,
+        Dataset::Videos,
+        Dataset::Rights,
+        Dataset::Assets,
+        Dataset::Localizations,
+        Dataset::Ratings,
+    ];
 
     /// The dataset's name: its topic, its JSON Lines file stem, its folder under an inputs URL.
     pub fn name(self) -> &'static str {
@@ -91,7 +102,8 @@ impl Dataset {
 
     /// The parsed schema.
     pub fn schema(self) -> Result<DatasetSchema> {
-        DatasetSchema::from_json(self.schema_json()).map_err(|e| Error::hollow(format!("schema of {}", self.name()), e))
+        DatasetSchema::from_json(self.schema_json())
+            .map_err(|e| Error::hollow(format!("schema of {}", self.name()), e))
     }
 
     /// The store URL of this dataset's timeline under an inputs URL: `<inputs>/<name>`.
@@ -130,17 +142,38 @@ impl InputStates {
         let per_file = (cores / 2).max(1);
         let group_a = || -> Result<Vec<(Dataset, ReadState)>> {
             Ok(vec![
-                (Dataset::Assets, jsonl_state::<Asset>(Dataset::Assets, dir, per_file)?),
-                (Dataset::Videos, jsonl_state::<Video>(Dataset::Videos, dir, per_file)?),
-                (Dataset::Localizations, jsonl_state::<Localization>(Dataset::Localizations, dir, per_file)?),
-                (Dataset::Countries, jsonl_state::<Country>(Dataset::Countries, dir, per_file)?),
+                (
+                    Dataset::Assets,
+                    jsonl_state::<Asset>(Dataset::Assets, dir, per_file)?,
+                ),
+                (
+                    Dataset::Videos,
+                    jsonl_state::<Video>(Dataset::Videos, dir, per_file)?,
+                ),
+                (
+                    Dataset::Localizations,
+                    jsonl_state::<Localization>(Dataset::Localizations, dir, per_file)?,
+                ),
+                (
+                    Dataset::Countries,
+                    jsonl_state::<Country>(Dataset::Countries, dir, per_file)?,
+                ),
             ])
         };
         let group_b = || -> Result<Vec<(Dataset, ReadState)>> {
             Ok(vec![
-                (Dataset::Rights, jsonl_state::<Right>(Dataset::Rights, dir, per_file)?),
-                (Dataset::Ratings, jsonl_state::<Rating>(Dataset::Ratings, dir, per_file)?),
-                (Dataset::Titles, jsonl_state::<Title>(Dataset::Titles, dir, per_file)?),
+                (
+                    Dataset::Rights,
+                    jsonl_state::<Right>(Dataset::Rights, dir, per_file)?,
+                ),
+                (
+                    Dataset::Ratings,
+                    jsonl_state::<Rating>(Dataset::Ratings, dir, per_file)?,
+                ),
+                (
+                    Dataset::Titles,
+                    jsonl_state::<Title>(Dataset::Titles, dir, per_file)?,
+                ),
             ])
         };
         let (ra, rb) = crate::par::join(cores >= 2, group_a, group_b);
@@ -167,24 +200,47 @@ impl InputStates {
     /// Seven states in [`Dataset::ALL`] order, without versions.
     fn from_vec(states: Vec<ReadState>) -> Result<InputStates> {
         let n = states.len();
-        let states: [ReadState; 7] = states.try_into().map_err(|_| Error::Input { dataset: "all", detail: format!("{n} states instead of 7") })?;
-        Ok(InputStates { states: states.map(Arc::new), versions: [None; 7] })
+        let states: [ReadState; 7] = states.try_into().map_err(|_| Error::Input {
+            dataset: "all",
+            detail: format!("{n} states instead of 7"),
+        })?;
+        Ok(InputStates {
+            states: states.map(Arc::new),
+            versions: [None; 7],
+        })
     }
 
     /// The number of records over the seven root types.
     pub fn record_count(&self) -> u64 {
-        Dataset::ALL.iter().filter_map(|&d| Some(self.get(d).record_count(&d.schema().ok()?.type_name).unwrap_or(0))).sum()
+        Dataset::ALL
+            .iter()
+            .filter_map(|&d| {
+                Some(
+                    self.get(d)
+                        .record_count(&d.schema().ok()?.type_name)
+                        .unwrap_or(0),
+                )
+            })
+            .sum()
     }
 }
 
 /// Loads `<dir>/<dataset>.jsonl` (parsed on `threads` threads) into a read state.
-fn jsonl_state<T: ToHollow + crate::model::Record + DeserializeOwned + Send>(d: Dataset, dir: &Path, threads: usize) -> Result<ReadState> {
+fn jsonl_state<T: ToHollow + crate::model::Record + DeserializeOwned + Send>(
+    d: Dataset,
+    dir: &Path,
+    threads: usize,
+) -> Result<ReadState> {
     let records = crate::jsonl::load_dataset_with::<T>(dir, threads)?;
     state_of(d, &records)
 }
 
 /// Loads `<dir>/<dataset>.jsonl` (parsed on `threads` threads) into a write state.
-fn jsonl_write_state<T: ToHollow + crate::model::Record + DeserializeOwned + Send>(d: Dataset, dir: &Path, threads: usize) -> Result<(WriteState, u64)> {
+fn jsonl_write_state<T: ToHollow + crate::model::Record + DeserializeOwned + Send>(
+    d: Dataset,
+    dir: &Path,
+    threads: usize,
+) -> Result<(WriteState, u64)> {
     let records = crate::jsonl::load_dataset_with::<T>(dir, threads)?;
     Ok((write_state_of(d, &records)?, records.len() as u64))
 }
@@ -205,7 +261,14 @@ fn write_state_of<T: ToHollow>(d: Dataset, records: &[T]) -> Result<WriteState> 
 fn state_of<T: ToHollow>(d: Dataset, records: &[T]) -> Result<ReadState> {
     let ws = write_state_of(d, records)?;
     // Never stored: skip FSST, which costs more to build than it saves here.
-    let (blob, _) = write_snapshot(&ws, &SnapshotOptions { zstd_level: None, disable_fsst: true }).map_err(|e| Error::hollow(format!("snapshot of {d}"), e))?;
+    let (blob, _) = write_snapshot(
+        &ws,
+        &SnapshotOptions {
+            zstd_level: None,
+            disable_fsst: true,
+        },
+    )
+    .map_err(|e| Error::hollow(format!("snapshot of {d}"), e))?;
     ReadState::from_vec(blob).map_err(|e| Error::hollow(format!("opening the snapshot of {d}"), e))
 }
 
@@ -279,13 +342,31 @@ impl ToHollow for Video {
             VideoKind::Episode => "EPISODE",
         };
         let int = |v: Option<i32>| v.map_or(Value::Null, Value::I32);
-        ws.add_object("Video", &[Value::I64(self.id), Value::I64(self.title_id), Value::str(kind), int(self.season), int(self.episode), int(self.runtime_minutes)])
+        ws.add_object(
+            "Video",
+            &[
+                Value::I64(self.id),
+                Value::I64(self.title_id),
+                Value::str(kind),
+                int(self.season),
+                int(self.episode),
+                int(self.runtime_minutes),
+            ],
+        )
     }
 }
 
 impl ToHollow for Right {
     fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
-        ws.add_object("Right", &[Value::I64(self.title_id), Value::str(&self.country), Value::I64(self.window_start), self.window_end.map_or(Value::Null, Value::I64)])
+        ws.add_object(
+            "Right",
+            &[
+                Value::I64(self.title_id),
+                Value::str(&self.country),
+                Value::I64(self.window_start),
+                self.window_end.map_or(Value::Null, Value::I64),
+            ],
+        )
     }
 }
 
@@ -302,26 +383,57 @@ impl ToHollow for Asset {
             AssetStatus::InProgress => "IN_PROGRESS",
             AssetStatus::Failed => "FAILED",
         };
-        ws.add_object("Asset", &[Value::I64(self.id), Value::I64(self.video_id), Value::str(kind), opt_str(&self.language), Value::str(status)])
+        ws.add_object(
+            "Asset",
+            &[
+                Value::I64(self.id),
+                Value::I64(self.video_id),
+                Value::str(kind),
+                opt_str(&self.language),
+                Value::str(status),
+            ],
+        )
     }
 }
 
 impl ToHollow for Localization {
     fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
-        ws.add_object("Localization", &[Value::I64(self.title_id), Value::str(&self.language), opt_str(&self.name), opt_str(&self.synopsis)])
+        ws.add_object(
+            "Localization",
+            &[
+                Value::I64(self.title_id),
+                Value::str(&self.language),
+                opt_str(&self.name),
+                opt_str(&self.synopsis),
+            ],
+        )
     }
 }
 
 impl ToHollow for Rating {
     fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
-        ws.add_object("Rating", &[Value::I64(self.title_id), Value::str(&self.country), Value::str(&self.board), Value::str(&self.rating)])
+        ws.add_object(
+            "Rating",
+            &[
+                Value::I64(self.title_id),
+                Value::str(&self.country),
+                Value::str(&self.board),
+                Value::str(&self.rating),
+            ],
+        )
     }
 }
 
 /// Parses JSON Lines `bytes` of dataset `ds` in chunks, `threads` chunks at a time, and hands
 /// every record to `f` in file order. Blank lines are skipped; the first bad line is an
 /// [`Error::Malformed`] naming `path` and the line.
-pub fn for_each_record(ds: &DatasetSchema, bytes: &[u8], path: &Path, threads: usize, mut f: impl FnMut(&Record) -> Result<()>) -> Result<()> {
+pub fn for_each_record(
+    ds: &DatasetSchema,
+    bytes: &[u8],
+    path: &Path,
+    threads: usize,
+    mut f: impl FnMut(&Record) -> Result<()>,
+) -> Result<()> {
     // Chunk boundaries at line ends.
     let mut chunks: Vec<(usize, &[u8])> = Vec::new();
     let mut start = 0;
@@ -346,14 +458,22 @@ pub fn for_each_record(ds: &DatasetSchema, bytes: &[u8], path: &Path, threads: u
                 Ok(r) => out.push(r),
                 Err(source) => {
                     let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
-                    return Err(Error::Malformed { file: path.to_path_buf(), line, source });
+                    return Err(Error::Malformed {
+                        file: path.to_path_buf(),
+                        line,
+                        source,
+                    });
                 }
             }
         }
         Ok(out)
     };
     for round in chunks.chunks(threads.max(1)) {
-        let parsed: Vec<Result<Vec<Record>>> = if round.len() == 1 { vec![parse(round[0])] } else { crate::par::map(round.iter().copied(), parse) };
+        let parsed: Vec<Result<Vec<Record>>> = if round.len() == 1 {
+            vec![parse(round[0])]
+        } else {
+            crate::par::map(round.iter().copied(), parse)
+        };
         for records in parsed {
             for r in &records? {
                 f(r)?;
@@ -389,8 +509,13 @@ pub fn publish_jsonl_dir(dir: &Path, url: &str, full: bool) -> Result<Vec<Publis
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     for d in Dataset::ALL {
         let store_url = d.store_url(url);
-        let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store { url: store_url.clone(), source })?;
-        let announced = hollow::lifecycle::Timeline::new(store.clone()).announced().map_err(|e| Error::hollow(format!("reading the announcement of {store_url}"), e))?;
+        let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store {
+            url: store_url.clone(),
+            source,
+        })?;
+        let announced = hollow::lifecycle::Timeline::new(store.clone())
+            .announced()
+            .map_err(|e| Error::hollow(format!("reading the announcement of {store_url}"), e))?;
         if announced.is_none() {
             let (mut ws, records) = match d {
                 Dataset::Countries => jsonl_write_state::<Country>(d, dir, threads)?,
@@ -401,49 +526,93 @@ pub fn publish_jsonl_dir(dir: &Path, url: &str, full: bool) -> Result<Vec<Publis
                 Dataset::Localizations => jsonl_write_state::<Localization>(d, dir, threads)?,
                 Dataset::Ratings => jsonl_write_state::<Rating>(d, dir, threads)?,
             };
-            crate::first::write_first_version(&store, &mut ws, None).map_err(|e| Error::hollow(format!("publishing the first version of {store_url}"), e))?;
-            out.push(PublishedInput { dataset: d, url: store_url, version: Some(1), published: true, records });
+            crate::first::write_first_version(&store, &mut ws, None).map_err(|e| {
+                Error::hollow(format!("publishing the first version of {store_url}"), e)
+            })?;
+            out.push(PublishedInput {
+                dataset: d,
+                url: store_url,
+                version: Some(1),
+                published: true,
+                records,
+            });
             continue;
         }
         let ds = d.schema()?;
         let mut producer = open_producer(d, &ds, store, &store_url)?;
         let path: PathBuf = dir.join(format!("{}.jsonl", d.name()));
-        let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
         let mut records = 0u64;
         let mut failure: Option<Error> = None;
         let body = |c: &mut hollow::lifecycle::Cycle<'_>| -> hollow::Result<()> {
             let r = for_each_record(&ds, &bytes, &path, threads, |rec| {
                 records += 1;
-                c.upsert_record(&ds, rec).map(|_| ()).map_err(|e| Error::hollow(format!("upserting into {d}"), e))
+                c.upsert_record(&ds, rec)
+                    .map(|_| ())
+                    .map_err(|e| Error::hollow(format!("upserting into {d}"), e))
             });
             if let Err(e) = r {
                 failure = Some(e);
-                return Err(hollow::Error::Validation(format!("{d}: loading {} failed", path.display())));
+                return Err(hollow::Error::Validation(format!(
+                    "{d}: loading {} failed",
+                    path.display()
+                )));
             }
             Ok(())
         };
-        let outcome = if full { producer.cycle_full(body) } else { producer.cycle(body) };
+        let outcome = if full {
+            producer.cycle_full(body)
+        } else {
+            producer.cycle(body)
+        };
         if let Some(e) = failure {
             return Err(e);
         }
         let published = check_outcome(d, &store_url, outcome)?;
-        out.push(PublishedInput { dataset: d, url: store_url, version: producer.version(), published: published.is_some(), records });
+        out.push(PublishedInput {
+            dataset: d,
+            url: store_url,
+            version: producer.version(),
+            published: published.is_some(),
+            records,
+        });
     }
     Ok(out)
 }
 
-fn open_producer(d: Dataset, ds: &DatasetSchema, store: Arc<dyn hollow::store::BlobStore>, url: &str) -> Result<Producer> {
-    let schema = ds.schema_set().map_err(|e| Error::hollow(format!("schema of {d}"), e))?;
-    let config = ProducerConfig { max_count_change_ratio: None, ..ProducerConfig::default() };
-    Producer::open(store, schema, config).map_err(|e| Error::hollow(format!("opening the producer of {url}"), e))
+fn open_producer(
+    d: Dataset,
+    ds: &DatasetSchema,
+    store: Arc<dyn hollow::store::BlobStore>,
+    url: &str,
+) -> Result<Producer> {
+    let schema = ds
+        .schema_set()
+        .map_err(|e| Error::hollow(format!("schema of {d}"), e))?;
+    let config = ProducerConfig {
+        max_count_change_ratio: None,
+        ..ProducerConfig::default()
+    };
+    Producer::open(store, schema, config)
+        .map_err(|e| Error::hollow(format!("opening the producer of {url}"), e))
 }
 
 /// The version a producer cycle published, if any; an error if it failed or was refused.
-fn check_outcome(d: Dataset, url: &str, outcome: hollow::Result<CycleOutcome>) -> Result<Option<u64>> {
+fn check_outcome(
+    d: Dataset,
+    url: &str,
+    outcome: hollow::Result<CycleOutcome>,
+) -> Result<Option<u64>> {
     match outcome.map_err(|e| Error::hollow(format!("publishing {url}"), e))? {
         CycleOutcome::Published { version, .. } => Ok(Some(version)),
         CycleOutcome::Unchanged => Ok(None),
-        CycleOutcome::ValidationFailed { validator, reason } => Err(Error::Input { dataset: d.name(), detail: format!("the new state was refused by {validator}: {reason}") }),
+        CycleOutcome::ValidationFailed { validator, reason } => Err(Error::Input {
+            dataset: d.name(),
+            detail: format!("the new state was refused by {validator}: {reason}"),
+        }),
     }
 }
 
@@ -458,7 +627,10 @@ pub struct InputWriter {
 impl InputWriter {
     /// A writer of the timelines under `url` (`<url>/<dataset>`).
     pub fn new(url: &str) -> InputWriter {
-        InputWriter { url: url.to_string(), producers: std::collections::BTreeMap::new() }
+        InputWriter {
+            url: url.to_string(),
+            producers: std::collections::BTreeMap::new(),
+        }
     }
 
     /// Opens the producer of `d` now (restoring its last state), so that later cycles do not
@@ -467,7 +639,10 @@ impl InputWriter {
         if !self.producers.contains_key(&d) {
             let ds = d.schema()?;
             let url = d.store_url(&self.url);
-            let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
+            let store = hollow::store::open_store(&url).map_err(|source| Error::Store {
+                url: url.clone(),
+                source,
+            })?;
             let p = open_producer(d, &ds, store, &url)?;
             self.producers.insert(d, (ds, p));
         }
@@ -478,11 +653,26 @@ impl InputWriter {
     /// `serde_json::to_value` of a [`crate::model`] record) and deletes the records with the
     /// Kafka keys `deletes` (`42`, `42|FR|1631750400000`). Returns the version published, if
     /// anything changed.
-    pub fn cycle(&mut self, d: Dataset, records: &[serde_json::Value], deletes: &[&str]) -> Result<Option<u64>> {
+    pub fn cycle(
+        &mut self,
+        d: Dataset,
+        records: &[serde_json::Value],
+        deletes: &[&str],
+    ) -> Result<Option<u64>> {
         self.open(d)?;
         let url = d.store_url(&self.url);
-        let Some((ds, producer)) = self.producers.get_mut(&d) else { return Ok(None) };
-        let parsed = records.iter().map(|r| ds.parse_value(r).map_err(|e| Error::Input { dataset: d.name(), detail: e.to_string() })).collect::<Result<Vec<Record>>>()?;
+        let Some((ds, producer)) = self.producers.get_mut(&d) else {
+            return Ok(None);
+        };
+        let parsed = records
+            .iter()
+            .map(|r| {
+                ds.parse_value(r).map_err(|e| Error::Input {
+                    dataset: d.name(),
+                    detail: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<Record>>>()?;
         let outcome = producer.cycle(|c| {
             for r in &parsed {
                 c.upsert_record(ds, r)?;
@@ -510,14 +700,21 @@ mod tests {
     fn records_of(d: Dataset, state: &ReadState) -> Vec<String> {
         let ds = d.schema().unwrap();
         let reader = DatasetReader::new(&ds, state).unwrap();
-        let mut out: Vec<String> = reader.root().ordinals().map(|o| ds.to_json(&reader.record(o).unwrap())).collect();
+        let mut out: Vec<String> = reader
+            .root()
+            .ordinals()
+            .map(|o| ds.to_json(&reader.record(o).unwrap()))
+            .collect();
         out.sort();
         out
     }
 
     fn expected<T: serde::Serialize>(d: Dataset, records: &[T]) -> Vec<String> {
         let ds = d.schema().unwrap();
-        let mut out: Vec<String> = records.iter().map(|r| ds.to_json(&ds.parse_value(&serde_json::to_value(r).unwrap()).unwrap())).collect();
+        let mut out: Vec<String> = records
+            .iter()
+            .map(|r| ds.to_json(&ds.parse_value(&serde_json::to_value(r).unwrap()).unwrap()))
+            .collect();
         out.sort();
         out
     }
@@ -527,17 +724,41 @@ mod tests {
     #[test]
     fn typed_adders_match_the_dataset_schemas() {
         let dir = tempfile::tempdir().unwrap();
-        let options = crate::generate::GenOptions { limit: Some(5), ..Default::default() };
+        let options = crate::generate::GenOptions {
+            limit: Some(5),
+            ..Default::default()
+        };
         crate::generate::generate_with(dir.path(), &options).unwrap();
         let catalog = crate::jsonl::load_catalog(dir.path()).unwrap();
         let states = InputStates::from_jsonl_dir(dir.path()).unwrap();
-        assert_eq!(records_of(Dataset::Countries, states.get(Dataset::Countries)), expected(Dataset::Countries, &catalog.countries));
-        assert_eq!(records_of(Dataset::Titles, states.get(Dataset::Titles)), expected(Dataset::Titles, &catalog.titles));
-        assert_eq!(records_of(Dataset::Videos, states.get(Dataset::Videos)), expected(Dataset::Videos, &catalog.videos));
-        assert_eq!(records_of(Dataset::Rights, states.get(Dataset::Rights)), expected(Dataset::Rights, &catalog.rights));
-        assert_eq!(records_of(Dataset::Assets, states.get(Dataset::Assets)), expected(Dataset::Assets, &catalog.assets));
-        assert_eq!(records_of(Dataset::Localizations, states.get(Dataset::Localizations)), expected(Dataset::Localizations, &catalog.localizations));
-        assert_eq!(records_of(Dataset::Ratings, states.get(Dataset::Ratings)), expected(Dataset::Ratings, &catalog.ratings));
+        assert_eq!(
+            records_of(Dataset::Countries, states.get(Dataset::Countries)),
+            expected(Dataset::Countries, &catalog.countries)
+        );
+        assert_eq!(
+            records_of(Dataset::Titles, states.get(Dataset::Titles)),
+            expected(Dataset::Titles, &catalog.titles)
+        );
+        assert_eq!(
+            records_of(Dataset::Videos, states.get(Dataset::Videos)),
+            expected(Dataset::Videos, &catalog.videos)
+        );
+        assert_eq!(
+            records_of(Dataset::Rights, states.get(Dataset::Rights)),
+            expected(Dataset::Rights, &catalog.rights)
+        );
+        assert_eq!(
+            records_of(Dataset::Assets, states.get(Dataset::Assets)),
+            expected(Dataset::Assets, &catalog.assets)
+        );
+        assert_eq!(
+            records_of(Dataset::Localizations, states.get(Dataset::Localizations)),
+            expected(Dataset::Localizations, &catalog.localizations)
+        );
+        assert_eq!(
+            records_of(Dataset::Ratings, states.get(Dataset::Ratings)),
+            expected(Dataset::Ratings, &catalog.ratings)
+        );
         assert_eq!(states.record_count(), catalog.len() as u64);
     }
 

@@ -62,7 +62,8 @@ pub enum JsonlError {
 fn parse_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
-    text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_string)
+    text.strip_suffix(&suffix)
+        .map_or_else(|| text.clone(), str::to_string)
 }
 
 /// The seven upstream datasets, each with unique primary keys.
@@ -102,7 +103,13 @@ impl Catalog {
 
     /// The number of records over all seven datasets.
     pub fn len(&self) -> usize {
-        self.countries.len() + self.titles.len() + self.videos.len() + self.rights.len() + self.assets.len() + self.localizations.len() + self.ratings.len()
+        self.countries.len()
+            + self.titles.len()
+            + self.videos.len()
+            + self.rights.len()
+            + self.assets.len()
+            + self.localizations.len()
+            + self.ratings.len()
     }
 
     /// Whether all seven datasets are empty.
@@ -112,7 +119,10 @@ impl Catalog {
 
     /// Writes the seven datasets as `<dataset>.jsonl` files into `dir` (created if missing).
     pub fn write_dir(&self, dir: &Path) -> Result<(), JsonlError> {
-        fs::create_dir_all(dir).map_err(|source| JsonlError::Io { path: dir.to_path_buf(), source })?;
+        fs::create_dir_all(dir).map_err(|source| JsonlError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         write_dataset(dir, &self.countries)?;
         write_dataset(dir, &self.titles)?;
         write_dataset(dir, &self.videos)?;
@@ -142,12 +152,24 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, JsonlError> {
         ))
     };
     let group_b = || -> Result<_, JsonlError> {
-        Ok((load_dataset_with::<Title>(dir, per_file)?, load_dataset_with::<Localization>(dir, per_file)?, load_dataset_with::<Right>(dir, per_file)?))
+        Ok((
+            load_dataset_with::<Title>(dir, per_file)?,
+            load_dataset_with::<Localization>(dir, per_file)?,
+            load_dataset_with::<Right>(dir, per_file)?,
+        ))
     };
     let (a, b) = crate::par::join(cores >= 2, group_a, group_b);
     let (countries, videos, assets, ratings) = a?;
     let (titles, localizations, rights) = b?;
-    Ok(Catalog { countries, titles, videos, rights, assets, localizations, ratings })
+    Ok(Catalog {
+        countries,
+        titles,
+        videos,
+        rights,
+        assets,
+        localizations,
+        ratings,
+    })
 }
 
 /// Loads `<dir>/<T::DATASET>.jsonl` with repeated keys resolved (see the module docs), parsing
@@ -166,10 +188,17 @@ where
     T: Record + DeserializeOwned + Send,
 {
     let path = dir.join(format!("{}.jsonl", T::DATASET));
-    let bytes = fs::read(&path).map_err(|source| JsonlError::Io { path: path.clone(), source })?;
+    let bytes = fs::read(&path).map_err(|source| JsonlError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let mut records = parse_lines_with::<T>(&bytes, threads).map_err(|(offset, source)| {
         let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-        JsonlError::Malformed { file: path, line, source }
+        JsonlError::Malformed {
+            file: path,
+            line,
+            source,
+        }
     })?;
     dedup_in_place(&mut records);
     Ok(records)
@@ -187,11 +216,18 @@ where
 }
 
 /// [`parse_lines`] on at most `threads` threads (small inputs use one).
-pub fn parse_lines_with<T>(bytes: &[u8], threads: usize) -> Result<Vec<T>, (usize, serde_json::Error)>
+pub fn parse_lines_with<T>(
+    bytes: &[u8],
+    threads: usize,
+) -> Result<Vec<T>, (usize, serde_json::Error)>
 where
     T: DeserializeOwned + Send,
 {
-    let threads = if bytes.len() < PARALLEL_MIN_BYTES { 1 } else { threads.max(1) };
+    let threads = if bytes.len() < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        threads.max(1)
+    };
     if threads <= 1 {
         return parse_chunk(bytes, 0);
     }
@@ -199,11 +235,17 @@ where
     let mut bounds = vec![0usize];
     for k in 1..threads {
         let target = (bytes.len() * k / threads).max(*bounds.last().unwrap_or(&0));
-        let cut = bytes[target..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| target + p + 1);
+        let cut = bytes[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| target + p + 1);
         bounds.push(cut);
     }
     bounds.push(bytes.len());
-    let results: Vec<Result<Vec<T>, (usize, serde_json::Error)>> = crate::par::map(bounds.windows(2), |w| parse_chunk::<T>(&bytes[w[0]..w[1]], w[0]));
+    let results: Vec<Result<Vec<T>, (usize, serde_json::Error)>> =
+        crate::par::map(bounds.windows(2), |w| {
+            parse_chunk::<T>(&bytes[w[0]..w[1]], w[0])
+        });
     let mut out = Vec::new();
     for part in results {
         let mut part = part?;
@@ -217,11 +259,17 @@ where
 }
 
 /// Parses the lines of one chunk that starts at byte `base` of its file.
-fn parse_chunk<T: DeserializeOwned>(chunk: &[u8], base: usize) -> Result<Vec<T>, (usize, serde_json::Error)> {
+fn parse_chunk<T: DeserializeOwned>(
+    chunk: &[u8],
+    base: usize,
+) -> Result<Vec<T>, (usize, serde_json::Error)> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < chunk.len() {
-        let end = chunk[pos..].iter().position(|&b| b == b'\n').map_or(chunk.len(), |p| pos + p);
+        let end = chunk[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(chunk.len(), |p| pos + p);
         let line = &chunk[pos..end];
         if !line.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice(line) {
@@ -268,7 +316,10 @@ pub fn dedup_in_place<T: Record>(records: &mut Vec<T>) {
 /// Writes `records` as `<dir>/<T::DATASET>.jsonl`, one compact JSON object a line.
 pub fn write_dataset<T: Record + Serialize>(dir: &Path, records: &[T]) -> Result<(), JsonlError> {
     let path = dir.join(format!("{}.jsonl", T::DATASET));
-    let io_err = |source| JsonlError::Io { path: path.clone(), source };
+    let io_err = |source| JsonlError::Io {
+        path: path.clone(),
+        source,
+    };
     let file = fs::File::create(&path).map_err(io_err)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     for record in records {
@@ -280,7 +331,10 @@ pub fn write_dataset<T: Record + Serialize>(dir: &Path, records: &[T]) -> Result
 
 /// Writes the `liveness` export to `path` (see [`write_liveness`]).
 pub fn write_liveness_file(path: &Path, records: &[Liveness]) -> Result<(), JsonlError> {
-    let io_err = |source| JsonlError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| JsonlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = fs::File::create(path).map_err(io_err)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     write_liveness(&mut w, records).map_err(io_err)?;
@@ -292,7 +346,9 @@ pub fn write_liveness_file(path: &Path, records: &[Liveness]) -> Result<(), Json
 ///
 /// Blocks of records are serialized on all cores, then written in order.
 pub fn write_liveness<W: Write>(w: &mut W, records: &[Liveness]) -> io::Result<()> {
-    let sorted = records.windows(2).all(|p| export_key(&p[0]) <= export_key(&p[1]));
+    let sorted = records
+        .windows(2)
+        .all(|p| export_key(&p[0]) <= export_key(&p[1]));
     let order: Vec<&Liveness> = if sorted {
         records.iter().collect()
     } else {
@@ -327,7 +383,11 @@ fn serialize_block(block: &[&Liveness]) -> Vec<u8> {
         push_i64(&mut buf, r.title_id);
         buf.extend_from_slice(b",\"country\":");
         push_str(&mut buf, &r.country);
-        buf.extend_from_slice(if r.live { b",\"live\":true,\"reasons\":[" } else { b",\"live\":false,\"reasons\":[" });
+        buf.extend_from_slice(if r.live {
+            b",\"live\":true,\"reasons\":["
+        } else {
+            b",\"live\":false,\"reasons\":["
+        });
         for (i, reason) in r.reasons.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
@@ -335,13 +395,23 @@ fn serialize_block(block: &[&Liveness]) -> Vec<u8> {
             push_str(&mut buf, reason);
         }
         buf.push(b']');
-        push_tail(&mut buf, i64::from(r.playable_videos), i64::from(r.total_videos), r.next_window_start);
+        push_tail(
+            &mut buf,
+            i64::from(r.playable_videos),
+            i64::from(r.total_videos),
+            r.next_window_start,
+        );
     }
     buf
 }
 
 /// Appends the fields after `reasons` of an output line, and its end.
-pub(crate) fn push_tail(buf: &mut Vec<u8>, playable_videos: i64, total_videos: i64, next_window_start: Option<i64>) {
+pub(crate) fn push_tail(
+    buf: &mut Vec<u8>,
+    playable_videos: i64,
+    total_videos: i64,
+    next_window_start: Option<i64>,
+) {
     buf.extend_from_slice(b",\"playable_videos\":");
     push_i64(buf, playable_videos);
     buf.extend_from_slice(b",\"total_videos\":");
@@ -397,7 +467,9 @@ mod tests {
         dir
     }
 
-    fn malformed<T: Record + DeserializeOwned + Send + std::fmt::Debug>(text: &str) -> (u64, Category, String) {
+    fn malformed<T: Record + DeserializeOwned + Send + std::fmt::Debug>(
+        text: &str,
+    ) -> (u64, Category, String) {
         let dir = dir_with(T::DATASET, text);
         match load_dataset::<T>(dir.path()) {
             Err(JsonlError::Malformed { file, line, source }) => {
@@ -408,7 +480,8 @@ mod tests {
         }
     }
 
-    const GOOD_ASSET: &str = r#"{"id":1,"video_id":2,"kind":"VIDEO","language":null,"status":"READY"}"#;
+    const GOOD_ASSET: &str =
+        r#"{"id":1,"video_id":2,"kind":"VIDEO","language":null,"status":"READY"}"#;
 
     #[test]
     fn bad_json_is_a_syntax_error_with_its_line() {
@@ -440,7 +513,10 @@ mod tests {
         assert!(message.contains("missing field `window_end`"), "{message}");
         let dir = dir_with("rights", text);
         let shown = load_dataset::<Right>(dir.path()).unwrap_err().to_string();
-        assert!(shown.ends_with("rights.jsonl:2:46: missing field `window_end`"), "{shown}");
+        assert!(
+            shown.ends_with("rights.jsonl:2:46: missing field `window_end`"),
+            "{shown}"
+        );
         let text = r#"{"title_id":"1","language":"fr","name":null,"synopsis":null}"#;
         let (line, category, _) = malformed::<Localization>(text);
         assert_eq!((line, category), (1, Category::Data));
@@ -453,7 +529,9 @@ mod tests {
         let mut n = 0;
         while text.len() < 3 * PARALLEL_MIN_BYTES {
             n += 1;
-            text.push_str(&format!(r#"{{"id":{n},"video_id":2,"kind":"VIDEO","language":null,"status":"READY"}}"#));
+            text.push_str(&format!(
+                r#"{{"id":{n},"video_id":2,"kind":"VIDEO","language":null,"status":"READY"}}"#
+            ));
             text.push('\n');
         }
         let good = n;
@@ -475,19 +553,38 @@ mod tests {
 
     #[test]
     fn later_records_replace_earlier_ones_in_first_position() {
-        let line = |id: i64, lang: &str| format!(r#"{{"id":{id},"video_id":9,"kind":"AUDIO","language":"{lang}","status":"READY"}}"#);
-        let text = [line(5, "a"), line(3, "b"), line(5, "c"), line(4, "d"), line(3, "e")].join("\r\n");
+        let line = |id: i64, lang: &str| {
+            format!(
+                r#"{{"id":{id},"video_id":9,"kind":"AUDIO","language":"{lang}","status":"READY"}}"#
+            )
+        };
+        let text = [
+            line(5, "a"),
+            line(3, "b"),
+            line(5, "c"),
+            line(4, "d"),
+            line(3, "e"),
+        ]
+        .join("\r\n");
         let dir = dir_with("assets", &text);
         let assets = load_dataset::<Asset>(dir.path()).unwrap();
-        let got: Vec<(i64, &str)> = assets.iter().map(|a| (a.id, a.language.as_deref().unwrap())).collect();
+        let got: Vec<(i64, &str)> = assets
+            .iter()
+            .map(|a| (a.id, a.language.as_deref().unwrap()))
+            .collect();
         assert_eq!(got, [(5, "c"), (3, "e"), (4, "d")]);
-        assert!(assets.iter().all(|a| a.kind == AssetKind::Audio && a.status == AssetStatus::Ready));
+        assert!(assets
+            .iter()
+            .all(|a| a.kind == AssetKind::Audio && a.status == AssetStatus::Ready));
     }
 
     #[test]
     fn hand_written_export_equals_serde_json() {
         let mut records = Vec::new();
-        for (i, n) in [i64::MIN, -1, 0, 7, 10, 1_793_491_200_000, i64::MAX].into_iter().enumerate() {
+        for (i, n) in [i64::MIN, -1, 0, 7, 10, 1_793_491_200_000, i64::MAX]
+            .into_iter()
+            .enumerate()
+        {
             records.push(Liveness {
                 title_id: n,
                 country: ["FR", "", "Å\"\\\u{1}\n", "日本", "\u{7f}x"][i % 5].to_string(),
@@ -505,7 +602,10 @@ mod tests {
             serde_json::to_writer(&mut theirs, r).unwrap();
             theirs.push(b'\n');
         }
-        assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs).unwrap()
+        );
     }
 
     #[test]
@@ -525,7 +625,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[0], r#"{"title_id":-1,"country":"DE","live":false,"reasons":["NO_RIGHTS"],"playable_videos":0,"total_videos":1,"next_window_start":null}"#);
+        assert_eq!(
+            lines[0],
+            r#"{"title_id":-1,"country":"DE","live":false,"reasons":["NO_RIGHTS"],"playable_videos":0,"total_videos":1,"next_window_start":null}"#
+        );
         assert!(lines[1].contains(r#""title_id":-1,"country":"FR""#));
         assert!(lines[2].contains(r#""title_id":2,"country":"AB""#));
         assert!(lines[3].contains(r#""title_id":2,"country":"AD""#));

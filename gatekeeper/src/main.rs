@@ -82,7 +82,9 @@ impl Args {
                 Some((n, v)) => (n.to_string(), v.to_string()),
                 // A flag without a value (`--reuse`) reads as "true".
                 None => match argv.peek() {
-                    Some(next) if !next.starts_with("--") => (name.to_string(), argv.next().unwrap_or_default()),
+                    Some(next) if !next.starts_with("--") => {
+                        (name.to_string(), argv.next().unwrap_or_default())
+                    }
                     _ => (name.to_string(), "true".to_string()),
                 },
             };
@@ -98,14 +100,17 @@ impl Args {
     }
 
     fn required(&mut self, name: &str) -> Result<String> {
-        self.take(name).with_context(|| format!("{} needs --{name}", self.command))
+        self.take(name)
+            .with_context(|| format!("{} needs --{name}", self.command))
     }
 
     fn parsed<T: std::str::FromStr>(&mut self, name: &str) -> Result<Option<T>>
     where
         T::Err: std::error::Error + Send + Sync + 'static,
     {
-        self.take(name).map(|v| v.parse().with_context(|| format!("--{name} {v:?}"))).transpose()
+        self.take(name)
+            .map(|v| v.parse().with_context(|| format!("--{name} {v:?}")))
+            .transpose()
     }
 
     /// Fails on options nobody took; call before doing the work.
@@ -120,7 +125,12 @@ impl Args {
 fn main() -> Result<()> {
     match run_command() {
         // `gatekeeper diff ... | head`: the reader went away, which is not an error.
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(()),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
         r => r,
     }
 }
@@ -136,7 +146,11 @@ macro_rules! out {
 fn run_command() -> Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
     // The demo prints its own account; the services' lines would repeat it.
-    gatekeeper::logging::init(if args.command == "demo" { log::LevelFilter::Warn } else { log::LevelFilter::Info });
+    gatekeeper::logging::init(if args.command == "demo" {
+        log::LevelFilter::Warn
+    } else {
+        log::LevelFilter::Info
+    });
     match args.command.as_str() {
         "evaluate" => evaluate(args),
         "generate" => generate(args),
@@ -178,7 +192,10 @@ struct Phase {
 
 impl Phase {
     fn start() -> Phase {
-        Phase { wall: Instant::now(), cpu: cpu_seconds() }
+        Phase {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
     }
 
     /// `"  1.234 s (cpu  2.10 s)"`.
@@ -204,8 +221,14 @@ fn evaluate(mut args: Args) -> Result<()> {
     let rules = Rules::resolve(&rules_spec)?;
 
     let t = Phase::start();
-    let inputs = InputStates::from_jsonl_dir(&input).with_context(|| format!("loading {} into hollow states", input.display()))?;
-    eprintln!("load      {}  {} records from {} into hollow states", t.report(), inputs.record_count(), input.display());
+    let inputs = InputStates::from_jsonl_dir(&input)
+        .with_context(|| format!("loading {} into hollow states", input.display()))?;
+    eprintln!(
+        "load      {}  {} records from {} into hollow states",
+        t.report(),
+        inputs.record_count(),
+        input.display()
+    );
 
     let t = Phase::start();
     let index = Index::build(&inputs)?;
@@ -224,7 +247,8 @@ fn evaluate(mut args: Args) -> Result<()> {
 
     // --repeat N evaluates N times (for timing) and reports the fastest run; every run is a
     // fresh evaluation (new rows, new reason table).
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut table = None;
     let mut best = String::new();
     let mut best_wall = f64::INFINITY;
@@ -238,10 +262,19 @@ fn evaluate(mut args: Args) -> Result<()> {
         }
     }
     let table = table.context("no evaluation ran")?;
-    eprintln!("evaluate  {}  {} pairs, {} live, {} reason sets, rules {}", best, table.len(), table.live_count(), table.reasons().len(), rules.version);
+    eprintln!(
+        "evaluate  {}  {} pairs, {} live, {} reason sets, rules {}",
+        best,
+        table.len(),
+        table.live_count(),
+        table.reasons().len(),
+        rules.version
+    );
 
     let t = Phase::start();
-    table.write_jsonl_file(&out).with_context(|| format!("writing {}", out.display()))?;
+    table
+        .write_jsonl_file(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("write     {}  {}", t.report(), out.display());
     Ok(())
 }
@@ -263,7 +296,13 @@ fn generate(mut args: Args) -> Result<()> {
     let t = Instant::now();
     let summary = generate_with(&out, &options)?;
     let total: u64 = summary.counts.values().sum();
-    eprintln!("generate  {:8.3} s  {total} records into {} (titles: {}, countries: {})", seconds(t), out.display(), summary.titles_from, summary.countries_from);
+    eprintln!(
+        "generate  {:8.3} s  {total} records into {} (titles: {}, countries: {})",
+        seconds(t),
+        out.display(),
+        summary.titles_from,
+        summary.countries_from
+    );
     for (dataset, n) in &summary.counts {
         eprintln!("  {dataset:<14} {n:>10}");
     }
@@ -272,7 +311,9 @@ fn generate(mut args: Args) -> Result<()> {
 
 /// The rules of `--rules` (a built-in name or a file), baseline by default.
 fn rules_arg(args: &mut Args) -> Result<Rules> {
-    Ok(Rules::resolve(&args.take("rules").unwrap_or_else(|| "baseline".into()))?)
+    Ok(Rules::resolve(
+        &args.take("rules").unwrap_or_else(|| "baseline".into()),
+    )?)
 }
 
 /// `run`: the service loop.
@@ -284,7 +325,8 @@ fn run(mut args: Args) -> Result<()> {
     config.follow = follow;
     config.rules = rules_arg(&mut args)?;
     if let Some(i) = args.take("interval") {
-        config.interval = parse_duration(&i).with_context(|| format!("--interval {i:?}: expected e.g. 60s, 1.5s, 500ms, 2m"))?;
+        config.interval = parse_duration(&i)
+            .with_context(|| format!("--interval {i:?}: expected e.g. 60s, 1.5s, 500ms, 2m"))?;
     }
     config.cycles = args.parsed("cycles")?;
     if let Some(p) = args.parsed::<u16>("metrics-port")? {
@@ -304,7 +346,10 @@ fn run(mut args: Args) -> Result<()> {
         bail!("--keep-days: expected a non-negative number of days");
     }
     if let Some(g) = args.take("health-grace") {
-        config.health_grace = Some(parse_duration(&g).with_context(|| format!("--health-grace {g:?}: expected e.g. 60s, 1.5s, 500ms"))?);
+        config.health_grace =
+            Some(parse_duration(&g).with_context(|| {
+                format!("--health-grace {g:?}: expected e.g. 60s, 1.5s, 500ms")
+            })?);
     }
     args.finish()?;
     if config.inputs.is_none() && config.follow.is_none() {
@@ -327,17 +372,35 @@ fn replay(mut args: Args) -> Result<()> {
     let rules = args.take("rules").map(|p| Rules::resolve(&p)).transpose()?;
     let show: usize = args.parsed("show")?.unwrap_or(20);
     args.finish()?;
-    let versions = if version == "all" { stored_versions(&out)? } else { vec![version.parse().with_context(|| format!("--version {version:?}"))?] };
+    let versions = if version == "all" {
+        stored_versions(&out)?
+    } else {
+        vec![version
+            .parse()
+            .with_context(|| format!("--version {version:?}"))?]
+    };
     let mut replayer = Replayer::new(&out, inputs.as_deref(), rules)?;
     let mut differing = 0;
     for v in versions {
         let t = Instant::now();
         let r = replayer.replay(v)?;
         if r.identical() {
-            out!("version {v}: identical ({} pairs, now {}, rules {}) in {:.3} s", r.stored.len(), r.header.now, r.header.rules, seconds(t));
+            out!(
+                "version {v}: identical ({} pairs, now {}, rules {}) in {:.3} s",
+                r.stored.len(),
+                r.header.now,
+                r.header.rules,
+                seconds(t)
+            );
         } else {
             differing += 1;
-            out!("version {v}: DIFFERENT: {} of {} pairs (now {}, rules {})", r.diff.len(), r.stored.len(), r.header.now, r.header.rules);
+            out!(
+                "version {v}: DIFFERENT: {} of {} pairs (now {}, rules {})",
+                r.diff.len(),
+                r.stored.len(),
+                r.header.now,
+                r.header.rules
+            );
             for &c in r.diff.changed.iter().take(show) {
                 out!("  {}", describe_change(&r.stored, &r.replayed, c));
             }
@@ -360,7 +423,13 @@ fn diff(mut args: Args) -> Result<()> {
     let reasons: usize = args.parsed("reasons")?.unwrap_or(40);
     args.finish()?;
     let d = diff_outputs(&prod, &preprod, prod_version, preprod_version)?;
-    out!("PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ", d.prod_version, d.preprod_version, d.diff.len(), d.prod.len().max(d.preprod.len()));
+    out!(
+        "PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ",
+        d.prod_version,
+        d.preprod_version,
+        d.diff.len(),
+        d.prod.len().max(d.preprod.len())
+    );
     for &c in d.diff.changed.iter().take(show) {
         out!("  {}", describe_change(&d.prod, &d.preprod, c));
     }
@@ -391,8 +460,18 @@ fn history(mut args: Args) -> Result<()> {
             out!("v{} (now {now}): no record of title {title}", e.version);
         }
         for (country, before, after) in e.changes {
-            let side = |r: &Option<gatekeeper::Liveness>| r.as_ref().map_or_else(|| "absent".to_string(), |r| format!("live={} {:?}", r.live, r.reasons));
-            out!("v{} (now {now}) {title}|{country}: {} -> {}", e.version, side(&before), side(&after));
+            let side = |r: &Option<gatekeeper::Liveness>| {
+                r.as_ref().map_or_else(
+                    || "absent".to_string(),
+                    |r| format!("live={} {:?}", r.live, r.reasons),
+                )
+            };
+            out!(
+                "v{} (now {now}) {title}|{country}: {} -> {}",
+                e.version,
+                side(&before),
+                side(&after)
+            );
         }
     }
     Ok(())
@@ -407,7 +486,9 @@ fn export(mut args: Args) -> Result<()> {
     let (v, state) = gatekeeper::output::load_version(&out, version)?;
     let mut reasons = std::sync::Arc::new(gatekeeper::ReasonTable::new());
     let table = gatekeeper::output::read_table(&state, &mut reasons)?;
-    table.write_jsonl_file(&file).with_context(|| format!("writing {}", file.display()))?;
+    table
+        .write_jsonl_file(&file)
+        .with_context(|| format!("writing {}", file.display()))?;
     eprintln!("version {v}: {} records to {}", table.len(), file.display());
     Ok(())
 }
@@ -420,8 +501,18 @@ fn publish_inputs(mut args: Args) -> Result<()> {
     args.finish()?;
     let t = Instant::now();
     for p in gatekeeper::inputs::publish_jsonl_dir(&input, &out, full)? {
-        let state = if p.published { "published" } else { "unchanged" };
-        out!("{:<14} {:>9} records  {state:<9}  v{}  {}", p.dataset.name(), p.records, p.version.map_or_else(|| "-".into(), |v| v.to_string()), p.url);
+        let state = if p.published {
+            "published"
+        } else {
+            "unchanged"
+        };
+        out!(
+            "{:<14} {:>9} records  {state:<9}  v{}  {}",
+            p.dataset.name(),
+            p.records,
+            p.version.map_or_else(|| "-".into(), |v| v.to_string()),
+            p.url
+        );
     }
     eprintln!("publish-inputs {:.3} s", seconds(t));
     Ok(())

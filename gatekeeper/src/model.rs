@@ -315,11 +315,27 @@ mod tests {
 
     #[test]
     fn keys_follow_the_kafka_format() {
-        let right = Right { title_id: 42, country: "FR".into(), window_start: 1_631_750_400_000, window_end: None };
+        let right = Right {
+            title_id: 42,
+            country: "FR".into(),
+            window_start: 1_631_750_400_000,
+            window_end: None,
+        };
         assert_eq!(right.key_string(), "42|FR|1631750400000");
-        let loc = Localization { title_id: 42, language: "fr".into(), name: None, synopsis: None };
+        let loc = Localization {
+            title_id: 42,
+            language: "fr".into(),
+            name: None,
+            synopsis: None,
+        };
         assert_eq!(loc.key_string(), "42|fr");
-        let asset = Asset { id: -7, video_id: 1, kind: AssetKind::Video, language: None, status: AssetStatus::Ready };
+        let asset = Asset {
+            id: -7,
+            video_id: 1,
+            kind: AssetKind::Video,
+            language: None,
+            status: AssetStatus::Ready,
+        };
         assert_eq!(asset.key_string(), "-7");
     }
 

@@ -80,14 +80,26 @@ pub struct OutputHeader {
 impl OutputHeader {
     /// The header entries to record.
     pub fn entries(&self) -> Vec<(String, String)> {
-        let mut out = vec![(NOW_KEY.to_string(), self.now.to_string()), (RULES_KEY.to_string(), self.rules.clone())];
+        let mut out = vec![
+            (NOW_KEY.to_string(), self.now.to_string()),
+            (RULES_KEY.to_string(), self.rules.clone()),
+        ];
         for d in Dataset::ALL {
             let v = self.inputs[d.index()].map_or_else(|| "-".to_string(), |v| v.to_string());
             out.push((format!("{INPUT_KEY_PREFIX}{}", d.name()), v));
         }
-        out.push((INPUTS_URL_KEY.to_string(), self.inputs_url.clone().unwrap_or_default()));
-        out.push((FOLLOWS_KEY.to_string(), self.follows.map_or_else(String::new, |v| v.to_string())));
-        out.push((PROD_URL_KEY.to_string(), self.prod_url.clone().unwrap_or_default()));
+        out.push((
+            INPUTS_URL_KEY.to_string(),
+            self.inputs_url.clone().unwrap_or_default(),
+        ));
+        out.push((
+            FOLLOWS_KEY.to_string(),
+            self.follows.map_or_else(String::new, |v| v.to_string()),
+        ));
+        out.push((
+            PROD_URL_KEY.to_string(),
+            self.prod_url.clone().unwrap_or_default(),
+        ));
         out
     }
 
@@ -95,25 +107,48 @@ impl OutputHeader {
     pub fn parse(version: u64, header: &BTreeMap<String, String>) -> Result<OutputHeader> {
         let bad = |detail: String| Error::Header { version, detail };
         let get = |k: &str| header.get(k).map(String::as_str).filter(|v| !v.is_empty());
-        let now = get(NOW_KEY).ok_or_else(|| bad(format!("no {NOW_KEY}")))?.parse().map_err(|_| bad(format!("{NOW_KEY} is not an integer")))?;
-        let rules = get(RULES_KEY).ok_or_else(|| bad(format!("no {RULES_KEY}")))?.to_string();
+        let now = get(NOW_KEY)
+            .ok_or_else(|| bad(format!("no {NOW_KEY}")))?
+            .parse()
+            .map_err(|_| bad(format!("{NOW_KEY} is not an integer")))?;
+        let rules = get(RULES_KEY)
+            .ok_or_else(|| bad(format!("no {RULES_KEY}")))?
+            .to_string();
         let mut inputs = [None; 7];
         for d in Dataset::ALL {
             let key = format!("{INPUT_KEY_PREFIX}{}", d.name());
             inputs[d.index()] = match get(&key) {
                 None | Some("-") => None,
-                Some(v) => Some(v.parse().map_err(|_| bad(format!("{key} is not a version")))?),
+                Some(v) => Some(
+                    v.parse()
+                        .map_err(|_| bad(format!("{key} is not a version")))?,
+                ),
             };
         }
-        let follows = get(FOLLOWS_KEY).map(|v| v.parse().map_err(|_| bad(format!("{FOLLOWS_KEY} is not a version")))).transpose()?;
-        Ok(OutputHeader { now, rules, inputs, inputs_url: get(INPUTS_URL_KEY).map(str::to_string), follows, prod_url: get(PROD_URL_KEY).map(str::to_string) })
+        let follows = get(FOLLOWS_KEY)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| bad(format!("{FOLLOWS_KEY} is not a version")))
+            })
+            .transpose()?;
+        Ok(OutputHeader {
+            now,
+            rules,
+            inputs,
+            inputs_url: get(INPUTS_URL_KEY).map(str::to_string),
+            follows,
+            prod_url: get(PROD_URL_KEY).map(str::to_string),
+        })
     }
 
     /// Every input version; an error naming the first missing one.
     pub fn input_versions(&self, version: u64) -> Result<[u64; 7]> {
         let mut out = [0; 7];
         for d in Dataset::ALL {
-            out[d.index()] = self.inputs[d.index()].ok_or_else(|| Error::Header { version, detail: format!("no version of input {d}") })?;
+            out[d.index()] = self.inputs[d.index()].ok_or_else(|| Error::Header {
+                version,
+                detail: format!("no version of input {d}"),
+            })?;
         }
         Ok(out)
     }
@@ -164,7 +199,10 @@ enum Slot {
 }
 
 /// A snapshot being written: its version, and the thread (which gives the consumer back).
-type SnapshotJob = (u64, std::thread::JoinHandle<(Consumer, hollow::Result<Duration>)>);
+type SnapshotJob = (
+    u64,
+    std::thread::JoinHandle<(Consumer, hollow::Result<Duration>)>,
+);
 
 /// Writes snapshots of published output versions on a background thread, off the cycle's
 /// critical path: a consumer follows the output by delta and writes the state of every
@@ -186,18 +224,31 @@ impl Snapshotter {
             return;
         }
         if self.running.as_ref().is_some_and(|(_, h)| !h.is_finished()) {
-            log::warn!("output snapshot of v{} still being written; v{v} gets none", self.running.as_ref().map_or(0, |r| r.0));
+            log::warn!(
+                "output snapshot of v{} still being written; v{v} gets none",
+                self.running.as_ref().map_or(0, |r| r.0)
+            );
             return;
         }
         self.join();
-        let Some(consumer) = self.consumer.take() else { return };
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
         let (store, zstd_level) = (self.store.clone(), self.zstd_level);
         let handle = std::thread::spawn(move || {
             let t = Instant::now();
             let r = consumer.update_to(v).and_then(|_| {
-                let state = consumer.current().ok_or_else(|| hollow::Error::Validation("no state after the update".into()))?.state;
-                let blob = state.write_snapshot(&SnapshotOptions { zstd_level, disable_fsst: false })?;
-                store.put(&snapshot_key(v), &blob).map_err(hollow::Error::Store)?;
+                let state = consumer
+                    .current()
+                    .ok_or_else(|| hollow::Error::Validation("no state after the update".into()))?
+                    .state;
+                let blob = state.write_snapshot(&SnapshotOptions {
+                    zstd_level,
+                    disable_fsst: false,
+                })?;
+                store
+                    .put(&snapshot_key(v), &blob)
+                    .map_err(hollow::Error::Store)?;
                 Ok(t.elapsed())
             });
             (consumer, r)
@@ -211,14 +262,23 @@ impl Snapshotter {
             match handle.join() {
                 Ok((consumer, r)) => {
                     match r {
-                        Ok(took) => log::info!("output snapshot of v{v} written in the background in {:.2} s", took.as_secs_f64()),
+                        Ok(took) => log::info!(
+                            "output snapshot of v{v} written in the background in {:.2} s",
+                            took.as_secs_f64()
+                        ),
                         Err(e) => log::warn!("output snapshot of v{v} failed: {e}"),
                     }
                     self.consumer = Some(consumer);
                 }
                 Err(_) => {
                     log::warn!("the output snapshot thread of v{v} panicked");
-                    self.consumer = Some(Consumer::new(self.store.clone(), ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }));
+                    self.consumer = Some(Consumer::new(
+                        self.store.clone(),
+                        ConsumerConfig {
+                            mode: MemoryMode::Heap,
+                            cache_dir: None,
+                        },
+                    ));
                 }
             }
         }
@@ -248,7 +308,10 @@ pub struct OutputPublisher {
 
 impl std::fmt::Debug for OutputPublisher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutputPublisher").field("url", &self.url).field("version", &self.version).finish()
+        f.debug_struct("OutputPublisher")
+            .field("url", &self.url)
+            .field("version", &self.version)
+            .finish()
     }
 }
 
@@ -258,22 +321,52 @@ impl OutputPublisher {
     /// `snapshot_every`-th version is written in the background (0: never; the first version
     /// always has one).
     pub fn open(url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
-        let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.to_string(), source })?;
+        let store = hollow::store::open_store(url).map_err(|source| Error::Store {
+            url: url.to_string(),
+            source,
+        })?;
         Self::open_in(store, url, snapshot_every)
     }
 
     /// Like [`OutputPublisher::open`] on an already opened `store` (`url` names it in
     /// messages).
-    pub fn open_in(store: Arc<dyn hollow::store::BlobStore>, url: &str, snapshot_every: u64) -> Result<OutputPublisher> {
-        let store: Arc<dyn BlobStore> = if ops::chaos::enabled() { Arc::new(ChaosStore(store)) } else { store };
+    pub fn open_in(
+        store: Arc<dyn hollow::store::BlobStore>,
+        url: &str,
+        snapshot_every: u64,
+    ) -> Result<OutputPublisher> {
+        let store: Arc<dyn BlobStore> = if ops::chaos::enabled() {
+            Arc::new(ChaosStore(store))
+        } else {
+            store
+        };
         let schema = schema()?;
-        let set = schema.schema_set().map_err(|e| Error::hollow("the liveness schema", e))?;
+        let set = schema
+            .schema_set()
+            .map_err(|e| Error::hollow("the liveness schema", e))?;
         // The output follows the inputs wherever they go: no count validator. Snapshots are
         // the snapshotter's (a 2.1M-record snapshot takes a second to encode).
-        let config = ProducerConfig { snapshot_every: 0, max_count_change_ratio: None, ..ProducerConfig::default() };
-        let consumer = Consumer::new(store.clone(), ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None });
-        let snapshots = Snapshotter { every: snapshot_every, store: store.clone(), zstd_level: config.zstd_level, consumer: Some(consumer), running: None };
-        let producer = Producer::open(store.clone(), set, config.clone()).map_err(|e| Error::hollow(format!("opening the output producer of {url}"), e))?;
+        let config = ProducerConfig {
+            snapshot_every: 0,
+            max_count_change_ratio: None,
+            ..ProducerConfig::default()
+        };
+        let consumer = Consumer::new(
+            store.clone(),
+            ConsumerConfig {
+                mode: MemoryMode::Heap,
+                cache_dir: None,
+            },
+        );
+        let snapshots = Snapshotter {
+            every: snapshot_every,
+            store: store.clone(),
+            zstd_level: config.zstd_level,
+            consumer: Some(consumer),
+            running: None,
+        };
+        let producer = Producer::open(store.clone(), set, config.clone())
+            .map_err(|e| Error::hollow(format!("opening the output producer of {url}"), e))?;
         let version = producer.version();
         let published = match version {
             None => None,
@@ -341,20 +434,32 @@ impl OutputPublisher {
             }
         }
         if matches!(self.producer, Slot::Closed) {
-            let set = self.schema.schema_set().map_err(|e| Error::hollow("the liveness schema", e))?;
-            let p = Producer::open(self.store.clone(), set, self.config.clone()).map_err(|e| Error::hollow(format!("opening the output producer of {}", self.url), e))?;
+            let set = self
+                .schema
+                .schema_set()
+                .map_err(|e| Error::hollow("the liveness schema", e))?;
+            let p = Producer::open(self.store.clone(), set, self.config.clone()).map_err(|e| {
+                Error::hollow(format!("opening the output producer of {}", self.url), e)
+            })?;
             self.version = p.version();
             self.producer = Slot::Ready(Box::new(p));
         }
         match &mut self.producer {
             Slot::Ready(p) => Ok(p),
-            _ => Err(Error::NoVersion { url: self.url.clone(), detail: "the output producer is not open".into() }),
+            _ => Err(Error::NoVersion {
+                url: self.url.clone(),
+                detail: "the output producer is not open".into(),
+            }),
         }
     }
 
     /// Publishes `table` with `header` (see the module docs). On an error nothing is published
     /// and the previous table stays the reference for the next call.
-    pub fn publish(&mut self, table: LivenessTable, header: &OutputHeader) -> Result<PublishReport> {
+    pub fn publish(
+        &mut self,
+        table: LivenessTable,
+        header: &OutputHeader,
+    ) -> Result<PublishReport> {
         let started = Instant::now();
         let empty = self.producer()?.version().is_none();
         let plan = match &self.published {
@@ -362,7 +467,11 @@ impl OutputPublisher {
             None if empty => Plan::First,
             None => Plan::Full,
         };
-        let mut report = PublishReport { diff: started.elapsed(), all: !matches!(plan, Plan::Changes(_)), ..PublishReport::default() };
+        let mut report = PublishReport {
+            diff: started.elapsed(),
+            all: !matches!(plan, Plan::Changes(_)),
+            ..PublishReport::default()
+        };
         if matches!(plan, Plan::First) {
             self.publish_first(&table, header, &mut report)?;
             self.replaced = self.published.replace(table);
@@ -371,8 +480,18 @@ impl OutputPublisher {
         }
         let url = self.url.clone();
         self.producer()?;
-        let OutputPublisher { schema, published, rec, producer: Slot::Ready(producer), .. } = self else {
-            return Err(Error::NoVersion { url, detail: "the output producer is not open".into() });
+        let OutputPublisher {
+            schema,
+            published,
+            rec,
+            producer: Slot::Ready(producer),
+            ..
+        } = self
+        else {
+            return Err(Error::NoVersion {
+                url,
+                detail: "the output producer is not open".into(),
+            });
         };
         let prev = published.as_ref();
         let (mut upserts, mut deletes) = (0u64, 0u64);
@@ -392,7 +511,10 @@ impl OutputPublisher {
                             }
                             (Some(i), None, Some(prev)) => {
                                 let r = &prev.rows()[i as usize];
-                                c.delete("Liveness", &[Value::I64(prev.title_id(r)), Value::str(prev.country(r))])?;
+                                c.delete(
+                                    "Liveness",
+                                    &[Value::I64(prev.title_id(r)), Value::str(prev.country(r))],
+                                )?;
                                 deletes += 1;
                             }
                             _ => {}
@@ -409,14 +531,20 @@ impl OutputPublisher {
             }
             Ok(())
         };
-        let outcome = if full { producer.cycle_full(body) } else { producer.cycle(body) };
+        let outcome = if full {
+            producer.cycle_full(body)
+        } else {
+            producer.cycle(body)
+        };
         let outcome = outcome.map_err(|e| Error::hollow(format!("publishing to {url}"), e))?;
         let version = producer.version();
         report.upserts = upserts;
         report.deletes = deletes;
         match outcome {
             CycleOutcome::Unchanged => {}
-            CycleOutcome::Published { version, phases, .. } => {
+            CycleOutcome::Published {
+                version, phases, ..
+            } => {
                 self.snapshots.published(version);
                 report.published = Some(version);
                 report.populate = phases.populate;
@@ -424,7 +552,10 @@ impl OutputPublisher {
                 report.store = phases.store;
             }
             CycleOutcome::ValidationFailed { validator, reason } => {
-                return Err(Error::hollow(format!("publishing to {url}"), hollow::Error::Validation(format!("{validator}: {reason}"))))
+                return Err(Error::hollow(
+                    format!("publishing to {url}"),
+                    hollow::Error::Validation(format!("{validator}: {reason}")),
+                ))
             }
         }
         self.version = version;
@@ -439,7 +570,12 @@ impl OutputPublisher {
     /// (no journal, no reference counts, no key index: about three times faster than folding
     /// 2.1M upserts). The producer is then restored from it in the background; the next
     /// publish waits for it ([`OutputPublisher::wait_ready`]).
-    fn publish_first(&mut self, table: &LivenessTable, header: &OutputHeader, report: &mut PublishReport) -> Result<()> {
+    fn publish_first(
+        &mut self,
+        table: &LivenessTable,
+        header: &OutputHeader,
+        report: &mut PublishReport,
+    ) -> Result<()> {
         let e = |x| Error::hollow(format!("writing the first version of {}", self.url), x);
         let t = Instant::now();
         let mut ws = WriteState::new(self.schema.schema_set().map_err(e)?);
@@ -479,15 +615,22 @@ impl OutputPublisher {
             ws.set_header(k, v);
         }
         report.populate = t.elapsed();
-        let times = crate::first::write_first_version(&self.store, &mut ws, self.config.zstd_level).map_err(e)?;
+        let times = crate::first::write_first_version(&self.store, &mut ws, self.config.zstd_level)
+            .map_err(e)?;
         report.encode = times.encode;
         report.store = times.store;
         report.published = Some(1);
         report.version = Some(1);
         report.upserts = table.len() as u64;
         self.version = Some(1);
-        let (store, config, set) = (self.store.clone(), self.config.clone(), self.schema.schema_set().map_err(e)?);
-        self.producer = Slot::Opening(std::thread::spawn(move || Producer::open(store, set, config)));
+        let (store, config, set) = (
+            self.store.clone(),
+            self.config.clone(),
+            self.schema.schema_set().map_err(e)?,
+        );
+        self.producer = Slot::Opening(std::thread::spawn(move || {
+            Producer::open(store, set, config)
+        }));
         Ok(())
     }
 }
@@ -507,7 +650,10 @@ impl BlobStore for ChaosStore {
     fn get(&self, key: &str) -> std::result::Result<Vec<u8>, hollow::store::StoreError> {
         self.0.get(key)
     }
-    fn get_opt(&self, key: &str) -> std::result::Result<Option<Vec<u8>>, hollow::store::StoreError> {
+    fn get_opt(
+        &self,
+        key: &str,
+    ) -> std::result::Result<Option<Vec<u8>>, hollow::store::StoreError> {
         self.0.get_opt(key)
     }
     fn exists(&self, key: &str) -> std::result::Result<bool, hollow::store::StoreError> {
@@ -530,7 +676,15 @@ impl BlobStore for ChaosStore {
 /// Writes a row into the reused record buffer (fields in schema order).
 fn fill(rec: &mut Record, table: &LivenessTable, row: &Row) {
     if rec.len() != 7 {
-        *rec = vec![FieldValue::Null, FieldValue::Str(String::new()), FieldValue::Null, FieldValue::List(Vec::new()), FieldValue::Null, FieldValue::Null, FieldValue::Null];
+        *rec = vec![
+            FieldValue::Null,
+            FieldValue::Str(String::new()),
+            FieldValue::Null,
+            FieldValue::List(Vec::new()),
+            FieldValue::Null,
+            FieldValue::Null,
+            FieldValue::Null,
+        ];
     }
     rec[0] = FieldValue::Int(table.title_id(row));
     set_str(&mut rec[1], table.country(row));
@@ -550,7 +704,9 @@ fn fill(rec: &mut Record, table: &LivenessTable, row: &Row) {
     }
     rec[4] = FieldValue::Int(i64::from(row.playable_videos.min(i32::MAX as u32)));
     rec[5] = FieldValue::Int(i64::from(row.total_videos.min(i32::MAX as u32)));
-    rec[6] = row.next_window_start().map_or(FieldValue::Null, FieldValue::Int);
+    rec[6] = row
+        .next_window_start()
+        .map_or(FieldValue::Null, FieldValue::Int);
 }
 
 fn set_str(slot: &mut FieldValue, s: &str) {
@@ -569,11 +725,23 @@ fn set_str(slot: &mut FieldValue, s: &str) {
 pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<LivenessTable> {
     let e = |x| Error::hollow("reading a liveness state", x);
     let obj = state.object("Liveness").map_err(e)?;
-    let (title, country, live) = (obj.long("title_id").map_err(e)?, obj.string("country").map_err(e)?, obj.boolean("live").map_err(e)?);
-    let (list, playable, total, next) =
-        (obj.reference("reasons").map_err(e)?, obj.long("playable_videos").map_err(e)?, obj.long("total_videos").map_err(e)?, obj.long("next_window_start").map_err(e)?);
+    let (title, country, live) = (
+        obj.long("title_id").map_err(e)?,
+        obj.string("country").map_err(e)?,
+        obj.boolean("live").map_err(e)?,
+    );
+    let (list, playable, total, next) = (
+        obj.reference("reasons").map_err(e)?,
+        obj.long("playable_videos").map_err(e)?,
+        obj.long("total_videos").map_err(e)?,
+        obj.long("next_window_start").map_err(e)?,
+    );
     let lists = state.list("ListOfString").map_err(e)?;
-    let elem = state.object("String").map_err(e)?.string("value").map_err(e)?;
+    let elem = state
+        .object("String")
+        .map_err(e)?
+        .string("value")
+        .map_err(e)?;
 
     // Country codes through their pool: each distinct value once.
     let mut recs: Vec<(i64, u64, u32)> = Vec::with_capacity(obj.len() as usize);
@@ -585,13 +753,23 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
     let mut value_ids: Vec<u64> = recs.iter().map(|r| r.1).collect();
     value_ids.sort_unstable();
     value_ids.dedup();
-    let mut codes: Vec<(String, u64)> = value_ids.iter().map(|&v| Ok((country.value_by_id(v).map_err(e)?.into_owned(), v))).collect::<Result<_>>()?;
+    let mut codes: Vec<(String, u64)> = value_ids
+        .iter()
+        .map(|&v| Ok((country.value_by_id(v).map_err(e)?.into_owned(), v)))
+        .collect::<Result<_>>()?;
     codes.sort();
     codes.dedup_by(|a, b| a.0 == b.0);
     if codes.len() > u16::MAX as usize + 1 {
-        return Err(Error::Input { dataset: "liveness", detail: format!("{} countries", codes.len()) });
+        return Err(Error::Input {
+            dataset: "liveness",
+            detail: format!("{} countries", codes.len()),
+        });
     }
-    let code_index: FxHashMap<&str, u16> = codes.iter().enumerate().map(|(i, (c, _))| (c.as_str(), i as u16)).collect();
+    let code_index: FxHashMap<&str, u16> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (c.as_str(), i as u16))
+        .collect();
     let mut country_of: FxHashMap<u64, u16> = FxHashMap::default();
     for &v in &value_ids {
         let code = country.value_by_id(v).map_err(e)?;
@@ -599,7 +777,10 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
             country_of.insert(v, i);
         }
     }
-    let mut keyed: Vec<(i64, u16, u32)> = recs.iter().filter_map(|&(t, v, o)| country_of.get(&v).map(|&c| (t, c, o))).collect();
+    let mut keyed: Vec<(i64, u16, u32)> = recs
+        .iter()
+        .filter_map(|&(t, v, o)| country_of.get(&v).map(|&c| (t, c, o)))
+        .collect();
     keyed.sort_unstable();
     keyed.dedup_by(|a, b| (a.0, a.1) == (b.0, b.1));
     let mut title_ids: Vec<i64> = keyed.iter().map(|k| k.0).collect();
@@ -630,7 +811,15 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
             },
         };
         let count = |v: Option<i64>| v.map_or(0, |n| u32::try_from(n).unwrap_or(0));
-        rows.push(Row::new(ti as u32, c, live.get(o).unwrap_or(false), set, count(playable.get(o)), count(total.get(o)), next.get(o)));
+        rows.push(Row::new(
+            ti as u32,
+            c,
+            live.get(o).unwrap_or(false),
+            set,
+            count(playable.get(o)),
+            count(total.get(o)),
+            next.get(o),
+        ));
     }
     let grid = Grid::new(title_ids, codes.into_iter().map(|(c, _)| c).collect());
     Ok(LivenessTable::new(Arc::new(grid), reasons.clone(), rows))
@@ -639,17 +828,31 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
 /// Loads version `version` (or the announced one) of the output timeline at `url`: the
 /// version and its state.
 pub fn load_version(url: &str, version: Option<u64>) -> Result<(u64, Arc<ReadState>)> {
-    let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.to_string(), source })?;
-    let consumer = Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None });
+    let store = hollow::store::open_store(url).map_err(|source| Error::Store {
+        url: url.to_string(),
+        source,
+    })?;
+    let consumer = Consumer::new(
+        store,
+        ConsumerConfig {
+            mode: MemoryMode::Heap,
+            cache_dir: None,
+        },
+    );
     let v = match version {
         Some(v) => v,
         None => consumer
             .timeline()
             .announced()
             .map_err(|e| Error::hollow(format!("reading the announcement of {url}"), e))?
-            .ok_or_else(|| Error::NoVersion { url: url.to_string(), detail: "no version announced".into() })?,
+            .ok_or_else(|| Error::NoVersion {
+                url: url.to_string(),
+                detail: "no version announced".into(),
+            })?,
     };
-    let (loaded, _) = consumer.reach(None, v).map_err(|e| Error::hollow(format!("loading version {v} of {url}"), e))?;
+    let (loaded, _) = consumer
+        .reach(None, v)
+        .map_err(|e| Error::hollow(format!("loading version {v} of {url}"), e))?;
     Ok((v, loaded.state))
 }
 
@@ -662,7 +865,15 @@ mod tests {
         let h = OutputHeader {
             now: -5,
             rules: "strict-1".into(),
-            inputs: [Some(1), Some(2), Some(3), Some(4), Some(5), Some(6), Some(7)],
+            inputs: [
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+            ],
             inputs_url: Some("s3://b/in".into()),
             follows: Some(9),
             prod_url: Some("file:///p".into()),
@@ -670,11 +881,22 @@ mod tests {
         let map: BTreeMap<String, String> = h.entries().into_iter().collect();
         assert_eq!(OutputHeader::parse(3, &map).unwrap(), h);
         assert_eq!(h.input_versions(3).unwrap(), [1, 2, 3, 4, 5, 6, 7]);
-        let plain = OutputHeader { follows: None, prod_url: None, inputs: [None; 7], ..h };
+        let plain = OutputHeader {
+            follows: None,
+            prod_url: None,
+            inputs: [None; 7],
+            ..h
+        };
         let map: BTreeMap<String, String> = plain.entries().into_iter().collect();
         let back = OutputHeader::parse(3, &map).unwrap();
         assert_eq!(back, plain);
-        assert!(matches!(back.input_versions(3), Err(Error::Header { version: 3, .. })));
-        assert!(matches!(OutputHeader::parse(4, &BTreeMap::new()), Err(Error::Header { version: 4, .. })));
+        assert!(matches!(
+            back.input_versions(3),
+            Err(Error::Header { version: 3, .. })
+        ));
+        assert!(matches!(
+            OutputHeader::parse(4, &BTreeMap::new()),
+            Err(Error::Header { version: 4, .. })
+        ));
     }
 }

@@ -3,7 +3,11 @@
 
 /// Runs `here` on this thread and, when `parallel`, `there` on a scoped thread at the same
 /// time (else after `here`); returns both results.
-pub(crate) fn join<A, B: Send>(parallel: bool, here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
+pub(crate) fn join<A, B: Send>(
+    parallel: bool,
+    here: impl FnOnce() -> A,
+    there: impl FnOnce() -> B + Send,
+) -> (A, B) {
     if !parallel {
         let a = here();
         return (a, there());
@@ -17,11 +21,20 @@ pub(crate) fn join<A, B: Send>(parallel: bool, here: impl FnOnce() -> A, there: 
 
 /// Runs `f` on every item, each on its own scoped thread, and returns the results in item
 /// order.
-pub(crate) fn map<T: Send, R: Send>(items: impl IntoIterator<Item = T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map<T: Send, R: Send>(
+    items: impl IntoIterator<Item = T>,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = items.into_iter().map(|item| s.spawn(move || f(item))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| s.spawn(move || f(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }
 
@@ -40,9 +53,12 @@ mod tests {
 
     #[test]
     fn a_worker_panic_reaches_the_caller() {
-        let r = std::panic::catch_unwind(|| super::join(true, || 1, || -> u32 { panic!("worker") }));
+        let r =
+            std::panic::catch_unwind(|| super::join(true, || 1, || -> u32 { panic!("worker") }));
         assert!(r.is_err());
-        let r = std::panic::catch_unwind(|| super::map([1, 2], |i: u32| if i == 2 { panic!("worker") } else { i }));
+        let r = std::panic::catch_unwind(|| {
+            super::map([1, 2], |i: u32| if i == 2 { panic!("worker") } else { i })
+        });
         assert!(r.is_err());
     }
 }

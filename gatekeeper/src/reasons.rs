@@ -93,7 +93,11 @@ impl ReasonTable {
                 json.push(']');
                 self.json.push(json.into());
                 // Chain the digest: FNV-1a over the set's strings, then a SplitMix64 finalizer.
-                let mut h = self.digests.last().copied().unwrap_or(0xcbf2_9ce4_8422_2325);
+                let mut h = self
+                    .digests
+                    .last()
+                    .copied()
+                    .unwrap_or(0xcbf2_9ce4_8422_2325);
                 for &s in &ids {
                     for b in self.strings[s as usize].bytes().chain([0xff]) {
                         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -116,7 +120,11 @@ impl ReasonTable {
 
     /// The reasons of set `id` (empty for an unknown id).
     pub fn get(&self, id: u32) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.sets.get(id as usize).map_or(&[][..], |s| &s[..]).iter().map(|&s| &*self.strings[s as usize])
+        self.sets
+            .get(id as usize)
+            .map_or(&[][..], |s| &s[..])
+            .iter()
+            .map(|&s| &*self.strings[s as usize])
     }
 
     /// The reasons of set `id` as owned strings.

@@ -63,24 +63,40 @@ impl Refs {
     }
 
     fn parse(v: u64, text: &[u8]) -> Result<Refs> {
-        let bad = |detail: String| Error::Header { version: v, detail: format!("{}: {detail}", refs_key(v)) };
+        let bad = |detail: String| Error::Header {
+            version: v,
+            detail: format!("{}: {detail}", refs_key(v)),
+        };
         let text = std::str::from_utf8(text).map_err(|_| bad("not UTF-8".into()))?;
         let mut inputs_url = None;
         let mut versions = [None; 7];
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (k, val) = line.split_once(' ').ok_or_else(|| bad(format!("bad line {line:?}")))?;
+            let (k, val) = line
+                .split_once(' ')
+                .ok_or_else(|| bad(format!("bad line {line:?}")))?;
             if k == "inputs" {
                 inputs_url = Some(val.to_string());
                 continue;
             }
-            let d = Dataset::ALL.iter().find(|d| d.name() == k).ok_or_else(|| bad(format!("unknown input {k:?}")))?;
-            versions[d.index()] = Some(val.trim().parse::<u64>().map_err(|_| bad(format!("{k}: not a version: {val:?}")))?);
+            let d = Dataset::ALL
+                .iter()
+                .find(|d| d.name() == k)
+                .ok_or_else(|| bad(format!("unknown input {k:?}")))?;
+            versions[d.index()] = Some(
+                val.trim()
+                    .parse::<u64>()
+                    .map_err(|_| bad(format!("{k}: not a version: {val:?}")))?,
+            );
         }
         let mut out = [0; 7];
         for d in Dataset::ALL {
-            out[d.index()] = versions[d.index()].ok_or_else(|| bad(format!("no version of {d}")))?;
+            out[d.index()] =
+                versions[d.index()].ok_or_else(|| bad(format!("no version of {d}")))?;
         }
-        Ok(Refs { inputs_url: inputs_url.ok_or_else(|| bad("no inputs URL".into()))?, versions: out })
+        Ok(Refs {
+            inputs_url: inputs_url.ok_or_else(|| bad("no inputs URL".into()))?,
+            versions: out,
+        })
     }
 }
 
@@ -107,14 +123,21 @@ pub struct Protector {
 
 impl std::fmt::Debug for Protector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Protector").field("holder", &self.holder).finish()
+        f.debug_struct("Protector")
+            .field("holder", &self.holder)
+            .finish()
     }
 }
 
 impl Protector {
     /// The protector of the gatekeeper publishing to `out_url` (its store: `out`).
     pub fn new(out_url: &str, out: Arc<dyn BlobStore>) -> Protector {
-        Protector { holder: holder_for(out_url), out, inputs: BTreeMap::new(), protected: BTreeMap::new() }
+        Protector {
+            holder: holder_for(out_url),
+            out,
+            inputs: BTreeMap::new(),
+            protected: BTreeMap::new(),
+        }
     }
 
     /// The holder name.
@@ -127,7 +150,10 @@ impl Protector {
             let mut tls = Vec::with_capacity(7);
             for d in Dataset::ALL {
                 let url = d.store_url(inputs_url);
-                let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
+                let store = hollow::store::open_store(&url).map_err(|source| Error::Store {
+                    url: url.clone(),
+                    source,
+                })?;
                 tls.push(Timeline::new(store));
             }
             self.inputs.insert(inputs_url.to_string(), tls);
@@ -139,7 +165,11 @@ impl Protector {
     /// whose version was newly protected but can no longer be loaded from the store (the
     /// producer's retention deleted it before the protection landed: replay of this output
     /// will not find it).
-    pub fn protect(&mut self, inputs_url: &str, versions: &[u64; 7]) -> Result<Vec<(Dataset, u64)>> {
+    pub fn protect(
+        &mut self,
+        inputs_url: &str,
+        versions: &[u64; 7],
+    ) -> Result<Vec<(Dataset, u64)>> {
         let holder = self.holder.clone();
         let tls: Vec<Timeline> = self.timelines(inputs_url)?.to_vec();
         let mut gone = Vec::new();
@@ -150,9 +180,12 @@ impl Protector {
                 continue;
             }
             let tl = &tls[d.index()];
-            tl.protect(v, &holder).map_err(|e| Error::hollow(format!("protecting version {v} of input {d}"), e))?;
+            tl.protect(v, &holder)
+                .map_err(|e| Error::hollow(format!("protecting version {v} of input {d}"), e))?;
             done[d.index()].insert(v);
-            let idx = tl.index().map_err(|e| Error::hollow(format!("listing input {d}"), e))?;
+            let idx = tl
+                .index()
+                .map_err(|e| Error::hollow(format!("listing input {d}"), e))?;
             if idx.plan(None, v, &Default::default()).is_none() {
                 gone.push((d, v));
             }
@@ -162,12 +195,23 @@ impl Protector {
 
     /// Records what output version `v` was computed from.
     pub fn record(&self, v: u64, refs: &Refs) -> Result<()> {
-        self.out.put(&refs_key(v), refs.encode().as_bytes()).map_err(|source| Error::Store { url: self.out.describe(), source })
+        self.out
+            .put(&refs_key(v), refs.encode().as_bytes())
+            .map_err(|source| Error::Store {
+                url: self.out.describe(),
+                source,
+            })
     }
 
     /// The references of output version `v` (`None`: no record).
     pub fn refs(&self, v: u64) -> Result<Option<Refs>> {
-        match self.out.get_opt(&refs_key(v)).map_err(|source| Error::Store { url: self.out.describe(), source })? {
+        match self
+            .out
+            .get_opt(&refs_key(v))
+            .map_err(|source| Error::Store {
+                url: self.out.describe(),
+                source,
+            })? {
             None => Ok(None),
             Some(b) => Refs::parse(v, &b).map(Some),
         }
@@ -176,8 +220,14 @@ impl Protector {
     /// Releases the input versions no retained output version references (see the module
     /// docs), and removes the `refs/` records of deleted output versions.
     pub fn sync(&mut self) -> Result<SyncReport> {
-        let store_err = |source| Error::Store { url: self.out.describe(), source };
-        let retained = Timeline::new(self.out.clone()).index().map_err(|e| Error::hollow("listing the output", e))?.versions();
+        let store_err = |source| Error::Store {
+            url: self.out.describe(),
+            source,
+        };
+        let retained = Timeline::new(self.out.clone())
+            .index()
+            .map_err(|e| Error::hollow("listing the output", e))?
+            .versions();
         let mut report = SyncReport::default();
         let mut desired: BTreeMap<String, [BTreeSet<u64>; 7]> = BTreeMap::new();
         for &v in &retained {
@@ -192,7 +242,12 @@ impl Protector {
             }
         }
         for k in self.out.list(REFS_PREFIX).map_err(store_err)? {
-            let Some(v) = k.strip_prefix(REFS_PREFIX).and_then(|s| s.parse::<u64>().ok()) else { continue };
+            let Some(v) = k
+                .strip_prefix(REFS_PREFIX)
+                .and_then(|s| s.parse::<u64>().ok())
+            else {
+                continue;
+            };
             if !retained.contains(&v) {
                 self.out.delete(&k).map_err(store_err)?;
                 report.refs_removed += 1;
@@ -202,16 +257,24 @@ impl Protector {
             return Ok(report);
         }
         let holder = self.holder.clone();
-        let urls: BTreeSet<String> = desired.keys().chain(self.protected.keys()).cloned().collect();
+        let urls: BTreeSet<String> = desired
+            .keys()
+            .chain(self.protected.keys())
+            .cloned()
+            .collect();
         for url in urls {
             let tls: Vec<Timeline> = self.timelines(&url)?.to_vec();
             let want = desired.get(&url).cloned().unwrap_or_default();
             for d in Dataset::ALL {
                 let tl = &tls[d.index()];
-                let held = tl.protected().map_err(|e| Error::hollow(format!("listing the protections of input {d}"), e))?;
+                let held = tl.protected().map_err(|e| {
+                    Error::hollow(format!("listing the protections of input {d}"), e)
+                })?;
                 for (v, holders) in held {
                     if holders.contains(&holder) && !want[d.index()].contains(&v) {
-                        tl.release(v, &holder).map_err(|e| Error::hollow(format!("releasing version {v} of input {d}"), e))?;
+                        tl.release(v, &holder).map_err(|e| {
+                            Error::hollow(format!("releasing version {v} of input {d}"), e)
+                        })?;
                         report.released.push((d, v));
                     }
                 }

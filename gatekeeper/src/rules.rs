@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The built-in rule files: (name, JSON text).
-const BUILTIN: [(&str, &str); 2] = [("baseline", include_str!("../rules/baseline.json")), ("strict", include_str!("../rules/strict.json"))];
+const BUILTIN: [(&str, &str); 2] = [
+    ("baseline", include_str!("../rules/baseline.json")),
+    ("strict", include_str!("../rules/strict.json")),
+];
 
 /// What went wrong loading rules.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +107,13 @@ impl Rules {
 
     /// A built-in rule set by name: `baseline` or `strict`.
     pub fn builtin(name: &str) -> Result<Rules, RulesError> {
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| RulesError::UnknownBuiltin { name: name.to_string() })?;
+        let (_, text) =
+            BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| RulesError::UnknownBuiltin {
+                    name: name.to_string(),
+                })?;
         Rules::from_json(text, name)
     }
 
@@ -122,14 +131,20 @@ impl Rules {
 
     /// Parses and validates a rule set; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Rules, RulesError> {
-        let rules: Rules = serde_json::from_str(text).map_err(|source| RulesError::Parse { origin: origin.to_string(), source })?;
+        let rules: Rules = serde_json::from_str(text).map_err(|source| RulesError::Parse {
+            origin: origin.to_string(),
+            source,
+        })?;
         rules.validate(origin)?;
         Ok(rules)
     }
 
     /// Loads a rule set from a JSON file.
     pub fn load(path: &Path) -> Result<Rules, RulesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Rules::from_json(&text, &path.display().to_string())
     }
 
@@ -143,7 +158,10 @@ impl Rules {
     }
 
     fn validate(&self, origin: &str) -> Result<(), RulesError> {
-        let invalid = |message: &str| RulesError::Invalid { origin: origin.to_string(), message: message.to_string() };
+        let invalid = |message: &str| RulesError::Invalid {
+            origin: origin.to_string(),
+            message: message.to_string(),
+        };
         if self.version.trim().is_empty() {
             return Err(invalid("`version` must not be empty"));
         }
@@ -171,7 +189,10 @@ mod tests {
         assert!(strict.subtitle_in_primary_language);
         assert!(strict.captions_in_every_country);
         assert_eq!(strict.min_playable_show_videos, 3);
-        assert!(matches!(Rules::builtin("lenient"), Err(RulesError::UnknownBuiltin { .. })));
+        assert!(matches!(
+            Rules::builtin("lenient"),
+            Err(RulesError::UnknownBuiltin { .. })
+        ));
     }
 
     #[test]
@@ -184,20 +205,36 @@ mod tests {
     #[test]
     fn bad_rules_are_rejected() {
         let typo = r#"{"version":"v","captions_everywhere":true}"#;
-        assert!(matches!(Rules::from_json(typo, "t"), Err(RulesError::Parse { .. })));
+        assert!(matches!(
+            Rules::from_json(typo, "t"),
+            Err(RulesError::Parse { .. })
+        ));
         let zero = r#"{"version":"v","min_playable_show_videos":0}"#;
-        assert!(matches!(Rules::from_json(zero, "t"), Err(RulesError::Invalid { .. })));
-        assert!(matches!(Rules::from_json(r#"{"version":" "}"#, "t"), Err(RulesError::Invalid { .. })));
+        assert!(matches!(
+            Rules::from_json(zero, "t"),
+            Err(RulesError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Rules::from_json(r#"{"version":" "}"#, "t"),
+            Err(RulesError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn resolve_loads_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mine.json");
-        std::fs::write(&path, r#"{"version":"mine-7","captions_in_every_country":true}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"version":"mine-7","captions_in_every_country":true}"#,
+        )
+        .unwrap();
         let rules = Rules::resolve(path.to_str().unwrap()).unwrap();
         assert_eq!(rules.version, "mine-7");
         assert!(rules.captions_in_every_country);
-        assert!(matches!(Rules::resolve("/no/such/rules.json"), Err(RulesError::Io { .. })));
+        assert!(matches!(
+            Rules::resolve("/no/such/rules.json"),
+            Err(RulesError::Io { .. })
+        ));
     }
 }

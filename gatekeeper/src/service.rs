@@ -179,7 +179,11 @@ pub struct RetentionReport {
 impl CycleReport {
     /// The inputs on their last good version.
     pub fn inputs_on_last_good(&self) -> Vec<Dataset> {
-        self.inputs.iter().filter(|i| i.on_last_good).map(|i| i.dataset).collect()
+        self.inputs
+            .iter()
+            .filter(|i| i.on_last_good)
+            .map(|i| i.dataset)
+            .collect()
     }
 
     /// The version this cycle published, if any.
@@ -202,15 +206,27 @@ impl fmt::Display for CycleReport {
         write!(f, ": {} pairs, {} live", self.pairs, self.live)?;
         if let Some(pr) = &self.publish {
             match pr.published {
-                Some(v) => write!(f, ", published v{v} (+{} upserts, {} deletes)", pr.upserts, pr.deletes)?,
-                None => write!(f, ", unchanged (output stays v{})", pr.version.map_or_else(|| "-".into(), |v| v.to_string()))?,
+                Some(v) => write!(
+                    f,
+                    ", published v{v} (+{} upserts, {} deletes)",
+                    pr.upserts, pr.deletes
+                )?,
+                None => write!(
+                    f,
+                    ", unchanged (output stays v{})",
+                    pr.version.map_or_else(|| "-".into(), |v| v.to_string())
+                )?,
             }
         }
         if let Some(v) = self.follows {
             write!(f, ", follows PROD v{v}")?;
         }
         if let Some(d) = &self.prod_diff {
-            write!(f, ", {} pairs differ from PROD", d.changed + d.added + d.removed)?;
+            write!(
+                f,
+                ", {} pairs differ from PROD",
+                d.changed + d.added + d.removed
+            )?;
         }
         let last_good = self.inputs_on_last_good();
         if !last_good.is_empty() {
@@ -222,7 +238,8 @@ impl fmt::Display for CycleReport {
             " | refresh {:.1} ms, index {:.1} ms ({}), evaluate {:.1} ms, publish {:.1} ms",
             ms(p.refresh),
             ms(p.index),
-            self.rebuilt.map_or_else(|| "-".to_string(), |r| r.to_string()),
+            self.rebuilt
+                .map_or_else(|| "-".to_string(), |r| r.to_string()),
             ms(p.evaluate),
             ms(p.publish)
         )?;
@@ -250,11 +267,20 @@ struct Feed {
 impl Feed {
     fn open(dataset: Dataset, inputs: &str, health: &Arc<ops::health::Health>) -> Result<Feed> {
         let url = dataset.store_url(inputs);
-        let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
+        let store = hollow::store::open_store(&url).map_err(|source| Error::Store {
+            url: url.clone(),
+            source,
+        })?;
         let store = health::observed(store, health, health::INPUTS, &Arc::new(AtomicU64::new(0)));
         Ok(Feed {
             dataset,
-            consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }),
+            consumer: Consumer::new(
+                store,
+                ConsumerConfig {
+                    mode: MemoryMode::Heap,
+                    cache_dir: None,
+                },
+            ),
             url,
             good: None,
             log: Vec::new(),
@@ -268,8 +294,11 @@ impl Feed {
     fn take_log(&mut self, from: Option<u64>) -> Option<Vec<Transition>> {
         let good = self.good.as_ref().map(|l| l.version);
         let log = std::mem::take(&mut self.log);
-        let chained =
-            log.first().is_none_or(|t| t.from == from) && log.windows(2).all(|w| w[0].to == w[1].from.unwrap_or(u64::MAX)) && log.last().map_or(from, |t| Some(t.to)) == good;
+        let chained = log.first().is_none_or(|t| t.from == from)
+            && log
+                .windows(2)
+                .all(|w| w[0].to == w[1].from.unwrap_or(u64::MAX))
+            && log.last().map_or(from, |t| Some(t.to)) == good;
         let ok = self.log_ok && from.is_some() && self.log_from == from && chained;
         self.log_from = good;
         self.log_ok = good.is_some();
@@ -280,7 +309,14 @@ impl Feed {
     fn refresh(&mut self, target: Option<u64>) -> InputStatus {
         let before = self.good.as_ref().map(|l| l.version);
         let before_current = self.consumer.version();
-        let mut status = InputStatus { dataset: self.dataset, version: before, changed: false, on_last_good: false, error: None, steps: 0 };
+        let mut status = InputStatus {
+            dataset: self.dataset,
+            version: before,
+            changed: false,
+            on_last_good: false,
+            error: None,
+            steps: 0,
+        };
         let result = match target {
             Some(v) => self.consumer.update_to(v),
             None => self.consumer.refresh(),
@@ -296,7 +332,11 @@ impl Feed {
                     }
                 }
                 if !report.recovered_errors.is_empty() {
-                    log::warn!("input {}: reached its version around bad blobs: {}", self.dataset, report.recovered_errors.join("; "));
+                    log::warn!(
+                        "input {}: reached its version around bad blobs: {}",
+                        self.dataset,
+                        report.recovered_errors.join("; ")
+                    );
                 }
                 match self.consumer.current() {
                     None => status.error = Some(format!("no version announced in {}", self.url)),
@@ -307,7 +347,10 @@ impl Feed {
                             // The consumer sits on the bad state now: later deltas start there.
                             self.log_ok = false;
                             status.on_last_good = self.good.is_some();
-                            status.error = Some(format!("version {} is not a usable {} state: {e}", cur.version, self.dataset));
+                            status.error = Some(format!(
+                                "version {} is not a usable {} state: {e}",
+                                cur.version, self.dataset
+                            ));
                         }
                     },
                 }
@@ -321,7 +364,10 @@ impl Feed {
         status.changed = status.version != before;
         if let Some(e) = &status.error {
             match status.version {
-                Some(v) if status.on_last_good => log::warn!("input {}: {e}; going on with its last good version {v}", self.dataset),
+                Some(v) if status.on_last_good => log::warn!(
+                    "input {}: {e}; going on with its last good version {v}",
+                    self.dataset
+                ),
                 _ => log::warn!("input {}: {e}", self.dataset),
             }
         }
@@ -365,7 +411,9 @@ pub struct Service {
 
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Service {
@@ -373,25 +421,55 @@ impl Service {
     /// output when following, and the metrics server when configured.
     pub fn new(config: ServiceConfig) -> Result<Service> {
         if config.inputs.is_none() && config.follow.is_none() {
-            return Err(Error::NoVersion { url: config.out.clone(), detail: "the service needs an inputs URL (or a PROD output to follow)".into() });
+            return Err(Error::NoVersion {
+                url: config.out.clone(),
+                detail: "the service needs an inputs URL (or a PROD output to follow)".into(),
+            });
         }
-        let health = Arc::new(ops::health::Health::new(config.health_grace.unwrap_or(config.interval)));
+        let health = Arc::new(ops::health::Health::new(
+            config.health_grace.unwrap_or(config.interval),
+        ));
         let out_ops = Arc::new(AtomicU64::new(0));
-        let out_store = hollow::store::open_store(&config.out).map_err(|source| Error::Store { url: config.out.clone(), source })?;
+        let out_store = hollow::store::open_store(&config.out).map_err(|source| Error::Store {
+            url: config.out.clone(),
+            source,
+        })?;
         let out_store = health::observed(out_store, &health, health::OUTPUT, &out_ops);
         health.register(health::OUTPUT);
-        let publisher = OutputPublisher::open_in(out_store.clone(), &config.out, config.snapshot_every)?;
+        let publisher =
+            OutputPublisher::open_in(out_store.clone(), &config.out, config.snapshot_every)?;
         health.register(health::INPUTS);
         let feeds = match &config.inputs {
-            Some(url) => Some((url.clone(), Dataset::ALL.iter().map(|&d| Feed::open(d, url, &health)).collect::<Result<Vec<_>>>()?)),
+            Some(url) => Some((
+                url.clone(),
+                Dataset::ALL
+                    .iter()
+                    .map(|&d| Feed::open(d, url, &health))
+                    .collect::<Result<Vec<_>>>()?,
+            )),
             None => None,
         };
         let prod = match &config.follow {
             Some(url) => {
                 health.register(health::PROD);
-                let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.clone(), source })?;
-                let store = health::observed(store, &health, health::PROD, &Arc::new(AtomicU64::new(0)));
-                Some(Prod { url: url.clone(), consumer: Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }), followed: None, table: None })
+                let store = hollow::store::open_store(url).map_err(|source| Error::Store {
+                    url: url.clone(),
+                    source,
+                })?;
+                let store =
+                    health::observed(store, &health, health::PROD, &Arc::new(AtomicU64::new(0)));
+                Some(Prod {
+                    url: url.clone(),
+                    consumer: Consumer::new(
+                        store,
+                        ConsumerConfig {
+                            mode: MemoryMode::Heap,
+                            cache_dir: None,
+                        },
+                    ),
+                    followed: None,
+                    table: None,
+                })
             }
             None => None,
         };
@@ -399,7 +477,10 @@ impl Service {
         let server = match config.metrics_addr {
             Some(addr) => Some(
                 MetricsServer::start_with_health(addr, metrics.clone(), Some(health.clone()))
-                    .map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?,
+                    .map_err(|source| Error::Io {
+                        path: format!("metrics listener {addr}").into(),
+                        source,
+                    })?,
             ),
             None => None,
         };
@@ -466,7 +547,11 @@ impl Service {
     pub fn run_cycle_at(&mut self, now: i64) -> CycleReport {
         let started = Instant::now();
         self.cycles += 1;
-        let mut report = CycleReport { cycle: self.cycles, now, ..CycleReport::default() };
+        let mut report = CycleReport {
+            cycle: self.cycles,
+            now,
+            ..CycleReport::default()
+        };
         let out_ops = self.output_store.1.load(Ordering::Relaxed);
         if let Err(e) = self.cycle(&mut report) {
             report.error = Some(e.to_string());
@@ -489,14 +574,19 @@ impl Service {
         // PREPROD: what PROD evaluated last.
         let mut follow: Option<(u64, OutputHeader)> = None;
         if let Some(prod) = &mut self.prod {
-            prod.consumer.refresh().map_err(|e| Error::hollow(format!("refreshing PROD's output {}", prod.url), e))?;
+            prod.consumer
+                .refresh()
+                .map_err(|e| Error::hollow(format!("refreshing PROD's output {}", prod.url), e))?;
             let Some(cur) = prod.consumer.current() else {
                 report.skipped = Some(format!("PROD ({}) has published nothing yet", prod.url));
                 return Ok(());
             };
             if prod.followed == Some(cur.version) {
                 report.follows = Some(cur.version);
-                report.skipped = Some(format!("PROD is still at v{}: nothing new to follow", cur.version));
+                report.skipped = Some(format!(
+                    "PROD is still at v{}: nothing new to follow",
+                    cur.version
+                ));
                 return Ok(());
             }
             let header = OutputHeader::parse(cur.version, cur.state.header())?;
@@ -511,31 +601,52 @@ impl Service {
             let url = follow
                 .as_ref()
                 .and_then(|(_, h)| h.inputs_url.clone())
-                .ok_or_else(|| Error::NoVersion { url: self.config.out.clone(), detail: "no inputs URL (PROD records none)".into() })?;
-            let feeds = Dataset::ALL.iter().map(|&d| Feed::open(d, &url, &self.health)).collect::<Result<Vec<_>>>()?;
+                .ok_or_else(|| Error::NoVersion {
+                    url: self.config.out.clone(),
+                    detail: "no inputs URL (PROD records none)".into(),
+                })?;
+            let feeds = Dataset::ALL
+                .iter()
+                .map(|&d| Feed::open(d, &url, &self.health))
+                .collect::<Result<Vec<_>>>()?;
             self.feeds = Some((url, feeds));
         }
-        let Some((inputs_url, feeds)) = &mut self.feeds else { return Ok(()) };
+        let Some((inputs_url, feeds)) = &mut self.feeds else {
+            return Ok(());
+        };
 
         // 1. Refresh.
         let t = Instant::now();
-        report.inputs = feeds.iter_mut().map(|f| f.refresh(targets.map(|t| t[f.dataset.index()]))).collect();
+        report.inputs = feeds
+            .iter_mut()
+            .map(|f| f.refresh(targets.map(|t| t[f.dataset.index()])))
+            .collect();
         if let Some((v, _)) = &follow {
             for (status, target) in report.inputs.iter_mut().zip(targets.unwrap_or_default()) {
                 if status.version != Some(target) && !status.on_last_good {
                     status.on_last_good = status.version.is_some();
-                    log::warn!("input {}: PROD v{v} evaluated version {target}, this cycle uses {:?}", status.dataset, status.version);
+                    log::warn!(
+                        "input {}: PROD v{v} evaluated version {target}, this cycle uses {:?}",
+                        status.dataset,
+                        status.version
+                    );
                 }
             }
         }
         let mut states = Vec::with_capacity(7);
         let mut versions = [None; 7];
         for f in feeds.iter() {
-            let good = f.good.as_ref().ok_or(Error::NoInputVersion { dataset: f.dataset.name(), url: f.url.clone() })?;
+            let good = f.good.as_ref().ok_or(Error::NoInputVersion {
+                dataset: f.dataset.name(),
+                url: f.url.clone(),
+            })?;
             versions[f.dataset.index()] = Some(good.version);
             states.push(good.state.clone());
         }
-        let states: [Arc<hollow::ReadState>; 7] = states.try_into().map_err(|_| Error::Input { dataset: "all", detail: "fewer than 7 inputs".into() })?;
+        let states: [Arc<hollow::ReadState>; 7] = states.try_into().map_err(|_| Error::Input {
+            dataset: "all",
+            detail: "fewer than 7 inputs".into(),
+        })?;
         let inputs = InputStates { states, versions };
         let inputs_url = inputs_url.clone();
         report.phases.refresh = t.elapsed();
@@ -545,17 +656,32 @@ impl Service {
         let t = Instant::now();
         let previous = self.index.take();
         let built_from = previous.as_ref().map_or([None; 7], |p| p.1);
-        let logs: Vec<Option<Vec<Transition>>> = feeds.iter_mut().map(|f| f.take_log(built_from[f.dataset.index()])).collect();
+        let logs: Vec<Option<Vec<Transition>>> = feeds
+            .iter_mut()
+            .map(|f| f.take_log(built_from[f.dataset.index()]))
+            .collect();
         let (index, rebuilt) = match previous {
             Some((index, built_from, _)) if built_from == versions => (index, Rebuilt::default()),
             Some((index, built_from, built_states)) => {
                 // Net changes from the states the index was built from, where the consumers'
                 // transitions lead from them to the current ones.
                 let nets: Vec<Option<StateChanges>> = (0..7)
-                    .map(|i| if built_from[i] == versions[i] { None } else { logs[i].as_ref().and_then(|log| net_changes(&built_states[i], &inputs.states[i], log)) })
+                    .map(|i| {
+                        if built_from[i] == versions[i] {
+                            None
+                        } else {
+                            logs[i].as_ref().and_then(|log| {
+                                net_changes(&built_states[i], &inputs.states[i], log)
+                            })
+                        }
+                    })
                     .collect();
-                let changes: [Option<InputChange<'_>>; 7] =
-                    std::array::from_fn(|i| (built_from[i] != versions[i]).then(|| InputChange { old: &built_states[i], changes: nets[i].as_ref() }));
+                let changes: [Option<InputChange<'_>>; 7] = std::array::from_fn(|i| {
+                    (built_from[i] != versions[i]).then(|| InputChange {
+                        old: &built_states[i],
+                        changes: nets[i].as_ref(),
+                    })
+                });
                 index.update_incremental(&inputs, &changes)?
             }
             None => (Index::build(&inputs)?, Rebuilt::all()),
@@ -566,7 +692,9 @@ impl Service {
         // 3. Evaluate.
         ops::chaos::point("evaluate");
         let t = Instant::now();
-        let table = self.evaluator.evaluate(&index, report.now, &self.config.rules);
+        let table = self
+            .evaluator
+            .evaluate(&index, report.now, &self.config.rules);
         self.index = Some((index, versions, inputs.states.clone()));
         report.pairs = table.len();
         report.live = table.live_count();
@@ -588,12 +716,22 @@ impl Service {
         // protect before announcing: a published output never uses an unprotected input
         match self.protector.protect(&inputs_url, &used) {
             Ok(gone) => retention.unprotected = gone,
-            Err(e) => retention.errors.push(format!("protecting the input versions: {e}")),
+            Err(e) => retention
+                .errors
+                .push(format!("protecting the input versions: {e}")),
         }
         let published = self.publisher.publish(table, &header)?;
         if let Some(v) = published.published {
-            if let Err(e) = self.protector.record(v, &Refs { inputs_url, versions: used }) {
-                retention.errors.push(format!("recording the inputs of v{v}: {e}"));
+            if let Err(e) = self.protector.record(
+                v,
+                &Refs {
+                    inputs_url,
+                    versions: used,
+                },
+            ) {
+                retention
+                    .errors
+                    .push(format!("recording the inputs of v{v}: {e}"));
             }
             if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
                 self.apply_retention(&mut retention);
@@ -623,7 +761,10 @@ impl Service {
                     .current()
                     .filter(|c| c.version == *v)
                     .map(|c| c.state)
-                    .ok_or_else(|| Error::NoVersion { url: prod.url.clone(), detail: format!("version {v} is gone") })?;
+                    .ok_or_else(|| Error::NoVersion {
+                        url: prod.url.clone(),
+                        detail: format!("version {v} is gone"),
+                    })?;
                 prod.table = Some((*v, read_table(&state, self.evaluator.reasons_mut())?));
             }
             if let (Some((_, prod_table)), Some(own)) = (&prod.table, self.publisher.published()) {
@@ -645,7 +786,11 @@ impl Service {
             (n, _) => n,
         };
         let now = u64::try_from(now_ms()).unwrap_or(0);
-        match hollow::lifecycle::Timeline::new(self.output_store.0.clone()).retain(keep, self.config.keep_days, now) {
+        match hollow::lifecycle::Timeline::new(self.output_store.0.clone()).retain(
+            keep,
+            self.config.keep_days,
+            now,
+        ) {
             Ok(deleted) => report.deleted = deleted.len(),
             Err(e) => report.errors.push(format!("output retention: {e}")),
         }
@@ -653,7 +798,10 @@ impl Service {
             Ok(sync) => {
                 report.released = sync.released.len();
                 if !sync.unknown.is_empty() {
-                    log::warn!("output versions {:?} have no refs/ record: no input version is released", sync.unknown);
+                    log::warn!(
+                        "output versions {:?} have no refs/ record: no input version is released",
+                        sync.unknown
+                    );
                 }
             }
             Err(e) => report.errors.push(format!("releasing input versions: {e}")),

@@ -175,12 +175,15 @@ const ADJECTIVES: [&str; 32] = [
     "Stolen",
 ];
 const NOUNS: [&str; 32] = [
-    "River", "Kingdom", "Summer", "Heart", "City", "Promise", "Road", "Garden", "Storm", "Island", "Mirror", "Season", "Empire", "Station", "Harbor", "Circus", "Letter", "Window",
-    "Frontier", "Dynasty", "Game", "Family", "Voyage", "Crossing", "Melody", "Shadow", "Border", "Tide", "Lantern", "Orchard", "Signal", "Witness",
+    "River", "Kingdom", "Summer", "Heart", "City", "Promise", "Road", "Garden", "Storm", "Island",
+    "Mirror", "Season", "Empire", "Station", "Harbor", "Circus", "Letter", "Window", "Frontier",
+    "Dynasty", "Game", "Family", "Voyage", "Crossing", "Melody", "Shadow", "Border", "Tide",
+    "Lantern", "Orchard", "Signal", "Witness",
 ];
 const FIRST: [&str; 24] = [
-    "Ana", "Rahul", "Emma", "Kenji", "Ji-woo", "Lucas", "Fatima", "Olga", "Diego", "Priya", "Noah", "Amara", "Mateo", "Yuki", "Omar", "Chloé", "Ingrid", "Tunde", "Mei", "Arjun",
-    "Sofía", "Jonas", "Layla", "Pierre",
+    "Ana", "Rahul", "Emma", "Kenji", "Ji-woo", "Lucas", "Fatima", "Olga", "Diego", "Priya", "Noah",
+    "Amara", "Mateo", "Yuki", "Omar", "Chloé", "Ingrid", "Tunde", "Mei", "Arjun", "Sofía", "Jonas",
+    "Layla", "Pierre",
 ];
 const LAST: [&str; 24] = [
     "Silva",
@@ -213,7 +216,11 @@ const LAST: [&str; 24] = [
 pub(crate) fn builtin_countries() -> Vec<CountrySpec> {
     COUNTRIES
         .iter()
-        .map(|(code, name, langs, _)| CountrySpec { code: code.to_string(), name: name.to_string(), languages: langs.iter().map(|l| l.to_string()).collect() })
+        .map(|(code, name, langs, _)| CountrySpec {
+            code: code.to_string(),
+            name: name.to_string(),
+            languages: langs.iter().map(|l| l.to_string()).collect(),
+        })
         .collect()
 }
 
@@ -229,7 +236,16 @@ pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let is_show = rng.random() < 0.304;
-        let title = format!("{} {}{}", rng.choice(&ADJECTIVES), rng.choice(&NOUNS), if rng.random() < 0.2 { format!(" {}", rng.int(2, 9)) } else { String::new() });
+        let title = format!(
+            "{} {}{}",
+            rng.choice(&ADJECTIVES),
+            rng.choice(&NOUNS),
+            if rng.random() < 0.2 {
+                format!(" {}", rng.int(2, 9))
+            } else {
+                String::new()
+            }
+        );
         let n_countries = match rng.random() {
             x if x < 0.094 => 0,
             x if x < 0.85 => 1,
@@ -246,13 +262,23 @@ pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
         let year_added = 2021 - (rng.random() * rng.random() * 13.0) as i32;
         let month = rng.below(12);
         let day = rng.int(1, 28);
-        let added = (rng.random() >= 0.001).then(|| crate::generate::days_from_civil(year_added, month as u32 + 1, day as u32) * DAY);
+        let added = (rng.random() >= 0.001).then(|| {
+            crate::generate::days_from_civil(year_added, month as u32 + 1, day as u32) * DAY
+        });
         let age = (rng.random() * rng.random() * rng.random() * 80.0) as i32;
         let release_year = Some((year_added - age).max(1925));
         let genres_from: &[&str] = if is_show { &GENRES_SHOW } else { &GENRES_MOVIE };
         let n_genres = rng.int(1, 3) as usize;
-        let genres = rng.sample(genres_from, n_genres).iter().map(|g| g.to_string()).collect();
-        let n_cast = if rng.random() < 0.1 { 0 } else { rng.int(1, 12) as usize };
+        let genres = rng
+            .sample(genres_from, n_genres)
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        let n_cast = if rng.random() < 0.1 {
+            0
+        } else {
+            rng.int(1, 12) as usize
+        };
         let cast = (0..n_cast).map(|_| person(&mut rng)).collect();
         let n_directors = match (is_show, rng.random()) {
             (true, x) if x < 0.9 => 0,
@@ -287,7 +313,21 @@ pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
             if rng.random() < 0.5 { "a" } else { "the" },
             rng.choice(&NOUNS).to_lowercase(),
         );
-        out.push(SourceTitle { n: i as i64 + 1, is_show, title, directors, cast, countries, added, release_year, rating, movie_minutes, seasons, genres, description });
+        out.push(SourceTitle {
+            n: i as i64 + 1,
+            is_show,
+            title,
+            directors,
+            cast,
+            countries,
+            added,
+            release_year,
+            rating,
+            movie_minutes,
+            seasons,
+            genres,
+            description,
+        });
     }
     out
 }

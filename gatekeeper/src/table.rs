@@ -33,7 +33,10 @@ pub struct Grid {
 impl Grid {
     /// A grid; the caller guarantees both lists are sorted and without repeats.
     pub(crate) fn new(title_ids: Vec<i64>, country_codes: Vec<String>) -> Grid {
-        Grid { title_ids, country_codes }
+        Grid {
+            title_ids,
+            country_codes,
+        }
     }
 
     /// Title ids, ascending.
@@ -73,9 +76,25 @@ pub struct Row {
 
 impl Row {
     /// A row.
-    pub fn new(title: u32, country: u16, live: bool, reasons: u32, playable_videos: u32, total_videos: u32, next_window_start: Option<i64>) -> Row {
+    pub fn new(
+        title: u32,
+        country: u16,
+        live: bool,
+        reasons: u32,
+        playable_videos: u32,
+        total_videos: u32,
+        next_window_start: Option<i64>,
+    ) -> Row {
         // `Some(i64::MIN)` cannot be a start after `now`; it reads back as `None`.
-        Row { title, country, live, reasons, playable_videos, total_videos, next: next_window_start.unwrap_or(NO_NEXT) }
+        Row {
+            title,
+            country,
+            live,
+            reasons,
+            playable_videos,
+            total_videos,
+            next: next_window_start.unwrap_or(NO_NEXT),
+        }
     }
 
     /// The smallest window start after `now`, if any.
@@ -137,12 +156,20 @@ impl LivenessTable {
     /// A table. `rows` must be sorted by (title id, country code) without repeated pairs and
     /// refer to `grid` and `reasons`.
     pub fn new(grid: Arc<Grid>, reasons: Arc<ReasonTable>, rows: Vec<Row>) -> LivenessTable {
-        LivenessTable { grid, reasons, rows }
+        LivenessTable {
+            grid,
+            reasons,
+            rows,
+        }
     }
 
     /// An empty table.
     pub fn empty() -> LivenessTable {
-        LivenessTable::new(Arc::new(Grid::default()), Arc::new(ReasonTable::new()), Vec::new())
+        LivenessTable::new(
+            Arc::new(Grid::default()),
+            Arc::new(ReasonTable::new()),
+            Vec::new(),
+        )
     }
 
     /// The rows, in export order.
@@ -183,13 +210,20 @@ impl LivenessTable {
     /// The title id of a row.
     #[inline]
     pub fn title_id(&self, row: &Row) -> i64 {
-        self.grid.title_ids.get(row.title as usize).copied().unwrap_or_default()
+        self.grid
+            .title_ids
+            .get(row.title as usize)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The country code of a row.
     #[inline]
     pub fn country(&self, row: &Row) -> &str {
-        self.grid.country_codes.get(row.country as usize).map_or("", String::as_str)
+        self.grid
+            .country_codes
+            .get(row.country as usize)
+            .map_or("", String::as_str)
     }
 
     /// The reasons of a row.
@@ -217,7 +251,10 @@ impl LivenessTable {
 
     /// The row of a pair, if any (binary search).
     pub fn find(&self, title_id: i64, country: &str) -> Option<&Row> {
-        self.rows.binary_search_by(|r| (self.title_id(r), self.country(r)).cmp(&(title_id, country))).ok().map(|i| &self.rows[i])
+        self.rows
+            .binary_search_by(|r| (self.title_id(r), self.country(r)).cmp(&(title_id, country)))
+            .ok()
+            .map(|i| &self.rows[i])
     }
 
     /// The rows of one title (a contiguous run).
@@ -265,7 +302,9 @@ impl LivenessTable {
         let (mut i, mut j) = (0usize, 0usize);
         while i < self.rows.len() || j < newer.rows.len() {
             let order = match (self.rows.get(i), newer.rows.get(j)) {
-                (Some(a), Some(b)) => (self.title_id(a), self.country(a)).cmp(&(newer.title_id(b), newer.country(b))),
+                (Some(a), Some(b)) => {
+                    (self.title_id(a), self.country(a)).cmp(&(newer.title_id(b), newer.country(b)))
+                }
                 (Some(_), None) => Ordering::Less,
                 _ => Ordering::Greater,
             };
@@ -314,7 +353,8 @@ impl LivenessTable {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let blocks: Vec<&[Row]> = self.rows.chunks(EXPORT_BLOCK).collect();
         for round in blocks.chunks(threads) {
-            let buffers: Vec<Vec<u8>> = crate::par::map(round, |block| self.serialize_block(block, &countries));
+            let buffers: Vec<Vec<u8>> =
+                crate::par::map(round, |block| self.serialize_block(block, &countries));
             for buffer in buffers {
                 w.write_all(&buffer)?;
             }
@@ -328,10 +368,24 @@ impl LivenessTable {
             buf.extend_from_slice(b"{\"title_id\":");
             push_i64(&mut buf, self.title_id(r));
             buf.extend_from_slice(b",\"country\":");
-            buf.extend_from_slice(countries.get(r.country as usize).map_or("\"\"", String::as_str).as_bytes());
-            buf.extend_from_slice(if r.live { b",\"live\":true,\"reasons\":" } else { b",\"live\":false,\"reasons\":" });
+            buf.extend_from_slice(
+                countries
+                    .get(r.country as usize)
+                    .map_or("\"\"", String::as_str)
+                    .as_bytes(),
+            );
+            buf.extend_from_slice(if r.live {
+                b",\"live\":true,\"reasons\":"
+            } else {
+                b",\"live\":false,\"reasons\":"
+            });
             buf.extend_from_slice(self.reasons.json(r.reasons).as_bytes());
-            push_tail(&mut buf, i64::from(r.playable_videos), i64::from(r.total_videos), r.next_window_start());
+            push_tail(
+                &mut buf,
+                i64::from(r.playable_videos),
+                i64::from(r.total_videos),
+                r.next_window_start(),
+            );
         }
         buf
     }
@@ -341,8 +395,20 @@ impl LivenessTable {
 mod tests {
     use super::*;
 
-    fn table(titles: Vec<i64>, codes: &[&str], rows: Vec<Row>, reasons: Arc<ReasonTable>) -> LivenessTable {
-        LivenessTable::new(Arc::new(Grid::new(titles, codes.iter().map(|c| c.to_string()).collect())), reasons, rows)
+    fn table(
+        titles: Vec<i64>,
+        codes: &[&str],
+        rows: Vec<Row>,
+        reasons: Arc<ReasonTable>,
+    ) -> LivenessTable {
+        LivenessTable::new(
+            Arc::new(Grid::new(
+                titles,
+                codes.iter().map(|c| c.to_string()).collect(),
+            )),
+            reasons,
+            rows,
+        )
     }
 
     #[test]
@@ -350,7 +416,10 @@ mod tests {
         assert_eq!(std::mem::size_of::<Row>(), 32);
         let r = Row::new(1, 2, true, 3, 4, 5, Some(-7));
         assert_eq!(r.next_window_start(), Some(-7));
-        assert_eq!(Row::new(1, 2, true, 3, 4, 5, None).next_window_start(), None);
+        assert_eq!(
+            Row::new(1, 2, true, 3, 4, 5, None).next_window_start(),
+            None
+        );
     }
 
     #[test]
@@ -358,7 +427,11 @@ mod tests {
         let mut reasons = ReasonTable::new();
         let odd = reasons.intern(["R0:\t\u{2028}é", "Q\"\\"]);
         let reasons = Arc::new(reasons);
-        let rows = vec![Row::new(0, 0, false, odd, 0, u32::MAX, Some(i64::MAX)), Row::new(0, 1, true, 0, 1, 1, None), Row::new(1, 0, false, odd, 2, 3, Some(-1))];
+        let rows = vec![
+            Row::new(0, 0, false, odd, 0, u32::MAX, Some(i64::MAX)),
+            Row::new(0, 1, true, 0, 1, 1, None),
+            Row::new(1, 0, false, odd, 2, 3, Some(-1)),
+        ];
         let t = table(vec![i64::MIN, 7], &["Å\"\\\u{1}\n", "日本"], rows, reasons);
         let mut ours = Vec::new();
         t.write_jsonl(&mut ours).unwrap();
@@ -367,8 +440,14 @@ mod tests {
             serde_json::to_writer(&mut theirs, &r).unwrap();
             theirs.push(b'\n');
         }
-        assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
-        assert_eq!(t.find(7, "Å\"\\\u{1}\n").map(|r| r.playable_videos), Some(2));
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs).unwrap()
+        );
+        assert_eq!(
+            t.find(7, "Å\"\\\u{1}\n").map(|r| r.playable_videos),
+            Some(2)
+        );
         assert_eq!(t.title_rows(i64::MIN).len(), 2);
     }
 
@@ -379,12 +458,31 @@ mod tests {
         let mut b = ReasonTable::new();
         let _ = b.intern(["Y"]);
         let bx = b.intern(["X"]);
-        let old =
-            table(vec![1, 2], &["AA", "BB"], vec![Row::new(0, 0, false, x, 0, 0, None), Row::new(0, 1, true, 0, 1, 1, None), Row::new(1, 0, true, 0, 1, 1, None)], Arc::new(a));
-        let new =
-            table(vec![1, 3], &["AA", "BB"], vec![Row::new(0, 0, false, bx, 0, 0, None), Row::new(0, 1, false, 0, 1, 1, None), Row::new(1, 1, true, 0, 1, 1, None)], Arc::new(b));
+        let old = table(
+            vec![1, 2],
+            &["AA", "BB"],
+            vec![
+                Row::new(0, 0, false, x, 0, 0, None),
+                Row::new(0, 1, true, 0, 1, 1, None),
+                Row::new(1, 0, true, 0, 1, 1, None),
+            ],
+            Arc::new(a),
+        );
+        let new = table(
+            vec![1, 3],
+            &["AA", "BB"],
+            vec![
+                Row::new(0, 0, false, bx, 0, 0, None),
+                Row::new(0, 1, false, 0, 1, 1, None),
+                Row::new(1, 1, true, 0, 1, 1, None),
+            ],
+            Arc::new(b),
+        );
         let d = old.diff(&new);
-        assert_eq!(d.changed, vec![(Some(1), Some(1)), (Some(2), None), (None, Some(2))]);
+        assert_eq!(
+            d.changed,
+            vec![(Some(1), Some(1)), (Some(2), None), (None, Some(2))]
+        );
         assert_eq!(d.counts(), (1, 1, 1));
         assert!(old.diff(&old).is_empty());
     }

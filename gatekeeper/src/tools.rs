@@ -16,14 +16,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 fn consumer(url: &str) -> Result<Consumer> {
-    let store = hollow::store::open_store(url).map_err(|source| Error::Store { url: url.to_string(), source })?;
-    Ok(Consumer::new(store, ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }))
+    let store = hollow::store::open_store(url).map_err(|source| Error::Store {
+        url: url.to_string(),
+        source,
+    })?;
+    Ok(Consumer::new(
+        store,
+        ConsumerConfig {
+            mode: MemoryMode::Heap,
+            cache_dir: None,
+        },
+    ))
 }
 
 /// The stored versions of the timeline at `url`, ascending.
 pub fn stored_versions(url: &str) -> Result<Vec<u64>> {
     let c = consumer(url)?;
-    let idx = c.index().map_err(|e| Error::hollow(format!("listing {url}"), e))?;
+    let idx = c
+        .index()
+        .map_err(|e| Error::hollow(format!("listing {url}"), e))?;
     Ok(idx.versions().into_iter().collect())
 }
 
@@ -44,8 +55,13 @@ pub fn rules_for_version(version: &str, given: Option<&Rules>) -> Result<Rules> 
     Err(Error::Rules(crate::rules::RulesError::Invalid {
         origin: version.to_string(),
         message: match given {
-            Some(r) => format!("no built-in rules have version {version:?} and the given rules are {:?}", r.version),
-            None => format!("no built-in rules have version {version:?}; pass the rules file with --rules"),
+            Some(r) => format!(
+                "no built-in rules have version {version:?} and the given rules are {:?}",
+                r.version
+            ),
+            None => format!(
+                "no built-in rules have version {version:?}; pass the rules file with --rules"
+            ),
         },
     }))
 }
@@ -108,38 +124,92 @@ impl Replayer {
 
     /// Replays output version `version`.
     pub fn replay(&mut self, version: u64) -> Result<ReplayReport> {
-        self.out.update_to(version).map_err(|e| Error::hollow(format!("loading version {version} of {}", self.out_url), e))?;
-        let state = self.out.current().map(|l| l.state).ok_or_else(|| Error::NoVersion { url: self.out_url.clone(), detail: format!("version {version}") })?;
+        self.out.update_to(version).map_err(|e| {
+            Error::hollow(format!("loading version {version} of {}", self.out_url), e)
+        })?;
+        let state = self
+            .out
+            .current()
+            .map(|l| l.state)
+            .ok_or_else(|| Error::NoVersion {
+                url: self.out_url.clone(),
+                detail: format!("version {version}"),
+            })?;
         let header = OutputHeader::parse(version, state.header())?;
         let rules = rules_for_version(&header.rules, self.rules.as_ref())?;
         let versions = header.input_versions(version)?;
-        let url = self.inputs_url.clone().or_else(|| header.inputs_url.clone()).ok_or_else(|| Error::Header { version, detail: "no inputs URL recorded; pass --inputs".into() })?;
+        let url = self
+            .inputs_url
+            .clone()
+            .or_else(|| header.inputs_url.clone())
+            .ok_or_else(|| Error::Header {
+                version,
+                detail: "no inputs URL recorded; pass --inputs".into(),
+            })?;
         if self.feeds.as_ref().is_none_or(|(u, _)| *u != url) {
-            let feeds = Dataset::ALL.iter().map(|d| consumer(&d.store_url(&url))).collect::<Result<Vec<_>>>()?;
+            let feeds = Dataset::ALL
+                .iter()
+                .map(|d| consumer(&d.store_url(&url)))
+                .collect::<Result<Vec<_>>>()?;
             self.feeds = Some((url.clone(), feeds));
             self.index = None;
         }
-        let Some((_, feeds)) = &self.feeds else { return Err(Error::NoVersion { url, detail: "no inputs".into() }) };
+        let Some((_, feeds)) = &self.feeds else {
+            return Err(Error::NoVersion {
+                url,
+                detail: "no inputs".into(),
+            });
+        };
         let mut states = Vec::with_capacity(7);
         for (d, c) in Dataset::ALL.iter().zip(feeds) {
             let v = versions[d.index()];
-            c.update_to(v).map_err(|e| Error::hollow(format!("input {d}: travelling to version {v} of {}", d.store_url(&url)), e))?;
-            let state = c.current().map(|l| l.state).ok_or_else(|| Error::NoVersion { url: d.store_url(&url), detail: format!("version {v}") })?;
+            c.update_to(v).map_err(|e| {
+                Error::hollow(
+                    format!(
+                        "input {d}: travelling to version {v} of {}",
+                        d.store_url(&url)
+                    ),
+                    e,
+                )
+            })?;
+            let state = c
+                .current()
+                .map(|l| l.state)
+                .ok_or_else(|| Error::NoVersion {
+                    url: d.store_url(&url),
+                    detail: format!("version {v}"),
+                })?;
             states.push(state);
         }
-        let states: [Arc<ReadState>; 7] = states.try_into().map_err(|_| Error::Input { dataset: "all", detail: "fewer than 7 inputs".into() })?;
+        let states: [Arc<ReadState>; 7] = states.try_into().map_err(|_| Error::Input {
+            dataset: "all",
+            detail: "fewer than 7 inputs".into(),
+        })?;
         let built_from = versions.map(Some);
-        let inputs = InputStates { states, versions: built_from };
+        let inputs = InputStates {
+            states,
+            versions: built_from,
+        };
         let index = match self.index.take() {
             Some((index, from)) if from == built_from => index,
-            Some((index, from)) => index.update(&inputs, std::array::from_fn(|i| from[i] != built_from[i]))?.0,
+            Some((index, from)) => {
+                index
+                    .update(&inputs, std::array::from_fn(|i| from[i] != built_from[i]))?
+                    .0
+            }
             None => Index::build(&inputs)?,
         };
         let replayed = self.evaluator.evaluate(&index, header.now, &rules);
         self.index = Some((index, built_from));
         let stored = read_table(&state, self.evaluator.reasons_mut())?;
         let diff = stored.diff(&replayed);
-        Ok(ReplayReport { version, header, stored, replayed, diff })
+        Ok(ReplayReport {
+            version,
+            header,
+            stored,
+            replayed,
+            diff,
+        })
     }
 }
 
@@ -162,16 +232,30 @@ pub struct OutputDiff {
 
 /// Compares PREPROD version `preprod_version` (default: its latest) with PROD version
 /// `prod_version` (default: the one that PREPROD version follows, else PROD's latest).
-pub fn diff_outputs(prod_url: &str, preprod_url: &str, prod_version: Option<u64>, preprod_version: Option<u64>) -> Result<OutputDiff> {
+pub fn diff_outputs(
+    prod_url: &str,
+    preprod_url: &str,
+    prod_version: Option<u64>,
+    preprod_version: Option<u64>,
+) -> Result<OutputDiff> {
     let (preprod_version, preprod_state) = load_version(preprod_url, preprod_version)?;
-    let followed = OutputHeader::parse(preprod_version, preprod_state.header()).ok().and_then(|h| h.follows);
+    let followed = OutputHeader::parse(preprod_version, preprod_state.header())
+        .ok()
+        .and_then(|h| h.follows);
     let (prod_version, prod_state) = load_version(prod_url, prod_version.or(followed))?;
     let mut reasons = Arc::new(crate::reasons::ReasonTable::new());
     let prod = read_table(&prod_state, &mut reasons)?;
     let preprod = read_table(&preprod_state, &mut reasons)?;
     let diff = prod.diff(&preprod);
     let summary = DiffSummary::new(&prod, &preprod, &diff);
-    Ok(OutputDiff { prod_version, preprod_version, prod, preprod, diff, summary })
+    Ok(OutputDiff {
+        prod_version,
+        preprod_version,
+        prod,
+        preprod,
+        diff,
+        summary,
+    })
 }
 
 /// The records of one title in one output version where they changed.
@@ -214,8 +298,16 @@ pub fn history(url: &str, title_id: i64, country: Option<&str>) -> Result<Vec<Hi
         }
         changes.sort_by(|a, b| a.0.cmp(&b.0));
         if !changes.is_empty() || out.is_empty() {
-            let now = loaded.state.header().get(crate::output::NOW_KEY).and_then(|n| n.parse().ok());
-            out.push(HistoryEntry { version: v, now, changes });
+            let now = loaded
+                .state
+                .header()
+                .get(crate::output::NOW_KEY)
+                .and_then(|n| n.parse().ok());
+            out.push(HistoryEntry {
+                version: v,
+                now,
+                changes,
+            });
         }
         previous = records;
     }
@@ -223,7 +315,11 @@ pub fn history(url: &str, title_id: i64, country: Option<&str>) -> Result<Vec<Hi
 }
 
 /// The records of one title (in one country, or all) in an output state, by country.
-fn title_records(state: &ReadState, title_id: i64, country: Option<&str>) -> Result<BTreeMap<String, Liveness>> {
+fn title_records(
+    state: &ReadState,
+    title_id: i64,
+    country: Option<&str>,
+) -> Result<BTreeMap<String, Liveness>> {
     let e = |x| Error::hollow("reading a liveness state", x);
     let obj = state.object("Liveness").map_err(e)?;
     let title = obj.long("title_id").map_err(e)?;
@@ -236,7 +332,11 @@ fn title_records(state: &ReadState, title_id: i64, country: Option<&str>) -> Res
         obj.long("next_window_start").map_err(e)?,
     );
     let lists = state.list("ListOfString").map_err(e)?;
-    let elem = state.object("String").map_err(e)?.string("value").map_err(e)?;
+    let elem = state
+        .object("String")
+        .map_err(e)?
+        .string("value")
+        .map_err(e)?;
     let mut out = BTreeMap::new();
     for o in obj.ordinals() {
         if title.get(o) != Some(title_id) {

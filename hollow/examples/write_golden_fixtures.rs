@@ -17,7 +17,10 @@ fn main() {
         std::process::exit(2);
     };
     if dir.exists() {
-        eprintln!("{} exists: fixtures of a released format are never rewritten; name a new folder", dir.display());
+        eprintln!(
+            "{} exists: fixtures of a released format are never rewritten; name a new folder",
+            dir.display()
+        );
         std::process::exit(2);
     }
     if let Err(e) = write(&dir) {
@@ -35,6 +38,9 @@ fn write(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(dir.join(name), &blob)?;
     }
     let (blob, _) = write_snapshot(&ws, &SnapshotOptions::default())?;
-    std::fs::write(dir.join("snapshot.dump"), common::dump(&ReadState::from_vec(blob)?))?;
+    std::fs::write(
+        dir.join("snapshot.dump"),
+        common::dump(&ReadState::from_vec(blob)?),
+    )?;
     Ok(())
 }

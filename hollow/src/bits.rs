@@ -34,7 +34,10 @@ pub fn pack(values: impl IntoIterator<Item = u64>, len: u64, width: u8) -> Vec<u
     }
     let mut bit: u64 = 0;
     for v in values {
-        debug_assert!(width == 64 || v >> width == 0, "value {v} wider than {width} bits");
+        debug_assert!(
+            width == 64 || v >> width == 0,
+            "value {v} wider than {width} bits"
+        );
         write_bits(&mut out, bit, width, v);
         bit += width as u64;
     }
@@ -77,16 +80,36 @@ impl<'a> Packed<'a> {
         if width > 64 {
             return Err(Error::corrupt(format!("bit width {width} > 64")));
         }
-        let need = packed_len(len, width).ok_or_else(|| Error::corrupt("packed array size overflows"))?;
+        let need =
+            packed_len(len, width).ok_or_else(|| Error::corrupt("packed array size overflows"))?;
         if data.len() < need {
-            return Err(Error::Truncated { what: "bit-packed array", offset: 0, needed: need as u64, available: data.len() as u64 });
+            return Err(Error::Truncated {
+                what: "bit-packed array",
+                offset: 0,
+                needed: need as u64,
+                available: data.len() as u64,
+            });
         }
-        let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
-        Ok(Packed { data, width: width as u32, mask, len })
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        Ok(Packed {
+            data,
+            width: width as u32,
+            mask,
+            len,
+        })
     }
 
     /// An empty array (every read returns `None`).
-    pub const EMPTY: Packed<'static> = Packed { data: &[], width: 0, mask: 0, len: 0 };
+    pub const EMPTY: Packed<'static> = Packed {
+        data: &[],
+        width: 0,
+        mask: 0,
+        len: 0,
+    };
 
     /// The number of values.
     #[inline]
@@ -125,7 +148,11 @@ impl<'a> Packed<'a> {
         let bit = i * self.width as u64;
         let b = (bit >> 3) as usize;
         let shift = (bit & 7) as u32;
-        let word = u64::from_le_bytes(self.data[b..b + 8].try_into().expect("checked at construction"));
+        let word = u64::from_le_bytes(
+            self.data[b..b + 8]
+                .try_into()
+                .expect("checked at construction"),
+        );
         if self.width <= 56 {
             (word >> shift) & self.mask
         } else {
@@ -142,7 +169,11 @@ impl<'a> Packed<'a> {
         if self.width <= 28 {
             let bit = i * self.width as u64;
             let b = (bit >> 3) as usize;
-            let word = u64::from_le_bytes(self.data[b..b + 8].try_into().expect("checked at construction")) >> (bit & 7);
+            let word = u64::from_le_bytes(
+                self.data[b..b + 8]
+                    .try_into()
+                    .expect("checked at construction"),
+            ) >> (bit & 7);
             (word & self.mask, (word >> self.width) & self.mask)
         } else {
             (self.get_in_bounds(i), self.get_in_bounds(i + 1))
@@ -152,7 +183,11 @@ impl<'a> Packed<'a> {
     #[inline(never)]
     fn get_wide(&self, word: u64, b: usize, shift: u32) -> u64 {
         let lo = word >> shift;
-        let v = if shift == 0 { lo } else { lo | ((self.data[b + 8] as u64) << (64 - shift)) };
+        let v = if shift == 0 {
+            lo
+        } else {
+            lo | ((self.data[b + 8] as u64) << (64 - shift))
+        };
         v & self.mask
     }
 
@@ -165,7 +200,9 @@ impl<'a> Packed<'a> {
         let out = &mut out[..n];
         if self.width == 0 {
             out.fill(0);
-        } else if self.width > 56 || !crate::bytes::unpack_run(self.data, start * self.width as u64, self.width, out) {
+        } else if self.width > 56
+            || !crate::bytes::unpack_run(self.data, start * self.width as u64, self.width, out)
+        {
             // wide values (or an empty run): one checked read each
             for (k, slot) in out.iter_mut().enumerate() {
                 *slot = self.get_in_bounds(start + k as u64);
@@ -193,7 +230,11 @@ mod tests {
         }
         assert_eq!(p.get(values.len() as u64), None);
         for i in 1..values.len() {
-            assert_eq!(p.get_pair_in_bounds(i as u64 - 1), (values[i - 1], values[i]), "pair at {i} width={width}");
+            assert_eq!(
+                p.get_pair_in_bounds(i as u64 - 1),
+                (values[i - 1], values[i]),
+                "pair at {i} width={width}"
+            );
         }
         let mut out = vec![0; values.len()];
         assert_eq!(p.decode_into(0, &mut out), values.len());
@@ -204,7 +245,15 @@ mod tests {
     fn edge_widths() {
         for w in [0u8, 1, 7, 8, 9, 31, 32, 33, 55, 56, 57, 63, 64] {
             let max = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-            let vals: Vec<u64> = (0..200u64).map(|i| if i % 3 == 0 { max } else { i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & max }).collect();
+            let vals: Vec<u64> = (0..200u64)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        max
+                    } else {
+                        i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & max
+                    }
+                })
+                .collect();
             roundtrip(&vals, w);
             roundtrip(&[], w);
             roundtrip(&[max], w);

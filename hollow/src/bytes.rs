@@ -41,7 +41,11 @@ impl Bytes {
     /// Wraps owned bytes.
     pub fn from_vec(v: Vec<u8>) -> Self {
         let len = v.len();
-        Bytes { owner: Arc::new(Owner::Heap(v)), start: 0, len }
+        Bytes {
+            owner: Arc::new(Owner::Heap(v)),
+            start: 0,
+            len,
+        }
     }
 
     /// Memory-maps a file read-only.
@@ -49,7 +53,10 @@ impl Bytes {
     /// The file must not be modified or truncated while it is mapped; hollow's blob stores
     /// only ever replace files by atomic rename, which keeps existing maps valid.
     pub fn map_file(path: &Path) -> Result<Self> {
-        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let file = std::fs::File::open(path).map_err(io)?;
         // SAFETY: the map is read-only and private to this process. Hollow never writes to
         // or truncates a published blob file in place (stores write a temporary file and
@@ -57,7 +64,11 @@ impl Bytes {
         // the map are bounds-checked slices.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         let len = map.len();
-        Ok(Bytes { owner: Arc::new(Owner::Mapped(map)), start: 0, len })
+        Ok(Bytes {
+            owner: Arc::new(Owner::Mapped(map)),
+            start: 0,
+            len,
+        })
     }
 
     /// Whether these bytes are memory-mapped (as opposed to owned on the heap).
@@ -83,7 +94,11 @@ impl Bytes {
         if range.start > range.end || range.end > self.len {
             return None;
         }
-        Some(Bytes { owner: self.owner.clone(), start: self.start + range.start, len: range.end - range.start })
+        Some(Bytes {
+            owner: self.owner.clone(),
+            start: self.start + range.start,
+            len: range.end - range.start,
+        })
     }
 
     /// The bytes as a plain slice.
@@ -109,7 +124,12 @@ impl AsRef<[u8]> for Bytes {
 
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bytes({} bytes, {})", self.len, if self.is_mapped() { "mapped" } else { "heap" })
+        write!(
+            f,
+            "Bytes({} bytes, {})",
+            self.len,
+            if self.is_mapped() { "mapped" } else { "heap" }
+        )
     }
 }
 
@@ -140,7 +160,9 @@ pub(crate) fn str_checked(b: &[u8]) -> Option<&str> {
 
 /// Whether `data` is UTF-8 and each offset from `offsets` is a character boundary of it.
 pub(crate) fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>) -> bool {
-    let Ok(text) = std::str::from_utf8(data) else { return false };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
     for o in offsets {
         match usize::try_from(o) {
             Ok(o) if text.is_char_boundary(o) => {}
@@ -161,9 +183,16 @@ pub(crate) fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64
         return false;
     }
     // the last value starts at this bit; its 8-byte load must end inside `data`
-    let last_bit = (out.len() as u64 - 1).checked_mul(width as u64).and_then(|b| b.checked_add(start_bit));
-    let Some(last_bit) = last_bit else { return false };
-    match usize::try_from(last_bit >> 3).ok().and_then(|b| b.checked_add(8)) {
+    let last_bit = (out.len() as u64 - 1)
+        .checked_mul(width as u64)
+        .and_then(|b| b.checked_add(start_bit));
+    let Some(last_bit) = last_bit else {
+        return false;
+    };
+    match usize::try_from(last_bit >> 3)
+        .ok()
+        .and_then(|b| b.checked_add(8))
+    {
         Some(end) if end <= data.len() => {}
         _ => return false,
     }
@@ -175,7 +204,8 @@ pub(crate) fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64
         // SAFETY: `bit` is at most `last_bit`, and `(last_bit >> 3) + 8 <= data.len()` was
         // checked above, so the 8 bytes at `bit >> 3` are inside `data`; `read_unaligned`
         // has no alignment requirement.
-        let word = unsafe { std::ptr::read_unaligned(base.add((bit >> 3) as usize) as *const [u8; 8]) };
+        let word =
+            unsafe { std::ptr::read_unaligned(base.add((bit >> 3) as usize) as *const [u8; 8]) };
         *slot = (u64::from_le_bytes(word) >> (bit & 7)) & mask;
         bit += w;
     }
@@ -190,11 +220,18 @@ mod tests {
     fn unpack_run_matches_packed_and_checks_bounds() {
         for width in [1u8, 3, 7, 8, 21, 28, 33, 55, 56] {
             let mask = (1u64 << width) - 1;
-            let vals: Vec<u64> = (0..300u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask).collect();
+            let vals: Vec<u64> = (0..300u64)
+                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
+                .collect();
             let bytes = crate::bits::pack(vals.iter().copied(), vals.len() as u64, width);
             for start in [0usize, 1, 63, 236] {
                 let mut out = vec![0u64; 64];
-                assert!(unpack_run(&bytes, start as u64 * width as u64, width as u32, &mut out));
+                assert!(unpack_run(
+                    &bytes,
+                    start as u64 * width as u64,
+                    width as u32,
+                    &mut out
+                ));
                 assert_eq!(out, vals[start..start + 64], "width {width} start {start}");
             }
             // a run that would read past the end is refused, whatever the width

@@ -183,12 +183,21 @@ pub enum RecordError {
 impl DatasetSchema {
     /// Parses and validates a schema file.
     pub fn from_json(text: &str) -> Result<Self> {
-        let mut s: DatasetSchema = serde_json::from_str(text).map_err(|e| Error::Schema(format!("dataset schema: {e}")))?;
+        let mut s: DatasetSchema = serde_json::from_str(text)
+            .map_err(|e| Error::Schema(format!("dataset schema: {e}")))?;
         s.pk_idx = Vec::new();
         for k in &s.primary_key {
-            let i = s.fields.iter().position(|f| &f.name == k).ok_or_else(|| Error::Schema(format!("{}: primary key field {k:?} not declared", s.dataset)))?;
+            let i = s.fields.iter().position(|f| &f.name == k).ok_or_else(|| {
+                Error::Schema(format!(
+                    "{}: primary key field {k:?} not declared",
+                    s.dataset
+                ))
+            })?;
             if s.fields[i].list {
-                return Err(Error::Schema(format!("{}: primary key field {k:?} is a list", s.dataset)));
+                return Err(Error::Schema(format!(
+                    "{}: primary key field {k:?} is a list",
+                    s.dataset
+                )));
             }
             s.pk_idx.push(i);
         }
@@ -199,7 +208,12 @@ impl DatasetSchema {
             match f.compression.as_deref() {
                 None | Some("none") => {}
                 Some("fsst") if f.kind == ScalarKind::String && !f.list => {}
-                Some(c) => return Err(Error::Schema(format!("{}.{}: unsupported compression {c:?}", s.dataset, f.name))),
+                Some(c) => {
+                    return Err(Error::Schema(format!(
+                        "{}.{}: unsupported compression {c:?}",
+                        s.dataset, f.name
+                    )))
+                }
             }
         }
         s.schema_set()?;
@@ -208,7 +222,10 @@ impl DatasetSchema {
 
     /// Reads a schema file.
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_json(&text)
     }
 
@@ -226,10 +243,15 @@ impl DatasetSchema {
                 let elem = f.kind.element_type();
                 let list = format!("ListOf{elem}");
                 if !extra.iter().any(|t| t.name() == list) {
-                    extra.push(TypeSchema::List { name: list.clone(), element: elem.to_string() });
+                    extra.push(TypeSchema::List {
+                        name: list.clone(),
+                        element: elem.to_string(),
+                    });
                 }
                 if !extra.iter().any(|t| t.name() == elem) {
-                    extra.push(TypeSchema::Object(ObjectSchema::new(elem).field("value", f.kind.field_kind())));
+                    extra.push(TypeSchema::Object(
+                        ObjectSchema::new(elem).field("value", f.kind.field_kind()),
+                    ));
                 }
                 obj = obj.field(&f.name, FieldKind::Reference(list));
             } else if f.compression.as_deref() == Some("fsst") {
@@ -245,7 +267,8 @@ impl DatasetSchema {
 
     /// Parses one JSON record, validating it against the schema. Unknown keys are ignored.
     pub fn parse_json(&self, json: &[u8]) -> Result<Record, RecordError> {
-        let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| RecordError::NotJson(e.to_string()))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| RecordError::NotJson(e.to_string()))?;
         self.parse_value(&v)
     }
 
@@ -262,8 +285,19 @@ impl DatasetSchema {
                         return Err(RecordError::MissingField(f.name.clone()));
                     }
                 }
-                Some(serde_json::Value::Array(items)) if f.list => FieldValue::List(items.iter().map(|x| scalar(f, x)).collect::<Result<_, _>>()?),
-                Some(x) if f.list => return Err(RecordError::WrongType { field: f.name.clone(), expected: "array", got: json_kind(x).into() }),
+                Some(serde_json::Value::Array(items)) if f.list => FieldValue::List(
+                    items
+                        .iter()
+                        .map(|x| scalar(f, x))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(x) if f.list => {
+                    return Err(RecordError::WrongType {
+                        field: f.name.clone(),
+                        expected: "array",
+                        got: json_kind(x).into(),
+                    })
+                }
                 Some(x) => scalar(f, x)?,
             };
             out.push(fv);
@@ -343,7 +377,9 @@ fn push_json(s: &mut String, v: &FieldValue) {
         FieldValue::Int(i) => {
             let _ = write!(s, "{i}");
         }
-        FieldValue::Float(x) => s.push_str(&serde_json::Number::from_f64(*x).map_or("null".to_string(), |n| n.to_string())),
+        FieldValue::Float(x) => s.push_str(
+            &serde_json::Number::from_f64(*x).map_or("null".to_string(), |n| n.to_string()),
+        ),
         FieldValue::Str(t) => s.push_str(&serde_json::to_string(t).unwrap_or_default()),
         FieldValue::List(items) => {
             s.push('[');
@@ -370,14 +406,32 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 }
 
 fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordError> {
-    let wrong = || RecordError::WrongType { field: f.name.clone(), expected: f.kind.name(), got: json_kind(v).into() };
+    let wrong = || RecordError::WrongType {
+        field: f.name.clone(),
+        expected: f.kind.name(),
+        got: json_kind(v).into(),
+    };
     Ok(match f.kind {
         ScalarKind::Bool => FieldValue::Bool(v.as_bool().ok_or_else(wrong)?),
         ScalarKind::I32 | ScalarKind::I64 => {
             let n = v.as_number().ok_or_else(wrong)?;
-            let i = n.as_i64().ok_or_else(|| if n.is_u64() { RecordError::OutOfRange { field: f.name.clone(), value: n.to_string(), kind: f.kind.name() } } else { wrong() })?;
+            let i = n.as_i64().ok_or_else(|| {
+                if n.is_u64() {
+                    RecordError::OutOfRange {
+                        field: f.name.clone(),
+                        value: n.to_string(),
+                        kind: f.kind.name(),
+                    }
+                } else {
+                    wrong()
+                }
+            })?;
             if f.kind == ScalarKind::I32 && i32::try_from(i).is_err() {
-                return Err(RecordError::OutOfRange { field: f.name.clone(), value: i.to_string(), kind: "i32" });
+                return Err(RecordError::OutOfRange {
+                    field: f.name.clone(),
+                    value: i.to_string(),
+                    kind: "i32",
+                });
             }
             FieldValue::Int(i)
         }
@@ -386,7 +440,10 @@ fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordE
             let s = v.as_str().ok_or_else(wrong)?;
             if let Some(allowed) = &f.enum_values {
                 if !allowed.iter().any(|a| a == s) {
-                    return Err(RecordError::UnknownEnum { field: f.name.clone(), value: s.into() });
+                    return Err(RecordError::UnknownEnum {
+                        field: f.name.clone(),
+                        value: s.into(),
+                    });
                 }
             }
             FieldValue::Str(s.to_string())
@@ -427,7 +484,11 @@ impl<'a> DatasetReader<'a> {
                 None
             });
         }
-        Ok(DatasetReader { schema, root, lists })
+        Ok(DatasetReader {
+            schema,
+            root,
+            lists,
+        })
     }
 
     /// The root object view.

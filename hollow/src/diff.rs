@@ -90,7 +90,9 @@ fn diff_with(a: &ReadState, b: &ReadState, def_a: KeyDef, def_b: KeyDef) -> Resu
     let mut found = |oa: u32, ob: u32, out: &mut Diff, matched: &mut BitVec<u64>| -> Result<()> {
         if matched.replace(ob as usize, true) {
             let key = reader_a.key_values(oa)?;
-            return Err(Error::Validation(format!("duplicate key {key:?} in {type_name:?} of the first state")));
+            return Err(Error::Validation(format!(
+                "duplicate key {key:?} in {type_name:?} of the first state"
+            )));
         }
         let fields = cmp.changed_fields(ta, oa, ob)?;
         if fields.is_empty() {
@@ -126,7 +128,10 @@ fn diff_with(a: &ReadState, b: &ReadState, def_a: KeyDef, def_b: KeyDef) -> Resu
     }
     out.removed.sort_unstable();
     out.changed.sort_unstable_by_key(|c| c.0);
-    out.added = view_b.ordinals().filter(|o| !matched[*o as usize]).collect();
+    out.added = view_b
+        .ordinals()
+        .filter(|o| !matched[*o as usize])
+        .collect();
     Ok(out)
 }
 
@@ -145,24 +150,51 @@ pub fn dataset_diff(ds: &DatasetSchema, a: &ReadState, b: &ReadState) -> Result<
 /// ```
 ///
 /// `key` is the record's Kafka key (key values joined by `|`).
-pub fn write_json_lines(ds: &DatasetSchema, a: &ReadState, b: &ReadState, diff: &Diff, out: &mut dyn Write) -> Result<()> {
+pub fn write_json_lines(
+    ds: &DatasetSchema,
+    a: &ReadState,
+    b: &ReadState,
+    diff: &Diff,
+    out: &mut dyn Write,
+) -> Result<()> {
     let ra = DatasetReader::new(ds, a)?;
     let rb = DatasetReader::new(ds, b)?;
-    let io = |source| Error::Io { path: "diff output".into(), source };
+    let io = |source| Error::Io {
+        path: "diff output".into(),
+        source,
+    };
     let js = |s: &str| serde_json::to_string(s).unwrap_or_default();
     for o in &diff.removed {
         let rec = ra.record(*o)?;
-        writeln!(out, "{{\"op\":\"removed\",\"key\":{},\"before\":{}}}", js(&ds.key_of(&rec)), ds.to_json(&rec)).map_err(io)?;
+        writeln!(
+            out,
+            "{{\"op\":\"removed\",\"key\":{},\"before\":{}}}",
+            js(&ds.key_of(&rec)),
+            ds.to_json(&rec)
+        )
+        .map_err(io)?;
     }
     for (oa, ob, fields) in &diff.changed {
         let (before, after) = (ra.record(*oa)?, rb.record(*ob)?);
         let names = serde_json::to_string(fields).unwrap_or_default();
-        writeln!(out, "{{\"op\":\"changed\",\"key\":{},\"fields\":{names},\"before\":{},\"after\":{}}}", js(&ds.key_of(&before)), ds.to_json(&before), ds.to_json(&after))
-            .map_err(io)?;
+        writeln!(
+            out,
+            "{{\"op\":\"changed\",\"key\":{},\"fields\":{names},\"before\":{},\"after\":{}}}",
+            js(&ds.key_of(&before)),
+            ds.to_json(&before),
+            ds.to_json(&after)
+        )
+        .map_err(io)?;
     }
     for o in &diff.added {
         let rec = rb.record(*o)?;
-        writeln!(out, "{{\"op\":\"added\",\"key\":{},\"after\":{}}}", js(&ds.key_of(&rec)), ds.to_json(&rec)).map_err(io)?;
+        writeln!(
+            out,
+            "{{\"op\":\"added\",\"key\":{},\"after\":{}}}",
+            js(&ds.key_of(&rec)),
+            ds.to_json(&rec)
+        )
+        .map_err(io)?;
     }
     Ok(())
 }
@@ -227,7 +259,11 @@ impl<'a> DeepEq<'a> {
                 }
                 (None, _) => return Err(Error::NoSuchType(name)),
                 (_, None) => return Err(Error::NoSuchType(name)),
-                _ => return Err(Error::Schema(format!("type {name:?} differs between the two states"))),
+                _ => {
+                    return Err(Error::Schema(format!(
+                        "type {name:?} differs between the two states"
+                    )))
+                }
             }
         }
         let idx = |n: &str| sa.type_index(n).ok_or_else(|| Error::NoSuchType(n.into()));
@@ -238,26 +274,55 @@ impl<'a> DeepEq<'a> {
             let t = idx(name)?;
             let v = match &sa.types()[t] {
                 TypeSchema::Object(o) => {
-                    let targets = o.fields.iter().map(|f| if let FieldKind::Reference(r) = &f.kind { idx(r).map(Some) } else { Ok(None) }).collect::<Result<Vec<_>>>()?;
+                    let targets = o
+                        .fields
+                        .iter()
+                        .map(|f| {
+                            if let FieldKind::Reference(r) = &f.kind {
+                                idx(r).map(Some)
+                            } else {
+                                Ok(None)
+                            }
+                        })
+                        .collect::<Result<Vec<_>>>()?;
                     memo_type[t] = targets.iter().any(Option::is_some);
                     let (va, vb) = (a.object(name)?, b.object(name)?);
                     let (ca, cb) = (va.columns().to_vec(), vb.columns().to_vec());
-                    Views::Object { a: va, b: vb, ca, cb, targets }
+                    Views::Object {
+                        a: va,
+                        b: vb,
+                        ca,
+                        cb,
+                        targets,
+                    }
                 }
-                TypeSchema::List { element, .. } => Views::List(a.list(name)?, b.list(name)?, idx(element)?),
-                TypeSchema::Set { element, .. } => Views::Set(a.set(name)?, b.set(name)?, idx(element)?),
-                TypeSchema::Map { key, value, .. } => Views::Map(a.map(name)?, b.map(name)?, idx(key)?, idx(value)?),
+                TypeSchema::List { element, .. } => {
+                    Views::List(a.list(name)?, b.list(name)?, idx(element)?)
+                }
+                TypeSchema::Set { element, .. } => {
+                    Views::Set(a.set(name)?, b.set(name)?, idx(element)?)
+                }
+                TypeSchema::Map { key, value, .. } => {
+                    Views::Map(a.map(name)?, b.map(name)?, idx(key)?, idx(value)?)
+                }
             };
             if !matches!(v, Views::Object { .. }) {
                 memo_type[t] = true;
             }
             views[t] = Some(v);
         }
-        Ok(DeepEq { views, memo_type, memo: FxHashMap::default(), hashes: FxHashMap::default() })
+        Ok(DeepEq {
+            views,
+            memo_type,
+            memo: FxHashMap::default(),
+            hashes: FxHashMap::default(),
+        })
     }
 
     fn views(&self, t: usize) -> Result<&Views<'a>> {
-        self.views.get(t).and_then(Option::as_ref).ok_or_else(|| Error::corrupt(format!("type #{t} is not reachable from the compared type")))
+        self.views.get(t).and_then(Option::as_ref).ok_or_else(|| {
+            Error::corrupt(format!("type #{t} is not reachable from the compared type"))
+        })
     }
 
     /// The names of the fields of object type `t` that differ between record `oa` of `a`
@@ -277,10 +342,15 @@ impl<'a> DeepEq<'a> {
 
     /// Checks that both records of object type `t` are populated; returns the field count.
     fn check_object(&self, t: usize, oa: u32, ob: u32) -> Result<usize> {
-        let Views::Object { a, b, ca, .. } = self.views(t)? else { return Err(Error::corrupt("an object view of a collection")) };
+        let Views::Object { a, b, ca, .. } = self.views(t)? else {
+            return Err(Error::corrupt("an object view of a collection"));
+        };
         for (v, o) in [(a, oa), (b, ob)] {
             if !v.is_populated(o) {
-                return Err(Error::NoSuchOrdinal { type_name: v.schema().name.clone(), ordinal: o as u64 });
+                return Err(Error::NoSuchOrdinal {
+                    type_name: v.schema().name.clone(),
+                    ordinal: o as u64,
+                });
             }
         }
         Ok(ca.len())
@@ -289,7 +359,12 @@ impl<'a> DeepEq<'a> {
     /// Whether field `f` of two populated records of object type `t` are deeply equal.
     #[inline]
     fn field_eq(&mut self, t: usize, f: usize, oa: u32, ob: u32, depth: u32) -> Result<bool> {
-        let Views::Object { ca, cb, targets, .. } = self.views(t)? else { return Err(Error::corrupt("field of a collection")) };
+        let Views::Object {
+            ca, cb, targets, ..
+        } = self.views(t)?
+        else {
+            return Err(Error::corrupt("field of a collection"));
+        };
         let (va, vb) = (ca[f].get(oa)?, cb[f].get(ob)?);
         match (targets[f], va, vb) {
             (Some(target), Value::Ref(x), Value::Ref(y)) => self.eq(target, x, y, depth + 1),
@@ -300,7 +375,9 @@ impl<'a> DeepEq<'a> {
     /// Whether record `oa` of type `t` in `a` equals record `ob` in `b`, deeply.
     pub(crate) fn eq(&mut self, t: usize, oa: u32, ob: u32, depth: u32) -> Result<bool> {
         if depth > MAX_DEPTH {
-            return Err(Error::corrupt(format!("references nest deeper than {MAX_DEPTH} (a cycle?)")));
+            return Err(Error::corrupt(format!(
+                "references nest deeper than {MAX_DEPTH} (a cycle?)"
+            )));
         }
         let memo = self.memo_type[t];
         if memo {
@@ -358,7 +435,14 @@ impl<'a> DeepEq<'a> {
 
     /// Whether two bags of elements (sets: `(e, e)` with `vt = None`) or map entries are
     /// equal by content: sorted by content hash, then matched greedily within equal hashes.
-    fn bag_eq(&mut self, ea: Vec<(u32, u32)>, eb: Vec<(u32, u32)>, kt: usize, vt: Option<usize>, depth: u32) -> Result<bool> {
+    fn bag_eq(
+        &mut self,
+        ea: Vec<(u32, u32)>,
+        eb: Vec<(u32, u32)>,
+        kt: usize,
+        vt: Option<usize>,
+        depth: u32,
+    ) -> Result<bool> {
         if ea.len() != eb.len() {
             return Ok(false);
         }
@@ -381,7 +465,10 @@ impl<'a> DeepEq<'a> {
             let mut found = false;
             let mut j = start;
             while j < hb.len() && hb[j].0 == h {
-                if !used[j] && self.eq(kt, k, hb[j].1, depth + 1)? && vt.map_or(Ok(true), |vt| self.eq(vt, v, hb[j].2, depth + 1))? {
+                if !used[j]
+                    && self.eq(kt, k, hb[j].1, depth + 1)?
+                    && vt.map_or(Ok(true), |vt| self.eq(vt, v, hb[j].2, depth + 1))?
+                {
                     used[j] = true;
                     found = true;
                     break;
@@ -395,7 +482,15 @@ impl<'a> DeepEq<'a> {
         Ok(true)
     }
 
-    fn entry_hash(&mut self, side_b: bool, kt: usize, vt: Option<usize>, k: u32, v: u32, depth: u32) -> Result<u64> {
+    fn entry_hash(
+        &mut self,
+        side_b: bool,
+        kt: usize,
+        vt: Option<usize>,
+        k: u32,
+        v: u32,
+        depth: u32,
+    ) -> Result<u64> {
         let hk = self.hash(side_b, kt, k, depth + 1)?;
         Ok(match vt {
             None => hk,
@@ -407,7 +502,9 @@ impl<'a> DeepEq<'a> {
     /// records.
     fn hash(&mut self, side_b: bool, t: usize, o: u32, depth: u32) -> Result<u64> {
         if depth > MAX_DEPTH {
-            return Err(Error::corrupt(format!("references nest deeper than {MAX_DEPTH} (a cycle?)")));
+            return Err(Error::corrupt(format!(
+                "references nest deeper than {MAX_DEPTH} (a cycle?)"
+            )));
         }
         if let Some(h) = self.hashes.get(&(side_b, t as u32, o)) {
             return Ok(*h);
@@ -415,7 +512,11 @@ impl<'a> DeepEq<'a> {
         let h = match self.views(t)? {
             Views::Object { a, b, targets, .. } => {
                 let view = if side_b { b } else { a };
-                let vals = targets.iter().enumerate().map(|(f, tt)| Ok((*tt, view.get(o, f)?))).collect::<Result<Vec<(Option<usize>, Value<'a>)>>>()?;
+                let vals = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(f, tt)| Ok((*tt, view.get(o, f)?)))
+                    .collect::<Result<Vec<(Option<usize>, Value<'a>)>>>()?;
                 let mut h = 0x51_7c_c1_b7_27_22_0a_95u64;
                 for (target, v) in vals {
                     let x = match (target, v) {

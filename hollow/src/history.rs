@@ -62,43 +62,97 @@ pub struct DatasetHistoryEntry {
 /// The values of the record of `type_name` with primary key `key` in the stored versions
 /// `from..=to` (either order; versions outside what the store holds are skipped): the first
 /// stored version of the range, then each version where the record changed.
-pub fn history(store: Arc<dyn BlobStore>, type_name: &str, key: &[Value<'_>], from: u64, to: u64) -> Result<Vec<HistoryEntry>> {
+pub fn history(
+    store: Arc<dyn BlobStore>,
+    type_name: &str,
+    key: &[Value<'_>],
+    from: u64,
+    to: u64,
+) -> Result<Vec<HistoryEntry>> {
     generic(store, type_name, key, from, to, false)
 }
 
 /// Like [`history`], with an entry for every stored version of the range.
-pub fn history_every_version(store: Arc<dyn BlobStore>, type_name: &str, key: &[Value<'_>], from: u64, to: u64) -> Result<Vec<HistoryEntry>> {
+pub fn history_every_version(
+    store: Arc<dyn BlobStore>,
+    type_name: &str,
+    key: &[Value<'_>],
+    from: u64,
+    to: u64,
+) -> Result<Vec<HistoryEntry>> {
     generic(store, type_name, key, from, to, true)
 }
 
-fn generic(store: Arc<dyn BlobStore>, type_name: &str, key: &[Value<'_>], from: u64, to: u64, every: bool) -> Result<Vec<HistoryEntry>> {
+fn generic(
+    store: Arc<dyn BlobStore>,
+    type_name: &str,
+    key: &[Value<'_>],
+    from: u64,
+    to: u64,
+    every: bool,
+) -> Result<Vec<HistoryEntry>> {
     let values = |state: &ReadState, o: u32| -> Result<(u32, Vec<Value<'static>>)> {
         let view = state.object(type_name)?;
-        let vals = (0..view.schema().fields.len()).map(|f| view.get(o, f).map(Value::into_owned)).collect::<Result<Vec<_>>>()?;
+        let vals = (0..view.schema().fields.len())
+            .map(|f| view.get(o, f).map(Value::into_owned))
+            .collect::<Result<Vec<_>>>()?;
         Ok((o, vals))
     };
     let steps = walk(store, type_name, key, from, to, every, values)?;
-    Ok(steps.into_iter().map(|s| HistoryEntry { version: s.version, ordinal: s.item.as_ref().map(|(o, _)| *o), values: s.item.map(|(_, v)| v), changed: s.changed }).collect())
+    Ok(steps
+        .into_iter()
+        .map(|s| HistoryEntry {
+            version: s.version,
+            ordinal: s.item.as_ref().map(|(o, _)| *o),
+            values: s.item.map(|(_, v)| v),
+            changed: s.changed,
+        })
+        .collect())
 }
 
 /// The history of a dataset record given its Kafka key (`42`, or key values joined by `|`),
 /// lists resolved: the first stored version of `from..=to`, then each change.
-pub fn dataset_history(store: Arc<dyn BlobStore>, ds: &DatasetSchema, key: &str, from: u64, to: u64) -> Result<Vec<DatasetHistoryEntry>> {
+pub fn dataset_history(
+    store: Arc<dyn BlobStore>,
+    ds: &DatasetSchema,
+    key: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<DatasetHistoryEntry>> {
     let key = parse_key(ds, key)?;
-    let steps = walk(store, &ds.type_name, &key, from, to, false, |state, o| DatasetReader::new(ds, state)?.record(o))?;
-    Ok(steps.into_iter().map(|s| DatasetHistoryEntry { version: s.version, record: s.item, changed: s.changed }).collect())
+    let steps = walk(store, &ds.type_name, &key, from, to, false, |state, o| {
+        DatasetReader::new(ds, state)?.record(o)
+    })?;
+    Ok(steps
+        .into_iter()
+        .map(|s| DatasetHistoryEntry {
+            version: s.version,
+            record: s.item,
+            changed: s.changed,
+        })
+        .collect())
 }
 
 /// Parses a Kafka key of a dataset into key values.
 fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<Value<'static>>> {
     let parts: Vec<&str> = key.split('|').collect();
     if parts.len() != ds.key_fields().len() {
-        return Err(Error::Schema(format!("{}: key {key:?} has {} parts, the primary key {}", ds.dataset, parts.len(), ds.key_fields().len())));
+        return Err(Error::Schema(format!(
+            "{}: key {key:?} has {} parts, the primary key {}",
+            ds.dataset,
+            parts.len(),
+            ds.key_fields().len()
+        )));
     }
     let mut out = Vec::with_capacity(parts.len());
     for (i, p) in ds.key_fields().iter().zip(&parts) {
         let f = &ds.fields[*i];
-        let bad = || Error::Schema(format!("{}: key part {p:?} is not a {:?}", ds.dataset, f.kind));
+        let bad = || {
+            Error::Schema(format!(
+                "{}: key part {p:?} is not a {:?}",
+                ds.dataset, f.kind
+            ))
+        };
         out.push(match f.kind {
             ScalarKind::String => Value::Str(std::borrow::Cow::Owned(p.to_string())),
             ScalarKind::I64 => Value::I64(p.parse().map_err(|_| bad())?),
@@ -119,7 +173,12 @@ struct Step<T> {
 
 /// The ordinal of the record with `key` among `candidates` (all populated ordinals when
 /// `None`).
-fn find(def: &KeyDef, state: &ReadState, key: &[Value<'_>], candidates: Option<&[u32]>) -> Result<Option<u32>> {
+fn find(
+    def: &KeyDef,
+    state: &ReadState,
+    key: &[Value<'_>],
+    candidates: Option<&[u32]>,
+) -> Result<Option<u32>> {
     let reader = def.reader(state)?;
     match candidates {
         Some(c) => {
@@ -160,13 +219,31 @@ fn reachable(state: &ReadState, root: usize) -> Vec<bool> {
     out
 }
 
-fn walk<T>(store: Arc<dyn BlobStore>, type_name: &str, key: &[Value<'_>], from: u64, to: u64, every: bool, render: impl Fn(&ReadState, u32) -> Result<T>) -> Result<Vec<Step<T>>> {
+fn walk<T>(
+    store: Arc<dyn BlobStore>,
+    type_name: &str,
+    key: &[Value<'_>],
+    from: u64,
+    to: u64,
+    every: bool,
+    render: impl Fn(&ReadState, u32) -> Result<T>,
+) -> Result<Vec<Step<T>>> {
     let (lo, hi) = (from.min(to), from.max(to));
     let consumer = Consumer::new(store, ConsumerConfig::default());
-    let versions: Vec<u64> = consumer.index()?.versions().range(lo..=hi).copied().collect();
-    let Some((&first, rest)) = versions.split_first() else { return Ok(Vec::new()) };
+    let versions: Vec<u64> = consumer
+        .index()?
+        .versions()
+        .range(lo..=hi)
+        .copied()
+        .collect();
+    let Some((&first, rest)) = versions.split_first() else {
+        return Ok(Vec::new());
+    };
     consumer.update_to(first)?;
-    let mut cur = consumer.current().ok_or(Error::Unreachable { version: first, detail: "the consumer holds no state".into() })?;
+    let mut cur = consumer.current().ok_or(Error::Unreachable {
+        version: first,
+        detail: "the consumer holds no state".into(),
+    })?;
     let def = KeyDef::primary(cur.state.schema(), type_name)?;
     def.check_query(key)?;
     let t = def.type_idx;
@@ -176,28 +253,51 @@ fn walk<T>(store: Arc<dyn BlobStore>, type_name: &str, key: &[Value<'_>], from: 
         _ => Vec::new(),
     };
     let mut ord = find(&def, &cur.state, key, None)?;
-    let mut out = vec![Step { version: first, item: ord.map(|o| render(&cur.state, o)).transpose()?, changed: Vec::new() }];
+    let mut out = vec![Step {
+        version: first,
+        item: ord.map(|o| render(&cur.state, o)).transpose()?,
+        changed: Vec::new(),
+    }];
     for &v in rest {
         let report = consumer.update_to(v)?;
-        let next = consumer.current().ok_or(Error::Unreachable { version: v, detail: "the consumer holds no state".into() })?;
-        let (new_ord, maybe_changed) = match net_changes(&cur.state, &next.state, &report.transitions) {
-            None => (find(&def, &next.state, key, None)?, true),
-            Some(c) => {
-                let tc = &c.types[t];
-                let replaced = ord.is_some_and(|o| tc.removed.binary_search(&o).is_ok());
-                let new_ord = if ord.is_some() && !replaced { ord } else { find(&def, &next.state, key, Some(&tc.added))? };
-                let deep = reach.iter().enumerate().any(|(u, r)| *r && c.types.get(u).is_some_and(|x| !x.removed.is_empty() || !x.added.is_empty()));
-                (new_ord, replaced || new_ord != ord || deep)
-            }
-        };
+        let next = consumer.current().ok_or(Error::Unreachable {
+            version: v,
+            detail: "the consumer holds no state".into(),
+        })?;
+        let (new_ord, maybe_changed) =
+            match net_changes(&cur.state, &next.state, &report.transitions) {
+                None => (find(&def, &next.state, key, None)?, true),
+                Some(c) => {
+                    let tc = &c.types[t];
+                    let replaced = ord.is_some_and(|o| tc.removed.binary_search(&o).is_ok());
+                    let new_ord = if ord.is_some() && !replaced {
+                        ord
+                    } else {
+                        find(&def, &next.state, key, Some(&tc.added))?
+                    };
+                    let deep = reach.iter().enumerate().any(|(u, r)| {
+                        *r && c
+                            .types
+                            .get(u)
+                            .is_some_and(|x| !x.removed.is_empty() || !x.added.is_empty())
+                    });
+                    (new_ord, replaced || new_ord != ord || deep)
+                }
+            };
         let changed = match (ord, new_ord) {
             _ if !maybe_changed => Vec::new(),
             (None, None) => Vec::new(),
-            (Some(a), Some(b)) => DeepEq::new(&cur.state, &next.state, type_name)?.changed_fields(t, a, b)?,
+            (Some(a), Some(b)) => {
+                DeepEq::new(&cur.state, &next.state, type_name)?.changed_fields(t, a, b)?
+            }
             _ => field_names.clone(),
         };
         if every || !changed.is_empty() {
-            out.push(Step { version: v, item: new_ord.map(|o| render(&next.state, o)).transpose()?, changed });
+            out.push(Step {
+                version: v,
+                item: new_ord.map(|o| render(&next.state, o)).transpose()?,
+                changed,
+            });
         }
         ord = new_ord;
         cur = next;

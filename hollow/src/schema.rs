@@ -95,18 +95,30 @@ pub struct ObjectSchema {
 impl ObjectSchema {
     /// A new object type with no fields.
     pub fn new(name: impl Into<String>) -> Self {
-        ObjectSchema { name: name.into(), fields: Vec::new(), primary_key: None }
+        ObjectSchema {
+            name: name.into(),
+            fields: Vec::new(),
+            primary_key: None,
+        }
     }
 
     /// Adds a field.
     pub fn field(mut self, name: impl Into<String>, kind: FieldKind) -> Self {
-        self.fields.push(FieldDef { name: name.into(), kind, compression: Compression::None });
+        self.fields.push(FieldDef {
+            name: name.into(),
+            kind,
+            compression: Compression::None,
+        });
         self
     }
 
     /// Adds a string field stored with FSST compression.
     pub fn compressed_string(mut self, name: impl Into<String>) -> Self {
-        self.fields.push(FieldDef { name: name.into(), kind: FieldKind::String, compression: Compression::Fsst });
+        self.fields.push(FieldDef {
+            name: name.into(),
+            kind: FieldKind::String,
+            compression: Compression::Fsst,
+        });
         self
     }
 
@@ -157,7 +169,9 @@ impl TypeSchema {
     pub fn name(&self) -> &str {
         match self {
             TypeSchema::Object(o) => &o.name,
-            TypeSchema::List { name, .. } | TypeSchema::Set { name, .. } | TypeSchema::Map { name, .. } => name,
+            TypeSchema::List { name, .. }
+            | TypeSchema::Set { name, .. }
+            | TypeSchema::Map { name, .. } => name,
         }
     }
 
@@ -212,22 +226,36 @@ impl SchemaSet {
         for t in &set.types {
             for r in t.referenced_types() {
                 if !set.by_name.contains_key(r) {
-                    return Err(Error::Schema(format!("type {:?} refers to unknown type {r:?}", t.name())));
+                    return Err(Error::Schema(format!(
+                        "type {:?} refers to unknown type {r:?}",
+                        t.name()
+                    )));
                 }
             }
             if let TypeSchema::Object(o) = t {
                 let mut seen = std::collections::HashSet::new();
                 for f in &o.fields {
                     if !seen.insert(f.name.as_str()) {
-                        return Err(Error::Schema(format!("field {}.{} declared twice", o.name, f.name)));
+                        return Err(Error::Schema(format!(
+                            "field {}.{} declared twice",
+                            o.name, f.name
+                        )));
                     }
-                    if f.compression == Compression::Fsst && !matches!(f.kind, FieldKind::String | FieldKind::Bytes) {
-                        return Err(Error::Schema(format!("field {}.{}: only string and bytes fields can be compressed", o.name, f.name)));
+                    if f.compression == Compression::Fsst
+                        && !matches!(f.kind, FieldKind::String | FieldKind::Bytes)
+                    {
+                        return Err(Error::Schema(format!(
+                            "field {}.{}: only string and bytes fields can be compressed",
+                            o.name, f.name
+                        )));
                     }
                 }
                 if let Some(pk) = &o.primary_key {
                     if pk.is_empty() {
-                        return Err(Error::Schema(format!("type {:?}: empty primary key", o.name)));
+                        return Err(Error::Schema(format!(
+                            "type {:?}: empty primary key",
+                            o.name
+                        )));
                     }
                     for path in pk {
                         set.resolve_path(&o.name, path)?;
@@ -246,7 +274,10 @@ impl SchemaSet {
         let parts: Vec<&str> = path.split('.').collect();
         for (k, part) in parts.iter().enumerate() {
             let obj = self.object(current)?;
-            let idx = obj.field_index(part).ok_or_else(|| Error::NoSuchField { type_name: current.to_string(), field: part.to_string() })?;
+            let idx = obj.field_index(part).ok_or_else(|| Error::NoSuchField {
+                type_name: current.to_string(),
+                field: part.to_string(),
+            })?;
             out.push(idx);
             let kind = &obj.fields[idx].kind;
             if k + 1 == parts.len() {
@@ -254,10 +285,16 @@ impl SchemaSet {
             }
             match kind {
                 FieldKind::Reference(t) => current = t,
-                _ => return Err(Error::Schema(format!("path {path:?}: {part:?} is not a reference"))),
+                _ => {
+                    return Err(Error::Schema(format!(
+                        "path {path:?}: {part:?} is not a reference"
+                    )))
+                }
             }
         }
-        Err(Error::Schema(format!("empty field path in type {type_name:?}")))
+        Err(Error::Schema(format!(
+            "empty field path in type {type_name:?}"
+        )))
     }
 
     /// All types, in declaration order (which is their index).
@@ -279,7 +316,11 @@ impl SchemaSet {
     pub fn object(&self, name: &str) -> Result<&ObjectSchema> {
         match self.get(name) {
             Some(TypeSchema::Object(o)) => Ok(o),
-            Some(t) => Err(Error::WrongTypeKind { type_name: name.into(), expected: "object", actual: t.kind_name() }),
+            Some(t) => Err(Error::WrongTypeKind {
+                type_name: name.into(),
+                expected: "object",
+                actual: t.kind_name(),
+            }),
             None => Err(Error::NoSuchType(name.into())),
         }
     }
@@ -363,7 +404,11 @@ impl SchemaSet {
                             8 => FieldKind::Reference(c.string("referenced type")?),
                             x => return Err(Error::Schema(format!("unknown field kind {x}"))),
                         };
-                        fields.push(FieldDef { name: fname, kind, compression });
+                        fields.push(FieldDef {
+                            name: fname,
+                            kind,
+                            compression,
+                        });
                     }
                     let npk = c.u32("primary key length")?;
                     let primary_key = if npk == 0 {
@@ -375,11 +420,25 @@ impl SchemaSet {
                         }
                         Some(pk)
                     };
-                    TypeSchema::Object(ObjectSchema { name, fields, primary_key })
+                    TypeSchema::Object(ObjectSchema {
+                        name,
+                        fields,
+                        primary_key,
+                    })
                 }
-                2 => TypeSchema::List { name: c.string("type name")?, element: c.string("element type")? },
-                3 => TypeSchema::Set { name: c.string("type name")?, element: c.string("element type")? },
-                4 => TypeSchema::Map { name: c.string("type name")?, key: c.string("key type")?, value: c.string("value type")? },
+                2 => TypeSchema::List {
+                    name: c.string("type name")?,
+                    element: c.string("element type")?,
+                },
+                3 => TypeSchema::Set {
+                    name: c.string("type name")?,
+                    element: c.string("element type")?,
+                },
+                4 => TypeSchema::Map {
+                    name: c.string("type name")?,
+                    key: c.string("key type")?,
+                    value: c.string("value type")?,
+                },
                 x => return Err(Error::Schema(format!("unknown type tag {x}"))),
             };
             types.push(t);

@@ -61,7 +61,12 @@ impl<'a> Cursor<'a> {
     pub(crate) fn take(&mut self, n: u64, what: &'static str) -> Result<&'a [u8]> {
         let available = (self.data.len() - self.pos) as u64;
         if n > available {
-            return Err(Error::Truncated { what, offset: self.base + self.pos as u64, needed: n, available });
+            return Err(Error::Truncated {
+                what,
+                offset: self.base + self.pos as u64,
+                needed: n,
+                available,
+            });
         }
         let n = n as usize;
         let s = &self.data[self.pos..self.pos + n];
@@ -73,10 +78,14 @@ impl<'a> Cursor<'a> {
         Ok(self.take(1, what)?[0])
     }
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4, what)?.try_into().expect("4 bytes"),
+        ))
     }
     pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8 bytes"),
+        ))
     }
     pub(crate) fn string(&mut self, what: &'static str) -> Result<String> {
         let n = self.u32(what)?;

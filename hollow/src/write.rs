@@ -128,7 +128,12 @@ impl TypeRecords {
 
     /// Like [`TypeRecords::add`], also saying whether a record was inserted (`false` when an
     /// identical one was found).
-    pub(crate) fn add_full(&mut self, enc: &[u8], at: Option<u32>, type_name: &str) -> Result<(u32, bool)> {
+    pub(crate) fn add_full(
+        &mut self,
+        enc: &[u8],
+        at: Option<u32>,
+        type_name: &str,
+    ) -> Result<(u32, bool)> {
         if at.is_none() {
             if let Some(o) = self.find(enc) {
                 return Ok((o, false));
@@ -137,7 +142,9 @@ impl TypeRecords {
         let ordinal = match at {
             Some(o) => {
                 if (o as usize) < self.spans.len() && self.populated[o as usize] {
-                    return Err(Error::corrupt(format!("ordinal {o} of {type_name} assigned twice")));
+                    return Err(Error::corrupt(format!(
+                        "ordinal {o} of {type_name} assigned twice"
+                    )));
                 }
                 self.free.retain(|f| *f != o);
                 while self.spans.len() <= o as usize {
@@ -187,10 +194,15 @@ impl TypeRecords {
     /// Removes a record; returns whether it was populated.
     pub(crate) fn remove(&mut self, ordinal: u32) -> bool {
         let o = ordinal as usize;
-        let Some(enc) = self.record(ordinal) else { return false };
+        let Some(enc) = self.record(ordinal) else {
+            return false;
+        };
         let h = hash_bytes(enc);
         let len = enc.len() as u64;
-        let first_touch = self.journal.as_ref().is_some_and(|j| !j.contains_key(&ordinal));
+        let first_touch = self
+            .journal
+            .as_ref()
+            .is_some_and(|j| !j.contains_key(&ordinal));
         if first_touch {
             let old: Box<[u8]> = enc.into();
             if let Some(j) = &mut self.journal {
@@ -245,18 +257,36 @@ impl TypeRecords {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.arena.capacity() + self.spans.capacity() * 16 + self.next.capacity() * 4 + self.heads.capacity() * 16 + self.populated.capacity() / 8
+        self.arena.capacity()
+            + self.spans.capacity() * 16
+            + self.next.capacity() * 4
+            + self.heads.capacity() * 16
+            + self.populated.capacity() / 8
     }
 }
 
 /// Encodes an object record from field values (the write-side record encoding: per field a
 /// tag byte, 0 = null, then the value in little-endian).
-pub(crate) fn encode_object(schema: &crate::schema::ObjectSchema, values: &[Value<'_>], out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn encode_object(
+    schema: &crate::schema::ObjectSchema,
+    values: &[Value<'_>],
+    out: &mut Vec<u8>,
+) -> Result<()> {
     if values.len() != schema.fields.len() {
-        return Err(Error::Schema(format!("type {:?} has {} fields, got {} values", schema.name, schema.fields.len(), values.len())));
+        return Err(Error::Schema(format!(
+            "type {:?} has {} fields, got {} values",
+            schema.name,
+            schema.fields.len(),
+            values.len()
+        )));
     }
     for (f, v) in schema.fields.iter().zip(values) {
-        let mismatch = || Error::WrongFieldKind { type_name: schema.name.clone(), field: f.name.clone(), expected: f.kind.name(), actual: value_kind(v) };
+        let mismatch = || Error::WrongFieldKind {
+            type_name: schema.name.clone(),
+            field: f.name.clone(),
+            expected: f.kind.name(),
+            actual: value_kind(v),
+        };
         if v.is_null() {
             out.push(0);
             continue;
@@ -269,7 +299,9 @@ pub(crate) fn encode_object(schema: &crate::schema::ObjectSchema, values: &[Valu
             (FieldKind::I64, Value::I32(x)) => out.extend_from_slice(&(*x as i64).to_le_bytes()),
             (FieldKind::F32, Value::F32(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
             (FieldKind::F64, Value::F64(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-            (FieldKind::F64, Value::F32(x)) => out.extend_from_slice(&(*x as f64).to_bits().to_le_bytes()),
+            (FieldKind::F64, Value::F32(x)) => {
+                out.extend_from_slice(&(*x as f64).to_bits().to_le_bytes())
+            }
             (FieldKind::String, Value::Str(s)) => {
                 out.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 out.extend_from_slice(s.as_bytes());
@@ -354,7 +386,9 @@ pub(crate) fn encode_ordinals(items: &[u32], out: &mut Vec<u8>) {
 
 /// Decodes a collection record written by [`encode_ordinals`].
 pub(crate) fn decode_ordinals(enc: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    enc[4..].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4")))
+    enc[4..]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4")))
 }
 
 /// The state being written: a schema set, records per type, and header metadata.
@@ -377,8 +411,18 @@ impl WriteState {
     /// An empty state sharing a schema set.
     pub fn with_schema(schema: Arc<SchemaSet>) -> Self {
         let types = vec![TypeRecords::default(); schema.types().len()];
-        let has_refs = schema.types().iter().map(|t| !t.referenced_types().is_empty()).collect();
-        WriteState { schema, types, header: BTreeMap::new(), scratch: Vec::new(), has_refs }
+        let has_refs = schema
+            .types()
+            .iter()
+            .map(|t| !t.referenced_types().is_empty())
+            .collect();
+        WriteState {
+            schema,
+            types,
+            header: BTreeMap::new(),
+            scratch: Vec::new(),
+            has_refs,
+        }
     }
 
     /// The schema set.
@@ -402,7 +446,9 @@ impl WriteState {
     }
 
     pub(crate) fn type_idx(&self, name: &str) -> Result<usize> {
-        self.schema.type_index(name).ok_or_else(|| Error::NoSuchType(name.to_string()))
+        self.schema
+            .type_index(name)
+            .ok_or_else(|| Error::NoSuchType(name.to_string()))
     }
 
     /// Adds an object record given its field values in schema order; returns its ordinal
@@ -412,14 +458,25 @@ impl WriteState {
         self.add_object_at(t, values, None)
     }
 
-    pub(crate) fn add_object_at(&mut self, t: usize, values: &[Value<'_>], at: Option<u32>) -> Result<u32> {
+    pub(crate) fn add_object_at(
+        &mut self,
+        t: usize,
+        values: &[Value<'_>],
+        at: Option<u32>,
+    ) -> Result<u32> {
         let TypeSchema::Object(o) = &self.schema.types()[t] else {
             let ts = &self.schema.types()[t];
-            return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "object", actual: ts.kind_name() });
+            return Err(Error::WrongTypeKind {
+                type_name: ts.name().into(),
+                expected: "object",
+                actual: ts.kind_name(),
+            });
         };
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        let r = encode_object(o, values, &mut buf).and_then(|_| self.check_refs(o, values)).and_then(|_| self.types[t].add(&buf, at, &o.name));
+        let r = encode_object(o, values, &mut buf)
+            .and_then(|_| self.check_refs(o, values))
+            .and_then(|_| self.types[t].add(&buf, at, &o.name));
         self.scratch = buf;
         r
     }
@@ -436,7 +493,10 @@ impl WriteState {
     fn check_ref(&self, type_name: &str, ordinal: u32) -> Result<()> {
         let t = self.type_idx(type_name)?;
         if self.types[t].record(ordinal).is_none() {
-            return Err(Error::NoSuchOrdinal { type_name: type_name.to_string(), ordinal: ordinal as u64 });
+            return Err(Error::NoSuchOrdinal {
+                type_name: type_name.to_string(),
+                ordinal: ordinal as u64,
+            });
         }
         Ok(())
     }
@@ -462,10 +522,21 @@ impl WriteState {
     }
 
     /// Adds a collection record; for maps `items` holds key/value pairs flattened.
-    pub(crate) fn add_collection(&mut self, t: usize, mut items: Vec<u32>, at: Option<u32>) -> Result<u32> {
+    pub(crate) fn add_collection(
+        &mut self,
+        t: usize,
+        mut items: Vec<u32>,
+        at: Option<u32>,
+    ) -> Result<u32> {
         let ts = self.schema.types()[t].clone();
         match &ts {
-            TypeSchema::Object(_) => return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "collection", actual: "object" }),
+            TypeSchema::Object(_) => {
+                return Err(Error::WrongTypeKind {
+                    type_name: ts.name().into(),
+                    expected: "collection",
+                    actual: "object",
+                })
+            }
             TypeSchema::List { element, .. } => {
                 for e in &items {
                     self.check_ref(element, *e)?;
@@ -520,9 +591,17 @@ impl WriteState {
     pub fn object_values(&self, type_name: &str, ordinal: u32) -> Result<Vec<Value<'_>>> {
         let t = self.type_idx(type_name)?;
         let o = self.schema.object(type_name)?;
-        let enc = self.types[t].record(ordinal).ok_or_else(|| Error::NoSuchOrdinal { type_name: type_name.into(), ordinal: ordinal as u64 })?;
+        let enc = self.types[t]
+            .record(ordinal)
+            .ok_or_else(|| Error::NoSuchOrdinal {
+                type_name: type_name.into(),
+                ordinal: ordinal as u64,
+            })?;
         let mut pos = 0;
-        Ok(o.fields.iter().map(|f| decode_field(&f.kind, enc, &mut pos)).collect())
+        Ok(o.fields
+            .iter()
+            .map(|f| decode_field(&f.kind, enc, &mut pos))
+            .collect())
     }
 
     /// Populated ordinals of a type, increasing.
@@ -555,11 +634,15 @@ pub struct StateChanges {
 impl StateChanges {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.types.iter().all(|t| t.removed.is_empty() && t.added.is_empty())
+        self.types
+            .iter()
+            .all(|t| t.removed.is_empty() && t.added.is_empty())
     }
     /// Total added and removed records.
     pub fn counts(&self) -> (u64, u64) {
-        self.types.iter().fold((0, 0), |(a, r), t| (a + t.added.len() as u64, r + t.removed.len() as u64))
+        self.types.iter().fold((0, 0), |(a, r), t| {
+            (a + t.added.len() as u64, r + t.removed.len() as u64)
+        })
     }
 }
 
@@ -622,7 +705,10 @@ impl WriteState {
     /// counted again); keeps journaling.
     pub fn rollback(&mut self) {
         for t in 0..self.types.len() {
-            let j = self.types[t].journal.replace(FxHashMap::default()).unwrap_or_default();
+            let j = self.types[t]
+                .journal
+                .replace(FxHashMap::default())
+                .unwrap_or_default();
             // remove what is there now, then restore what was there at the start
             let mut restore = Vec::new();
             for (o, start) in j {
@@ -653,7 +739,10 @@ impl WriteState {
         for t in 0..self.types.len() {
             let ords: Vec<u32> = self.types[t].ordinals().collect();
             for o in ords {
-                let enc = self.types[t].record(o).map(|e| e.to_vec()).unwrap_or_default();
+                let enc = self.types[t]
+                    .record(o)
+                    .map(|e| e.to_vec())
+                    .unwrap_or_default();
                 self.adjust_refs(t, &enc, 1);
             }
         }
@@ -681,7 +770,10 @@ impl WriteState {
             }
             TypeSchema::Map { key, value, .. } => {
                 let (k, v) = (idx(key), idx(value));
-                decode_ordinals(enc).enumerate().map(|(i, o)| (if i % 2 == 0 { k } else { v }, o)).collect()
+                decode_ordinals(enc)
+                    .enumerate()
+                    .map(|(i, o)| (if i % 2 == 0 { k } else { v }, o))
+                    .collect()
             }
         }
     }
@@ -705,17 +797,27 @@ impl WriteState {
     }
 
     /// Adds an object record counting references (when enabled): returns (ordinal, inserted).
-    pub(crate) fn add_object_counted(&mut self, t: usize, values: &[Value<'_>]) -> Result<(u32, bool)> {
+    pub(crate) fn add_object_counted(
+        &mut self,
+        t: usize,
+        values: &[Value<'_>],
+    ) -> Result<(u32, bool)> {
         let TypeSchema::Object(o) = &self.schema.types()[t] else {
             let ts = &self.schema.types()[t];
-            return Err(Error::WrongTypeKind { type_name: ts.name().into(), expected: "object", actual: ts.kind_name() });
+            return Err(Error::WrongTypeKind {
+                type_name: ts.name().into(),
+                expected: "object",
+                actual: ts.kind_name(),
+            });
         };
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        let r = encode_object(o, values, &mut buf).and_then(|_| self.check_refs(o, values)).and_then(|_| {
-            let name = o.name.clone();
-            self.types[t].add_full(&buf, None, &name)
-        });
+        let r = encode_object(o, values, &mut buf)
+            .and_then(|_| self.check_refs(o, values))
+            .and_then(|_| {
+                let name = o.name.clone();
+                self.types[t].add_full(&buf, None, &name)
+            });
         if let Ok((_, true)) = r {
             self.adjust_refs(t, &buf, 1);
         }
@@ -725,7 +827,12 @@ impl WriteState {
 
     /// Adds an already encoded object record (encoded from `values` by [`encode_object`])
     /// counting references: returns (ordinal, inserted).
-    pub(crate) fn add_encoded_counted(&mut self, t: usize, enc: &[u8], values: &[Value<'_>]) -> Result<(u32, bool)> {
+    pub(crate) fn add_encoded_counted(
+        &mut self,
+        t: usize,
+        enc: &[u8],
+        values: &[Value<'_>],
+    ) -> Result<(u32, bool)> {
         if self.has_refs[t] {
             if let TypeSchema::Object(o) = &self.schema.types()[t] {
                 self.check_refs(o, values)?;
@@ -739,12 +846,19 @@ impl WriteState {
     }
 
     /// Adds a collection record counting references (when enabled).
-    pub(crate) fn add_collection_counted(&mut self, t: usize, items: Vec<u32>) -> Result<(u32, bool)> {
+    pub(crate) fn add_collection_counted(
+        &mut self,
+        t: usize,
+        items: Vec<u32>,
+    ) -> Result<(u32, bool)> {
         let before = self.types[t].len();
         let o = self.add_collection(t, items, None)?;
         let inserted = self.types[t].len() > before;
         if inserted {
-            let enc = self.types[t].record(o).map(|e| e.to_vec()).unwrap_or_default();
+            let enc = self.types[t]
+                .record(o)
+                .map(|e| e.to_vec())
+                .unwrap_or_default();
             self.adjust_refs(t, &enc, 1);
         }
         Ok((o, inserted))
@@ -771,9 +885,17 @@ impl WriteState {
     /// encoding when references are counted and it has any, to pass to
     /// [`WriteState::release_refs`]) when it was present. The freed ordinal is the next one
     /// an insertion takes, so a replacement added right after keeps the ordinal.
-    pub(crate) fn remove_keeping_refs(&mut self, t: usize, ordinal: u32) -> Option<Option<Vec<u8>>> {
+    pub(crate) fn remove_keeping_refs(
+        &mut self,
+        t: usize,
+        ordinal: u32,
+    ) -> Option<Option<Vec<u8>>> {
         let keep = self.types[t].refs.is_some() && self.has_refs[t];
-        let enc = if keep { Some(self.types[t].record(ordinal)?.to_vec()) } else { None };
+        let enc = if keep {
+            Some(self.types[t].record(ordinal)?.to_vec())
+        } else {
+            None
+        };
         self.types[t].remove(ordinal).then_some(enc)
     }
 
@@ -784,8 +906,12 @@ impl WriteState {
         let mut stack = vec![(t, enc)];
         while let Some((ty, enc)) = stack.pop() {
             for (u, o) in self.refs_of(ty, &enc) {
-                let Some(r) = self.types.get_mut(u).and_then(|x| x.refs.as_mut()) else { continue };
-                let Some(c) = r.get_mut(o as usize) else { continue };
+                let Some(r) = self.types.get_mut(u).and_then(|x| x.refs.as_mut()) else {
+                    continue;
+                };
+                let Some(c) = r.get_mut(o as usize) else {
+                    continue;
+                };
                 *c = c.saturating_sub(1);
                 if *c == 0 && !self.is_root(u) {
                     if let Some(e) = self.types[u].record(o).map(|e| e.to_vec()) {

@@ -11,12 +11,23 @@ use proptest::test_runner::{Config, TestRunner};
 
 fn snapshot(zstd: bool) -> Vec<u8> {
     let mut runner = TestRunner::deterministic();
-    let things = proptest::collection::vec(common::thing(), 30).new_tree(&mut runner).unwrap().current();
+    let things = proptest::collection::vec(common::thing(), 30)
+        .new_tree(&mut runner)
+        .unwrap()
+        .current();
     let mut ws = WriteState::new(common::schema());
     for t in &things {
         common::add(&mut ws, t);
     }
-    write_snapshot(&ws, &SnapshotOptions { zstd_level: zstd.then_some(1), disable_fsst: false }).unwrap().0
+    write_snapshot(
+        &ws,
+        &SnapshotOptions {
+            zstd_level: zstd.then_some(1),
+            disable_fsst: false,
+        },
+    )
+    .unwrap()
+    .0
 }
 
 /// Reads everything a reader could read; errors are fine, panics are not.
@@ -75,19 +86,32 @@ fn exercise(state: &ReadState) {
 fn byte_flips_never_panic() {
     for zstd in [false, true] {
         let blob = snapshot(zstd);
-        let mut runner = TestRunner::new(Config { cases: 600, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 600,
+            ..Config::default()
+        });
         runner
-            .run(&(proptest::collection::vec((0..blob.len(), any::<u8>()), 1..6), any::<bool>()), |(flips, verify)| {
-                let mut b = blob.clone();
-                for (i, x) in flips {
-                    b[i] ^= x | 1;
-                }
-                let r = if verify { ReadState::from_vec(b) } else { ReadState::from_bytes_unverified(Bytes::from_vec(b)) };
-                if let Ok(s) = r {
-                    exercise(&s);
-                }
-                Ok(())
-            })
+            .run(
+                &(
+                    proptest::collection::vec((0..blob.len(), any::<u8>()), 1..6),
+                    any::<bool>(),
+                ),
+                |(flips, verify)| {
+                    let mut b = blob.clone();
+                    for (i, x) in flips {
+                        b[i] ^= x | 1;
+                    }
+                    let r = if verify {
+                        ReadState::from_vec(b)
+                    } else {
+                        ReadState::from_bytes_unverified(Bytes::from_vec(b))
+                    };
+                    if let Ok(s) = r {
+                        exercise(&s);
+                    }
+                    Ok(())
+                },
+            )
             .unwrap();
     }
 }
@@ -99,7 +123,17 @@ fn flips_are_caught_by_the_checksum() {
         let mut b = blob.clone();
         b[i] ^= 0x40;
         let e = ReadState::from_vec(b).unwrap_err();
-        assert!(matches!(e, Error::ChecksumMismatch { .. } | Error::BadMagic { .. } | Error::Version { .. } | Error::Corrupt(_) | Error::Truncated { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Error::ChecksumMismatch { .. }
+                    | Error::BadMagic { .. }
+                    | Error::Version { .. }
+                    | Error::Corrupt(_)
+                    | Error::Truncated { .. }
+            ),
+            "{e:?}"
+        );
     }
 }
 
@@ -110,21 +144,42 @@ fn truncations_are_typed_errors() {
         for len in (0..blob.len()).step_by(3) {
             let b = blob[..len].to_vec();
             let e = ReadState::from_bytes_unverified(Bytes::from_vec(b)).unwrap_err();
-            assert!(matches!(e, Error::Truncated { .. } | Error::BadMagic { .. } | Error::Corrupt(_)), "len {len}: {e:?}");
+            assert!(
+                matches!(
+                    e,
+                    Error::Truncated { .. } | Error::BadMagic { .. } | Error::Corrupt(_)
+                ),
+                "len {len}: {e:?}"
+            );
         }
     }
 }
 
 #[test]
 fn foreign_and_wrong_version_blobs() {
-    assert!(matches!(ReadState::from_vec(b"PK\x03\x04 not a hollow blob at all, a zip".to_vec()), Err(Error::BadMagic { .. })));
-    assert!(matches!(ReadState::from_vec(Vec::new()), Err(Error::BadMagic { .. })));
+    assert!(matches!(
+        ReadState::from_vec(b"PK\x03\x04 not a hollow blob at all, a zip".to_vec()),
+        Err(Error::BadMagic { .. })
+    ));
+    assert!(matches!(
+        ReadState::from_vec(Vec::new()),
+        Err(Error::BadMagic { .. })
+    ));
     let mut b = snapshot(false);
     b[8] = 99;
-    assert!(matches!(ReadState::from_bytes_unverified(Bytes::from_vec(b)), Err(Error::Version { expected: 1, got: 99 })));
+    assert!(matches!(
+        ReadState::from_bytes_unverified(Bytes::from_vec(b)),
+        Err(Error::Version {
+            expected: 1,
+            got: 99
+        })
+    ));
     let mut b = snapshot(false);
     b[12] = 1; // a delta where a snapshot is expected
-    assert!(matches!(ReadState::from_bytes_unverified(Bytes::from_vec(b)), Err(Error::WrongBlobKind { .. })));
+    assert!(matches!(
+        ReadState::from_bytes_unverified(Bytes::from_vec(b)),
+        Err(Error::WrongBlobKind { .. })
+    ));
 }
 
 mod corruption_campaign;
@@ -134,17 +189,38 @@ mod corruption_campaign;
 /// read by heap and mapped consumers: no panic, no wrong state, and damage is really refused.
 #[test]
 fn corruption_campaign_short() {
-    let mutations = std::env::var("HOLLOW_CORRUPTION_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let mutations = std::env::var("HOLLOW_CORRUPTION_MUTATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let tally = corruption_campaign::run(7, mutations, |_, _| {});
     println!("{}", tally.table());
     assert_eq!(tally.mutations, mutations);
-    assert!(tally.failures.is_empty(), "failures:\n{}", tally.failures.join("\n"));
+    assert!(
+        tally.failures.is_empty(),
+        "failures:\n{}",
+        tally.failures.join("\n")
+    );
     assert_eq!((tally.panics, tally.wrong), (0, 0));
     let totals = tally.totals();
-    let count = |prefix: &str| totals.iter().filter(|(o, _)| o.starts_with(prefix)).map(|(_, n)| n).sum::<u64>();
+    let count = |prefix: &str| {
+        totals
+            .iter()
+            .filter(|(o, _)| o.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
     // the campaign is not vacuous: most runs met the damage and refused or routed around it
-    assert!(count("refused") + count("recovered") > mutations, "{totals:?}");
-    assert!(count("recovered") > 0 && count("refused: Unreachable") > 0 && count("refused: Corrupt") > 0, "{totals:?}");
+    assert!(
+        count("refused") + count("recovered") > mutations,
+        "{totals:?}"
+    );
+    assert!(
+        count("recovered") > 0
+            && count("refused: Unreachable") > 0
+            && count("refused: Corrupt") > 0,
+        "{totals:?}"
+    );
 }
 
 /// Found by the campaign: a snapshot stored under another version's key has a valid checksum
@@ -155,17 +231,44 @@ fn a_snapshot_swapped_for_another_versions_is_refused() {
     use hollow::lifecycle::timeline::snapshot_key;
     use hollow::store::BlobStore;
     let f = corruption_campaign::Fixture::build(3, 8);
-    let store: std::sync::Arc<dyn BlobStore> = std::sync::Arc::new(hollow::store::FolderStore::new(f.store_dir()).unwrap());
-    let snapshots: Vec<u64> = store.list("snapshot/").unwrap().iter().filter_map(|k| k.rsplit('/').next()?.parse().ok()).collect();
+    let store: std::sync::Arc<dyn BlobStore> =
+        std::sync::Arc::new(hollow::store::FolderStore::new(f.store_dir()).unwrap());
+    let snapshots: Vec<u64> = store
+        .list("snapshot/")
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.rsplit('/').next()?.parse().ok())
+        .collect();
     let (a, b) = (snapshots[0], snapshots[1]);
-    store.put(&snapshot_key(b), &store.get(&snapshot_key(a)).unwrap()).unwrap();
+    store
+        .put(&snapshot_key(b), &store.get(&snapshot_key(a)).unwrap())
+        .unwrap();
     for mode in [hollow::MemoryMode::Heap, hollow::MemoryMode::Mapped] {
         let cache = f.dir.path().join(format!("cache-{mode:?}"));
-        let c = hollow::Consumer::new(store.clone(), hollow::ConsumerConfig { mode, cache_dir: Some(cache) });
+        let c = hollow::Consumer::new(
+            store.clone(),
+            hollow::ConsumerConfig {
+                mode,
+                cache_dir: Some(cache),
+            },
+        );
         let report = c.update_to(b).unwrap();
-        assert!(report.recovered_errors.iter().any(|e| e.contains(&format!("holds version {a}, not {b}"))), "{:?}", report.recovered_errors);
-        assert_eq!(corruption_campaign::contents(&f.ds, &c.current().unwrap().state).unwrap(), f.versions[&b]);
+        assert!(
+            report
+                .recovered_errors
+                .iter()
+                .any(|e| e.contains(&format!("holds version {a}, not {b}"))),
+            "{:?}",
+            report.recovered_errors
+        );
+        assert_eq!(
+            corruption_campaign::contents(&f.ds, &c.current().unwrap().state).unwrap(),
+            f.versions[&b]
+        );
     }
     let st = hollow::lifecycle::load_version(store.clone(), b, hollow::MemoryMode::Heap).unwrap();
-    assert_eq!(corruption_campaign::contents(&f.ds, &st).unwrap(), f.versions[&b]);
+    assert_eq!(
+        corruption_campaign::contents(&f.ds, &st).unwrap(),
+        f.versions[&b]
+    );
 }

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::lifecycle::timeline::{delta_key, meta_key, reverse_key, snapshot_key, ANNOUNCED};
-use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig, Timeline};
+use hollow::lifecycle::{
+    Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig, Timeline,
+};
 use hollow::store::{BlobStore, FolderStore, StoreError};
 use hollow::{Error, MemoryMode, ReadState, WriteState};
 
@@ -30,7 +32,11 @@ fn ds() -> DatasetSchema {
 }
 
 fn rec(id: i64, name: &str) -> Record {
-    vec![FieldValue::Int(id), FieldValue::Str(name.into()), FieldValue::List(vec![FieldValue::Str(format!("t{}", id % 3))])]
+    vec![
+        FieldValue::Int(id),
+        FieldValue::Str(name.into()),
+        FieldValue::List(vec![FieldValue::Str(format!("t{}", id % 3))]),
+    ]
 }
 
 fn contents(state: &ReadState) -> Model {
@@ -40,18 +46,27 @@ fn contents(state: &ReadState) -> Model {
         .ordinals()
         .map(|o| {
             let rec = r.record(o).unwrap();
-            let FieldValue::Int(id) = rec[0] else { panic!("id") };
+            let FieldValue::Int(id) = rec[0] else {
+                panic!("id")
+            };
             (id, rec)
         })
         .collect()
 }
 
 fn write_state_contents(ws: &WriteState) -> Model {
-    contents(&ReadState::from_vec(write_snapshot(ws, &SnapshotOptions::default()).unwrap().0).unwrap())
+    contents(
+        &ReadState::from_vec(write_snapshot(ws, &SnapshotOptions::default()).unwrap().0).unwrap(),
+    )
 }
 
 /// Runs one cycle upserting `ups` (id, name) and deleting `dels`, applying them to `model`.
-fn cycle(p: &mut Producer, model: &mut Model, ups: &[(i64, &str)], dels: &[i64]) -> hollow::Result<CycleOutcome> {
+fn cycle(
+    p: &mut Producer,
+    model: &mut Model,
+    ups: &[(i64, &str)],
+    dels: &[i64],
+) -> hollow::Result<CycleOutcome> {
     let ds = ds();
     let mut next = model.clone();
     let out = p.cycle(|c| {
@@ -80,19 +95,36 @@ fn published(out: hollow::Result<CycleOutcome>) -> u64 {
 
 /// A timeline of `n` versions (snapshots every 3: versions 1, 3, 6, ...): the store, the
 /// producer, and the model of each version.
-fn timeline(store: Arc<dyn BlobStore>, n: u64, config: ProducerConfig) -> (Producer, BTreeMap<u64, Model>) {
+fn timeline(
+    store: Arc<dyn BlobStore>,
+    n: u64,
+    config: ProducerConfig,
+) -> (Producer, BTreeMap<u64, Model>) {
     let mut p = Producer::open(store, ds().schema_set().unwrap(), config).unwrap();
     let mut model = Model::new();
     let mut versions = BTreeMap::new();
     for i in 0..n as i64 {
-        let v = published(cycle(&mut p, &mut model, &[(i, "a"), (i + 100, &format!("n{i}")), (0, &format!("zero{i}"))], &[i - 2]));
+        let v = published(cycle(
+            &mut p,
+            &mut model,
+            &[
+                (i, "a"),
+                (i + 100, &format!("n{i}")),
+                (0, &format!("zero{i}")),
+            ],
+            &[i - 2],
+        ));
         versions.insert(v, model.clone());
     }
     (p, versions)
 }
 
 fn config() -> ProducerConfig {
-    ProducerConfig { snapshot_every: 3, max_count_change_ratio: None, ..Default::default() }
+    ProducerConfig {
+        snapshot_every: 3,
+        max_count_change_ratio: None,
+        ..Default::default()
+    }
 }
 
 /// A folder store that fails on demand.
@@ -121,7 +153,11 @@ impl FaultyStore {
     }
 
     fn injected(key: &str) -> StoreError {
-        StoreError::Io { op: "put", key: key.into(), source: std::io::Error::other("injected failure") }
+        StoreError::Io {
+            op: "put",
+            key: key.into(),
+            source: std::io::Error::other("injected failure"),
+        }
     }
 }
 
@@ -167,7 +203,10 @@ fn flip_byte(store: &dyn BlobStore, key: &str) {
     store.put(key, &b).unwrap();
 }
 
-fn same_state(a: &Option<hollow::lifecycle::Loaded>, b: &Option<hollow::lifecycle::Loaded>) -> bool {
+fn same_state(
+    a: &Option<hollow::lifecycle::Loaded>,
+    b: &Option<hollow::lifecycle::Loaded>,
+) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a.version == b.version && Arc::ptr_eq(&a.state, &b.state),
         (None, None) => true,
@@ -189,15 +228,33 @@ fn missing_deltas_fall_back_to_snapshots_or_are_unreachable() {
     let report = c.update_to(4).unwrap();
     assert_eq!(c.version(), Some(4));
     assert_eq!(contents(&c.current().unwrap().state), versions[&4]);
-    assert!(report.recovered_errors.iter().any(|e| e.contains("not found")), "{:?}", report.recovered_errors);
-    assert!(report.transitions.first().is_some_and(|t| t.snapshot && t.to == 3), "{:?}", report.transitions);
+    assert!(
+        report
+            .recovered_errors
+            .iter()
+            .any(|e| e.contains("not found")),
+        "{:?}",
+        report.recovered_errors
+    );
+    assert!(
+        report
+            .transitions
+            .first()
+            .is_some_and(|t| t.snapshot && t.to == 3),
+        "{:?}",
+        report.transitions
+    );
 
     // deleted: planned around
     let c2 = Consumer::new(store.clone(), ConsumerConfig::default());
     c2.update_to(1).unwrap();
     store.delete(&delta_key(1, 2)).unwrap();
     c2.update_to(2).unwrap();
-    assert_eq!(contents(&c2.current().unwrap().state), versions[&2], "snapshot 3 and the reverse delta 3 → 2");
+    assert_eq!(
+        contents(&c2.current().unwrap().state),
+        versions[&2],
+        "snapshot 3 and the reverse delta 3 → 2"
+    );
 
     // no path at all: a typed error, and the last good state is kept
     store.delete(&snapshot_key(3)).unwrap();
@@ -206,11 +263,16 @@ fn missing_deltas_fall_back_to_snapshots_or_are_unreachable() {
     c3.update_to(1).unwrap();
     let before = c3.current();
     match c3.update_to(2) {
-        Err(Error::Unreachable { version: 2, detail }) => println!("unreachable as expected: {detail}"),
+        Err(Error::Unreachable { version: 2, detail }) => {
+            println!("unreachable as expected: {detail}")
+        }
         other => panic!("expected Unreachable, got {other:?}"),
     }
     assert!(same_state(&before, &c3.current()));
-    assert!(matches!(c3.update_to(6), Err(Error::Unreachable { version: 6, .. })));
+    assert!(matches!(
+        c3.update_to(6),
+        Err(Error::Unreachable { version: 6, .. })
+    ));
     assert!(same_state(&before, &c3.current()));
     // consumers that got there before keep following
     c.update_to(6).unwrap();
@@ -229,7 +291,14 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     flip_byte(store.as_ref(), &delta_key(1, 2));
     let report = heap.update_to(2).unwrap();
     assert_eq!(contents(&heap.current().unwrap().state), versions[&2]);
-    assert!(report.recovered_errors.iter().any(|e| e.contains("checksum")), "{:?}", report.recovered_errors);
+    assert!(
+        report
+            .recovered_errors
+            .iter()
+            .any(|e| e.contains("checksum")),
+        "{:?}",
+        report.recovered_errors
+    );
 
     // a corrupt reverse delta and snapshot as well: no path left
     flip_byte(store.as_ref(), &reverse_key(3, 2));
@@ -237,7 +306,9 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     fresh.update_to(1).unwrap();
     let before = fresh.current();
     match fresh.update_to(2) {
-        Err(Error::Unreachable { version: 2, detail }) => assert!(detail.contains("checksum"), "{detail}"),
+        Err(Error::Unreachable { version: 2, detail }) => {
+            assert!(detail.contains("checksum"), "{detail}")
+        }
         other => panic!("expected Unreachable, got {other:?}"),
     }
     assert!(same_state(&before, &fresh.current()));
@@ -246,18 +317,36 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     // a corrupt snapshot, for heap and mapped consumers
     flip_byte(store.as_ref(), &snapshot_key(3));
     for mode in [MemoryMode::Heap, MemoryMode::Mapped] {
-        let c = Consumer::new(store.clone(), ConsumerConfig { mode, cache_dir: Some(dir.path().join(format!("cache-{mode:?}"))) });
+        let c = Consumer::new(
+            store.clone(),
+            ConsumerConfig {
+                mode,
+                cache_dir: Some(dir.path().join(format!("cache-{mode:?}"))),
+            },
+        );
         match c.update_to(3) {
             // snapshot 1 and the deltas 2 → 3 ... are fine, but 1 → 2 is corrupt: no path
-            Err(Error::Unreachable { version: 3, detail }) => assert!(detail.contains("checksum"), "{mode:?}: {detail}"),
-            Ok(_) => panic!("{mode:?}: reached version 3 through a corrupt blob: {:?}", contents(&c.current().unwrap().state)),
+            Err(Error::Unreachable { version: 3, detail }) => {
+                assert!(detail.contains("checksum"), "{mode:?}: {detail}")
+            }
+            Ok(_) => panic!(
+                "{mode:?}: reached version 3 through a corrupt blob: {:?}",
+                contents(&c.current().unwrap().state)
+            ),
             Err(e) => panic!("{mode:?}: expected Unreachable, got {e}"),
         }
         assert!(c.current().is_none());
         c.update_to(1).unwrap();
-        assert_eq!(contents(&c.current().unwrap().state), versions[&1], "{mode:?}");
+        assert_eq!(
+            contents(&c.current().unwrap().state),
+            versions[&1],
+            "{mode:?}"
+        );
         // nor to reach 5
-        assert!(matches!(c.update_to(5), Err(Error::Unreachable { version: 5, .. })), "{mode:?}");
+        assert!(
+            matches!(c.update_to(5), Err(Error::Unreachable { version: 5, .. })),
+            "{mode:?}"
+        );
         assert_eq!(c.version(), Some(1), "{mode:?}");
     }
 }
@@ -271,17 +360,27 @@ fn an_announcement_of_a_missing_version_is_a_typed_error() {
     c.refresh().unwrap();
     let before = c.current();
     p.timeline().announce(99).unwrap();
-    assert!(matches!(c.refresh(), Err(Error::Unreachable { version: 99, .. })));
+    assert!(matches!(
+        c.refresh(),
+        Err(Error::Unreachable { version: 99, .. })
+    ));
     assert!(same_state(&before, &c.current()));
     store.put(ANNOUNCED, b"not a version").unwrap();
-    assert!(matches!(c.refresh(), Err(Error::Corrupt(_))), "{:?}", c.refresh());
+    assert!(
+        matches!(c.refresh(), Err(Error::Corrupt(_))),
+        "{:?}",
+        c.refresh()
+    );
     assert!(same_state(&before, &c.current()));
     p.timeline().announce(4).unwrap();
     c.refresh().unwrap();
     assert_eq!(contents(&c.current().unwrap().state), versions[&4]);
     // a producer refuses to start from an announcement it cannot load
     p.timeline().announce(99).unwrap();
-    assert!(matches!(Producer::open(store.clone(), ds().schema_set().unwrap(), config()), Err(Error::Unreachable { version: 99, .. })));
+    assert!(matches!(
+        Producer::open(store.clone(), ds().schema_set().unwrap(), config()),
+        Err(Error::Unreachable { version: 99, .. })
+    ));
 }
 
 #[test]
@@ -321,7 +420,10 @@ fn consumers_follow_the_pin_then_the_announcement() {
 fn retention_keeps_announced_pinned_and_kept_versions_reachable() {
     let dir = tempfile::tempdir().unwrap();
     let store = FaultyStore::new(dir.path());
-    let cfg = ProducerConfig { snapshot_every: 4, ..config() };
+    let cfg = ProducerConfig {
+        snapshot_every: 4,
+        ..config()
+    };
     let (_p, versions) = timeline(store.clone(), 12, cfg);
     let tl = Timeline::new(store.clone());
     tl.pin(5).unwrap();
@@ -330,23 +432,40 @@ fn retention_keeps_announced_pinned_and_kept_versions_reachable() {
     for v in 4..=12u64 {
         let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
         fresh.update_to(v).unwrap();
-        assert_eq!(contents(&fresh.current().unwrap().state), versions[&v], "version {v} after retention");
+        assert_eq!(
+            contents(&fresh.current().unwrap().state),
+            versions[&v],
+            "version {v} after retention"
+        );
     }
-    assert!(matches!(Consumer::new(store.clone(), ConsumerConfig::default()).update_to(2), Err(Error::Unreachable { .. })));
+    assert!(matches!(
+        Consumer::new(store.clone(), ConsumerConfig::default()).update_to(2),
+        Err(Error::Unreachable { .. })
+    ));
     tl.unpin().unwrap();
     tl.retain(3, None, u64::MAX).unwrap();
     for v in 8..=12u64 {
         let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
         fresh.update_to(v).unwrap();
-        assert_eq!(contents(&fresh.current().unwrap().state), versions[&v], "version {v} after the second retention");
+        assert_eq!(
+            contents(&fresh.current().unwrap().state),
+            versions[&v],
+            "version {v} after the second retention"
+        );
     }
-    assert!(Consumer::new(store.clone(), ConsumerConfig::default()).update_to(6).is_err());
+    assert!(Consumer::new(store.clone(), ConsumerConfig::default())
+        .update_to(6)
+        .is_err());
 
     // retention run by the producer after every publish: the last versions and the
     // announced one stay reachable, and a lagging consumer catches up through a snapshot
     let dir = tempfile::tempdir().unwrap();
     let store = FaultyStore::new(dir.path());
-    let cfg = ProducerConfig { snapshot_every: 3, keep_versions: 2, ..config() };
+    let cfg = ProducerConfig {
+        snapshot_every: 3,
+        keep_versions: 2,
+        ..config()
+    };
     let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), cfg).unwrap();
     let lagging = Consumer::new(store.clone(), ConsumerConfig::default());
     let mut model = Model::new();
@@ -358,10 +477,17 @@ fn retention_keeps_announced_pinned_and_kept_versions_reachable() {
             lagging.refresh().unwrap();
         }
         for back in 0..2 {
-            let Some(want) = versions.get(&(v - back)) else { continue };
+            let Some(want) = versions.get(&(v - back)) else {
+                continue;
+            };
             let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
             fresh.update_to(v - back).unwrap();
-            assert_eq!(&contents(&fresh.current().unwrap().state), want, "version {} at {v}", v - back);
+            assert_eq!(
+                &contents(&fresh.current().unwrap().state),
+                want,
+                "version {} at {v}",
+                v - back
+            );
         }
     }
     lagging.refresh().unwrap();
@@ -377,12 +503,21 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     let mut model = Model::new();
     for k in 0..2 {
         store.fail_put_in.store(k, Ordering::SeqCst);
-        assert!(matches!(cycle(&mut p, &mut model, &[(1, "first")], &[]), Err(Error::Store(_))));
-        assert_eq!((p.version(), p.timeline().announced().unwrap()), (None, None));
+        assert!(matches!(
+            cycle(&mut p, &mut model, &[(1, "first")], &[]),
+            Err(Error::Store(_))
+        ));
+        assert_eq!(
+            (p.version(), p.timeline().announced().unwrap()),
+            (None, None)
+        );
         assert!(write_state_contents(p.state()).is_empty());
     }
     store.fail_put_in.store(-1, Ordering::SeqCst);
-    assert_eq!(published(cycle(&mut p, &mut model, &[(2, "second")], &[])), 1);
+    assert_eq!(
+        published(cycle(&mut p, &mut model, &[(2, "second")], &[])),
+        1
+    );
     let c = Consumer::new(store.clone(), ConsumerConfig::default());
     c.refresh().unwrap();
     assert_eq!(contents(&c.current().unwrap().state), model);
@@ -400,33 +535,66 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
         // fail the k-th put of this cycle (blobs, then meta, then the announcement)
         let k = round % 6;
         store.fail_put_in.store(k, Ordering::SeqCst);
-        let attempt = cycle(&mut p, &mut model, &[(1000 + round, "doomed"), (0, "changed by a failed cycle")], &[1]);
+        let attempt = cycle(
+            &mut p,
+            &mut model,
+            &[(1000 + round, "doomed"), (0, "changed by a failed cycle")],
+            &[1],
+        );
         store.fail_put_in.store(-1, Ordering::SeqCst);
         match attempt {
             Err(Error::Store(StoreError::Io { .. })) => {
                 fails += 1;
-                assert_eq!(p.version(), Some(last), "round {round}: the version did not move");
-                assert_eq!(p.timeline().announced().unwrap(), Some(last), "round {round}: nothing announced");
-                assert_eq!(write_state_contents(p.state()), model, "round {round}: the producer's state is rolled back");
+                assert_eq!(
+                    p.version(),
+                    Some(last),
+                    "round {round}: the version did not move"
+                );
+                assert_eq!(
+                    p.timeline().announced().unwrap(),
+                    Some(last),
+                    "round {round}: nothing announced"
+                );
+                assert_eq!(
+                    write_state_contents(p.state()),
+                    model,
+                    "round {round}: the producer's state is rolled back"
+                );
                 let before = c.current();
                 assert!(c.refresh().unwrap().transitions.is_empty());
                 assert!(same_state(&before, &c.current()));
             }
             Ok(CycleOutcome::Published { version, .. }) => {
-                assert!(k >= 4, "round {round}: only cycles with fewer than {k} puts succeed");
+                assert!(
+                    k >= 4,
+                    "round {round}: only cycles with fewer than {k} puts succeed"
+                );
                 assert_eq!(version, last + 1);
                 versions.insert(version, model.clone());
             }
             other => panic!("round {round}: {other:?}"),
         }
         // the next cycle publishes the next version, with only its own changes
-        let v = published(cycle(&mut p, &mut model, &[(2000 + round, "ok"), (round % 5, "ok")], &[]));
+        let v = published(cycle(
+            &mut p,
+            &mut model,
+            &[(2000 + round, "ok"), (round % 5, "ok")],
+            &[],
+        ));
         assert_eq!(v, p.version().unwrap());
-        assert_eq!(v, versions.keys().last().unwrap() + 1, "versions are consecutive");
+        assert_eq!(
+            v,
+            versions.keys().last().unwrap() + 1,
+            "versions are consecutive"
+        );
         versions.insert(v, model.clone());
         c.refresh().unwrap();
         assert_eq!(c.version(), Some(v));
-        assert_eq!(contents(&c.current().unwrap().state), model, "round {round}: the consumer follows by delta");
+        assert_eq!(
+            contents(&c.current().unwrap().state),
+            model,
+            "round {round}: the consumer follows by delta"
+        );
     }
     assert!(fails >= 8, "{fails} failed cycles");
     // every version was published once: one metadata blob each, every one reachable with
@@ -437,12 +605,19 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     for (v, want) in &versions {
         let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
         fresh.update_to(*v).unwrap();
-        assert_eq!(&contents(&fresh.current().unwrap().state), want, "version {v}");
+        assert_eq!(
+            &contents(&fresh.current().unwrap().state),
+            want,
+            "version {v}"
+        );
     }
     // a restarted producer continues the same timeline
     let mut p2 = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
     assert_eq!(p2.version(), Some(n));
-    assert_eq!(published(cycle(&mut p2, &mut model, &[(7, "after restart")], &[])), n + 1);
+    assert_eq!(
+        published(cycle(&mut p2, &mut model, &[(7, "after restart")], &[])),
+        n + 1
+    );
 }
 
 #[test]
@@ -455,7 +630,11 @@ fn an_announcement_stored_but_reported_failed_is_not_published_twice() {
     let mut model = versions[&2].clone();
     // the announcement is written, but the store reports a failure (a timeout after the
     // write): consumers can see version 3, so the producer must not publish another 3
-    store.write_then_fail.lock().unwrap().insert(ANNOUNCED.into());
+    store
+        .write_then_fail
+        .lock()
+        .unwrap()
+        .insert(ANNOUNCED.into());
     let mut attempted = model.clone();
     attempted.insert(500, rec(500, "seen by consumers"));
     let outcome = cycle(&mut p, &mut model, &[(500, "seen by consumers")], &[]);
@@ -503,13 +682,23 @@ mod s3 {
     }
 
     fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
     }
 
     fn answers(port: u16) -> bool {
-        let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else { return false };
+        let Ok(mut s) =
+            TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+        else {
+            return false;
+        };
         let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        if s.write_all(format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes()).is_err() {
+        if s.write_all(format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+            .is_err()
+        {
             return false;
         }
         let mut head = [0u8; 5];
@@ -517,23 +706,47 @@ mod s3 {
     }
 
     fn server() -> Option<Server> {
-        if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) {
-            return Some(Server { endpoint, child: None });
+        if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+        {
+            return Some(Server {
+                endpoint,
+                child: None,
+            });
         }
-        if !Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+        if !Command::new("moto_server")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
             println!("skipped: no S3 server (set HOLLOW_TEST_S3_ENDPOINT or install moto[server])");
             return None;
         }
         let port = free_port();
-        let child = Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
-        let mut server = Server { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut server = Server {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child: Some(child),
+        };
         let started = Instant::now();
         while !answers(port) {
             if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
                 println!("skipped: moto_server exited with {status}");
                 return None;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not answer within 60 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto_server did not answer within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(server)
@@ -552,7 +765,13 @@ mod s3 {
     impl Proxy {
         fn new(upstream: &str) -> Proxy {
             let upstream = upstream.trim_start_matches("http://").to_string();
-            let mut p = Proxy { port: free_port(), upstream, running: Arc::new(AtomicBool::new(false)), conns: Arc::new(Mutex::new(Vec::new())), acceptor: None };
+            let mut p = Proxy {
+                port: free_port(),
+                upstream,
+                running: Arc::new(AtomicBool::new(false)),
+                conns: Arc::new(Mutex::new(Vec::new())),
+                acceptor: None,
+            };
             p.start();
             p
         }
@@ -565,20 +784,29 @@ mod s3 {
             let listener = TcpListener::bind(("127.0.0.1", self.port)).unwrap();
             listener.set_nonblocking(true).unwrap();
             self.running.store(true, Ordering::SeqCst);
-            let (running, conns, upstream) = (self.running.clone(), self.conns.clone(), self.upstream.clone());
+            let (running, conns, upstream) = (
+                self.running.clone(),
+                self.conns.clone(),
+                self.upstream.clone(),
+            );
             self.acceptor = Some(std::thread::spawn(move || {
                 while running.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((client, _)) => {
                             let _ = client.set_nonblocking(false);
-                            let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                            let Ok(server) = TcpStream::connect(&upstream) else {
+                                continue;
+                            };
                             let mut list = conns.lock().unwrap();
                             for s in [&client, &server] {
                                 if let Ok(c) = s.try_clone() {
                                     list.push(c);
                                 }
                             }
-                            for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)] {
+                            for (mut from, mut to) in [
+                                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                                (server, client),
+                            ] {
                                 std::thread::spawn(move || {
                                     let _ = std::io::copy(&mut from, &mut to);
                                     let _ = to.shutdown(Shutdown::Both);
@@ -613,10 +841,15 @@ mod s3 {
     fn s3_config(endpoint: &str, bucket: &str) -> S3Config {
         let mut config = S3Config::new(bucket, "timeline");
         config.endpoint = Some(endpoint.to_owned());
-        config.region = Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()));
+        config.region =
+            Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()));
         config.force_path_style = true;
         let env = |name, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-        config.credentials = Some(S3Credentials { access_key_id: env("AWS_ACCESS_KEY_ID", "test"), secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"), session_token: None });
+        config.credentials = Some(S3Credentials {
+            access_key_id: env("AWS_ACCESS_KEY_ID", "test"),
+            secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"),
+            session_token: None,
+        });
         config.connect_timeout = Duration::from_secs(1);
         config.timeout = Duration::from_secs(10);
         config
@@ -625,19 +858,37 @@ mod s3 {
     #[test]
     fn s3_server_lost_mid_cycle_then_back() {
         let Some(server) = server() else { return };
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-        let bucket = format!("hollow-faults-{}-{}", std::process::id(), nanos % 1_000_000_000);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let bucket = format!(
+            "hollow-faults-{}-{}",
+            std::process::id(),
+            nanos % 1_000_000_000
+        );
         let direct = S3Store::new(s3_config(&server.endpoint, &bucket)).unwrap();
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(direct.client().create_bucket().bucket(&bucket).send()).expect("create bucket");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(direct.client().create_bucket().bucket(&bucket).send())
+            .expect("create bucket");
         let mut proxy = Proxy::new(&server.endpoint);
-        let store: Arc<dyn BlobStore> = Arc::new(S3Store::new(s3_config(&proxy.endpoint(), &bucket)).unwrap());
+        let store: Arc<dyn BlobStore> =
+            Arc::new(S3Store::new(s3_config(&proxy.endpoint(), &bucket)).unwrap());
 
         let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
         let c = Consumer::new(store.clone(), ConsumerConfig::default());
         let mut model = Model::new();
         let mut versions = BTreeMap::new();
         for i in 0..3i64 {
-            let v = published(cycle(&mut p, &mut model, &[(i, "s3"), (10 + i, "more")], &[]));
+            let v = published(cycle(
+                &mut p,
+                &mut model,
+                &[(i, "s3"), (10 + i, "more")],
+                &[],
+            ));
             versions.insert(v, model.clone());
             c.refresh().unwrap();
             assert_eq!(contents(&c.current().unwrap().state), model);
@@ -654,18 +905,33 @@ mod s3 {
         });
         println!("failed cycle took {:?}: {attempt:?}", started.elapsed());
         match attempt {
-            Err(Error::Store(StoreError::Unreachable { store, detail })) => println!("store {store} unreachable: {detail}"),
+            Err(Error::Store(StoreError::Unreachable { store, detail })) => {
+                println!("store {store} unreachable: {detail}")
+            }
             Err(Error::Store(e)) => println!("store error: {e}"),
             other => panic!("expected a store error, got {other:?}"),
         }
         assert_eq!(p.version(), Some(3));
         assert_eq!(write_state_contents(p.state()), model, "rolled back");
         let before = c.current();
-        assert!(matches!(c.refresh(), Err(Error::Store(_))), "the consumer reports the store error");
+        assert!(
+            matches!(c.refresh(), Err(Error::Store(_))),
+            "the consumer reports the store error"
+        );
         assert!(same_state(&before, &c.current()), "and keeps its state");
-        assert!(matches!(Producer::open(store.clone(), ds.schema_set().unwrap(), config()), Err(Error::Store(_))));
+        assert!(matches!(
+            Producer::open(store.clone(), ds.schema_set().unwrap(), config()),
+            Err(Error::Store(_))
+        ));
         // nothing was announced: the server itself still says 3
-        assert_eq!(Timeline::new(Arc::new(S3Store::new(s3_config(&server.endpoint, &bucket)).unwrap())).announced().unwrap(), Some(3));
+        assert_eq!(
+            Timeline::new(Arc::new(
+                S3Store::new(s3_config(&server.endpoint, &bucket)).unwrap()
+            ))
+            .announced()
+            .unwrap(),
+            Some(3)
+        );
 
         // the server is back: the next cycle publishes version 4 with only its own changes
         proxy.start();
@@ -680,13 +946,33 @@ mod s3 {
         for (v, want) in &versions {
             let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
             fresh.update_to(*v).unwrap();
-            assert_eq!(&contents(&fresh.current().unwrap().state), want, "version {v}");
+            assert_eq!(
+                &contents(&fresh.current().unwrap().state),
+                want,
+                "version {v}"
+            );
         }
         // a store pointing at a dead port: typed errors, fast
-        let dead: Arc<dyn BlobStore> = Arc::new(S3Store::new(s3_config(&format!("http://127.0.0.1:{}", free_port()), &bucket)).unwrap());
+        let dead: Arc<dyn BlobStore> = Arc::new(
+            S3Store::new(s3_config(
+                &format!("http://127.0.0.1:{}", free_port()),
+                &bucket,
+            ))
+            .unwrap(),
+        );
         let started = Instant::now();
-        assert!(matches!(Producer::open(dead.clone(), ds.schema_set().unwrap(), config()), Err(Error::Store(StoreError::Unreachable { .. }))));
-        assert!(matches!(Consumer::new(dead, ConsumerConfig::default()).refresh(), Err(Error::Store(StoreError::Unreachable { .. }))));
-        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(matches!(
+            Producer::open(dead.clone(), ds.schema_set().unwrap(), config()),
+            Err(Error::Store(StoreError::Unreachable { .. }))
+        ));
+        assert!(matches!(
+            Consumer::new(dead, ConsumerConfig::default()).refresh(),
+            Err(Error::Store(StoreError::Unreachable { .. }))
+        ));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

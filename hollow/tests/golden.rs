@@ -22,12 +22,20 @@ fn fixtures() -> PathBuf {
 fn v1_fixtures_read_and_write_identically() {
     let dir = fixtures();
     let ws = golden::fixture_state();
-    let expected_dump = std::fs::read_to_string(dir.join("snapshot.dump")).expect("the checked-in golden dump");
+    let expected_dump =
+        std::fs::read_to_string(dir.join("snapshot.dump")).expect("the checked-in golden dump");
     for (name, opts) in &golden::variants() {
         let golden = std::fs::read(dir.join(name)).expect("golden blob");
         let state = ReadState::from_vec(golden.clone()).unwrap();
-        assert_eq!(common::dump(&state), expected_dump, "{name} reads differently");
+        assert_eq!(
+            common::dump(&state),
+            expected_dump,
+            "{name} reads differently"
+        );
         let (today, _) = write_snapshot(&ws, opts).unwrap();
-        assert_eq!(today, golden, "{name}: the writer's output changed; bump FORMAT_VERSION and add a new fixture folder");
+        assert_eq!(
+            today, golden,
+            "{name}: the writer's output changed; bump FORMAT_VERSION and add a new fixture folder"
+        );
     }
 }

@@ -19,7 +19,10 @@ use hollow::history::{dataset_history, history, history_every_version};
 use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
-use hollow::{Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges, TypeSchema, Value, WriteState};
+use hollow::{
+    Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges, TypeSchema,
+    Value, WriteState,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -39,7 +42,14 @@ const FIELDS: [&str; 6] = ["id", "name", "score", "tags", "note", "big"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Upsert(i64, String, Option<i64>, Vec<String>, Option<String>, Option<i64>),
+    Upsert(
+        i64,
+        String,
+        Option<i64>,
+        Vec<String>,
+        Option<String>,
+        Option<i64>,
+    ),
     Delete(i64),
 }
 
@@ -72,7 +82,10 @@ type Model = BTreeMap<i64, Record>;
 /// Every record of a state by ordinal.
 fn records(ds: &DatasetSchema, state: &ReadState) -> BTreeMap<u32, Record> {
     let r = DatasetReader::new(ds, state).unwrap();
-    r.root().ordinals().map(|o| (o, r.record(o).unwrap())).collect()
+    r.root()
+        .ordinals()
+        .map(|o| (o, r.record(o).unwrap()))
+        .collect()
 }
 
 fn id_of(rec: &Record) -> i64 {
@@ -112,11 +125,18 @@ impl Indexes {
         }
     }
 
-    fn apply(&mut self, old: &ReadState, new: &ReadState, report: &hollow::lifecycle::UpdateReport) {
+    fn apply(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        report: &hollow::lifecycle::UpdateReport,
+    ) {
         self.pk.apply(old, new, &report.transitions).unwrap();
         self.pk2.apply(old, new, &report.transitions).unwrap();
         self.by_name.apply(old, new, &report.transitions).unwrap();
-        self.by_score_big.apply(old, new, &report.transitions).unwrap();
+        self.by_score_big
+            .apply(old, new, &report.transitions)
+            .unwrap();
         self.by_note.apply(old, new, &report.transitions).unwrap();
     }
 }
@@ -139,11 +159,27 @@ fn check_indexes(ix: &Indexes, ds: &DatasetSchema, state: &ReadState, model: &Mo
     let mut groups: BTreeMap<(usize, String), Vec<u32>> = BTreeMap::new();
     for (o, r) in &recs {
         let id = Value::I64(id_of(r));
-        assert_eq!(ix.pk.get(state, std::slice::from_ref(&id)), Some(*o), "{what}: pk of {id:?}");
-        assert_eq!(ix.pk.get(state, &[Value::I32(id_of(r) as i32)]), Some(*o), "{what}: pk by an i32 value");
+        assert_eq!(
+            ix.pk.get(state, std::slice::from_ref(&id)),
+            Some(*o),
+            "{what}: pk of {id:?}"
+        );
+        assert_eq!(
+            ix.pk.get(state, &[Value::I32(id_of(r) as i32)]),
+            Some(*o),
+            "{what}: pk by an i32 value"
+        );
         let name = query(&r[1], false);
-        assert_eq!(ix.pk2.get(state, &[name.clone(), id.clone()]), Some(*o), "{what}: pk2");
-        for (g, key) in [(0, format!("{:?}", r[1])), (1, format!("{:?}|{:?}", r[2], r[5])), (2, format!("{:?}", r[4]))] {
+        assert_eq!(
+            ix.pk2.get(state, &[name.clone(), id.clone()]),
+            Some(*o),
+            "{what}: pk2"
+        );
+        for (g, key) in [
+            (0, format!("{:?}", r[1])),
+            (1, format!("{:?}|{:?}", r[2], r[5])),
+            (2, format!("{:?}", r[4])),
+        ] {
             groups.entry((g, key)).or_default().push(*o);
         }
     }
@@ -153,28 +189,65 @@ fn check_indexes(ix: &Indexes, ds: &DatasetSchema, state: &ReadState, model: &Mo
         let note = [query(&r[4], false)];
         let cases: [(&HashIndex, &HashIndex, &[Value], usize, String); 3] = [
             (&ix.by_name, &fresh.by_name, &name, 0, format!("{:?}", r[1])),
-            (&ix.by_score_big, &fresh.by_score_big, &sb, 1, format!("{:?}|{:?}", r[2], r[5])),
+            (
+                &ix.by_score_big,
+                &fresh.by_score_big,
+                &sb,
+                1,
+                format!("{:?}|{:?}", r[2], r[5]),
+            ),
             (&ix.by_note, &fresh.by_note, &note, 2, format!("{:?}", r[4])),
         ];
         for (inc, fr, key, g, gk) in cases {
             let want = &groups[&(g, gk)];
-            assert_eq!(&sorted(inc.get(state, key)), want, "{what}: hash index {:?} at {key:?} (record {o})", inc.fields());
-            assert_eq!(sorted(fr.get(state, key)), sorted(inc.get(state, key)), "{what}: fresh vs incremental");
+            assert_eq!(
+                &sorted(inc.get(state, key)),
+                want,
+                "{what}: hash index {:?} at {key:?} (record {o})",
+                inc.fields()
+            );
+            assert_eq!(
+                sorted(fr.get(state, key)),
+                sorted(inc.get(state, key)),
+                "{what}: fresh vs incremental"
+            );
         }
     }
-    for (inc, fr) in [(&ix.by_name, &fresh.by_name), (&ix.by_score_big, &fresh.by_score_big), (&ix.by_note, &fresh.by_note)] {
-        assert_eq!(inc.distinct_keys(), fr.distinct_keys(), "{what}: distinct keys of {:?}", inc.fields());
+    for (inc, fr) in [
+        (&ix.by_name, &fresh.by_name),
+        (&ix.by_score_big, &fresh.by_score_big),
+        (&ix.by_note, &fresh.by_note),
+    ] {
+        assert_eq!(
+            inc.distinct_keys(),
+            fr.distinct_keys(),
+            "{what}: distinct keys of {:?}",
+            inc.fields()
+        );
         assert_eq!(inc.len(), fr.len());
     }
     for absent in (0..32).filter(|i| !model.contains_key(i)) {
-        assert_eq!(ix.pk.get(state, &[Value::I64(absent)]), None, "{what}: absent {absent}");
+        assert_eq!(
+            ix.pk.get(state, &[Value::I64(absent)]),
+            None,
+            "{what}: absent {absent}"
+        );
     }
-    assert!(ix.by_name.get(state, &[Value::str("no such name")]).is_empty());
+    assert!(ix
+        .by_name
+        .get(state, &[Value::str("no such name")])
+        .is_empty());
     // wrong kinds and arity find nothing, and say why when asked
     assert_eq!(ix.pk.get(state, &[Value::str("1")]), None);
     assert_eq!(ix.pk.get(state, &[]), None);
-    assert!(matches!(ix.pk.try_get(state, &[Value::str("1")]), Err(Error::WrongFieldKind { .. })));
-    assert!(matches!(ix.by_name.try_get(state, &[Value::I64(1), Value::Null]), Err(Error::Schema(_))));
+    assert!(matches!(
+        ix.pk.try_get(state, &[Value::str("1")]),
+        Err(Error::WrongFieldKind { .. })
+    ));
+    assert!(matches!(
+        ix.by_name.try_get(state, &[Value::I64(1), Value::Null]),
+        Err(Error::Schema(_))
+    ));
 }
 
 /// The model's diff between two versions: (added ids, removed ids, changed ids with fields).
@@ -187,7 +260,10 @@ fn model_diff(a: &Model, b: &Model) -> ModelDiff {
     let mut changed = Vec::new();
     for (k, ra) in a {
         if let Some(rb) = b.get(k) {
-            let fields: Vec<String> = (0..FIELDS.len()).filter(|i| ra[*i] != rb[*i]).map(|i| FIELDS[i].to_string()).collect();
+            let fields: Vec<String> = (0..FIELDS.len())
+                .filter(|i| ra[*i] != rb[*i])
+                .map(|i| FIELDS[i].to_string())
+                .collect();
             if !fields.is_empty() {
                 changed.push((*k, fields));
             }
@@ -196,7 +272,14 @@ fn model_diff(a: &Model, b: &Model) -> ModelDiff {
     (added, removed, changed)
 }
 
-fn check_diff(ds: &DatasetSchema, a: &ReadState, b: &ReadState, ma: &Model, mb: &Model, what: &str) {
+fn check_diff(
+    ds: &DatasetSchema,
+    a: &ReadState,
+    b: &ReadState,
+    ma: &Model,
+    mb: &Model,
+    what: &str,
+) {
     let d = diff(a, b, "Item").unwrap();
     let (ra, rb) = (records(ds, a), records(ds, b));
     let id_a = |o: &u32| id_of(&ra[o]);
@@ -210,7 +293,11 @@ fn check_diff(ds: &DatasetSchema, a: &ReadState, b: &ReadState, ma: &Model, mb: 
         .changed
         .iter()
         .map(|(oa, ob, f)| {
-            assert_eq!(id_a(oa), id_b(ob), "{what}: matched records have the same key");
+            assert_eq!(
+                id_a(oa),
+                id_b(ob),
+                "{what}: matched records have the same key"
+            );
             (id_a(oa), f.clone())
         })
         .collect();
@@ -218,7 +305,11 @@ fn check_diff(ds: &DatasetSchema, a: &ReadState, b: &ReadState, ma: &Model, mb: 
     assert_eq!(got_added, added, "{what}: added");
     assert_eq!(got_removed, removed, "{what}: removed");
     assert_eq!(got_changed, changed, "{what}: changed");
-    assert_eq!(d.unchanged as usize, ma.len() - removed.len() - changed.len(), "{what}: unchanged");
+    assert_eq!(
+        d.unchanged as usize,
+        ma.len() - removed.len() - changed.len(),
+        "{what}: unchanged"
+    );
     let lines = json_lines(ds, a, b).unwrap();
     assert_eq!(lines.len(), added.len() + removed.len() + changed.len());
     for l in &lines {
@@ -237,14 +328,23 @@ fn check_diff(ds: &DatasetSchema, a: &ReadState, b: &ReadState, ma: &Model, mb: 
 }
 
 /// The model's history of a key: the first version of the range, then every change.
-fn model_history(versions: &BTreeMap<u64, Model>, key: i64, lo: u64, hi: u64, every: bool) -> Vec<(u64, Option<Record>, Vec<String>)> {
+fn model_history(
+    versions: &BTreeMap<u64, Model>,
+    key: i64,
+    lo: u64,
+    hi: u64,
+    every: bool,
+) -> Vec<(u64, Option<Record>, Vec<String>)> {
     let mut out: Vec<(u64, Option<Record>, Vec<String>)> = Vec::new();
     let mut prev: Option<Option<&Record>> = None;
     for (v, m) in versions.range(lo..=hi) {
         let cur = m.get(&key);
         let changed: Vec<String> = match (prev, cur) {
             (None, _) => Vec::new(),
-            (Some(Some(a)), Some(b)) => (0..FIELDS.len()).filter(|i| a[*i] != b[*i]).map(|i| FIELDS[i].to_string()).collect(),
+            (Some(Some(a)), Some(b)) => (0..FIELDS.len())
+                .filter(|i| a[*i] != b[*i])
+                .map(|i| FIELDS[i].to_string())
+                .collect(),
             (Some(None), None) => Vec::new(),
             _ => FIELDS.iter().map(|s| s.to_string()).collect(),
         };
@@ -256,14 +356,31 @@ fn model_history(versions: &BTreeMap<u64, Model>, key: i64, lo: u64, hi: u64, ev
     out
 }
 
-fn check_history(store: &Arc<dyn BlobStore>, ds: &DatasetSchema, versions: &BTreeMap<u64, Model>, key: i64, lo: u64, hi: u64) {
+fn check_history(
+    store: &Arc<dyn BlobStore>,
+    ds: &DatasetSchema,
+    versions: &BTreeMap<u64, Model>,
+    key: i64,
+    lo: u64,
+    hi: u64,
+) {
     let want = model_history(versions, key, lo, hi, false);
     let got: Vec<(u64, Option<Record>, Vec<String>)> =
-        dataset_history(store.clone(), ds, &key.to_string(), lo, hi).unwrap().into_iter().map(|e| (e.version, e.record, e.changed)).collect();
+        dataset_history(store.clone(), ds, &key.to_string(), lo, hi)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.version, e.record, e.changed))
+            .collect();
     assert_eq!(got, want, "history of {key} in {lo}..={hi}");
     let generic = history(store.clone(), "Item", &[Value::I64(key)], hi, lo).unwrap();
-    let shape: Vec<(u64, bool, Vec<String>)> = generic.iter().map(|e| (e.version, e.values.is_some(), e.changed.clone())).collect();
-    let want_shape: Vec<(u64, bool, Vec<String>)> = want.iter().map(|(v, r, c)| (*v, r.is_some(), c.clone())).collect();
+    let shape: Vec<(u64, bool, Vec<String>)> = generic
+        .iter()
+        .map(|e| (e.version, e.values.is_some(), e.changed.clone()))
+        .collect();
+    let want_shape: Vec<(u64, bool, Vec<String>)> = want
+        .iter()
+        .map(|(v, r, c)| (*v, r.is_some(), c.clone()))
+        .collect();
     assert_eq!(shape, want_shape, "generic history of {key}");
     for e in &generic {
         assert_eq!(e.ordinal.is_some(), e.values.is_some());
@@ -274,8 +391,14 @@ fn check_history(store: &Arc<dyn BlobStore>, ds: &DatasetSchema, versions: &BTre
     let every = history_every_version(store.clone(), "Item", &[Value::I64(key)], lo, hi).unwrap();
     let want_every = model_history(versions, key, lo, hi, true);
     assert_eq!(
-        every.iter().map(|e| (e.version, e.values.is_some(), e.changed.clone())).collect::<Vec<_>>(),
-        want_every.iter().map(|(v, r, c)| (*v, r.is_some(), c.clone())).collect::<Vec<_>>()
+        every
+            .iter()
+            .map(|e| (e.version, e.values.is_some(), e.changed.clone()))
+            .collect::<Vec<_>>(),
+        want_every
+            .iter()
+            .map(|(v, r, c)| (*v, r.is_some(), c.clone()))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -283,7 +406,11 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<Option<usize>>, probes: Vec<(usize, usiz
     let ds = DatasetSchema::from_json(SCHEMA).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn BlobStore> = Arc::new(FolderStore::new(dir.path().join("store")).unwrap());
-    let config = ProducerConfig { snapshot_every: 3, max_count_change_ratio: None, ..Default::default() };
+    let config = ProducerConfig {
+        snapshot_every: 3,
+        max_count_change_ratio: None,
+        ..Default::default()
+    };
     let mut producer = Producer::open(store.clone(), ds.schema_set().unwrap(), config).unwrap();
     let consumer = Consumer::new(store.clone(), ConsumerConfig::default());
     let mut model: Model = BTreeMap::new();
@@ -308,7 +435,9 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<Option<usize>>, probes: Vec<(usize, usiz
                 Ok(())
             })
             .unwrap();
-        let CycleOutcome::Published { version, .. } = outcome else { continue };
+        let CycleOutcome::Published { version, .. } = outcome else {
+            continue;
+        };
         versions.insert(version, model.clone());
         let before = consumer.current();
         let report = consumer.refresh().unwrap();
@@ -320,18 +449,33 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<Option<usize>>, probes: Vec<(usize, usiz
             (ix, _) => *ix = Some(Indexes::build(&cur.state)),
         }
         let ixr = ix.as_ref().unwrap();
-        check_indexes(ixr, &ds, &cur.state, &model, &format!("cycle {i}, version {version}"));
+        check_indexes(
+            ixr,
+            &ds,
+            &cur.state,
+            &model,
+            &format!("cycle {i}, version {version}"),
+        );
         // a jump back (reverse deltas, or a snapshot and deltas), then forward again
         if let Some(j) = jumps.get(i).copied().flatten() {
             let vs: Vec<u64> = versions.keys().copied().collect();
             let target = vs[j % vs.len()];
-            for (to, want) in [(target, versions[&target].clone()), (version, model.clone())] {
+            for (to, want) in [
+                (target, versions[&target].clone()),
+                (version, model.clone()),
+            ] {
                 let before = consumer.current().unwrap();
                 let report = consumer.update_to(to).unwrap();
                 let now = consumer.current().unwrap();
                 let ixm = ix.as_mut().unwrap();
                 ixm.apply(&before.state, &now.state, &report);
-                check_indexes(ixm, &ds, &now.state, &want, &format!("cycle {i}: jump {} -> {to}", before.version));
+                check_indexes(
+                    ixm,
+                    &ds,
+                    &now.state,
+                    &want,
+                    &format!("cycle {i}: jump {} -> {to}", before.version),
+                );
             }
         }
     }
@@ -341,7 +485,14 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<Option<usize>>, probes: Vec<(usize, usiz
     let vs: Vec<u64> = versions.keys().copied().collect();
     for (x, y, key) in probes {
         let (va, vb) = (vs[x % vs.len()], vs[y % vs.len()]);
-        check_diff(&ds, &states[&va], &states[&vb], &versions[&va], &versions[&vb], &format!("diff {va} -> {vb}"));
+        check_diff(
+            &ds,
+            &states[&va],
+            &states[&vb],
+            &versions[&va],
+            &versions[&vb],
+            &format!("diff {va} -> {vb}"),
+        );
         let (lo, hi) = (va.min(vb), va.max(vb));
         check_history(&store, &ds, &versions, key, lo, hi);
     }
@@ -351,7 +502,10 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<Option<usize>>, probes: Vec<(usize, usiz
 
 #[test]
 fn indexes_diffs_and_history_match_the_model() {
-    let mut runner = TestRunner::new(Config { cases: 20, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 20,
+        ..Config::default()
+    });
     let strategy = (
         proptest::collection::vec(proptest::collection::vec(op(), 0..10), 1..14),
         proptest::collection::vec(proptest::option::weighted(0.3, any::<usize>()), 0..14),
@@ -370,11 +524,25 @@ fn indexes_diffs_and_history_match_the_model() {
 
 fn schema2() -> SchemaSet {
     SchemaSet::new(vec![
-        TypeSchema::Object(ObjectSchema::new("Movie").field("id", FieldKind::I64).field("title", FieldKind::String)),
+        TypeSchema::Object(
+            ObjectSchema::new("Movie")
+                .field("id", FieldKind::I64)
+                .field("title", FieldKind::String),
+        ),
         TypeSchema::Object(ObjectSchema::new("Label").field("value", FieldKind::String)),
-        TypeSchema::Set { name: "SetOfLabel".into(), element: "Label".into() },
-        TypeSchema::Map { name: "MapOfLabelToLabel".into(), key: "Label".into(), value: "Label".into() },
-        TypeSchema::List { name: "ListOfMovie".into(), element: "Movie".into() },
+        TypeSchema::Set {
+            name: "SetOfLabel".into(),
+            element: "Label".into(),
+        },
+        TypeSchema::Map {
+            name: "MapOfLabelToLabel".into(),
+            key: "Label".into(),
+            value: "Label".into(),
+        },
+        TypeSchema::List {
+            name: "ListOfMovie".into(),
+            element: "Movie".into(),
+        },
         TypeSchema::Object(
             ObjectSchema::new("Asset")
                 .field("id", FieldKind::I64)
@@ -406,12 +574,25 @@ enum Op2 {
     AddMovie(i64, String),
     Retitle(i64, String),
     DeleteMovie(i64),
-    Upsert(i64, usize, Option<String>, BTreeSet<String>, BTreeMap<String, String>, Vec<usize>, u64),
+    Upsert(
+        i64,
+        usize,
+        Option<String>,
+        BTreeSet<String>,
+        BTreeMap<String, String>,
+        Vec<usize>,
+        u64,
+    ),
     DeleteAsset(i64),
 }
 
 fn op2() -> impl Strategy<Value = Op2> {
-    let scores = prop_oneof![Just(0.0f64.to_bits()), Just((-0.0f64).to_bits()), Just(f64::NAN.to_bits()), Just(1.5f64.to_bits())];
+    let scores = prop_oneof![
+        Just(0.0f64.to_bits()),
+        Just((-0.0f64).to_bits()),
+        Just(f64::NAN.to_bits()),
+        Just(1.5f64.to_bits())
+    ];
     prop_oneof![
         2 => (0i64..8, "[p-r]{1}").prop_map(|(m, t)| Op2::AddMovie(m, t)),
         2 => (0i64..8, "[p-r]{1}").prop_map(|(m, t)| Op2::Retitle(m, t)),
@@ -425,7 +606,15 @@ fn op2() -> impl Strategy<Value = Op2> {
 
 /// An asset's content as the diff sees it: movie id and title, lang, labels, props,
 /// related movies (id, title), score bits.
-type Deep = (i64, String, Option<String>, BTreeSet<String>, BTreeMap<String, String>, Vec<(i64, String)>, u64);
+type Deep = (
+    i64,
+    String,
+    Option<String>,
+    BTreeSet<String>,
+    BTreeMap<String, String>,
+    Vec<(i64, String)>,
+    u64,
+);
 
 #[derive(Default, Clone)]
 struct World {
@@ -437,10 +626,19 @@ fn label(ws: &mut WriteState, s: &str) -> u32 {
     ws.add_object("Label", &[Value::str(s)]).unwrap()
 }
 
-fn add_asset(ws: &mut WriteState, movies: &BTreeMap<i64, (u32, String)>, id: i64, a: &AssetM) -> u32 {
+fn add_asset(
+    ws: &mut WriteState,
+    movies: &BTreeMap<i64, (u32, String)>,
+    id: i64,
+    a: &AssetM,
+) -> u32 {
     let labels: Vec<u32> = a.labels.iter().map(|l| label(ws, l)).collect();
     let set = ws.add_set("SetOfLabel", &labels).unwrap();
-    let props: Vec<(u32, u32)> = a.props.iter().map(|(k, v)| (label(ws, k), label(ws, v))).collect();
+    let props: Vec<(u32, u32)> = a
+        .props
+        .iter()
+        .map(|(k, v)| (label(ws, k), label(ws, v)))
+        .collect();
     let map = ws.add_map("MapOfLabelToLabel", &props).unwrap();
     let related: Vec<u32> = a.related.iter().map(|m| movies[m].0).collect();
     let list = ws.add_list("ListOfMovie", &related).unwrap();
@@ -458,14 +656,18 @@ fn add_asset(ws: &mut WriteState, movies: &BTreeMap<i64, (u32, String)>, id: i64
 
 impl World {
     fn referenced(&self, m: i64) -> bool {
-        self.assets.values().any(|(_, a)| a.movie == m || a.related.contains(&m))
+        self.assets
+            .values()
+            .any(|(_, a)| a.movie == m || a.related.contains(&m))
     }
 
     fn apply(&mut self, ws: &mut WriteState, op: &Op2) {
         match op {
             Op2::AddMovie(m, t) => {
                 if !self.movies.contains_key(m) {
-                    let o = ws.add_object("Movie", &[Value::I64(*m), Value::str(t)]).unwrap();
+                    let o = ws
+                        .add_object("Movie", &[Value::I64(*m), Value::str(t)])
+                        .unwrap();
                     self.movies.insert(*m, (o, t.clone()));
                 }
             }
@@ -474,7 +676,9 @@ impl World {
                     if old != *t {
                         // in place: the freed ordinal is reused, so assets pointing at it do not change
                         ws.remove("Movie", o).unwrap();
-                        let n = ws.add_object("Movie", &[Value::I64(*m), Value::str(t)]).unwrap();
+                        let n = ws
+                            .add_object("Movie", &[Value::I64(*m), Value::str(t)])
+                            .unwrap();
                         assert_eq!(n, o, "the freed ordinal is reused");
                         self.movies.insert(*m, (o, t.clone()));
                     }
@@ -518,7 +722,15 @@ impl World {
     fn deep(&self, a: &AssetM) -> Deep {
         let mv = |m: &i64| (*m, self.movies[m].1.clone());
         let (m, t) = mv(&a.movie);
-        (m, t, a.lang.clone(), a.labels.clone(), a.props.clone(), a.related.iter().map(mv).collect(), a.score)
+        (
+            m,
+            t,
+            a.lang.clone(),
+            a.labels.clone(),
+            a.props.clone(),
+            a.related.iter().map(mv).collect(),
+            a.score,
+        )
     }
 
     fn changed_fields(&self, other: &World, a: &AssetM, b: &AssetM) -> Vec<String> {
@@ -556,23 +768,52 @@ fn changes_between(a: &ReadState, b: &ReadState) -> StateChanges {
     for ts in a.schema().types() {
         let name = ts.name();
         let mut tc = TypeChanges::default();
-        let bound = a.ordinal_bound(name).unwrap().max(b.ordinal_bound(name).unwrap()) as u32;
+        let bound = a
+            .ordinal_bound(name)
+            .unwrap()
+            .max(b.ordinal_bound(name).unwrap()) as u32;
         let (pa, pb) = (a.populated(name).unwrap(), b.populated(name).unwrap());
         for o in 0..bound {
-            let (ha, hb) = (pa.get(o as usize).is_some_and(|x| *x), pb.get(o as usize).is_some_and(|x| *x));
+            let (ha, hb) = (
+                pa.get(o as usize).is_some_and(|x| *x),
+                pb.get(o as usize).is_some_and(|x| *x),
+            );
             let same = ha
                 && hb
                 && match ts {
                     TypeSchema::Object(obj) => {
                         let (va, vb) = (a.object(name).unwrap(), b.object(name).unwrap());
-                        (0..obj.fields.len()).all(|f| va.get(o, f).unwrap().same(&vb.get(o, f).unwrap()))
+                        (0..obj.fields.len())
+                            .all(|f| va.get(o, f).unwrap().same(&vb.get(o, f).unwrap()))
                     }
-                    TypeSchema::List { .. } => a.list(name).unwrap().elements(o).unwrap().eq(b.list(name).unwrap().elements(o).unwrap()),
+                    TypeSchema::List { .. } => a.list(name).unwrap().elements(o).unwrap().eq(b
+                        .list(name)
+                        .unwrap()
+                        .elements(o)
+                        .unwrap()),
                     TypeSchema::Set { .. } => {
-                        a.set(name).unwrap().elements(o).unwrap().collect::<BTreeSet<_>>() == b.set(name).unwrap().elements(o).unwrap().collect::<BTreeSet<_>>()
+                        a.set(name)
+                            .unwrap()
+                            .elements(o)
+                            .unwrap()
+                            .collect::<BTreeSet<_>>()
+                            == b.set(name)
+                                .unwrap()
+                                .elements(o)
+                                .unwrap()
+                                .collect::<BTreeSet<_>>()
                     }
                     TypeSchema::Map { .. } => {
-                        a.map(name).unwrap().entries(o).unwrap().collect::<BTreeSet<_>>() == b.map(name).unwrap().entries(o).unwrap().collect::<BTreeSet<_>>()
+                        a.map(name)
+                            .unwrap()
+                            .entries(o)
+                            .unwrap()
+                            .collect::<BTreeSet<_>>()
+                            == b.map(name)
+                                .unwrap()
+                                .entries(o)
+                                .unwrap()
+                                .collect::<BTreeSet<_>>()
                     }
                 };
             if ha && !same {
@@ -617,9 +858,22 @@ impl Indexes2 {
         let mut by_ml: BTreeMap<(i64, Option<String>), Vec<u32>> = BTreeMap::new();
         for (id, (o, a)) in &w.assets {
             let title = w.movies[&a.movie].1.clone();
-            assert_eq!(self.pk.get(s, &[Value::I64(*id)]), Some(*o), "{what}: pk {id}");
-            assert_eq!(self.pk_id_movie.get(s, &[Value::I64(*id), Value::str(&title)]), Some(*o), "{what}: pk by id and movie.title");
-            assert_eq!(self.pk_id_movie.get(s, &[Value::I64(*id), Value::str("no title")]), None);
+            assert_eq!(
+                self.pk.get(s, &[Value::I64(*id)]),
+                Some(*o),
+                "{what}: pk {id}"
+            );
+            assert_eq!(
+                self.pk_id_movie
+                    .get(s, &[Value::I64(*id), Value::str(&title)]),
+                Some(*o),
+                "{what}: pk by id and movie.title"
+            );
+            assert_eq!(
+                self.pk_id_movie
+                    .get(s, &[Value::I64(*id), Value::str("no title")]),
+                None
+            );
             by_title.entry(title).or_default().push(*o);
             by_ml.entry((a.movie, a.lang.clone())).or_default().push(*o);
         }
@@ -627,21 +881,35 @@ impl Indexes2 {
             v.sort_unstable();
         }
         for (t, want) in &by_title {
-            assert_eq!(&sorted(self.by_title.get(s, &[Value::str(t)])), want, "{what}: by movie.title {t}");
+            assert_eq!(
+                &sorted(self.by_title.get(s, &[Value::str(t)])),
+                want,
+                "{what}: by movie.title {t}"
+            );
             assert_eq!(sorted(fresh.by_title.get(s, &[Value::str(t)])), *want);
         }
         for ((m, l), want) in &by_ml {
             let key = [Value::I64(*m), l.as_deref().map_or(Value::Null, Value::str)];
-            assert_eq!(&sorted(self.by_movie_lang.get(s, &key)), want, "{what}: by movie.id, lang {key:?}");
+            assert_eq!(
+                &sorted(self.by_movie_lang.get(s, &key)),
+                want,
+                "{what}: by movie.id, lang {key:?}"
+            );
         }
         assert_eq!(self.by_title.distinct_keys(), by_title.len(), "{what}");
-        assert_eq!(self.by_title.distinct_keys(), fresh.by_title.distinct_keys());
+        assert_eq!(
+            self.by_title.distinct_keys(),
+            fresh.by_title.distinct_keys()
+        );
         assert_eq!(self.by_movie_lang.distinct_keys(), by_ml.len(), "{what}");
         assert_eq!(self.pk.len(), w.assets.len());
         assert_eq!(self.pk_id_movie.len(), fresh.pk_id_movie.len());
         for t in ["p", "q", "r"] {
             if !by_title.contains_key(t) {
-                assert!(self.by_title.get(s, &[Value::str(t)]).is_empty(), "{what}: no asset of a movie titled {t}");
+                assert!(
+                    self.by_title.get(s, &[Value::str(t)]).is_empty(),
+                    "{what}: no asset of a movie titled {t}"
+                );
             }
         }
     }
@@ -676,8 +944,24 @@ fn check_diff2(a: &ReadState, b: &ReadState, wa: &World, wb: &World, what: &str)
     assert_eq!(got, want, "{what}: changed");
     let added: BTreeSet<i64> = d.added.iter().map(|o| id_at(b, *o)).collect();
     let removed: BTreeSet<i64> = d.removed.iter().map(|o| id_at(a, *o)).collect();
-    assert_eq!(added, wb.assets.keys().filter(|k| !wa.assets.contains_key(k)).copied().collect(), "{what}: added");
-    assert_eq!(removed, wa.assets.keys().filter(|k| !wb.assets.contains_key(k)).copied().collect(), "{what}: removed");
+    assert_eq!(
+        added,
+        wb.assets
+            .keys()
+            .filter(|k| !wa.assets.contains_key(k))
+            .copied()
+            .collect(),
+        "{what}: added"
+    );
+    assert_eq!(
+        removed,
+        wa.assets
+            .keys()
+            .filter(|k| !wb.assets.contains_key(k))
+            .copied()
+            .collect(),
+        "{what}: removed"
+    );
 }
 
 /// The same records added in another order: different ordinals, same content.
@@ -685,12 +969,24 @@ fn rebuilt(w: &World, seed: usize) -> ReadState {
     let mut ws = WriteState::new(schema2());
     // filler records shift every ordinal
     for i in 0..(seed % 3) {
-        ws.add_object("Label", &[Value::Str(format!("filler{i}").into())]).unwrap();
-        ws.add_object("Movie", &[Value::I64(1000 + i as i64), Value::str("filler")]).unwrap();
+        ws.add_object("Label", &[Value::Str(format!("filler{i}").into())])
+            .unwrap();
+        ws.add_object(
+            "Movie",
+            &[Value::I64(1000 + i as i64), Value::str("filler")],
+        )
+        .unwrap();
     }
     let mut movies = BTreeMap::new();
     for (m, (_, t)) in w.movies.iter().rev() {
-        movies.insert(*m, (ws.add_object("Movie", &[Value::I64(*m), Value::str(t)]).unwrap(), t.clone()));
+        movies.insert(
+            *m,
+            (
+                ws.add_object("Movie", &[Value::I64(*m), Value::str(t)])
+                    .unwrap(),
+                t.clone(),
+            ),
+        );
     }
     let mut ids: Vec<&i64> = w.assets.keys().collect();
     let shift = seed % ids.len().max(1);
@@ -745,12 +1041,21 @@ fn run2(batches: Vec<Vec<Op2>>, seed: usize) {
 
 #[test]
 fn dotted_paths_and_deep_diffs_match_the_model() {
-    let mut runner = TestRunner::new(Config { cases: 48, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        ..Config::default()
+    });
     runner
-        .run(&(proptest::collection::vec(proptest::collection::vec(op2(), 0..12), 1..12), any::<usize>()), |(batches, seed)| {
-            run2(batches, seed);
-            Ok(())
-        })
+        .run(
+            &(
+                proptest::collection::vec(proptest::collection::vec(op2(), 0..12), 1..12),
+                any::<usize>(),
+            ),
+            |(batches, seed)| {
+                run2(batches, seed);
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
@@ -760,34 +1065,92 @@ fn dotted_paths_and_deep_diffs_match_the_model() {
 #[test]
 fn index_errors_are_typed() {
     let mut ws = WriteState::new(schema2());
-    let m = ws.add_object("Movie", &[Value::I64(1), Value::str("x")]).unwrap();
-    ws.add_object("Movie", &[Value::I64(2), Value::str("x")]).unwrap();
+    let m = ws
+        .add_object("Movie", &[Value::I64(1), Value::str("x")])
+        .unwrap();
+    ws.add_object("Movie", &[Value::I64(2), Value::str("x")])
+        .unwrap();
     let s = snapshot(&ws);
-    assert!(matches!(PrimaryKeyIndex::for_primary_key(&s, "Movie"), Err(Error::Schema(_))), "Movie declares no primary key");
-    assert!(matches!(PrimaryKeyIndex::build(&s, "Movie", &["title"]), Err(Error::Validation(_))), "duplicate keys");
-    assert!(matches!(PrimaryKeyIndex::build(&s, "Movie", &["nope"]), Err(Error::NoSuchField { .. })));
-    assert!(matches!(PrimaryKeyIndex::build(&s, "Nope", &["id"]), Err(Error::NoSuchType(_))));
-    assert!(matches!(PrimaryKeyIndex::build(&s, "SetOfLabel", &["id"]), Err(Error::WrongTypeKind { .. })));
-    assert!(matches!(HashIndex::build(&s, "Movie", &[]), Err(Error::Schema(_))));
-    assert!(matches!(HashIndex::build(&s, "Asset", &["lang.x"]), Err(Error::Schema(_))), "a path through a non-reference");
+    assert!(
+        matches!(
+            PrimaryKeyIndex::for_primary_key(&s, "Movie"),
+            Err(Error::Schema(_))
+        ),
+        "Movie declares no primary key"
+    );
+    assert!(
+        matches!(
+            PrimaryKeyIndex::build(&s, "Movie", &["title"]),
+            Err(Error::Validation(_))
+        ),
+        "duplicate keys"
+    );
+    assert!(matches!(
+        PrimaryKeyIndex::build(&s, "Movie", &["nope"]),
+        Err(Error::NoSuchField { .. })
+    ));
+    assert!(matches!(
+        PrimaryKeyIndex::build(&s, "Nope", &["id"]),
+        Err(Error::NoSuchType(_))
+    ));
+    assert!(matches!(
+        PrimaryKeyIndex::build(&s, "SetOfLabel", &["id"]),
+        Err(Error::WrongTypeKind { .. })
+    ));
+    assert!(matches!(
+        HashIndex::build(&s, "Movie", &[]),
+        Err(Error::Schema(_))
+    ));
+    assert!(
+        matches!(
+            HashIndex::build(&s, "Asset", &["lang.x"]),
+            Err(Error::Schema(_))
+        ),
+        "a path through a non-reference"
+    );
     let ix = PrimaryKeyIndex::build(&s, "Movie", &["id"]).unwrap();
     assert_eq!(ix.get(&s, &[Value::I64(1)]), Some(m));
     assert_eq!(ix.key_of(&s, m).unwrap(), vec![Value::I64(1)]);
     let look = ix.lookup(&s).unwrap();
     assert_eq!(look.get(&[Value::I32(1)]), Some(m));
     assert_eq!(look.get(&[Value::str("1")]), None);
-    assert!(matches!(look.try_get(&[Value::I64(1), Value::I64(2)]), Err(Error::Schema(_))));
+    assert!(matches!(
+        look.try_get(&[Value::I64(1), Value::I64(2)]),
+        Err(Error::Schema(_))
+    ));
     let h = HashIndex::build(&s, "Movie", &["title"]).unwrap();
     assert_eq!(h.get(&s, &[Value::str("x")]).len(), 2);
-    assert_eq!(h.lookup(&s).unwrap().get(&[Value::Bytes(b"x".as_slice().into())]).len(), 2, "bytes query on a string field");
+    assert_eq!(
+        h.lookup(&s)
+            .unwrap()
+            .get(&[Value::Bytes(b"x".as_slice().into())])
+            .len(),
+        2,
+        "bytes query on a string field"
+    );
     // a state of another schema is refused
-    let other =
-        ReadState::from_vec(write_snapshot(&WriteState::new(DatasetSchema::from_json(SCHEMA).unwrap().schema_set().unwrap()), &SnapshotOptions::default()).unwrap().0).unwrap();
+    let other = ReadState::from_vec(
+        write_snapshot(
+            &WriteState::new(
+                DatasetSchema::from_json(SCHEMA)
+                    .unwrap()
+                    .schema_set()
+                    .unwrap(),
+            ),
+            &SnapshotOptions::default(),
+        )
+        .unwrap()
+        .0,
+    )
+    .unwrap();
     assert!(ix.try_get(&other, &[Value::I64(1)]).is_err());
     assert_eq!(ix.get(&other, &[Value::I64(1)]), None);
     // diffs need the same schemas and a key
     assert!(diff(&s, &other, "Movie").is_err());
-    assert!(matches!(diff(&s, &s, "Movie"), Err(Error::Schema(_))), "no primary key declared");
+    assert!(
+        matches!(diff(&s, &s, "Movie"), Err(Error::Schema(_))),
+        "no primary key declared"
+    );
     assert!(diff_by(&s, &s, "Movie", &["id"]).unwrap().is_empty());
 }
 
@@ -797,7 +1160,14 @@ fn index_errors_are_typed() {
 
 /// CPU time of this thread (other processes on a busy machine do not count).
 fn cpu_now() -> std::time::Duration {
-    let ns = std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok())).unwrap_or(0);
+    let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
     std::time::Duration::from_nanos(ns)
 }
 
@@ -807,7 +1177,11 @@ fn timed<T>(what: &str, items: u64, f: impl FnOnce() -> T) -> T {
     let out = f();
     let (wall, cpu) = (w.elapsed(), cpu_now().saturating_sub(c));
     if items > 1 {
-        println!("{what}: {:.0} ns each (CPU {:.0} ns)", wall.as_nanos() as f64 / items as f64, cpu.as_nanos() as f64 / items as f64);
+        println!(
+            "{what}: {:.0} ns each (CPU {:.0} ns)",
+            wall.as_nanos() as f64 / items as f64,
+            cpu.as_nanos() as f64 / items as f64
+        );
     } else {
         println!("{what}: {wall:.1?} (CPU {cpu:.1?})");
     }
@@ -834,13 +1208,25 @@ fn timings_on_1_6_million_assets() {
             FieldValue::Int(i * 7 + 3),
             FieldValue::Int(i / 4),
             FieldValue::Str(kinds[(i % 4) as usize].into()),
-            if i % 11 == 0 { FieldValue::Null } else { FieldValue::Str(langs[((i + salt) % 10) as usize].into()) },
+            if i % 11 == 0 {
+                FieldValue::Null
+            } else {
+                FieldValue::Str(langs[((i + salt) % 10) as usize].into())
+            },
             FieldValue::Str(statuses[((i + salt) % 3) as usize].into()),
         ]
     };
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn BlobStore> = Arc::new(FolderStore::new(dir.path()).unwrap());
-    let mut p = Producer::open(store.clone(), ds.schema_set().unwrap(), ProducerConfig { max_count_change_ratio: None, ..Default::default() }).unwrap();
+    let mut p = Producer::open(
+        store.clone(),
+        ds.schema_set().unwrap(),
+        ProducerConfig {
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     timed("produce 1.6M assets", 1, || {
         p.cycle(|c| {
             for i in 0..N {
@@ -853,10 +1239,18 @@ fn timings_on_1_6_million_assets() {
     let consumer = Consumer::new(store.clone(), ConsumerConfig::default());
     consumer.refresh().unwrap();
     let v1 = consumer.current().unwrap();
-    let mut pk = timed("build primary key index (id)", 1, || PrimaryKeyIndex::for_primary_key(&v1.state, "Asset").unwrap());
-    let mut by_video = timed("build hash index (video_id)", 1, || HashIndex::build(&v1.state, "Asset", &["video_id"]).unwrap());
-    let by_kind_lang = timed("build hash index (kind, language)", 1, || HashIndex::build(&v1.state, "Asset", &["kind", "language"]).unwrap());
-    let pk_two = timed("build primary key index (id, kind)", 1, || PrimaryKeyIndex::build(&v1.state, "Asset", &["id", "kind"]).unwrap());
+    let mut pk = timed("build primary key index (id)", 1, || {
+        PrimaryKeyIndex::for_primary_key(&v1.state, "Asset").unwrap()
+    });
+    let mut by_video = timed("build hash index (video_id)", 1, || {
+        HashIndex::build(&v1.state, "Asset", &["video_id"]).unwrap()
+    });
+    let by_kind_lang = timed("build hash index (kind, language)", 1, || {
+        HashIndex::build(&v1.state, "Asset", &["kind", "language"]).unwrap()
+    });
+    let pk_two = timed("build primary key index (id, kind)", 1, || {
+        PrimaryKeyIndex::build(&v1.state, "Asset", &["id", "kind"]).unwrap()
+    });
     println!(
         "memory: pk {} MB, video_id {} MB ({} keys), kind+language {} keys, (id, kind) {} MB",
         pk.heap_bytes() >> 20,
@@ -866,18 +1260,42 @@ fn timings_on_1_6_million_assets() {
         pk_two.heap_bytes() >> 20
     );
     const Q: u64 = 1_000_000;
-    let queries: Vec<[Value; 1]> = (0..Q as i64).map(|i| [Value::I64(((i * 7919) % N) * 7 + 3)]).collect();
+    let queries: Vec<[Value; 1]> = (0..Q as i64)
+        .map(|i| [Value::I64(((i * 7919) % N) * 7 + 3)])
+        .collect();
     let look = pk.lookup(&v1.state).unwrap();
-    let found = timed("pk lookup (bound)", Q, || queries.iter().filter(|q| look.get(*q).is_some()).count());
+    let found = timed("pk lookup (bound)", Q, || {
+        queries.iter().filter(|q| look.get(*q).is_some()).count()
+    });
     assert_eq!(found, Q as usize);
-    let found = timed("pk lookup (get with the state)", Q, || queries.iter().filter(|q| pk.get(&v1.state, *q).is_some()).count());
+    let found = timed("pk lookup (get with the state)", Q, || {
+        queries
+            .iter()
+            .filter(|q| pk.get(&v1.state, *q).is_some())
+            .count()
+    });
     assert_eq!(found, Q as usize);
-    let two: Vec<[Value; 2]> = (0..Q as i64).map(|i| [Value::I64(((i * 7919) % N) * 7 + 3), Value::str(kinds[(((i * 7919) % N) % 4) as usize])]).collect();
+    let two: Vec<[Value; 2]> = (0..Q as i64)
+        .map(|i| {
+            [
+                Value::I64(((i * 7919) % N) * 7 + 3),
+                Value::str(kinds[(((i * 7919) % N) % 4) as usize]),
+            ]
+        })
+        .collect();
     let look2 = pk_two.lookup(&v1.state).unwrap();
-    let found = timed("pk lookup (id, kind), verified against the state", Q, || two.iter().filter(|q| look2.get(*q).is_some()).count());
+    let found = timed(
+        "pk lookup (id, kind), verified against the state",
+        Q,
+        || two.iter().filter(|q| look2.get(*q).is_some()).count(),
+    );
     assert_eq!(found, Q as usize);
     let lv = by_video.lookup(&v1.state).unwrap();
-    let hits = timed("hash lookup (video_id)", Q, || (0..Q as i64).map(|i| lv.get(&[Value::I64((i * 7919) % (N / 4))]).len()).sum::<usize>());
+    let hits = timed("hash lookup (video_id)", Q, || {
+        (0..Q as i64)
+            .map(|i| lv.get(&[Value::I64((i * 7919) % (N / 4))]).len())
+            .sum::<usize>()
+    });
     assert_eq!(hits, 4 * Q as usize);
     // 1 % of the records change
     p.cycle(|c| {
@@ -890,10 +1308,20 @@ fn timings_on_1_6_million_assets() {
     let report = consumer.refresh().unwrap();
     let v2 = consumer.current().unwrap();
     println!("consumer delta apply: {:?}", report.elapsed);
-    timed("update primary key index, 1% changed", 1, || pk.apply(&v1.state, &v2.state, &report.transitions).unwrap());
-    timed("update hash index (video_id), 1% changed", 1, || by_video.apply(&v1.state, &v2.state, &report.transitions).unwrap());
-    let d = timed("diff of the two versions", 1, || diff(&v1.state, &v2.state, "Asset").unwrap());
+    timed("update primary key index, 1% changed", 1, || {
+        pk.apply(&v1.state, &v2.state, &report.transitions).unwrap()
+    });
+    timed("update hash index (video_id), 1% changed", 1, || {
+        by_video
+            .apply(&v1.state, &v2.state, &report.transitions)
+            .unwrap()
+    });
+    let d = timed("diff of the two versions", 1, || {
+        diff(&v1.state, &v2.state, "Asset").unwrap()
+    });
     assert_eq!(d.changed.len(), (N / 100) as usize);
-    let h = timed("history of one key over 2 versions", 1, || history(store.clone(), "Asset", &[Value::I64(3)], 1, 2).unwrap());
+    let h = timed("history of one key over 2 versions", 1, || {
+        history(store.clone(), "Asset", &[Value::I64(3)], 1, 2).unwrap()
+    });
     assert_eq!(h.len(), 2);
 }

@@ -26,7 +26,14 @@ const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id
 
 #[derive(Debug, Clone)]
 enum Op {
-    Upsert(i64, String, Option<i64>, Vec<String>, Option<String>, Option<i64>),
+    Upsert(
+        i64,
+        String,
+        Option<i64>,
+        Vec<String>,
+        Option<String>,
+        Option<i64>,
+    ),
     Delete(i64),
 }
 
@@ -62,8 +69,12 @@ fn contents(ds: &DatasetSchema, state: &ReadState) -> Model {
     let r = DatasetReader::new(ds, state).unwrap();
     let mut out = BTreeMap::new();
     for o in r.root().ordinals() {
-        let rec = r.record(o).expect("every reference points at a populated record");
-        let FieldValue::Int(id) = rec[0] else { panic!("id") };
+        let rec = r
+            .record(o)
+            .expect("every reference points at a populated record");
+        let FieldValue::Int(id) = rec[0] else {
+            panic!("id")
+        };
         assert!(out.insert(id, rec).is_none(), "duplicate key {id}");
     }
     out
@@ -73,18 +84,30 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
     let ds = DatasetSchema::from_json(SCHEMA).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(FolderStore::new(dir.path().join("store")).unwrap());
-    let config = ProducerConfig { snapshot_every: 4, max_count_change_ratio: None, ..Default::default() };
-    let mut producer = Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+    let config = ProducerConfig {
+        snapshot_every: 4,
+        max_count_change_ratio: None,
+        ..Default::default()
+    };
+    let mut producer =
+        Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
     let mut model: Model = BTreeMap::new();
     let mut versions: BTreeMap<u64, Model> = BTreeMap::new();
     let heap = Consumer::new(store.clone(), ConsumerConfig::default());
-    let mapped = Consumer::new(store.clone(), ConsumerConfig { mode: MemoryMode::Mapped, cache_dir: Some(dir.path().join("cache")) });
+    let mapped = Consumer::new(
+        store.clone(),
+        ConsumerConfig {
+            mode: MemoryMode::Mapped,
+            cache_dir: Some(dir.path().join("cache")),
+        },
+    );
     let n = cycles.len();
     for (i, ops) in cycles.into_iter().enumerate() {
         if i == n / 2 {
             // a restarted producer continues the same timeline
             drop(producer);
-            producer = Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+            producer =
+                Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
         }
         let before = model.clone();
         let outcome = producer
@@ -106,15 +129,25 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
             })
             .unwrap();
         match outcome {
-            CycleOutcome::Unchanged => assert_eq!(model, before, "cycle {i}: unchanged outcome but the model changed"),
+            CycleOutcome::Unchanged => assert_eq!(
+                model, before,
+                "cycle {i}: unchanged outcome but the model changed"
+            ),
             CycleOutcome::Published { version, .. } => {
-                assert_ne!(model, before, "cycle {i}: published a version although nothing changed");
+                assert_ne!(
+                    model, before,
+                    "cycle {i}: published a version although nothing changed"
+                );
                 versions.insert(version, model.clone());
                 for c in [&heap, &mapped] {
                     c.refresh().unwrap();
                     let cur = c.current().unwrap();
                     assert_eq!(cur.version, version);
-                    assert_eq!(contents(&ds, &cur.state), model, "cycle {i} version {version}");
+                    assert_eq!(
+                        contents(&ds, &cur.state),
+                        model,
+                        "cycle {i} version {version}"
+                    );
                     assert_eq!(cur.state.header().get("cycle"), Some(&i.to_string()));
                 }
             }
@@ -126,7 +159,11 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
     for c in [&heap, &mapped] {
         for v in vs.iter().rev() {
             c.update_to(*v).unwrap();
-            assert_eq!(contents(&ds, &c.current().unwrap().state), versions[v], "back to {v}");
+            assert_eq!(
+                contents(&ds, &c.current().unwrap().state),
+                versions[v],
+                "back to {v}"
+            );
         }
         // random jumps, from wherever the consumer is
         for j in &jumps {
@@ -135,7 +172,11 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
             }
             let v = vs[j % vs.len()];
             c.update_to(v).unwrap();
-            assert_eq!(contents(&ds, &c.current().unwrap().state), versions[&v], "jump to {v}");
+            assert_eq!(
+                contents(&ds, &c.current().unwrap().state),
+                versions[&v],
+                "jump to {v}"
+            );
         }
     }
     // a fresh consumer reaches any version directly
@@ -148,11 +189,20 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
 
 #[test]
 fn lifecycle_matches_model() {
-    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
     runner
-        .run(&(proptest::collection::vec(proptest::collection::vec(op(), 0..8), 1..16), proptest::collection::vec(any::<usize>(), 0..8)), |(cycles, jumps)| {
-            run(cycles, jumps);
-            Ok(())
-        })
+        .run(
+            &(
+                proptest::collection::vec(proptest::collection::vec(op(), 0..8), 1..16),
+                proptest::collection::vec(any::<usize>(), 0..8),
+            ),
+            |(cycles, jumps)| {
+                run(cycles, jumps);
+                Ok(())
+            },
+        )
         .unwrap();
 }

@@ -22,7 +22,8 @@ fn check(things: &[common::Thing], opts: &SnapshotOptions) {
         model.insert(o, t.clone());
     }
     // identical records deduplicate
-    let distinct: std::collections::HashSet<String> = things.iter().map(|t| format!("{t:?}")).collect();
+    let distinct: std::collections::HashSet<String> =
+        things.iter().map(|t| format!("{t:?}")).collect();
     assert_eq!(model.len(), distinct.len());
     let (blob, _) = write_snapshot(&ws, opts).unwrap();
     let heap = ReadState::from_vec(blob.clone()).unwrap();
@@ -32,7 +33,10 @@ fn check(things: &[common::Thing], opts: &SnapshotOptions) {
     let mapped = ReadState::open(&path, OpenOptions::mapped()).unwrap();
     mapped.verify().unwrap();
     for state in [&heap, &mapped] {
-        assert_eq!(state.header().get("producer.offsets").map(String::as_str), Some("assets:0=42"));
+        assert_eq!(
+            state.header().get("producer.offsets").map(String::as_str),
+            Some("assets:0=42")
+        );
         let view = state.object("Thing").unwrap();
         assert_eq!(view.len(), model.len() as u64);
         let ords: Vec<u32> = view.ordinals().collect();
@@ -82,12 +86,29 @@ fn removed_ordinals_are_holes_and_reused() {
     assert!(!v.is_populated(a));
     assert!(v.is_populated(b));
     assert!(v.get(a, 0).is_err());
-    assert_eq!(ws.add_object("Person", &[hollow::Value::str("c")]).unwrap(), a, "freed ordinal reused");
+    assert_eq!(
+        ws.add_object("Person", &[hollow::Value::str("c")]).unwrap(),
+        a,
+        "freed ordinal reused"
+    );
 }
 
 #[test]
 fn i64_min_is_not_null() {
-    let t = common::Thing { b: None, i: Some(i32::MIN), l: Some(i64::MIN), f: None, d: None, s: None, z: None, by: None, person: None, tags: None, tagset: None, tagmap: None };
+    let t = common::Thing {
+        b: None,
+        i: Some(i32::MIN),
+        l: Some(i64::MIN),
+        f: None,
+        d: None,
+        s: None,
+        z: None,
+        by: None,
+        person: None,
+        tags: None,
+        tagset: None,
+        tagmap: None,
+    };
     let mut u = t.clone();
     u.l = Some(i64::MAX);
     let mut n = t.clone();

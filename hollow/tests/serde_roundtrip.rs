@@ -49,7 +49,10 @@ fn movie(id: i64) -> Movie {
         tags: vec!["space".into(), "horror".into(), "space".into()],
         cast: ["Sigourney Weaver".to_string(), "Tom Skerritt".to_string()].into(),
         ratings: [("imdb".to_string(), 85), ("rt".to_string(), 98)].into(),
-        director: Some(Person { name: "Ridley Scott".into(), born: Some(1937) }),
+        director: Some(Person {
+            name: "Ridley Scott".into(),
+            born: Some(1937),
+        }),
         kind: Kind::Series,
         score: 8.5,
         weight: 0.25,
@@ -64,7 +67,11 @@ fn movie(id: i64) -> Movie {
 fn assert_same(a: &Movie, b: &Movie) {
     assert_eq!(a.score.to_bits(), b.score.to_bits(), "score of {}", a.id);
     assert_eq!(a.weight.to_bits(), b.weight.to_bits(), "weight of {}", a.id);
-    let strip = |m: &Movie| Movie { score: 0.0, weight: 0.0, ..m.clone() };
+    let strip = |m: &Movie| Movie {
+        score: 0.0,
+        weight: 0.0,
+        ..m.clone()
+    };
     assert_eq!(strip(a), strip(b));
 }
 
@@ -88,7 +95,11 @@ fn schema_of_movie() {
     let names: Vec<&str> = schema.types().iter().map(|t| t.name()).collect();
     assert_eq!(names[0], "Movie", "root type first: {names:?}");
     let movie = schema.object("Movie").unwrap();
-    let fields: Vec<(&str, FieldKind)> = movie.fields.iter().map(|f| (f.name.as_str(), f.kind.clone())).collect();
+    let fields: Vec<(&str, FieldKind)> = movie
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.kind.clone()))
+        .collect();
     assert_eq!(
         fields,
         vec![
@@ -110,9 +121,28 @@ fn schema_of_movie() {
     );
     assert_eq!(kind_of(&schema, "Person", "name"), FieldKind::String);
     assert_eq!(kind_of(&schema, "Person", "born"), FieldKind::I64);
-    assert_eq!(schema.get("ListOfString"), Some(&TypeSchema::List { name: "ListOfString".into(), element: "String".into() }));
-    assert_eq!(schema.get("SetOfString"), Some(&TypeSchema::Set { name: "SetOfString".into(), element: "String".into() }));
-    assert_eq!(schema.get("MapOfStringToLong"), Some(&TypeSchema::Map { name: "MapOfStringToLong".into(), key: "String".into(), value: "Long".into() }));
+    assert_eq!(
+        schema.get("ListOfString"),
+        Some(&TypeSchema::List {
+            name: "ListOfString".into(),
+            element: "String".into()
+        })
+    );
+    assert_eq!(
+        schema.get("SetOfString"),
+        Some(&TypeSchema::Set {
+            name: "SetOfString".into(),
+            element: "String".into()
+        })
+    );
+    assert_eq!(
+        schema.get("MapOfStringToLong"),
+        Some(&TypeSchema::Map {
+            name: "MapOfStringToLong".into(),
+            key: "String".into(),
+            value: "Long".into()
+        })
+    );
     assert_eq!(kind_of(&schema, "String", "value"), FieldKind::String);
     assert_eq!(kind_of(&schema, "Long", "value"), FieldKind::I64);
     assert_eq!(schema.types().len(), 7, "{names:?}");
@@ -156,7 +186,13 @@ fn lists_sets_and_maps_are_told_apart() {
     assert_eq!(k("kinds"), reference("ListOfString"));
     assert_eq!(k("by_id"), reference("MapOfLongToPerson"));
     assert_eq!(k("letters"), reference("SetOfString"));
-    assert_eq!(schema.get("SetOfBoolean"), Some(&TypeSchema::Set { name: "SetOfBoolean".into(), element: "Boolean".into() }));
+    assert_eq!(
+        schema.get("SetOfBoolean"),
+        Some(&TypeSchema::Set {
+            name: "SetOfBoolean".into(),
+            element: "Boolean".into()
+        })
+    );
     assert_eq!(kind_of(&schema, "Bytes", "value"), FieldKind::Bytes);
     assert_eq!(kind_of(&schema, "Integer", "value"), FieldKind::I32);
     assert_eq!(kind_of(&schema, "Double", "value"), FieldKind::F64);
@@ -167,23 +203,65 @@ fn lists_sets_and_maps_are_told_apart() {
         btree_set: ["a".to_string(), String::new()].into(),
         list: vec![3, 1, 3, i32::MIN],
         small: vec![-1, i16::MAX],
-        hash_map: [("k".to_string(), vec!["v".to_string(), "v".to_string()]), (String::new(), vec![])].into(),
+        hash_map: [
+            ("k".to_string(), vec!["v".to_string(), "v".to_string()]),
+            (String::new(), vec![]),
+        ]
+        .into(),
         blobs: vec![vec![], vec![1, 2, 3], vec![1, 2, 3]],
         byte_set: [0u8, 7, 255].into(),
         nested: vec![[true].into(), BTreeSet::new(), [false, true].into()],
         by_kind: [(Kind::Feature, 1.5), (Kind::Series, f32::NEG_INFINITY)].into(),
-        people: [Person { name: "A".into(), born: None }, Person { name: "B".into(), born: Some(-5) }].into(),
-        crew: vec![Person { name: "A".into(), born: None }, Person { name: "A".into(), born: None }],
+        people: [
+            Person {
+                name: "A".into(),
+                born: None,
+            },
+            Person {
+                name: "B".into(),
+                born: Some(-5),
+            },
+        ]
+        .into(),
+        crew: vec![
+            Person {
+                name: "A".into(),
+                born: None,
+            },
+            Person {
+                name: "A".into(),
+                born: None,
+            },
+        ],
         doubles: Some(vec![0.5, -0.0]),
         kinds: vec![Kind::Short, Kind::Series, Kind::Short],
-        by_id: [(7, Person { name: "A".into(), born: None }), (i64::MIN, Person { name: String::new(), born: Some(0) })].into(),
+        by_id: [
+            (
+                7,
+                Person {
+                    name: "A".into(),
+                    born: None,
+                },
+            ),
+            (
+                i64::MIN,
+                Person {
+                    name: String::new(),
+                    born: Some(0),
+                },
+            ),
+        ]
+        .into(),
         letters: ['a', '€', '𝄞'].into(),
     };
     let a = state.add(&full).unwrap();
     let b = state.add(&Containers::default()).unwrap();
     let read = snapshot(&state);
     assert_eq!(read.get::<Containers>("Containers", a).unwrap(), full);
-    assert_eq!(read.get::<Containers>("Containers", b).unwrap(), Containers::default());
+    assert_eq!(
+        read.get::<Containers>("Containers", b).unwrap(),
+        Containers::default()
+    );
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -204,13 +282,37 @@ struct Tree {
 fn recursive_types_terminate_and_round_trip() {
     let schema = schema_for::<Tree>().unwrap();
     assert_eq!(kind_of(&schema, "Tree", "root"), reference("Node"));
-    assert_eq!(kind_of(&schema, "Node", "children"), reference("ListOfNode"));
+    assert_eq!(
+        kind_of(&schema, "Node", "children"),
+        reference("ListOfNode")
+    );
     assert_eq!(kind_of(&schema, "Node", "parent"), reference("Node"));
-    assert_eq!(kind_of(&schema, "Node", "index"), reference("MapOfStringToNode"));
+    assert_eq!(
+        kind_of(&schema, "Node", "index"),
+        reference("MapOfStringToNode")
+    );
 
-    let leaf = |n: &str| Node { name: n.into(), children: vec![], parent: None, index: BTreeMap::new() };
-    let mid = Node { name: "mid".into(), children: vec![leaf("a"), leaf("b")], parent: Some(Box::new(leaf("up"))), index: [("x".to_string(), leaf("a"))].into() };
-    let tree = Tree { root: Node { name: "root".into(), children: vec![mid.clone(), leaf("c")], parent: None, index: [("m".to_string(), mid)].into() }, other: None };
+    let leaf = |n: &str| Node {
+        name: n.into(),
+        children: vec![],
+        parent: None,
+        index: BTreeMap::new(),
+    };
+    let mid = Node {
+        name: "mid".into(),
+        children: vec![leaf("a"), leaf("b")],
+        parent: Some(Box::new(leaf("up"))),
+        index: [("x".to_string(), leaf("a"))].into(),
+    };
+    let tree = Tree {
+        root: Node {
+            name: "root".into(),
+            children: vec![mid.clone(), leaf("c")],
+            parent: None,
+            index: [("m".to_string(), mid)].into(),
+        },
+        other: None,
+    };
     let mut state = WriteState::new(schema);
     let o = state.add(&tree).unwrap();
     let read = snapshot(&state);
@@ -258,7 +360,10 @@ struct HasJson {
 fn unsupported_types_are_errors() {
     for (what, r) in [
         ("enum with data", schema_for::<HasDataEnum>().map(|_| ())),
-        ("enum with data first", schema_for::<HasDataFirst>().map(|_| ())),
+        (
+            "enum with data first",
+            schema_for::<HasDataFirst>().map(|_| ()),
+        ),
         ("tuple", schema_for::<HasTuple>().map(|_| ())),
         ("endless recursion", schema_for::<Looping>().map(|_| ())),
         ("self-describing", schema_for::<HasJson>().map(|_| ())),
@@ -270,7 +375,10 @@ fn unsupported_types_are_errors() {
         }
     }
     let err = schema_for::<HasDataEnum>().unwrap_err().to_string();
-    assert!(err.contains("HasDataEnum.e") && err.contains("Data"), "{err}");
+    assert!(
+        err.contains("HasDataEnum.e") && err.contains("Data"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -293,19 +401,42 @@ fn builder_merges_types_and_sets_keys_and_compression() {
         .compress("Movie", "title")
         .build()
         .unwrap();
-    assert_eq!(schema.object("Movie").unwrap().primary_key, Some(vec!["id".to_string()]));
-    assert_eq!(schema.types().iter().filter(|t| t.name() == "Person").count(), 1);
+    assert_eq!(
+        schema.object("Movie").unwrap().primary_key,
+        Some(vec!["id".to_string()])
+    );
+    assert_eq!(
+        schema
+            .types()
+            .iter()
+            .filter(|t| t.name() == "Person")
+            .count(),
+        1
+    );
     let f = &schema.object("Localization").unwrap().fields[1];
     assert_eq!(f.compression, hollow::Compression::Fsst);
 
-    assert!(SchemaBuilder::new().add::<Movie>().unwrap().compress("Movie", "nope").build().is_err());
-    assert!(SchemaBuilder::new().add::<Movie>().unwrap().primary_key("Nope", ["id"]).build().is_err());
+    assert!(SchemaBuilder::new()
+        .add::<Movie>()
+        .unwrap()
+        .compress("Movie", "nope")
+        .build()
+        .is_err());
+    assert!(SchemaBuilder::new()
+        .add::<Movie>()
+        .unwrap()
+        .primary_key("Nope", ["id"])
+        .build()
+        .is_err());
 
     // compressed strings (decoded into owned strings) read back equal
     let mut state = WriteState::new(schema);
     let movies: Vec<Movie> = (0..50).map(movie).collect();
     let ords: Vec<u32> = movies.iter().map(|m| state.add(m).unwrap()).collect();
-    let loc = Localization { movie: 7, synopsis: "A crew meets a creature. ".repeat(20) };
+    let loc = Localization {
+        movie: 7,
+        synopsis: "A crew meets a creature. ".repeat(20),
+    };
     let l = state.add(&loc).unwrap();
     let read = snapshot(&state);
     for (m, o) in movies.iter().zip(ords) {
@@ -316,7 +447,13 @@ fn builder_merges_types_and_sets_keys_and_compression() {
         movie: i64,
         synopsis: String,
     }
-    assert_eq!(read.get::<LocalizationOut>("Localization", l).unwrap(), LocalizationOut { movie: 7, synopsis: loc.synopsis });
+    assert_eq!(
+        read.get::<LocalizationOut>("Localization", l).unwrap(),
+        LocalizationOut {
+            movie: 7,
+            synopsis: loc.synopsis
+        }
+    );
 }
 
 #[test]
@@ -325,7 +462,11 @@ fn dedup_shares_records() {
     let mut state = WriteState::new(schema);
     let a = movie(1);
     let first = state.add(&a).unwrap();
-    assert_eq!(state.add(&a).unwrap(), first, "the same movie twice is one record");
+    assert_eq!(
+        state.add(&a).unwrap(),
+        first,
+        "the same movie twice is one record"
+    );
     assert_eq!(state.len("Movie").unwrap(), 1);
 
     let mut b = movie(2);
@@ -334,7 +475,11 @@ fn dedup_shares_records() {
     b.ratings = BTreeMap::new();
     let second = state.add(&b).unwrap();
     assert_ne!(first, second);
-    assert_eq!(state.len("Person").unwrap(), 1, "both movies share their director");
+    assert_eq!(
+        state.len("Person").unwrap(),
+        1,
+        "both movies share their director"
+    );
     // strings: space, horror, Sigourney Weaver, Tom Skerritt, imdb, rt, drama
     assert_eq!(state.len("String").unwrap(), 7);
 
@@ -348,9 +493,15 @@ fn dedup_shares_records() {
     let tb: Vec<u32> = lists.elements(tags.get(second).unwrap()).unwrap().collect();
     assert_eq!(ta.len(), 3);
     assert_eq!(ta[0], ta[2], "repeated tags share a String record");
-    assert_eq!(ta[1], tb[0], "\"horror\" is one String record across movies");
+    assert_eq!(
+        ta[1], tb[0],
+        "\"horror\" is one String record across movies"
+    );
     let strings = read.object("String").unwrap();
-    assert_eq!(strings.get_by_name(tb[1], "value").unwrap(), Value::str("drama"));
+    assert_eq!(
+        strings.get_by_name(tb[1], "value").unwrap(),
+        Value::str("drama")
+    );
 }
 
 #[test]
@@ -367,7 +518,10 @@ fn mapped_mode_reads_the_same() {
     for (m, o) in movies.iter().zip(&ords) {
         assert_same(&read.get::<Movie>("Movie", *o).unwrap(), m);
     }
-    let all: Vec<(u32, Movie)> = read.iter::<Movie>("Movie").collect::<Result<_, _>>().unwrap();
+    let all: Vec<(u32, Movie)> = read
+        .iter::<Movie>("Movie")
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(all.len(), movies.len());
     for (o, m) in &all {
         let i = ords.iter().position(|x| x == o).unwrap();
@@ -381,11 +535,23 @@ fn read_errors_are_typed() {
     let mut state = WriteState::new(schema);
     let o = state.add(&movie(1)).unwrap();
     let read = snapshot(&state);
-    assert!(matches!(read.get::<Movie>("Movie", o + 1), Err(Error::NoSuchOrdinal { .. })));
-    assert!(matches!(read.get::<Movie>("Nope", 0), Err(Error::NoSuchType(_))));
-    assert!(matches!(read.iter::<Movie>("Nope").next(), Some(Err(Error::NoSuchType(_)))));
+    assert!(matches!(
+        read.get::<Movie>("Movie", o + 1),
+        Err(Error::NoSuchOrdinal { .. })
+    ));
+    assert!(matches!(
+        read.get::<Movie>("Nope", 0),
+        Err(Error::NoSuchType(_))
+    ));
+    assert!(matches!(
+        read.iter::<Movie>("Nope").next(),
+        Some(Err(Error::NoSuchType(_)))
+    ));
     // a record that does not fit the Rust type
-    assert!(matches!(read.get::<Person>("Movie", o), Err(Error::Serde(_))));
+    assert!(matches!(
+        read.get::<Person>("Movie", o),
+        Err(Error::Serde(_))
+    ));
     // primitives come out of wrapper records, and in partial structs
     let s = read.object("String").unwrap().ordinals().next().unwrap();
     let _: String = read.get("String", s).unwrap();
@@ -408,8 +574,16 @@ fn write_errors_are_typed() {
         name: String,
         shoe_size: i32,
     }
-    let err = state.add(&Wider { name: "x".into(), shoe_size: 3 }).unwrap_err();
-    assert!(matches!(&err, Error::Serde(m) if m.contains("shoe_size")), "{err}");
+    let err = state
+        .add(&Wider {
+            name: "x".into(),
+            shoe_size: 3,
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Serde(m) if m.contains("shoe_size")),
+        "{err}"
+    );
     #[derive(Serialize)]
     #[serde(rename = "Person")]
     struct Narrower {
@@ -421,11 +595,20 @@ fn write_errors_are_typed() {
     struct Huge {
         born: u64,
     }
-    assert!(matches!(state.add(&Huge { born: u64::MAX }), Err(Error::Serde(_))));
+    assert!(matches!(
+        state.add(&Huge { born: u64::MAX }),
+        Err(Error::Serde(_))
+    ));
     assert!(matches!(state.add(&5i64), Err(Error::Serde(_))));
     assert!(matches!(state.add(&movie(1)), Err(Error::NoSuchType(_))));
     let read = snapshot(&state);
-    assert_eq!(read.get::<Person>("Person", o).unwrap(), Person { name: "n".into(), born: None });
+    assert_eq!(
+        read.get::<Person>("Person", o).unwrap(),
+        Person {
+            name: "n".into(),
+            born: None
+        }
+    );
 }
 
 #[test]
@@ -434,13 +617,21 @@ fn add_as_wraps_primitives_and_collections() {
     let mut state = WriteState::new(schema);
     let s = state.add_as("String", "hello").unwrap();
     assert_eq!(state.add_as("String", &"hello".to_string()).unwrap(), s);
-    let l = state.add_as("ListOfString", &vec!["hello", "world"]).unwrap();
+    let l = state
+        .add_as("ListOfString", &vec!["hello", "world"])
+        .unwrap();
     let n = state.add_as("Long", &42u32).unwrap();
     let read = snapshot(&state);
     assert_eq!(read.get::<String>("String", s).unwrap(), "hello");
-    assert_eq!(read.get::<Vec<String>>("ListOfString", l).unwrap(), ["hello", "world"]);
+    assert_eq!(
+        read.get::<Vec<String>>("ListOfString", l).unwrap(),
+        ["hello", "world"]
+    );
     assert_eq!(read.get::<u8>("Long", n).unwrap(), 42);
-    assert_eq!(read.get::<serde_json::Value>("ListOfString", l).unwrap(), serde_json::json!(["hello", "world"]));
+    assert_eq!(
+        read.get::<serde_json::Value>("ListOfString", l).unwrap(),
+        serde_json::json!(["hello", "world"])
+    );
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -453,11 +644,23 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn long() -> impl Strategy<Value = i64> {
-    prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0i64), Just(-1i64), any::<i64>()]
+    prop_oneof![
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(0i64),
+        Just(-1i64),
+        any::<i64>()
+    ]
 }
 
 fn double() -> impl Strategy<Value = f64> {
-    prop_oneof![Just(f64::NAN), Just(f64::from_bits(0x7ff8_0000_dead_beef)), Just(-0.0f64), Just(f64::NEG_INFINITY), any::<f64>()]
+    prop_oneof![
+        Just(f64::NAN),
+        Just(f64::from_bits(0x7ff8_0000_dead_beef)),
+        Just(-0.0f64),
+        Just(f64::NEG_INFINITY),
+        any::<f64>()
+    ]
 }
 
 fn person() -> impl Strategy<Value = Person> {
@@ -516,8 +719,16 @@ proptest! {
 #[ignore]
 fn throughput() {
     let n = 200_000;
-    let movies: Vec<Movie> =
-        (0..n).map(|i| Movie { tags: vec![format!("t{}", i % 1000), "x".into()], director: Some(Person { name: format!("p{}", i % 5000), born: None }), ..movie(i) }).collect();
+    let movies: Vec<Movie> = (0..n)
+        .map(|i| Movie {
+            tags: vec![format!("t{}", i % 1000), "x".into()],
+            director: Some(Person {
+                name: format!("p{}", i % 5000),
+                born: None,
+            }),
+            ..movie(i)
+        })
+        .collect();
     let schema = schema_for::<Movie>().unwrap();
     let mut state = WriteState::new(schema);
     let t = std::time::Instant::now();
@@ -539,11 +750,20 @@ fn throughput() {
     let reader_get = t.elapsed();
     assert_eq!(sum, sum2);
     let t = std::time::Instant::now();
-    let count = read.iter::<Movie>("Movie").map(|r| r.unwrap().1.id).fold(0i64, i64::wrapping_add);
+    let count = read
+        .iter::<Movie>("Movie")
+        .map(|r| r.unwrap().1.id)
+        .fold(0i64, i64::wrapping_add);
     let iter = t.elapsed();
     assert_eq!(sum, count);
     let per = |d: std::time::Duration| d / n as u32;
-    println!("per movie: add {:?}, get {:?}, reader.get {:?}, iter {:?}", per(add), per(get), per(reader_get), per(iter));
+    println!(
+        "per movie: add {:?}, get {:?}, reader.get {:?}, iter {:?}",
+        per(add),
+        per(get),
+        per(reader_get),
+        per(iter)
+    );
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -555,11 +775,17 @@ struct Link {
 #[test]
 fn reference_cycles_are_errors_not_overflows() {
     let mut state = WriteState::new(schema_for::<Link>().unwrap());
-    let a = state.add_object("Link", &[Value::str("a"), Value::Null]).unwrap();
-    let b = state.add_object("Link", &[Value::str("b"), Value::Ref(a)]).unwrap();
+    let a = state
+        .add_object("Link", &[Value::str("a"), Value::Null])
+        .unwrap();
+    let b = state
+        .add_object("Link", &[Value::str("b"), Value::Ref(a)])
+        .unwrap();
     assert!(state.remove("Link", a).unwrap());
     // the freed ordinal is reused: a -> b -> a
-    let c = state.add_object("Link", &[Value::str("c"), Value::Ref(b)]).unwrap();
+    let c = state
+        .add_object("Link", &[Value::str("c"), Value::Ref(b)])
+        .unwrap();
     assert_eq!(c, a);
     let read = snapshot(&state);
     match read.get::<Link>("Link", c) {
@@ -567,7 +793,13 @@ fn reference_cycles_are_errors_not_overflows() {
         other => panic!("expected a depth error, got {other:?}"),
     }
     // a well-formed chain reads back
-    let chain = Link { label: "1".into(), next: Some(Box::new(Link { label: "2".into(), next: None })) };
+    let chain = Link {
+        label: "1".into(),
+        next: Some(Box::new(Link {
+            label: "2".into(),
+            next: None,
+        })),
+    };
     let mut state = WriteState::new(schema_for::<Link>().unwrap());
     let o = state.add(&chain).unwrap();
     assert_eq!(snapshot(&state).get::<Link>("Link", o).unwrap(), chain);

@@ -22,7 +22,9 @@ fn folder_store_from_url_conformance() {
 fn folder_store_local_path_is_the_blob() {
     let dir = tempfile::tempdir().unwrap();
     let store = FolderStore::new(dir.path()).unwrap();
-    store.put("snapshot/00000000000000000001", b"bytes").unwrap();
+    store
+        .put("snapshot/00000000000000000001", b"bytes")
+        .unwrap();
     let path = store.local_path("snapshot/00000000000000000001").unwrap();
     assert_eq!(std::fs::read(path).unwrap(), b"bytes");
 }

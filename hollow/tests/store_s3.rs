@@ -30,19 +30,35 @@ fn free_port() -> u16 {
 
 /// The server of `HOLLOW_TEST_S3_ENDPOINT`, or one started in this process.
 fn server() -> Server {
-    if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) {
-        testkit::report_server("hollow store_s3", &format!("S3 at {endpoint} (HOLLOW_TEST_S3_ENDPOINT)"));
-        return Server { endpoint, _local: None };
+    if let Some(endpoint) = std::env::var("HOLLOW_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        testkit::report_server(
+            "hollow store_s3",
+            &format!("S3 at {endpoint} (HOLLOW_TEST_S3_ENDPOINT)"),
+        );
+        return Server {
+            endpoint,
+            _local: None,
+        };
     }
     let local = testkit::S3Server::start().expect("starting the in-process S3 server");
     testkit::report_server("hollow store_s3", &local.describe());
-    Server { endpoint: local.endpoint(), _local: Some(local) }
+    Server {
+        endpoint: local.endpoint(),
+        _local: Some(local),
+    }
 }
 
 /// Credentials from the environment, or the test server's `test`/`test`.
 fn credentials() -> S3Credentials {
     let env = |name, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    S3Credentials { access_key_id: env("AWS_ACCESS_KEY_ID", "test"), secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"), session_token: None }
+    S3Credentials {
+        access_key_id: env("AWS_ACCESS_KEY_ID", "test"),
+        secret_access_key: env("AWS_SECRET_ACCESS_KEY", "test"),
+        session_token: None,
+    }
 }
 
 /// A configuration for `bucket`/`prefix` at `endpoint` that never consults AWS.
@@ -57,14 +73,26 @@ fn config(endpoint: &str, bucket: &str, prefix: &str) -> S3Config {
 
 /// A bucket name no earlier run used.
 fn unique_bucket() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("hollow-test-{}-{}", std::process::id(), nanos % 1_000_000_000)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "hollow-test-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    )
 }
 
 /// Creates `store`'s bucket through the SDK.
 fn create_bucket(store: &S3Store) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(store.client().create_bucket().bucket(store.bucket()).send()).expect("create bucket");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(store.client().create_bucket().bucket(store.bucket()).send())
+        .expect("create bucket");
 }
 
 /// Runs `case`, printing how long it took.
@@ -112,18 +140,35 @@ fn s3_store_against_server() {
             small.list_page_size = Some(page_size);
             let small = S3Store::new(small).unwrap();
             assert_eq!(small.list("").unwrap(), keys, "page size {page_size}");
-            assert_eq!(small.list("k/002").unwrap(), keys[200..], "page size {page_size}");
+            assert_eq!(
+                small.list("k/002").unwrap(),
+                keys[200..],
+                "page size {page_size}"
+            );
         }
     });
 
     timed("multipart put/get (20 MiB)", || {
         let s = store("multipart");
-        let data: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let data: Vec<u8> = (0..20 * 1024 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
         s.put("snapshot/00000000000000000001", &data).unwrap();
         assert_eq!(s.get("snapshot/00000000000000000001").unwrap(), data);
         // A multipart object's ETag ends with "-<number of parts>".
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let head = runtime.block_on(s.client().head_object().bucket(&bucket).key("multipart/snapshot/00000000000000000001").send()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let head = runtime
+            .block_on(
+                s.client()
+                    .head_object()
+                    .bucket(&bucket)
+                    .key("multipart/snapshot/00000000000000000001")
+                    .send(),
+            )
+            .unwrap();
         let e_tag = head.e_tag().unwrap_or_default();
         assert!(e_tag.trim_matches('"').ends_with("-3"), "ETag {e_tag}");
     });
@@ -148,7 +193,9 @@ fn s3_store_against_server() {
     timed("missing bucket is not NotFound", || {
         let s = S3Store::new(config(endpoint, "hollow-no-such-bucket-x", "p")).unwrap();
         match s.get("k") {
-            Err(StoreError::S3 { op: "get", detail, .. }) => {
+            Err(StoreError::S3 {
+                op: "get", detail, ..
+            }) => {
                 assert!(detail.contains("NoSuchBucket"), "{detail}")
             }
             other => panic!("expected an S3 error, got {other:?}"),
@@ -157,7 +204,10 @@ fn s3_store_against_server() {
     });
 
     timed("called from inside a tokio runtime", || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let s = store("async");
             s.put("k", b"from async").unwrap();
@@ -169,7 +219,9 @@ fn s3_store_against_server() {
 
     // `open_store` reads the endpoint from the environment; only run when it points at
     // this server (as `.ci/run` arranges).
-    if std::env::var("HOLLOW_S3_ENDPOINT").as_deref() == Ok(endpoint) && std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
+    if std::env::var("HOLLOW_S3_ENDPOINT").as_deref() == Ok(endpoint)
+        && std::env::var("AWS_ACCESS_KEY_ID").is_ok()
+    {
         timed("open_store(s3://...)", || {
             let s = open_store(&format!("s3://{bucket}/from-url")).unwrap();
             s.put("k", b"v").unwrap();
@@ -196,8 +248,12 @@ fn s3_unreachable_endpoint_fails_fast() {
     // Default limits: the retries (3 attempts, with backoff) end well before the 15 s
     // operation timeout, so the error names the real cause.
     let store = dead_store(free_port(), S3Config::new("b", "p").timeout);
-    let ops: [(&str, &Op); 4] =
-        [("get", &|| store.get("k").map(drop)), ("put", &|| store.put("k", b"v")), ("list", &|| store.list("").map(drop)), ("exists", &|| store.exists("k").map(drop))];
+    let ops: [(&str, &Op); 4] = [
+        ("get", &|| store.get("k").map(drop)),
+        ("put", &|| store.put("k", b"v")),
+        ("list", &|| store.list("").map(drop)),
+        ("exists", &|| store.exists("k").map(drop)),
+    ];
     for (op, run) in ops {
         let started = Instant::now();
         let result = run();
@@ -229,7 +285,10 @@ fn s3_silent_endpoint_times_out() {
     // Accepts connections (the kernel completes the handshake) but never answers: what a
     // frozen (SIGSTOPped) server looks like.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let store = impatient_store(&format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port()));
+    let store = impatient_store(&format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    ));
     let big = vec![7u8; 4 << 20];
     let ops: [(&str, &Op); 5] = [
         ("get", &|| store.get("k").map(drop)),
@@ -243,17 +302,32 @@ fn s3_silent_endpoint_times_out() {
         let result = run();
         let elapsed = started.elapsed();
         match &result {
-            Err(StoreError::Timeout { store, op: what, after, .. }) => {
+            Err(StoreError::Timeout {
+                store,
+                op: what,
+                after,
+                ..
+            }) => {
                 assert_eq!(*what, op);
                 assert!(store.contains("127.0.0.1"), "{store}");
                 // the limit grows with the body: 4 MiB at 1 MiB/s is 4 s more per attempt
-                let bound = if op == "put" && *after > Duration::from_secs(2) { Duration::from_secs(2 + 2 * 4) } else { Duration::from_secs(2) };
+                let bound = if op == "put" && *after > Duration::from_secs(2) {
+                    Duration::from_secs(2 + 2 * 4)
+                } else {
+                    Duration::from_secs(2)
+                };
                 assert!(*after <= bound, "{op}: limit {after:?}");
-                assert!(elapsed < bound + Duration::from_secs(2), "{op} took {elapsed:?}");
+                assert!(
+                    elapsed < bound + Duration::from_secs(2),
+                    "{op} took {elapsed:?}"
+                );
             }
             other => panic!("{op}: expected Timeout, got {other:?}"),
         }
-        println!("silent endpoint, {op}: {elapsed:?}: {}", result.unwrap_err());
+        println!(
+            "silent endpoint, {op}: {elapsed:?}: {}",
+            result.unwrap_err()
+        );
     }
 }
 
@@ -295,7 +369,10 @@ fn s3_server_freezing_mid_body_times_out() {
 fn s3_limits_from_the_environment_are_checked() {
     // Only the parsing: other tests in this process do not read these variables.
     let mut c = S3Config::parse_url("s3://b/p").unwrap();
-    assert_eq!((c.attempt_timeout, c.timeout, c.max_attempts), (Duration::from_secs(5), Duration::from_secs(15), 3));
+    assert_eq!(
+        (c.attempt_timeout, c.timeout, c.max_attempts),
+        (Duration::from_secs(5), Duration::from_secs(15), 3)
+    );
     c.attempt_timeout = Duration::ZERO;
     assert!(matches!(S3Store::new(c), Err(StoreError::Config { .. })));
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::lifecycle::timeline::snapshot_key;
 use hollow::lifecycle::{
-    Consumer, ConsumerConfig, CountChangeValidator, CycleOutcome, Producer, ProducerConfig, RetentionOutcome, Timeline, ValidationContext, ValidationFailure, Validator,
+    Consumer, ConsumerConfig, CountChangeValidator, CycleOutcome, Producer, ProducerConfig,
+    RetentionOutcome, Timeline, ValidationContext, ValidationFailure, Validator,
 };
 use hollow::store::{BlobStore, FolderStore, StoreError};
 use hollow::ReadState;
@@ -39,7 +40,9 @@ fn contents(state: &ReadState) -> Model {
         .ordinals()
         .map(|o| {
             let rec = r.record(o).unwrap();
-            let (FieldValue::Int(id), FieldValue::Str(name)) = (&rec[0], &rec[1]) else { panic!("{rec:?}") };
+            let (FieldValue::Int(id), FieldValue::Str(name)) = (&rec[0], &rec[1]) else {
+                panic!("{rec:?}")
+            };
             (*id, name.clone())
         })
         .collect()
@@ -86,15 +89,27 @@ fn ups(ids: impl IntoIterator<Item = i64>, tag: &str) -> Vec<(i64, String)> {
 fn announced_contents(store: &Arc<dyn BlobStore>) -> (Option<u64>, Model) {
     let c = Consumer::new(store.clone(), ConsumerConfig::default());
     c.refresh().unwrap();
-    (c.version(), c.current().map(|l| contents(&l.state)).unwrap_or_default())
+    (
+        c.version(),
+        c.current().map(|l| contents(&l.state)).unwrap_or_default(),
+    )
 }
 
 #[test]
 fn a_refused_count_change_publishes_nothing_and_the_next_good_cycle_follows() {
     let (_d, store) = folder();
-    let mut p = open(&store, ProducerConfig { max_count_change_ratio: Some(0.5), ..Default::default() });
+    let mut p = open(
+        &store,
+        ProducerConfig {
+            max_count_change_ratio: Some(0.5),
+            ..Default::default()
+        },
+    );
     let mut model = Model::new();
-    assert!(matches!(cycle(&mut p, &mut model, &ups(0..20, "a"), &[]), CycleOutcome::Published { version: 1, .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(0..20, "a"), &[]),
+        CycleOutcome::Published { version: 1, .. }
+    ));
     let follower = Consumer::new(store.clone(), ConsumerConfig::default());
     follower.refresh().unwrap();
     let keys_before = store.list("").unwrap();
@@ -108,19 +123,34 @@ fn a_refused_count_change_publishes_nothing_and_the_next_good_cycle_follows() {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert_eq!(store.list("").unwrap(), keys_before, "a refused state writes nothing");
+    assert_eq!(
+        store.list("").unwrap(),
+        keys_before,
+        "a refused state writes nothing"
+    );
     assert_eq!(p.version(), Some(1));
-    assert_eq!(p.header().get("test.cycle").map(String::as_str), Some("20"), "the refused cycle's header is not kept");
+    assert_eq!(
+        p.header().get("test.cycle").map(String::as_str),
+        Some("20"),
+        "the refused cycle's header is not kept"
+    );
     follower.refresh().unwrap();
     assert_eq!(follower.version(), Some(1));
     assert_eq!(announced_contents(&store), (Some(1), model.clone()));
 
     // the next good cycle is version 2, computed from version 1 (not from the refused state)
-    assert!(matches!(cycle(&mut p, &mut model, &ups(20..25, "b"), &[0, 1]), CycleOutcome::Published { version: 2, .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(20..25, "b"), &[0, 1]),
+        CycleOutcome::Published { version: 2, .. }
+    ));
     assert_eq!(model.len(), 23);
     follower.refresh().unwrap();
     assert_eq!(follower.version(), Some(2));
-    assert_eq!(contents(&follower.current().unwrap().state), model, "the follower applied the delta 1 -> 2");
+    assert_eq!(
+        contents(&follower.current().unwrap().state),
+        model,
+        "the follower applied the delta 1 -> 2"
+    );
     assert_eq!(announced_contents(&store), (Some(2), model.clone()));
     // and a restarted producer agrees
     drop(p);
@@ -133,25 +163,69 @@ fn small_types_do_not_trip_the_count_check() {
     let (_d, store) = folder();
     let mut p = open(&store, ProducerConfig::default());
     let mut model = Model::new();
-    assert!(matches!(cycle(&mut p, &mut model, &ups(0..9, "a"), &[]), CycleOutcome::Published { .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(0..9, "a"), &[]),
+        CycleOutcome::Published { .. }
+    ));
     // 9 → 0 records: under the minimum size, allowed
     let dels: Vec<i64> = (0..9).collect();
-    assert!(matches!(cycle(&mut p, &mut model, &[], &dels), CycleOutcome::Published { version: 2, .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &[], &dels),
+        CycleOutcome::Published { version: 2, .. }
+    ));
     // 0 → 100: no previous count to compare with
-    assert!(matches!(cycle(&mut p, &mut model, &ups(0..100, "b"), &[]), CycleOutcome::Published { version: 3, .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(0..100, "b"), &[]),
+        CycleOutcome::Published { version: 3, .. }
+    ));
     // 100 → 151 refused, 100 → 150 allowed (exactly 50 %)
-    assert!(matches!(cycle(&mut p, &mut model, &ups(100..151, "c"), &[]), CycleOutcome::ValidationFailed { .. }));
-    assert!(matches!(cycle(&mut p, &mut model, &ups(100..150, "c"), &[]), CycleOutcome::Published { version: 4, .. }));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(100..151, "c"), &[]),
+        CycleOutcome::ValidationFailed { .. }
+    ));
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups(100..150, "c"), &[]),
+        CycleOutcome::Published { version: 4, .. }
+    ));
     // a stricter validator with its own guard
-    let mut p2 = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
-    p2.add_validator(CountChangeValidator { max_ratio: 0.01, min_previous: 1000, all_types: false, growth: true });
-    assert!(matches!(cycle(&mut p2, &mut model, &ups(150..200, "d"), &[]), CycleOutcome::Published { version: 5, .. }));
+    let mut p2 = open(
+        &store,
+        ProducerConfig {
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
+    p2.add_validator(CountChangeValidator {
+        max_ratio: 0.01,
+        min_previous: 1000,
+        all_types: false,
+        growth: true,
+    });
+    assert!(matches!(
+        cycle(&mut p2, &mut model, &ups(150..200, "d"), &[]),
+        CycleOutcome::Published { version: 5, .. }
+    ));
     // drops only: 200 → 400 passes, 400 → 100 does not
-    let mut p3 = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
-    p3.add_validator(CountChangeValidator { growth: false, ..CountChangeValidator::new(0.5) });
-    assert!(matches!(cycle(&mut p3, &mut model, &ups(200..400, "e"), &[]), CycleOutcome::Published { version: 6, .. }));
+    let mut p3 = open(
+        &store,
+        ProducerConfig {
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
+    p3.add_validator(CountChangeValidator {
+        growth: false,
+        ..CountChangeValidator::new(0.5)
+    });
+    assert!(matches!(
+        cycle(&mut p3, &mut model, &ups(200..400, "e"), &[]),
+        CycleOutcome::Published { version: 6, .. }
+    ));
     let dels: Vec<i64> = (0..300).collect();
-    assert!(matches!(cycle(&mut p3, &mut model, &[], &dels), CycleOutcome::ValidationFailed { .. }));
+    assert!(matches!(
+        cycle(&mut p3, &mut model, &[], &dels),
+        CycleOutcome::ValidationFailed { .. }
+    ));
 }
 
 /// What a validator saw: previous version, next version, previous count, new count.
@@ -168,7 +242,12 @@ impl Validator for HeaderGate {
     }
     fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationFailure> {
         let c = ctx.counts("Item").unwrap();
-        self.seen.lock().unwrap().push((ctx.previous_version(), ctx.next_version(), c.previous, c.new));
+        self.seen.lock().unwrap().push((
+            ctx.previous_version(),
+            ctx.next_version(),
+            c.previous,
+            c.new,
+        ));
         assert_eq!(ctx.new_state().len("Item").unwrap(), c.new);
         match ctx.header_updates().get("gate") {
             Some(v) if v == "refuse" => Err(ValidationFailure::new("told to refuse")),
@@ -180,7 +259,9 @@ impl Validator for HeaderGate {
 #[test]
 fn user_validators_see_the_counts_and_header_and_can_refuse() {
     let (_d, store) = folder();
-    let gate = Arc::new(HeaderGate { seen: Default::default() });
+    let gate = Arc::new(HeaderGate {
+        seen: Default::default(),
+    });
     struct Shared(Arc<HeaderGate>);
     impl Validator for Shared {
         fn name(&self) -> &str {
@@ -201,15 +282,35 @@ fn user_validators_see_the_counts_and_header_and_can_refuse() {
         })
         .unwrap()
     };
-    assert!(matches!(run(&mut p, 1, "ok"), CycleOutcome::Published { version: 1, .. }));
+    assert!(matches!(
+        run(&mut p, 1, "ok"),
+        CycleOutcome::Published { version: 1, .. }
+    ));
     match run(&mut p, 2, "refuse") {
-        CycleOutcome::ValidationFailed { validator, reason } => assert_eq!((validator.as_str(), reason.as_str()), ("header_gate", "told to refuse")),
+        CycleOutcome::ValidationFailed { validator, reason } => assert_eq!(
+            (validator.as_str(), reason.as_str()),
+            ("header_gate", "told to refuse")
+        ),
         other => panic!("{other:?}"),
     }
     assert_eq!(announced_contents(&store).0, Some(1));
-    assert!(matches!(run(&mut p, 3, "ok"), CycleOutcome::Published { version: 2, .. }));
-    assert_eq!(announced_contents(&store).1.keys().copied().collect::<Vec<_>>(), vec![1, 3], "the refused record 2 never appears");
-    assert_eq!(*gate.seen.lock().unwrap(), vec![(None, 1, 0, 1), (Some(1), 2, 1, 2), (Some(1), 2, 1, 2)]);
+    assert!(matches!(
+        run(&mut p, 3, "ok"),
+        CycleOutcome::Published { version: 2, .. }
+    ));
+    assert_eq!(
+        announced_contents(&store)
+            .1
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![1, 3],
+        "the refused record 2 never appears"
+    );
+    assert_eq!(
+        *gate.seen.lock().unwrap(),
+        vec![(None, 1, 0, 1), (Some(1), 2, 1, 2), (Some(1), 2, 1, 2)]
+    );
 }
 
 proptest! {
@@ -260,11 +361,22 @@ proptest! {
 
 /// A timeline of `n` versions, each adding one record; snapshots every `every`.
 fn timeline(store: &Arc<dyn BlobStore>, n: i64, every: u64) -> BTreeMap<u64, Model> {
-    let mut p = open(store, ProducerConfig { snapshot_every: every, max_count_change_ratio: None, ..Default::default() });
+    let mut p = open(
+        store,
+        ProducerConfig {
+            snapshot_every: every,
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
     let mut model = Model::new();
     let mut versions = BTreeMap::new();
     for i in 0..n {
-        let CycleOutcome::Published { version, .. } = cycle(&mut p, &mut model, &ups([i, 1000], &format!("v{i}-")), &[]) else { panic!() };
+        let CycleOutcome::Published { version, .. } =
+            cycle(&mut p, &mut model, &ups([i, 1000], &format!("v{i}-")), &[])
+        else {
+            panic!()
+        };
         versions.insert(version, model.clone());
     }
     versions
@@ -289,7 +401,11 @@ fn retention_keeps_protected_versions_loadable_until_released() {
     let deleted = tl.retain(2, None, u64::MAX).unwrap();
     assert!(!deleted.is_empty());
     for v in [3, 8, 19, 20] {
-        assert_eq!(loads(&store, v).as_ref(), Some(&versions[&v]), "version {v}");
+        assert_eq!(
+            loads(&store, v).as_ref(),
+            Some(&versions[&v]),
+            "version {v}"
+        );
     }
     // unprotected old versions are gone (6 needed 5 → 6, which nothing protects)
     assert_eq!(loads(&store, 6), None);
@@ -316,10 +432,16 @@ fn retention_never_deletes_the_announced_or_pinned_version() {
     let tl = Timeline::new(store.clone());
     tl.pin(2).unwrap();
     // the announcement moved back (an operator rolled back by hand)
-    store.put(hollow::lifecycle::timeline::ANNOUNCED, b"6").unwrap();
+    store
+        .put(hollow::lifecycle::timeline::ANNOUNCED, b"6")
+        .unwrap();
     tl.retain(1, Some(0.0), u64::MAX).unwrap();
     for v in [2, 6, 12] {
-        assert_eq!(loads(&store, v).as_ref(), Some(&versions[&v]), "version {v}");
+        assert_eq!(
+            loads(&store, v).as_ref(),
+            Some(&versions[&v]),
+            "version {v}"
+        );
     }
     tl.unpin().unwrap();
     tl.retain(1, None, u64::MAX).unwrap();
@@ -352,7 +474,9 @@ impl BlobStore for NoDelete {
     }
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         if self.fail.load(Ordering::SeqCst) {
-            return Err(StoreError::Config { detail: format!("delete of {key} refused by the test") });
+            return Err(StoreError::Config {
+                detail: format!("delete of {key} refused by the test"),
+            });
         }
         self.inner.delete(key)
     }
@@ -364,18 +488,35 @@ impl BlobStore for NoDelete {
 #[test]
 fn retention_failures_are_reported_and_never_undo_a_publish() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = Arc::new(NoDelete { inner: FolderStore::new(dir.path()).unwrap(), fail: AtomicBool::new(true) });
+    let raw = Arc::new(NoDelete {
+        inner: FolderStore::new(dir.path()).unwrap(),
+        fail: AtomicBool::new(true),
+    });
     let store: Arc<dyn BlobStore> = raw.clone();
-    let mut p = open(&store, ProducerConfig { snapshot_every: 2, keep_versions: 2, max_count_change_ratio: None, ..Default::default() });
+    let mut p = open(
+        &store,
+        ProducerConfig {
+            snapshot_every: 2,
+            keep_versions: 2,
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
     let mut model = Model::new();
     let mut failures = 0;
     for i in 0..6 {
         match cycle(&mut p, &mut model, &ups([i], "x"), &[]) {
-            CycleOutcome::Published { retention: Some(RetentionOutcome::Failed { error }), .. } => {
+            CycleOutcome::Published {
+                retention: Some(RetentionOutcome::Failed { error }),
+                ..
+            } => {
                 assert!(error.contains("refused by the test"), "{error}");
                 failures += 1;
             }
-            CycleOutcome::Published { retention: Some(RetentionOutcome::Done { deleted }), .. } => assert!(deleted.is_empty(), "{deleted:?}"),
+            CycleOutcome::Published {
+                retention: Some(RetentionOutcome::Done { deleted }),
+                ..
+            } => assert!(deleted.is_empty(), "{deleted:?}"),
             other => panic!("{other:?}"),
         }
     }
@@ -383,25 +524,53 @@ fn retention_failures_are_reported_and_never_undo_a_publish() {
     assert_eq!(announced_contents(&store), (Some(6), model.clone()));
     raw.fail.store(false, Ordering::SeqCst);
     match cycle(&mut p, &mut model, &ups([99], "x"), &[]) {
-        CycleOutcome::Published { version: 7, retention: Some(RetentionOutcome::Done { deleted }), .. } => assert!(!deleted.is_empty()),
+        CycleOutcome::Published {
+            version: 7,
+            retention: Some(RetentionOutcome::Done { deleted }),
+            ..
+        } => assert!(!deleted.is_empty()),
         other => panic!("{other:?}"),
     }
     // no retention configured: nothing reported
-    let mut p = open(&store, ProducerConfig { max_count_change_ratio: None, ..Default::default() });
-    assert!(matches!(cycle(&mut p, &mut model, &ups([100], "x"), &[]), CycleOutcome::Published { retention: None, .. }));
+    let mut p = open(
+        &store,
+        ProducerConfig {
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
+    assert!(matches!(
+        cycle(&mut p, &mut model, &ups([100], "x"), &[]),
+        CycleOutcome::Published {
+            retention: None,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn retention_by_days_alone_applies_the_age_rule() {
     let (_d, store) = folder();
     // keep_versions 0 (no count rule) with keep_days: only the age rule decides
-    let mut p = open(&store, ProducerConfig { snapshot_every: 2, keep_versions: 0, keep_days: Some(0.0), max_count_change_ratio: None, ..Default::default() });
+    let mut p = open(
+        &store,
+        ProducerConfig {
+            snapshot_every: 2,
+            keep_versions: 0,
+            keep_days: Some(0.0),
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
     let mut model = Model::new();
     let mut deleted_total = 0;
     for i in 0..6 {
         std::thread::sleep(std::time::Duration::from_millis(3));
         match cycle(&mut p, &mut model, &ups([i], "x"), &[]) {
-            CycleOutcome::Published { retention: Some(RetentionOutcome::Done { deleted }), .. } => deleted_total += deleted.len(),
+            CycleOutcome::Published {
+                retention: Some(RetentionOutcome::Done { deleted }),
+                ..
+            } => deleted_total += deleted.len(),
             other => panic!("{other:?}"),
         }
     }
@@ -410,7 +579,15 @@ fn retention_by_days_alone_applies_the_age_rule() {
     assert_eq!(announced_contents(&store), (Some(6), model.clone()));
     // a day's worth: everything stays
     let (_d2, store2) = folder();
-    let mut p = open(&store2, ProducerConfig { snapshot_every: 2, keep_days: Some(1.0), max_count_change_ratio: None, ..Default::default() });
+    let mut p = open(
+        &store2,
+        ProducerConfig {
+            snapshot_every: 2,
+            keep_days: Some(1.0),
+            max_count_change_ratio: None,
+            ..Default::default()
+        },
+    );
     let mut model = Model::new();
     for i in 0..6 {
         assert!(

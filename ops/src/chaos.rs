@@ -40,18 +40,30 @@ struct Plan {
 /// Parses `<phase>[:<n>]`.
 fn parse(text: &str) -> Result<Plan, String> {
     let (phase, nth) = match text.trim().split_once(':') {
-        Some((p, n)) => (p, n.trim().parse::<u64>().map_err(|_| format!("{PAUSE_ENV}={text:?}: {n:?} is not a count"))?),
+        Some((p, n)) => (
+            p,
+            n.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{PAUSE_ENV}={text:?}: {n:?} is not a count"))?,
+        ),
         None => (text.trim(), 1),
     };
     if phase.is_empty() || nth == 0 {
-        return Err(format!("{PAUSE_ENV}={text:?}: expected <phase>[:<n>] with n >= 1"));
+        return Err(format!(
+            "{PAUSE_ENV}={text:?}: expected <phase>[:<n>] with n >= 1"
+        ));
     }
-    Ok(Plan { phase: phase.to_string(), nth })
+    Ok(Plan {
+        phase: phase.to_string(),
+        nth,
+    })
 }
 
 fn plan() -> Option<&'static Plan> {
     PLAN.get_or_init(|| {
-        let text = std::env::var(PAUSE_ENV).ok().filter(|t| !t.trim().is_empty())?;
+        let text = std::env::var(PAUSE_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())?;
         match parse(&text) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -115,7 +127,10 @@ fn slow_point(phase: &str) {
 pub fn store_phase(key: &str) -> Option<&'static str> {
     if key == "announced" {
         Some("announce")
-    } else if ["snapshot/", "delta/", "reverse/", "meta/"].iter().any(|p| key.starts_with(p)) {
+    } else if ["snapshot/", "delta/", "reverse/", "meta/"]
+        .iter()
+        .any(|p| key.starts_with(p))
+    {
         Some("upload")
     } else {
         None
@@ -128,8 +143,20 @@ mod tests {
 
     #[test]
     fn plans_parse() {
-        assert_eq!(parse("upload"), Ok(Plan { phase: "upload".into(), nth: 1 }));
-        assert_eq!(parse("fold:17"), Ok(Plan { phase: "fold".into(), nth: 17 }));
+        assert_eq!(
+            parse("upload"),
+            Ok(Plan {
+                phase: "upload".into(),
+                nth: 1
+            })
+        );
+        assert_eq!(
+            parse("fold:17"),
+            Ok(Plan {
+                phase: "fold".into(),
+                nth: 17
+            })
+        );
         for bad in ["", ":3", "fold:0", "fold:x", "fold:-1"] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
@@ -139,8 +166,14 @@ mod tests {
     fn blob_keys_map_to_phases() {
         assert_eq!(store_phase("announced"), Some("announce"));
         assert_eq!(store_phase("snapshot/00000000000000000003"), Some("upload"));
-        assert_eq!(store_phase("delta/00000000000000000002-00000000000000000003"), Some("upload"));
-        assert_eq!(store_phase("reverse/00000000000000000003-00000000000000000002"), Some("upload"));
+        assert_eq!(
+            store_phase("delta/00000000000000000002-00000000000000000003"),
+            Some("upload")
+        );
+        assert_eq!(
+            store_phase("reverse/00000000000000000003-00000000000000000002"),
+            Some("upload")
+        );
         assert_eq!(store_phase("meta/00000000000000000003"), Some("upload"));
         assert_eq!(store_phase("pinned"), None);
     }

@@ -80,14 +80,20 @@ pub struct Health {
 }
 
 fn unix(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl Health {
     /// Health with no dependency yet; a dependency is reported down once its operations
     /// have failed for longer than `grace`. Reminders every 60 s.
     pub fn new(grace: Duration) -> Health {
-        Health { tickets: std::sync::atomic::AtomicU64::new(0), grace, reminder: Duration::from_secs(60), deps: Mutex::new(BTreeMap::new()) }
+        Health {
+            tickets: std::sync::atomic::AtomicU64::new(0),
+            grace,
+            reminder: Duration::from_secs(60),
+            deps: Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// Sets the interval of the "still down" log reminders.
@@ -102,7 +108,9 @@ impl Health {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Dep>> {
-        self.deps.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.deps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Declares a dependency, so that it is reported before its first operation.
@@ -115,9 +123,19 @@ impl Health {
     /// waits for longer than the grace period, the dependency is reported down, so a frozen
     /// dependency shows within the grace period even when the client's timeout is longer.
     pub fn in_flight(&self, dep: &str, what: &'static str) -> InFlight<'_> {
-        let ticket = self.tickets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.lock().entry(dep.to_owned()).or_default().in_flight.insert(ticket, (Instant::now(), SystemTime::now(), what));
-        InFlight { health: self, dep: dep.to_owned(), ticket }
+        let ticket = self
+            .tickets
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.lock()
+            .entry(dep.to_owned())
+            .or_default()
+            .in_flight
+            .insert(ticket, (Instant::now(), SystemTime::now(), what));
+        InFlight {
+            health: self,
+            dep: dep.to_owned(),
+            ticket,
+        }
     }
 
     /// Records that an operation on `dep` succeeded: ends any outage.
@@ -127,9 +145,17 @@ impl Health {
         if let Some((since, _)) = d.failing_since.take() {
             let lasted = since.elapsed();
             if d.logged_down {
-                log::info!("dependency {dep} is back after {:.1} s of outage ({} failed operations)", lasted.as_secs_f64(), d.outage_failures);
+                log::info!(
+                    "dependency {dep} is back after {:.1} s of outage ({} failed operations)",
+                    lasted.as_secs_f64(),
+                    d.outage_failures
+                );
             } else {
-                log::info!("dependency {dep} answers again after {:.1} s ({} failed operations)", lasted.as_secs_f64(), d.outage_failures);
+                log::info!(
+                    "dependency {dep} answers again after {:.1} s ({} failed operations)",
+                    lasted.as_secs_f64(),
+                    d.outage_failures
+                );
             }
         }
         d.logged_down = false;
@@ -147,7 +173,9 @@ impl Health {
         d.last_error = Some(error.to_owned());
         match d.failing_since {
             None => {
-                let wall = SystemTime::now().checked_sub(started.elapsed()).unwrap_or_else(SystemTime::now);
+                let wall = SystemTime::now()
+                    .checked_sub(started.elapsed())
+                    .unwrap_or_else(SystemTime::now);
                 d.failing_since = Some((started, wall));
                 log::warn!("dependency {dep} is failing: {error} (reported down after {:.1} s without a success)", self.grace.as_secs_f64());
             }
@@ -158,17 +186,27 @@ impl Health {
     /// Logs the "down" error once the grace period ran out, and then a reminder every
     /// `reminder`.
     fn log_progress(dep: &str, d: &mut Dep, grace: Duration, reminder: Duration) {
-        let Some((since, _)) = d.failing_since else { return };
+        let Some((since, _)) = d.failing_since else {
+            return;
+        };
         let lasted = since.elapsed();
         let error = d.last_error.as_deref().unwrap_or("");
         if !d.logged_down && lasted >= grace {
             d.logged_down = true;
             d.outages += 1;
             d.reminded = Some(Instant::now());
-            log::error!("dependency {dep} is DOWN for {:.1} s ({} failed operations): {error}", lasted.as_secs_f64(), d.outage_failures);
+            log::error!(
+                "dependency {dep} is DOWN for {:.1} s ({} failed operations): {error}",
+                lasted.as_secs_f64(),
+                d.outage_failures
+            );
         } else if d.logged_down && d.reminded.is_none_or(|r| r.elapsed() >= reminder) {
             d.reminded = Some(Instant::now());
-            log::error!("dependency {dep} still DOWN after {:.1} s ({} failed operations): {error}", lasted.as_secs_f64(), d.outage_failures);
+            log::error!(
+                "dependency {dep} still DOWN after {:.1} s ({} failed operations): {error}",
+                lasted.as_secs_f64(),
+                d.outage_failures
+            );
         } else {
             log::debug!("dependency {dep}: {error}");
         }
@@ -176,21 +214,45 @@ impl Health {
 
     fn status_of(&self, d: &Dep) -> DepStatus {
         if d.failing_since.is_none() {
-            if let Some((since, wall, what)) = d.in_flight.values().min_by_key(|(since, _, _)| *since) {
+            if let Some((since, wall, what)) =
+                d.in_flight.values().min_by_key(|(since, _, _)| *since)
+            {
                 let for_ = since.elapsed();
                 if for_ >= self.grace {
-                    return DepStatus::Down { since_unix: unix(*wall), for_, failures: 0, error: format!("{what}: no answer for {:.1} s (still waiting)", for_.as_secs_f64()) };
+                    return DepStatus::Down {
+                        since_unix: unix(*wall),
+                        for_,
+                        failures: 0,
+                        error: format!(
+                            "{what}: no answer for {:.1} s (still waiting)",
+                            for_.as_secs_f64()
+                        ),
+                    };
                 }
             }
         }
         match d.failing_since {
             Some((since, wall)) => {
                 let for_ = since.elapsed();
-                let (since_unix, failures, error) = (unix(wall), d.outage_failures, d.last_error.clone().unwrap_or_default());
+                let (since_unix, failures, error) = (
+                    unix(wall),
+                    d.outage_failures,
+                    d.last_error.clone().unwrap_or_default(),
+                );
                 if for_ >= self.grace {
-                    DepStatus::Down { since_unix, for_, failures, error }
+                    DepStatus::Down {
+                        since_unix,
+                        for_,
+                        failures,
+                        error,
+                    }
                 } else {
-                    DepStatus::Failing { since_unix, for_, failures, error }
+                    DepStatus::Failing {
+                        since_unix,
+                        for_,
+                        failures,
+                        error,
+                    }
                 }
             }
             None if d.last_success.is_some() => DepStatus::Ok,
@@ -223,12 +285,28 @@ impl Health {
             let _ = match status {
                 DepStatus::Unknown => writeln!(body, "{name}: ok (not used yet)"),
                 DepStatus::Ok => writeln!(body, "{name}: ok"),
-                DepStatus::Failing { since_unix, for_, failures, error } => {
+                DepStatus::Failing {
+                    since_unix,
+                    for_,
+                    failures,
+                    error,
+                } => {
                     writeln!(body, "{name}: ok, but failing since {} ({:.1} s, {failures} failed operations): {}", rfc3339(since_unix), for_.as_secs_f64(), one_line(&error))
                 }
-                DepStatus::Down { since_unix, for_, failures, error } => {
+                DepStatus::Down {
+                    since_unix,
+                    for_,
+                    failures,
+                    error,
+                } => {
                     healthy = false;
-                    writeln!(body, "{name}: DOWN since {} ({:.1} s, {failures} failed operations): {}", rfc3339(since_unix), for_.as_secs_f64(), one_line(&error))
+                    writeln!(
+                        body,
+                        "{name}: DOWN since {} ({:.1} s, {failures} failed operations): {}",
+                        rfc3339(since_unix),
+                        for_.as_secs_f64(),
+                        one_line(&error)
+                    )
                 }
             };
         }
@@ -248,29 +326,58 @@ impl Health {
         let statuses = self.statuses();
         let deps = self.lock().clone();
         let mut out = String::new();
-        let mut family = |name: &str, kind: &str, help: &str, value: &dyn Fn(&str, &Dep, &DepStatus) -> String| {
-            let _ = writeln!(out, "# HELP {prefix}_{name} {help}");
-            let _ = writeln!(out, "# TYPE {prefix}_{name} {kind}");
-            for (dep, d) in &deps {
-                let status = statuses.get(dep).cloned().unwrap_or(DepStatus::Unknown);
-                let _ = writeln!(out, "{prefix}_{name}{{dependency=\"{}\"}} {}", escape(dep), value(dep, d, &status));
-            }
-        };
+        let mut family =
+            |name: &str,
+             kind: &str,
+             help: &str,
+             value: &dyn Fn(&str, &Dep, &DepStatus) -> String| {
+                let _ = writeln!(out, "# HELP {prefix}_{name} {help}");
+                let _ = writeln!(out, "# TYPE {prefix}_{name} {kind}");
+                for (dep, d) in &deps {
+                    let status = statuses.get(dep).cloned().unwrap_or(DepStatus::Unknown);
+                    let _ = writeln!(
+                        out,
+                        "{prefix}_{name}{{dependency=\"{}\"}} {}",
+                        escape(dep),
+                        value(dep, d, &status)
+                    );
+                }
+            };
         family("dependency_up", "gauge", "1 if the last operation on the dependency succeeded (or none was made yet), 0 if it failed.", &|_, _, s| {
             u8::from(matches!(s, DepStatus::Ok | DepStatus::Unknown)).to_string()
         });
         family("dependency_down", "gauge", "1 if the dependency's operations have failed for longer than the grace period (/healthz answers 503).", &|_, _, s| {
             u8::from(matches!(s, DepStatus::Down { .. })).to_string()
         });
-        family("dependency_failing_seconds", "gauge", "How long the dependency's operations have been failing (0: not failing).", &|_, _, s| match s {
-            DepStatus::Failing { for_, .. } | DepStatus::Down { for_, .. } => format!("{}", for_.as_secs_f64()),
-            _ => "0".into(),
-        });
-        family("dependency_last_success_timestamp_seconds", "gauge", "Unix time of the last successful operation on the dependency (0: never).", &|_, d, _| {
-            format!("{}", d.last_success.map_or(0.0, unix))
-        });
-        family("dependency_failures_total", "counter", "Failed operations on the dependency.", &|_, d, _| d.failures.to_string());
-        family("dependency_outages_total", "counter", "Outages of the dependency (failures lasting longer than the grace period).", &|_, d, _| d.outages.to_string());
+        family(
+            "dependency_failing_seconds",
+            "gauge",
+            "How long the dependency's operations have been failing (0: not failing).",
+            &|_, _, s| match s {
+                DepStatus::Failing { for_, .. } | DepStatus::Down { for_, .. } => {
+                    format!("{}", for_.as_secs_f64())
+                }
+                _ => "0".into(),
+            },
+        );
+        family(
+            "dependency_last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last successful operation on the dependency (0: never).",
+            &|_, d, _| format!("{}", d.last_success.map_or(0.0, unix)),
+        );
+        family(
+            "dependency_failures_total",
+            "counter",
+            "Failed operations on the dependency.",
+            &|_, d, _| d.failures.to_string(),
+        );
+        family(
+            "dependency_outages_total",
+            "counter",
+            "Outages of the dependency (failures lasting longer than the grace period).",
+            &|_, d, _| d.outages.to_string(),
+        );
         out
     }
 }
@@ -298,7 +405,9 @@ fn one_line(text: &str) -> String {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// `2026-12-03T12:00:00.123Z` for Unix seconds (UTC, proleptic Gregorian).
@@ -315,7 +424,13 @@ pub fn rfc3339(unix_seconds: f64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 #[cfg(test)]
@@ -329,18 +444,29 @@ mod tests {
         h.register("store");
         let (ok, body) = h.check();
         assert!(ok, "{body}");
-        assert_eq!(body, "broker: ok (not used yet)\nstore: ok (not used yet)\n");
+        assert_eq!(
+            body,
+            "broker: ok (not used yet)\nstore: ok (not used yet)\n"
+        );
         h.success("broker");
         h.failure("store", Instant::now(), "connection refused\nmore");
         let (ok, body) = h.check();
         assert!(ok, "within the grace period: {body}");
         assert!(body.contains("store: ok, but failing since"), "{body}");
-        assert!(h.render_prometheus("p").contains("p_dependency_up{dependency=\"store\"} 0"));
+        assert!(h
+            .render_prometheus("p")
+            .contains("p_dependency_up{dependency=\"store\"} 0"));
         std::thread::sleep(Duration::from_millis(120));
         let (ok, body) = h.check();
         assert!(!ok);
-        assert!(body.starts_with("broker: ok\nstore: DOWN since 20"), "{body}");
-        assert!(body.contains("1 failed operations): connection refused\n"), "{body}");
+        assert!(
+            body.starts_with("broker: ok\nstore: DOWN since 20"),
+            "{body}"
+        );
+        assert!(
+            body.contains("1 failed operations): connection refused\n"),
+            "{body}"
+        );
         let text = h.render_prometheus("p");
         for line in [
             "p_dependency_down{dependency=\"store\"} 1",
@@ -357,16 +483,32 @@ mod tests {
         assert!(ok, "{body}");
         assert_eq!(body, "broker: ok\nstore: ok\n");
         let text = h.render_prometheus("p");
-        assert!(text.contains("p_dependency_up{dependency=\"store\"} 1"), "{text}");
-        assert!(text.contains("p_dependency_failures_total{dependency=\"store\"} 2"), "{text}");
-        assert!(text.contains("p_dependency_outages_total{dependency=\"store\"} 1"), "{text}");
+        assert!(
+            text.contains("p_dependency_up{dependency=\"store\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("p_dependency_failures_total{dependency=\"store\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("p_dependency_outages_total{dependency=\"store\"} 1"),
+            "{text}"
+        );
     }
 
     #[test]
     fn outage_starts_when_the_failed_operation_started() {
         let h = Health::new(Duration::from_secs(1));
-        h.failure("store", Instant::now() - Duration::from_secs(2), "no answer in 2 s");
-        assert!(!h.check().0, "an operation that hung for longer than the grace period is already an outage");
+        h.failure(
+            "store",
+            Instant::now() - Duration::from_secs(2),
+            "no answer in 2 s",
+        );
+        assert!(
+            !h.check().0,
+            "an operation that hung for longer than the grace period is already an outage"
+        );
     }
 
     #[test]
@@ -378,8 +520,13 @@ mod tests {
         std::thread::sleep(Duration::from_millis(70));
         let (ok, body) = h.check();
         assert!(!ok);
-        assert!(body.contains("broker: DOWN since") && body.contains("fetch metadata: no answer for"), "{body}");
-        assert!(h.render_prometheus("p").contains("p_dependency_down{dependency=\"broker\"} 1"));
+        assert!(
+            body.contains("broker: DOWN since") && body.contains("fetch metadata: no answer for"),
+            "{body}"
+        );
+        assert!(h
+            .render_prometheus("p")
+            .contains("p_dependency_down{dependency=\"broker\"} 1"));
         drop(waiting);
         assert!(h.check().0, "the operation ended");
     }

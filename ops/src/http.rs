@@ -28,36 +28,58 @@ pub struct MetricsHttp {
 
 impl std::fmt::Debug for MetricsHttp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricsHttp").field("addr", &self.addr).finish()
+        f.debug_struct("MetricsHttp")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 impl MetricsHttp {
     /// Binds `addr` (port 0: any free port) and serves `render()` from a background thread
     /// named `thread_name`.
-    pub fn start(addr: SocketAddr, thread_name: &str, render: Render) -> std::io::Result<MetricsHttp> {
-        Self::start_with_health(addr, thread_name, render, Arc::new(|| (true, "ok\n".to_owned())))
+    pub fn start(
+        addr: SocketAddr,
+        thread_name: &str,
+        render: Render,
+    ) -> std::io::Result<MetricsHttp> {
+        Self::start_with_health(
+            addr,
+            thread_name,
+            render,
+            Arc::new(|| (true, "ok\n".to_owned())),
+        )
     }
 
     /// Like [`MetricsHttp::start`], with `GET /healthz` answered by `health`.
-    pub fn start_with_health(addr: SocketAddr, thread_name: &str, render: Render, health: HealthCheck) -> std::io::Result<MetricsHttp> {
+    pub fn start_with_health(
+        addr: SocketAddr,
+        thread_name: &str,
+        render: Render,
+        health: HealthCheck,
+    ) -> std::io::Result<MetricsHttp> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new().name(thread_name.into()).spawn(move || {
-            for conn in listener.incoming() {
-                if flag.load(Ordering::Acquire) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    if let Err(e) = serve(stream, &*render, &*health) {
-                        log::debug!("metrics request failed: {e}");
+        let thread = std::thread::Builder::new()
+            .name(thread_name.into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if flag.load(Ordering::Acquire) {
+                        break;
+                    }
+                    if let Ok(stream) = conn {
+                        if let Err(e) = serve(stream, &*render, &*health) {
+                            log::debug!("metrics request failed: {e}");
+                        }
                     }
                 }
-            }
-        })?;
-        Ok(MetricsHttp { addr, stop, thread: Some(thread) })
+            })?;
+        Ok(MetricsHttp {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// The address the server listens on.
@@ -78,7 +100,11 @@ impl Drop for MetricsHttp {
 }
 
 /// Answers one request.
-fn serve(stream: TcpStream, render: &(dyn Fn() -> String + Send + Sync), health: &(dyn Fn() -> (bool, String) + Send + Sync)) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    render: &(dyn Fn() -> String + Send + Sync),
+    health: &(dyn Fn() -> (bool, String) + Send + Sync),
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -96,13 +122,25 @@ fn serve(stream: TcpStream, render: &(dyn Fn() -> String + Send + Sync), health:
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
     let (status, ctype, body) = match (method, path) {
-        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", render()),
+        ("GET", "/metrics") => (
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            render(),
+        ),
         ("GET", "/healthz") | ("GET", "/") => match health() {
             (true, body) => ("200 OK", "text/plain; charset=utf-8", body),
             (false, body) => ("503 Service Unavailable", "text/plain; charset=utf-8", body),
         },
-        ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_owned()),
-        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n".to_owned()),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "not found\n".to_owned(),
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain; charset=utf-8",
+            "method not allowed\n".to_owned(),
+        ),
     };
     let mut w = stream;
     write!(w, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
@@ -118,7 +156,10 @@ pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
 pub fn get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
     match get_status(addr, path)? {
         (200, body) => Ok(body),
-        (status, body) => Err(std::io::Error::other(format!("unexpected answer: HTTP {status}: {}", body.lines().next().unwrap_or("")))),
+        (status, body) => Err(std::io::Error::other(format!(
+            "unexpected answer: HTTP {status}: {}",
+            body.lines().next().unwrap_or("")
+        ))),
     }
 }
 
@@ -126,12 +167,24 @@ pub fn get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
 pub fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    let bad = || std::io::Error::other(format!("not an HTTP answer: {:?}", text.lines().next().unwrap_or("")));
+    let bad = || {
+        std::io::Error::other(format!(
+            "not an HTTP answer: {:?}",
+            text.lines().next().unwrap_or("")
+        ))
+    };
     let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let status = head.strip_prefix("HTTP/1.1 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(bad)?;
     Ok((status, body.to_owned()))
 }
 
@@ -144,7 +197,12 @@ mod tests {
     fn serves_metrics_health_and_errors() {
         let n = Arc::new(AtomicU64::new(0));
         let m = n.clone();
-        let server = MetricsHttp::start("127.0.0.1:0".parse().unwrap(), "test-metrics", Arc::new(move || format!("requests {}\n", m.fetch_add(1, Ordering::Relaxed) + 1))).unwrap();
+        let server = MetricsHttp::start(
+            "127.0.0.1:0".parse().unwrap(),
+            "test-metrics",
+            Arc::new(move || format!("requests {}\n", m.fetch_add(1, Ordering::Relaxed) + 1)),
+        )
+        .unwrap();
         let addr = server.local_addr();
         assert_eq!(scrape(addr).unwrap(), "requests 1\n");
         assert_eq!(scrape(addr).unwrap(), "requests 2\n");
@@ -163,11 +221,32 @@ mod tests {
     fn healthz_answers_503_when_unhealthy() {
         let up = Arc::new(AtomicBool::new(true));
         let flag = up.clone();
-        let check: HealthCheck = Arc::new(move || if flag.load(Ordering::Relaxed) { (true, "store: ok\n".into()) } else { (false, "store: DOWN since x\n".into()) });
-        let server = MetricsHttp::start_with_health("127.0.0.1:0".parse().unwrap(), "test-health", Arc::new(String::new), check).unwrap();
-        assert_eq!(get_status(server.local_addr(), "/healthz").unwrap(), (200, "store: ok\n".to_owned()));
+        let check: HealthCheck = Arc::new(move || {
+            if flag.load(Ordering::Relaxed) {
+                (true, "store: ok\n".into())
+            } else {
+                (false, "store: DOWN since x\n".into())
+            }
+        });
+        let server = MetricsHttp::start_with_health(
+            "127.0.0.1:0".parse().unwrap(),
+            "test-health",
+            Arc::new(String::new),
+            check,
+        )
+        .unwrap();
+        assert_eq!(
+            get_status(server.local_addr(), "/healthz").unwrap(),
+            (200, "store: ok\n".to_owned())
+        );
         up.store(false, Ordering::Relaxed);
-        assert_eq!(get_status(server.local_addr(), "/healthz").unwrap(), (503, "store: DOWN since x\n".to_owned()));
-        assert!(get(server.local_addr(), "/healthz").unwrap_err().to_string().contains("503"));
+        assert_eq!(
+            get_status(server.local_addr(), "/healthz").unwrap(),
+            (503, "store: DOWN since x\n".to_owned())
+        );
+        assert!(get(server.local_addr(), "/healthz")
+            .unwrap_err()
+            .to_string()
+            .contains("503"));
     }
 }

@@ -16,7 +16,11 @@ struct StderrLogger {
 impl Log for StderrLogger {
     fn enabled(&self, m: &Metadata<'_>) -> bool {
         let noisy = m.target().starts_with("librdkafka") || m.target().starts_with("rdkafka");
-        let max = if noisy && self.level < LevelFilter::Trace { LevelFilter::Warn } else { self.level };
+        let max = if noisy && self.level < LevelFilter::Trace {
+            LevelFilter::Warn
+        } else {
+            self.level
+        };
         m.level() <= max
     }
 
@@ -41,7 +45,11 @@ impl Log for StderrLogger {
 /// Installs the logger (once per process; later calls do nothing). The level is read from
 /// `env_var`, then `RUST_LOG`; `default` applies when neither is set or parses.
 pub fn init(env_var: &str, default: LevelFilter) {
-    let level = std::env::var(env_var).or_else(|_| std::env::var("RUST_LOG")).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+    let level = std::env::var(env_var)
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default);
     let logger: &'static StderrLogger = Box::leak(Box::new(StderrLogger { level }));
     if log::set_logger(logger).is_ok() {
         log::set_max_level(level);
@@ -50,7 +58,9 @@ pub fn init(env_var: &str, default: LevelFilter) {
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn timestamp() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     format_utc(d.as_secs() as i64, d.subsec_millis())
 }
 
@@ -67,7 +77,12 @@ fn format_utc(secs: i64, millis: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

@@ -58,7 +58,10 @@ pub const SETTINGS: &[(&str, bool, &str)] = &[
 
 /// Whether `name` is a setting and takes a value (`None`: not a setting).
 pub fn takes_value(name: &str) -> Option<bool> {
-    SETTINGS.iter().find(|(n, _, _)| *n == name).map(|(_, v, _)| *v)
+    SETTINGS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, v, _)| *v)
 }
 
 /// The configuration of a [`Service`](crate::Service).
@@ -158,15 +161,23 @@ impl Config {
             "bootstrap" => self.bootstrap = (!v.is_empty()).then(|| v.to_owned()),
             "schemas" => self.schemas = PathBuf::from(v),
             "datasets" => {
-                self.datasets = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                self.datasets = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
                 for d in &self.datasets {
                     check_topic_chars(d).map_err(bad)?;
                 }
             }
             "store" => self.store = v.to_owned(),
             "store-for" => {
-                let (d, url) = v.split_once('=').ok_or_else(|| bad(format!("expected DATASET=URL, got {v:?}")))?;
-                self.stores.insert(d.trim().to_owned(), url.trim().to_owned());
+                let (d, url) = v
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("expected DATASET=URL, got {v:?}")))?;
+                self.stores
+                    .insert(d.trim().to_owned(), url.trim().to_owned());
             }
             "topic-prefix" => {
                 check_topic_chars(v).map_err(bad)?;
@@ -179,7 +190,12 @@ impl Config {
                 let port: u16 = v.parse().map_err(|_| bad(format!("not a port: {v:?}")))?;
                 self.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));
             }
-            "metrics-addr" => self.metrics_addr = Some(v.parse().map_err(|_| bad(format!("not HOST:PORT: {v:?}")))?),
+            "metrics-addr" => {
+                self.metrics_addr = Some(
+                    v.parse()
+                        .map_err(|_| bad(format!("not HOST:PORT: {v:?}")))?,
+                )
+            }
             "dead-letter-topic" => {
                 if v.is_empty() {
                     self.dead_letter_topic = None;
@@ -188,25 +204,48 @@ impl Config {
                     self.dead_letter_topic = Some(v.to_owned());
                 }
             }
-            "dead-letter-bootstrap" => self.dead_letter_bootstrap = (!v.is_empty()).then(|| v.to_owned()),
+            "dead-letter-bootstrap" => {
+                self.dead_letter_bootstrap = (!v.is_empty()).then(|| v.to_owned())
+            }
             "group-id" => self.group_id = v.to_owned(),
             "partitions" => {
-                self.partitions = v.parse().ok().filter(|p| *p >= 1).ok_or_else(|| bad(format!("not a partition count: {v:?}")))?;
+                self.partitions = v
+                    .parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| bad(format!("not a partition count: {v:?}")))?;
             }
             "create-topics" => self.create_topics = parse_bool(v).map_err(bad)?,
-            "snapshot-every" => self.state.snapshot_every = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| bad(format!("not a positive integer: {v:?}")))?,
+            "snapshot-every" => {
+                self.state.snapshot_every = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad(format!("not a positive integer: {v:?}")))?
+            }
             "max-count-change-ratio" => {
                 self.state.max_count_change_ratio = match v {
                     "" | "off" | "none" => None,
-                    _ => Some(v.parse().ok().filter(|r: &f64| r.is_finite() && *r > 0.0).ok_or_else(|| bad(format!("not a positive fraction: {v:?}")))?),
+                    _ => Some(
+                        v.parse()
+                            .ok()
+                            .filter(|r: &f64| r.is_finite() && *r > 0.0)
+                            .ok_or_else(|| bad(format!("not a positive fraction: {v:?}")))?,
+                    ),
                 }
             }
             "count-check-growth" => self.state.count_check_growth = parse_bool(v).map_err(bad)?,
-            "count-check-min" => self.state.count_check_min = v.parse().map_err(|_| bad(format!("not a record count: {v:?}")))?,
+            "count-check-min" => {
+                self.state.count_check_min = v
+                    .parse()
+                    .map_err(|_| bad(format!("not a record count: {v:?}")))?
+            }
             "validate-primary-keys" => {
                 self.state.primary_keys = match v.to_ascii_lowercase().as_str() {
                     "full" => Some(hollow::lifecycle::PrimaryKeyValidator::full()),
-                    "on" | "true" | "yes" | "1" | "incremental" => Some(hollow::lifecycle::PrimaryKeyValidator::incremental()),
+                    "on" | "true" | "yes" | "1" | "incremental" => {
+                        Some(hollow::lifecycle::PrimaryKeyValidator::incremental())
+                    }
                     "off" | "false" | "no" | "0" => None,
                     _ => return Err(bad(format!("expected on, full or off, got {v:?}"))),
                 }
@@ -214,19 +253,34 @@ impl Config {
             "keep-days" => {
                 self.state.keep_days = match v {
                     "" | "off" | "none" => None,
-                    _ => Some(v.parse().ok().filter(|d: &f64| d.is_finite() && *d >= 0.0).ok_or_else(|| bad(format!("not a number of days: {v:?}")))?),
+                    _ => Some(
+                        v.parse()
+                            .ok()
+                            .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+                            .ok_or_else(|| bad(format!("not a number of days: {v:?}")))?,
+                    ),
                 }
             }
             "zstd-level" => {
                 self.state.zstd_level = match v {
                     "" | "off" | "none" => None,
-                    _ => Some(v.parse().map_err(|_| bad(format!("not an integer: {v:?}")))?),
+                    _ => Some(
+                        v.parse()
+                            .map_err(|_| bad(format!("not an integer: {v:?}")))?,
+                    ),
                 }
             }
-            "keep-versions" => self.state.keep_versions = v.parse().map_err(|_| bad(format!("not an integer: {v:?}")))?,
+            "keep-versions" => {
+                self.state.keep_versions = v
+                    .parse()
+                    .map_err(|_| bad(format!("not an integer: {v:?}")))?
+            }
             "kafka" => {
-                let (k, val) = v.split_once('=').ok_or_else(|| bad(format!("expected KEY=VALUE, got {v:?}")))?;
-                self.kafka.insert(k.trim().to_owned(), val.trim().to_owned());
+                let (k, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("expected KEY=VALUE, got {v:?}")))?;
+                self.kafka
+                    .insert(k.trim().to_owned(), val.trim().to_owned());
             }
             _ => return Err(Error::Config(format!("unknown setting {name:?}"))),
         }
@@ -237,24 +291,40 @@ impl Config {
     /// values are strings, numbers or booleans; `store_for` and `kafka` may be objects and
     /// `datasets` an array.
     pub fn apply_file(&mut self, path: &Path) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let obj = v.as_object().ok_or_else(|| Error::Config(format!("{}: expected a JSON object", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::Config(format!("{}: expected a JSON object", path.display())))?;
         for (key, value) in obj {
             let name = key.replace('_', "-");
             let ctx = |e: Error| Error::Config(format!("{}: {e}", path.display()));
             match value {
                 serde_json::Value::Object(map) if name == "store-for" || name == "kafka" => {
                     for (k, v) in map {
-                        self.set(&name, Some(&format!("{k}={}", scalar_text(v).map_err(ctx)?))).map_err(ctx)?;
+                        self.set(
+                            &name,
+                            Some(&format!("{k}={}", scalar_text(v).map_err(ctx)?)),
+                        )
+                        .map_err(ctx)?;
                     }
                 }
                 serde_json::Value::Array(items) if name == "datasets" => {
-                    let names: Vec<String> = items.iter().map(scalar_text).collect::<Result<_>>().map_err(ctx)?;
+                    let names: Vec<String> = items
+                        .iter()
+                        .map(scalar_text)
+                        .collect::<Result<_>>()
+                        .map_err(ctx)?;
                     self.set(&name, Some(&names.join(","))).map_err(ctx)?;
                 }
                 serde_json::Value::Null => {}
-                other => self.set(&name, Some(&scalar_text(other).map_err(ctx)?)).map_err(ctx)?,
+                other => self
+                    .set(&name, Some(&scalar_text(other).map_err(ctx)?))
+                    .map_err(ctx)?,
             }
         }
         Ok(())
@@ -284,9 +354,17 @@ impl Config {
 
     /// The configuration from defaults, the config file (`--config` or `PRODUCER_CONFIG`),
     /// the environment and `flags` (`(name, value)` pairs, in order), with that precedence.
-    pub fn load(flags: &[(String, Option<String>)], get_env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+    pub fn load(
+        flags: &[(String, Option<String>)],
+        get_env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
         let mut c = Config::default();
-        let file = flags.iter().rev().find(|(n, _)| n == "config").and_then(|(_, v)| v.clone()).or_else(|| get_env("PRODUCER_CONFIG"));
+        let file = flags
+            .iter()
+            .rev()
+            .find(|(n, _)| n == "config")
+            .and_then(|(_, v)| v.clone())
+            .or_else(|| get_env("PRODUCER_CONFIG"));
         if let Some(f) = file {
             c.apply_file(Path::new(&f))?;
         }
@@ -318,28 +396,49 @@ impl Config {
 
 /// Reads every `*.json` schema file of `dir`, keeping only `only` if it is not empty.
 pub fn load_schemas(dir: &Path, only: &[String]) -> Result<Vec<DatasetSchema>> {
-    let io = |source| Error::Io { path: dir.to_owned(), source };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let io = |source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     paths.sort();
     let mut out: Vec<DatasetSchema> = Vec::new();
     for path in paths {
-        let s = DatasetSchema::from_file(&path).map_err(|source| Error::Schema { path: path.clone(), source })?;
+        let s = DatasetSchema::from_file(&path).map_err(|source| Error::Schema {
+            path: path.clone(),
+            source,
+        })?;
         if !only.is_empty() && !only.contains(&s.dataset) {
             continue;
         }
-        check_topic_chars(&s.dataset).map_err(|d| Error::Config(format!("{}: dataset name: {d}", path.display())))?;
+        check_topic_chars(&s.dataset)
+            .map_err(|d| Error::Config(format!("{}: dataset name: {d}", path.display())))?;
         if out.iter().any(|o| o.dataset == s.dataset) {
-            return Err(Error::Config(format!("{}: dataset {:?} is defined twice", path.display(), s.dataset)));
+            return Err(Error::Config(format!(
+                "{}: dataset {:?} is defined twice",
+                path.display(),
+                s.dataset
+            )));
         }
         out.push(s);
     }
     for d in only {
         if !out.iter().any(|s| &s.dataset == d) {
-            return Err(Error::Config(format!("no schema file for dataset {d:?} in {}", dir.display())));
+            return Err(Error::Config(format!(
+                "no schema file for dataset {d:?} in {}",
+                dir.display()
+            )));
         }
     }
     if out.is_empty() {
-        return Err(Error::Config(format!("no dataset schema files (*.json) in {}", dir.display())));
+        return Err(Error::Config(format!(
+            "no dataset schema files (*.json) in {}",
+            dir.display()
+        )));
     }
     out.sort_by(|a, b| a.dataset.cmp(&b.dataset));
     Ok(out)
@@ -351,14 +450,22 @@ fn scalar_text(v: &serde_json::Value) -> Result<String> {
         serde_json::Value::Number(n) => Ok(n.to_string()),
         serde_json::Value::Bool(b) => Ok(b.to_string()),
         serde_json::Value::Null => Ok(String::new()),
-        other => Err(Error::Config(format!("expected a string, number or boolean, got {other}"))),
+        other => Err(Error::Config(format!(
+            "expected a string, number or boolean, got {other}"
+        ))),
     }
 }
 
 /// Kafka topic names: `[a-zA-Z0-9._-]`, at most 249 characters.
 fn check_topic_chars(s: &str) -> std::result::Result<(), String> {
-    if s.len() > 200 || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(format!("{s:?} is not a valid Kafka topic name part ([a-zA-Z0-9._-], at most 200 characters)"));
+    if s.len() > 200
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(format!(
+            "{s:?} is not a valid Kafka topic name part ([a-zA-Z0-9._-], at most 200 characters)"
+        ));
     }
     Ok(())
 }
@@ -394,7 +501,10 @@ mod tests {
             "PRODUCER_KAFKA" => Some("a=1;b=2".to_owned()),
             _ => None,
         };
-        let flags = vec![("cycle-interval".to_owned(), Some("250ms".to_owned())), ("metrics-port".to_owned(), Some("0".to_owned()))];
+        let flags = vec![
+            ("cycle-interval".to_owned(), Some("250ms".to_owned())),
+            ("metrics-port".to_owned(), Some("0".to_owned())),
+        ];
         let c = Config::load(&flags, env).unwrap();
         assert_eq!(c.cycle_interval, Duration::from_millis(250));
         assert_eq!(c.partitions, 6);
@@ -416,23 +526,57 @@ mod tests {
         assert!(!c.state.count_check_growth);
         c.set("count-check-growth", None).unwrap();
         assert!(c.state.count_check_growth);
-        assert_eq!(c.state.primary_keys, Some(hollow::lifecycle::PrimaryKeyValidator::incremental()));
-        for (n, v) in [("max-count-change-ratio", "off"), ("validate-primary-keys", "off"), ("keep-days", "2.5"), ("keep-versions", "4"), ("count-check-min", "10")] {
+        assert_eq!(
+            c.state.primary_keys,
+            Some(hollow::lifecycle::PrimaryKeyValidator::incremental())
+        );
+        for (n, v) in [
+            ("max-count-change-ratio", "off"),
+            ("validate-primary-keys", "off"),
+            ("keep-days", "2.5"),
+            ("keep-versions", "4"),
+            ("count-check-min", "10"),
+        ] {
             c.set(n, Some(v)).unwrap();
         }
-        assert_eq!((c.state.max_count_change_ratio, c.state.primary_keys, c.state.keep_days, c.state.keep_versions, c.state.count_check_min), (None, None, Some(2.5), 4, 10));
+        assert_eq!(
+            (
+                c.state.max_count_change_ratio,
+                c.state.primary_keys,
+                c.state.keep_days,
+                c.state.keep_versions,
+                c.state.count_check_min
+            ),
+            (None, None, Some(2.5), 4, 10)
+        );
         c.set("validate-primary-keys", Some("full")).unwrap();
-        assert_eq!(c.state.primary_keys, Some(hollow::lifecycle::PrimaryKeyValidator::full()));
+        assert_eq!(
+            c.state.primary_keys,
+            Some(hollow::lifecycle::PrimaryKeyValidator::full())
+        );
     }
 
     #[test]
     fn rejects_bad_settings() {
         let mut c = Config::default();
-        for (n, v) in [("partitions", "0"), ("topic-prefix", "a b"), ("cycle-interval", "soon"), ("nope", "1"), ("store-for", "x"), ("metrics-port", "70000")] {
+        for (n, v) in [
+            ("partitions", "0"),
+            ("topic-prefix", "a b"),
+            ("cycle-interval", "soon"),
+            ("nope", "1"),
+            ("store-for", "x"),
+            ("metrics-port", "70000"),
+        ] {
             assert!(c.set(n, Some(v)).is_err(), "{n}={v}");
         }
         assert!(c.set("bootstrap", None).is_err());
-        for (n, v) in [("validate-primary-keys", "maybe"), ("keep-days", "-1"), ("keep-days", "soon"), ("count-check-min", "x"), ("max-count-change-ratio", "0")] {
+        for (n, v) in [
+            ("validate-primary-keys", "maybe"),
+            ("keep-days", "-1"),
+            ("keep-days", "soon"),
+            ("count-check-min", "x"),
+            ("max-count-change-ratio", "0"),
+        ] {
             assert!(c.set(n, Some(v)).is_err(), "{n}={v}");
         }
         c.set("create-topics", None).unwrap();
@@ -444,7 +588,18 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
         let all = load_schemas(&dir, &[]).unwrap();
         let names: Vec<&str> = all.iter().map(|s| s.dataset.as_str()).collect();
-        assert_eq!(names, ["assets", "countries", "localizations", "ratings", "rights", "titles", "videos"]);
+        assert_eq!(
+            names,
+            [
+                "assets",
+                "countries",
+                "localizations",
+                "ratings",
+                "rights",
+                "titles",
+                "videos"
+            ]
+        );
         assert_eq!(load_schemas(&dir, &["titles".to_owned()]).unwrap().len(), 1);
         assert!(load_schemas(&dir, &["nope".to_owned()]).is_err());
     }

@@ -88,11 +88,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A [`Error::Kafka`] with what was being done.
     pub(crate) fn kafka(op: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
-        Error::Kafka { op: op.into(), source }
+        Error::Kafka {
+            op: op.into(),
+            source,
+        }
     }
 
     /// A [`Error::Hollow`] for a dataset.
     pub(crate) fn hollow(dataset: &str, source: hollow::Error) -> Self {
-        Error::Hollow { dataset: dataset.to_owned(), source }
+        Error::Hollow {
+            dataset: dataset.to_owned(),
+            source,
+        }
     }
 }

@@ -19,7 +19,11 @@ pub const STORE: &str = "store";
 
 /// `store` wrapped so that every operation reports to `health` as [`STORE`] and counts in
 /// `ops`.
-pub(crate) fn observed(store: Arc<dyn BlobStore>, health: &Arc<Health>, ops: &Arc<AtomicU64>) -> Arc<dyn BlobStore> {
+pub(crate) fn observed(
+    store: Arc<dyn BlobStore>,
+    health: &Arc<Health>,
+    ops: &Arc<AtomicU64>,
+) -> Arc<dyn BlobStore> {
     let (health, ops) = (health.clone(), ops.clone());
     Arc::new(ObservedStore::new(
         store,
@@ -34,7 +38,11 @@ pub(crate) fn observed(store: Arc<dyn BlobStore>, health: &Arc<Health>, ops: &Ar
 }
 
 /// Reports the outcome of a broker request started at `started`.
-pub(crate) fn broker<T, E: std::fmt::Display>(health: &Health, started: Instant, result: &Result<T, E>) {
+pub(crate) fn broker<T, E: std::fmt::Display>(
+    health: &Health,
+    started: Instant,
+    result: &Result<T, E>,
+) {
     match result {
         Ok(_) => health.success(BROKER),
         Err(e) => health.failure(BROKER, started, &e.to_string()),
@@ -52,5 +60,10 @@ pub(crate) fn probe_if_idle(store: &dyn BlobStore, ops: &AtomicU64, before: u64)
 /// Whether some dependency's last operations failed (so a failed cycle is already reported
 /// by the health log lines, and need not be logged as an error every cycle).
 pub(crate) fn any_failing(health: &Health) -> bool {
-    health.statuses().values().any(|s| matches!(s, ops::health::DepStatus::Failing { .. } | ops::health::DepStatus::Down { .. }))
+    health.statuses().values().any(|s| {
+        matches!(
+            s,
+            ops::health::DepStatus::Failing { .. } | ops::health::DepStatus::Down { .. }
+        )
+    })
 }

@@ -27,7 +27,11 @@ use crate::error::{Error, Result};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Command {
-    CreateTopic { name: String, partitions: i32, reply: mpsc::Sender<Result<(), String>> },
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        reply: mpsc::Sender<Result<(), String>>,
+    },
     Stop,
 }
 
@@ -58,8 +62,16 @@ impl EmbeddedBroker {
                 let _ = boot_tx.send(Ok(cluster.bootstrap_servers()));
                 while let Ok(cmd) = cmd_rx.recv() {
                     match cmd {
-                        Command::CreateTopic { name, partitions, reply } => {
-                            let _ = reply.send(cluster.create_topic(&name, partitions, 1).map_err(|e| e.to_string()));
+                        Command::CreateTopic {
+                            name,
+                            partitions,
+                            reply,
+                        } => {
+                            let _ = reply.send(
+                                cluster
+                                    .create_topic(&name, partitions, 1)
+                                    .map_err(|e| e.to_string()),
+                            );
                         }
                         Command::Stop => break,
                     }
@@ -71,7 +83,11 @@ impl EmbeddedBroker {
             .map_err(|e| Error::Embedded(format!("the broker did not start: {e}")))?
             .map_err(|e| Error::Embedded(format!("cannot create the mock cluster: {e}")))?;
         log::info!("embedded Kafka broker listening on {bootstrap}");
-        Ok(EmbeddedBroker { bootstrap, commands: cmd_tx, thread: Some(thread) })
+        Ok(EmbeddedBroker {
+            bootstrap,
+            commands: cmd_tx,
+            thread: Some(thread),
+        })
     }
 
     /// The `bootstrap.servers` string of the broker (`127.0.0.1:PORT`).
@@ -82,7 +98,13 @@ impl EmbeddedBroker {
     /// Creates a topic (an existing topic is left as it is).
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<()> {
         let (tx, rx) = mpsc::channel();
-        self.commands.send(Command::CreateTopic { name: name.to_owned(), partitions, reply: tx }).map_err(|_| Error::Embedded("the broker thread has stopped".into()))?;
+        self.commands
+            .send(Command::CreateTopic {
+                name: name.to_owned(),
+                partitions,
+                reply: tx,
+            })
+            .map_err(|_| Error::Embedded("the broker thread has stopped".into()))?;
         rx.recv_timeout(Duration::from_secs(30))
             .map_err(|e| Error::Embedded(format!("creating topic {name}: {e}")))?
             .map_err(|e| Error::Embedded(format!("creating topic {name}: {e}")))
@@ -103,7 +125,8 @@ pub fn client_config(bootstrap: &str, extra: &BTreeMap<String, String>) -> Clien
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap);
     // the mock cluster and local brokers answer fast; keep reconnects snappy
-    c.set("reconnect.backoff.ms", "50").set("reconnect.backoff.max.ms", "1000");
+    c.set("reconnect.backoff.ms", "50")
+        .set("reconnect.backoff.max.ms", "1000");
     c.set("log_level", "4");
     for (k, v) in extra {
         c.set(k, v);
@@ -112,7 +135,11 @@ pub fn client_config(bootstrap: &str, extra: &BTreeMap<String, String>) -> Clien
 }
 
 /// [`client_config`] with a client kind's `defaults`, then `extra` (which wins over both).
-fn config_with(bootstrap: &str, defaults: &[(&str, &str)], extra: &BTreeMap<String, String>) -> ClientConfig {
+fn config_with(
+    bootstrap: &str,
+    defaults: &[(&str, &str)],
+    extra: &BTreeMap<String, String>,
+) -> ClientConfig {
     let mut c = client_config(bootstrap, &BTreeMap::new());
     for (k, v) in defaults {
         c.set(*k, *v);
@@ -132,7 +159,9 @@ impl ClientContext for ConsumerLog {
     fn error(&self, error: KafkaError, reason: &str) {
         match error {
             KafkaError::PartitionEOF(_) => log::trace!("librdkafka: {error}: {reason}"),
-            KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => log::trace!("librdkafka: {error}: {reason}"),
+            KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => {
+                log::trace!("librdkafka: {error}: {reason}")
+            }
             _ => log::warn!("librdkafka: {error}: {reason}"),
         }
     }
@@ -146,7 +175,11 @@ pub type KafkaConsumer = BaseConsumer<ConsumerLog>;
 /// A consumer that reads only assigned partitions from explicit offsets: no group
 /// subscription, no automatic commits or offset store (positions live in the published
 /// states). It reports reaching the end of a partition (`PartitionEOF`).
-pub fn create_consumer(bootstrap: &str, group_id: &str, extra: &BTreeMap<String, String>) -> Result<KafkaConsumer> {
+pub fn create_consumer(
+    bootstrap: &str,
+    group_id: &str,
+    extra: &BTreeMap<String, String>,
+) -> Result<KafkaConsumer> {
     let defaults = [
         ("group.id", group_id),
         ("enable.auto.commit", "false"),
@@ -155,13 +188,19 @@ pub fn create_consumer(bootstrap: &str, group_id: &str, extra: &BTreeMap<String,
         ("enable.partition.eof", "true"),
         ("fetch.wait.max.ms", "2"),
     ];
-    config_with(bootstrap, &defaults, extra).create_with_context(ConsumerLog).map_err(|e| Error::kafka("create consumer", e))
+    config_with(bootstrap, &defaults, extra)
+        .create_with_context(ConsumerLog)
+        .map_err(|e| Error::kafka("create consumer", e))
 }
 
 /// The partitions of `topic`, or `None` if the broker does not know the topic.
 pub fn topic_partitions(consumer: &KafkaConsumer, topic: &str) -> Result<Option<Vec<i32>>> {
-    let md = consumer.fetch_metadata(Some(topic), REQUEST_TIMEOUT).map_err(|e| Error::kafka(format!("fetch metadata of {topic}"), e))?;
-    let Some(t) = md.topics().iter().find(|t| t.name() == topic) else { return Ok(None) };
+    let md = consumer
+        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+        .map_err(|e| Error::kafka(format!("fetch metadata of {topic}"), e))?;
+    let Some(t) = md.topics().iter().find(|t| t.name() == topic) else {
+        return Ok(None);
+    };
     if t.error().is_some() || t.partitions().is_empty() {
         return Ok(None);
     }
@@ -173,7 +212,13 @@ pub fn topic_partitions(consumer: &KafkaConsumer, topic: &str) -> Result<Option<
 /// Makes sure every topic of `topics` exists, creating the missing ones with `partitions`
 /// partitions: on the embedded broker if one is given, else with the admin API (replication
 /// factor 1; fine for local brokers, pre-create topics on real clusters).
-pub fn ensure_topics(bootstrap: &str, extra: &BTreeMap<String, String>, topics: &[String], partitions: i32, embedded: Option<&EmbeddedBroker>) -> Result<()> {
+pub fn ensure_topics(
+    bootstrap: &str,
+    extra: &BTreeMap<String, String>,
+    topics: &[String],
+    partitions: i32,
+    embedded: Option<&EmbeddedBroker>,
+) -> Result<()> {
     let probe = create_consumer(bootstrap, "hollow-producer-probe", extra)?;
     let missing = |probe: &KafkaConsumer| -> Result<Vec<String>> {
         let mut out = Vec::new();
@@ -188,21 +233,43 @@ pub fn ensure_topics(bootstrap: &str, extra: &BTreeMap<String, String>, topics: 
     if absent.is_empty() {
         return Ok(());
     }
-    log::info!("creating topics {} with {partitions} partition(s)", absent.join(", "));
+    log::info!(
+        "creating topics {} with {partitions} partition(s)",
+        absent.join(", ")
+    );
     if let Some(broker) = embedded {
         for t in &absent {
             broker.create_topic(t, partitions)?;
         }
     } else {
-        let admin: AdminClient<DefaultClientContext> = client_config(bootstrap, extra).create().map_err(|e| Error::kafka("create admin client", e))?;
-        let new: Vec<NewTopic<'_>> = absent.iter().map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1))).collect();
-        let opts = AdminOptions::new().request_timeout(Some(REQUEST_TIMEOUT)).operation_timeout(Some(REQUEST_TIMEOUT));
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error::Embedded(format!("cannot start a runtime for the admin client: {e}")))?;
-        let results = rt.block_on(admin.create_topics(new.iter(), &opts)).map_err(|e| Error::kafka("create topics", e))?;
+        let admin: AdminClient<DefaultClientContext> = client_config(bootstrap, extra)
+            .create()
+            .map_err(|e| Error::kafka("create admin client", e))?;
+        let new: Vec<NewTopic<'_>> = absent
+            .iter()
+            .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
+            .collect();
+        let opts = AdminOptions::new()
+            .request_timeout(Some(REQUEST_TIMEOUT))
+            .operation_timeout(Some(REQUEST_TIMEOUT));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::Embedded(format!("cannot start a runtime for the admin client: {e}"))
+            })?;
+        let results = rt
+            .block_on(admin.create_topics(new.iter(), &opts))
+            .map_err(|e| Error::kafka("create topics", e))?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((t, code)) => return Err(Error::kafka(format!("create topic {t}"), KafkaError::AdminOp(code))),
+                Err((t, code)) => {
+                    return Err(Error::kafka(
+                        format!("create topic {t}"),
+                        KafkaError::AdminOp(code),
+                    ))
+                }
             }
         }
     }
@@ -214,7 +281,10 @@ pub fn ensure_topics(bootstrap: &str, extra: &BTreeMap<String, String>, topics: 
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(Error::Config(format!("topics {} still unknown to the broker after creation", still.join(", "))));
+            return Err(Error::Config(format!(
+                "topics {} still unknown to the broker after creation",
+                still.join(", ")
+            )));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -270,33 +340,69 @@ pub struct Delivered {
 impl Sender {
     /// A sender to `bootstrap`.
     pub fn new(bootstrap: &str, extra: &BTreeMap<String, String>) -> Result<Sender> {
-        let defaults =
-            [("acks", "all"), ("max.in.flight.requests.per.connection", "1"), ("linger.ms", "5"), ("message.timeout.ms", "60000"), ("queue.buffering.max.messages", "200000")];
-        let producer = config_with(bootstrap, &defaults, extra).create_with_context(DeliveryCounter::default()).map_err(|e| Error::kafka("create producer", e))?;
-        Ok(Sender { producer, counter_base: (0, 0), sent: 0 })
+        let defaults = [
+            ("acks", "all"),
+            ("max.in.flight.requests.per.connection", "1"),
+            ("linger.ms", "5"),
+            ("message.timeout.ms", "60000"),
+            ("queue.buffering.max.messages", "200000"),
+        ];
+        let producer = config_with(bootstrap, &defaults, extra)
+            .create_with_context(DeliveryCounter::default())
+            .map_err(|e| Error::kafka("create producer", e))?;
+        Ok(Sender {
+            producer,
+            counter_base: (0, 0),
+            sent: 0,
+        })
     }
 
     /// Queues one message (`key` `None`: no key; `value` `None`: a tombstone) with optional string headers; waits
     /// while the local queue is full (at most a minute).
-    pub fn send(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<()> {
+    pub fn send(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Result<()> {
         if self.send_within(topic, key, value, headers, Duration::from_secs(60))? {
             Ok(())
         } else {
-            Err(Error::kafka(format!("send to {topic}"), KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)))
+            Err(Error::kafka(
+                format!("send to {topic}"),
+                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+            ))
         }
     }
 
     /// Queues one message without waiting: `Ok(false)` when the local queue is full (the
     /// broker is not taking messages), and the message is not sent. Delivery results arrive
     /// later: see [`Sender::deliveries`].
-    pub fn try_send(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<bool> {
+    pub fn try_send(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Result<bool> {
         self.send_within(topic, key, value, headers, Duration::ZERO)
     }
 
-    fn send_within(&mut self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &str)], max_wait: Duration) -> Result<bool> {
+    fn send_within(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, &str)],
+        max_wait: Duration,
+    ) -> Result<bool> {
         let mut hdrs = OwnedHeaders::new_with_capacity(headers.len());
         for (k, v) in headers {
-            hdrs = hdrs.insert(Header { key: k, value: Some(*v) });
+            hdrs = hdrs.insert(Header {
+                key: k,
+                value: Some(*v),
+            });
         }
         let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
         if let Some(k) = key {
@@ -331,8 +437,14 @@ impl Sender {
     /// without waiting for anything.
     pub fn deliveries(&mut self) -> Delivered {
         let ctx = self.producer.context();
-        let (d, f) = (ctx.delivered.load(Ordering::Relaxed), ctx.failed.load(Ordering::Relaxed));
-        let out = Delivered { delivered: d - self.counter_base.0, failed: f - self.counter_base.1 };
+        let (d, f) = (
+            ctx.delivered.load(Ordering::Relaxed),
+            ctx.failed.load(Ordering::Relaxed),
+        );
+        let out = Delivered {
+            delivered: d - self.counter_base.0,
+            failed: f - self.counter_base.1,
+        };
         self.counter_base = (d, f);
         out
     }
@@ -344,7 +456,9 @@ impl Sender {
 
     /// Waits until every queued message is delivered or failed (at most `timeout`).
     pub fn flush(&mut self, timeout: Duration) -> Result<Delivered> {
-        self.producer.flush(timeout).map_err(|e| Error::kafka("flush", e))?;
+        self.producer
+            .flush(timeout)
+            .map_err(|e| Error::kafka("flush", e))?;
         Ok(self.deliveries())
     }
 

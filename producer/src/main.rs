@@ -23,25 +23,71 @@ use producer::{Config, Sender, Service};
 
 const RUN_FLAGS: &[(&str, bool, &str)] = &[
     ("cycles", true, "stop after N cycles"),
-    ("once", false, "run one cycle and exit (non-zero if it failed)"),
-    ("simulate", false, "also stream simulated catalog changes into the topics (from a generated catalog)"),
-    ("simulate-source", true, "with --simulate: the catalog folder of <dataset>.jsonl files"),
-    ("rate", true, "with --simulate: changes per second (default 10)"),
-    ("titles", true, "with --simulate: titles of the generated catalog (default 100)"),
+    (
+        "once",
+        false,
+        "run one cycle and exit (non-zero if it failed)",
+    ),
+    (
+        "simulate",
+        false,
+        "also stream simulated catalog changes into the topics (from a generated catalog)",
+    ),
+    (
+        "simulate-source",
+        true,
+        "with --simulate: the catalog folder of <dataset>.jsonl files",
+    ),
+    (
+        "rate",
+        true,
+        "with --simulate: changes per second (default 10)",
+    ),
+    (
+        "titles",
+        true,
+        "with --simulate: titles of the generated catalog (default 100)",
+    ),
     ("seed", true, "with --simulate: PRNG seed (default 42)"),
 ];
-const SWEEP_FLAGS: &[(&str, bool, &str)] =
-    &[("source", true, "folder of <dataset>.jsonl files (required)"), ("prune", false, "also send tombstones for published records missing from the source")];
+const SWEEP_FLAGS: &[(&str, bool, &str)] = &[
+    ("source", true, "folder of <dataset>.jsonl files (required)"),
+    (
+        "prune",
+        false,
+        "also send tombstones for published records missing from the source",
+    ),
+];
 const SIMULATE_FLAGS: &[(&str, bool, &str)] = &[
     ("source", true, "catalog folder of <dataset>.jsonl files"),
-    ("generate", false, "generate a synthetic catalog (the default without --source)"),
-    ("titles", true, "titles of the generated catalog (default 100)"),
-    ("rate", true, "changes per second (default 10; 0: as fast as possible)"),
-    ("duration", true, "stop after this long (e.g. 60s; default: until killed)"),
+    (
+        "generate",
+        false,
+        "generate a synthetic catalog (the default without --source)",
+    ),
+    (
+        "titles",
+        true,
+        "titles of the generated catalog (default 100)",
+    ),
+    (
+        "rate",
+        true,
+        "changes per second (default 10; 0: as fast as possible)",
+    ),
+    (
+        "duration",
+        true,
+        "stop after this long (e.g. 60s; default: until killed)",
+    ),
     ("changes", true, "stop after this many changes"),
     ("seed", true, "PRNG seed (default 42)"),
     ("no-load", false, "do not send the catalog first"),
-    ("write-catalog", true, "also write the catalog as <dataset>.jsonl files into this folder"),
+    (
+        "write-catalog",
+        true,
+        "also write the catalog as <dataset>.jsonl files into this folder",
+    ),
 ];
 
 struct Parsed {
@@ -59,17 +105,24 @@ impl Parsed {
     fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| anyhow::anyhow!("--{name}: not a number: {v:?}")),
+            Some(v) => v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--{name}: not a number: {v:?}")),
         }
     }
 }
 
 fn parse_flags(args: &[String], local: &[(&str, bool, &str)]) -> anyhow::Result<Parsed> {
-    let mut out = Parsed { settings: Vec::new(), local: BTreeMap::new() };
+    let mut out = Parsed {
+        settings: Vec::new(),
+        local: BTreeMap::new(),
+    };
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
-        let Some(flag) = arg.strip_prefix("--") else { bail!("unexpected argument {arg:?} (flags start with --)") };
+        let Some(flag) = arg.strip_prefix("--") else {
+            bail!("unexpected argument {arg:?} (flags start with --)")
+        };
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (flag, None),
@@ -85,7 +138,11 @@ fn parse_flags(args: &[String], local: &[(&str, bool, &str)]) -> anyhow::Result<
             inline
         } else {
             i += 1;
-            Some(args.get(i).cloned().with_context(|| format!("--{name} needs a value"))?)
+            Some(
+                args.get(i)
+                    .cloned()
+                    .with_context(|| format!("--{name} needs a value"))?,
+            )
         };
         if local.iter().any(|(n, _, _)| *n == name) {
             out.local.insert(name.to_owned(), value);
@@ -110,7 +167,11 @@ fn usage() -> String {
     let section = |s: &mut String, title: &str, flags: &[(&str, bool, &str)]| {
         s.push_str(title);
         for (n, v, help) in flags {
-            let flag = if *v { format!("--{n} V") } else { format!("--{n}") };
+            let flag = if *v {
+                format!("--{n} V")
+            } else {
+                format!("--{n}")
+            };
             s.push_str(&format!("  {flag:<30} {help}\n"));
         }
     };
@@ -156,10 +217,17 @@ fn cmd_run(p: &Parsed) -> anyhow::Result<()> {
             Some(dir) => Catalog::load(&PathBuf::from(dir), &schemas)?,
             None => Catalog::generate(&schemas, p.num("titles", 100usize)?, p.num("seed", 42u64)?),
         };
-        let opts = SimOptions { rate: p.num("rate", 10.0)?, seed: p.num("seed", 42u64)?, ..SimOptions::default() };
+        let opts = SimOptions {
+            rate: p.num("rate", 10.0)?,
+            seed: p.num("seed", 42u64)?,
+            ..SimOptions::default()
+        };
         let stop = stop.clone();
         Some(std::thread::spawn(move || -> anyhow::Result<()> {
-            let mut sender = Sender::new(config.bootstrap.as_deref().unwrap_or_default(), &config.kafka)?;
+            let mut sender = Sender::new(
+                config.bootstrap.as_deref().unwrap_or_default(),
+                &config.kafka,
+            )?;
             simulate(&mut sender, &config, &schemas, catalog, &opts, &stop)?;
             Ok(())
         }))
@@ -189,13 +257,20 @@ fn cmd_sweep(p: &Parsed) -> anyhow::Result<()> {
     let config = load_config(p)?;
     let source = p.get("source").context("sweep needs --source DIR")?;
     let report = producer::sweep::sweep(&config, &PathBuf::from(source), p.has("prune"))?;
-    println!("swept {} record(s), {} tombstone(s)", report.sent(), report.tombstones());
+    println!(
+        "swept {} record(s), {} tombstone(s)",
+        report.sent(),
+        report.tombstones()
+    );
     Ok(())
 }
 
 fn cmd_simulate(p: &Parsed) -> anyhow::Result<()> {
     let config = load_config(p)?;
-    let bootstrap = config.bootstrap.clone().context("simulate needs --bootstrap (the broker of the producer service)")?;
+    let bootstrap = config
+        .bootstrap
+        .clone()
+        .context("simulate needs --bootstrap (the broker of the producer service)")?;
     let schemas = config.load_schemas()?;
     let seed = p.num("seed", 42u64)?;
     let catalog = match p.get("source") {
@@ -206,12 +281,29 @@ fn cmd_simulate(p: &Parsed) -> anyhow::Result<()> {
     if let Some(dir) = p.get("write-catalog") {
         catalog.write_jsonl(&PathBuf::from(dir))?;
     }
-    let duration = p.get("duration").map(parse_duration).transpose().map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
-    let max_changes = p.get("changes").map(str::parse::<u64>).transpose().context("--changes")?;
-    let opts = SimOptions { rate: p.num("rate", 10.0)?, duration, max_changes, load: !p.has("no-load"), seed };
+    let duration = p
+        .get("duration")
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
+    let max_changes = p
+        .get("changes")
+        .map(str::parse::<u64>)
+        .transpose()
+        .context("--changes")?;
+    let opts = SimOptions {
+        rate: p.num("rate", 10.0)?,
+        duration,
+        max_changes,
+        load: !p.has("no-load"),
+        seed,
+    };
     let mut sender = Sender::new(&bootstrap, &config.kafka)?;
     let stop = AtomicBool::new(false);
     let (report, _) = simulate(&mut sender, &config, &schemas, catalog, &opts, &stop)?;
-    println!("loaded {} record(s), sent {} change(s): {:?}", report.loaded, report.changes, report.by_kind);
+    println!(
+        "loaded {} record(s), sent {} change(s): {:?}",
+        report.loaded, report.changes, report.by_kind
+    );
     Ok(())
 }

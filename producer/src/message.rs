@@ -141,7 +141,10 @@ pub struct Rejection {
 
 impl Rejection {
     fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
-        Rejection { reason, detail: detail.into() }
+        Rejection {
+            reason,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -166,21 +169,35 @@ impl From<RecordError> for Rejection {
 }
 
 /// Decodes one message of dataset `ds` from its raw key and value.
-pub fn decode(ds: &DatasetSchema, key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Change, Rejection> {
+pub fn decode(
+    ds: &DatasetSchema,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) -> Result<Change, Rejection> {
     let key = key.ok_or_else(|| Rejection::new(RejectReason::MissingKey, "message has no key"))?;
-    let key = std::str::from_utf8(key).map_err(|e| Rejection::new(RejectReason::BadKey, format!("key is not UTF-8: {e}")))?;
+    let key = std::str::from_utf8(key)
+        .map_err(|e| Rejection::new(RejectReason::BadKey, format!("key is not UTF-8: {e}")))?;
     match value {
         None => {
             let parts = parse_key(ds, key).map_err(|d| Rejection::new(RejectReason::BadKey, d))?;
-            Ok(Change::Delete { key: key.to_owned(), parts })
+            Ok(Change::Delete {
+                key: key.to_owned(),
+                parts,
+            })
         }
         Some(value) => {
             let record = ds.parse_json(value)?;
             let expected = ds.key_of(&record);
             if expected != key {
-                return Err(Rejection::new(RejectReason::KeyMismatch, format!("message key {key:?} but the record's primary key is {expected:?}")));
+                return Err(Rejection::new(
+                    RejectReason::KeyMismatch,
+                    format!("message key {key:?} but the record's primary key is {expected:?}"),
+                ));
             }
-            Ok(Change::Upsert { key: key.to_owned(), record })
+            Ok(Change::Upsert {
+                key: key.to_owned(),
+                record,
+            })
         }
     }
 }
@@ -196,7 +213,9 @@ pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<KeyPart>, String> 
     let fields = ds.key_fields();
     let n = fields.len();
     let pieces: Vec<&str> = key.split('|').collect();
-    let string_fields: Vec<usize> = (0..n).filter(|&i| ds.fields[fields[i]].kind == ScalarKind::String).collect();
+    let string_fields: Vec<usize> = (0..n)
+        .filter(|&i| ds.fields[fields[i]].kind == ScalarKind::String)
+        .collect();
     let parts: Vec<String> = if pieces.len() == n {
         pieces.iter().map(|s| (*s).to_owned()).collect()
     } else if pieces.len() > n && string_fields.len() == 1 {
@@ -204,10 +223,19 @@ pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<KeyPart>, String> 
         let after = n - s - 1;
         let mut out: Vec<String> = pieces[..s].iter().map(|p| (*p).to_owned()).collect();
         out.push(pieces[s..pieces.len() - after].join("|"));
-        out.extend(pieces[pieces.len() - after..].iter().map(|p| (*p).to_owned()));
+        out.extend(
+            pieces[pieces.len() - after..]
+                .iter()
+                .map(|p| (*p).to_owned()),
+        );
         out
     } else {
-        return Err(format!("key {key:?} has {} part(s) but the primary key of {} has {n} ({})", pieces.len(), ds.dataset, ds.primary_key.join("|")));
+        return Err(format!(
+            "key {key:?} has {} part(s) but the primary key of {} has {n} ({})",
+            pieces.len(),
+            ds.dataset,
+            ds.primary_key.join("|")
+        ));
     };
     let mut out = Vec::with_capacity(n);
     for (i, text) in parts.into_iter().enumerate() {
@@ -215,11 +243,21 @@ pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<KeyPart>, String> 
         let bad = |what: &str| format!("key part {text:?} of field {:?} is not {what}", f.name);
         let part = match f.kind {
             ScalarKind::String => KeyPart::Str(text.clone()),
-            ScalarKind::Bool => KeyPart::Bool(canonical(&text).ok_or_else(|| bad("a bool (true or false)"))?),
-            ScalarKind::I32 => KeyPart::I32(canonical(&text).ok_or_else(|| bad("a canonical i32"))?),
-            ScalarKind::I64 => KeyPart::I64(canonical(&text).ok_or_else(|| bad("a canonical i64"))?),
-            ScalarKind::F32 => KeyPart::F32(canonical(&text).ok_or_else(|| bad("a canonical f32"))?),
-            ScalarKind::F64 => KeyPart::F64(canonical(&text).ok_or_else(|| bad("a canonical f64"))?),
+            ScalarKind::Bool => {
+                KeyPart::Bool(canonical(&text).ok_or_else(|| bad("a bool (true or false)"))?)
+            }
+            ScalarKind::I32 => {
+                KeyPart::I32(canonical(&text).ok_or_else(|| bad("a canonical i32"))?)
+            }
+            ScalarKind::I64 => {
+                KeyPart::I64(canonical(&text).ok_or_else(|| bad("a canonical i64"))?)
+            }
+            ScalarKind::F32 => {
+                KeyPart::F32(canonical(&text).ok_or_else(|| bad("a canonical f32"))?)
+            }
+            ScalarKind::F64 => {
+                KeyPart::F64(canonical(&text).ok_or_else(|| bad("a canonical f64"))?)
+            }
         };
         out.push(part);
     }
@@ -238,12 +276,16 @@ mod tests {
     use hollow::dataset::FieldValue;
 
     fn schema(name: &str) -> DatasetSchema {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas").join(format!("{name}.json"));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../schemas")
+            .join(format!("{name}.json"));
         DatasetSchema::from_file(&path).unwrap()
     }
 
     fn reason(ds: &DatasetSchema, key: Option<&str>, value: Option<&str>) -> RejectReason {
-        decode(ds, key.map(str::as_bytes), value.map(str::as_bytes)).unwrap_err().reason
+        decode(ds, key.map(str::as_bytes), value.map(str::as_bytes))
+            .unwrap_err()
+            .reason
     }
 
     #[test]
@@ -259,7 +301,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match decode(&ds, Some(b"42|FR|1631750400000"), None).unwrap() {
-            Change::Delete { parts, .. } => assert_eq!(parts, vec![KeyPart::I64(42), KeyPart::Str("FR".into()), KeyPart::I64(1631750400000)]),
+            Change::Delete { parts, .. } => assert_eq!(
+                parts,
+                vec![
+                    KeyPart::I64(42),
+                    KeyPart::Str("FR".into()),
+                    KeyPart::I64(1631750400000)
+                ]
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -271,26 +320,98 @@ mod tests {
         assert!(decode(&assets, Some(b"1"), Some(ok.as_bytes())).is_ok());
         assert_eq!(reason(&assets, None, Some(ok)), RejectReason::MissingKey);
         assert_eq!(reason(&assets, None, None), RejectReason::MissingKey);
-        assert_eq!(decode(&assets, Some(&[0xff, 0xfe]), Some(ok.as_bytes())).unwrap_err().reason, RejectReason::BadKey);
-        assert_eq!(reason(&assets, Some("2"), Some(ok)), RejectReason::KeyMismatch);
-        assert_eq!(reason(&assets, Some("01"), Some(ok)), RejectReason::KeyMismatch);
-        assert_eq!(reason(&assets, Some("1"), Some("{not json")), RejectReason::NotJson);
-        assert_eq!(decode(&assets, Some(b"1"), Some(&[0xff, 0x00])).unwrap_err().reason, RejectReason::NotJson);
-        assert_eq!(reason(&assets, Some("1"), Some("[1,2]")), RejectReason::NotObject);
-        assert_eq!(reason(&assets, Some("1"), Some(r#"{"id":1,"kind":"VIDEO","status":"READY"}"#)), RejectReason::MissingField);
-        assert_eq!(reason(&assets, Some("1"), Some(r#"{"id":"1","video_id":2,"kind":"VIDEO","status":"READY"}"#)), RejectReason::WrongType);
-        assert_eq!(reason(&assets, Some("1"), Some(r#"{"id":1,"video_id":2,"kind":"HOLOGRAM","status":"READY"}"#)), RejectReason::UnknownEnum);
-        assert_eq!(reason(&assets, Some("1"), Some(r#"{"id":1e400,"video_id":2,"kind":"VIDEO","status":"READY"}"#)), RejectReason::NotJson);
-        assert_eq!(reason(&assets, Some("1"), Some(r#"{"id":18446744073709551615,"video_id":2,"kind":"VIDEO","status":"READY"}"#)), RejectReason::OutOfRange);
+        assert_eq!(
+            decode(&assets, Some(&[0xff, 0xfe]), Some(ok.as_bytes()))
+                .unwrap_err()
+                .reason,
+            RejectReason::BadKey
+        );
+        assert_eq!(
+            reason(&assets, Some("2"), Some(ok)),
+            RejectReason::KeyMismatch
+        );
+        assert_eq!(
+            reason(&assets, Some("01"), Some(ok)),
+            RejectReason::KeyMismatch
+        );
+        assert_eq!(
+            reason(&assets, Some("1"), Some("{not json")),
+            RejectReason::NotJson
+        );
+        assert_eq!(
+            decode(&assets, Some(b"1"), Some(&[0xff, 0x00]))
+                .unwrap_err()
+                .reason,
+            RejectReason::NotJson
+        );
+        assert_eq!(
+            reason(&assets, Some("1"), Some("[1,2]")),
+            RejectReason::NotObject
+        );
+        assert_eq!(
+            reason(
+                &assets,
+                Some("1"),
+                Some(r#"{"id":1,"kind":"VIDEO","status":"READY"}"#)
+            ),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            reason(
+                &assets,
+                Some("1"),
+                Some(r#"{"id":"1","video_id":2,"kind":"VIDEO","status":"READY"}"#)
+            ),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            reason(
+                &assets,
+                Some("1"),
+                Some(r#"{"id":1,"video_id":2,"kind":"HOLOGRAM","status":"READY"}"#)
+            ),
+            RejectReason::UnknownEnum
+        );
+        assert_eq!(
+            reason(
+                &assets,
+                Some("1"),
+                Some(r#"{"id":1e400,"video_id":2,"kind":"VIDEO","status":"READY"}"#)
+            ),
+            RejectReason::NotJson
+        );
+        assert_eq!(
+            reason(
+                &assets,
+                Some("1"),
+                Some(r#"{"id":18446744073709551615,"video_id":2,"kind":"VIDEO","status":"READY"}"#)
+            ),
+            RejectReason::OutOfRange
+        );
         let videos = schema("videos");
-        assert_eq!(reason(&videos, Some("1"), Some(r#"{"id":1,"title_id":2,"kind":"MOVIE","season":3000000000}"#)), RejectReason::OutOfRange);
+        assert_eq!(
+            reason(
+                &videos,
+                Some("1"),
+                Some(r#"{"id":1,"title_id":2,"kind":"MOVIE","season":3000000000}"#)
+            ),
+            RejectReason::OutOfRange
+        );
         // tombstones with malformed keys
         for bad in ["", "x", "1|2", "042", "+1", " 1", "99999999999999999999"] {
-            assert_eq!(reason(&assets, Some(bad), None), RejectReason::BadKey, "{bad:?}");
+            assert_eq!(
+                reason(&assets, Some(bad), None),
+                RejectReason::BadKey,
+                "{bad:?}"
+            );
         }
         let rights = schema("rights");
         for bad in ["42|FR", "42", "42|FR|x", "x|FR|1"] {
-            assert_eq!(reason(&rights, Some(bad), None), RejectReason::BadKey, "{bad:?}");
+            assert_eq!(
+                reason(&rights, Some(bad), None),
+                RejectReason::BadKey,
+                "{bad:?}"
+            );
         }
     }
 
@@ -300,12 +421,18 @@ mod tests {
         let v = r#"{"title_id":7,"country":"A|B","window_start":5,"window_end":null}"#;
         assert!(decode(&rights, Some(b"7|A|B|5"), Some(v.as_bytes())).is_ok());
         match decode(&rights, Some(b"7|A|B|5"), None).unwrap() {
-            Change::Delete { parts, .. } => assert_eq!(parts, vec![KeyPart::I64(7), KeyPart::Str("A|B".into()), KeyPart::I64(5)]),
+            Change::Delete { parts, .. } => assert_eq!(
+                parts,
+                vec![KeyPart::I64(7), KeyPart::Str("A|B".into()), KeyPart::I64(5)]
+            ),
             other => panic!("{other:?}"),
         }
         let loc = schema("localizations");
         match decode(&loc, Some("42|pt-BR|x".as_bytes()), None).unwrap() {
-            Change::Delete { parts, .. } => assert_eq!(parts, vec![KeyPart::I64(42), KeyPart::Str("pt-BR|x".into())]),
+            Change::Delete { parts, .. } => assert_eq!(
+                parts,
+                vec![KeyPart::I64(42), KeyPart::Str("pt-BR|x".into())]
+            ),
             other => panic!("{other:?}"),
         }
         // empty strings and unicode are valid string key parts

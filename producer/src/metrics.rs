@@ -69,7 +69,9 @@ impl Metrics {
 
     /// Whether every dependency is up, and the `/healthz` body (`ok` without health).
     pub fn health_check(&self) -> (bool, String) {
-        self.health.as_ref().map_or_else(|| (true, "ok\n".to_owned()), |h| h.check())
+        self.health
+            .as_ref()
+            .map_or_else(|| (true, "ok\n".to_owned()), |h| h.check())
     }
 
     /// Declares a dataset so that its series exist before its first cycle.
@@ -83,7 +85,9 @@ impl Metrics {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.cycles += 1;
         s.last_cycle_seconds = report.elapsed.as_secs_f64();
-        s.last_cycle_unix_seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        s.last_cycle_unix_seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         for d in &report.datasets {
             let m = s.datasets.entry(d.dataset.clone()).or_default();
             m.read += d.read;
@@ -96,7 +100,15 @@ impl Metrics {
             m.lag = d.lag.clone();
             m.version = d.version;
             match &d.outcome {
-                DatasetOutcome::Published { added, removed, delta_bytes, snapshot_bytes, retention_deleted, retention_error, .. } => {
+                DatasetOutcome::Published {
+                    added,
+                    removed,
+                    delta_bytes,
+                    snapshot_bytes,
+                    retention_deleted,
+                    retention_error,
+                    ..
+                } => {
                     m.published += 1;
                     m.retention_deleted += retention_deleted;
                     m.retention_failures += u64::from(retention_error.is_some());
@@ -127,15 +139,29 @@ impl Metrics {
     pub fn render(&self) -> String {
         let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::new();
-        let mut family = |name: &str, kind: &str, help: &str, samples: &mut dyn Iterator<Item = (String, String)>| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for (labels, value) in samples {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        };
-        family("hollow_producer_cycles_total", "counter", "Cycles run.", &mut std::iter::once((String::new(), s.cycles.to_string())));
-        family("hollow_producer_cycle_duration_seconds", "gauge", "Duration of the last cycle.", &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_seconds))));
+        let mut family =
+            |name: &str,
+             kind: &str,
+             help: &str,
+             samples: &mut dyn Iterator<Item = (String, String)>| {
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} {kind}");
+                for (labels, value) in samples {
+                    let _ = writeln!(out, "{name}{labels} {value}");
+                }
+            };
+        family(
+            "hollow_producer_cycles_total",
+            "counter",
+            "Cycles run.",
+            &mut std::iter::once((String::new(), s.cycles.to_string())),
+        );
+        family(
+            "hollow_producer_cycle_duration_seconds",
+            "gauge",
+            "Duration of the last cycle.",
+            &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_seconds))),
+        );
         family(
             "hollow_producer_last_cycle_timestamp_seconds",
             "gauge",
@@ -143,9 +169,22 @@ impl Metrics {
             &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_unix_seconds))),
         );
         let ds = &s.datasets;
-        let per = |f: fn(&DatasetMetrics) -> String| ds.iter().map(move |(name, m)| (labels(&[("dataset", name)]), f(m)));
-        family("hollow_producer_messages_read_total", "counter", "Messages read from the dataset's topic.", &mut per(|m| m.read.to_string()));
-        family("hollow_producer_messages_applied_total", "counter", "Messages that changed the state.", &mut per(|m| m.applied.to_string()));
+        let per = |f: fn(&DatasetMetrics) -> String| {
+            ds.iter()
+                .map(move |(name, m)| (labels(&[("dataset", name)]), f(m)))
+        };
+        family(
+            "hollow_producer_messages_read_total",
+            "counter",
+            "Messages read from the dataset's topic.",
+            &mut per(|m| m.read.to_string()),
+        );
+        family(
+            "hollow_producer_messages_applied_total",
+            "counter",
+            "Messages that changed the state.",
+            &mut per(|m| m.applied.to_string()),
+        );
         family(
             "hollow_producer_messages_noop_total",
             "counter",
@@ -156,9 +195,18 @@ impl Metrics {
             "hollow_producer_messages_rejected_total",
             "counter",
             "Messages rejected, by reason.",
-            &mut ds.iter().flat_map(|(name, m)| m.rejected.iter().map(move |(r, n)| (labels(&[("dataset", name), ("reason", r)]), n.to_string()))),
+            &mut ds.iter().flat_map(|(name, m)| {
+                m.rejected
+                    .iter()
+                    .map(move |(r, n)| (labels(&[("dataset", name), ("reason", r)]), n.to_string()))
+            }),
         );
-        family("hollow_producer_records_added_total", "counter", "Records added by published versions (a modification adds one).", &mut per(|m| m.records_added.to_string()));
+        family(
+            "hollow_producer_records_added_total",
+            "counter",
+            "Records added by published versions (a modification adds one).",
+            &mut per(|m| m.records_added.to_string()),
+        );
         family(
             "hollow_producer_records_removed_total",
             "counter",
@@ -170,9 +218,14 @@ impl Metrics {
             "counter",
             "Dataset cycles by outcome.",
             &mut ds.iter().flat_map(|(name, m)| {
-                [("published", m.published), ("unchanged", m.unchanged), ("validation_failed", m.validation_failed), ("failed", m.failed)]
-                    .into_iter()
-                    .map(move |(o, n)| (labels(&[("dataset", name), ("outcome", o)]), n.to_string()))
+                [
+                    ("published", m.published),
+                    ("unchanged", m.unchanged),
+                    ("validation_failed", m.validation_failed),
+                    ("failed", m.failed),
+                ]
+                .into_iter()
+                .map(move |(o, n)| (labels(&[("dataset", name), ("outcome", o)]), n.to_string()))
             }),
         );
         family(
@@ -180,11 +233,28 @@ impl Metrics {
             "counter",
             "States refused by a validator (nothing published), by validator.",
             &mut ds.iter().flat_map(|(name, m)| {
-                let builtin = ["record_count_change", "primary_key_unique"].into_iter().filter(|v| !m.validation_failures.contains_key(*v)).map(|v| (v, 0));
-                m.validation_failures.iter().map(|(v, n)| (v.as_str(), *n)).chain(builtin).map(move |(v, n)| (labels(&[("dataset", name), ("validator", v)]), n.to_string()))
+                let builtin = ["record_count_change", "primary_key_unique"]
+                    .into_iter()
+                    .filter(|v| !m.validation_failures.contains_key(*v))
+                    .map(|v| (v, 0));
+                m.validation_failures
+                    .iter()
+                    .map(|(v, n)| (v.as_str(), *n))
+                    .chain(builtin)
+                    .map(move |(v, n)| {
+                        (
+                            labels(&[("dataset", name), ("validator", v)]),
+                            n.to_string(),
+                        )
+                    })
             }),
         );
-        family("hollow_producer_retention_deleted_total", "counter", "Blob and metadata keys deleted by retention.", &mut per(|m| m.retention_deleted.to_string()));
+        family(
+            "hollow_producer_retention_deleted_total",
+            "counter",
+            "Blob and metadata keys deleted by retention.",
+            &mut per(|m| m.retention_deleted.to_string()),
+        );
         family(
             "hollow_producer_retention_failures_total",
             "counter",
@@ -207,10 +277,30 @@ impl Metrics {
                 &mut std::iter::once((String::new(), d.in_flight.to_string())),
             );
         }
-        family("hollow_producer_version", "gauge", "Last announced version of the dataset (-1: none yet).", &mut per(|m| m.version.map_or("-1".into(), |v| v.to_string())));
-        family("hollow_producer_dataset_cycle_duration_seconds", "gauge", "Duration of the dataset's part of the last cycle.", &mut per(|m| fmt_f64(m.cycle_seconds)));
-        family("hollow_producer_delta_bytes_total", "counter", "Bytes of published deltas.", &mut per(|m| m.delta_bytes.to_string()));
-        family("hollow_producer_snapshot_bytes_total", "counter", "Bytes of published snapshots.", &mut per(|m| m.snapshot_bytes.to_string()));
+        family(
+            "hollow_producer_version",
+            "gauge",
+            "Last announced version of the dataset (-1: none yet).",
+            &mut per(|m| m.version.map_or("-1".into(), |v| v.to_string())),
+        );
+        family(
+            "hollow_producer_dataset_cycle_duration_seconds",
+            "gauge",
+            "Duration of the dataset's part of the last cycle.",
+            &mut per(|m| fmt_f64(m.cycle_seconds)),
+        );
+        family(
+            "hollow_producer_delta_bytes_total",
+            "counter",
+            "Bytes of published deltas.",
+            &mut per(|m| m.delta_bytes.to_string()),
+        );
+        family(
+            "hollow_producer_snapshot_bytes_total",
+            "counter",
+            "Bytes of published snapshots.",
+            &mut per(|m| m.snapshot_bytes.to_string()),
+        );
         family(
             "hollow_producer_consumer_lag",
             "gauge",
@@ -264,7 +354,13 @@ impl MetricsServer {
     /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
         let check = metrics.clone();
-        ops::http::MetricsHttp::start_with_health(addr, "metrics-http", Arc::new(move || metrics.render()), Arc::new(move || check.health_check())).map(MetricsServer)
+        ops::http::MetricsHttp::start_with_health(
+            addr,
+            "metrics-http",
+            Arc::new(move || metrics.render()),
+            Arc::new(move || check.health_check()),
+        )
+        .map(MetricsServer)
     }
 
     /// The address the server listens on.
@@ -327,12 +423,41 @@ mod tests {
             retention_deleted: 0,
             retention_error: Some("store down".into()),
         };
-        let refused = DatasetOutcome::ValidationFailed { validator: "record_count_change".into(), reason: "too many".into() };
-        let dlq = crate::service::DeadLetterReport { queued: 3, dropped: 1, delivered: 2, failed: 0, in_flight: 1 };
-        m.record(&CycleReport { cycle: 1, datasets: vec![report("titles", published)], elapsed: Duration::from_millis(20), dead_letter: Some(dlq) });
-        m.record(&CycleReport { cycle: 2, datasets: vec![report("titles", refused)], elapsed: Duration::from_millis(5), dead_letter: Some(dlq) });
-        m.record(&CycleReport { cycle: 3, datasets: vec![report("titles", retention_failed)], elapsed: Duration::from_millis(5), dead_letter: None });
-        m.record(&CycleReport { cycle: 4, datasets: vec![report("titles", DatasetOutcome::Unchanged)], elapsed: Duration::from_millis(5), dead_letter: None });
+        let refused = DatasetOutcome::ValidationFailed {
+            validator: "record_count_change".into(),
+            reason: "too many".into(),
+        };
+        let dlq = crate::service::DeadLetterReport {
+            queued: 3,
+            dropped: 1,
+            delivered: 2,
+            failed: 0,
+            in_flight: 1,
+        };
+        m.record(&CycleReport {
+            cycle: 1,
+            datasets: vec![report("titles", published)],
+            elapsed: Duration::from_millis(20),
+            dead_letter: Some(dlq),
+        });
+        m.record(&CycleReport {
+            cycle: 2,
+            datasets: vec![report("titles", refused)],
+            elapsed: Duration::from_millis(5),
+            dead_letter: Some(dlq),
+        });
+        m.record(&CycleReport {
+            cycle: 3,
+            datasets: vec![report("titles", retention_failed)],
+            elapsed: Duration::from_millis(5),
+            dead_letter: None,
+        });
+        m.record(&CycleReport {
+            cycle: 4,
+            datasets: vec![report("titles", DatasetOutcome::Unchanged)],
+            elapsed: Duration::from_millis(5),
+            dead_letter: None,
+        });
         let text = m.render();
         for line in [
             "# TYPE hollow_producer_cycles_total counter",
@@ -374,7 +499,10 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(labels(&[("a", "x\"y\\z\nw"), ("b", "ü")]), "{a=\"x\\\"y\\\\z\\nw\",b=\"ü\"}");
+        assert_eq!(
+            labels(&[("a", "x\"y\\z\nw"), ("b", "ü")]),
+            "{a=\"x\\\"y\\\\z\\nw\",b=\"ü\"}"
+        );
     }
 
     #[test]
@@ -383,7 +511,10 @@ mod tests {
         m.register("titles", Some(7));
         let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
         let body = scrape(server.local_addr()).unwrap();
-        assert!(body.contains("hollow_producer_version{dataset=\"titles\"} 7"), "{body}");
+        assert!(
+            body.contains("hollow_producer_version{dataset=\"titles\"} 7"),
+            "{body}"
+        );
         let get = |req: &str| {
             let mut s = TcpStream::connect(server.local_addr()).unwrap();
             s.write_all(req.as_bytes()).unwrap();
@@ -408,11 +539,27 @@ mod tests {
         let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
         let (status, body) = ops::http::get_status(server.local_addr(), "/healthz").unwrap();
         assert_eq!(status, 503, "{body}");
-        assert!(body.contains("broker: ok") && body.contains("store: DOWN since") && body.contains("put: no answer"), "{body}");
+        assert!(
+            body.contains("broker: ok")
+                && body.contains("store: DOWN since")
+                && body.contains("put: no answer"),
+            "{body}"
+        );
         let text = scrape(server.local_addr()).unwrap();
-        assert!(text.contains("hollow_producer_dependency_up{dependency=\"store\"} 0"), "{text}");
-        assert!(text.contains("hollow_producer_dependency_up{dependency=\"broker\"} 1"), "{text}");
+        assert!(
+            text.contains("hollow_producer_dependency_up{dependency=\"store\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hollow_producer_dependency_up{dependency=\"broker\"} 1"),
+            "{text}"
+        );
         health.success("store");
-        assert_eq!(ops::http::get_status(server.local_addr(), "/healthz").unwrap().0, 200);
+        assert_eq!(
+            ops::http::get_status(server.local_addr(), "/healthz")
+                .unwrap()
+                .0,
+            200
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct TopicPartition {
 impl TopicPartition {
     /// A topic partition.
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition { topic: topic.into(), partition }
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
     }
 }
 
@@ -64,18 +67,32 @@ impl Offsets {
     pub fn parse(text: &str) -> Result<Self, OffsetsParseError> {
         let mut map = BTreeMap::new();
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let err = |reason| OffsetsParseError { entry: entry.to_owned(), reason };
-            let (tp, offset) = entry.split_once('=').ok_or_else(|| err("expected <topic>/<partition>=<offset>"))?;
-            let (topic, partition) = tp.rsplit_once('/').ok_or_else(|| err("expected <topic>/<partition>"))?;
+            let err = |reason| OffsetsParseError {
+                entry: entry.to_owned(),
+                reason,
+            };
+            let (tp, offset) = entry
+                .split_once('=')
+                .ok_or_else(|| err("expected <topic>/<partition>=<offset>"))?;
+            let (topic, partition) = tp
+                .rsplit_once('/')
+                .ok_or_else(|| err("expected <topic>/<partition>"))?;
             if topic.is_empty() {
                 return Err(err("empty topic"));
             }
-            let partition: i32 = partition.parse().map_err(|_| err("partition is not an integer"))?;
-            let offset: i64 = offset.parse().map_err(|_| err("offset is not an integer"))?;
+            let partition: i32 = partition
+                .parse()
+                .map_err(|_| err("partition is not an integer"))?;
+            let offset: i64 = offset
+                .parse()
+                .map_err(|_| err("offset is not an integer"))?;
             if partition < 0 || offset < 0 {
                 return Err(err("negative partition or offset"));
             }
-            if map.insert(TopicPartition::new(topic, partition), offset).is_some() {
+            if map
+                .insert(TopicPartition::new(topic, partition), offset)
+                .is_some()
+            {
                 return Err(err("partition listed twice"));
             }
         }
@@ -84,7 +101,9 @@ impl Offsets {
 
     /// The next offset to read of a partition, if known.
     pub fn get(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.map.get(&TopicPartition::new(topic, partition)).copied()
+        self.map
+            .get(&TopicPartition::new(topic, partition))
+            .copied()
     }
 
     /// Sets the next offset to read of a partition.
@@ -94,7 +113,14 @@ impl Offsets {
 
     /// The positions of one topic only.
     pub fn for_topic(&self, topic: &str) -> Offsets {
-        Offsets { map: self.map.iter().filter(|(tp, _)| tp.topic == topic).map(|(tp, o)| (tp.clone(), *o)).collect() }
+        Offsets {
+            map: self
+                .map
+                .iter()
+                .filter(|(tp, _)| tp.topic == topic)
+                .map(|(tp, o)| (tp.clone(), *o))
+                .collect(),
+        }
     }
 
     /// Iterates positions in topic, partition order.
@@ -159,7 +185,17 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["titles", "titles=5", "/0=5", "t/x=5", "t/0=x", "t/-1=5", "t/0=-5", "t/0=1,t/0=2", "t/0=99999999999999999999"] {
+        for bad in [
+            "titles",
+            "titles=5",
+            "/0=5",
+            "t/x=5",
+            "t/0=x",
+            "t/-1=5",
+            "t/0=-5",
+            "t/0=1,t/0=2",
+            "t/0=99999999999999999999",
+        ] {
             assert!(Offsets::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

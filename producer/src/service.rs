@@ -190,7 +190,10 @@ impl CycleReport {
 
     /// The versions published by this cycle, by dataset.
     pub fn published(&self) -> BTreeMap<String, u64> {
-        self.datasets.iter().filter_map(|d| d.published().map(|v| (d.dataset.clone(), v))).collect()
+        self.datasets
+            .iter()
+            .filter_map(|d| d.published().map(|v| (d.dataset.clone(), v)))
+            .collect()
     }
 
     /// Messages read over all datasets.
@@ -227,30 +230,64 @@ impl CycleReport {
 
 impl fmt::Display for DatasetReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: read={} applied={} noop={} rejected={}", self.dataset, self.read, self.applied, self.noop, self.rejected_total())?;
+        write!(
+            f,
+            "{}: read={} applied={} noop={} rejected={}",
+            self.dataset,
+            self.read,
+            self.applied,
+            self.noop,
+            self.rejected_total()
+        )?;
         if !self.rejected.is_empty() {
-            let parts: Vec<String> = self.rejected.iter().map(|(r, n)| format!("{r}={n}")).collect();
+            let parts: Vec<String> = self
+                .rejected
+                .iter()
+                .map(|(r, n)| format!("{r}={n}"))
+                .collect();
             write!(f, " ({})", parts.join(","))?;
         }
         match &self.outcome {
             DatasetOutcome::Unchanged => write!(f, " unchanged")?,
-            DatasetOutcome::Published { version, added, removed, delta_bytes, snapshot_bytes, publish, .. } => {
-                write!(f, " published v{version} (+{added} -{removed} records, delta {delta_bytes} B")?;
+            DatasetOutcome::Published {
+                version,
+                added,
+                removed,
+                delta_bytes,
+                snapshot_bytes,
+                publish,
+                ..
+            } => {
+                write!(
+                    f,
+                    " published v{version} (+{added} -{removed} records, delta {delta_bytes} B"
+                )?;
                 if let Some(s) = snapshot_bytes {
                     write!(f, ", snapshot {s} B")?;
                 }
                 write!(f, ", publish {:.1} ms)", publish.as_secs_f64() * 1e3)?;
             }
-            DatasetOutcome::ValidationFailed { validator, reason } => write!(f, " VALIDATION FAILED ({validator}): {reason}")?,
+            DatasetOutcome::ValidationFailed { validator, reason } => {
+                write!(f, " VALIDATION FAILED ({validator}): {reason}")?
+            }
             DatasetOutcome::Failed { error } => write!(f, " FAILED: {error}")?,
         }
-        write!(f, " lag={} in {:.1} ms", self.lag.values().sum::<i64>(), self.elapsed.as_secs_f64() * 1e3)
+        write!(
+            f,
+            " lag={} in {:.1} ms",
+            self.lag.values().sum::<i64>(),
+            self.elapsed.as_secs_f64() * 1e3
+        )
     }
 }
 
 impl fmt::Display for CycleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let published: Vec<String> = self.published().iter().map(|(d, v)| format!("{d}=v{v}")).collect();
+        let published: Vec<String> = self
+            .published()
+            .iter()
+            .map(|(d, v)| format!("{d}=v{v}"))
+            .collect();
         let rejected = self.rejected().values().sum::<u64>();
         write!(
             f,
@@ -302,7 +339,11 @@ pub struct Service {
 
 impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Service").field("bootstrap", &self.bootstrap).field("slots", &self.slots).field("cycles", &self.cycles).finish()
+        f.debug_struct("Service")
+            .field("bootstrap", &self.bootstrap)
+            .field("slots", &self.slots)
+            .field("cycles", &self.cycles)
+            .finish()
     }
 }
 
@@ -338,10 +379,18 @@ impl Service {
             topics.push(dlq.clone());
         }
         if config.create_topics {
-            kafka::ensure_topics(&bootstrap, &config.kafka, &topics, config.partitions, embedded.as_deref())?;
+            kafka::ensure_topics(
+                &bootstrap,
+                &config.kafka,
+                &topics,
+                config.partitions,
+                embedded.as_deref(),
+            )?;
         }
         let consumer = kafka::create_consumer(&bootstrap, &config.group_id, &config.kafka)?;
-        let health = Arc::new(ops::health::Health::new(config.health_grace.unwrap_or(config.cycle_interval)));
+        let health = Arc::new(ops::health::Health::new(
+            config.health_grace.unwrap_or(config.cycle_interval),
+        ));
         health.register(health::BROKER);
         health.register(health::STORE);
         let metrics = Arc::new(Metrics::new().with_health(health.clone()));
@@ -349,41 +398,92 @@ impl Service {
         for schema in schemas {
             let topic = config.topic(&schema.dataset);
             let store_url = config.store_url(&schema.dataset);
-            let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store { url: store_url.clone(), source })?;
-            let store: Arc<dyn BlobStore> = if ops::chaos::enabled() { Arc::new(ChaosStore(store)) } else { store };
+            let store = hollow::store::open_store(&store_url).map_err(|source| Error::Store {
+                url: store_url.clone(),
+                source,
+            })?;
+            let store: Arc<dyn BlobStore> = if ops::chaos::enabled() {
+                Arc::new(ChaosStore(store))
+            } else {
+                store
+            };
             let store_ops = Arc::new(AtomicU64::new(0));
             let store = health::observed(store, &health, &store_ops);
-            let state = DatasetState::open(&schema, store.clone(), &config.state).map_err(|e| Error::hollow(&schema.dataset, e))?;
+            let state = DatasetState::open(&schema, store.clone(), &config.state)
+                .map_err(|e| Error::hollow(&schema.dataset, e))?;
             let stored = match state.header().get(HEADER_KEY) {
                 None => Offsets::new(),
-                Some(text) => {
-                    Offsets::parse(text).map_err(|e| Error::Config(format!("dataset {}: version {:?} has corrupt stored offsets: {e}", schema.dataset, state.version())))?
-                }
+                Some(text) => Offsets::parse(text).map_err(|e| {
+                    Error::Config(format!(
+                        "dataset {}: version {:?} has corrupt stored offsets: {e}",
+                        schema.dataset,
+                        state.version()
+                    ))
+                })?,
             };
             let offsets = stored.for_topic(&topic);
             if offsets.len() != stored.len() {
                 log::warn!("dataset {}: the stored state was read from other topics ({stored}); reading {topic} from its beginning", schema.dataset);
             }
             match state.version() {
-                Some(v) => log::info!("dataset {}: restored v{v} from {store_url}, resuming {topic} at [{offsets}]", schema.dataset),
-                None => log::info!("dataset {}: new timeline in {store_url}, reading {topic} from the beginning", schema.dataset),
+                Some(v) => log::info!(
+                    "dataset {}: restored v{v} from {store_url}, resuming {topic} at [{offsets}]",
+                    schema.dataset
+                ),
+                None => log::info!(
+                    "dataset {}: new timeline in {store_url}, reading {topic} from the beginning",
+                    schema.dataset
+                ),
             }
             metrics.register(&schema.dataset, state.version());
-            slots.push(Slot { schema, topic, store_url, state, offsets, store, store_ops, health: health.clone() });
+            slots.push(Slot {
+                schema,
+                topic,
+                store_url,
+                state,
+                offsets,
+                store,
+                store_ops,
+                health: health.clone(),
+            });
         }
         let dead_letter = match &config.dead_letter_topic {
-            Some(t) => Some((t.clone(), Sender::new(config.dead_letter_bootstrap.as_deref().unwrap_or(&bootstrap), &config.kafka)?)),
+            Some(t) => Some((
+                t.clone(),
+                Sender::new(
+                    config
+                        .dead_letter_bootstrap
+                        .as_deref()
+                        .unwrap_or(&bootstrap),
+                    &config.kafka,
+                )?,
+            )),
             None => None,
         };
         let metrics_server = match config.metrics_addr {
             Some(addr) => {
-                let server = MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io { path: format!("metrics listener {addr}").into(), source })?;
+                let server =
+                    MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io {
+                        path: format!("metrics listener {addr}").into(),
+                        source,
+                    })?;
                 log::info!("metrics on http://{}/metrics", server.local_addr());
                 Some(server)
             }
             None => None,
         };
-        Ok(Service { config, embedded, bootstrap, consumer, slots, dead_letter, metrics, metrics_server, health, cycles: 0 })
+        Ok(Service {
+            config,
+            embedded,
+            bootstrap,
+            consumer,
+            slots,
+            dead_letter,
+            metrics,
+            metrics_server,
+            health,
+            cycles: 0,
+        })
     }
 
     /// The Kafka bootstrap servers the service reads from (the embedded broker's if any).
@@ -403,7 +503,10 @@ impl Service {
 
     /// The datasets, in order.
     pub fn datasets(&self) -> Vec<&str> {
-        self.slots.iter().map(|s| s.schema.dataset.as_str()).collect()
+        self.slots
+            .iter()
+            .map(|s| s.schema.dataset.as_str())
+            .collect()
     }
 
     /// The schema of a dataset.
@@ -458,17 +561,33 @@ impl Service {
         self.cycles += 1;
         let mut datasets = Vec::with_capacity(self.slots.len());
         let topics: Vec<String> = self.slots.iter().map(|s| s.topic.clone()).collect();
-        let mut dead_letter = self.dead_letter.as_ref().map(|_| DeadLetterReport::default());
+        let mut dead_letter = self
+            .dead_letter
+            .as_ref()
+            .map(|_| DeadLetterReport::default());
         for slot in &mut self.slots {
-            let mut dlq = self.dead_letter.as_mut().map(|(t, s)| DeadLetter { topic: t.as_str(), sender: s, queued: 0, dropped: 0 });
+            let mut dlq = self.dead_letter.as_mut().map(|(t, s)| DeadLetter {
+                topic: t.as_str(),
+                sender: s,
+                queued: 0,
+                dropped: 0,
+            });
             let store_ops = slot.store_ops.load(Ordering::Relaxed);
-            let report = cycle_dataset(&self.consumer, slot, &topics, dlq.as_mut(), self.config.read_timeout);
+            let report = cycle_dataset(
+                &self.consumer,
+                slot,
+                &topics,
+                dlq.as_mut(),
+                self.config.read_timeout,
+            );
             health::probe_if_idle(&*slot.store, &slot.store_ops, store_ops);
             if let (Some(d), Some(total)) = (dlq, dead_letter.as_mut()) {
                 total.queued += d.queued;
                 total.dropped += d.dropped;
             }
-            if matches!(report.outcome, DatasetOutcome::Failed { .. }) && health::any_failing(&self.health) {
+            if matches!(report.outcome, DatasetOutcome::Failed { .. })
+                && health::any_failing(&self.health)
+            {
                 // the health log lines say what is down; no error line per cycle
                 log::debug!("  {report}");
             } else if report.read > 0 || !matches!(report.outcome, DatasetOutcome::Unchanged) {
@@ -478,15 +597,22 @@ impl Service {
             }
             datasets.push(report);
         }
-        if let (Some((topic, sender)), Some(d)) = (self.dead_letter.as_mut(), dead_letter.as_mut()) {
+        if let (Some((topic, sender)), Some(d)) = (self.dead_letter.as_mut(), dead_letter.as_mut())
+        {
             // only the counters: waiting for deliveries would hold the cycle
             let delivered = sender.deliveries();
-            (d.delivered, d.failed, d.in_flight) = (delivered.delivered, delivered.failed, sender.in_flight());
+            (d.delivered, d.failed, d.in_flight) =
+                (delivered.delivered, delivered.failed, sender.in_flight());
             if d.failed > 0 || d.dropped > 0 {
                 log::error!("dead-letter topic {topic}: {} message(s) failed to be delivered, {} dropped (local queue full), {} in flight", d.failed, d.dropped, d.in_flight);
             }
         }
-        let report = CycleReport { cycle: self.cycles, datasets, elapsed: started.elapsed(), dead_letter };
+        let report = CycleReport {
+            cycle: self.cycles,
+            datasets,
+            elapsed: started.elapsed(),
+            dead_letter,
+        };
         self.metrics.record(&report);
         if report.read() > 0 || !report.published().is_empty() {
             log::info!("{report}");
@@ -543,9 +669,15 @@ impl Service {
     pub fn flush_dead_letters(&mut self, timeout: Duration) {
         if let Some((topic, sender)) = self.dead_letter.as_mut() {
             match sender.flush(timeout) {
-                Ok(d) if d.failed > 0 => log::error!("{} message(s) could not be sent to the dead-letter topic {topic}", d.failed),
+                Ok(d) if d.failed > 0 => log::error!(
+                    "{} message(s) could not be sent to the dead-letter topic {topic}",
+                    d.failed
+                ),
                 Ok(_) => {}
-                Err(e) => log::error!("dead-letter topic {topic}: {e} ({} message(s) still queued)", sender.in_flight()),
+                Err(e) => log::error!(
+                    "dead-letter topic {topic}: {e} ({} message(s) still queued)",
+                    sender.in_flight()
+                ),
             }
         }
     }
@@ -589,22 +721,32 @@ struct Reading {
 /// How many messages past the end offset of the cycle start a cycle may fold per partition.
 const CATCH_UP_LIMIT: i64 = 100_000;
 
-fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[String], mut dead_letter: Option<&mut DeadLetter<'_>>, read_timeout: Duration) -> DatasetReport {
+fn cycle_dataset(
+    consumer: &KafkaConsumer,
+    slot: &mut Slot,
+    known_topics: &[String],
+    mut dead_letter: Option<&mut DeadLetter<'_>>,
+    read_timeout: Duration,
+) -> DatasetReport {
     let started = Instant::now();
     let mut counts = Counts::default();
-    let report = |counts: Counts, outcome: DatasetOutcome, slot: &Slot, lag: BTreeMap<i32, i64>| DatasetReport {
-        dataset: slot.schema.dataset.clone(),
-        read: counts.read,
-        applied: counts.applied,
-        noop: counts.noop,
-        rejected: counts.rejected,
-        outcome,
-        version: slot.state.version(),
-        offsets: slot.offsets.clone(),
-        lag,
-        elapsed: started.elapsed(),
+    let report = |counts: Counts, outcome: DatasetOutcome, slot: &Slot, lag: BTreeMap<i32, i64>| {
+        DatasetReport {
+            dataset: slot.schema.dataset.clone(),
+            read: counts.read,
+            applied: counts.applied,
+            noop: counts.noop,
+            rejected: counts.rejected,
+            outcome,
+            version: slot.state.version(),
+            offsets: slot.offsets.clone(),
+            lag,
+            elapsed: started.elapsed(),
+        }
     };
-    let failed = |e: Error| DatasetOutcome::Failed { error: e.to_string() };
+    let failed = |e: Error| DatasetOutcome::Failed {
+        error: e.to_string(),
+    };
 
     // 1. where to start and stop, per partition
     let asked = Instant::now();
@@ -614,7 +756,17 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
     health::broker(&slot.health, asked, &partitions);
     let partitions = match partitions {
         Ok(Some(p)) => p,
-        Ok(None) => return report(counts, failed(Error::Config(format!("topic {} does not exist", slot.topic))), slot, BTreeMap::new()),
+        Ok(None) => {
+            return report(
+                counts,
+                failed(Error::Config(format!(
+                    "topic {} does not exist",
+                    slot.topic
+                ))),
+                slot,
+                BTreeMap::new(),
+            )
+        }
         Err(e) => return report(counts, failed(e), slot, BTreeMap::new()),
     };
     let mut next = slot.offsets.clone();
@@ -628,7 +780,17 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
         health::broker(&slot.health, asked, &watermarks);
         let (low, high) = match watermarks {
             Ok(w) => w,
-            Err(e) => return report(counts, failed(Error::kafka(format!("fetch watermarks of {}/{p}", slot.topic), e)), slot, BTreeMap::new()),
+            Err(e) => {
+                return report(
+                    counts,
+                    failed(Error::kafka(
+                        format!("fetch watermarks of {}/{p}", slot.topic),
+                        e,
+                    )),
+                    slot,
+                    BTreeMap::new(),
+                )
+            }
         };
         let start = match next.get(&slot.topic, p) {
             None => low,
@@ -640,7 +802,14 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
         };
         next.set(&slot.topic, p, start);
         highs.insert(p, high);
-        reading.insert(p, Reading { next: start, limit: start.max(high).saturating_add(CATCH_UP_LIMIT), read: 0 });
+        reading.insert(
+            p,
+            Reading {
+                next: start,
+                limit: start.max(high).saturating_add(CATCH_UP_LIMIT),
+                read: 0,
+            },
+        );
     }
 
     // 2. read and fold
@@ -651,11 +820,21 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
         let mut tpl = TopicPartitionList::new();
         for (p, r) in &reading {
             if let Err(e) = tpl.add_partition_offset(&slot.topic, *p, Offset::Offset(r.next)) {
-                return report(counts, failed(Error::kafka("build assignment", e)), slot, BTreeMap::new());
+                return report(
+                    counts,
+                    failed(Error::kafka("build assignment", e)),
+                    slot,
+                    BTreeMap::new(),
+                );
             }
         }
         if let Err(e) = consumer.assign(&tpl) {
-            return report(counts, failed(Error::kafka(format!("assign {}", slot.topic), e)), slot, BTreeMap::new());
+            return report(
+                counts,
+                failed(Error::kafka(format!("assign {}", slot.topic), e)),
+                slot,
+                BTreeMap::new(),
+            );
         }
         let topic = slot.topic.clone();
         let schema = slot.schema.clone();
@@ -756,7 +935,17 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                 slot.offsets = next;
                 DatasetOutcome::Unchanged
             }
-            Ok(CycleOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, phases, retention, .. }) => {
+            Ok(CycleOutcome::Published {
+                version,
+                added,
+                removed,
+                delta_bytes,
+                reverse_delta_bytes,
+                snapshot_bytes,
+                phases,
+                retention,
+                ..
+            }) => {
                 ops::chaos::point("commit");
                 slot.offsets = next;
                 let publish = phases.prepare + phases.encode + phases.store;
@@ -768,24 +957,53 @@ fn cycle_dataset(consumer: &KafkaConsumer, slot: &mut Slot, known_topics: &[Stri
                         (0, Some(error))
                     }
                 };
-                DatasetOutcome::Published { version, added, removed, delta_bytes, reverse_delta_bytes, snapshot_bytes, publish, retention_deleted, retention_error }
+                DatasetOutcome::Published {
+                    version,
+                    added,
+                    removed,
+                    delta_bytes,
+                    reverse_delta_bytes,
+                    snapshot_bytes,
+                    publish,
+                    retention_deleted,
+                    retention_error,
+                }
             }
             Ok(CycleOutcome::ValidationFailed { validator, reason }) => {
                 log::error!("dataset {}: new state refused by {validator}, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
                 DatasetOutcome::ValidationFailed { validator, reason }
             }
-            Err(e) => DatasetOutcome::Failed { error: Error::hollow(&slot.schema.dataset, e).to_string() },
+            Err(e) => DatasetOutcome::Failed {
+                error: Error::hollow(&slot.schema.dataset, e).to_string(),
+            },
         }
     };
 
     // 3. lag: what is left of the backlog seen at the cycle start (0 when caught up)
-    let lag = highs.iter().map(|(p, high)| (*p, (high - slot.offsets.get(&slot.topic, *p).unwrap_or(0)).max(0))).collect();
+    let lag = highs
+        .iter()
+        .map(|(p, high)| {
+            (
+                *p,
+                (high - slot.offsets.get(&slot.topic, *p).unwrap_or(0)).max(0),
+            )
+        })
+        .collect();
     report(counts, outcome, slot, lag)
 }
 
 /// Counts, logs and dead-letters one rejected message.
 #[allow(clippy::too_many_arguments)]
-fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &Rejection, key: Option<&[u8]>, value: Option<&[u8]>, dead_letter: Option<&mut DeadLetter<'_>>) {
+fn reject(
+    counts: &mut Counts,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    rej: &Rejection,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    dead_letter: Option<&mut DeadLetter<'_>>,
+) {
     *counts.rejected.entry(rej.reason).or_default() += 1;
     counts.logged += 1;
     if counts.logged <= MAX_LOGGED_REJECTIONS {
@@ -795,7 +1013,13 @@ fn reject(counts: &mut Counts, topic: &str, partition: i32, offset: i64, rej: &R
     }
     if let Some(dlq) = dead_letter {
         let (p, o) = (partition.to_string(), offset.to_string());
-        let headers = [("reason", rej.reason.label()), ("detail", rej.detail.as_str()), ("source.topic", topic), ("source.partition", p.as_str()), ("source.offset", o.as_str())];
+        let headers = [
+            ("reason", rej.reason.label()),
+            ("detail", rej.detail.as_str()),
+            ("source.topic", topic),
+            ("source.partition", p.as_str()),
+            ("source.offset", o.as_str()),
+        ];
         // never wait: a broker that takes nothing must not hold the cycle
         match dlq.sender.try_send(dlq.topic, key, value, &headers) {
             Ok(true) => dlq.queued += 1,

@@ -120,10 +120,18 @@ impl Catalog {
             }
             let file = read_source(&path, s)?;
             if !file.invalid.is_empty() {
-                log::warn!("{}: skipped {} invalid line(s)", path.display(), file.invalid.len());
+                log::warn!(
+                    "{}: skipped {} invalid line(s)",
+                    path.display(),
+                    file.invalid.len()
+                );
             }
             for r in file.records {
-                let v: Value = serde_json::from_str(&r.json).map_err(|e| Error::Source { path: path.clone(), line: 0, detail: e.to_string() })?;
+                let v: Value = serde_json::from_str(&r.json).map_err(|e| Error::Source {
+                    path: path.clone(),
+                    line: 0,
+                    detail: e.to_string(),
+                })?;
                 table.insert(r.key, v);
             }
         }
@@ -133,7 +141,10 @@ impl Catalog {
     /// Generates a synthetic catalog of `titles` titles over twelve countries (records of
     /// datasets without a schema in `schemas` are left out). Deterministic for a seed.
     pub fn generate(schemas: &[DatasetSchema], titles: usize, seed: u64) -> Catalog {
-        let mut g = Gen { rng: Rng::new(seed), out: BTreeMap::new() };
+        let mut g = Gen {
+            rng: Rng::new(seed),
+            out: BTreeMap::new(),
+        };
         g.catalog(titles);
         let mut c = Catalog::default();
         for s in schemas {
@@ -165,12 +176,18 @@ impl Catalog {
 
     /// The records of a dataset, by key (sorted).
     pub fn records(&self, dataset: &str) -> BTreeMap<&str, &Value> {
-        self.tables.get(dataset).map(|t| t.rows.iter().map(|(k, (_, v))| (k.as_str(), v)).collect()).unwrap_or_default()
+        self.tables
+            .get(dataset)
+            .map(|t| t.rows.iter().map(|(k, (_, v))| (k.as_str(), v)).collect())
+            .unwrap_or_default()
     }
 
     /// Writes every dataset as `<dir>/<dataset>.jsonl`, sorted by key.
     pub fn write_jsonl(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
         for name in self.tables.keys() {
             let mut text = String::new();
             for v in self.records(name).values() {
@@ -198,14 +215,43 @@ const COUNTRIES: &[(&str, &str, &[&str], bool, bool)] = &[
     ("MX", "Mexico", &["es"], false, false),
     ("US", "United States", &["en", "es"], true, true),
 ];
-const LANGS: &[&str] = &["en", "en", "en", "es", "fr", "de", "ja", "ko", "hi", "pt", "it"];
-const DUB_LANGS: &[&str] = &["en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ca", "ar", "zh"];
-const GENRES: &[&str] = &["Dramas", "Comedies", "Documentaries", "Thrillers", "Action & Adventure", "Kids' TV", "Romantic Movies", "Anime", "Horror Movies", "Sci-Fi"];
-const ADJ: &[&str] = &["Silent", "Crimson", "Last", "Hidden", "Golden", "Broken", "Distant", "Wild", "Midnight", "Electric", "Quiet", "Lost"];
-const NOUN: &[&str] = &["River", "Empire", "Summer", "Code", "Garden", "Harbor", "Signal", "Kingdom", "Horizon", "Letters", "Storm", "Orchard"];
-const FIRST: &[&str] = &["Ana", "Kenji", "Marie", "Lars", "Priya", "Diego", "Chloé", "Tomás", "Yuna", "Omar", "Grace", "Luca"];
-const LAST: &[&str] = &["Silva", "Tanaka", "Dubois", "Berg", "Sharma", "García", "Kim", "Rossi", "Okafor", "Novak", "Smith", "Müller"];
-const RATINGS: &[&str] = &["G", "PG", "PG-13", "R", "7", "12", "16", "18", "TV-MA", "TV-14"];
+const LANGS: &[&str] = &[
+    "en", "en", "en", "es", "fr", "de", "ja", "ko", "hi", "pt", "it",
+];
+const DUB_LANGS: &[&str] = &[
+    "en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ca", "ar", "zh",
+];
+const GENRES: &[&str] = &[
+    "Dramas",
+    "Comedies",
+    "Documentaries",
+    "Thrillers",
+    "Action & Adventure",
+    "Kids' TV",
+    "Romantic Movies",
+    "Anime",
+    "Horror Movies",
+    "Sci-Fi",
+];
+const ADJ: &[&str] = &[
+    "Silent", "Crimson", "Last", "Hidden", "Golden", "Broken", "Distant", "Wild", "Midnight",
+    "Electric", "Quiet", "Lost",
+];
+const NOUN: &[&str] = &[
+    "River", "Empire", "Summer", "Code", "Garden", "Harbor", "Signal", "Kingdom", "Horizon",
+    "Letters", "Storm", "Orchard",
+];
+const FIRST: &[&str] = &[
+    "Ana", "Kenji", "Marie", "Lars", "Priya", "Diego", "Chloé", "Tomás", "Yuna", "Omar", "Grace",
+    "Luca",
+];
+const LAST: &[&str] = &[
+    "Silva", "Tanaka", "Dubois", "Berg", "Sharma", "García", "Kim", "Rossi", "Okafor", "Novak",
+    "Smith", "Müller",
+];
+const RATINGS: &[&str] = &[
+    "G", "PG", "PG-13", "R", "7", "12", "16", "18", "TV-MA", "TV-14",
+];
 
 struct Gen {
     rng: Rng,
@@ -232,30 +278,67 @@ impl Gen {
             let show = self.rng.chance(0.3);
             let lang = *self.rng.pick(LANGS);
             let name = format!("The {} {}", self.rng.pick(ADJ), self.rng.pick(NOUN));
-            let genres: Vec<&str> = (0..self.rng.range(1, 3)).map(|_| *self.rng.pick(GENRES)).collect();
+            let genres: Vec<&str> = (0..self.rng.range(1, 3))
+                .map(|_| *self.rng.pick(GENRES))
+                .collect();
             let cast: Vec<String> = (0..self.rng.range(0, 4)).map(|_| self.person()).collect();
             let directors: Vec<String> = (0..self.rng.range(0, 2)).map(|_| self.person()).collect();
-            let year = if self.rng.chance(0.05) { Value::Null } else { json!(self.rng.range(1980, 2026)) };
+            let year = if self.rng.chance(0.05) {
+                Value::Null
+            } else {
+                json!(self.rng.range(1980, 2026))
+            };
             let title = json!({"id": t, "kind": if show { "SHOW" } else { "MOVIE" }, "name": name, "original_language": lang,
                                "release_year": year, "genres": genres, "cast": cast, "directors": directors});
             self.push("titles", title);
-            let episodes: Vec<(Option<i64>, Option<i64>)> =
-                if show { (1..=self.rng.range(1, 3)).flat_map(|s| (1..=4).map(move |e| (Some(s), Some(e)))).collect() } else { vec![(None, None)] };
+            let episodes: Vec<(Option<i64>, Option<i64>)> = if show {
+                (1..=self.rng.range(1, 3))
+                    .flat_map(|s| (1..=4).map(move |e| (Some(s), Some(e))))
+                    .collect()
+            } else {
+                vec![(None, None)]
+            };
             for (season, episode) in episodes {
                 video_id += 1;
-                let runtime = if show { self.rng.range(20, 60) } else { self.rng.range(80, 150) };
+                let runtime = if show {
+                    self.rng.range(20, 60)
+                } else {
+                    self.rng.range(80, 150)
+                };
                 let kind = if show { "EPISODE" } else { "MOVIE" };
                 self.push("videos", json!({"id": video_id, "title_id": t, "kind": kind, "season": season, "episode": episode, "runtime_minutes": runtime}));
                 asset_id += 1;
-                let st = if self.rng.chance(0.9) { "READY" } else { "IN_PROGRESS" };
+                let st = if self.rng.chance(0.9) {
+                    "READY"
+                } else {
+                    "IN_PROGRESS"
+                };
                 self.push("assets", json!({"id": asset_id, "video_id": video_id, "kind": "VIDEO", "language": null, "status": st}));
                 asset_id += 1;
-                let st = if self.rng.chance(0.95) { "READY" } else { "IN_PROGRESS" };
+                let st = if self.rng.chance(0.95) {
+                    "READY"
+                } else {
+                    "IN_PROGRESS"
+                };
                 self.push("assets", json!({"id": asset_id, "video_id": video_id, "kind": "AUDIO", "language": lang, "status": st}));
                 for _ in 0..self.rng.range(1, 4) {
                     asset_id += 1;
-                    let (kind, l) = (if self.rng.chance(0.4) { "AUDIO" } else { "SUBTITLE" }, *self.rng.pick(DUB_LANGS));
-                    let st = *self.rng.pick(&["READY", "READY", "READY", "READY", "IN_PROGRESS", "FAILED"]);
+                    let (kind, l) = (
+                        if self.rng.chance(0.4) {
+                            "AUDIO"
+                        } else {
+                            "SUBTITLE"
+                        },
+                        *self.rng.pick(DUB_LANGS),
+                    );
+                    let st = *self.rng.pick(&[
+                        "READY",
+                        "READY",
+                        "READY",
+                        "READY",
+                        "IN_PROGRESS",
+                        "FAILED",
+                    ]);
                     self.push("assets", json!({"id": asset_id, "video_id": video_id, "kind": kind, "language": l, "status": st}));
                 }
                 if self.rng.chance(0.7) {
@@ -267,25 +350,46 @@ impl Gen {
                 if !self.rng.chance(0.7) {
                     continue;
                 }
-                let start = if self.rng.chance(0.1) { BASE_NOW_MS + self.rng.range(1, 120) * DAY_MS } else { BASE_NOW_MS - self.rng.range(0, 2000) * DAY_MS };
-                let end = if self.rng.chance(0.5) { Value::Null } else { json!(start + self.rng.range(180, 1500) * DAY_MS) };
+                let start = if self.rng.chance(0.1) {
+                    BASE_NOW_MS + self.rng.range(1, 120) * DAY_MS
+                } else {
+                    BASE_NOW_MS - self.rng.range(0, 2000) * DAY_MS
+                };
+                let end = if self.rng.chance(0.5) {
+                    Value::Null
+                } else {
+                    json!(start + self.rng.range(180, 1500) * DAY_MS)
+                };
                 self.push("rights", json!({"title_id": t, "country": code, "window_start": start, "window_end": end}));
                 if self.rng.chance(0.8) {
                     let rating = *self.rng.pick(RATINGS);
                     self.push("ratings", json!({"title_id": t, "country": code, "board": format!("{code}-RB"), "rating": rating}));
                 }
             }
-            let mut loc_langs: Vec<&str> = (0..self.rng.range(2, 5)).map(|_| self.rng.pick(COUNTRIES).2[0]).collect();
+            let mut loc_langs: Vec<&str> = (0..self.rng.range(2, 5))
+                .map(|_| self.rng.pick(COUNTRIES).2[0])
+                .collect();
             loc_langs.sort_unstable();
             loc_langs.dedup();
             for l in loc_langs {
-                let n = if self.rng.chance(0.9) { json!(format!("{name} [{l}]")) } else { Value::Null };
+                let n = if self.rng.chance(0.9) {
+                    json!(format!("{name} [{l}]"))
+                } else {
+                    Value::Null
+                };
                 let s = match self.rng.below(10) {
                     0 => Value::Null,
                     1 => json!("  "),
-                    _ => json!(format!("A story about {} and {} ({l}).", self.rng.pick(NOUN).to_lowercase(), self.rng.pick(NOUN).to_lowercase())),
+                    _ => json!(format!(
+                        "A story about {} and {} ({l}).",
+                        self.rng.pick(NOUN).to_lowercase(),
+                        self.rng.pick(NOUN).to_lowercase()
+                    )),
                 };
-                self.push("localizations", json!({"title_id": t, "language": l, "name": n, "synopsis": s}));
+                self.push(
+                    "localizations",
+                    json!({"title_id": t, "language": l, "name": n, "synopsis": s}),
+                );
             }
         }
     }
@@ -317,9 +421,24 @@ pub struct Simulator {
 impl Simulator {
     /// A simulator over `catalog` (only datasets with a schema are changed).
     pub fn new(schemas: &[DatasetSchema], catalog: Catalog, seed: u64) -> Simulator {
-        let next_asset = catalog.records("assets").values().filter_map(|v| v["id"].as_i64()).max().unwrap_or(0) + 1;
-        let schemas = schemas.iter().map(|s| (s.dataset.clone(), s.clone())).collect();
-        Simulator { schemas, catalog, rng: Rng::new(seed ^ 0x5EED), now_ms: BASE_NOW_MS, next_asset }
+        let next_asset = catalog
+            .records("assets")
+            .values()
+            .filter_map(|v| v["id"].as_i64())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let schemas = schemas
+            .iter()
+            .map(|s| (s.dataset.clone(), s.clone()))
+            .collect();
+        Simulator {
+            schemas,
+            catalog,
+            rng: Rng::new(seed ^ 0x5EED),
+            now_ms: BASE_NOW_MS,
+            next_asset,
+        }
     }
 
     /// The catalog with every change emitted so far applied.
@@ -329,7 +448,8 @@ impl Simulator {
 
     fn random(&mut self, dataset: &str) -> Option<(String, Value)> {
         let t = self.catalog.tables.get(dataset)?;
-        t.random(&mut self.rng).map(|(k, v)| (k.to_owned(), v.clone()))
+        t.random(&mut self.rng)
+            .map(|(k, v)| (k.to_owned(), v.clone()))
     }
 
     /// The next change (`None` if the catalog has nothing to change).
@@ -350,7 +470,11 @@ impl Simulator {
                 let (_, mut a) = self.random("assets")?;
                 let ready = self.rng.chance(0.75);
                 a["status"] = json!(if ready { "READY" } else { "FAILED" });
-                ("assets", if ready { "asset_ready" } else { "asset_failed" }, Some(a))
+                (
+                    "assets",
+                    if ready { "asset_ready" } else { "asset_failed" },
+                    Some(a),
+                )
             }
             30..=44 => {
                 let (_, v) = self.random("videos")?;
@@ -358,40 +482,83 @@ impl Simulator {
                 self.next_asset += 1;
                 let kind = *self.rng.pick(&["AUDIO", "SUBTITLE", "CLOSED_CAPTIONS"]);
                 let lang = *self.rng.pick(DUB_LANGS);
-                ("assets", "new_asset", Some(json!({"id": id, "video_id": v["id"], "kind": kind, "language": lang, "status": "IN_PROGRESS"})))
+                (
+                    "assets",
+                    "new_asset",
+                    Some(
+                        json!({"id": id, "video_id": v["id"], "kind": kind, "language": lang, "status": "IN_PROGRESS"}),
+                    ),
+                )
             }
             45..=59 => {
                 let (_, t) = self.random("titles")?;
                 let (_, c) = self.random("countries")?;
                 let start = (self.now_ms / DAY_MS + self.rng.range(1, 60)) * DAY_MS;
-                let end = if self.rng.chance(0.5) { Value::Null } else { json!(start + 365 * DAY_MS) };
-                ("rights", "new_window", Some(json!({"title_id": t["id"], "country": c["code"], "window_start": start, "window_end": end})))
+                let end = if self.rng.chance(0.5) {
+                    Value::Null
+                } else {
+                    json!(start + 365 * DAY_MS)
+                };
+                (
+                    "rights",
+                    "new_window",
+                    Some(
+                        json!({"title_id": t["id"], "country": c["code"], "window_start": start, "window_end": end}),
+                    ),
+                )
             }
             60..=69 => {
                 let (_, t) = self.random("titles")?;
                 let (_, c) = self.random("countries")?;
                 let code = c["code"].as_str().unwrap_or("XX").to_owned();
                 let rating = *self.rng.pick(RATINGS);
-                ("ratings", "rating", Some(json!({"title_id": t["id"], "country": code, "board": format!("{code}-RB"), "rating": rating})))
+                (
+                    "ratings",
+                    "rating",
+                    Some(
+                        json!({"title_id": t["id"], "country": code, "board": format!("{code}-RB"), "rating": rating}),
+                    ),
+                )
             }
             70..=79 => {
                 let (_, t) = self.random("titles")?;
                 let (_, c) = self.random("countries")?;
                 let lang = c["primary_language"].clone();
-                let name = format!("{} [{}]", t["name"].as_str().unwrap_or(""), lang.as_str().unwrap_or(""));
+                let name = format!(
+                    "{} [{}]",
+                    t["name"].as_str().unwrap_or(""),
+                    lang.as_str().unwrap_or("")
+                );
                 let synopsis = format!("Localized synopsis #{}", self.rng.below(1_000_000));
-                ("localizations", "localization", Some(json!({"title_id": t["id"], "language": lang, "name": name, "synopsis": synopsis})))
+                (
+                    "localizations",
+                    "localization",
+                    Some(
+                        json!({"title_id": t["id"], "language": lang, "name": name, "synopsis": synopsis}),
+                    ),
+                )
             }
             80..=89 => {
                 let (_, mut t) = self.random("titles")?;
-                t["name"] = json!(format!("The {} {}", self.rng.pick(ADJ), self.rng.pick(NOUN)));
+                t["name"] = json!(format!(
+                    "The {} {}",
+                    self.rng.pick(ADJ),
+                    self.rng.pick(NOUN)
+                ));
                 ("titles", "title_update", Some(t))
             }
             _ => {
-                let dataset = *self.rng.pick(&["rights", "assets", "ratings", "localizations"]);
+                let dataset = *self
+                    .rng
+                    .pick(&["rights", "assets", "ratings", "localizations"]);
                 let (key, _) = self.random(dataset)?;
                 self.catalog.tables.get_mut(dataset)?.remove(&key);
-                return Some(SimChange { dataset: dataset.to_owned(), key, value: None, kind: "delete" });
+                return Some(SimChange {
+                    dataset: dataset.to_owned(),
+                    key,
+                    value: None,
+                    kind: "delete",
+                });
             }
         };
         let value = value?;
@@ -399,8 +566,17 @@ impl Simulator {
         let rec = schema.parse_value(&value).ok()?;
         let key = schema.key_of(&rec);
         let text = value.to_string();
-        self.catalog.tables.entry(dataset.to_owned()).or_default().insert(key.clone(), value);
-        Some(SimChange { dataset: dataset.to_owned(), key, value: Some(text), kind })
+        self.catalog
+            .tables
+            .entry(dataset.to_owned())
+            .or_default()
+            .insert(key.clone(), value);
+        Some(SimChange {
+            dataset: dataset.to_owned(),
+            key,
+            value: Some(text),
+            kind,
+        })
     }
 }
 
@@ -410,13 +586,21 @@ pub fn load_catalog(sender: &mut Sender, config: &Config, catalog: &Catalog) -> 
     for dataset in catalog.datasets() {
         let topic = config.topic(dataset);
         for (key, v) in catalog.records(dataset) {
-            sender.send(&topic, Some(key.as_bytes()), Some(v.to_string().as_bytes()), &[])?;
+            sender.send(
+                &topic,
+                Some(key.as_bytes()),
+                Some(v.to_string().as_bytes()),
+                &[],
+            )?;
             n += 1;
         }
     }
     let d = sender.flush(Duration::from_secs(120))?;
     if d.failed > 0 {
-        return Err(Error::Delivery { what: "catalog load".into(), failed: d.failed });
+        return Err(Error::Delivery {
+            what: "catalog load".into(),
+            failed: d.failed,
+        });
     }
     Ok(n)
 }
@@ -438,7 +622,13 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { rate: 10.0, duration: None, max_changes: None, load: true, seed: 42 }
+        SimOptions {
+            rate: 10.0,
+            duration: None,
+            max_changes: None,
+            load: true,
+            seed: 42,
+        }
     }
 }
 
@@ -456,7 +646,14 @@ pub struct SimReport {
 /// Loads the catalog (if `opts.load`) and streams changes at `opts.rate` until `stop` is set,
 /// `opts.duration` has passed or `opts.max_changes` were sent. Returns the simulator too, so
 /// callers can compare a producer's state with [`Simulator::catalog`].
-pub fn simulate(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema], catalog: Catalog, opts: &SimOptions, stop: &AtomicBool) -> Result<(SimReport, Simulator)> {
+pub fn simulate(
+    sender: &mut Sender,
+    config: &Config,
+    schemas: &[DatasetSchema],
+    catalog: Catalog,
+    opts: &SimOptions,
+    stop: &AtomicBool,
+) -> Result<(SimReport, Simulator)> {
     let mut report = SimReport::default();
     if opts.load {
         report.loaded = load_catalog(sender, config, &catalog)?;
@@ -465,7 +662,10 @@ pub fn simulate(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema],
     let mut sim = Simulator::new(schemas, catalog, opts.seed);
     let started = Instant::now();
     let mut last_log = Instant::now();
-    while !stop.load(Ordering::Acquire) && opts.max_changes.is_none_or(|m| report.changes < m) && opts.duration.is_none_or(|d| started.elapsed() < d) {
+    while !stop.load(Ordering::Acquire)
+        && opts.max_changes.is_none_or(|m| report.changes < m)
+        && opts.duration.is_none_or(|d| started.elapsed() < d)
+    {
         if opts.rate > 0.0 {
             let due = started + Duration::from_secs_f64(report.changes as f64 / opts.rate);
             let now = Instant::now();
@@ -475,7 +675,12 @@ pub fn simulate(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema],
             }
         }
         let Some(c) = sim.next_change() else { break };
-        sender.send(&config.topic(&c.dataset), Some(c.key.as_bytes()), c.value.as_deref().map(str::as_bytes), &[])?;
+        sender.send(
+            &config.topic(&c.dataset),
+            Some(c.key.as_bytes()),
+            c.value.as_deref().map(str::as_bytes),
+            &[],
+        )?;
         report.changes += 1;
         *report.by_kind.entry(c.kind).or_default() += 1;
         if last_log.elapsed() > Duration::from_secs(5) {
@@ -485,7 +690,10 @@ pub fn simulate(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema],
     }
     let d = sender.flush(Duration::from_secs(120))?;
     if d.failed > 0 {
-        return Err(Error::Delivery { what: "simulation".into(), failed: d.failed });
+        return Err(Error::Delivery {
+            what: "simulation".into(),
+            failed: d.failed,
+        });
     }
     Ok((report, sim))
 }
@@ -495,7 +703,11 @@ mod tests {
     use super::*;
 
     fn schemas() -> Vec<DatasetSchema> {
-        crate::config::load_schemas(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas"), &[]).unwrap()
+        crate::config::load_schemas(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas"),
+            &[],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -532,12 +744,27 @@ mod tests {
                 Some(v) => {
                     let rec = ds.parse_json(v.as_bytes()).unwrap();
                     assert_eq!(ds.key_of(&rec), c.key);
-                    assert!(sim.catalog().records(&c.dataset).contains_key(c.key.as_str()));
+                    assert!(sim
+                        .catalog()
+                        .records(&c.dataset)
+                        .contains_key(c.key.as_str()));
                 }
-                None => assert!(!sim.catalog().records(&c.dataset).contains_key(c.key.as_str())),
+                None => assert!(!sim
+                    .catalog()
+                    .records(&c.dataset)
+                    .contains_key(c.key.as_str())),
             }
         }
-        for k in ["asset_ready", "asset_failed", "new_asset", "new_window", "rating", "localization", "title_update", "delete"] {
+        for k in [
+            "asset_ready",
+            "asset_failed",
+            "new_asset",
+            "new_window",
+            "rating",
+            "localization",
+            "title_update",
+            "delete",
+        ] {
             assert!(kinds.get(k).copied().unwrap_or(0) > 20, "{k}: {kinds:?}");
         }
     }

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hollow::dataset::{DatasetReader, DatasetSchema, Record};
-use hollow::lifecycle::{load_version as hollow_load_version, CountChangeValidator, Cycle, CycleOutcome, PrimaryKeyValidator, Producer, ProducerConfig, Timeline, Validators};
+use hollow::lifecycle::{
+    load_version as hollow_load_version, CountChangeValidator, Cycle, CycleOutcome,
+    PrimaryKeyValidator, Producer, ProducerConfig, Timeline, Validators,
+};
 use hollow::store::BlobStore;
 use hollow::{MemoryMode, Value};
 
@@ -65,16 +68,28 @@ pub struct DatasetState {
 
 impl std::fmt::Debug for DatasetState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatasetState").field("dataset", &self.schema.dataset).field("version", &self.producer.version()).finish()
+        f.debug_struct("DatasetState")
+            .field("dataset", &self.schema.dataset)
+            .field("version", &self.producer.version())
+            .finish()
     }
 }
 
 impl DatasetState {
     /// Opens the dataset's timeline in `store`, restoring the last announced state if any.
-    pub fn open(schema: &DatasetSchema, store: Arc<dyn BlobStore>, opts: &StateOptions) -> hollow::Result<DatasetState> {
+    pub fn open(
+        schema: &DatasetSchema,
+        store: Arc<dyn BlobStore>,
+        opts: &StateOptions,
+    ) -> hollow::Result<DatasetState> {
         let mut validators = Validators::none();
         if let Some(ratio) = opts.max_count_change_ratio {
-            validators.push(CountChangeValidator { max_ratio: ratio, min_previous: opts.count_check_min, all_types: false, growth: opts.count_check_growth });
+            validators.push(CountChangeValidator {
+                max_ratio: ratio,
+                min_previous: opts.count_check_min,
+                all_types: false,
+                growth: opts.count_check_growth,
+            });
         }
         let config = ProducerConfig {
             snapshot_every: opts.snapshot_every.max(1),
@@ -86,7 +101,10 @@ impl DatasetState {
             keep_days: opts.keep_days,
         };
         let producer = Producer::open(store, schema.schema_set()?, config)?;
-        Ok(DatasetState { schema: schema.clone(), producer })
+        Ok(DatasetState {
+            schema: schema.clone(),
+            producer,
+        })
     }
 
     /// The last announced version.
@@ -101,7 +119,10 @@ impl DatasetState {
 
     /// Runs one cycle: `f` applies changes through a [`Fold`]; a new version is published
     /// if the state changed (and the validators agree). If `f` fails nothing is published.
-    pub fn cycle(&mut self, f: impl FnOnce(&mut Fold<'_, '_>) -> hollow::Result<()>) -> hollow::Result<CycleOutcome> {
+    pub fn cycle(
+        &mut self,
+        f: impl FnOnce(&mut Fold<'_, '_>) -> hollow::Result<()>,
+    ) -> hollow::Result<CycleOutcome> {
         let schema = &self.schema;
         self.producer.cycle(|cycle| f(&mut Fold { cycle, schema }))
     }
@@ -149,7 +170,10 @@ pub fn announced_version(store: Arc<dyn BlobStore>) -> hollow::Result<Option<u64
 }
 
 /// Loads the announced state of a dataset's store (`None`: nothing announced yet).
-pub fn load_published(store: Arc<dyn BlobStore>, schema: &DatasetSchema) -> hollow::Result<Option<Published>> {
+pub fn load_published(
+    store: Arc<dyn BlobStore>,
+    schema: &DatasetSchema,
+) -> hollow::Result<Option<Published>> {
     match announced_version(store.clone())? {
         None => Ok(None),
         Some(v) => load_version(store, schema, v).map(Some),
@@ -157,7 +181,11 @@ pub fn load_published(store: Arc<dyn BlobStore>, schema: &DatasetSchema) -> holl
 }
 
 /// Loads one version of a dataset's store (from its nearest snapshot and deltas).
-pub fn load_version(store: Arc<dyn BlobStore>, schema: &DatasetSchema, version: u64) -> hollow::Result<Published> {
+pub fn load_version(
+    store: Arc<dyn BlobStore>,
+    schema: &DatasetSchema,
+    version: u64,
+) -> hollow::Result<Published> {
     let state = hollow_load_version(store, version, MemoryMode::Heap)?;
     let reader = DatasetReader::new(schema, &state)?;
     let mut records = BTreeMap::new();
@@ -165,5 +193,9 @@ pub fn load_version(store: Arc<dyn BlobStore>, schema: &DatasetSchema, version: 
         let rec = reader.record(ordinal)?;
         records.insert(schema.key_of(&rec), rec);
     }
-    Ok(Published { version, header: state.header().clone(), records })
+    Ok(Published {
+        version,
+        header: state.header().clone(),
+        records,
+    })
 }

@@ -46,7 +46,10 @@ impl SourceFile {
 
 /// Reads a JSON Lines file of a dataset (blank lines are skipped).
 pub fn read_source(path: &Path, schema: &DatasetSchema) -> Result<SourceFile> {
-    let text = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let text = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut out = SourceFile::default();
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {
         let line = line.trim_ascii();
@@ -55,7 +58,10 @@ pub fn read_source(path: &Path, schema: &DatasetSchema) -> Result<SourceFile> {
         }
         match schema.parse_json(line) {
             Ok(rec) => match std::str::from_utf8(line) {
-                Ok(json) => out.records.push(SourceRecord { key: schema.key_of(&rec), json: json.to_owned() }),
+                Ok(json) => out.records.push(SourceRecord {
+                    key: schema.key_of(&rec),
+                    json: json.to_owned(),
+                }),
                 Err(e) => out.invalid.push((i + 1, format!("not UTF-8: {e}"))),
             },
             Err(e) => out.invalid.push((i + 1, e.to_string())),
@@ -102,26 +108,44 @@ pub fn source_path(dir: &Path, dataset: &str) -> PathBuf {
 /// (and, with `prune`, tombstones for published records missing from the file), then waits
 /// until all are delivered.
 pub fn sweep(config: &Config, source: &Path, prune: bool) -> Result<SweepReport> {
-    let bootstrap = config.bootstrap.as_deref().ok_or_else(|| Error::Config("a sweep needs --bootstrap (the broker of the producer service)".into()))?;
+    let bootstrap = config.bootstrap.as_deref().ok_or_else(|| {
+        Error::Config("a sweep needs --bootstrap (the broker of the producer service)".into())
+    })?;
     let mut sender = Sender::new(bootstrap, &config.kafka)?;
     sweep_with(&mut sender, config, &config.load_schemas()?, source, prune)
 }
 
 /// [`sweep`] with a given sender and schemas.
-pub fn sweep_with(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema], source: &Path, prune: bool) -> Result<SweepReport> {
+pub fn sweep_with(
+    sender: &mut Sender,
+    config: &Config,
+    schemas: &[DatasetSchema],
+    source: &Path,
+    prune: bool,
+) -> Result<SweepReport> {
     if !source.is_dir() {
-        return Err(Error::Config(format!("sweep source {} is not a folder", source.display())));
+        return Err(Error::Config(format!(
+            "sweep source {} is not a folder",
+            source.display()
+        )));
     }
     let mut report = SweepReport::default();
     for schema in schemas {
         let path = source_path(source, &schema.dataset);
         if !path.exists() {
-            log::info!("sweep: no {} — skipping dataset {}", path.display(), schema.dataset);
+            log::info!(
+                "sweep: no {} — skipping dataset {}",
+                path.display(),
+                schema.dataset
+            );
             continue;
         }
         let file = read_source(&path, schema)?;
         let topic = config.topic(&schema.dataset);
-        let mut counts = SweepCounts { invalid: file.invalid.len() as u64, ..SweepCounts::default() };
+        let mut counts = SweepCounts {
+            invalid: file.invalid.len() as u64,
+            ..SweepCounts::default()
+        };
         for (line, why) in file.invalid.iter().take(10) {
             log::warn!("sweep: {}:{line}: skipped: {why}", path.display());
         }
@@ -131,21 +155,39 @@ pub fn sweep_with(sender: &mut Sender, config: &Config, schemas: &[DatasetSchema
         }
         if prune {
             let url = config.store_url(&schema.dataset);
-            let store = hollow::store::open_store(&url).map_err(|source| Error::Store { url: url.clone(), source })?;
-            if let Some(published) = load_published(store, schema).map_err(|e| Error::hollow(&schema.dataset, e))? {
+            let store = hollow::store::open_store(&url).map_err(|source| Error::Store {
+                url: url.clone(),
+                source,
+            })?;
+            if let Some(published) =
+                load_published(store, schema).map_err(|e| Error::hollow(&schema.dataset, e))?
+            {
                 let keep = file.keys();
-                for key in published.records.keys().filter(|k| !keep.contains(k.as_str())) {
+                for key in published
+                    .records
+                    .keys()
+                    .filter(|k| !keep.contains(k.as_str()))
+                {
                     sender.send(&topic, Some(key.as_bytes()), None, &[])?;
                     counts.tombstones += 1;
                 }
             }
         }
-        log::info!("sweep: {}: sent {} record(s), {} tombstone(s), skipped {} invalid line(s)", schema.dataset, counts.sent, counts.tombstones, counts.invalid);
+        log::info!(
+            "sweep: {}: sent {} record(s), {} tombstone(s), skipped {} invalid line(s)",
+            schema.dataset,
+            counts.sent,
+            counts.tombstones,
+            counts.invalid
+        );
         report.datasets.insert(schema.dataset.clone(), counts);
     }
     let d = sender.flush(Duration::from_secs(120))?;
     if d.failed > 0 {
-        return Err(Error::Delivery { what: "sweep".into(), failed: d.failed });
+        return Err(Error::Delivery {
+            what: "sweep".into(),
+            failed: d.failed,
+        });
     }
     Ok(report)
 }

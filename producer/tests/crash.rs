@@ -39,12 +39,18 @@ fn random_message(rng: &mut Rng, n: u64) -> (&'static str, Option<String>, Optio
         ),
         "assets" => {
             let status = *rng.pick(&["READY", "FAILED", "IN_PROGRESS"]);
-            (k.to_string(), json!({"id": k, "video_id": k * 10, "kind": "AUDIO", "language": "en", "status": status}))
+            (
+                k.to_string(),
+                json!({"id": k, "video_id": k * 10, "kind": "AUDIO", "language": "en", "status": status}),
+            )
         }
         _ => {
             let country = *rng.pick(&["FR", "US", "DE"]);
             let start = (k % 3) * 1000;
-            (format!("{}|{country}|{start}", k % 10), json!({"title_id": k % 10, "country": country, "window_start": start, "window_end": n as i64}))
+            (
+                format!("{}|{country}|{start}", k % 10),
+                json!({"title_id": k % 10, "country": country, "window_start": start, "window_end": n as i64}),
+            )
         }
     };
     match roll {
@@ -60,7 +66,10 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
     let config = kafka.config(&dir.path().join("blobs"), &DATASETS);
     let topics: Vec<String> = DATASETS.iter().map(|d| kafka.topic(d)).collect();
     kafka.create_topics(&topics, 3);
-    let rounds: u64 = std::env::var("HOLLOW_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let rounds: u64 = std::env::var("HOLLOW_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
     let log_path = dir.path().join("producer.log");
 
     // a writer keeps sending while the producer is killed and restarted
@@ -73,7 +82,13 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
             while !stop.load(Ordering::Acquire) {
                 for _ in 0..20 {
                     let (ds, key, value) = random_message(&mut rng, n);
-                    tx.send(&format!("{prefix}{ds}"), key.as_deref().map(str::as_bytes), value.as_deref().map(str::as_bytes), &[]).unwrap();
+                    tx.send(
+                        &format!("{prefix}{ds}"),
+                        key.as_deref().map(str::as_bytes),
+                        value.as_deref().map(str::as_bytes),
+                        &[],
+                    )
+                    .unwrap();
                     n += 1;
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -101,8 +116,18 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
         a
     };
     let spawn = |extra: &[&str]| {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_producer")).args(args(extra)).env("PRODUCER_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().unwrap()
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_producer"))
+            .args(args(extra))
+            .env("PRODUCER_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
     };
     // blobs of versions that were being published when a kill struck (diagnostics only)
     let mut interrupted = std::collections::BTreeSet::new();
@@ -111,8 +136,15 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
             let store = hollow::store::open_store(&config.store_url(ds)).unwrap();
             let announced = announced_version(store.clone()).unwrap().unwrap_or(0);
             let keys = store.list("").unwrap();
-            for k in keys.iter().filter(|k| k.starts_with("snapshot/") || k.starts_with("delta/")) {
-                if k.rsplit(['/', '-']).next().and_then(|v| v.parse::<u64>().ok()).is_some_and(|v| v > announced) {
+            for k in keys
+                .iter()
+                .filter(|k| k.starts_with("snapshot/") || k.starts_with("delta/"))
+            {
+                if k.rsplit(['/', '-'])
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .is_some_and(|v| v > announced)
+                {
                     // the same leftover may be seen after several kills: count it once
                     interrupted.insert(format!("{ds}/{k}"));
                 }
@@ -134,7 +166,14 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
     let status = spawn(&["--once"]).wait().unwrap();
     let log_tail = || {
         let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        text.lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert!(status.success(), "the final cycle failed:\n{}", log_tail());
 
@@ -146,11 +185,14 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
         let all = kafka.read_all(&topic);
         total_read += all.len() as u64;
         let store = hollow::store::open_store(&config.store_url(ds)).unwrap();
-        let last = announced_version(store.clone()).unwrap().expect("something was published");
+        let last = announced_version(store.clone())
+            .unwrap()
+            .expect("something was published");
         let mut prev_offsets: BTreeMap<i32, i64> = BTreeMap::new();
         let mut prev_records = None;
         for v in 1..=last {
-            let state = load_version(store.clone(), &schema, v).unwrap_or_else(|e| panic!("{ds} v{v}: {e}\n{}", log_tail()));
+            let state = load_version(store.clone(), &schema, v)
+                .unwrap_or_else(|e| panic!("{ds} v{v}: {e}\n{}", log_tail()));
             let offsets = Offsets::parse(&state.header[HEADER_KEY]).unwrap();
             let upto: BTreeMap<i32, i64> = offsets
                 .iter()
@@ -160,20 +202,33 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
                 })
                 .collect();
             for (p, o) in &prev_offsets {
-                assert!(upto.get(p).copied().unwrap_or(0) >= *o, "{ds} v{v}: offsets moved back: {offsets}");
+                assert!(
+                    upto.get(p).copied().unwrap_or(0) >= *o,
+                    "{ds} v{v}: offsets moved back: {offsets}"
+                );
             }
             let expected = fold(&schema, &all, Some(&upto));
             if state.records != expected {
-                let keys: std::collections::BTreeSet<&String> = state.records.keys().chain(expected.keys()).collect();
+                let keys: std::collections::BTreeSet<&String> =
+                    state.records.keys().chain(expected.keys()).collect();
                 let diff: Vec<String> = keys
                     .into_iter()
                     .filter(|k| state.records.get(*k) != expected.get(*k))
                     .take(5)
-                    .map(|k| format!("{k}: state {:?} vs fold {:?}", state.records.get(k), expected.get(k)))
+                    .map(|k| {
+                        format!(
+                            "{k}: state {:?} vs fold {:?}",
+                            state.records.get(k),
+                            expected.get(k)
+                        )
+                    })
                     .collect();
                 panic!("{ds} v{v}: state differs from the fold of the messages below {offsets}:\n{}\n{}", diff.join("\n"), log_tail());
             }
-            assert!(prev_records.as_ref() != Some(&state.records), "{ds} v{v}: a version that changes nothing");
+            assert!(
+                prev_records.as_ref() != Some(&state.records),
+                "{ds} v{v}: a version that changes nothing"
+            );
             prev_offsets = upto;
             prev_records = Some(state.records);
             versions_checked += 1;
@@ -183,7 +238,11 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
             m
         });
         let final_records = prev_records.unwrap();
-        assert_eq!(final_records, fold(&schema, &all, None), "{ds}: the last version misses messages");
+        assert_eq!(
+            final_records,
+            fold(&schema, &all, None),
+            "{ds}: the last version misses messages"
+        );
         for (p, end) in ends {
             // the last version may precede trailing no-op messages, never miss a change
             assert!(prev_offsets.get(&p).copied().unwrap_or(0) <= end);
@@ -197,5 +256,8 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
         "crash test: {rounds} kills, {sent} messages, {versions_checked} versions checked, {restored} dataset restores, {} kill(s) during a publish, {resets} partition reset(s)",
         interrupted.len()
     );
-    assert!(versions_checked as u64 > DATASETS.len() as u64, "too few versions to mean anything");
+    assert!(
+        versions_checked as u64 > DATASETS.len() as u64,
+        "too few versions to mean anything"
+    );
 }

@@ -33,8 +33,13 @@ impl FreezingProxy {
         let f = frozen.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let Ok(up) = TcpStream::connect(upstream) else { continue };
-                for (from, to) in [(conn.try_clone().unwrap(), up.try_clone().unwrap()), (up, conn)] {
+                let Ok(up) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                for (from, to) in [
+                    (conn.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, conn),
+                ] {
                     let f = f.clone();
                     std::thread::spawn(move || pump(from, to, &f));
                 }
@@ -112,15 +117,28 @@ fn s3_freeze_flips_healthz_to_503_and_back() {
     let mut service = kafka.service(config.clone());
     let topic = kafka.topic("titles");
     let mut tx = kafka.sender();
-    let send = |tx: &mut producer::Sender, id: i64, name: &str| send_now(tx, &topic, Some(&id.to_string()), Some(&title(id, name)));
+    let send = |tx: &mut producer::Sender, id: i64, name: &str| {
+        send_now(tx, &topic, Some(&id.to_string()), Some(&title(id, name)))
+    };
 
     for id in 1..=3 {
         send(&mut tx, id, "before");
     }
-    assert_eq!(service.run_cycle().unwrap().dataset("titles").unwrap().published(), Some(1));
+    assert_eq!(
+        service
+            .run_cycle()
+            .unwrap()
+            .dataset("titles")
+            .unwrap()
+            .published(),
+        Some(1)
+    );
     let (status, body) = healthz(&service);
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("broker: ok\n") && body.contains("store: ok\n"), "{body}");
+    assert!(
+        body.contains("broker: ok\n") && body.contains("store: ok\n"),
+        "{body}"
+    );
 
     // frozen: each cycle fails within the limits (2 attempts of 0.5 s in 1 s per operation)
     proxy.freeze(true);
@@ -131,16 +149,32 @@ fn s3_freeze_flips_healthz_to_503_and_back() {
         let result = service.run_cycle();
         let took = started.elapsed();
         println!("frozen cycle {round}: {took:?}: {result:?}");
-        assert!(took < Duration::from_secs(5), "a cycle against a frozen store took {took:?}");
+        assert!(
+            took < Duration::from_secs(5),
+            "a cycle against a frozen store took {took:?}"
+        );
         let err = result.expect_err("a cycle whose blobs cannot be stored fails");
         assert!(err.to_string().contains("did not answer in time"), "{err}");
         assert_eq!(service.version("titles"), Some(1), "nothing announced");
         let (status, body) = healthz(&service);
         assert_eq!(status, 503, "{body}");
-        assert!(body.contains("store: DOWN since") && body.contains("broker: ok"), "{body}");
+        assert!(
+            body.contains("store: DOWN since") && body.contains("broker: ok"),
+            "{body}"
+        );
         let metrics = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
-        assert!(metrics.lines().any(|l| l == "hollow_producer_dependency_up{dependency=\"store\"} 0"), "{metrics}");
-        assert!(metrics.lines().any(|l| l == "hollow_producer_dependency_down{dependency=\"store\"} 1"), "{metrics}");
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l == "hollow_producer_dependency_up{dependency=\"store\"} 0"),
+            "{metrics}"
+        );
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l == "hollow_producer_dependency_down{dependency=\"store\"} 1"),
+            "{metrics}"
+        );
     }
     // the server itself still announces version 1
     let direct = |url: &str| {
@@ -148,25 +182,47 @@ fn s3_freeze_flips_healthz_to_503_and_back() {
         c.endpoint = Some(s3.endpoint());
         c.force_path_style = true;
         c.region = Some("us-east-1".into());
-        c.credentials = Some(hollow::store::S3Credentials { access_key_id: "test".into(), secret_access_key: "test".into(), session_token: None });
-        let store: Arc<dyn hollow::store::BlobStore> = Arc::new(hollow::store::S3Store::new(c).unwrap());
+        c.credentials = Some(hollow::store::S3Credentials {
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            session_token: None,
+        });
+        let store: Arc<dyn hollow::store::BlobStore> =
+            Arc::new(hollow::store::S3Store::new(c).unwrap());
         store
     };
     let store = direct(&config.store_url("titles"));
-    assert_eq!(producer::state::announced_version(store.clone()).unwrap(), Some(1));
+    assert_eq!(
+        producer::state::announced_version(store.clone()).unwrap(),
+        Some(1)
+    );
 
     // thawed: the next cycle publishes everything since version 1; healthy again
     proxy.freeze(false);
     let report = service.run_cycle().unwrap();
     let d = report.dataset("titles").unwrap();
-    assert!(matches!(d.outcome, DatasetOutcome::Published { version: 2, .. }), "{d}");
+    assert!(
+        matches!(d.outcome, DatasetOutcome::Published { version: 2, .. }),
+        "{d}"
+    );
     assert_eq!(d.read, 2);
     let (status, body) = healthz(&service);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "broker: ok\nstore: ok\n");
-    let state = producer::state::load_published(store, &schema("titles")).unwrap().unwrap();
+    let state = producer::state::load_published(store, &schema("titles"))
+        .unwrap()
+        .unwrap();
     assert_eq!(state.version, 2);
-    assert_eq!(fold(&schema("titles"), &kafka.read_all(&topic), None), state.records, "every message folded exactly once");
+    assert_eq!(
+        fold(&schema("titles"), &kafka.read_all(&topic), None),
+        state.records,
+        "every message folded exactly once"
+    );
     let metrics = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
-    assert!(metrics.lines().any(|l| l == "hollow_producer_dependency_outages_total{dependency=\"store\"} 1"), "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hollow_producer_dependency_outages_total{dependency=\"store\"} 1"),
+        "{metrics}"
+    );
 }

@@ -37,12 +37,21 @@ fn upserts_deletes_and_noops(kafka: Kafka) {
     let mut tx = kafka.sender();
 
     for id in 1..=5 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, &format!("t{id}")).as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, &format!("t{id}")).as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
     let r = service.run_cycle().unwrap();
     let d = r.dataset("titles").unwrap();
-    assert_eq!((d.read, d.applied, d.noop, d.rejected_total()), (5, 5, 0, 0));
+    assert_eq!(
+        (d.read, d.applied, d.noop, d.rejected_total()),
+        (5, 5, 0, 0)
+    );
     assert_eq!(d.published(), Some(1));
     assert_eq!(published(&config, "titles").unwrap().records.len(), 5);
 
@@ -61,9 +70,15 @@ fn upserts_deletes_and_noops(kafka: Kafka) {
     assert_eq!(d.published(), Some(2));
     let state = published(&config, "titles").unwrap();
     assert_eq!(state.version, 2);
-    assert_eq!(state.records.keys().cloned().collect::<Vec<_>>(), ["1", "2", "3", "5"]);
+    assert_eq!(
+        state.records.keys().cloned().collect::<Vec<_>>(),
+        ["1", "2", "3", "5"]
+    );
     let s = schema("titles");
-    assert_eq!(state.records["2"], s.parse_json(title(2, "renamed").as_bytes()).unwrap());
+    assert_eq!(
+        state.records["2"],
+        s.parse_json(title(2, "renamed").as_bytes()).unwrap()
+    );
 
     // a tombstone for a missing key is a no-op
     send_now(&mut tx, &topic, Some("4"), None);
@@ -114,7 +129,10 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
 
     let r = service.run_cycle().unwrap();
     let a = r.dataset("assets").unwrap();
-    assert_eq!(r.dead_letter.map(|d| (d.queued, d.dropped)), Some((bad.len() as u64 + 1, 0)));
+    assert_eq!(
+        r.dead_letter.map(|d| (d.queued, d.dropped)),
+        Some((bad.len() as u64 + 1, 0))
+    );
     // the cycle did not wait for the dead letters: wait for them here
     service.flush_dead_letters(std::time::Duration::from_secs(30));
     assert_eq!(a.read, 1 + bad.len() as u64);
@@ -124,11 +142,20 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
         *expected.entry(*reason).or_default() += 1;
     }
     assert_eq!(a.rejected, expected);
-    assert_eq!(r.dataset("rights").unwrap().rejected, BTreeMap::from([(RejectReason::BadKey, 1)]));
-    assert_eq!(r.dataset("rights").unwrap().outcome, DatasetOutcome::Unchanged);
+    assert_eq!(
+        r.dataset("rights").unwrap().rejected,
+        BTreeMap::from([(RejectReason::BadKey, 1)])
+    );
+    assert_eq!(
+        r.dataset("rights").unwrap().outcome,
+        DatasetOutcome::Unchanged
+    );
     let state = published(&config, "assets").unwrap();
     assert_eq!(state.records.keys().collect::<Vec<_>>(), ["1"]);
-    assert_eq!(state.records["1"], schema("assets").parse_json(good.as_bytes()).unwrap());
+    assert_eq!(
+        state.records["1"],
+        schema("assets").parse_json(good.as_bytes()).unwrap()
+    );
 
     // every rejected message is in the dead-letter topic with its reason
     let dead = kafka.read_all(&dlq);
@@ -138,8 +165,16 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
         *reasons.entry(m.reason.clone().unwrap()).or_default() += 1;
     }
     expected.entry(RejectReason::BadKey).and_modify(|n| *n += 1);
-    assert_eq!(reasons, expected.iter().map(|(r, n)| (r.label().to_owned(), *n)).collect());
-    assert!(dead.iter().any(|m| m.key.as_deref() == Some(b"7") && m.value.as_deref() == Some(good.as_bytes())));
+    assert_eq!(
+        reasons,
+        expected
+            .iter()
+            .map(|(r, n)| (r.label().to_owned(), *n))
+            .collect()
+    );
+    assert!(dead
+        .iter()
+        .any(|m| m.key.as_deref() == Some(b"7") && m.value.as_deref() == Some(good.as_bytes())));
 
     // a rejected-only cycle publishes nothing; counts show in the metrics
     send_now(&mut tx, &assets, Some("1"), Some("null"));
@@ -147,8 +182,18 @@ fn bad_messages_are_counted_dead_lettered_and_change_nothing(kafka: Kafka) {
     assert_eq!(a.rejected, BTreeMap::from([(RejectReason::NotObject, 1)]));
     assert_eq!(a.outcome, DatasetOutcome::Unchanged);
     let text = service.metrics().render();
-    assert!(text.contains("hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"not_object\"} 2"), "{text}");
-    assert!(text.contains("hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"key_mismatch\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"not_object\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "hollow_producer_messages_rejected_total{dataset=\"assets\",reason=\"key_mismatch\"} 1"
+        ),
+        "{text}"
+    );
 }
 
 fn quiet_cycles_publish_nothing(kafka: Kafka) {
@@ -163,8 +208,16 @@ fn quiet_cycles_publish_nothing(kafka: Kafka) {
     }
     assert!(published(&config, "titles").is_none());
     let mut tx = kafka.sender();
-    send_now(&mut tx, &kafka.topic("titles"), Some("1"), Some(&title(1, "x")));
-    assert_eq!(service.run_cycle().unwrap().published(), BTreeMap::from([("titles".to_owned(), 1)]));
+    send_now(
+        &mut tx,
+        &kafka.topic("titles"),
+        Some("1"),
+        Some(&title(1, "x")),
+    );
+    assert_eq!(
+        service.run_cycle().unwrap().published(),
+        BTreeMap::from([("titles".to_owned(), 1)])
+    );
     for _ in 0..2 {
         let r = service.run_cycle().unwrap();
         assert!(r.published().is_empty());
@@ -181,10 +234,24 @@ fn restart_resumes_from_stored_offsets(kafka: Kafka) {
     {
         let mut service = kafka.service(config.clone());
         for id in 1..=20 {
-            tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+            tx.send(
+                &topic,
+                Some(id.to_string().as_bytes()),
+                Some(title(id, "a").as_bytes()),
+                &[],
+            )
+            .unwrap();
         }
         tx.flush(std::time::Duration::from_secs(30)).unwrap();
-        assert_eq!(service.run_cycle().unwrap().dataset("titles").unwrap().published(), Some(1));
+        assert_eq!(
+            service
+                .run_cycle()
+                .unwrap()
+                .dataset("titles")
+                .unwrap()
+                .published(),
+            Some(1)
+        );
         // identical messages: an unchanged cycle advances offsets in memory only
         send_now(&mut tx, &topic, Some("1"), Some(&title(1, "a")));
         let d = service.run_cycle().unwrap().datasets.remove(0);
@@ -192,7 +259,13 @@ fn restart_resumes_from_stored_offsets(kafka: Kafka) {
     }
     // while the service is down
     for id in 15..=25 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "b").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "b").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.send(&topic, Some(b"3"), None, &[]).unwrap();
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
@@ -209,7 +282,10 @@ fn restart_resumes_from_stored_offsets(kafka: Kafka) {
     assert_eq!(all.len(), 33);
     assert_eq!(state.records, fold(&schema("titles"), &all, None));
     assert_eq!(state.records.len(), 24);
-    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 33);
+    assert_eq!(
+        Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(),
+        33
+    );
     drop(service);
 
     // nothing new: a restart publishes nothing and reads nothing
@@ -230,18 +306,30 @@ fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     let mut service = kafka.service(config.clone());
     let mut tx = kafka.sender();
     for id in 1..=20 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "a").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
-    assert_eq!(service.run_cycle().unwrap().datasets[0].published(), Some(1));
+    assert_eq!(
+        service.run_cycle().unwrap().datasets[0].published(),
+        Some(1)
+    );
     for id in 1..=15 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), None, &[]).unwrap();
+        tx.send(&topic, Some(id.to_string().as_bytes()), None, &[])
+            .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
     for _ in 0..2 {
         let d = service.run_cycle().unwrap().datasets.remove(0);
         match &d.outcome {
-            DatasetOutcome::ValidationFailed { validator, reason } => assert_eq!(validator, "record_count_change", "{reason}"),
+            DatasetOutcome::ValidationFailed { validator, reason } => {
+                assert_eq!(validator, "record_count_change", "{reason}")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(d.read, 15, "the same messages are read again");
@@ -250,47 +338,85 @@ fn refused_states_are_retried_not_skipped(kafka: Kafka) {
     }
     let state = published(&config, "titles").unwrap();
     assert_eq!(state.records.len(), 20);
-    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 20, "the announced offsets did not move");
+    assert_eq!(
+        Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(),
+        20,
+        "the announced offsets did not move"
+    );
     let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
     assert!(text.lines().any(|l| l == "hollow_producer_validation_failures_total{dataset=\"titles\",validator=\"record_count_change\"} 2"), "{text}");
 
     // a restart in between re-reads from the announced offsets too
     drop(service);
     let mut service = kafka.service(config.clone());
-    assert!(matches!(service.run_cycle().unwrap().datasets[0].outcome, DatasetOutcome::ValidationFailed { .. }));
+    assert!(matches!(
+        service.run_cycle().unwrap().datasets[0].outcome,
+        DatasetOutcome::ValidationFailed { .. }
+    ));
 
     // ten new titles: 20 - 15 + 10 = 15 records (-25 %): the next cycle publishes the
     // refused deletes and the new titles together, each exactly once
     for id in 21..=30 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "b").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "b").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
     let d = service.run_cycle().unwrap().datasets.remove(0);
-    assert_eq!((d.read, d.applied, d.published()), (25, 25, Some(2)), "{d:?}");
+    assert_eq!(
+        (d.read, d.applied, d.published()),
+        (25, 25, Some(2)),
+        "{d:?}"
+    );
     let state = published(&config, "titles").unwrap();
     let all = kafka.read_all(&topic);
     assert_eq!(all.len(), 45);
     assert_eq!(state.records, fold(&schema("titles"), &all, None));
     assert_eq!(state.records.len(), 15);
-    assert_eq!(Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(), 45);
+    assert_eq!(
+        Offsets::parse(&state.header[HEADER_KEY]).unwrap().total(),
+        45
+    );
     // and nothing more to do
     let d = service.run_cycle().unwrap().datasets.remove(0);
     assert_eq!((d.read, d.published()), (0, None));
 
     // growth is not refused by default (15 → 45 records), only with count-check-growth
     for id in 31..=60 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "c").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "c").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
-    assert_eq!(service.run_cycle().unwrap().datasets[0].published(), Some(3));
+    assert_eq!(
+        service.run_cycle().unwrap().datasets[0].published(),
+        Some(3)
+    );
     drop(service);
     config.state.count_check_growth = true;
     let mut service = kafka.service(config.clone());
     for id in 61..=130 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "d").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "d").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
-    assert!(matches!(service.run_cycle().unwrap().datasets[0].outcome, DatasetOutcome::ValidationFailed { .. }));
+    assert!(matches!(
+        service.run_cycle().unwrap().datasets[0].outcome,
+        DatasetOutcome::ValidationFailed { .. }
+    ));
 }
 
 #[test]
@@ -299,37 +425,63 @@ fn an_unreachable_dead_letter_broker_does_not_hold_the_cycle() {
     let dir = tempdir();
     let mut config = kafka.config(dir.path(), &["titles"]);
     // a port nothing listens on: bind one, note it, close it
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     config.dead_letter_topic = Some(kafka.topic("dead-letters"));
     config.dead_letter_bootstrap = Some(format!("127.0.0.1:{port}"));
     // a small local queue, so that the dropping path runs too
-    config.kafka.insert("queue.buffering.max.messages".into(), "20".into());
+    config
+        .kafka
+        .insert("queue.buffering.max.messages".into(), "20".into());
     config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
     let topic = kafka.topic("titles");
     let mut service = kafka.service(config.clone());
     let mut tx = kafka.sender();
     for id in 1..=5 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(title(id, "a").as_bytes()), &[]).unwrap();
+        tx.send(
+            &topic,
+            Some(id.to_string().as_bytes()),
+            Some(title(id, "a").as_bytes()),
+            &[],
+        )
+        .unwrap();
     }
     for id in 1..=50 {
-        tx.send(&topic, Some(id.to_string().as_bytes()), Some(b"{oops"), &[]).unwrap();
+        tx.send(&topic, Some(id.to_string().as_bytes()), Some(b"{oops"), &[])
+            .unwrap();
     }
     tx.flush(std::time::Duration::from_secs(30)).unwrap();
     let started = std::time::Instant::now();
     let r = service.run_cycle().unwrap();
     let elapsed = started.elapsed();
     let d = &r.datasets[0];
-    assert_eq!((d.read, d.applied, d.rejected_total(), d.published()), (55, 5, 50, Some(1)));
+    assert_eq!(
+        (d.read, d.applied, d.rejected_total(), d.published()),
+        (55, 5, 50, Some(1))
+    );
     let dl = r.dead_letter.unwrap();
     assert_eq!(dl.queued + dl.dropped, 50, "{dl:?}");
     assert!(dl.dropped >= 30, "a full queue drops: {dl:?}");
     assert_eq!((dl.delivered, dl.failed), (0, 0), "{dl:?}");
     assert!(dl.in_flight > 0, "{dl:?}");
     // before, the cycle flushed the dead letters and waited 30 s for this broker
-    assert!(elapsed < std::time::Duration::from_secs(5), "the cycle took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(5),
+        "the cycle took {elapsed:?}"
+    );
     eprintln!("cycle with an unreachable dead-letter broker: {elapsed:?}, {dl:?}");
     let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
-    assert!(text.lines().any(|l| l == format!("hollow_producer_dead_letter_messages_total{{outcome=\"dropped\"}} {}", dl.dropped)), "{text}");
+    assert!(
+        text.lines().any(|l| l
+            == format!(
+                "hollow_producer_dead_letter_messages_total{{outcome=\"dropped\"}} {}",
+                dl.dropped
+            )),
+        "{text}"
+    );
     // the next cycle is quick too, and a bounded flush gives up
     let started = std::time::Instant::now();
     service.run_cycle().unwrap();
@@ -346,7 +498,12 @@ fn metrics_are_served_over_http(kafka: Kafka) {
     let mut service = kafka.service(config);
     let addr = service.metrics_addr().unwrap();
     let mut tx = kafka.sender();
-    send_now(&mut tx, &kafka.topic("titles"), Some("1"), Some(&title(1, "x")));
+    send_now(
+        &mut tx,
+        &kafka.topic("titles"),
+        Some("1"),
+        Some(&title(1, "x")),
+    );
     send_now(&mut tx, &kafka.topic("titles"), Some("2"), Some("{}"));
     service.run_cycle().unwrap();
     let text = producer::metrics::scrape(addr).unwrap();
@@ -381,9 +538,22 @@ fn retention_by_versions_keeps_protected_versions_and_is_counted() {
     let mut deleted = 0;
     let mut at_v2 = None;
     for id in 1..=9 {
-        send_now(&mut tx, &topic, Some(&id.to_string()), Some(&title(id, "a")));
+        send_now(
+            &mut tx,
+            &topic,
+            Some(&id.to_string()),
+            Some(&title(id, "a")),
+        );
         let d = service.run_cycle().unwrap().datasets.remove(0);
-        let DatasetOutcome::Published { version, retention_deleted, retention_error, .. } = d.outcome else { panic!("{d:?}") };
+        let DatasetOutcome::Published {
+            version,
+            retention_deleted,
+            retention_error,
+            ..
+        } = d.outcome
+        else {
+            panic!("{d:?}")
+        };
         assert_eq!(retention_error, None);
         deleted += retention_deleted;
         if version == 2 {
@@ -394,11 +564,28 @@ fn retention_by_versions_keeps_protected_versions_and_is_counted() {
     }
     assert!(deleted > 0);
     let text = producer::metrics::scrape(service.metrics_addr().unwrap()).unwrap();
-    assert!(text.lines().any(|l| l == format!("hollow_producer_retention_deleted_total{{dataset=\"titles\"}} {deleted}")), "{text}");
+    assert!(
+        text.lines().any(|l| l
+            == format!("hollow_producer_retention_deleted_total{{dataset=\"titles\"}} {deleted}")),
+        "{text}"
+    );
     let schema = schema("titles");
-    assert_eq!(Some(producer::state::load_version(store.clone(), &schema, 2).unwrap()), at_v2, "the protected version still loads");
-    assert!(producer::state::load_version(store.clone(), &schema, 4).is_err(), "an unprotected old version is gone");
+    assert_eq!(
+        Some(producer::state::load_version(store.clone(), &schema, 2).unwrap()),
+        at_v2,
+        "the protected version still loads"
+    );
+    assert!(
+        producer::state::load_version(store.clone(), &schema, 4).is_err(),
+        "an unprotected old version is gone"
+    );
     for v in [8, 9] {
-        assert_eq!(producer::state::load_version(store.clone(), &schema, v).unwrap().records.len(), v as usize);
+        assert_eq!(
+            producer::state::load_version(store.clone(), &schema, v)
+                .unwrap()
+                .records
+                .len(),
+            v as usize
+        );
     }
 }

@@ -11,14 +11,23 @@ use producer::simulate::{simulate, Catalog, SimOptions};
 use producer::sweep::sweep;
 use serde_json::json;
 
-on_both_brokers!(sweeps_make_the_state_equal_the_source, a_simulated_stream_folded_while_it_is_sent);
+on_both_brokers!(
+    sweeps_make_the_state_equal_the_source,
+    a_simulated_stream_folded_while_it_is_sent
+);
 
 fn assert_state_equals(config: &producer::Config, catalog: &Catalog) {
     for s in all_schemas() {
         let expected = records_of(&s, catalog.records(&s.dataset));
-        let got = published(config, &s.dataset).map(|p| p.records).unwrap_or_default();
+        let got = published(config, &s.dataset)
+            .map(|p| p.records)
+            .unwrap_or_default();
         assert_eq!(got.len(), expected.len(), "{}", s.dataset);
-        assert!(got == expected, "{}: state differs from the source", s.dataset);
+        assert!(
+            got == expected,
+            "{}: state differs from the source",
+            s.dataset
+        );
     }
 }
 
@@ -42,7 +51,10 @@ fn sweeps_make_the_state_equal_the_source(kafka: Kafka) {
     sweep(&config, &src, true).unwrap();
     let r = service.run_cycle().unwrap();
     assert!(r.published().is_empty(), "{r}");
-    assert_eq!((r.read(), r.noop()), (catalog.total() as u64, catalog.total() as u64));
+    assert_eq!(
+        (r.read(), r.noop()),
+        (catalog.total() as u64, catalog.total() as u64)
+    );
 
     // the source changes: a record edited, records gone, one added, a duplicate key (last wins)
     let mut text = std::fs::read_to_string(src.join("titles.jsonl")).unwrap();
@@ -63,7 +75,10 @@ fn sweeps_make_the_state_equal_the_source(kafka: Kafka) {
     assert_eq!(report.tombstones(), 5);
     assert_eq!(report.datasets["ratings"].invalid, 1);
     let r = service.run_cycle().unwrap();
-    assert_eq!(r.published().keys().map(String::as_str).collect::<Vec<_>>(), ["ratings", "rights", "titles"]);
+    assert_eq!(
+        r.published().keys().map(String::as_str).collect::<Vec<_>>(),
+        ["ratings", "rights", "titles"]
+    );
     assert_state_equals(&config, &edited);
     assert_eq!(published(&config, "titles").unwrap().records.len(), 40);
 }
@@ -76,7 +91,12 @@ fn a_simulated_stream_folded_while_it_is_sent(kafka: Kafka) {
     let catalog = Catalog::generate(&schemas, 25, 3);
     let (mut tx, cfg, sch) = (kafka.sender(), config.clone(), schemas.clone());
     let sim = std::thread::spawn(move || {
-        let opts = SimOptions { rate: 3000.0, max_changes: Some(3000), seed: 9, ..SimOptions::default() };
+        let opts = SimOptions {
+            rate: 3000.0,
+            max_changes: Some(3000),
+            seed: 9,
+            ..SimOptions::default()
+        };
         simulate(&mut tx, &cfg, &sch, catalog, &opts, &AtomicBool::new(false)).unwrap()
     });
     let mut cycles = 0;

@@ -26,8 +26,16 @@ pub fn tansu_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOLLOW_TANSU").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
-    let on_path = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("tansu")).find(|p| p.is_file()));
-    on_path.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")).filter(|p| p.is_file()))
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tansu"))
+            .find(|p| p.is_file())
+    });
+    on_path.or_else(|| {
+        std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".cargo/bin/tansu"))
+            .filter(|p| p.is_file())
+    })
 }
 
 fn version_of(binary: &PathBuf) -> String {
@@ -49,23 +57,46 @@ impl Tansu {
     /// The broker of `HOLLOW_TEST_KAFKA_BOOTSTRAP`, or a fresh one from the tansu binary.
     /// `Err` says what is missing and how to install it.
     pub fn start() -> Result<Tansu, String> {
-        if let Some(bootstrap) = std::env::var(TANSU_ENV).ok().filter(|s| !s.trim().is_empty()) {
-            let describe = format!("{} at {bootstrap} (from {TANSU_ENV})", tansu_binary().map(|b| version_of(&b)).unwrap_or_else(|| "tansu".into()));
-            return Ok(Tansu { bootstrap, describe, child: None });
+        if let Some(bootstrap) = std::env::var(TANSU_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+        {
+            let describe = format!(
+                "{} at {bootstrap} (from {TANSU_ENV})",
+                tansu_binary()
+                    .map(|b| version_of(&b))
+                    .unwrap_or_else(|| "tansu".into())
+            );
+            return Ok(Tansu {
+                bootstrap,
+                describe,
+                child: None,
+            });
         }
         let binary =
             tansu_binary().ok_or_else(|| format!("no tansu broker: set {TANSU_ENV}, or install one with `cargo install tansu --locked --features dynostore` (~15 min)"))?;
         let port = crate::free_port().map_err(|e| e.to_string())?;
-        let child = Self::spawn_process(&binary, port).map_err(|e| format!("starting {}: {e}", binary.display()))?;
-        let mut tansu =
-            Tansu { bootstrap: format!("127.0.0.1:{port}"), describe: format!("{} at 127.0.0.1:{port} (started by the test)", version_of(&binary)), child: Some(child) };
+        let child = Self::spawn_process(&binary, port)
+            .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+        let mut tansu = Tansu {
+            bootstrap: format!("127.0.0.1:{port}"),
+            describe: format!(
+                "{} at 127.0.0.1:{port} (started by the test)",
+                version_of(&binary)
+            ),
+            child: Some(child),
+        };
         let started = Instant::now();
         while !answers(port) {
             if let Some(Ok(Some(status))) = tansu.child.as_mut().map(Child::try_wait) {
-                return Err(format!("tansu exited with {status} before answering on port {port}"));
+                return Err(format!(
+                    "tansu exited with {status} before answering on port {port}"
+                ));
             }
             if started.elapsed() > Duration::from_secs(30) {
-                return Err(format!("tansu did not answer on 127.0.0.1:{port} within 30 s"));
+                return Err(format!(
+                    "tansu did not answer on 127.0.0.1:{port} within 30 s"
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -32,14 +32,22 @@ pub fn in_ci() -> bool {
 pub fn target_dir() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let deps = exe.parent()?;
-    let dir = if deps.file_name()? == "deps" { deps.parent()?.parent()? } else { deps.parent()? };
+    let dir = if deps.file_name()? == "deps" {
+        deps.parent()?.parent()?
+    } else {
+        deps.parent()?
+    };
     Some(dir.to_path_buf())
 }
 
 /// Appends one line to `target/<file>`; best effort (a read-only target folder only loses the record).
 fn append_line(file: &str, line: &str) {
     if let Some(dir) = target_dir() {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(file)) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(file))
+        {
             let _ = writeln!(f, "{line}");
         }
     }
@@ -57,7 +65,9 @@ fn tell(line: &str) {
 #[track_caller]
 pub fn need(test: &str, reason: &str) {
     if in_ci() {
-        panic!("{test}: {reason} (CI=true: a missing server fails the test instead of skipping it)");
+        panic!(
+            "{test}: {reason} (CI=true: a missing server fails the test instead of skipping it)"
+        );
     }
     let line = format!("SKIPPED {test}: {reason}");
     tell(&format!("\n*** {line} ***"));
@@ -71,5 +81,7 @@ pub fn report_server(group: &str, server: &str) {
 
 /// A port on 127.0.0.1 that nothing listened on a moment ago.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

@@ -34,9 +34,18 @@ pub const S3_SECRET_KEY: &str = "test";
 pub const S3_REGION: &str = "us-east-1";
 
 /// Serves S3 on `listener` with objects under `root` until `stop` resolves.
-pub async fn serve_s3(listener: std::net::TcpListener, root: &Path, stop: impl std::future::Future<Output = ()>) -> io::Result<()> {
-    let fs = s3s_fs::FileSystem::new(root).map_err(|e| io::Error::other(format!("s3s-fs at {}: {e:?}", root.display())))?;
-    let mut builder = S3ServiceBuilder::new(Backend { fs, root: root.canonicalize()?, lock: tokio::sync::RwLock::new(()) });
+pub async fn serve_s3(
+    listener: std::net::TcpListener,
+    root: &Path,
+    stop: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
+    let fs = s3s_fs::FileSystem::new(root)
+        .map_err(|e| io::Error::other(format!("s3s-fs at {}: {e:?}", root.display())))?;
+    let mut builder = S3ServiceBuilder::new(Backend {
+        fs,
+        root: root.canonicalize()?,
+        lock: tokio::sync::RwLock::new(()),
+    });
     builder.set_auth(SimpleAuth::from_single(S3_ACCESS_KEY, S3_SECRET_KEY));
     let service = builder.build();
     listener.set_nonblocking(true)?;
@@ -51,7 +60,9 @@ pub async fn serve_s3(listener: std::net::TcpListener, root: &Path, stop: impl s
             },
             () = &mut stop => return Ok(()),
         };
-        let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+        let conn = http
+            .serve_connection(TokioIo::new(socket), service.clone())
+            .into_owned();
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -70,7 +81,11 @@ struct Backend {
 impl Backend {
     /// S3's `NoSuchBucket` when `bucket` was never created (s3s-fs says `NoSuchKey` for reads).
     fn bucket_exists(&self, bucket: &str) -> S3Result<()> {
-        if bucket.is_empty() || bucket.contains('/') || bucket.contains("..") || !self.root.join(bucket).is_dir() {
+        if bucket.is_empty()
+            || bucket.contains('/')
+            || bucket.contains("..")
+            || !self.root.join(bucket).is_dir()
+        {
             return Err(s3_error!(NoSuchBucket));
         }
         Ok(())
@@ -90,20 +105,35 @@ impl std::fmt::Debug for Backend {
 
 #[async_trait::async_trait]
 impl S3 for Backend {
-    async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
         self.fs.create_bucket(req).await
     }
-    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
         self.fs.head_bucket(req).await
     }
-    async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
         self.fs.list_buckets(req).await
     }
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
         let _guard = self.lock.write().await;
         self.fs.put_object(req).await
     }
-    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         self.bucket_exists(&req.input.bucket)?;
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Err(s3_error!(NoSuchKey));
@@ -111,12 +141,18 @@ impl S3 for Backend {
         let _guard = self.lock.read().await;
         let mut response = self.fs.get_object(req).await?;
         if let Some(body) = response.output.body.take() {
-            let chunks: Vec<bytes::Bytes> = body.try_collect().await.map_err(|e| s3_error!(InternalError, "reading the object: {e}"))?;
+            let chunks: Vec<bytes::Bytes> = body
+                .try_collect()
+                .await
+                .map_err(|e| s3_error!(InternalError, "reading the object: {e}"))?;
             response.output.body = Some(StreamingBlob::from(s3s::Body::from(chunks.concat())));
         }
         Ok(response)
     }
-    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
         self.bucket_exists(&req.input.bucket)?;
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Err(s3_error!(NoSuchKey));
@@ -124,33 +160,54 @@ impl S3 for Backend {
         let _guard = self.lock.read().await;
         self.fs.head_object(req).await
     }
-    async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
         if self.is_folder(&req.input.bucket, &req.input.key) {
             return Ok(S3Response::new(DeleteObjectOutput::default()));
         }
         let _guard = self.lock.write().await;
         self.fs.delete_object(req).await
     }
-    async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let _guard = self.lock.write().await;
         self.fs.delete_objects(req).await
     }
-    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.bucket_exists(&req.input.bucket)?;
         let _guard = self.lock.read().await;
         self.fs.list_objects_v2(req).await
     }
-    async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         self.fs.create_multipart_upload(req).await
     }
-    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         self.fs.upload_part(req).await
     }
-    async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let _guard = self.lock.write().await;
         self.fs.complete_multipart_upload(req).await
     }
-    async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.fs.abort_multipart_upload(req).await
     }
 }
@@ -172,19 +229,32 @@ impl S3Server {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let dir = root.path().to_path_buf();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let thread = std::thread::Builder::new().name("testkit-s3".into()).spawn(move || {
-            runtime.block_on(serve_s3(listener, &dir, async move {
-                let _ = stopped.await;
-            }))
-        })?;
-        Ok(S3Server { addr, stop: Some(stop), thread: Some(thread), _root: root })
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("testkit-s3".into())
+            .spawn(move || {
+                runtime.block_on(serve_s3(listener, &dir, async move {
+                    let _ = stopped.await;
+                }))
+            })?;
+        Ok(S3Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+            _root: root,
+        })
     }
 
     /// Creates a bucket (a folder of the backend; for clients without an S3 SDK at hand).
     pub fn create_bucket(&self, name: &str) -> io::Result<()> {
         if name.is_empty() || name.contains('/') || name.contains("..") {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad bucket name {name:?}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad bucket name {name:?}"),
+            ));
         }
         std::fs::create_dir_all(self._root.path().join(name))
     }

@@ -57,7 +57,10 @@ pub fn evaluate(catalog: &Catalog, now: i64, rules: &Rules) -> Vec<Liveness> {
     let mut ready_assets: BTreeMap<i64, ReadySet<'_>> = BTreeMap::new();
     for a in &catalog.assets {
         if a.status == AssetStatus::Ready {
-            ready_assets.entry(a.video_id).or_default().insert((a.kind, a.language.as_deref()));
+            ready_assets
+                .entry(a.video_id)
+                .or_default()
+                .insert((a.kind, a.language.as_deref()));
         }
     }
     let mut ratings: BTreeSet<(i64, &str)> = BTreeSet::new();
@@ -153,7 +156,10 @@ pub fn evaluate(catalog: &Catalog, now: i64, rules: &Rules) -> Vec<Liveness> {
                     video_reasons.push("MISSING_ORIGINAL_AUDIO".to_string());
                 }
                 for l in &c.required_languages {
-                    if l != orig && !ready(va, AssetKind::Audio, Some(l)) && !ready(va, AssetKind::Subtitle, Some(l)) {
+                    if l != orig
+                        && !ready(va, AssetKind::Audio, Some(l))
+                        && !ready(va, AssetKind::Subtitle, Some(l))
+                    {
                         video_reasons.push(format!("MISSING_LANGUAGE:{l}"));
                     }
                 }
@@ -163,7 +169,10 @@ pub fn evaluate(catalog: &Catalog, now: i64, rules: &Rules) -> Vec<Liveness> {
                 {
                     video_reasons.push("MISSING_CAPTIONS".to_string());
                 }
-                if rules.subtitle_in_primary_language && primary != orig && !ready(va, AssetKind::Subtitle, Some(primary)) {
+                if rules.subtitle_in_primary_language
+                    && primary != orig
+                    && !ready(va, AssetKind::Subtitle, Some(primary))
+                {
                     video_reasons.push(format!("MISSING_SUBTITLE:{primary}"));
                 }
                 if video_reasons.is_empty() {
@@ -171,7 +180,10 @@ pub fn evaluate(catalog: &Catalog, now: i64, rules: &Rules) -> Vec<Liveness> {
                 }
                 reasons.extend(video_reasons);
             }
-            if t.kind == TitleKind::Show && rules.min_playable_show_videos > 1 && playable < rules.min_playable_show_videos {
+            if t.kind == TitleKind::Show
+                && rules.min_playable_show_videos > 1
+                && playable < rules.min_playable_show_videos
+            {
                 add_title_reason("TOO_FEW_PLAYABLE_VIDEOS".to_string(), &mut reasons);
             }
 

@@ -24,7 +24,9 @@ use e2e_common::*;
 
 use gatekeeper::generate::{BASE_NOW, DAY};
 use gatekeeper::inputs::{publish_jsonl_dir, InputWriter};
-use gatekeeper::model::{Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video};
+use gatekeeper::model::{
+    Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video,
+};
 use gatekeeper::tools::{diff_outputs, stored_versions, Replayer};
 use gatekeeper::{jsonl, Catalog, Dataset, Rules, Service};
 use hollow::{MemoryMode, ReadState};
@@ -39,19 +41,51 @@ fn change_inputs(k: u32, w: &mut InputWriter, c: &Catalog, now: i64) {
     match k {
         1 => {
             // The pictures of the first three titles' videos fail; windows go and come.
-            let videos: Vec<i64> = c.videos.iter().filter(|v| c.titles[..3].iter().any(|t| t.id == v.title_id)).map(|v| v.id).collect();
-            let failed: Vec<Asset> =
-                c.assets.iter().filter(|a| a.kind == AssetKind::Video && videos.contains(&a.video_id)).map(|a| Asset { status: AssetStatus::Failed, ..a.clone() }).collect();
+            let videos: Vec<i64> = c
+                .videos
+                .iter()
+                .filter(|v| c.titles[..3].iter().any(|t| t.id == v.title_id))
+                .map(|v| v.id)
+                .collect();
+            let failed: Vec<Asset> = c
+                .assets
+                .iter()
+                .filter(|a| a.kind == AssetKind::Video && videos.contains(&a.video_id))
+                .map(|a| Asset {
+                    status: AssetStatus::Failed,
+                    ..a.clone()
+                })
+                .collect();
             assert!(!failed.is_empty());
-            w.cycle(Dataset::Assets, &to_json(&failed), &[]).expect("assets");
-            let gone: Vec<String> = c.rights.iter().take(5).map(|r| format!("{}|{}|{}", r.title_id, r.country, r.window_start)).collect();
-            let new = Right { title_id: c.titles[4].id, country: c.countries[0].code.clone(), window_start: now + 10 * DAY, window_end: None };
-            w.cycle(Dataset::Rights, &to_json(&[new]), &gone.iter().map(String::as_str).collect::<Vec<_>>()).expect("rights");
+            w.cycle(Dataset::Assets, &to_json(&failed), &[])
+                .expect("assets");
+            let gone: Vec<String> = c
+                .rights
+                .iter()
+                .take(5)
+                .map(|r| format!("{}|{}|{}", r.title_id, r.country, r.window_start))
+                .collect();
+            let new = Right {
+                title_id: c.titles[4].id,
+                country: c.countries[0].code.clone(),
+                window_start: now + 10 * DAY,
+                window_end: None,
+            };
+            w.cycle(
+                Dataset::Rights,
+                &to_json(&[new]),
+                &gone.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .expect("rights");
         }
         2 => {
             // A title changes its original language; a title without videos appears; names go.
             let mut t = c.titles[5].clone();
-            t.original_language = if t.original_language == "en" { "fr".into() } else { "en".into() };
+            t.original_language = if t.original_language == "en" {
+                "fr".into()
+            } else {
+                "en".into()
+            };
             let max = c.titles.iter().map(|t| t.id).max().unwrap_or(0);
             let new = Title {
                 id: max + 1,
@@ -63,24 +97,60 @@ fn change_inputs(k: u32, w: &mut InputWriter, c: &Catalog, now: i64) {
                 cast: vec![],
                 directors: vec![],
             };
-            w.cycle(Dataset::Titles, &to_json(&[t, new]), &[]).expect("titles");
-            let nameless: Vec<Localization> = c.localizations.iter().take(5).map(|l| Localization { name: None, ..l.clone() }).collect();
-            w.cycle(Dataset::Localizations, &to_json(&nameless), &[]).expect("localizations");
+            w.cycle(Dataset::Titles, &to_json(&[t, new]), &[])
+                .expect("titles");
+            let nameless: Vec<Localization> = c
+                .localizations
+                .iter()
+                .take(5)
+                .map(|l| Localization {
+                    name: None,
+                    ..l.clone()
+                })
+                .collect();
+            w.cycle(Dataset::Localizations, &to_json(&nameless), &[])
+                .expect("localizations");
         }
         3 => {
             // Two countries change their captions rule; ratings go.
-            let flipped: Vec<Country> = c.countries.iter().take(2).map(|x| Country { requires_captions: !x.requires_captions, ..x.clone() }).collect();
-            w.cycle(Dataset::Countries, &to_json(&flipped), &[]).expect("countries");
-            let gone: Vec<String> = c.ratings.iter().take(10).map(|r: &Rating| format!("{}|{}", r.title_id, r.country)).collect();
-            w.cycle(Dataset::Ratings, &[], &gone.iter().map(String::as_str).collect::<Vec<_>>()).expect("ratings");
+            let flipped: Vec<Country> = c
+                .countries
+                .iter()
+                .take(2)
+                .map(|x| Country {
+                    requires_captions: !x.requires_captions,
+                    ..x.clone()
+                })
+                .collect();
+            w.cycle(Dataset::Countries, &to_json(&flipped), &[])
+                .expect("countries");
+            let gone: Vec<String> = c
+                .ratings
+                .iter()
+                .take(10)
+                .map(|r: &Rating| format!("{}|{}", r.title_id, r.country))
+                .collect();
+            w.cycle(
+                Dataset::Ratings,
+                &[],
+                &gone.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .expect("ratings");
         }
         4 => {} // only time passes
         _ => {
             // A title is deleted (its pairs disappear); its videos stay behind, dangling.
             let key = c.titles[6].id.to_string();
             w.cycle(Dataset::Titles, &[], &[&key]).expect("titles");
-            let orphan: Vec<Video> = c.videos.iter().filter(|v| v.title_id == c.titles[6].id).take(1).cloned().collect();
-            w.cycle(Dataset::Videos, &to_json(&orphan), &[]).expect("videos");
+            let orphan: Vec<Video> = c
+                .videos
+                .iter()
+                .filter(|v| v.title_id == c.titles[6].id)
+                .take(1)
+                .cloned()
+                .collect();
+            w.cycle(Dataset::Videos, &to_json(&orphan), &[])
+                .expect("videos");
         }
     }
 }
@@ -90,7 +160,11 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
     gatekeeper::logging::init(log::LevelFilter::Warn);
     let cat = catalog_dir(40, 3);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (inputs, out, pre) = (url(tmp.path(), "inputs"), url(tmp.path(), "prod"), url(tmp.path(), "preprod"));
+    let (inputs, out, pre) = (
+        url(tmp.path(), "inputs"),
+        url(tmp.path(), "prod"),
+        url(tmp.path(), "preprod"),
+    );
     publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs");
     let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
     let baseline = Rules::builtin("baseline").expect("baseline");
@@ -115,13 +189,30 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
         assert!(r.error.is_none(), "cycle {k}: {r}");
         assert!(r.inputs_on_last_good().is_empty(), "cycle {k}: {r}");
         published_any_unchanged |= r.published().is_none();
-        let versions: [u64; 7] = std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
-        let oracle = naive::export(&naive::evaluate(&catalog_at(&inputs, versions), now, &baseline));
+        let versions: [u64; 7] =
+            std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
+        let oracle = naive::export(&naive::evaluate(
+            &catalog_at(&inputs, versions),
+            now,
+            &baseline,
+        ));
         // The latest output (published now, or unchanged since) is the evaluation at `now`.
         let (v, header, output) = latest_output(&out);
-        assert!(output == oracle, "cycle {k} (output v{v}): output and oracle differ at {}", first_difference(&output, &oracle));
+        assert!(
+            output == oracle,
+            "cycle {k} (output v{v}): output and oracle differ at {}",
+            first_difference(&output, &oracle)
+        );
         if r.published().is_some() {
-            assert_eq!((header.now, header.inputs.map(Option::unwrap_or_default), header.rules.as_str()), (now, versions, "baseline-1"), "cycle {k}: header");
+            assert_eq!(
+                (
+                    header.now,
+                    header.inputs.map(Option::unwrap_or_default),
+                    header.rules.as_str()
+                ),
+                (now, versions, "baseline-1"),
+                "cycle {k}: header"
+            );
         }
 
         // PREPROD follows PROD's latest version.
@@ -129,30 +220,72 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
         assert!(p.error.is_none(), "PREPROD cycle {k}: {p}");
         assert_eq!(p.follows, Some(v), "PREPROD cycle {k}: {p}");
         let (pv, pheader, poutput) = latest_output(&pre);
-        assert_eq!((pheader.follows, pheader.now, pheader.inputs, pheader.rules.as_str()), (Some(v), header.now, header.inputs, "strict-1"), "PREPROD v{pv} header");
+        assert_eq!(
+            (
+                pheader.follows,
+                pheader.now,
+                pheader.inputs,
+                pheader.rules.as_str()
+            ),
+            (Some(v), header.now, header.inputs, "strict-1"),
+            "PREPROD v{pv} header"
+        );
         let prod_versions = header.input_versions(v).expect("PROD input versions");
-        let strict_oracle = naive::export(&naive::evaluate(&catalog_at(&inputs, prod_versions), header.now, &strict));
+        let strict_oracle = naive::export(&naive::evaluate(
+            &catalog_at(&inputs, prod_versions),
+            header.now,
+            &strict,
+        ));
         if p.skipped.is_none() {
-            assert!(poutput == strict_oracle, "PREPROD cycle {k}: output and strict oracle differ at {}", first_difference(&poutput, &strict_oracle));
+            assert!(
+                poutput == strict_oracle,
+                "PREPROD cycle {k}: output and strict oracle differ at {}",
+                first_difference(&poutput, &strict_oracle)
+            );
         }
         let d = diff_outputs(&out, &pre, None, None).expect("diff");
         assert_eq!((d.prod_version, d.preprod_version), (v, pv));
-        let base_oracle = naive::export(&naive::evaluate(&catalog_at(&inputs, prod_versions), header.now, &baseline));
-        let differing = base_oracle.lines().zip(strict_oracle.lines()).filter(|(a, b)| a != b).count();
+        let base_oracle = naive::export(&naive::evaluate(
+            &catalog_at(&inputs, prod_versions),
+            header.now,
+            &baseline,
+        ));
+        let differing = base_oracle
+            .lines()
+            .zip(strict_oracle.lines())
+            .filter(|(a, b)| a != b)
+            .count();
         assert_eq!(d.diff.len(), differing, "PREPROD cycle {k}: diff size");
-        assert!(d.summary.gained.contains_key("MISSING_CAPTIONS") || differing == 0, "{}", d.summary);
+        assert!(
+            d.summary.gained.contains_key("MISSING_CAPTIONS") || differing == 0,
+            "{}",
+            d.summary
+        );
         if let Some(s) = &p.prod_diff {
-            assert_eq!((s.changed + s.added + s.removed) as usize, differing, "PREPROD cycle {k}: the cycle's own diff");
+            assert_eq!(
+                (s.changed + s.added + s.removed) as usize,
+                differing,
+                "PREPROD cycle {k}: the cycle's own diff"
+            );
         }
     }
     assert!(published_any_unchanged || stored_versions(&out).expect("versions").len() == 6);
 
     // PROD wrote the snapshots of its even versions in the background (done once it is dropped).
     drop(prod);
-    let snapshots: Vec<u64> = std::fs::read_dir(tmp.path().join("prod/snapshot")).expect("snapshots").filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-    let last = *stored_versions(&out).expect("versions").last().expect("a version");
+    let snapshots: Vec<u64> = std::fs::read_dir(tmp.path().join("prod/snapshot"))
+        .expect("snapshots")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let last = *stored_versions(&out)
+        .expect("versions")
+        .last()
+        .expect("a version");
     for v in (2..=last).step_by(2) {
-        assert!(snapshots.contains(&v), "no snapshot of v{v} in {snapshots:?}");
+        assert!(
+            snapshots.contains(&v),
+            "no snapshot of v{v} in {snapshots:?}"
+        );
     }
 
     // Every output version of both replays identically.
@@ -162,7 +295,12 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
         let mut replayer = Replayer::new(url, None, None).expect("replayer");
         for v in versions {
             let r = replayer.replay(v).expect("replay");
-            assert!(r.identical(), "{url} v{v}: replay differs in {} pairs: {}", r.diff.len(), r.summary());
+            assert!(
+                r.identical(),
+                "{url} v{v}: replay differs in {} pairs: {}",
+                r.diff.len(),
+                r.summary()
+            );
         }
     }
 }
@@ -170,7 +308,10 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
 /// Overwrites a file of a folder store.
 fn blob_path(inputs_dir: &Path, dataset: &str, prefix: &str) -> PathBuf {
     let dir = inputs_dir.join(dataset).join(prefix);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("blob folder").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("blob folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
     files.sort();
     files.pop().expect("a blob")
 }
@@ -190,9 +331,22 @@ fn bad_inputs_keep_the_last_good_version_and_say_so() {
     assert!(svc.run_cycle_at(BASE_NOW).error.is_none());
 
     // A new assets version whose delta blob is corrupt (there is no snapshot of it).
-    let failed: Vec<Asset> = catalog.assets.iter().take(20).map(|a| Asset { status: AssetStatus::Failed, ..a.clone() }).collect();
+    let failed: Vec<Asset> = catalog
+        .assets
+        .iter()
+        .take(20)
+        .map(|a| Asset {
+            status: AssetStatus::Failed,
+            ..a.clone()
+        })
+        .collect();
     let mut writer = InputWriter::new(&inputs);
-    assert_eq!(writer.cycle(Dataset::Assets, &to_json(&failed), &[]).expect("assets"), Some(2));
+    assert_eq!(
+        writer
+            .cycle(Dataset::Assets, &to_json(&failed), &[])
+            .expect("assets"),
+        Some(2)
+    );
     let delta = blob_path(&tmp.path().join("inputs"), "assets", "delta");
     let good = std::fs::read(&delta).expect("delta");
     std::fs::write(&delta, b"not a hollow blob").expect("corrupting");
@@ -200,34 +354,65 @@ fn bad_inputs_keep_the_last_good_version_and_say_so() {
     assert!(r.error.is_none(), "{r}");
     assert_eq!(r.inputs_on_last_good(), [Dataset::Assets], "{r}");
     assert_eq!(r.inputs[Dataset::Assets.index()].version, Some(1));
-    assert!(r.inputs[Dataset::Assets.index()].error.as_deref().is_some_and(|e| e.contains("assets")), "{r}");
+    assert!(
+        r.inputs[Dataset::Assets.index()]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("assets")),
+        "{r}"
+    );
     assert!(r.to_string().contains("ON LAST GOOD: assets"), "{r}");
     let metrics = gatekeeper::metrics::scrape(addr).expect("scraping the metrics");
-    assert!(metrics.contains("gatekeeper_input_on_last_good{dataset=\"assets\"} 1"), "{metrics}");
-    assert!(metrics.contains("gatekeeper_inputs_on_last_good 1"), "{metrics}");
-    assert!(metrics.contains("gatekeeper_input_version{dataset=\"assets\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("gatekeeper_input_on_last_good{dataset=\"assets\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gatekeeper_inputs_on_last_good 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gatekeeper_input_version{dataset=\"assets\"} 1"),
+        "{metrics}"
+    );
     if r.published().is_some() {
-        assert_eq!(latest_output(&out).1.inputs[Dataset::Assets.index()], Some(1));
+        assert_eq!(
+            latest_output(&out).1.inputs[Dataset::Assets.index()],
+            Some(1)
+        );
     }
 
     // The blob missing altogether: the same.
     std::fs::remove_file(&delta).expect("removing");
     let r = svc.run_cycle_at(BASE_NOW + 2 * DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good() == [Dataset::Assets], "{r}");
+    assert!(
+        r.error.is_none() && r.inputs_on_last_good() == [Dataset::Assets],
+        "{r}"
+    );
 
     // Repaired: the cycle moves on.
     std::fs::write(&delta, &good).expect("repairing");
     let r = svc.run_cycle_at(BASE_NOW + 3 * DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good().is_empty(), "{r}");
+    assert!(
+        r.error.is_none() && r.inputs_on_last_good().is_empty(),
+        "{r}"
+    );
     assert_eq!(r.inputs[Dataset::Assets.index()].version, Some(2));
 
     // An unreadable announcement of another input.
     let announced = tmp.path().join("inputs/ratings/announced");
     std::fs::write(&announced, b"garbage").expect("corrupting the announcement");
     let r = svc.run_cycle_at(BASE_NOW + 4 * DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good() == [Dataset::Ratings], "{r}");
+    assert!(
+        r.error.is_none() && r.inputs_on_last_good() == [Dataset::Ratings],
+        "{r}"
+    );
     let metrics = gatekeeper::metrics::scrape(addr).expect("scraping the metrics");
-    assert!(metrics.contains("gatekeeper_input_on_last_good{dataset=\"ratings\"} 1") && metrics.contains("gatekeeper_cycles_total 5"), "{metrics}");
+    assert!(
+        metrics.contains("gatekeeper_input_on_last_good{dataset=\"ratings\"} 1")
+            && metrics.contains("gatekeeper_cycles_total 5"),
+        "{metrics}"
+    );
 
     // Every version published on the way replays identically.
     let mut replayer = Replayer::new(&out, None, None).expect("replayer");
@@ -252,13 +437,20 @@ fn a_kafka_change_reaches_the_output_within_two_cycles() {
     let schemas_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
     let mut pconfig = producer::Config::default();
     pconfig.set("store", Some(&inputs)).expect("store");
-    pconfig.set("schemas", Some(schemas_dir.to_str().expect("path"))).expect("schemas");
-    pconfig.set("read-timeout", Some("2s")).expect("read timeout");
-    let mut producer = producer::Service::with_broker(pconfig, broker.clone()).expect("producer service");
+    pconfig
+        .set("schemas", Some(schemas_dir.to_str().expect("path")))
+        .expect("schemas");
+    pconfig
+        .set("read-timeout", Some("2s"))
+        .expect("read timeout");
+    let mut producer =
+        producer::Service::with_broker(pconfig, broker.clone()).expect("producer service");
     let schemas = producer::config::load_schemas(&schemas_dir, &[]).expect("schemas");
     let source = producer::simulate::Catalog::load(cat.path(), &schemas).expect("catalog");
-    let mut sender = producer::Sender::new(broker.bootstrap_servers(), &Default::default()).expect("sender");
-    producer::simulate::load_catalog(&mut sender, producer.config(), &source).expect("loading the catalog into Kafka");
+    let mut sender =
+        producer::Sender::new(broker.bootstrap_servers(), &Default::default()).expect("sender");
+    producer::simulate::load_catalog(&mut sender, producer.config(), &source)
+        .expect("loading the catalog into Kafka");
     producer.run_cycle().expect("producer cycle");
 
     let mut gk = Service::new(config(Some(&inputs), &out)).expect("gatekeeper");
@@ -271,8 +463,19 @@ fn a_kafka_change_reaches_the_output_within_two_cycles() {
 
     // Tombstones for every window of that pair: it loses its rights.
     let topic = producer.topic("rights").expect("rights topic").to_string();
-    for r in catalog.rights.iter().filter(|r| r.title_id == title && r.country == country) {
-        sender.send(&topic, Some(format!("{}|{}|{}", r.title_id, r.country, r.window_start).as_bytes()), None, &[]).expect("tombstone");
+    for r in catalog
+        .rights
+        .iter()
+        .filter(|r| r.title_id == title && r.country == country)
+    {
+        sender
+            .send(
+                &topic,
+                Some(format!("{}|{}|{}", r.title_id, r.country, r.window_start).as_bytes()),
+                None,
+                &[],
+            )
+            .expect("tombstone");
     }
     sender.flush(Duration::from_secs(30)).expect("flush");
     let mut seen = false;
@@ -280,15 +483,24 @@ fn a_kafka_change_reaches_the_output_within_two_cycles() {
         producer.run_cycle().expect("producer cycle");
         let r = gk.run_cycle_at(now);
         assert!(r.error.is_none(), "{r}");
-        let row = gk.published().and_then(|t| t.find(title, &country).map(|row| t.liveness(row))).expect("the pair");
+        let row = gk
+            .published()
+            .and_then(|t| t.find(title, &country).map(|row| t.liveness(row)))
+            .expect("the pair");
         if !row.live && row.reasons.iter().any(|x| x == "NO_RIGHTS") {
             seen = true;
             break;
         }
     }
-    assert!(seen, "{title}|{country} did not lose its rights within two cycles");
+    assert!(
+        seen,
+        "{title}|{country} did not lose its rights within two cycles"
+    );
     let (_, _, output) = latest_output(&out);
-    assert!(output.contains(&format!("{{\"title_id\":{title},\"country\":{},\"live\":false", json!(country))));
+    assert!(output.contains(&format!(
+        "{{\"title_id\":{title},\"country\":{},\"live\":false",
+        json!(country)
+    )));
 }
 
 /// Random changes to every dataset the parts read, round after round: the service's index,
@@ -304,7 +516,12 @@ fn incremental_index_updates_equal_fresh_builds() {
     let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     let mut writer = InputWriter::new(&inputs);
-    let mut rng = gatekeeper::prng::SplitMix64::new(std::env::var("GK_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(99));
+    let mut rng = gatekeeper::prng::SplitMix64::new(
+        std::env::var("GK_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(99),
+    );
     let mut patched = 0;
     let mut next_asset = catalog.assets.iter().map(|a| a.id).max().unwrap_or(0) + 1;
     for round in 0..8i64 {
@@ -312,9 +529,15 @@ fn incremental_index_updates_equal_fresh_builds() {
         if round > 0 {
             let pick = |rng: &mut gatekeeper::prng::SplitMix64, n: usize| rng.below(n.max(1));
             // Assets: flips, a new subtitle, a delete.
-            let mut assets: Vec<Asset> = (0..6).map(|_| catalog.assets[pick(&mut rng, catalog.assets.len())].clone()).collect();
+            let mut assets: Vec<Asset> = (0..6)
+                .map(|_| catalog.assets[pick(&mut rng, catalog.assets.len())].clone())
+                .collect();
             for a in &mut assets {
-                a.status = if a.status == AssetStatus::Ready { AssetStatus::Failed } else { AssetStatus::Ready };
+                a.status = if a.status == AssetStatus::Ready {
+                    AssetStatus::Failed
+                } else {
+                    AssetStatus::Ready
+                };
             }
             let video = &catalog.videos[pick(&mut rng, catalog.videos.len())];
             assets.push(Asset {
@@ -325,14 +548,22 @@ fn incremental_index_updates_equal_fresh_builds() {
                 status: AssetStatus::Ready,
             });
             next_asset += 1;
-            let gone = catalog.assets[pick(&mut rng, catalog.assets.len())].id.to_string();
-            writer.cycle(Dataset::Assets, &to_json(&assets), &[&gone]).expect("assets");
+            let gone = catalog.assets[pick(&mut rng, catalog.assets.len())]
+                .id
+                .to_string();
+            writer
+                .cycle(Dataset::Assets, &to_json(&assets), &[&gone])
+                .expect("assets");
             // Videos: one moves to another title, one is deleted (its assets dangle).
             if round % 2 == 0 {
                 let mut v = catalog.videos[pick(&mut rng, catalog.videos.len())].clone();
                 v.title_id = catalog.titles[pick(&mut rng, catalog.titles.len())].id;
-                let gone = catalog.videos[pick(&mut rng, catalog.videos.len())].id.to_string();
-                writer.cycle(Dataset::Videos, &to_json(&[v]), &[&gone]).expect("videos");
+                let gone = catalog.videos[pick(&mut rng, catalog.videos.len())]
+                    .id
+                    .to_string();
+                writer
+                    .cycle(Dataset::Videos, &to_json(&[v]), &[&gone])
+                    .expect("videos");
             }
             // Rights: a window ends now, one is deleted, a new one starts soon.
             let mut r = catalog.rights[pick(&mut rng, catalog.rights.len())].clone();
@@ -341,44 +572,84 @@ fn incremental_index_updates_equal_fresh_builds() {
             let gone = format!("{}|{}|{}", gone.title_id, gone.country, gone.window_start);
             let new = Right {
                 title_id: catalog.titles[pick(&mut rng, catalog.titles.len())].id,
-                country: catalog.countries[pick(&mut rng, catalog.countries.len())].code.clone(),
+                country: catalog.countries[pick(&mut rng, catalog.countries.len())]
+                    .code
+                    .clone(),
                 window_start: now + DAY,
                 window_end: None,
             };
-            writer.cycle(Dataset::Rights, &to_json(&[r, new]), &[&gone]).expect("rights");
+            writer
+                .cycle(Dataset::Rights, &to_json(&[r, new]), &[&gone])
+                .expect("rights");
             // Ratings and localizations, every other round.
             if round % 2 == 1 {
                 let gone = &catalog.ratings[pick(&mut rng, catalog.ratings.len())];
                 let new = Rating {
                     title_id: catalog.titles[pick(&mut rng, catalog.titles.len())].id,
-                    country: catalog.countries[pick(&mut rng, catalog.countries.len())].code.clone(),
+                    country: catalog.countries[pick(&mut rng, catalog.countries.len())]
+                        .code
+                        .clone(),
                     board: "B".into(),
                     rating: "R".into(),
                 };
-                writer.cycle(Dataset::Ratings, &to_json(&[new]), &[&format!("{}|{}", gone.title_id, gone.country)]).expect("ratings");
-                let mut l = catalog.localizations[pick(&mut rng, catalog.localizations.len())].clone();
+                writer
+                    .cycle(
+                        Dataset::Ratings,
+                        &to_json(&[new]),
+                        &[&format!("{}|{}", gone.title_id, gone.country)],
+                    )
+                    .expect("ratings");
+                let mut l =
+                    catalog.localizations[pick(&mut rng, catalog.localizations.len())].clone();
                 l.synopsis = Some(" ".into());
                 let gone = &catalog.localizations[pick(&mut rng, catalog.localizations.len())];
-                writer.cycle(Dataset::Localizations, &to_json(&[l]), &[&format!("{}|{}", gone.title_id, gone.language)]).expect("localizations");
+                writer
+                    .cycle(
+                        Dataset::Localizations,
+                        &to_json(&[l]),
+                        &[&format!("{}|{}", gone.title_id, gone.language)],
+                    )
+                    .expect("localizations");
             }
         }
         let r = svc.run_cycle_at(now);
         assert!(r.error.is_none(), "round {round}: {r}");
         if let Some(rb) = r.rebuilt {
-            patched += [rb.videos, rb.windows, rb.ratings, rb.localizations].iter().filter(|u| matches!(u, gatekeeper::PartUpdate::Patched(_))).count();
+            patched += [rb.videos, rb.windows, rb.ratings, rb.localizations]
+                .iter()
+                .filter(|u| matches!(u, gatekeeper::PartUpdate::Patched(_)))
+                .count();
         }
-        let versions: [u64; 7] = std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
+        let versions: [u64; 7] =
+            std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
         let states: Vec<Arc<ReadState>> = Dataset::ALL
             .iter()
             .map(|d| {
-                Arc::new(hollow::lifecycle::load_version(hollow::store::open_store(&d.store_url(&inputs)).expect("store"), versions[d.index()], MemoryMode::Heap).expect("state"))
+                Arc::new(
+                    hollow::lifecycle::load_version(
+                        hollow::store::open_store(&d.store_url(&inputs)).expect("store"),
+                        versions[d.index()],
+                        MemoryMode::Heap,
+                    )
+                    .expect("state"),
+                )
             })
             .collect();
-        let fresh_inputs = gatekeeper::InputStates { states: states.try_into().expect("seven"), versions: versions.map(Some) };
-        let fresh = gatekeeper::Index::build(&fresh_inputs).expect("fresh index").evaluate(now, &Rules::baseline());
+        let fresh_inputs = gatekeeper::InputStates {
+            states: states.try_into().expect("seven"),
+            versions: versions.map(Some),
+        };
+        let fresh = gatekeeper::Index::build(&fresh_inputs)
+            .expect("fresh index")
+            .evaluate(now, &Rules::baseline());
         let published = svc.published().expect("published");
         let diff = published.diff(&fresh);
-        assert!(diff.is_empty(), "round {round} ({r}): {} pairs differ, first {}", diff.len(), gatekeeper::compare::describe_change(published, &fresh, diff.changed[0]));
+        assert!(
+            diff.is_empty(),
+            "round {round} ({r}): {} pairs differ, first {}",
+            diff.len(),
+            gatekeeper::compare::describe_change(published, &fresh, diff.changed[0])
+        );
     }
     assert!(patched >= 10, "the incremental path ran {patched} times");
 }

@@ -11,7 +11,10 @@
 //! (c) random small catalogs with tiny value domains, so ids, keys and timestamps collide.
 
 use gatekeeper::generate::{BASE_NOW, DAY};
-use gatekeeper::model::{Asset, AssetKind, AssetStatus, Country, Liveness, Localization, Rating, Right, Title, TitleKind, Video, VideoKind};
+use gatekeeper::model::{
+    Asset, AssetKind, AssetStatus, Country, Liveness, Localization, Rating, Right, Title,
+    TitleKind, Video, VideoKind,
+};
 use gatekeeper::{jsonl, Catalog, Evaluator, Index, InputStates, LivenessTable, Rules};
 use integration_tests::naive;
 use proptest::prelude::*;
@@ -20,7 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn rule_sets() -> [Rules; 2] {
-    [Rules::builtin("baseline").expect("baseline rules"), Rules::builtin("strict").expect("strict rules")]
+    [
+        Rules::builtin("baseline").expect("baseline rules"),
+        Rules::builtin("strict").expect("strict rules"),
+    ]
 }
 
 fn export(table: &LivenessTable) -> String {
@@ -31,12 +37,14 @@ fn export(table: &LivenessTable) -> String {
 
 /// The engine's index over the hollow states of an in-memory catalog.
 fn index_of(catalog: &Catalog) -> Index {
-    Index::build(&InputStates::from_catalog(catalog).expect("hollow states of the catalog")).expect("index")
+    Index::build(&InputStates::from_catalog(catalog).expect("hollow states of the catalog"))
+        .expect("index")
 }
 
 /// The engine's index over the hollow states loaded from a JSON Lines directory.
 fn index_of_dir(dir: &Path) -> Index {
-    Index::build(&InputStates::from_jsonl_dir(dir).expect("hollow states of the directory")).expect("index")
+    Index::build(&InputStates::from_jsonl_dir(dir).expect("hollow states of the directory"))
+        .expect("index")
 }
 
 /// Panics with the first differing line if the two exports differ.
@@ -45,7 +53,11 @@ fn assert_same_export(engine: &str, naive: &str, context: &str) {
         return;
     }
     let (e, n): (Vec<&str>, Vec<&str>) = (engine.lines().collect(), naive.lines().collect());
-    let at = e.iter().zip(&n).position(|(a, b)| a != b).unwrap_or(e.len().min(n.len()));
+    let at = e
+        .iter()
+        .zip(&n)
+        .position(|(a, b)| a != b)
+        .unwrap_or(e.len().min(n.len()));
     panic!(
         "{context}: engine and naive differ at line {} ({} vs {} lines)\n engine: {}\n  naive: {}",
         at + 1,
@@ -58,7 +70,13 @@ fn assert_same_export(engine: &str, naive: &str, context: &str) {
 
 /// Engine (fresh, single-threaded, and with an evaluator whose reason table already holds
 /// another evaluation's sets) vs naive, one `now`, one rule set. Returns the engine's records.
-fn check(index: &Index, catalog: &Catalog, now: i64, rules: &Rules, context: &str) -> Vec<Liveness> {
+fn check(
+    index: &Index,
+    catalog: &Catalog,
+    now: i64,
+    rules: &Rules,
+    context: &str,
+) -> Vec<Liveness> {
     let context = format!("{context}, now {now}, rules {}", rules.version);
     let oracle = naive::export(&naive::evaluate(catalog, now, rules));
     let table = index.evaluate(now, rules);
@@ -69,8 +87,16 @@ fn check(index: &Index, catalog: &Catalog, now: i64, rules: &Rules, context: &st
     let mut evaluator = Evaluator::with_threads(3);
     let other = evaluator.evaluate(index, now.wrapping_add(DAY), rules);
     let again = evaluator.evaluate(index, now, rules);
-    assert_same_export(&export(&again), &oracle, &format!("{context}, reused evaluator"));
-    assert_eq!(other.diff(&again).is_empty(), export(&other) == oracle, "{context}: the diff agrees with the exports");
+    assert_same_export(
+        &export(&again),
+        &oracle,
+        &format!("{context}, reused evaluator"),
+    );
+    assert_eq!(
+        other.diff(&again).is_empty(),
+        export(&other) == oracle,
+        "{context}: the diff agrees with the exports"
+    );
     table.to_liveness()
 }
 
@@ -83,7 +109,10 @@ fn shared_dir() -> Option<PathBuf> {
 }
 
 fn python_works() -> bool {
-    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Interesting evaluation times for a catalog, most telling first: the generator's reference
@@ -109,7 +138,10 @@ fn interesting_nows(catalog: &Catalog) -> Vec<i64> {
 #[test]
 fn engine_matches_naive_on_generated_catalogs() {
     let Some(shared) = shared_dir().filter(|_| python_works()) else {
-        testkit::need("gatekeeper_oracle::engine_matches_naive_on_generated_catalogs", "../shared/tools/gen_catalog.py (and python3) not found");
+        testkit::need(
+            "gatekeeper_oracle::engine_matches_naive_on_generated_catalogs",
+            "../shared/tools/gen_catalog.py (and python3) not found",
+        );
         return;
     };
     let script = shared.join("tools/gen_catalog.py");
@@ -117,15 +149,25 @@ fn engine_matches_naive_on_generated_catalogs() {
     // only the most telling times.
     for (limit, seed, max_nows) in [(20, 1, 8), (100, 2, 3), (300, 3, 1), (60, 4, 2)] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let status =
-            Command::new("python3").arg(&script).arg(dir.path()).args(["--limit", &limit.to_string(), "--seed", &seed.to_string()]).status().expect("running gen_catalog.py");
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg(dir.path())
+            .args(["--limit", &limit.to_string(), "--seed", &seed.to_string()])
+            .status()
+            .expect("running gen_catalog.py");
         assert!(status.success(), "gen_catalog.py failed");
         let catalog = jsonl::load_catalog(dir.path()).expect("loading the generated catalog");
         assert_eq!(catalog.titles.len(), limit);
         let index = index_of_dir(dir.path());
         for now in interesting_nows(&catalog).into_iter().take(max_nows) {
             for rules in &rule_sets() {
-                let records = check(&index, &catalog, now, rules, &format!("gen_catalog --limit {limit} --seed {seed}"));
+                let records = check(
+                    &index,
+                    &catalog,
+                    now,
+                    rules,
+                    &format!("gen_catalog --limit {limit} --seed {seed}"),
+                );
                 assert_eq!(records.len(), limit * catalog.countries.len());
             }
         }
@@ -135,7 +177,12 @@ fn engine_matches_naive_on_generated_catalogs() {
 #[test]
 fn engine_matches_naive_on_the_rust_generator() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let options = gatekeeper::generate::GenOptions { limit: Some(80), scale: 2, seed: 9, ..Default::default() };
+    let options = gatekeeper::generate::GenOptions {
+        limit: Some(80),
+        scale: 2,
+        seed: 9,
+        ..Default::default()
+    };
     gatekeeper::generate::generate_with(dir.path(), &options).expect("generating");
     let catalog = jsonl::load_catalog(dir.path()).expect("loading");
     let index = index_of_dir(dir.path());
@@ -161,27 +208,70 @@ fn country(code: &str, primary: &str, required: &[&str], captions: bool, rating:
 }
 
 fn title(id: i64, kind: TitleKind, original_language: &str, name: &str) -> Title {
-    Title { id, kind, name: name.into(), original_language: original_language.into(), release_year: None, genres: vec![], cast: vec![], directors: vec![] }
+    Title {
+        id,
+        kind,
+        name: name.into(),
+        original_language: original_language.into(),
+        release_year: None,
+        genres: vec![],
+        cast: vec![],
+        directors: vec![],
+    }
 }
 
 fn video(id: i64, title_id: i64) -> Video {
-    Video { id, title_id, kind: VideoKind::Episode, season: Some(1), episode: Some(1), runtime_minutes: None }
+    Video {
+        id,
+        title_id,
+        kind: VideoKind::Episode,
+        season: Some(1),
+        episode: Some(1),
+        runtime_minutes: None,
+    }
 }
 
-fn asset(id: i64, video_id: i64, kind: AssetKind, lang: Option<&str>, status: AssetStatus) -> Asset {
-    Asset { id, video_id, kind, language: lang.map(str::to_string), status }
+fn asset(
+    id: i64,
+    video_id: i64,
+    kind: AssetKind,
+    lang: Option<&str>,
+    status: AssetStatus,
+) -> Asset {
+    Asset {
+        id,
+        video_id,
+        kind,
+        language: lang.map(str::to_string),
+        status,
+    }
 }
 
 fn right(title_id: i64, country: &str, start: i64, end: Option<i64>) -> Right {
-    Right { title_id, country: country.into(), window_start: start, window_end: end }
+    Right {
+        title_id,
+        country: country.into(),
+        window_start: start,
+        window_end: end,
+    }
 }
 
 fn loc(title_id: i64, language: &str, name: Option<&str>, synopsis: Option<&str>) -> Localization {
-    Localization { title_id, language: language.into(), name: name.map(str::to_string), synopsis: synopsis.map(str::to_string) }
+    Localization {
+        title_id,
+        language: language.into(),
+        name: name.map(str::to_string),
+        synopsis: synopsis.map(str::to_string),
+    }
 }
 
 fn rating(title_id: i64, country: &str) -> Rating {
-    Rating { title_id, country: country.into(), board: "B".into(), rating: "R".into() }
+    Rating {
+        title_id,
+        country: country.into(),
+        board: "B".into(),
+        rating: "R".into(),
+    }
 }
 
 /// Writes `catalog` as JSONL, appends `extra` raw lines per dataset (repeated keys), and
@@ -196,15 +286,37 @@ fn via_jsonl(catalog: &Catalog, extra: &[(&str, String)]) -> (Catalog, Index) {
         text.push('\n');
         fs::write(&path, text).expect("appending");
     }
-    (jsonl::load_catalog(dir.path()).expect("loading the hand-made catalog"), index_of_dir(dir.path()))
+    (
+        jsonl::load_catalog(dir.path()).expect("loading the hand-made catalog"),
+        index_of_dir(dir.path()),
+    )
 }
 
-fn liveness(title_id: i64, country: &str, live: bool, reasons: &[&str], playable_videos: u32, total_videos: u32, next_window_start: Option<i64>) -> Liveness {
-    Liveness { title_id, country: country.into(), live, reasons: reasons.iter().map(|r| r.to_string()).collect(), playable_videos, total_videos, next_window_start }
+fn liveness(
+    title_id: i64,
+    country: &str,
+    live: bool,
+    reasons: &[&str],
+    playable_videos: u32,
+    total_videos: u32,
+    next_window_start: Option<i64>,
+) -> Liveness {
+    Liveness {
+        title_id,
+        country: country.into(),
+        live,
+        reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        playable_videos,
+        total_videos,
+        next_window_start,
+    }
 }
 
 fn find<'a>(records: &'a [Liveness], title_id: i64, country: &str) -> &'a Liveness {
-    records.iter().find(|r| r.title_id == title_id && r.country == country).unwrap_or_else(|| panic!("no record for {title_id}|{country}"))
+    records
+        .iter()
+        .find(|r| r.title_id == title_id && r.country == country)
+        .unwrap_or_else(|| panic!("no record for {title_id}|{country}"))
 }
 
 /// A title with one fully ready video in `langs` (audio + subtitles + captions).
@@ -248,13 +360,37 @@ fn hard_case_catalog() -> (Catalog, Vec<(&'static str, String)>) {
     ready_video(&mut assets, &mut next, 2, &["fr", "de"]);
     // Video 3: picture not ready, audio only in fr; video 4: nothing but a picture.
     assets.push(asset(1, 3, AssetKind::Video, None, AssetStatus::InProgress));
-    assets.push(asset(2, 3, AssetKind::Audio, Some("fr"), AssetStatus::Ready));
+    assets.push(asset(
+        2,
+        3,
+        AssetKind::Audio,
+        Some("fr"),
+        AssetStatus::Ready,
+    ));
     assets.push(asset(3, 4, AssetKind::Video, None, AssetStatus::Ready));
     // A VIDEO asset with a language does not count as the picture.
-    assets.push(asset(4, 4, AssetKind::Video, Some("日本語"), AssetStatus::Ready));
-    assets.push(asset(5, 4, AssetKind::Audio, Some("日本語"), AssetStatus::Failed));
+    assets.push(asset(
+        4,
+        4,
+        AssetKind::Video,
+        Some("日本語"),
+        AssetStatus::Ready,
+    ));
+    assets.push(asset(
+        5,
+        4,
+        AssetKind::Audio,
+        Some("日本語"),
+        AssetStatus::Failed,
+    ));
     assets.push(asset(6, 404, AssetKind::Video, None, AssetStatus::Ready)); // dangling
-    assets.push(asset(i64::MAX, 4, AssetKind::Subtitle, Some("sv"), AssetStatus::Ready));
+    assets.push(asset(
+        i64::MAX,
+        4,
+        AssetKind::Subtitle,
+        Some("sv"),
+        AssetStatus::Ready,
+    ));
     let rights = vec![
         // i64::MIN: active from the dawn of time, forever.
         right(i64::MIN, "FR", i64::MIN, None),
@@ -282,8 +418,21 @@ fn hard_case_catalog() -> (Catalog, Vec<(&'static str, String)>) {
         loc(7, "fr", Some("\u{200b}"), Some("\u{200b}")), // zero-width space is not white space
         loc(7, "en", Some("N"), Some("S")),
     ];
-    let ratings = vec![rating(i64::MIN, "FR"), rating(i64::MAX, "JP"), rating(7, "JP"), rating(999, "FR")];
-    let c = Catalog { countries, titles, videos, rights, assets, localizations, ratings };
+    let ratings = vec![
+        rating(i64::MIN, "FR"),
+        rating(i64::MAX, "JP"),
+        rating(7, "JP"),
+        rating(999, "FR"),
+    ];
+    let c = Catalog {
+        countries,
+        titles,
+        videos,
+        rights,
+        assets,
+        localizations,
+        ratings,
+    };
     // Repeated keys: later lines win.
     let extra = vec![
         // (i64::MIN, US, 0) now never ends: active after all.
@@ -303,9 +452,24 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
     let now = 1_000;
     let (catalog, extra) = hard_case_catalog();
     let (catalog, index) = via_jsonl(&catalog, &extra);
-    assert_eq!(catalog.titles.iter().find(|t| t.id == 0).map(|t| t.kind), Some(TitleKind::Show));
+    assert_eq!(
+        catalog.titles.iter().find(|t| t.id == 0).map(|t| t.kind),
+        Some(TitleKind::Show)
+    );
     let [baseline, strict] = rule_sets();
-    for t in [i64::MIN, -1, 0, 1, now - 1, now, now + 1, now + 3, now + 4, now + 5, i64::MAX] {
+    for t in [
+        i64::MIN,
+        -1,
+        0,
+        1,
+        now - 1,
+        now,
+        now + 1,
+        now + 3,
+        now + 4,
+        now + 5,
+        i64::MAX,
+    ] {
         check(&index, &catalog, t, &baseline, "hand-made");
         check(&index, &catalog, t, &strict, "hand-made");
     }
@@ -313,28 +477,83 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
     let records = index.evaluate(now, &baseline).to_liveness();
     assert_eq!(records.len(), 4 * 4);
     // Export order: i64::MIN first; country codes by bytes ("ÅX" after "US").
-    let order: Vec<(i64, &str)> = records.iter().map(|r| (r.title_id, r.country.as_str())).collect();
-    assert_eq!(&order[..4], &[(i64::MIN, "FR"), (i64::MIN, "JP"), (i64::MIN, "US"), (i64::MIN, "ÅX")]);
+    let order: Vec<(i64, &str)> = records
+        .iter()
+        .map(|r| (r.title_id, r.country.as_str()))
+        .collect();
+    assert_eq!(
+        &order[..4],
+        &[
+            (i64::MIN, "FR"),
+            (i64::MIN, "JP"),
+            (i64::MIN, "US"),
+            (i64::MIN, "ÅX")
+        ]
+    );
 
     // FR: rated, named, one ready video with fr/de and captions; but the synopsis is white space.
-    assert_eq!(find(&records, i64::MIN, "FR"), &liveness(i64::MIN, "FR", false, &["MISSING_SYNOPSIS:fr"], 1, 1, None));
+    assert_eq!(
+        find(&records, i64::MIN, "FR"),
+        &liveness(i64::MIN, "FR", false, &["MISSING_SYNOPSIS:fr"], 1, 1, None)
+    );
     // US: the repeated right made it open-ended; no localization needed beyond en.
-    assert_eq!(find(&records, i64::MIN, "US"), &liveness(i64::MIN, "US", true, &[], 1, 1, None));
+    assert_eq!(
+        find(&records, i64::MIN, "US"),
+        &liveness(i64::MIN, "US", true, &[], 1, 1, None)
+    );
     // JP: the window starts exactly now (active); no rating, no 日本語 name/synopsis/language.
     assert_eq!(
         find(&records, i64::MIN, "JP"),
-        &liveness(i64::MIN, "JP", false, &["MISSING_LANGUAGE:日本語", "MISSING_RATING", "MISSING_SYNOPSIS:日本語", "MISSING_TITLE_NAME:日本語"], 0, 1, None)
+        &liveness(
+            i64::MIN,
+            "JP",
+            false,
+            &[
+                "MISSING_LANGUAGE:日本語",
+                "MISSING_RATING",
+                "MISSING_SYNOPSIS:日本語",
+                "MISSING_TITLE_NAME:日本語"
+            ],
+            0,
+            1,
+            None
+        )
     );
     // i64::MAX in FR: one window ended exactly now, two start later (the smallest is next);
     // the title's original language is fr, so no name is needed; video 3 lacks the picture
     // and captions; video 2 is fine. No rating in FR.
     assert_eq!(
         find(&records, i64::MAX, "FR"),
-        &liveness(i64::MAX, "FR", false, &["MISSING_CAPTIONS", "MISSING_LANGUAGE:de", "MISSING_RATING", "MISSING_VIDEO", "WINDOW_NOT_STARTED"], 1, 2, Some(now + 3))
+        &liveness(
+            i64::MAX,
+            "FR",
+            false,
+            &[
+                "MISSING_CAPTIONS",
+                "MISSING_LANGUAGE:de",
+                "MISSING_RATING",
+                "MISSING_VIDEO",
+                "WINDOW_NOT_STARTED"
+            ],
+            1,
+            2,
+            Some(now + 3)
+        )
     );
     // Title 0 has no videos; the repeated record made its original language sv, so the US needs
     // an en name and synopsis, and it has no localization at all.
-    assert_eq!(find(&records, 0, "US"), &liveness(0, "US", false, &["MISSING_SYNOPSIS:en", "MISSING_TITLE_NAME:en", "NO_VIDEOS"], 0, 0, None));
+    assert_eq!(
+        find(&records, 0, "US"),
+        &liveness(
+            0,
+            "US",
+            false,
+            &["MISSING_SYNOPSIS:en", "MISSING_TITLE_NAME:en", "NO_VIDEOS"],
+            0,
+            0,
+            None
+        )
+    );
     // Title 7 in ÅX: its only window starts later and ends before it starts: not started.
     // Video 4: picture failed (the later record), no 日本語 audio, sv subtitle ready, no en.
     assert_eq!(
@@ -343,14 +562,37 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
             7,
             "ÅX",
             false,
-            &["MISSING_CAPTIONS", "MISSING_LANGUAGE:en", "MISSING_ORIGINAL_AUDIO", "MISSING_SYNOPSIS:sv", "MISSING_TITLE_NAME:sv", "MISSING_VIDEO", "WINDOW_NOT_STARTED"],
+            &[
+                "MISSING_CAPTIONS",
+                "MISSING_LANGUAGE:en",
+                "MISSING_ORIGINAL_AUDIO",
+                "MISSING_SYNOPSIS:sv",
+                "MISSING_TITLE_NAME:sv",
+                "MISSING_VIDEO",
+                "WINDOW_NOT_STARTED"
+            ],
             0,
             1,
             Some(now + 1)
         )
     );
     // Title 7 in JP: the repeated localization has a name but a blank synopsis.
-    assert_eq!(find(&records, 7, "JP"), &liveness(7, "JP", false, &["MISSING_ORIGINAL_AUDIO", "MISSING_SYNOPSIS:日本語", "MISSING_VIDEO"], 0, 1, None));
+    assert_eq!(
+        find(&records, 7, "JP"),
+        &liveness(
+            7,
+            "JP",
+            false,
+            &[
+                "MISSING_ORIGINAL_AUDIO",
+                "MISSING_SYNOPSIS:日本語",
+                "MISSING_VIDEO"
+            ],
+            0,
+            1,
+            None
+        )
+    );
 
     // Strict: a SHOW needs 3 playable videos, captions everywhere, and subtitles in the primary
     // language where it is not the original. Baseline: the US needs none of that, so one
@@ -358,9 +600,25 @@ fn hand_made_hard_cases_match_naive_and_hand_computed_records() {
     let strict_records = index.evaluate(now, &strict).to_liveness();
     assert_eq!(
         find(&strict_records, i64::MAX, "US"),
-        &liveness(i64::MAX, "US", false, &["MISSING_CAPTIONS", "MISSING_SUBTITLE:en", "MISSING_VIDEO", "TOO_FEW_PLAYABLE_VIDEOS"], 0, 2, None)
+        &liveness(
+            i64::MAX,
+            "US",
+            false,
+            &[
+                "MISSING_CAPTIONS",
+                "MISSING_SUBTITLE:en",
+                "MISSING_VIDEO",
+                "TOO_FEW_PLAYABLE_VIDEOS"
+            ],
+            0,
+            2,
+            None
+        )
     );
-    assert_eq!(find(&records, i64::MAX, "US"), &liveness(i64::MAX, "US", true, &["MISSING_VIDEO"], 1, 2, None));
+    assert_eq!(
+        find(&records, i64::MAX, "US"),
+        &liveness(i64::MAX, "US", true, &["MISSING_VIDEO"], 1, 2, None)
+    );
 }
 
 #[test]
@@ -372,10 +630,14 @@ fn empty_catalogs() {
     assert_eq!(naive::export(&naive::evaluate(&empty, 0, &baseline)), "");
     // Countries but no titles, titles but no countries.
     let mut only_countries = Catalog::default();
-    only_countries.countries.push(country("FR", "fr", &[], false, false));
+    only_countries
+        .countries
+        .push(country("FR", "fr", &[], false, false));
     assert!(index_of(&only_countries).evaluate(0, &baseline).is_empty());
     let mut only_titles = Catalog::default();
-    only_titles.titles.push(title(1, TitleKind::Movie, "en", "x"));
+    only_titles
+        .titles
+        .push(title(1, TitleKind::Movie, "en", "x"));
     assert!(index_of(&only_titles).evaluate(0, &baseline).is_empty());
 }
 
@@ -386,7 +648,14 @@ const LANGS: [&str; 5] = ["en", "fr", "", "日本", "de"];
 const CODES: [&str; 4] = ["AA", "BB", "Ü", "ZZ"];
 const TIMES: [i64; 7] = [i64::MIN, -1, 0, 1, 2, 5, i64::MAX];
 const TITLE_IDS: [i64; 5] = [i64::MIN, -1, 0, 1, i64::MAX];
-const TEXTS: [Option<&str>; 6] = [None, Some(""), Some(" "), Some("\u{3000}\u{a0}"), Some("x"), Some(" y ")];
+const TEXTS: [Option<&str>; 6] = [
+    None,
+    Some(""),
+    Some(" "),
+    Some("\u{3000}\u{a0}"),
+    Some("x"),
+    Some(" y "),
+];
 
 fn lang() -> impl Strategy<Value = String> {
     prop::sample::select(&LANGS[..]).prop_map(str::to_string)
@@ -409,7 +678,17 @@ fn text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn arb_catalog() -> impl Strategy<Value = Catalog> {
-    let countries = prop::collection::vec((code(), lang(), prop::collection::vec(lang(), 0..4), any::<bool>(), any::<bool>()), 0..4).prop_map(|cs| {
+    let countries = prop::collection::vec(
+        (
+            code(),
+            lang(),
+            prop::collection::vec(lang(), 0..4),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        0..4,
+    )
+    .prop_map(|cs| {
         cs.into_iter()
             .map(|(code, primary, required, captions, rating)| Country {
                 name: code.clone(),
@@ -421,16 +700,48 @@ fn arb_catalog() -> impl Strategy<Value = Catalog> {
             })
             .collect::<Vec<_>>()
     });
-    let titles = prop::collection::vec((title_id(), any::<bool>(), lang()), 0..5)
-        .prop_map(|ts| ts.into_iter().map(|(id, show, orig)| title(id, if show { TitleKind::Show } else { TitleKind::Movie }, &orig, "t")).collect::<Vec<_>>());
-    let videos = prop::collection::vec((0..6i64, title_id()), 0..8).prop_map(|vs| vs.into_iter().map(|(id, t)| video(id, t)).collect::<Vec<_>>());
+    let titles = prop::collection::vec((title_id(), any::<bool>(), lang()), 0..5).prop_map(|ts| {
+        ts.into_iter()
+            .map(|(id, show, orig)| {
+                title(
+                    id,
+                    if show {
+                        TitleKind::Show
+                    } else {
+                        TitleKind::Movie
+                    },
+                    &orig,
+                    "t",
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    let videos = prop::collection::vec((0..6i64, title_id()), 0..8).prop_map(|vs| {
+        vs.into_iter()
+            .map(|(id, t)| video(id, t))
+            .collect::<Vec<_>>()
+    });
     let assets = prop::collection::vec(
         (
             0..30i64,
             0..7i64,
-            prop::sample::select(&[AssetKind::Video, AssetKind::Audio, AssetKind::Subtitle, AssetKind::ClosedCaptions][..]),
+            prop::sample::select(
+                &[
+                    AssetKind::Video,
+                    AssetKind::Audio,
+                    AssetKind::Subtitle,
+                    AssetKind::ClosedCaptions,
+                ][..],
+            ),
             prop::option::weighted(0.8, lang()),
-            prop::sample::select(&[AssetStatus::Ready, AssetStatus::Ready, AssetStatus::InProgress, AssetStatus::Failed][..]),
+            prop::sample::select(
+                &[
+                    AssetStatus::Ready,
+                    AssetStatus::Ready,
+                    AssetStatus::InProgress,
+                    AssetStatus::Failed,
+                ][..],
+            ),
         ),
         0..40,
     )
@@ -441,21 +752,64 @@ fn arb_catalog() -> impl Strategy<Value = Catalog> {
                 video_id: v,
                 kind,
                 // Pictures mostly have no language, as they should.
-                language: if kind == AssetKind::Video && id % 4 != 0 { None } else { lang },
+                language: if kind == AssetKind::Video && id % 4 != 0 {
+                    None
+                } else {
+                    lang
+                },
                 status,
             })
             .collect::<Vec<_>>()
     });
-    let rights = prop::collection::vec((title_id(), code(), time(), prop::option::of(time())), 0..12)
-        .prop_map(|rs| rs.into_iter().map(|(t, c, s, e)| right(t, &c, s, e)).collect::<Vec<_>>());
+    let rights = prop::collection::vec(
+        (title_id(), code(), time(), prop::option::of(time())),
+        0..12,
+    )
+    .prop_map(|rs| {
+        rs.into_iter()
+            .map(|(t, c, s, e)| right(t, &c, s, e))
+            .collect::<Vec<_>>()
+    });
     let localizations = prop::collection::vec((title_id(), lang(), text(), text()), 0..10)
-        .prop_map(|ls| ls.into_iter().map(|(t, l, name, synopsis)| Localization { title_id: t, language: l, name, synopsis }).collect::<Vec<_>>());
-    let ratings = prop::collection::vec((title_id(), code()), 0..8).prop_map(|rs| rs.into_iter().map(|(t, c)| rating(t, &c)).collect::<Vec<_>>());
-    (countries, titles, videos, assets, rights, localizations, ratings).prop_map(|(countries, titles, videos, assets, rights, localizations, ratings)| {
-        let mut catalog = Catalog { countries, titles, videos, rights, assets, localizations, ratings };
-        catalog.dedup();
-        catalog
-    })
+        .prop_map(|ls| {
+            ls.into_iter()
+                .map(|(t, l, name, synopsis)| Localization {
+                    title_id: t,
+                    language: l,
+                    name,
+                    synopsis,
+                })
+                .collect::<Vec<_>>()
+        });
+    let ratings = prop::collection::vec((title_id(), code()), 0..8).prop_map(|rs| {
+        rs.into_iter()
+            .map(|(t, c)| rating(t, &c))
+            .collect::<Vec<_>>()
+    });
+    (
+        countries,
+        titles,
+        videos,
+        assets,
+        rights,
+        localizations,
+        ratings,
+    )
+        .prop_map(
+            |(countries, titles, videos, assets, rights, localizations, ratings)| {
+                let mut catalog = Catalog {
+                    countries,
+                    titles,
+                    videos,
+                    rights,
+                    assets,
+                    localizations,
+                    ratings,
+                };
+                catalog.dedup();
+                catalog
+            },
+        )
 }
 
 proptest! {

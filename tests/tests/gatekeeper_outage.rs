@@ -40,18 +40,33 @@ fn inputs_outage_flips_healthz_and_keeps_the_last_good_output() {
     std::os::unix::fs::symlink(&folder, &folder).unwrap();
     let r = svc.run_cycle_at(BASE_NOW + DAY);
     assert_eq!(r.inputs_on_last_good().len(), 7, "{r}");
-    assert_eq!(svc.output_version(), Some(1), "no new version from the same inputs at the same time: {r}");
+    assert_eq!(
+        svc.output_version(),
+        Some(1),
+        "no new version from the same inputs at the same time: {r}"
+    );
     let (status, body) = healthz(&svc);
     assert_eq!(status, 503, "{body}");
-    assert!(body.contains("inputs: DOWN since") && body.contains("output: ok"), "{body}");
+    assert!(
+        body.contains("inputs: DOWN since") && body.contains("output: ok"),
+        "{body}"
+    );
     let metrics = ops::http::scrape(svc.metrics_addr().unwrap()).unwrap();
-    assert!(metrics.lines().any(|l| l == "gatekeeper_dependency_up{dependency=\"inputs\"} 0"), "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "gatekeeper_dependency_up{dependency=\"inputs\"} 0"),
+        "{metrics}"
+    );
 
     // back
     std::fs::remove_file(&folder).unwrap();
     std::fs::rename(&aside, &folder).unwrap();
     let r = svc.run_cycle_at(BASE_NOW + DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good().is_empty(), "{r}");
+    assert!(
+        r.error.is_none() && r.inputs_on_last_good().is_empty(),
+        "{r}"
+    );
     let (status, body) = healthz(&svc);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "inputs: ok\noutput: ok\n");

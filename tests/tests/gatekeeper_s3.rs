@@ -27,20 +27,45 @@ fn the_service_runs_over_s3() {
     let bucket = "gatekeeper-e2e";
     server.create_bucket(bucket).expect("bucket");
     let cat = catalog_dir(10, 11);
-    let (inputs, out) = (format!("s3://{bucket}/inputs"), format!("s3://{bucket}/liveness"));
+    let (inputs, out) = (
+        format!("s3://{bucket}/inputs"),
+        format!("s3://{bucket}/liveness"),
+    );
     publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs to S3");
     let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     let r = svc.run_cycle_at(BASE_NOW);
     assert!(r.error.is_none() && r.published() == Some(1), "{r}");
-    let failed: Vec<Asset> = catalog.assets.iter().filter(|a| a.kind == AssetKind::Video).take(5).map(|a| Asset { status: AssetStatus::Failed, ..a.clone() }).collect();
-    InputWriter::new(&inputs).cycle(Dataset::Assets, &to_json(&failed), &[]).expect("assets");
+    let failed: Vec<Asset> = catalog
+        .assets
+        .iter()
+        .filter(|a| a.kind == AssetKind::Video)
+        .take(5)
+        .map(|a| Asset {
+            status: AssetStatus::Failed,
+            ..a.clone()
+        })
+        .collect();
+    InputWriter::new(&inputs)
+        .cycle(Dataset::Assets, &to_json(&failed), &[])
+        .expect("assets");
     let r = svc.run_cycle_at(BASE_NOW + DAY);
-    assert!(r.error.is_none() && r.inputs_on_last_good().is_empty(), "{r}");
+    assert!(
+        r.error.is_none() && r.inputs_on_last_good().is_empty(),
+        "{r}"
+    );
     let versions: [u64; 7] = std::array::from_fn(|i| r.inputs[i].version.expect("input version"));
-    let oracle = naive::export(&naive::evaluate(&catalog_at(&inputs, versions), BASE_NOW + DAY, &Rules::baseline()));
+    let oracle = naive::export(&naive::evaluate(
+        &catalog_at(&inputs, versions),
+        BASE_NOW + DAY,
+        &Rules::baseline(),
+    ));
     let (_, _, output) = latest_output(&out);
-    assert!(output == oracle, "S3: output and oracle differ at {}", first_difference(&output, &oracle));
+    assert!(
+        output == oracle,
+        "S3: output and oracle differ at {}",
+        first_difference(&output, &oracle)
+    );
     let mut replayer = Replayer::new(&out, None, None).expect("replayer");
     let stored = stored_versions(&out).expect("versions");
     assert!(stored.len() >= 2, "{stored:?}");

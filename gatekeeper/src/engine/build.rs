@@ -9,7 +9,10 @@
 //! The base (countries, titles, languages) is built first; then videos + assets on one thread
 //! and rights + ratings + localizations on the other.
 
-use super::{set_bit, Base, FixedReasons, LocPart, RatingPart, VideoPart, WindowPart, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG};
+use super::{
+    set_bit, Base, FixedReasons, LocPart, RatingPart, VideoPart, WindowPart, HAS_ORIGINAL_AUDIO,
+    HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG,
+};
 use crate::error::{Error, Result};
 use crate::fxhash::{map_with_capacity, FxHashMap};
 use crate::inputs::{Dataset, InputStates};
@@ -34,7 +37,10 @@ const KIND_SUBTITLE: u32 = 2;
 const KIND_CAPTIONS: u32 = 3;
 
 pub(super) fn input_err(d: Dataset) -> impl Fn(hollow::Error) -> Error {
-    move |e| Error::Input { dataset: d.name(), detail: e.to_string() }
+    move |e| Error::Input {
+        dataset: d.name(),
+        detail: e.to_string(),
+    }
 }
 
 /// Whether title `t` is kept by a filter (`None` keeps every title).
@@ -46,13 +52,17 @@ fn keeps(keep: Option<&[bool]>, t: u32) -> bool {
 /// For each value id of a string column's pool: `f(value)`, or `none` when the value cannot be
 /// read. Each distinct string is looked at once.
 fn pool_map(col: &StrColumn<'_>, none: u32, mut f: impl FnMut(&str) -> u32) -> Vec<u32> {
-    (0..col.distinct_values()).map(|id| col.value_by_id(id).map_or(none, |s| f(&s))).collect()
+    (0..col.distinct_values())
+        .map(|id| col.value_by_id(id).map_or(none, |s| f(&s)))
+        .collect()
 }
 
 /// The mapped value of the string at `ordinal` (`NONE` when null or unknown).
 #[inline]
 fn mapped(table: &[u32], col: &StrColumn<'_>, ordinal: u32) -> u32 {
-    col.value_id(ordinal).and_then(|id| table.get(id as usize).copied()).unwrap_or(NONE)
+    col.value_id(ordinal)
+        .and_then(|id| table.get(id as usize).copied())
+        .unwrap_or(NONE)
 }
 
 /// A map lookup that remembers the last key: the datasets usually come grouped by title (and
@@ -155,7 +165,12 @@ impl<'a> Titles<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
         let e = input_err(Dataset::Titles);
         let obj = s.object("Title").map_err(&e)?;
-        Ok(Titles { id: obj.long("id").map_err(&e)?, kind: obj.string("kind").map_err(&e)?, orig: obj.string("original_language").map_err(&e)?, obj })
+        Ok(Titles {
+            id: obj.long("id").map_err(&e)?,
+            kind: obj.string("kind").map_err(&e)?,
+            orig: obj.string("original_language").map_err(&e)?,
+            obj,
+        })
     }
 }
 
@@ -169,7 +184,11 @@ impl<'a> Videos<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
         let e = input_err(Dataset::Videos);
         let obj = s.object("Video").map_err(&e)?;
-        Ok(Videos { id: obj.long("id").map_err(&e)?, title_id: obj.long("title_id").map_err(&e)?, obj })
+        Ok(Videos {
+            id: obj.long("id").map_err(&e)?,
+            title_id: obj.long("title_id").map_err(&e)?,
+            obj,
+        })
     }
 }
 
@@ -249,7 +268,11 @@ impl<'a> Ratings<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
         let e = input_err(Dataset::Ratings);
         let obj = s.object("Rating").map_err(&e)?;
-        Ok(Ratings { title_id: obj.long("title_id").map_err(&e)?, country: obj.string("country").map_err(&e)?, obj })
+        Ok(Ratings {
+            title_id: obj.long("title_id").map_err(&e)?,
+            country: obj.string("country").map_err(&e)?,
+            obj,
+        })
     }
 }
 
@@ -287,7 +310,10 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
     // Countries, sorted by code (one of each code), with their languages.
     let mut recs: Vec<CountryRec<'_>> = Vec::new();
     for o in cv.obj.ordinals() {
-        let (Some(code), Some(primary)) = (cv.code.get(o).map_err(&cerr)?, cv.primary.get(o).map_err(&cerr)?) else {
+        let (Some(code), Some(primary)) = (
+            cv.code.get(o).map_err(&cerr)?,
+            cv.primary.get(o).map_err(&cerr)?,
+        ) else {
             continue;
         };
         let mut required = Vec::new();
@@ -298,17 +324,31 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
                 }
             }
         }
-        recs.push(CountryRec { code, primary, required, captions: cv.captions.get(o).unwrap_or(false), rating: cv.rating.get(o).unwrap_or(false) });
+        recs.push(CountryRec {
+            code,
+            primary,
+            required,
+            captions: cv.captions.get(o).unwrap_or(false),
+            rating: cv.rating.get(o).unwrap_or(false),
+        });
     }
     let codes: Vec<&str> = recs.iter().map(|c| &*c.code).collect();
     let country_order = sorted_last_wins(&codes);
     let nc = country_order.len();
     if nc > MAX_COUNTRIES {
-        return Err(Error::Input { dataset: Dataset::Countries.name(), detail: format!("{nc} countries; the engine handles at most {MAX_COUNTRIES}") });
+        return Err(Error::Input {
+            dataset: Dataset::Countries.name(),
+            detail: format!("{nc} countries; the engine handles at most {MAX_COUNTRIES}"),
+        });
     }
 
     // Languages: the countries' first, in byte order, then the titles' original languages.
-    let mut country_langs: Vec<&str> = country_order.iter().flat_map(|&i| std::iter::once(&*recs[i].primary).chain(recs[i].required.iter().map(|l| &**l))).collect();
+    let mut country_langs: Vec<&str> = country_order
+        .iter()
+        .flat_map(|&i| {
+            std::iter::once(&*recs[i].primary).chain(recs[i].required.iter().map(|l| &**l))
+        })
+        .collect();
     country_langs.sort_unstable();
     country_langs.dedup();
     let n_bit_langs = country_langs.len();
@@ -327,7 +367,8 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
     let mut country_rating_required = Vec::with_capacity(nc);
     let mut country_profile = Vec::with_capacity(nc);
     let mut profile_ids: BTreeMap<(u32, bool, Vec<u32>), u32> = BTreeMap::new();
-    let (mut profile_primary, mut profile_captions, mut profile_req_offsets, mut profile_req) = (Vec::new(), Vec::new(), vec![0u32], Vec::new());
+    let (mut profile_primary, mut profile_captions, mut profile_req_offsets, mut profile_req) =
+        (Vec::new(), Vec::new(), vec![0u32], Vec::new());
     for (ci, &i) in country_order.iter().enumerate() {
         let c = &recs[i];
         country_ids.insert(c.code.to_string(), ci as u32);
@@ -339,13 +380,15 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
         req.sort_unstable();
         req.dedup();
         let next = profile_ids.len() as u32;
-        let profile = *profile_ids.entry((primary, c.captions, req)).or_insert_with_key(|(_, captions, req)| {
-            profile_primary.push(primary);
-            profile_captions.push(*captions);
-            profile_req.extend_from_slice(req);
-            profile_req_offsets.push(profile_req.len() as u32);
-            next
-        });
+        let profile = *profile_ids
+            .entry((primary, c.captions, req))
+            .or_insert_with_key(|(_, captions, req)| {
+                profile_primary.push(primary);
+                profile_captions.push(*captions);
+                profile_req.extend_from_slice(req);
+                profile_req_offsets.push(profile_req.len() as u32);
+                next
+            });
         country_profile.push(profile);
     }
 
@@ -370,7 +413,10 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
     let title_order = sorted_last_wins(&ids);
     let nt = title_order.len();
     if nt > u32::MAX as usize {
-        return Err(Error::Input { dataset: Dataset::Titles.name(), detail: format!("{nt} titles; the engine handles at most {}", u32::MAX) });
+        return Err(Error::Input {
+            dataset: Dataset::Titles.name(),
+            detail: format!("{nt} titles; the engine handles at most {}", u32::MAX),
+        });
     }
     let mut title_idx: FxHashMap<i64, u32> = map_with_capacity(nt);
     let mut title_ids = Vec::with_capacity(nt);
@@ -387,7 +433,12 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
         title_is_show.push(mapped(&show_of, &tv.kind, o) == 1);
     }
 
-    let reason = |prefix: &str| -> Vec<String> { langs[..n_bit_langs].iter().map(|l| format!("{prefix}:{l}")).collect() };
+    let reason = |prefix: &str| -> Vec<String> {
+        langs[..n_bit_langs]
+            .iter()
+            .map(|l| format!("{prefix}:{l}"))
+            .collect()
+    };
     Ok(Base {
         missing_language: reason("MISSING_LANGUAGE"),
         missing_subtitle: reason("MISSING_SUBTITLE"),
@@ -417,8 +468,17 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
 // ---------------------------------------------------------------------------------------------
 // The other parts.
 
-type Parts = (Option<Arc<VideoPart>>, Option<Arc<WindowPart>>, Option<Arc<RatingPart>>, Option<Arc<LocPart>>);
-type OtherParts = (Option<Arc<WindowPart>>, Option<Arc<RatingPart>>, Option<Arc<LocPart>>);
+type Parts = (
+    Option<Arc<VideoPart>>,
+    Option<Arc<WindowPart>>,
+    Option<Arc<RatingPart>>,
+    Option<Arc<LocPart>>,
+);
+type OtherParts = (
+    Option<Arc<WindowPart>>,
+    Option<Arc<RatingPart>>,
+    Option<Arc<LocPart>>,
+);
 
 /// Builds the parts marked in `want` (videos, rights, ratings, localizations): videos on a
 /// second thread when anything else is built too.
@@ -432,12 +492,40 @@ pub(super) fn parts(base: &Base, inputs: &InputStates, want: [bool; 4]) -> Resul
         Ok(Some(Arc::new(video_part(base, &vv, &av, None))))
     };
     let rest = || -> Result<OtherParts> {
-        let windows = if want[1] { Some(Arc::new(window_part(base, &Rights::open(inputs.get(Dataset::Rights))?, None))) } else { None };
-        let ratings = if want[2] { Some(Arc::new(rating_part(base, &Ratings::open(inputs.get(Dataset::Ratings))?, None))) } else { None };
-        let locs = if want[3] { Some(Arc::new(loc_part(base, &Localizations::open(inputs.get(Dataset::Localizations))?, None)?)) } else { None };
+        let windows = if want[1] {
+            Some(Arc::new(window_part(
+                base,
+                &Rights::open(inputs.get(Dataset::Rights))?,
+                None,
+            )))
+        } else {
+            None
+        };
+        let ratings = if want[2] {
+            Some(Arc::new(rating_part(
+                base,
+                &Ratings::open(inputs.get(Dataset::Ratings))?,
+                None,
+            )))
+        } else {
+            None
+        };
+        let locs = if want[3] {
+            Some(Arc::new(loc_part(
+                base,
+                &Localizations::open(inputs.get(Dataset::Localizations))?,
+                None,
+            )?))
+        } else {
+            None
+        };
         Ok((windows, ratings, locs))
     };
-    let (r, v) = crate::par::join(want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1, rest, videos);
+    let (r, v) = crate::par::join(
+        want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1,
+        rest,
+        videos,
+    );
     let (windows, ratings, locs) = r?;
     Ok((v?, windows, ratings, locs))
 }
@@ -451,7 +539,12 @@ struct Coverage {
 }
 
 /// Videos of existing titles, their `READY` asset coverage, grouped into signatures.
-pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Option<&[bool]>) -> VideoPart {
+pub(super) fn video_part(
+    base: &Base,
+    vv: &Videos<'_>,
+    av: &Assets<'_>,
+    keep: Option<&[bool]>,
+) -> VideoPart {
     let nt = base.title_orig.len();
     let w = base.lang_words;
     // Video slots: the videos whose title exists.
@@ -459,7 +552,9 @@ pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Op
     let mut video_title: Vec<u32> = Vec::with_capacity(vv.obj.len() as usize);
     let mut title_idx = Cached::new(&base.title_idx);
     for o in vv.obj.ordinals() {
-        let (Some(id), Some(tid)) = (vv.id.get(o), vv.title_id.get(o)) else { continue };
+        let (Some(id), Some(tid)) = (vv.id.get(o), vv.title_id.get(o)) else {
+            continue;
+        };
         if let Some(t) = title_idx.get(tid).filter(|&t| keeps(keep, t)) {
             if let std::collections::hash_map::Entry::Vacant(e) = video_slot.entry(id) {
                 e.insert(video_title.len() as u32);
@@ -476,14 +571,23 @@ pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Op
         _ => NONE,
     });
     let ready_of = pool_map(&av.status, 0, |s| u32::from(s == "READY"));
-    let lang_of = pool_map(&av.language, NO_LANG, |l| base.lang_ids.get(l).copied().unwrap_or(NO_LANG));
-    let mut cov = Coverage { flags: vec![0u8; nv], audio_or_sub: vec![0u64; nv * w], sub: vec![0u64; nv * w], captions: vec![0u64; nv * w] };
+    let lang_of = pool_map(&av.language, NO_LANG, |l| {
+        base.lang_ids.get(l).copied().unwrap_or(NO_LANG)
+    });
+    let mut cov = Coverage {
+        flags: vec![0u8; nv],
+        audio_or_sub: vec![0u64; nv * w],
+        sub: vec![0u64; nv * w],
+        captions: vec![0u64; nv * w],
+    };
     let mut video_idx = Cached::new(&video_slot);
     for o in av.obj.ordinals() {
         if mapped(&ready_of, &av.status, o) != 1 {
             continue;
         }
-        let Some(v) = av.video_id.get(o).and_then(|id| video_idx.get(id)) else { continue };
+        let Some(v) = av.video_id.get(o).and_then(|id| video_idx.get(id)) else {
+            continue;
+        };
         let v = v as usize;
         let kind = mapped(&kind_of, &av.kind, o);
         let Some(lang_value) = av.language.value_id(o) else {
@@ -526,8 +630,19 @@ pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Op
 
     // Group each title's videos by signature.
     let (offsets, order) = csr(nt, &video_title);
-    let signature = |v: usize| (cov.flags[v], &cov.audio_or_sub[v * w..(v + 1) * w], &cov.sub[v * w..(v + 1) * w], &cov.captions[v * w..(v + 1) * w]);
-    let mut out = VideoPart { total: Vec::with_capacity(nt), sig_offsets: Vec::with_capacity(nt + 1), ..VideoPart::default() };
+    let signature = |v: usize| {
+        (
+            cov.flags[v],
+            &cov.audio_or_sub[v * w..(v + 1) * w],
+            &cov.sub[v * w..(v + 1) * w],
+            &cov.captions[v * w..(v + 1) * w],
+        )
+    };
+    let mut out = VideoPart {
+        total: Vec::with_capacity(nt),
+        sig_offsets: Vec::with_capacity(nt + 1),
+        ..VideoPart::default()
+    };
     out.sig_offsets.push(0);
     let mut members: Vec<u32> = Vec::new();
     for t in 0..nt {
@@ -539,7 +654,9 @@ pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Op
         while k < members.len() {
             let first = members[k] as usize;
             let mut run = 1;
-            while k + run < members.len() && signature(members[k + run] as usize) == signature(first) {
+            while k + run < members.len()
+                && signature(members[k + run] as usize) == signature(first)
+            {
                 run += 1;
             }
             let (flags, avail, sub, captions) = signature(first);
@@ -558,13 +675,23 @@ pub(super) fn video_part(base: &Base, vv: &Videos<'_>, av: &Assets<'_>, keep: Op
 /// Rights windows of existing titles in existing countries, CSR by title, by country.
 pub(super) fn window_part(base: &Base, rv: &Rights<'_>, keep: Option<&[bool]>) -> WindowPart {
     let nt = base.title_orig.len();
-    let country_of = pool_map(&rv.country, NONE, |c| base.country_ids.get(c).copied().unwrap_or(NONE));
+    let country_of = pool_map(&rv.country, NONE, |c| {
+        base.country_ids.get(c).copied().unwrap_or(NONE)
+    });
     let mut title_of = Vec::with_capacity(rv.obj.len() as usize);
     let mut kept = Vec::with_capacity(rv.obj.len() as usize);
     let mut title_idx = Cached::new(&base.title_idx);
     for o in rv.obj.ordinals() {
         let c = mapped(&country_of, &rv.country, o);
-        let (Some(t), Some(start)) = (rv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)), rv.start.get(o)) else { continue };
+        let (Some(t), Some(start)) = (
+            rv.title_id
+                .get(o)
+                .and_then(|id| title_idx.get(id))
+                .filter(|&t| keeps(keep, t)),
+            rv.start.get(o),
+        ) else {
+            continue;
+        };
         if c == NONE {
             continue;
         }
@@ -579,7 +706,12 @@ pub(super) fn window_part(base: &Base, rv: &Rights<'_>, keep: Option<&[bool]>) -
             run.sort_unstable_by_key(|&i| kept[i as usize]);
         }
     }
-    let mut out = WindowPart { offsets, country: Vec::with_capacity(order.len()), start: Vec::with_capacity(order.len()), end: Vec::with_capacity(order.len()) };
+    let mut out = WindowPart {
+        offsets,
+        country: Vec::with_capacity(order.len()),
+        start: Vec::with_capacity(order.len()),
+        end: Vec::with_capacity(order.len()),
+    };
     for &i in &order {
         let (c, start, end) = kept[i as usize];
         out.country.push(c);
@@ -592,12 +724,20 @@ pub(super) fn window_part(base: &Base, rv: &Rights<'_>, keep: Option<&[bool]>) -
 /// Per title, a bitset of the countries with a rating.
 pub(super) fn rating_part(base: &Base, rv: &Ratings<'_>, keep: Option<&[bool]>) -> RatingPart {
     let cw = base.country_words;
-    let country_of = pool_map(&rv.country, NONE, |c| base.country_ids.get(c).copied().unwrap_or(NONE));
+    let country_of = pool_map(&rv.country, NONE, |c| {
+        base.country_ids.get(c).copied().unwrap_or(NONE)
+    });
     let mut rated = vec![0u64; base.title_orig.len() * cw];
     let mut title_idx = Cached::new(&base.title_idx);
     for o in rv.obj.ordinals() {
         let c = mapped(&country_of, &rv.country, o);
-        if let (Some(t), true) = (rv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)), c != NONE) {
+        if let (Some(t), true) = (
+            rv.title_id
+                .get(o)
+                .and_then(|id| title_idx.get(id))
+                .filter(|&t| keeps(keep, t)),
+            c != NONE,
+        ) {
             let t = t as usize;
             set_bit(&mut rated[t * cw..(t + 1) * cw], c as usize);
         }
@@ -607,7 +747,9 @@ pub(super) fn rating_part(base: &Base, rv: &Ratings<'_>, keep: Option<&[bool]>) 
 
 /// Whether the text at `ordinal` is present, decoding compressed values into `buf`.
 fn present_at(col: &StrColumn<'_>, ordinal: u32, buf: &mut Vec<u8>) -> Result<bool, hollow::Error> {
-    let Some(id) = col.value_id(ordinal) else { return Ok(false) };
+    let Some(id) = col.value_id(ordinal) else {
+        return Ok(false);
+    };
     col.value_bytes_into(id, buf)?;
     Ok(match std::str::from_utf8(buf) {
         Ok(s) => is_present(Some(s)),
@@ -616,17 +758,33 @@ fn present_at(col: &StrColumn<'_>, ordinal: u32, buf: &mut Vec<u8>) -> Result<bo
 }
 
 /// Per title, bitsets of the countries' languages with a present name / synopsis.
-pub(super) fn loc_part(base: &Base, lv: &Localizations<'_>, keep: Option<&[bool]>) -> Result<LocPart> {
+pub(super) fn loc_part(
+    base: &Base,
+    lv: &Localizations<'_>,
+    keep: Option<&[bool]>,
+) -> Result<LocPart> {
     let w = base.lang_words;
     let n = base.title_orig.len() * w;
-    let mut out = LocPart { name: vec![0u64; n], synopsis: vec![0u64; n] };
-    let lang_of = pool_map(&lv.language, NO_LANG, |l| base.lang_ids.get(l).copied().unwrap_or(NO_LANG));
+    let mut out = LocPart {
+        name: vec![0u64; n],
+        synopsis: vec![0u64; n],
+    };
+    let lang_of = pool_map(&lv.language, NO_LANG, |l| {
+        base.lang_ids.get(l).copied().unwrap_or(NO_LANG)
+    });
     let mut title_idx = Cached::new(&base.title_idx);
     let mut buf = Vec::new();
     let e = input_err(Dataset::Localizations);
     for o in lv.obj.ordinals() {
         let l = mapped(&lang_of, &lv.language, o);
-        let Some(t) = lv.title_id.get(o).and_then(|id| title_idx.get(id)).filter(|&t| keeps(keep, t)) else { continue };
+        let Some(t) = lv
+            .title_id
+            .get(o)
+            .and_then(|id| title_idx.get(id))
+            .filter(|&t| keeps(keep, t))
+        else {
+            continue;
+        };
         if l == NO_LANG || l as usize >= base.n_bit_langs {
             continue;
         }

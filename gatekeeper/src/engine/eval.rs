@@ -8,7 +8,10 @@
 //! persistent [`ReasonTable`], and a second parallel pass rewrites the local ids. Nothing is
 //! allocated per pair.
 
-use super::{bit, default_threads, flag, Base, Index, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG};
+use super::{
+    bit, default_threads, flag, Base, Index, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO,
+    NO_LANG,
+};
 use crate::fxhash::FxHashMap;
 use crate::reasons::ReasonTable;
 use crate::rules::Rules;
@@ -42,7 +45,11 @@ impl Evaluator {
 
     /// An evaluator on at most `threads` threads (1 runs on the calling thread).
     pub fn with_threads(threads: usize) -> Evaluator {
-        Evaluator { reasons: Arc::new(ReasonTable::new()), threads: threads.max(1), spare: Vec::new() }
+        Evaluator {
+            reasons: Arc::new(ReasonTable::new()),
+            threads: threads.max(1),
+            spare: Vec::new(),
+        }
     }
 
     /// The reason table (shared with the tables evaluated so far).
@@ -82,9 +89,15 @@ impl Evaluator {
         }
         let ranges: Vec<std::ops::Range<usize>> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
         let locals: Vec<LocalReasons> = if slices.len() <= 1 {
-            slices.iter_mut().zip(&ranges).map(|(slice, range)| index.evaluate_range(range.clone(), now, rules, slice)).collect()
+            slices
+                .iter_mut()
+                .zip(&ranges)
+                .map(|(slice, range)| index.evaluate_range(range.clone(), now, rules, slice))
+                .collect()
         } else {
-            crate::par::map(slices.iter_mut().zip(&ranges), |(slice, range)| index.evaluate_range(range.clone(), now, rules, slice))
+            crate::par::map(slices.iter_mut().zip(&ranges), |(slice, range)| {
+                index.evaluate_range(range.clone(), now, rules, slice)
+            })
         };
 
         // Local keys → global reason-set ids.
@@ -98,7 +111,10 @@ impl Evaluator {
                     .iter()
                     .map(|&(flags, primary, set)| {
                         strings.clear();
-                        let missing = local.miss_sets.get(set as usize).map_or(&[][..], Vec::as_slice);
+                        let missing = local
+                            .miss_sets
+                            .get(set as usize)
+                            .map_or(&[][..], Vec::as_slice);
                         base.materialize(flags, primary as usize, missing, &mut strings);
                         table.intern(strings.iter().copied())
                     })
@@ -111,7 +127,10 @@ impl Evaluator {
             }
         };
         if slices.len() <= 1 {
-            slices.iter_mut().zip(&remaps).for_each(|(s, m)| remap(s, m));
+            slices
+                .iter_mut()
+                .zip(&remaps)
+                .for_each(|(s, m)| remap(s, m));
         } else {
             std::thread::scope(|s| {
                 for (slice, m) in slices.iter_mut().zip(&remaps) {
@@ -138,7 +157,12 @@ impl LocalReasons {
     /// The local id of the set of languages `req[k]` with `missing[k]` (ids ascending), for
     /// profile `p`; `langs` is scratch.
     fn miss_set_of(&mut self, p: u32, req: &[u32], missing: &[bool], langs: &mut Vec<u32>) -> u32 {
-        let mask = (req.len() <= 64).then(|| missing.iter().enumerate().fold(0u64, |m, (k, &b)| m | (u64::from(b) << k)));
+        let mask = (req.len() <= 64).then(|| {
+            missing
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &b)| m | (u64::from(b) << k))
+        });
         if let Some(&id) = mask.and_then(|m| self.mask_ids.get(&(p, m))) {
             return id;
         }
@@ -208,7 +232,11 @@ impl Index {
         let nt = b.grid.title_ids.len();
         let nc = b.grid.country_codes.len() as u64;
         let np = b.profile_primary.len() as u64;
-        let threads = if (nt as u64) * nc < 4096 { 1 } else { threads.clamp(1, nt.max(1)) };
+        let threads = if (nt as u64) * nc < 4096 {
+            1
+        } else {
+            threads.clamp(1, nt.max(1))
+        };
         let weight = |t: usize| -> u64 {
             let sigs = u64::from(self.videos.sig_offsets[t + 1] - self.videos.sig_offsets[t]);
             let windows = u64::from(self.windows.offsets[t + 1] - self.windows.offsets[t]);
@@ -233,7 +261,13 @@ impl Index {
     }
 
     /// The video-level outcome of title `t` in every language profile, into `out`.
-    fn evaluate_profiles(&self, t: usize, rules: &Rules, out: &mut ProfileOutcome, local: &mut LocalReasons) {
+    fn evaluate_profiles(
+        &self,
+        t: usize,
+        rules: &Rules,
+        out: &mut ProfileOutcome,
+        local: &mut LocalReasons,
+    ) {
         let b = &*self.base;
         let v = &*self.videos;
         let w = b.lang_words;
@@ -250,7 +284,8 @@ impl Index {
             let primary = b.profile_primary[p];
             let captions = b.profile_captions[p] || rules.captions_in_every_country;
             let subtitle = rules.subtitle_in_primary_language && primary != orig;
-            let req_range = b.profile_req_offsets[p] as usize..b.profile_req_offsets[p + 1] as usize;
+            let req_range =
+                b.profile_req_offsets[p] as usize..b.profile_req_offsets[p + 1] as usize;
             let req = &b.profile_req[req_range.clone()];
             let missing = &mut out.missing[req_range];
             let mut flags = 0u16;
@@ -266,7 +301,10 @@ impl Index {
                 if sflags & HAS_ORIGINAL_AUDIO == 0 {
                     bad |= flag::MISSING_ORIGINAL_AUDIO;
                 }
-                if captions && sflags & HAS_ORIGINAL_CAPTIONS == 0 && !bit(&v.sig_captions[words.clone()], primary as usize) {
+                if captions
+                    && sflags & HAS_ORIGINAL_CAPTIONS == 0
+                    && !bit(&v.sig_captions[words.clone()], primary as usize)
+                {
                     bad |= flag::MISSING_CAPTIONS;
                 }
                 if subtitle && !bit(&v.sig_sub[words.clone()], primary as usize) {
@@ -296,7 +334,13 @@ impl Index {
 
     /// Evaluates titles `range` × all countries into `out` (exactly their rows), with reason
     /// ids local to the returned table.
-    fn evaluate_range(&self, range: std::ops::Range<usize>, now: i64, rules: &Rules, out: &mut [Row]) -> LocalReasons {
+    fn evaluate_range(
+        &self,
+        range: std::ops::Range<usize>,
+        now: i64,
+        rules: &Rules,
+        out: &mut [Row],
+    ) -> LocalReasons {
         let b: &Base = &self.base;
         let win = &*self.windows;
         let w = b.lang_words;
@@ -305,7 +349,13 @@ impl Index {
         let np = b.profile_primary.len();
         let min_show = rules.min_playable_show_videos.max(1);
         let mut local = LocalReasons::default();
-        let mut outcome = ProfileOutcome { flags: vec![0; np], playable: vec![0; np], miss_set: vec![NO_SET; np], missing: vec![false; b.profile_req.len()], langs: Vec::new() };
+        let mut outcome = ProfileOutcome {
+            flags: vec![0; np],
+            playable: vec![0; np],
+            miss_set: vec![NO_SET; np],
+            missing: vec![false; b.profile_req.len()],
+            langs: Vec::new(),
+        };
         let mut rows = out.iter_mut();
         for t in range {
             self.evaluate_profiles(t, rules, &mut outcome, &mut local);
@@ -338,7 +388,11 @@ impl Index {
                 if !any {
                     flags |= flag::NO_RIGHTS;
                 } else if !active {
-                    flags |= if next.is_some() { flag::WINDOW_NOT_STARTED } else { flag::WINDOW_EXPIRED };
+                    flags |= if next.is_some() {
+                        flag::WINDOW_NOT_STARTED
+                    } else {
+                        flag::WINDOW_EXPIRED
+                    };
                 }
 
                 if b.country_rating_required[c] && !bit(rated, c) {
@@ -361,10 +415,26 @@ impl Index {
                 if show && min_show > 1 && playable < min_show {
                     flags |= flag::TOO_FEW_PLAYABLE_VIDEOS;
                 }
-                let reasons = local.key(flags, if flags & flag::WITH_PRIMARY != 0 { primary } else { NO_LANG }, outcome.miss_set[p]);
+                let reasons = local.key(
+                    flags,
+                    if flags & flag::WITH_PRIMARY != 0 {
+                        primary
+                    } else {
+                        NO_LANG
+                    },
+                    outcome.miss_set[p],
+                );
                 // The caller sized `out` to exactly these pairs.
                 if let Some(row) = rows.next() {
-                    *row = Row::new(t as u32, c as u16, flags & flag::TITLE_LEVEL == 0 && playable >= 1, reasons, playable, total, next);
+                    *row = Row::new(
+                        t as u32,
+                        c as u16,
+                        flags & flag::TITLE_LEVEL == 0 && playable >= 1,
+                        reasons,
+                        playable,
+                        total,
+                        next,
+                    );
                 }
             }
         }

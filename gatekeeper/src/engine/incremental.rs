@@ -29,14 +29,31 @@ pub struct InputChange<'a> {
 }
 
 /// The changes of the root type `type_name` of a dataset.
-fn root_changes<'c>(change: &InputChange<'c>, d: Dataset, type_name: &str) -> Result<Option<&'c TypeChanges>> {
-    let Some(changes) = change.changes else { return Ok(None) };
-    let t = change.old.schema().type_index(type_name).ok_or_else(|| Error::Input { dataset: d.name(), detail: format!("no type {type_name}") })?;
+fn root_changes<'c>(
+    change: &InputChange<'c>,
+    d: Dataset,
+    type_name: &str,
+) -> Result<Option<&'c TypeChanges>> {
+    let Some(changes) = change.changes else {
+        return Ok(None);
+    };
+    let t = change
+        .old
+        .schema()
+        .type_index(type_name)
+        .ok_or_else(|| Error::Input {
+            dataset: d.name(),
+            detail: format!("no type {type_name}"),
+        })?;
     Ok(changes.types.get(t))
 }
 
 /// The rights, ratings and localizations parts after an update, with what happened to each.
-type OtherParts = ((Arc<WindowPart>, PartUpdate), (Arc<RatingPart>, PartUpdate), (Arc<LocPart>, PartUpdate));
+type OtherParts = (
+    (Arc<WindowPart>, PartUpdate),
+    (Arc<RatingPart>, PartUpdate),
+    (Arc<LocPart>, PartUpdate),
+);
 
 /// How one part is brought up to date.
 enum Plan {
@@ -73,10 +90,29 @@ fn mark(base: &Base, mask: &mut [bool], title_id: i64) {
 
 /// The affected titles of a dataset whose records carry a `title_id`: removed records read in
 /// the old state, added ones in the new.
-fn title_mask(base: &Base, d: Dataset, type_name: &str, change: &InputChange<'_>, new: &ReadState) -> Result<Option<Vec<bool>>> {
-    let Some(tc) = root_changes(change, d, type_name)? else { return Ok(None) };
+fn title_mask(
+    base: &Base,
+    d: Dataset,
+    type_name: &str,
+    change: &InputChange<'_>,
+    new: &ReadState,
+) -> Result<Option<Vec<bool>>> {
+    let Some(tc) = root_changes(change, d, type_name)? else {
+        return Ok(None);
+    };
     let e = build::input_err(d);
-    let (old_col, new_col) = (change.old.object(type_name).map_err(&e)?.long("title_id").map_err(&e)?, new.object(type_name).map_err(&e)?.long("title_id").map_err(&e)?);
+    let (old_col, new_col) = (
+        change
+            .old
+            .object(type_name)
+            .map_err(&e)?
+            .long("title_id")
+            .map_err(&e)?,
+        new.object(type_name)
+            .map_err(&e)?
+            .long("title_id")
+            .map_err(&e)?,
+    );
     let mut mask = vec![false; base.title_orig.len()];
     for &o in &tc.removed {
         if let Some(t) = old_col.get(o) {
@@ -93,12 +129,22 @@ fn title_mask(base: &Base, d: Dataset, type_name: &str, change: &InputChange<'_>
 
 /// The affected titles of the videos part: titles of removed and added videos, and of the
 /// videos of removed and added assets.
-fn video_mask(base: &Base, videos: Option<&InputChange<'_>>, assets: Option<&InputChange<'_>>, inputs: &InputStates) -> Result<Option<Vec<bool>>> {
+fn video_mask(
+    base: &Base,
+    videos: Option<&InputChange<'_>>,
+    assets: Option<&InputChange<'_>>,
+    inputs: &InputStates,
+) -> Result<Option<Vec<bool>>> {
     let mut video_ids: FxHashSet<i64> = FxHashSet::default();
     let mut mask = vec![false; base.title_orig.len()];
     if let Some(c) = videos {
-        let Some(tc) = root_changes(c, Dataset::Videos, "Video")? else { return Ok(None) };
-        let (old, new) = (Videos::open(c.old)?, Videos::open(inputs.get(Dataset::Videos))?);
+        let Some(tc) = root_changes(c, Dataset::Videos, "Video")? else {
+            return Ok(None);
+        };
+        let (old, new) = (
+            Videos::open(c.old)?,
+            Videos::open(inputs.get(Dataset::Videos))?,
+        );
         for (view, ords) in [(&old, &tc.removed), (&new, &tc.added)] {
             for &o in ords {
                 if let (Some(id), Some(t)) = (view.id.get(o), view.title_id.get(o)) {
@@ -109,8 +155,13 @@ fn video_mask(base: &Base, videos: Option<&InputChange<'_>>, assets: Option<&Inp
         }
     }
     if let Some(c) = assets {
-        let Some(tc) = root_changes(c, Dataset::Assets, "Asset")? else { return Ok(None) };
-        let (old, new) = (Assets::open(c.old)?, Assets::open(inputs.get(Dataset::Assets))?);
+        let Some(tc) = root_changes(c, Dataset::Assets, "Asset")? else {
+            return Ok(None);
+        };
+        let (old, new) = (
+            Assets::open(c.old)?,
+            Assets::open(inputs.get(Dataset::Assets))?,
+        );
         for (view, ords) in [(&old, &tc.removed), (&new, &tc.added)] {
             for &o in ords {
                 if let Some(v) = view.video_id.get(o) {
@@ -135,7 +186,11 @@ fn video_mask(base: &Base, videos: Option<&InputChange<'_>>, assets: Option<&Inp
 /// Copies `old` with the titles of `keep` taken from `new` (both CSR over every title).
 fn splice_videos(old: &VideoPart, new: &VideoPart, keep: &[bool], w: usize) -> VideoPart {
     let nt = keep.len();
-    let mut out = VideoPart { total: Vec::with_capacity(nt), sig_offsets: Vec::with_capacity(nt + 1), ..VideoPart::default() };
+    let mut out = VideoPart {
+        total: Vec::with_capacity(nt),
+        sig_offsets: Vec::with_capacity(nt + 1),
+        ..VideoPart::default()
+    };
     out.sig_offsets.push(0);
     for (t, &k) in keep.iter().enumerate() {
         let src = if k { new } else { old };
@@ -143,9 +198,11 @@ fn splice_videos(old: &VideoPart, new: &VideoPart, keep: &[bool], w: usize) -> V
         let (a, b) = (src.sig_offsets[t] as usize, src.sig_offsets[t + 1] as usize);
         out.sig_count.extend_from_slice(&src.sig_count[a..b]);
         out.sig_flags.extend_from_slice(&src.sig_flags[a..b]);
-        out.sig_audio_or_sub.extend_from_slice(&src.sig_audio_or_sub[a * w..b * w]);
+        out.sig_audio_or_sub
+            .extend_from_slice(&src.sig_audio_or_sub[a * w..b * w]);
         out.sig_sub.extend_from_slice(&src.sig_sub[a * w..b * w]);
-        out.sig_captions.extend_from_slice(&src.sig_captions[a * w..b * w]);
+        out.sig_captions
+            .extend_from_slice(&src.sig_captions[a * w..b * w]);
         out.sig_offsets.push(out.sig_count.len() as u32);
     }
     out
@@ -155,7 +212,10 @@ fn splice_videos(old: &VideoPart, new: &VideoPart, keep: &[bool], w: usize) -> V
 /// copied in one piece.
 fn splice_windows(old: &WindowPart, new: &WindowPart, keep: &[bool]) -> WindowPart {
     let nt = keep.len();
-    let mut out = WindowPart { offsets: Vec::with_capacity(nt + 1), ..WindowPart::default() };
+    let mut out = WindowPart {
+        offsets: Vec::with_capacity(nt + 1),
+        ..WindowPart::default()
+    };
     let total = old.start.len() + new.start.len();
     out.country.reserve(total);
     out.start.reserve(total);
@@ -174,7 +234,11 @@ fn splice_windows(old: &WindowPart, new: &WindowPart, keep: &[bool]) -> WindowPa
         out.country.extend_from_slice(&src.country[a..b]);
         out.start.extend_from_slice(&src.start[a..b]);
         out.end.extend_from_slice(&src.end[a..b]);
-        out.offsets.extend(src.offsets[t + 1..=u].iter().map(|&o| (o as i64 + shift) as u32));
+        out.offsets.extend(
+            src.offsets[t + 1..=u]
+                .iter()
+                .map(|&o| (o as i64 + shift) as u32),
+        );
         t = u;
     }
     out
@@ -192,7 +256,11 @@ fn splice_words(old: &[u64], new: &[u64], keep: &[bool], words: usize) -> Vec<u6
 impl Index {
     /// The index of `inputs`, from this index and what changed in each input since the states
     /// it was built from (`None`: unchanged). See the module docs of `incremental`.
-    pub fn update_incremental(&self, inputs: &InputStates, changes: &[Option<InputChange<'_>>; 7]) -> Result<(Index, Rebuilt)> {
+    pub fn update_incremental(
+        &self,
+        inputs: &InputStates,
+        changes: &[Option<InputChange<'_>>; 7],
+    ) -> Result<(Index, Rebuilt)> {
         let ch = |d: Dataset| changes[d.index()].as_ref();
         if ch(Dataset::Countries).is_some() || ch(Dataset::Titles).is_some() {
             let base = build::base(inputs)?;
@@ -208,52 +276,114 @@ impl Index {
         let simple = |d: Dataset, type_name: &str| -> Result<Plan> {
             Ok(match ch(d) {
                 None => Plan::Share,
-                Some(c) => title_mask(base, d, type_name, c, inputs.get(d))?.map_or(Plan::Rebuild, Plan::patch),
+                Some(c) => title_mask(base, d, type_name, c, inputs.get(d))?
+                    .map_or(Plan::Rebuild, Plan::patch),
             })
         };
-        let (windows_plan, ratings_plan, locs_plan) = (simple(Dataset::Rights, "Right")?, simple(Dataset::Ratings, "Rating")?, simple(Dataset::Localizations, "Localization")?);
+        let (windows_plan, ratings_plan, locs_plan) = (
+            simple(Dataset::Rights, "Right")?,
+            simple(Dataset::Ratings, "Rating")?,
+            simple(Dataset::Localizations, "Localization")?,
+        );
 
         let videos = || -> Result<(Arc<VideoPart>, PartUpdate)> {
-            let open = || -> Result<(Videos<'_>, Assets<'_>)> { Ok((Videos::open(inputs.get(Dataset::Videos))?, Assets::open(inputs.get(Dataset::Assets))?)) };
+            let open = || -> Result<(Videos<'_>, Assets<'_>)> {
+                Ok((
+                    Videos::open(inputs.get(Dataset::Videos))?,
+                    Assets::open(inputs.get(Dataset::Assets))?,
+                ))
+            };
             Ok(match &videos_plan {
                 Plan::Share => (self.videos.clone(), PartUpdate::Shared),
                 Plan::Rebuild => {
                     let (vv, av) = open()?;
-                    (Arc::new(build::video_part(base, &vv, &av, None)), PartUpdate::Rebuilt)
+                    (
+                        Arc::new(build::video_part(base, &vv, &av, None)),
+                        PartUpdate::Rebuilt,
+                    )
                 }
                 Plan::Patch(mask) => {
                     let (vv, av) = open()?;
                     let patch = build::video_part(base, &vv, &av, Some(mask));
-                    (Arc::new(splice_videos(&self.videos, &patch, mask, base.lang_words)), PartUpdate::Patched(mask.iter().filter(|&&k| k).count()))
+                    (
+                        Arc::new(splice_videos(&self.videos, &patch, mask, base.lang_words)),
+                        PartUpdate::Patched(mask.iter().filter(|&&k| k).count()),
+                    )
                 }
             })
         };
         let rest = || -> Result<OtherParts> {
             let windows = match &windows_plan {
                 Plan::Share => (self.windows.clone(), PartUpdate::Shared),
-                Plan::Rebuild => (Arc::new(build::window_part(base, &Rights::open(inputs.get(Dataset::Rights))?, None)), PartUpdate::Rebuilt),
+                Plan::Rebuild => (
+                    Arc::new(build::window_part(
+                        base,
+                        &Rights::open(inputs.get(Dataset::Rights))?,
+                        None,
+                    )),
+                    PartUpdate::Rebuilt,
+                ),
                 Plan::Patch(mask) => {
-                    let patch = build::window_part(base, &Rights::open(inputs.get(Dataset::Rights))?, Some(mask));
-                    (Arc::new(splice_windows(&self.windows, &patch, mask)), PartUpdate::Patched(mask.iter().filter(|&&k| k).count()))
+                    let patch = build::window_part(
+                        base,
+                        &Rights::open(inputs.get(Dataset::Rights))?,
+                        Some(mask),
+                    );
+                    (
+                        Arc::new(splice_windows(&self.windows, &patch, mask)),
+                        PartUpdate::Patched(mask.iter().filter(|&&k| k).count()),
+                    )
                 }
             };
             let ratings = match &ratings_plan {
                 Plan::Share => (self.ratings.clone(), PartUpdate::Shared),
-                Plan::Rebuild => (Arc::new(build::rating_part(base, &Ratings::open(inputs.get(Dataset::Ratings))?, None)), PartUpdate::Rebuilt),
+                Plan::Rebuild => (
+                    Arc::new(build::rating_part(
+                        base,
+                        &Ratings::open(inputs.get(Dataset::Ratings))?,
+                        None,
+                    )),
+                    PartUpdate::Rebuilt,
+                ),
                 Plan::Patch(mask) => {
-                    let patch = build::rating_part(base, &Ratings::open(inputs.get(Dataset::Ratings))?, Some(mask));
-                    let rated = splice_words(&self.ratings.rated, &patch.rated, mask, base.country_words);
-                    (Arc::new(RatingPart { rated }), PartUpdate::Patched(mask.iter().filter(|&&k| k).count()))
+                    let patch = build::rating_part(
+                        base,
+                        &Ratings::open(inputs.get(Dataset::Ratings))?,
+                        Some(mask),
+                    );
+                    let rated =
+                        splice_words(&self.ratings.rated, &patch.rated, mask, base.country_words);
+                    (
+                        Arc::new(RatingPart { rated }),
+                        PartUpdate::Patched(mask.iter().filter(|&&k| k).count()),
+                    )
                 }
             };
             let locs = match &locs_plan {
                 Plan::Share => (self.locs.clone(), PartUpdate::Shared),
-                Plan::Rebuild => (Arc::new(build::loc_part(base, &Localizations::open(inputs.get(Dataset::Localizations))?, None)?), PartUpdate::Rebuilt),
+                Plan::Rebuild => (
+                    Arc::new(build::loc_part(
+                        base,
+                        &Localizations::open(inputs.get(Dataset::Localizations))?,
+                        None,
+                    )?),
+                    PartUpdate::Rebuilt,
+                ),
                 Plan::Patch(mask) => {
-                    let patch = build::loc_part(base, &Localizations::open(inputs.get(Dataset::Localizations))?, Some(mask))?;
+                    let patch = build::loc_part(
+                        base,
+                        &Localizations::open(inputs.get(Dataset::Localizations))?,
+                        Some(mask),
+                    )?;
                     let w = base.lang_words;
-                    let part = LocPart { name: splice_words(&self.locs.name, &patch.name, mask, w), synopsis: splice_words(&self.locs.synopsis, &patch.synopsis, mask, w) };
-                    (Arc::new(part), PartUpdate::Patched(mask.iter().filter(|&&k| k).count()))
+                    let part = LocPart {
+                        name: splice_words(&self.locs.name, &patch.name, mask, w),
+                        synopsis: splice_words(&self.locs.synopsis, &patch.synopsis, mask, w),
+                    };
+                    (
+                        Arc::new(part),
+                        PartUpdate::Patched(mask.iter().filter(|&&k| k).count()),
+                    )
                 }
             };
             Ok((windows, ratings, locs))
@@ -261,7 +391,22 @@ impl Index {
         let heavy_videos = matches!(videos_plan, Plan::Rebuild | Plan::Patch(_));
         let (r, v) = crate::par::join(heavy_videos && super::default_threads() > 1, rest, videos);
         let ((videos, vu), ((windows, wu), (ratings, ru), (locs, lu))) = (v?, r?);
-        let index = Index { base: self.base.clone(), videos, windows, ratings, locs };
-        Ok((index, Rebuilt { base: false, videos: vu, windows: wu, ratings: ru, localizations: lu }))
+        let index = Index {
+            base: self.base.clone(),
+            videos,
+            windows,
+            ratings,
+            locs,
+        };
+        Ok((
+            index,
+            Rebuilt {
+                base: false,
+                videos: vu,
+                windows: wu,
+                ratings: ru,
+                localizations: lu,
+            },
+        ))
     }
 }

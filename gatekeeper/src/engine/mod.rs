@@ -69,7 +69,14 @@ pub(crate) mod flag {
     pub const WINDOW_EXPIRED: u16 = 1 << 10;
     pub const WINDOW_NOT_STARTED: u16 = 1 << 11;
     /// The flags that make a title not live by themselves.
-    pub const TITLE_LEVEL: u16 = MISSING_RATING | MISSING_SYNOPSIS | MISSING_TITLE_NAME | NO_RIGHTS | NO_VIDEOS | TOO_FEW_PLAYABLE_VIDEOS | WINDOW_EXPIRED | WINDOW_NOT_STARTED;
+    pub const TITLE_LEVEL: u16 = MISSING_RATING
+        | MISSING_SYNOPSIS
+        | MISSING_TITLE_NAME
+        | NO_RIGHTS
+        | NO_VIDEOS
+        | TOO_FEW_PLAYABLE_VIDEOS
+        | WINDOW_EXPIRED
+        | WINDOW_NOT_STARTED;
     /// The flags whose reason names the country's primary language.
     pub const WITH_PRIMARY: u16 = MISSING_SUBTITLE | MISSING_SYNOPSIS | MISSING_TITLE_NAME;
 }
@@ -135,7 +142,13 @@ pub struct Rebuilt {
 impl Rebuilt {
     /// Everything rebuilt (a full build).
     pub fn all() -> Rebuilt {
-        Rebuilt { base: true, videos: PartUpdate::Rebuilt, windows: PartUpdate::Rebuilt, ratings: PartUpdate::Rebuilt, localizations: PartUpdate::Rebuilt }
+        Rebuilt {
+            base: true,
+            videos: PartUpdate::Rebuilt,
+            windows: PartUpdate::Rebuilt,
+            ratings: PartUpdate::Rebuilt,
+            localizations: PartUpdate::Rebuilt,
+        }
     }
 }
 
@@ -146,14 +159,19 @@ impl std::fmt::Display for Rebuilt {
         if self.base {
             return f.write_str("full build");
         }
-        let parts: Vec<String> = [(self.videos, "videos"), (self.windows, "rights"), (self.ratings, "ratings"), (self.localizations, "localizations")]
-            .iter()
-            .filter_map(|(u, n)| match u {
-                PartUpdate::Shared => None,
-                PartUpdate::Patched(k) => Some(format!("{n}~{k}")),
-                PartUpdate::Rebuilt => Some(n.to_string()),
-            })
-            .collect();
+        let parts: Vec<String> = [
+            (self.videos, "videos"),
+            (self.windows, "rights"),
+            (self.ratings, "ratings"),
+            (self.localizations, "localizations"),
+        ]
+        .iter()
+        .filter_map(|(u, n)| match u {
+            PartUpdate::Shared => None,
+            PartUpdate::Patched(k) => Some(format!("{n}~{k}")),
+            PartUpdate::Rebuilt => Some(n.to_string()),
+        })
+        .collect();
         if parts.is_empty() {
             f.write_str("nothing")
         } else {
@@ -297,7 +315,13 @@ impl Index {
     pub fn build(inputs: &InputStates) -> Result<Index> {
         let base = Arc::new(build::base(inputs)?);
         let (videos, windows, ratings, locs) = build::parts(&base, inputs, [true; 4])?;
-        Ok(Index { videos: videos.unwrap_or_default(), windows: windows.unwrap_or_default(), ratings: ratings.unwrap_or_default(), locs: locs.unwrap_or_default(), base })
+        Ok(Index {
+            videos: videos.unwrap_or_default(),
+            windows: windows.unwrap_or_default(),
+            ratings: ratings.unwrap_or_default(),
+            locs: locs.unwrap_or_default(),
+            base,
+        })
     }
 
     /// The index of `inputs`, which differ from the states this index was built from only in
@@ -314,15 +338,37 @@ impl Index {
             if !base.same_rules_input(&self.base) {
                 let base = Arc::new(base);
                 let (videos, windows, ratings, locs) = build::parts(&base, inputs, [true; 4])?;
-                let index =
-                    Index { videos: videos.unwrap_or_default(), windows: windows.unwrap_or_default(), ratings: ratings.unwrap_or_default(), locs: locs.unwrap_or_default(), base };
+                let index = Index {
+                    videos: videos.unwrap_or_default(),
+                    windows: windows.unwrap_or_default(),
+                    ratings: ratings.unwrap_or_default(),
+                    locs: locs.unwrap_or_default(),
+                    base,
+                };
                 return Ok((index, Rebuilt::all()));
             }
         }
-        let want = [ch(Dataset::Videos) || ch(Dataset::Assets), ch(Dataset::Rights), ch(Dataset::Ratings), ch(Dataset::Localizations)];
+        let want = [
+            ch(Dataset::Videos) || ch(Dataset::Assets),
+            ch(Dataset::Rights),
+            ch(Dataset::Ratings),
+            ch(Dataset::Localizations),
+        ];
         let (videos, windows, ratings, locs) = build::parts(&self.base, inputs, want)?;
-        let part = |w: bool| if w { PartUpdate::Rebuilt } else { PartUpdate::Shared };
-        let rebuilt = Rebuilt { base: false, videos: part(want[0]), windows: part(want[1]), ratings: part(want[2]), localizations: part(want[3]) };
+        let part = |w: bool| {
+            if w {
+                PartUpdate::Rebuilt
+            } else {
+                PartUpdate::Shared
+            }
+        };
+        let rebuilt = Rebuilt {
+            base: false,
+            videos: part(want[0]),
+            windows: part(want[1]),
+            ratings: part(want[2]),
+            localizations: part(want[3]),
+        };
         Ok((
             Index {
                 base: self.base.clone(),
@@ -385,7 +431,13 @@ impl Base {
     /// `MISSING_O`, `MISSING_R`, `MISSING_SU`, `MISSING_SY`, `MISSING_T`, `MISSING_V`, `NO_R`,
     /// `NO_V`, `T`, `WINDOW_E`, `WINDOW_N`), so emitting the groups in this order and the
     /// languages by ascending id (ids follow byte order) is byte order.
-    fn materialize<'a>(&'a self, flags: u16, primary: usize, missing: &[u32], out: &mut Vec<&'a str>) {
+    fn materialize<'a>(
+        &'a self,
+        flags: u16,
+        primary: usize,
+        missing: &[u32],
+        out: &mut Vec<&'a str>,
+    ) {
         let f = &self.fixed;
         let lang = |table: &'a [String], l: usize| table.get(l).map_or("", String::as_str);
         if flags & flag::MISSING_CAPTIONS != 0 {
@@ -451,6 +503,9 @@ mod tests {
         let mut out = Vec::new();
         index.base.materialize(u16::MAX, 3, &[0, 1, 2, 4], &mut out);
         assert_eq!(out.len(), 12 + 4);
-        assert!(out.windows(2).all(|p| p[0].as_bytes() < p[1].as_bytes()), "{out:?}");
+        assert!(
+            out.windows(2).all(|p| p[0].as_bytes() < p[1].as_bytes()),
+            "{out:?}"
+        );
     }
 }

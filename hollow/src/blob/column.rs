@@ -44,7 +44,10 @@ impl ColumnData {
         ColumnStats {
             width: self.width,
             packed_bytes: (self.packed.len() + self.nulls.as_ref().map_or(0, |n| n.len())) as u64,
-            pool_bytes: self.pool.as_ref().map_or(0, |p| (p.offsets.len() + p.data.len()) as u64),
+            pool_bytes: self
+                .pool
+                .as_ref()
+                .map_or(0, |p| (p.offsets.len() + p.data.len()) as u64),
             pool_values: self.pool.as_ref().map_or(0, |p| p.count),
         }
     }
@@ -101,7 +104,12 @@ pub(crate) fn bitset_bytes(bits: &BitVec<u64>) -> Vec<u8> {
 /// Builds a column from per-ordinal values (`u64` images of the field's values) with a
 /// null flag per ordinal. Unpopulated ordinals are passed as null and do not affect the
 /// encoding (they are stored as 0).
-pub(crate) fn build_column(vals: &[u64], nulls: &BitVec<u64>, populated: &BitVec<u64>, pool: Option<PoolData>) -> ColumnData {
+pub(crate) fn build_column(
+    vals: &[u64],
+    nulls: &BitVec<u64>,
+    populated: &BitVec<u64>,
+    pool: Option<PoolData>,
+) -> ColumnData {
     let mut min = u64::MAX;
     let mut max = 0u64;
     let mut has_null = false;
@@ -142,17 +150,28 @@ pub(crate) fn build_column(vals: &[u64], nulls: &BitVec<u64>, populated: &BitVec
         len,
         width,
     );
-    ColumnData { width, null_zero, base: min, packed, nulls: bitset, pool }
+    ColumnData {
+        width,
+        null_zero,
+        base: min,
+        packed,
+        nulls: bitset,
+        pool,
+    }
 }
 
 /// Builds a pool from distinct values in index order.
 pub(crate) fn build_pool(values: &[&[u8]], compress: bool) -> PoolData {
-    let (fsst, encoded): (Option<FsstTable>, Option<Vec<Vec<u8>>>) = if compress && !values.is_empty() {
-        let (table, enc) = FsstTable::train(values);
-        (Some(table), Some(values.iter().map(|v| enc.compress(v)).collect()))
-    } else {
-        (None, None)
-    };
+    let (fsst, encoded): (Option<FsstTable>, Option<Vec<Vec<u8>>>) =
+        if compress && !values.is_empty() {
+            let (table, enc) = FsstTable::train(values);
+            (
+                Some(table),
+                Some(values.iter().map(|v| enc.compress(v)).collect()),
+            )
+        } else {
+            (None, None)
+        };
     let mut data = Vec::new();
     let mut ends = Vec::with_capacity(values.len() + 1);
     ends.push(0u64);
@@ -169,7 +188,13 @@ pub(crate) fn build_pool(values: &[&[u8]], compress: bool) -> PoolData {
     while data.len() % 8 != 0 {
         data.push(0);
     }
-    PoolData { count: values.len() as u64, off_width, offsets, data, fsst }
+    PoolData {
+        count: values.len() as u64,
+        off_width,
+        offsets,
+        data,
+        fsst,
+    }
 }
 
 /// A list, set or map type's data, ready to write.

@@ -11,7 +11,10 @@ use std::sync::Arc;
 use bitvec::vec::BitVec;
 
 use super::column::{build_collection, build_column, CollectionData, Shape};
-use super::parse::{parse_collection, parse_column, parse_meta, parse_schema, sub, CollectionState, ColumnState, ExtraPool, TypeBody, TypeState};
+use super::parse::{
+    parse_collection, parse_column, parse_meta, parse_schema, sub, CollectionState, ColumnState,
+    ExtraPool, TypeBody, TypeState,
+};
 use super::snapshot::{encode_columns, type_tag, write_meta};
 use crate::bits::{packed_len, width_for, Packed};
 use crate::bytes::Bytes;
@@ -19,7 +22,9 @@ use crate::error::{BlobKind, Error, Result};
 use crate::read::{ColumnView, ReadState};
 use crate::schema::{FieldKind, SchemaSet, TypeSchema};
 use crate::wire::{Cursor, Sink};
-use crate::write::{decode_ordinals, FxHashMap, RemovedRecords, StateChanges, TypeChanges, WriteState};
+use crate::write::{
+    decode_ordinals, FxHashMap, RemovedRecords, StateChanges, TypeChanges, WriteState,
+};
 
 /// Pools with at most this many values deduplicate values appended by deltas.
 const DEDUP_POOL_LIMIT: u64 = 4096;
@@ -37,7 +42,11 @@ fn write_ordinals(s: &mut Sink, ords: &[u32]) {
     s.u64(ords.len() as u64);
     s.u8(width);
     s.bytes(&[0; 7]);
-    s.section(&crate::bits::pack(ords.iter().map(|o| *o as u64), ords.len() as u64, width));
+    s.section(&crate::bits::pack(
+        ords.iter().map(|o| *o as u64),
+        ords.len() as u64,
+        width,
+    ));
 }
 
 fn read_ordinals(c: &mut Cursor<'_>, body: &Bytes) -> Result<Vec<u32>> {
@@ -63,7 +72,13 @@ fn read_ordinals(c: &mut Cursor<'_>, body: &Bytes) -> Result<Vec<u32>> {
     Ok(out)
 }
 
-fn write_body(schema: &SchemaSet, header: &BTreeMap<String, String>, from: u64, to: u64, types: &[TypeDelta<'_>]) -> Vec<u8> {
+fn write_body(
+    schema: &SchemaSet,
+    header: &BTreeMap<String, String>,
+    from: u64,
+    to: u64,
+    types: &[TypeDelta<'_>],
+) -> Vec<u8> {
     let mut s = Sink::default();
     write_meta(header, schema, &mut s);
     s.u64(from);
@@ -86,7 +101,11 @@ fn write_body(schema: &SchemaSet, header: &BTreeMap<String, String>, from: u64, 
             }
             _ => {
                 let shape = shape_of(ts);
-                let recs: Vec<Option<Vec<u32>>> = td.encs.iter().map(|e| Some(decode_ordinals(e).collect())).collect();
+                let recs: Vec<Option<Vec<u32>>> = td
+                    .encs
+                    .iter()
+                    .map(|e| Some(decode_ordinals(e).collect()))
+                    .collect();
                 build_collection(&recs, shape).write(&mut s);
             }
         }
@@ -117,15 +136,48 @@ pub(crate) fn write_delta_pair(
     let mut rev = Vec::new();
     for (t, tc) in changes.types.iter().enumerate() {
         let now = ws.types[t].len();
-        let encs: Vec<&[u8]> = tc.added.iter().map(|o| ws.encoded(t, *o).ok_or_else(|| Error::corrupt("journal names an unpopulated ordinal"))).collect::<Result<_>>()?;
-        fwd.push(TypeDelta { target_count: now, removed: &tc.removed, added: &tc.added, encs });
-        let old_encs: Vec<&[u8]> =
-            tc.removed.iter().map(|o| removed[t].get(o).map(|b| &**b).ok_or_else(|| Error::corrupt("journal lost a removed record"))).collect::<Result<_>>()?;
+        let encs: Vec<&[u8]> = tc
+            .added
+            .iter()
+            .map(|o| {
+                ws.encoded(t, *o)
+                    .ok_or_else(|| Error::corrupt("journal names an unpopulated ordinal"))
+            })
+            .collect::<Result<_>>()?;
+        fwd.push(TypeDelta {
+            target_count: now,
+            removed: &tc.removed,
+            added: &tc.added,
+            encs,
+        });
+        let old_encs: Vec<&[u8]> = tc
+            .removed
+            .iter()
+            .map(|o| {
+                removed[t]
+                    .get(o)
+                    .map(|b| &**b)
+                    .ok_or_else(|| Error::corrupt("journal lost a removed record"))
+            })
+            .collect::<Result<_>>()?;
         let prev_count = now + tc.removed.len() as u64 - tc.added.len() as u64;
-        rev.push(TypeDelta { target_count: prev_count, removed: &tc.added, added: &tc.removed, encs: old_encs });
+        rev.push(TypeDelta {
+            target_count: prev_count,
+            removed: &tc.added,
+            added: &tc.removed,
+            encs: old_encs,
+        });
     }
-    let f = super::seal(BlobKind::Delta, &write_body(&ws.schema, &ws.header, from, to, &fwd), zstd_level);
-    let r = super::seal(BlobKind::ReverseDelta, &write_body(&ws.schema, old_header, to, from, &rev), zstd_level);
+    let f = super::seal(
+        BlobKind::Delta,
+        &write_body(&ws.schema, &ws.header, from, to, &fwd),
+        zstd_level,
+    );
+    let r = super::seal(
+        BlobKind::ReverseDelta,
+        &write_body(&ws.schema, old_header, to, from, &rev),
+        zstd_level,
+    );
     Ok((f, r))
 }
 
@@ -156,14 +208,19 @@ pub fn delta_versions(bytes: &Bytes) -> Result<(u64, u64)> {
 pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
     let pre = super::read_preamble(bytes)?;
     if pre.kind == BlobKind::Snapshot {
-        return Err(Error::WrongBlobKind { expected: BlobKind::Delta, got: BlobKind::Snapshot });
+        return Err(Error::WrongBlobKind {
+            expected: BlobKind::Delta,
+            got: BlobKind::Snapshot,
+        });
     }
     let (_, body) = super::open_body(bytes, pre.kind, true)?;
     let mut c = Cursor::new(&body, 0);
     let header = parse_meta(&mut c, &body)?;
     let schema = parse_schema(&mut c, &body)?;
     if schema != **state.schema() {
-        return Err(Error::Schema("the delta's schema differs from the state's".into()));
+        return Err(Error::Schema(
+            "the delta's schema differs from the state's".into(),
+        ));
     }
     let from = c.u64("from version")?;
     let to = c.u64("to version")?;
@@ -176,7 +233,10 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
     for (t, ts) in schema.types().iter().enumerate() {
         c.align8()?;
         if c.u8("type kind")? != type_tag(ts) {
-            return Err(Error::corrupt(format!("delta type {:?}: wrong kind tag", ts.name())));
+            return Err(Error::corrupt(format!(
+                "delta type {:?}: wrong kind tag",
+                ts.name()
+            )));
         }
         c.take(7, "padding")?;
         let target_count = c.u64("target count")?;
@@ -197,31 +257,54 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
                 }
             }
             if target_count != old.count {
-                return Err(Error::corrupt(format!("delta type {:?}: count {} after no change, state has {}", ts.name(), target_count, old.count)));
+                return Err(Error::corrupt(format!(
+                    "delta type {:?}: count {} after no change, state has {}",
+                    ts.name(),
+                    target_count,
+                    old.count
+                )));
             }
             old.clone()
         } else {
             let (populated, bound, count) = patch_populated(old, &removed, &added, ts.name())?;
             if count != target_count {
-                return Err(Error::corrupt(format!("delta type {:?}: {count} records after applying, delta says {target_count}", ts.name())));
+                return Err(Error::corrupt(format!(
+                    "delta type {:?}: {count} records after applying, delta says {target_count}",
+                    ts.name()
+                )));
             }
             let body_state = match (ts, &old.body) {
                 (TypeSchema::Object(o), TypeBody::Object(cols)) => {
                     let mut new_cols = Vec::with_capacity(cols.len());
                     for (f, col) in o.fields.iter().zip(cols) {
                         let dcol = parse_column(&mut c, &body, &f.kind, n_added)?;
-                        new_cols.push(patch_column(col, old, &dcol, &added, &removed, bound, &populated, &f.name)?);
+                        new_cols.push(patch_column(
+                            col, old, &dcol, &added, &removed, bound, &populated, &f.name,
+                        )?);
                     }
                     TypeBody::Object(new_cols)
                 }
                 (_, TypeBody::Collection(cs)) => {
                     let is_map = matches!(ts, TypeSchema::Map { .. });
                     let dcoll = parse_collection(&mut c, &body, n_added, is_map)?;
-                    TypeBody::Collection(patch_collection(cs, old.bound, &dcoll, &added, bound, &populated, shape_of(ts))?)
+                    TypeBody::Collection(patch_collection(
+                        cs,
+                        old.bound,
+                        &dcoll,
+                        &added,
+                        bound,
+                        &populated,
+                        shape_of(ts),
+                    )?)
                 }
                 _ => return Err(Error::corrupt("type body does not match its schema")),
             };
-            TypeState { bound, count, populated: Bytes::from_vec(populated), body: body_state }
+            TypeState {
+                bound,
+                count,
+                populated: Bytes::from_vec(populated),
+                body: body_state,
+            }
         };
         changes.types.push(TypeChanges { removed, added });
         types.push(new_type);
@@ -229,13 +312,30 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
     if c.pos() != body.len() {
         return Err(Error::corrupt("unread bytes at the end of the delta"));
     }
-    let new_state = ReadState { schema: state.schema.clone(), header, types, blob: state.blob.clone(), source: None, mode: state.mode };
-    Ok(Applied { state: new_state, changes, from, to })
+    let new_state = ReadState {
+        schema: state.schema.clone(),
+        header,
+        types,
+        blob: state.blob.clone(),
+        source: None,
+        mode: state.mode,
+    };
+    Ok(Applied {
+        state: new_state,
+        changes,
+        from,
+        to,
+    })
 }
 
 /// The populated bitset after a delta, as bytes (length a multiple of 8), with the new
 /// bound and count. Copies the old bitset once and patches the changed bits.
-fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) -> Result<(Vec<u8>, u64, u64)> {
+fn patch_populated(
+    old: &TypeState,
+    removed: &[u32],
+    added: &[u32],
+    name: &str,
+) -> Result<(Vec<u8>, u64, u64)> {
     let max_added = added.last().map_or(0, |a| *a as u64 + 1);
     let bound = old.bound.max(max_added);
     let len = (bound.div_ceil(64) * 8) as usize;
@@ -252,14 +352,18 @@ fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) 
     let mut count = old.count;
     for r in removed {
         if (*r as u64) >= bound || !get(&bits, *r) {
-            return Err(Error::corrupt(format!("delta removes unpopulated ordinal {r} of {name:?}")));
+            return Err(Error::corrupt(format!(
+                "delta removes unpopulated ordinal {r} of {name:?}"
+            )));
         }
         bits[*r as usize / 8] &= !(1 << (r % 8));
         count -= 1;
     }
     for a in added {
         if get(&bits, *a) {
-            return Err(Error::corrupt(format!("delta adds already populated ordinal {a} of {name:?}")));
+            return Err(Error::corrupt(format!(
+                "delta adds already populated ordinal {a} of {name:?}"
+            )));
         }
         bits[*a as usize / 8] |= 1 << (a % 8);
         count += 1;
@@ -269,11 +373,21 @@ fn patch_populated(old: &TypeState, removed: &[u32], added: &[u32], name: &str) 
 
 /// The image (`None` = null) of each added record, with string/bytes values appended to (a
 /// copy of) the state's pool.
-fn added_images(col: &ColumnState, dcol: &ColumnState, n_added: u64, name: &str) -> Result<(Vec<Option<u64>>, Option<super::parse::PoolState>)> {
+fn added_images(
+    col: &ColumnState,
+    dcol: &ColumnState,
+    n_added: u64,
+    name: &str,
+) -> Result<(Vec<Option<u64>>, Option<super::parse::PoolState>)> {
     let dview = ColumnView::new(dcol, n_added, name)?;
     let mut images: Vec<Option<u64>> = (0..n_added as u32).map(|i| dview.raw(i)).collect();
-    let Some(pool) = &col.pool else { return Ok((images, None)) };
-    let dpool = dcol.pool.as_ref().ok_or_else(|| Error::corrupt("delta string column without a pool"))?;
+    let Some(pool) = &col.pool else {
+        return Ok((images, None));
+    };
+    let dpool = dcol
+        .pool
+        .as_ref()
+        .ok_or_else(|| Error::corrupt("delta string column without a pool"))?;
     let doffsets = Packed::new(&dpool.offsets, dpool.off_width, dpool.count + 1)?;
     let mut extra: ExtraPool = pool.extra.as_deref().cloned().unwrap_or_default();
     let base = pool.count;
@@ -312,7 +426,10 @@ fn added_images(col: &ColumnState, dcol: &ColumnState, n_added: u64, name: &str)
             (Some(s), Some(e)) => (s as usize, e as usize),
             _ => return Err(Error::corrupt("delta pool index out of range")),
         };
-        let v = dpool.data.get(s..e).ok_or_else(|| Error::corrupt("delta pool value out of range"))?;
+        let v = dpool
+            .data
+            .get(s..e)
+            .ok_or_else(|| Error::corrupt("delta pool value out of range"))?;
         if is_string && std::str::from_utf8(v).is_err() {
             return Err(Error::Utf8(name.to_string()));
         }
@@ -337,13 +454,28 @@ fn added_images(col: &ColumnState, dcol: &ColumnState, n_added: u64, name: &str)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &[u32], removed: &[u32], bound: u64, populated: &[u8], name: &str) -> Result<ColumnState> {
+fn patch_column(
+    col: &ColumnState,
+    old: &TypeState,
+    dcol: &ColumnState,
+    added: &[u32],
+    removed: &[u32],
+    bound: u64,
+    populated: &[u8],
+    name: &str,
+) -> Result<ColumnState> {
     let (images, pool) = added_images(col, dcol, added.len() as u64, name)?;
     let fits = |img: &Option<u64>| match img {
         None => col.null_zero || col.nulls.is_some(),
         Some(u) => {
-            let Some(d) = u.checked_sub(col.base) else { return false };
-            let stored = if col.null_zero { d.checked_add(1) } else { Some(d) };
+            let Some(d) = u.checked_sub(col.base) else {
+                return false;
+            };
+            let stored = if col.null_zero {
+                d.checked_add(1)
+            } else {
+                Some(d)
+            };
             stored.is_some_and(|s| col.width == 64 || s >> col.width == 0)
         }
     };
@@ -352,7 +484,8 @@ fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &
         out.pool = Some(p);
     }
     if images.iter().all(fits) {
-        let need = packed_len(bound, col.width).ok_or_else(|| Error::corrupt("column size overflows"))?;
+        let need =
+            packed_len(bound, col.width).ok_or_else(|| Error::corrupt("column size overflows"))?;
         let mut data = col.data.to_vec();
         if data.len() < need {
             data.resize(need, 0);
@@ -423,14 +556,29 @@ fn patch_column(col: &ColumnState, old: &TypeState, dcol: &ColumnState, added: &
 }
 
 /// The entries of each populated record of a collection (flattened pairs for maps).
-fn collection_records(cs: &CollectionState, bound: u64, shape: Shape, only: impl Iterator<Item = u32>) -> Result<Vec<(u32, Vec<u32>)>> {
+fn collection_records(
+    cs: &CollectionState,
+    bound: u64,
+    shape: Shape,
+    only: impl Iterator<Item = u32>,
+) -> Result<Vec<(u32, Vec<u32>)>> {
     let ends = Packed::new(&cs.ends, cs.ends_width, bound)?;
     let elems = Packed::new(&cs.elems, cs.elem_width, cs.total)?;
-    let values = Packed::new(&cs.values, cs.value_width, if shape == Shape::Map { cs.total } else { 0 })?;
+    let values = Packed::new(
+        &cs.values,
+        cs.value_width,
+        if shape == Shape::Map { cs.total } else { 0 },
+    )?;
     let mut out = Vec::new();
     for o in only {
-        let end = ends.get(o as u64).ok_or_else(|| Error::corrupt("collection ordinal out of range"))?;
-        let start = if o == 0 { 0 } else { ends.get(o as u64 - 1).unwrap_or(0) };
+        let end = ends
+            .get(o as u64)
+            .ok_or_else(|| Error::corrupt("collection ordinal out of range"))?;
+        let start = if o == 0 {
+            0
+        } else {
+            ends.get(o as u64 - 1).unwrap_or(0)
+        };
         if start > end || end > cs.total {
             return Err(Error::corrupt("collection record out of range"));
         }
@@ -457,7 +605,15 @@ fn collection_records(cs: &CollectionState, bound: u64, shape: Shape, only: impl
     Ok(out)
 }
 
-fn patch_collection(cs: &CollectionState, old_bound: u64, dcoll: &CollectionState, added: &[u32], bound: u64, populated: &[u8], shape: Shape) -> Result<CollectionState> {
+fn patch_collection(
+    cs: &CollectionState,
+    old_bound: u64,
+    dcoll: &CollectionState,
+    added: &[u32],
+    bound: u64,
+    populated: &[u8],
+    shape: Shape,
+) -> Result<CollectionState> {
     let new_recs = collection_records(dcoll, added.len() as u64, shape, 0..added.len() as u32)?;
     let mut records: Vec<Option<Vec<u32>>> = vec![None; bound as usize];
     let mut is_added: BitVec<u64> = BitVec::repeat(false, bound as usize);
@@ -465,10 +621,27 @@ fn patch_collection(cs: &CollectionState, old_bound: u64, dcoll: &CollectionStat
         records[*a as usize] = Some(items);
         is_added.set(*a as usize, true);
     }
-    let keep = crate::read::Ordinals::new(populated, bound).filter(|o| !is_added[*o as usize] && (*o as u64) < old_bound);
+    let keep = crate::read::Ordinals::new(populated, bound)
+        .filter(|o| !is_added[*o as usize] && (*o as u64) < old_bound);
     for (o, items) in collection_records(cs, old_bound, shape, keep)? {
         records[o as usize] = Some(items);
     }
-    let CollectionData { ends_width, ends, total, elem_width, elems, value_width, values } = build_collection(&records, shape);
-    Ok(CollectionState { ends_width, ends: Bytes::from_vec(ends), total, elem_width, elems: Bytes::from_vec(elems), value_width, values: Bytes::from_vec(values) })
+    let CollectionData {
+        ends_width,
+        ends,
+        total,
+        elem_width,
+        elems,
+        value_width,
+        values,
+    } = build_collection(&records, shape);
+    Ok(CollectionState {
+        ends_width,
+        ends: Bytes::from_vec(ends),
+        total,
+        elem_width,
+        elems: Bytes::from_vec(elems),
+        value_width,
+        values: Bytes::from_vec(values),
+    })
 }

@@ -29,7 +29,11 @@ impl FsstTable {
         let step = (values.len() / 65_536).max(1);
         let sample: Vec<&[u8]> = values.iter().step_by(step).copied().collect();
         let compressor = fsst::Compressor::train(&sample);
-        let symbols = compressor.symbol_table().iter().map(|s| s.to_u64()).collect();
+        let symbols = compressor
+            .symbol_table()
+            .iter()
+            .map(|s| s.to_u64())
+            .collect();
         let lens = compressor.symbol_lengths().to_vec();
         (FsstTable { symbols, lens }, FsstEncoder { compressor })
     }
@@ -37,7 +41,11 @@ impl FsstTable {
     /// Checks a table read from a blob.
     pub(crate) fn validate(symbols: Vec<u64>, lens: Vec<u8>) -> Result<FsstTable> {
         if symbols.len() != lens.len() || symbols.len() > 255 {
-            return Err(Error::corrupt(format!("FSST table with {} symbols and {} lengths", symbols.len(), lens.len())));
+            return Err(Error::corrupt(format!(
+                "FSST table with {} symbols and {} lengths",
+                symbols.len(),
+                lens.len()
+            )));
         }
         if lens.iter().any(|l| *l == 0 || *l > 8) {
             return Err(Error::corrupt("FSST symbol length outside 1..=8"));
@@ -52,7 +60,9 @@ impl FsstTable {
         while i < codes.len() {
             let c = codes[i];
             if c == ESCAPE {
-                let lit = *codes.get(i + 1).ok_or_else(|| Error::corrupt("FSST escape at end of value"))?;
+                let lit = *codes
+                    .get(i + 1)
+                    .ok_or_else(|| Error::corrupt("FSST escape at end of value"))?;
                 out.push(lit);
                 i += 2;
             } else {
@@ -81,7 +91,16 @@ mod tests {
 
     #[test]
     fn roundtrip_through_our_decoder() {
-        let texts: Vec<String> = (0..2000).map(|i| format!("[{}] As her father nears the end of his life, title {} — ünïcödé {}", i % 40, i, "x".repeat(i % 13))).collect();
+        let texts: Vec<String> = (0..2000)
+            .map(|i| {
+                format!(
+                    "[{}] As her father nears the end of his life, title {} — ünïcödé {}",
+                    i % 40,
+                    i,
+                    "x".repeat(i % 13)
+                )
+            })
+            .collect();
         let refs: Vec<&[u8]> = texts.iter().map(|s| s.as_bytes()).collect();
         let (table, enc) = FsstTable::train(&refs);
         let mut total_in = 0;

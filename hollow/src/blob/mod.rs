@@ -72,7 +72,12 @@ fn checksum(pre: &[u8], body: &[u8]) -> u32 {
 /// Wraps a raw body into a blob: preamble, optional zstd compression, checksum.
 pub(crate) fn seal(kind: BlobKind, raw_body: &[u8], zstd_level: Option<i32>) -> Vec<u8> {
     let (flags, stored): (u32, std::borrow::Cow<'_, [u8]>) = match zstd_level {
-        Some(level) => (FLAG_ZSTD, zstd::bulk::compress(raw_body, level).expect("zstd compression of an in-memory buffer").into()),
+        Some(level) => (
+            FLAG_ZSTD,
+            zstd::bulk::compress(raw_body, level)
+                .expect("zstd compression of an in-memory buffer")
+                .into(),
+        ),
         None => (0, raw_body.into()),
     };
     let mut out = Vec::with_capacity(PREAMBLE_LEN + stored.len());
@@ -93,32 +98,58 @@ pub(crate) fn seal(kind: BlobKind, raw_body: &[u8], zstd_level: Option<i32>) -> 
 /// Reads and checks the preamble (magic, version, kind, lengths). Does not verify the checksum.
 pub fn read_preamble(bytes: &[u8]) -> Result<Preamble> {
     if bytes.len() < 8 || &bytes[..8] != MAGIC {
-        return Err(Error::BadMagic { got: bytes[..bytes.len().min(8)].to_vec() });
+        return Err(Error::BadMagic {
+            got: bytes[..bytes.len().min(8)].to_vec(),
+        });
     }
     if bytes.len() < PREAMBLE_LEN {
-        return Err(Error::Truncated { what: "blob preamble", offset: 0, needed: PREAMBLE_LEN as u64, available: bytes.len() as u64 });
+        return Err(Error::Truncated {
+            what: "blob preamble",
+            offset: 0,
+            needed: PREAMBLE_LEN as u64,
+            available: bytes.len() as u64,
+        });
     }
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8"));
     let version = u32_at(8);
     if version != FORMAT_VERSION {
-        return Err(Error::Version { expected: FORMAT_VERSION, got: version });
+        return Err(Error::Version {
+            expected: FORMAT_VERSION,
+            got: version,
+        });
     }
     let kind = kind_from_code(u32_at(12))?;
     let flags = u32_at(16);
     if flags & !FLAG_ZSTD != 0 {
         return Err(Error::corrupt(format!("unknown blob flags {flags:#x}")));
     }
-    let pre = Preamble { kind, flags, checksum: u32_at(20), stored_len: u64_at(24), raw_len: u64_at(32) };
+    let pre = Preamble {
+        kind,
+        flags,
+        checksum: u32_at(20),
+        stored_len: u64_at(24),
+        raw_len: u64_at(32),
+    };
     let available = (bytes.len() - PREAMBLE_LEN) as u64;
     if pre.stored_len != available {
         if pre.stored_len > available {
-            return Err(Error::Truncated { what: "blob body", offset: PREAMBLE_LEN as u64, needed: pre.stored_len, available });
+            return Err(Error::Truncated {
+                what: "blob body",
+                offset: PREAMBLE_LEN as u64,
+                needed: pre.stored_len,
+                available,
+            });
         }
-        return Err(Error::corrupt(format!("blob has {} bytes after its declared body", available - pre.stored_len)));
+        return Err(Error::corrupt(format!(
+            "blob has {} bytes after its declared body",
+            available - pre.stored_len
+        )));
     }
     if flags & FLAG_ZSTD == 0 && pre.raw_len != pre.stored_len {
-        return Err(Error::corrupt("uncompressed blob with differing raw and stored lengths"));
+        return Err(Error::corrupt(
+            "uncompressed blob with differing raw and stored lengths",
+        ));
     }
     Ok(pre)
 }
@@ -128,7 +159,10 @@ pub fn verify_checksum(bytes: &[u8]) -> Result<Preamble> {
     let pre = read_preamble(bytes)?;
     let computed = checksum(&bytes[..PREAMBLE_LEN], &bytes[PREAMBLE_LEN..]);
     if computed != pre.checksum {
-        return Err(Error::ChecksumMismatch { stored: pre.checksum, computed });
+        return Err(Error::ChecksumMismatch {
+            stored: pre.checksum,
+            computed,
+        });
     }
     Ok(pre)
 }
@@ -136,30 +170,46 @@ pub fn verify_checksum(bytes: &[u8]) -> Result<Preamble> {
 /// Checks the preamble (and the checksum when `verify`) and returns the raw body: a slice of
 /// `bytes` when uncompressed, a decompressed copy otherwise (compressed bodies are always
 /// verified first).
-pub(crate) fn open_body(bytes: &crate::Bytes, expected: BlobKind, verify: bool) -> Result<(Preamble, crate::Bytes)> {
+pub(crate) fn open_body(
+    bytes: &crate::Bytes,
+    expected: BlobKind,
+    verify: bool,
+) -> Result<(Preamble, crate::Bytes)> {
     let pre = read_preamble(bytes)?;
     if pre.kind != expected {
-        return Err(Error::WrongBlobKind { expected, got: pre.kind });
+        return Err(Error::WrongBlobKind {
+            expected,
+            got: pre.kind,
+        });
     }
     if verify || pre.flags & FLAG_ZSTD != 0 {
         verify_checksum(bytes)?;
     }
     if pre.flags & FLAG_ZSTD != 0 {
-        let cap = usize::try_from(pre.raw_len).map_err(|_| Error::corrupt("raw length overflows"))?;
+        let cap =
+            usize::try_from(pre.raw_len).map_err(|_| Error::corrupt("raw length overflows"))?;
         // decompression allocates raw_len up front: a claim no zstd frame of this size can
         // keep (one 128 KiB block takes at least 4 bytes, a ratio below 2^15) is refused
         // rather than letting a small blob ask for terabytes
         let stored = (bytes.len() - PREAMBLE_LEN) as u64;
         if pre.raw_len > (1u64 << 40) || pre.raw_len > stored.saturating_mul(1 << 16).max(1 << 16) {
-            return Err(Error::corrupt(format!("implausible raw body length {} for {stored} compressed bytes", pre.raw_len)));
+            return Err(Error::corrupt(format!(
+                "implausible raw body length {} for {stored} compressed bytes",
+                pre.raw_len
+            )));
         }
-        let raw = zstd::bulk::decompress(&bytes[PREAMBLE_LEN..], cap).map_err(|e| Error::corrupt(format!("zstd: {e}")))?;
+        let raw = zstd::bulk::decompress(&bytes[PREAMBLE_LEN..], cap)
+            .map_err(|e| Error::corrupt(format!("zstd: {e}")))?;
         if raw.len() as u64 != pre.raw_len {
-            return Err(Error::corrupt("decompressed body length differs from the preamble"));
+            return Err(Error::corrupt(
+                "decompressed body length differs from the preamble",
+            ));
         }
         Ok((pre, crate::Bytes::from_vec(raw)))
     } else {
-        let body = bytes.slice(PREAMBLE_LEN..bytes.len()).ok_or_else(|| Error::corrupt("body range"))?;
+        let body = bytes
+            .slice(PREAMBLE_LEN..bytes.len())
+            .ok_or_else(|| Error::corrupt("body range"))?;
         Ok((pre, body))
     }
 }

@@ -95,7 +95,8 @@ pub(crate) struct Parsed {
 }
 
 pub(crate) fn sub(body: &Bytes, r: std::ops::Range<usize>) -> Result<Bytes> {
-    body.slice(r).ok_or_else(|| Error::corrupt("section outside the blob"))
+    body.slice(r)
+        .ok_or_else(|| Error::corrupt("section outside the blob"))
 }
 
 pub(crate) fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<String, String>> {
@@ -126,19 +127,33 @@ pub(crate) fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
     let schema = parse_schema(&mut c, body)?;
     let n = c.u32("type count")? as usize;
     if n != schema.types().len() {
-        return Err(Error::corrupt(format!("{n} types in the body, {} in the schema", schema.types().len())));
+        return Err(Error::corrupt(format!(
+            "{n} types in the body, {} in the schema",
+            schema.types().len()
+        )));
     }
     let mut types = Vec::with_capacity(n);
     for ts in schema.types() {
         types.push(parse_type(&mut c, body, ts)?);
     }
     if c.pos() != body.len() {
-        return Err(Error::corrupt(format!("{} unread bytes at the end of the body", body.len() - c.pos())));
+        return Err(Error::corrupt(format!(
+            "{} unread bytes at the end of the body",
+            body.len() - c.pos()
+        )));
     }
-    Ok(Parsed { header, schema, types })
+    Ok(Parsed {
+        header,
+        schema,
+        types,
+    })
 }
 
-pub(crate) fn parse_type_head(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema) -> Result<(u64, u64, Bytes)> {
+pub(crate) fn parse_type_head(
+    c: &mut Cursor<'_>,
+    body: &Bytes,
+    ts: &TypeSchema,
+) -> Result<(u64, u64, Bytes)> {
     c.align8()?;
     let tag = c.u8("type kind")?;
     c.take(7, "padding")?;
@@ -149,16 +164,27 @@ pub(crate) fn parse_type_head(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema)
         TypeSchema::Map { .. } => 4,
     };
     if tag != expected {
-        return Err(Error::corrupt(format!("type {:?}: kind tag {tag}, schema says {expected}", ts.name())));
+        return Err(Error::corrupt(format!(
+            "type {:?}: kind tag {tag}, schema says {expected}",
+            ts.name()
+        )));
     }
     let bound = c.u64("ordinal bound")?;
     let count = c.u64("record count")?;
     if bound > u32::MAX as u64 + 1 || count > bound {
-        return Err(Error::corrupt(format!("type {:?}: {count} records under ordinal bound {bound}", ts.name())));
+        return Err(Error::corrupt(format!(
+            "type {:?}: {count} records under ordinal bound {bound}",
+            ts.name()
+        )));
     }
     let populated = sub(body, c.section("populated bitset")?)?;
     if (populated.len() as u64) < bound.div_ceil(8) {
-        return Err(Error::Truncated { what: "populated bitset", offset: 0, needed: bound.div_ceil(8), available: populated.len() as u64 });
+        return Err(Error::Truncated {
+            what: "populated bitset",
+            offset: 0,
+            needed: bound.div_ceil(8),
+            available: populated.len() as u64,
+        });
     }
     Ok((bound, count, populated))
 }
@@ -173,12 +199,27 @@ fn parse_type(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema) -> Result<TypeS
             }
             TypeBody::Object(cols)
         }
-        _ => TypeBody::Collection(parse_collection(c, body, bound, matches!(ts, TypeSchema::Map { .. }))?),
+        _ => TypeBody::Collection(parse_collection(
+            c,
+            body,
+            bound,
+            matches!(ts, TypeSchema::Map { .. }),
+        )?),
     };
-    Ok(TypeState { bound, count, populated, body: body_state })
+    Ok(TypeState {
+        bound,
+        count,
+        populated,
+        body: body_state,
+    })
 }
 
-pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, bound: u64) -> Result<ColumnState> {
+pub(crate) fn parse_column(
+    c: &mut Cursor<'_>,
+    body: &Bytes,
+    kind: &FieldKind,
+    bound: u64,
+) -> Result<ColumnState> {
     c.align8()?;
     let encoding = c.u8("column encoding")?;
     let width = c.u8("column width")?;
@@ -201,7 +242,11 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
     };
     let wants_pool = matches!(kind, FieldKind::String | FieldKind::Bytes);
     if has_pool != wants_pool {
-        return Err(Error::corrupt(format!("column of kind {} {} a pool", kind.name(), if has_pool { "has" } else { "lacks" })));
+        return Err(Error::corrupt(format!(
+            "column of kind {} {} a pool",
+            kind.name(),
+            if has_pool { "has" } else { "lacks" }
+        )));
     }
     let pool = if has_pool {
         let count = c.u64("pool count")?;
@@ -212,10 +257,18 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
         // so there is at most one. Without this check a few bytes could claim 2^64 values
         // and every pass over the pool (UTF-8 validation, delta dedup) would never end.
         if off_width == 0 && count > 1 {
-            return Err(Error::corrupt(format!("pool of {count} values with zero-width offsets (pools hold distinct values)")));
+            return Err(Error::corrupt(format!(
+                "pool of {count} values with zero-width offsets (pools hold distinct values)"
+            )));
         }
         let offsets = sub(body, c.section("pool offsets")?)?;
-        Packed::new(&offsets, off_width, count.checked_add(1).ok_or_else(|| Error::corrupt("pool count"))?)?;
+        Packed::new(
+            &offsets,
+            off_width,
+            count
+                .checked_add(1)
+                .ok_or_else(|| Error::corrupt("pool count"))?,
+        )?;
         let data = sub(body, c.section("pool data")?)?;
         let fsst = if has_fsst {
             let syms = sub(body, c.section("FSST symbols")?)?;
@@ -223,19 +276,44 @@ pub(crate) fn parse_column(c: &mut Cursor<'_>, body: &Bytes, kind: &FieldKind, b
             if syms.len() % 8 != 0 {
                 return Err(Error::corrupt("FSST symbols not a multiple of 8 bytes"));
             }
-            let symbols = syms.chunks_exact(8).map(|ch| u64::from_le_bytes(ch.try_into().expect("8"))).collect();
+            let symbols = syms
+                .chunks_exact(8)
+                .map(|ch| u64::from_le_bytes(ch.try_into().expect("8")))
+                .collect();
             Some(Arc::new(FsstTable::validate(symbols, lens.to_vec())?))
         } else {
             None
         };
-        Some(PoolState { count, off_width, offsets, data, fsst, utf8: Default::default(), extra: None, spans: Default::default() })
+        Some(PoolState {
+            count,
+            off_width,
+            offsets,
+            data,
+            fsst,
+            utf8: Default::default(),
+            extra: None,
+            spans: Default::default(),
+        })
     } else {
         None
     };
-    Ok(ColumnState { kind: kind.clone(), width, null_zero, base, data, nulls, pool })
+    Ok(ColumnState {
+        kind: kind.clone(),
+        width,
+        null_zero,
+        base,
+        data,
+        nulls,
+        pool,
+    })
 }
 
-pub(crate) fn parse_collection(c: &mut Cursor<'_>, body: &Bytes, bound: u64, is_map: bool) -> Result<CollectionState> {
+pub(crate) fn parse_collection(
+    c: &mut Cursor<'_>,
+    body: &Bytes,
+    bound: u64,
+    is_map: bool,
+) -> Result<CollectionState> {
     c.align8()?;
     let ends_width = c.u8("ends width")?;
     let elem_width = c.u8("element width")?;
@@ -249,5 +327,13 @@ pub(crate) fn parse_collection(c: &mut Cursor<'_>, body: &Bytes, bound: u64, is_
     let values = sub(body, c.section("map values")?)?;
     // maps carry one value per bucket; lists and sets an empty array
     Packed::new(&values, value_width, if is_map { total } else { 0 })?;
-    Ok(CollectionState { ends_width, ends, total, elem_width, elems, value_width, values })
+    Ok(CollectionState {
+        ends_width,
+        ends,
+        total,
+        elem_width,
+        elems,
+        value_width,
+        values,
+    })
 }

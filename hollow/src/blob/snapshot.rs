@@ -2,7 +2,9 @@
 
 use bitvec::vec::BitVec;
 
-use super::column::{bitset_bytes, build_collection, build_column, build_pool, ColumnData, ColumnStats, Shape};
+use super::column::{
+    bitset_bytes, build_collection, build_column, build_pool, ColumnData, ColumnStats, Shape,
+};
 use crate::error::{BlobKind, Result};
 use crate::schema::{Compression, FieldKind, TypeSchema};
 use crate::value::Value;
@@ -51,9 +53,21 @@ pub(crate) fn image(v: &Value<'_>) -> u64 {
     }
 }
 
-pub(crate) fn encode_object_type(recs: &TypeRecords, o: &crate::schema::ObjectSchema, disable_fsst: bool) -> Vec<ColumnData> {
-    let records = recs.ordinals().map(|ord| (ord as usize, recs.record(ord).expect("populated")));
-    encode_columns(o, recs.ordinal_bound(), records, &recs.populated, !disable_fsst)
+pub(crate) fn encode_object_type(
+    recs: &TypeRecords,
+    o: &crate::schema::ObjectSchema,
+    disable_fsst: bool,
+) -> Vec<ColumnData> {
+    let records = recs
+        .ordinals()
+        .map(|ord| (ord as usize, recs.record(ord).expect("populated")));
+    encode_columns(
+        o,
+        recs.ordinal_bound(),
+        records,
+        &recs.populated,
+        !disable_fsst,
+    )
 }
 
 /// Encodes the columns of an object type from encoded records at given positions (`bound`
@@ -68,7 +82,11 @@ pub(crate) fn encode_columns<'e>(
     let nf = o.fields.len();
     let mut vals: Vec<Vec<u64>> = vec![vec![0u64; bound]; nf];
     let mut nulls: Vec<BitVec<u64>> = vec![BitVec::repeat(true, bound); nf];
-    let mut pools: Vec<PoolBuilder<'e>> = o.fields.iter().map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default)).collect();
+    let mut pools: Vec<PoolBuilder<'e>> = o
+        .fields
+        .iter()
+        .map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default))
+        .collect();
     for (ord, enc) in records {
         let mut pos = 0;
         for (fi, f) in o.fields.iter().enumerate() {
@@ -93,14 +111,19 @@ pub(crate) fn encode_columns<'e>(
         .iter()
         .enumerate()
         .map(|(fi, f)| {
-            let pool = pools[fi].take().map(|(_, list)| build_pool(&list, f.compression == Compression::Fsst && allow_fsst));
+            let pool = pools[fi].take().map(|(_, list)| {
+                build_pool(&list, f.compression == Compression::Fsst && allow_fsst)
+            });
             build_column(&vals[fi], &nulls[fi], populated, pool)
         })
         .collect()
 }
 
 /// Writes the snapshot blob of a write state.
-pub fn write_snapshot(state: &WriteState, opts: &SnapshotOptions) -> Result<(Vec<u8>, SnapshotStats)> {
+pub fn write_snapshot(
+    state: &WriteState,
+    opts: &SnapshotOptions,
+) -> Result<(Vec<u8>, SnapshotStats)> {
     let mut s = Sink::default();
     let mut stats = SnapshotStats::default();
     write_meta_and_schema(state, &mut s);
@@ -112,14 +135,23 @@ pub fn write_snapshot(state: &WriteState, opts: &SnapshotOptions) -> Result<(Vec
         let mut cols = Vec::new();
         match ts {
             TypeSchema::Object(o) => {
-                for (f, c) in o.fields.iter().zip(encode_object_type(recs, o, opts.disable_fsst)) {
+                for (f, c) in o
+                    .fields
+                    .iter()
+                    .zip(encode_object_type(recs, o, opts.disable_fsst))
+                {
                     c.write(&mut s);
                     cols.push((f.name.clone(), c.stats()));
                 }
             }
             _ => encode_collection_type(recs, ts).write(&mut s),
         }
-        stats.types.push((ts.name().to_string(), recs.len(), (s.buf.len() - start) as u64, cols));
+        stats.types.push((
+            ts.name().to_string(),
+            recs.len(),
+            (s.buf.len() - start) as u64,
+            cols,
+        ));
     }
     stats.raw_body_bytes = s.buf.len() as u64;
     let blob = super::seal(BlobKind::Snapshot, &s.buf, opts.zstd_level);
@@ -131,7 +163,11 @@ pub(crate) fn write_meta_and_schema(state: &WriteState, s: &mut Sink) {
     write_meta(&state.header, &state.schema, s)
 }
 
-pub(crate) fn write_meta(header: &std::collections::BTreeMap<String, String>, schema_set: &crate::schema::SchemaSet, s: &mut Sink) {
+pub(crate) fn write_meta(
+    header: &std::collections::BTreeMap<String, String>,
+    schema_set: &crate::schema::SchemaSet,
+    s: &mut Sink,
+) {
     let mut meta = Sink::default();
     meta.u32(header.len() as u32);
     for (k, v) in header {
@@ -168,6 +204,8 @@ pub(crate) fn encode_collection_type(recs: &TypeRecords, ts: &TypeSchema) -> sup
         TypeSchema::Set { .. } => Shape::Set,
         _ => Shape::Map,
     };
-    let records: Vec<Option<Vec<u32>>> = (0..recs.ordinal_bound() as u32).map(|o| recs.record(o).map(|enc| decode_ordinals(enc).collect())).collect();
+    let records: Vec<Option<Vec<u32>>> = (0..recs.ordinal_bound() as u32)
+        .map(|o| recs.record(o).map(|enc| decode_ordinals(enc).collect()))
+        .collect();
     build_collection(&records, shape)
 }

@@ -124,10 +124,14 @@ impl KeyDef {
     /// Resolves `fields` (direct field names or dotted paths through references) of the
     /// object type `type_name`.
     pub(crate) fn new(schema: &Arc<SchemaSet>, type_name: &str, fields: &[&str]) -> Result<Self> {
-        let type_idx = schema.type_index(type_name).ok_or_else(|| Error::NoSuchType(type_name.into()))?;
+        let type_idx = schema
+            .type_index(type_name)
+            .ok_or_else(|| Error::NoSuchType(type_name.into()))?;
         schema.object(type_name)?;
         if fields.is_empty() {
-            return Err(Error::Schema(format!("a key of {type_name:?} needs at least one field")));
+            return Err(Error::Schema(format!(
+                "a key of {type_name:?} needs at least one field"
+            )));
         }
         let mut def = KeyDef {
             schema: schema.clone(),
@@ -145,18 +149,25 @@ impl KeyDef {
             let (idxs, kind) = schema.resolve_path(type_name, path)?;
             let mut t = type_idx;
             for f in idxs {
-                let TypeSchema::Object(o) = &schema.types()[t] else { return Err(Error::Schema(format!("path {path:?} crosses a non-object type"))) };
+                let TypeSchema::Object(o) = &schema.types()[t] else {
+                    return Err(Error::Schema(format!(
+                        "path {path:?} crosses a non-object type"
+                    )));
+                };
                 let fkind = o.fields[f].kind.clone();
                 def.hops.push(Hop { t, f });
                 def.expected.push((o.name.clone(), fkind.clone()));
                 if let FieldKind::Reference(target) = &fkind {
-                    t = schema.type_index(target).ok_or_else(|| Error::NoSuchType(target.clone()))?;
+                    t = schema
+                        .type_index(target)
+                        .ok_or_else(|| Error::NoSuchType(target.clone()))?;
                 }
             }
             def.ends.push(def.hops.len());
             def.kinds.push(kind);
         }
-        def.exact = def.arity() == 1 && !matches!(def.kinds[0], FieldKind::String | FieldKind::Bytes);
+        def.exact =
+            def.arity() == 1 && !matches!(def.kinds[0], FieldKind::String | FieldKind::Bytes);
         def.null = (0..def.arity()).fold(HASH_START, |h, _| hash_add(h, Img::Null));
         Ok(def)
     }
@@ -164,7 +175,10 @@ impl KeyDef {
     /// The key declared as the primary key of `type_name`.
     pub(crate) fn primary(schema: &Arc<SchemaSet>, type_name: &str) -> Result<Self> {
         let o = schema.object(type_name)?;
-        let pk = o.primary_key.as_ref().ok_or_else(|| Error::Schema(format!("type {type_name:?} declares no primary key")))?;
+        let pk = o
+            .primary_key
+            .as_ref()
+            .ok_or_else(|| Error::Schema(format!("type {type_name:?} declares no primary key")))?;
         let fields: Vec<&str> = pk.iter().map(String::as_str).collect();
         Self::new(schema, type_name, &fields)
     }
@@ -200,15 +214,24 @@ impl KeyDef {
     /// The populated ordinals of the root type of `state` (after checking its schema).
     pub(crate) fn root_pop<'a>(&self, state: &'a ReadState) -> Result<Pop<'a>> {
         self.check(state)?;
-        let ts = state.types.get(self.type_idx).ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
-        Ok(Pop { bits: &ts.populated, bound: ts.bound })
+        let ts = state
+            .types
+            .get(self.type_idx)
+            .ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
+        Ok(Pop {
+            bits: &ts.populated,
+            bound: ts.bound,
+        })
     }
 
     /// This key, remembering `state`'s schema (after checking it) so that later states
     /// sharing it skip the check.
     pub(crate) fn for_state(&self, state: &ReadState) -> Result<KeyDef> {
         self.check(state)?;
-        Ok(KeyDef { schema: state.schema.clone(), ..self.clone() })
+        Ok(KeyDef {
+            schema: state.schema.clone(),
+            ..self.clone()
+        })
     }
 
     /// Whether `state` shares the schema this key remembers.
@@ -225,7 +248,10 @@ impl KeyDef {
         for (h, (name, kind)) in self.hops.iter().zip(&self.expected) {
             let ok = matches!(types.get(h.t), Some(TypeSchema::Object(o)) if o.name == *name && o.fields.get(h.f).is_some_and(|fd| fd.kind == *kind));
             if !ok {
-                return Err(Error::Schema(format!("the state's schema does not match the key {:?} of {:?}", self.fields, self.type_name)));
+                return Err(Error::Schema(format!(
+                    "the state's schema does not match the key {:?} of {:?}",
+                    self.fields, self.type_name
+                )));
             }
         }
         if !matches!(types.get(self.type_idx), Some(ts) if ts.name() == self.type_name) {
@@ -237,13 +263,29 @@ impl KeyDef {
     /// Binds the key to a state for reading.
     pub(crate) fn reader<'a>(&'a self, state: &'a ReadState) -> Result<KeyReader<'a>> {
         self.check(state)?;
-        let ts = state.types.get(self.type_idx).ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
-        let root = Pop { bits: &ts.populated, bound: ts.bound };
-        let mut cols = Cols { head: [None; HEAD], tail: Vec::new() };
+        let ts = state
+            .types
+            .get(self.type_idx)
+            .ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
+        let root = Pop {
+            bits: &ts.populated,
+            bound: ts.bound,
+        };
+        let mut cols = Cols {
+            head: [None; HEAD],
+            tail: Vec::new(),
+        };
         for (h, (_, kind)) in self.hops.iter().zip(&self.expected) {
-            let ts = state.types.get(h.t).ok_or_else(|| Error::corrupt("key hop type missing"))?;
-            let TypeBody::Object(cs) = &ts.body else { return Err(Error::corrupt("object type without columns")) };
-            let c = cs.get(h.f).ok_or_else(|| Error::corrupt("key field column missing"))?;
+            let ts = state
+                .types
+                .get(h.t)
+                .ok_or_else(|| Error::corrupt("key hop type missing"))?;
+            let TypeBody::Object(cs) = &ts.body else {
+                return Err(Error::corrupt("object type without columns"));
+            };
+            let c = cs
+                .get(h.f)
+                .ok_or_else(|| Error::corrupt("key field column missing"))?;
             if discriminant(&c.kind) != discriminant(kind) {
                 return Err(Error::corrupt("key column kind differs from its schema"));
             }
@@ -251,23 +293,44 @@ impl KeyDef {
                 TypeSchema::Object(o) => o.fields[h.f].name.as_str(),
                 _ => "",
             };
-            let hc = HopCol { col: ColumnView::new(c, ts.bound, name)?, pop: Pop { bits: &ts.populated, bound: ts.bound } };
+            let hc = HopCol {
+                col: ColumnView::new(c, ts.bound, name)?,
+                pop: Pop {
+                    bits: &ts.populated,
+                    bound: ts.bound,
+                },
+            };
             match cols.head.iter_mut().find(|x| x.is_none()) {
                 Some(free) if cols.tail.is_empty() => *free = Some(hc),
                 _ => cols.tail.push(hc),
             }
         }
-        Ok(KeyReader { def: self, root, cols })
+        Ok(KeyReader {
+            def: self,
+            root,
+            cols,
+        })
     }
 
     /// Checks a query's arity and kinds (for the error-reporting lookups).
     pub(crate) fn check_query(&self, key: &[Value<'_>]) -> Result<()> {
         if key.len() != self.arity() {
-            return Err(Error::Schema(format!("the key {:?} of {:?} has {} fields, got {} values", self.fields, self.type_name, self.arity(), key.len())));
+            return Err(Error::Schema(format!(
+                "the key {:?} of {:?} has {} fields, got {} values",
+                self.fields,
+                self.type_name,
+                self.arity(),
+                key.len()
+            )));
         }
         for (p, v) in key.iter().enumerate() {
             if normalize(&self.kinds[p], v).is_none() {
-                return Err(Error::WrongFieldKind { type_name: self.type_name.clone(), field: self.fields[p].clone(), expected: self.kinds[p].name(), actual: value_kind(v) });
+                return Err(Error::WrongFieldKind {
+                    type_name: self.type_name.clone(),
+                    field: self.fields[p].clone(),
+                    expected: self.kinds[p].name(),
+                    actual: value_kind(v),
+                });
             }
         }
         Ok(())
@@ -301,7 +364,11 @@ impl<'a> Pop<'a> {
 
     #[inline(always)]
     pub(crate) fn has(&self, o: u32) -> bool {
-        (o as u64) < self.bound && self.bits.get(o as usize / 8).is_some_and(|b| b >> (o % 8) & 1 == 1)
+        (o as u64) < self.bound
+            && self
+                .bits
+                .get(o as usize / 8)
+                .is_some_and(|b| b >> (o % 8) & 1 == 1)
     }
 }
 
@@ -355,9 +422,14 @@ impl<'a> KeyReader<'a> {
         let last = range.end - 1;
         let mut o = o;
         for i in range.clone() {
-            let Some(hc) = self.cols.get(i) else { return Err(Error::corrupt("key hop without a column")) };
+            let Some(hc) = self.cols.get(i) else {
+                return Err(Error::corrupt("key hop without a column"));
+            };
             if i > range.start && !hc.pop.has(o) {
-                return Err(Error::corrupt(format!("key path {:?} of {:?} reaches unpopulated ordinal {o}", self.def.fields[p], self.def.type_name)));
+                return Err(Error::corrupt(format!(
+                    "key path {:?} of {:?} reaches unpopulated ordinal {o}",
+                    self.def.fields[p], self.def.type_name
+                )));
             }
             if i == last {
                 return hc.col.get(o);
@@ -426,7 +498,10 @@ impl<'a> KeyReader<'a> {
     /// The key values of record `o`.
     pub(crate) fn key_values(&self, o: u32) -> Result<Vec<Value<'a>>> {
         if !self.root.has(o) {
-            return Err(Error::NoSuchOrdinal { type_name: self.def.type_name.clone(), ordinal: o as u64 });
+            return Err(Error::NoSuchOrdinal {
+                type_name: self.def.type_name.clone(),
+                ordinal: o as u64,
+            });
         }
         (0..self.def.arity()).map(|p| self.value(p, o)).collect()
     }
@@ -465,7 +540,9 @@ impl<'a> KeyReader<'a> {
                 let range = self.def.path(p);
                 for k in 1..range.len() {
                     let t = self.def.hops[range.start + k].t;
-                    let Some(c) = changed.get(t).filter(|c| !c.is_empty()) else { continue };
+                    let Some(c) = changed.get(t).filter(|c| !c.is_empty()) else {
+                        continue;
+                    };
                     match self.hop_ordinal(p, k, o) {
                         None => break,
                         Some(x) if c.binary_search(&x).is_ok() => {

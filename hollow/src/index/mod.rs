@@ -68,7 +68,11 @@ const NONE: u32 = u32::MAX;
 /// [`crate::lifecycle::UpdateReport`] lists them): per type, the ordinals removed from `old`
 /// and added in `new`. `None` when a transition loaded a snapshot (indexes must rebuild)
 /// or the states' schemas differ in their number of types.
-pub fn net_changes(old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Option<StateChanges> {
+pub fn net_changes(
+    old: &ReadState,
+    new: &ReadState,
+    transitions: &[Transition],
+) -> Option<StateChanges> {
     if transitions.iter().any(|t| t.snapshot) || old.types.len() != new.types.len() {
         return None;
     }
@@ -76,7 +80,9 @@ pub fn net_changes(old: &ReadState, new: &ReadState, transitions: &[Transition])
         return Some(one.changes.clone());
     }
     let n = old.types.len();
-    let mut out = StateChanges { types: vec![TypeChanges::default(); n] };
+    let mut out = StateChanges {
+        types: vec![TypeChanges::default(); n],
+    };
     for tr in transitions {
         if tr.changes.types.len() != n {
             return None;
@@ -116,7 +122,14 @@ fn touched(changes: &StateChanges) -> Vec<Vec<u32>> {
 /// Root records whose key may have changed although they did not: their paths cross a
 /// changed record of another type.
 fn affected(def: &KeyDef, old: &ReadState, changes: &StateChanges) -> Result<Vec<u32>> {
-    if !def.has_hops() || !def.hop_types().any(|t| changes.types.get(t).is_some_and(|c| !c.removed.is_empty() || !c.added.is_empty())) {
+    if !def.has_hops()
+        || !def.hop_types().any(|t| {
+            changes
+                .types
+                .get(t)
+                .is_some_and(|c| !c.removed.is_empty() || !c.added.is_empty())
+        })
+    {
         return Ok(Vec::new());
     }
     let reader = def.reader(old)?;
@@ -148,9 +161,18 @@ impl PkLookup<'_> {
         let def = &self.index.def;
         let h = def.query_hash(key)?;
         if def.trusts(h) {
-            return self.index.table.find(h, |o| Ok(self.reader.populated(o))).ok().flatten();
+            return self
+                .index
+                .table
+                .find(h, |o| Ok(self.reader.populated(o)))
+                .ok()
+                .flatten();
         }
-        self.index.table.find(h, |o| self.reader.matches(o, key)).ok().flatten()
+        self.index
+            .table
+            .find(h, |o| self.reader.matches(o, key))
+            .ok()
+            .flatten()
     }
 
     /// Like [`PkLookup::get`], with errors for a key of the wrong arity or kinds and for
@@ -183,8 +205,16 @@ impl PrimaryKeyIndex {
     }
 
     /// An index of some records of a state only (`ords`, about `n` of them).
-    pub(crate) fn with_ordinals(def: KeyDef, state: &ReadState, ords: impl Iterator<Item = u32>, n: usize) -> Result<Self> {
-        let mut ix = PrimaryKeyIndex { def: Arc::new(def), table: Table::default() };
+    pub(crate) fn with_ordinals(
+        def: KeyDef,
+        state: &ReadState,
+        ords: impl Iterator<Item = u32>,
+        n: usize,
+    ) -> Result<Self> {
+        let mut ix = PrimaryKeyIndex {
+            def: Arc::new(def),
+            table: Table::default(),
+        };
         ix.fill(state, ords, n)?;
         Ok(ix)
     }
@@ -227,14 +257,28 @@ impl PrimaryKeyIndex {
     }
 
     fn duplicate(&self, reader: &KeyReader<'_>, a: u32, b: u32) -> Error {
-        let key = reader.key_values(b).map(|k| describe_key(&k)).unwrap_or_default();
-        Error::Validation(format!("duplicate key {key} in {:?}: ordinals {} and {}", self.def.type_name, a.min(b), a.max(b)))
+        let key = reader
+            .key_values(b)
+            .map(|k| describe_key(&k))
+            .unwrap_or_default();
+        Error::Validation(format!(
+            "duplicate key {key} in {:?}: ordinals {} and {}",
+            self.def.type_name,
+            a.min(b),
+            a.max(b)
+        ))
     }
 
     /// Adds one record, refusing a duplicate key.
     fn insert(&mut self, reader: &KeyReader<'_>, h: u64, o: u32) -> Result<()> {
         let def = &self.def;
-        if let Some(other) = self.table.find(h, |x| if def.trusts(h) { Ok(true) } else { reader.same_key(x, o) })? {
+        if let Some(other) = self.table.find(h, |x| {
+            if def.trusts(h) {
+                Ok(true)
+            } else {
+                reader.same_key(x, o)
+            }
+        })? {
             return Err(self.duplicate(reader, other, o));
         }
         self.table.insert(h, o)
@@ -267,7 +311,10 @@ impl PrimaryKeyIndex {
 
     /// Binds the index to `state` (the one it was built or last updated for) for lookups.
     pub fn lookup<'a>(&'a self, state: &'a ReadState) -> Result<PkLookup<'a>> {
-        Ok(PkLookup { index: self, reader: self.def.reader(state)? })
+        Ok(PkLookup {
+            index: self,
+            reader: self.def.reader(state)?,
+        })
     }
 
     /// The ordinal of the record with `key` in `state`, if any. A key of the wrong arity or
@@ -307,13 +354,26 @@ impl PrimaryKeyIndex {
     /// proportional to the changes. If the index turns out not to match `old` it is rebuilt
     /// from `new`. On an error (a duplicate key in `new`) the index must be rebuilt before
     /// further use.
-    pub fn update(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()> {
+    pub fn update(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        changes: &StateChanges,
+    ) -> Result<()> {
         let t = self.def.type_idx;
-        let Some(tc) = changes.types.get(t).filter(|_| changes.types.len() == new.types.len()) else { return self.rebuild(new) };
+        let Some(tc) = changes
+            .types
+            .get(t)
+            .filter(|_| changes.types.len() == new.types.len())
+        else {
+            return self.rebuild(new);
+        };
         let extra = affected(&self.def, old, changes)?;
         let def = self.def.clone();
         // removals in slot order (the home slot follows the hash)
-        let Ok(before) = def.reader(old) else { return self.rebuild(new) };
+        let Ok(before) = def.reader(old) else {
+            return self.rebuild(new);
+        };
         // A record replaced at the same ordinal with the same key keeps its entry.
         let kept = same_key_in_place(&def, &before, new, tc, &extra)?;
         let mut gone: Vec<(u64, u32)> = Vec::with_capacity(tc.removed.len() + extra.len());
@@ -333,7 +393,12 @@ impl PrimaryKeyIndex {
 
     /// Moves the index from `old` to `new` along a consumer's transitions: incrementally
     /// with their [`net_changes`], or by a rebuild when one loaded a snapshot.
-    pub fn apply(&mut self, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
+    pub fn apply(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        transitions: &[Transition],
+    ) -> Result<()> {
         apply_transitions(self, old, new, transitions)
     }
 }
@@ -342,7 +407,12 @@ impl PrimaryKeyIndex {
 trait Incremental {
     fn key_def(&mut self) -> &mut Arc<KeyDef>;
     fn insert_entry(&mut self, reader: &KeyReader<'_>, hash: u64, ordinal: u32) -> Result<()>;
-    fn update_with(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()>;
+    fn update_with(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        changes: &StateChanges,
+    ) -> Result<()>;
     fn rebuild_from(&mut self, state: &ReadState) -> Result<()>;
 }
 
@@ -353,10 +423,20 @@ macro_rules! incremental {
             fn key_def(&mut self) -> &mut Arc<KeyDef> {
                 &mut self.def
             }
-            fn insert_entry(&mut self, reader: &KeyReader<'_>, hash: u64, ordinal: u32) -> Result<()> {
+            fn insert_entry(
+                &mut self,
+                reader: &KeyReader<'_>,
+                hash: u64,
+                ordinal: u32,
+            ) -> Result<()> {
                 self.insert(reader, hash, ordinal)
             }
-            fn update_with(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()> {
+            fn update_with(
+                &mut self,
+                old: &ReadState,
+                new: &ReadState,
+                changes: &StateChanges,
+            ) -> Result<()> {
                 self.update(old, new, changes)
             }
             fn rebuild_from(&mut self, state: &ReadState) -> Result<()> {
@@ -370,7 +450,13 @@ incremental!(HashIndex);
 
 /// Adds the entries of `added` and `extra` (all but `kept`), keys read from `new`, in hash
 /// order; first moves the key definition to `new`'s schema if it changed.
-fn add_entries(ix: &mut impl Incremental, new: &ReadState, added: &[u32], extra: &[u32], kept: &std::collections::HashSet<u32>) -> Result<()> {
+fn add_entries(
+    ix: &mut impl Incremental,
+    new: &ReadState,
+    added: &[u32],
+    extra: &[u32],
+    kept: &std::collections::HashSet<u32>,
+) -> Result<()> {
     if !ix.key_def().same_schema(new) {
         let moved = Arc::new(ix.key_def().for_state(new)?);
         *ix.key_def() = moved;
@@ -392,7 +478,12 @@ fn add_entries(ix: &mut impl Incremental, new: &ReadState, added: &[u32], extra:
 
 /// Moves an index along a consumer's transitions: incrementally with their net changes, or
 /// by a rebuild when one loaded a snapshot.
-fn apply_transitions(ix: &mut impl Incremental, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
+fn apply_transitions(
+    ix: &mut impl Incremental,
+    old: &ReadState,
+    new: &ReadState,
+    transitions: &[Transition],
+) -> Result<()> {
     if transitions.is_empty() {
         return Ok(());
     }
@@ -405,7 +496,13 @@ fn apply_transitions(ix: &mut impl Incremental, old: &ReadState, new: &ReadState
 /// Ordinals both removed and added by `tc` (a record replaced in place) whose key hash is
 /// the same before and after: their index entries stay as they are. Empty when the schema
 /// changed or references moved keys (`extra`).
-fn same_key_in_place(def: &Arc<KeyDef>, before: &KeyReader<'_>, new: &ReadState, tc: &crate::write::TypeChanges, extra: &[u32]) -> Result<std::collections::HashSet<u32>> {
+fn same_key_in_place(
+    def: &Arc<KeyDef>,
+    before: &KeyReader<'_>,
+    new: &ReadState,
+    tc: &crate::write::TypeChanges,
+    extra: &[u32],
+) -> Result<std::collections::HashSet<u32>> {
     let mut kept = std::collections::HashSet::new();
     if !extra.is_empty() || !def.same_schema(new) {
         return Ok(kept);
@@ -476,8 +573,16 @@ impl<'a> HashLookup<'a> {
     #[inline]
     pub fn get(&self, key: &[Value<'_>]) -> &'a [u32] {
         let ix = self.index;
-        let Some(h) = ix.def.query_hash(key) else { return &[] };
-        match ix.table.find(h, |g| if ix.def.trusts(h) { Ok(true) } else { ix.group_matches(&self.reader, g, key) }) {
+        let Some(h) = ix.def.query_hash(key) else {
+            return &[];
+        };
+        match ix.table.find(h, |g| {
+            if ix.def.trusts(h) {
+                Ok(true)
+            } else {
+                ix.group_matches(&self.reader, g, key)
+            }
+        }) {
             Ok(Some(g)) => ix.groups[g as usize].members.as_slice(),
             _ => &[],
         }
@@ -489,7 +594,10 @@ impl<'a> HashLookup<'a> {
         let ix = self.index;
         ix.def.check_query(key)?;
         let h = ix.def.query_hash(key).unwrap_or_default();
-        Ok(ix.table.find(h, |g| ix.group_matches(&self.reader, g, key))?.map_or(&[][..], |g| ix.groups[g as usize].members.as_slice()))
+        Ok(ix
+            .table
+            .find(h, |g| ix.group_matches(&self.reader, g, key))?
+            .map_or(&[][..], |g| ix.groups[g as usize].members.as_slice()))
     }
 }
 
@@ -498,7 +606,14 @@ impl HashIndex {
     /// dotted paths through references).
     pub fn build(state: &ReadState, type_name: &str, fields: &[&str]) -> Result<Self> {
         let def = KeyDef::new(state.schema(), type_name, fields)?;
-        let mut ix = HashIndex { def: Arc::new(def), table: Table::default(), groups: Vec::new(), free_groups: Vec::new(), place: Vec::new(), records: 0 };
+        let mut ix = HashIndex {
+            def: Arc::new(def),
+            table: Table::default(),
+            groups: Vec::new(),
+            free_groups: Vec::new(),
+            place: Vec::new(),
+            records: 0,
+        };
         ix.rebuild(state)?;
         Ok(ix)
     }
@@ -554,7 +669,11 @@ impl HashIndex {
                         *slot = (g, p as u32);
                     }
                 }
-                let members = if split == 1 { Members::One(first) } else { Members::Many(ords[..split].to_vec()) };
+                let members = if split == 1 {
+                    Members::One(first)
+                } else {
+                    Members::Many(ords[..split].to_vec())
+                };
                 self.groups.push(Group { hash: h, members });
                 ords.drain(..split);
             }
@@ -568,7 +687,11 @@ impl HashIndex {
     }
 
     fn group_matches(&self, reader: &KeyReader<'_>, g: u32, key: &[Value<'_>]) -> Result<bool> {
-        match self.groups.get(g as usize).and_then(|grp| grp.members.as_slice().first()) {
+        match self
+            .groups
+            .get(g as usize)
+            .and_then(|grp| grp.members.as_slice().first())
+        {
             Some(&first) => reader.matches(first, key),
             None => Ok(false),
         }
@@ -580,14 +703,20 @@ impl HashIndex {
             if def.trusts(h) {
                 Ok(true)
             } else {
-                groups.get(g as usize).and_then(|grp| grp.members.as_slice().first()).map_or(Ok(false), |&first| reader.same_key(first, o))
+                groups
+                    .get(g as usize)
+                    .and_then(|grp| grp.members.as_slice().first())
+                    .map_or(Ok(false), |&first| reader.same_key(first, o))
             }
         })?;
         if self.place.len() <= o as usize {
             self.place.resize(o as usize + 1, (NONE, 0));
         }
         if self.place[o as usize].0 != NONE {
-            return Err(Error::corrupt(format!("ordinal {o} of {:?} indexed twice", self.def.type_name)));
+            return Err(Error::corrupt(format!(
+                "ordinal {o} of {:?} indexed twice",
+                self.def.type_name
+            )));
         }
         let (g, p) = match found {
             Some(g) => {
@@ -605,7 +734,10 @@ impl HashIndex {
                 (g, p)
             }
             None => {
-                let grp = Group { hash: h, members: Members::One(o) };
+                let grp = Group {
+                    hash: h,
+                    members: Members::One(o),
+                };
                 let g = match self.free_groups.pop() {
                     Some(g) => {
                         self.groups[g as usize] = grp;
@@ -627,9 +759,13 @@ impl HashIndex {
 
     /// Removes ordinal `o`; false when it was not indexed.
     fn remove(&mut self, o: u32) -> bool {
-        let Some(&(g, p)) = self.place.get(o as usize).filter(|x| x.0 != NONE) else { return false };
+        let Some(&(g, p)) = self.place.get(o as usize).filter(|x| x.0 != NONE) else {
+            return false;
+        };
         let p = p as usize;
-        let Some(grp) = self.groups.get_mut(g as usize) else { return false };
+        let Some(grp) = self.groups.get_mut(g as usize) else {
+            return false;
+        };
         match &mut grp.members {
             Members::One(only) => {
                 if *only != o {
@@ -688,19 +824,37 @@ impl HashIndex {
 
     /// Heap bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
-        let many: usize = self.groups.iter().map(|g| if let Members::Many(v) = &g.members { v.capacity() * 4 } else { 0 }).sum();
-        self.table.heap_bytes() + self.groups.capacity() * std::mem::size_of::<Group>() + many + self.place.capacity() * 8
+        let many: usize = self
+            .groups
+            .iter()
+            .map(|g| {
+                if let Members::Many(v) = &g.members {
+                    v.capacity() * 4
+                } else {
+                    0
+                }
+            })
+            .sum();
+        self.table.heap_bytes()
+            + self.groups.capacity() * std::mem::size_of::<Group>()
+            + many
+            + self.place.capacity() * 8
     }
 
     /// Binds the index to `state` (the one it was built or last updated for) for lookups.
     pub fn lookup<'a>(&'a self, state: &'a ReadState) -> Result<HashLookup<'a>> {
-        Ok(HashLookup { index: self, reader: self.def.reader(state)? })
+        Ok(HashLookup {
+            index: self,
+            reader: self.def.reader(state)?,
+        })
     }
 
     /// The ordinals of the records of `state` with `key` (empty when none, or when the key
     /// has the wrong arity or kinds).
     pub fn get(&self, state: &ReadState, key: &[Value<'_>]) -> &[u32] {
-        let Some(h) = self.def.query_hash(key) else { return &[] };
+        let Some(h) = self.def.query_hash(key) else {
+            return &[];
+        };
         let mut reader = None;
         if self.def.trusts(h) && self.def.root_pop(state).is_err() {
             return &[];
@@ -712,7 +866,9 @@ impl HashIndex {
             if reader.is_none() {
                 reader = Some(self.def.reader(state)?);
             }
-            reader.as_ref().map_or(Ok(false), |r| self.group_matches(r, g, key))
+            reader
+                .as_ref()
+                .map_or(Ok(false), |r| self.group_matches(r, g, key))
         });
         match found {
             Ok(Some(g)) => self.groups[g as usize].members.as_slice(),
@@ -725,14 +881,28 @@ impl HashIndex {
         self.def.check_query(key)?;
         let reader = self.def.reader(state)?;
         let h = self.def.query_hash(key).unwrap_or_default();
-        Ok(self.table.find(h, |g| self.group_matches(&reader, g, key))?.map_or(&[][..], |g| self.groups[g as usize].members.as_slice()))
+        Ok(self
+            .table
+            .find(h, |g| self.group_matches(&reader, g, key))?
+            .map_or(&[][..], |g| self.groups[g as usize].members.as_slice()))
     }
 
     /// Moves the index from `old` to `new` given the changes between them, in time
     /// proportional to the changes (see [`PrimaryKeyIndex::update`]).
-    pub fn update(&mut self, old: &ReadState, new: &ReadState, changes: &StateChanges) -> Result<()> {
+    pub fn update(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        changes: &StateChanges,
+    ) -> Result<()> {
         let t = self.def.type_idx;
-        let Some(tc) = changes.types.get(t).filter(|_| changes.types.len() == new.types.len()) else { return self.rebuild(new) };
+        let Some(tc) = changes
+            .types
+            .get(t)
+            .filter(|_| changes.types.len() == new.types.len())
+        else {
+            return self.rebuild(new);
+        };
         let extra = affected(&self.def, old, changes)?;
         let def0 = self.def.clone();
         let kept = match def0.reader(old) {
@@ -749,7 +919,12 @@ impl HashIndex {
 
     /// Moves the index from `old` to `new` along a consumer's transitions (incrementally,
     /// or by a rebuild when one loaded a snapshot).
-    pub fn apply(&mut self, old: &ReadState, new: &ReadState, transitions: &[Transition]) -> Result<()> {
+    pub fn apply(
+        &mut self,
+        old: &ReadState,
+        new: &ReadState,
+        transitions: &[Transition],
+    ) -> Result<()> {
         apply_transitions(self, old, new, transitions)
     }
 }

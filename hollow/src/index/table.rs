@@ -69,7 +69,12 @@ impl Table {
     /// A table for about `n` entries (load at most 0.8 before growing).
     pub(crate) fn with_capacity(n: usize) -> Self {
         let slots = (n + n / 4 + 1).next_power_of_two().clamp(16, MAX_SLOTS);
-        Table { slots: vec![EMPTY; slots], mask: slots - 1, shift: 32 - slots.trailing_zeros(), len: 0 }
+        Table {
+            slots: vec![EMPTY; slots],
+            mask: slots - 1,
+            shift: 32 - slots.trailing_zeros(),
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -87,7 +92,11 @@ impl Table {
 
     /// The first payload filed under `hash` for which `verify` says yes.
     #[inline]
-    pub(crate) fn find(&self, hash: u64, mut verify: impl FnMut(u32) -> Result<bool>) -> Result<Option<u32>> {
+    pub(crate) fn find(
+        &self,
+        hash: u64,
+        mut verify: impl FnMut(u32) -> Result<bool>,
+    ) -> Result<Option<u32>> {
         if self.slots.is_empty() {
             return Ok(None);
         }
@@ -150,7 +159,11 @@ impl Table {
                 break;
             }
             let home = self.home(hash_of(&s));
-            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
             if !stays {
                 self.slots[hole] = s;
                 hole = j;
@@ -194,7 +207,9 @@ mod tests {
         let mut x: u64 = 7;
         let mut v: Vec<(u64, u32)> = (0..50_000u32)
             .map(|i| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (if i % 5 == 0 { x & 0xffff } else { x }, i)
             })
             .collect();
@@ -210,11 +225,17 @@ mod tests {
         let mut model: HashMap<u32, u64> = HashMap::new();
         let mut x: u64 = 1;
         for step in 0..20_000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             // few distinct tags, so runs collide and wrap around the table's end
             let payload = (x >> 40) as u32 % 3000;
             // few distinct hashes, crowded at the end of the table so that runs wrap around
-            let tg = if payload.is_multiple_of(7) { u64::MAX - (payload % 3) as u64 } else { ((payload.wrapping_mul(2654435761) % 64) as u64 | 0xfff0_0000) << 32 | 5 };
+            let tg = if payload.is_multiple_of(7) {
+                u64::MAX - (payload % 3) as u64
+            } else {
+                ((payload.wrapping_mul(2654435761) % 64) as u64 | 0xfff0_0000) << 32 | 5
+            };
             if step % 3 == 0 {
                 let had = model.remove(&payload).is_some();
                 assert_eq!(t.remove(tg, payload), had);

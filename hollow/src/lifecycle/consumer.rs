@@ -30,7 +30,10 @@ pub struct ConsumerConfig {
 
 impl Default for ConsumerConfig {
     fn default() -> Self {
-        ConsumerConfig { mode: MemoryMode::Heap, cache_dir: None }
+        ConsumerConfig {
+            mode: MemoryMode::Heap,
+            cache_dir: None,
+        }
     }
 }
 
@@ -79,7 +82,11 @@ impl Consumer {
     /// A consumer over a store (nothing is loaded until [`Consumer::refresh`] or
     /// [`Consumer::update_to`]).
     pub fn new(store: Arc<dyn BlobStore>, config: ConsumerConfig) -> Self {
-        Consumer { timeline: Timeline::new(store), config, current: RwLock::new(None) }
+        Consumer {
+            timeline: Timeline::new(store),
+            config,
+            current: RwLock::new(None),
+        }
     }
 
     /// The timeline.
@@ -89,7 +96,10 @@ impl Consumer {
 
     /// The current version and state (readers keep this `Arc` as long as they like).
     pub fn current(&self) -> Option<Loaded> {
-        self.current.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.current
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// The current version.
@@ -130,8 +140,15 @@ impl Consumer {
         let mut avoid: HashSet<Step> = HashSet::new();
         for _attempt in 0..8 {
             let Some(path) = idx.plan(from.as_ref().map(|l| l.version), target, &avoid) else {
-                let detail = if report.recovered_errors.is_empty() { "no stored snapshot or delta path leads to it".to_string() } else { report.recovered_errors.join("; ") };
-                return Err(Error::Unreachable { version: target, detail });
+                let detail = if report.recovered_errors.is_empty() {
+                    "no stored snapshot or delta path leads to it".to_string()
+                } else {
+                    report.recovered_errors.join("; ")
+                };
+                return Err(Error::Unreachable {
+                    version: target,
+                    detail,
+                });
             };
             match self.follow(from.clone(), &path, &mut report) {
                 Ok(l) => return Ok((self.finish(l)?, report)),
@@ -142,29 +159,72 @@ impl Consumer {
                 }
             }
         }
-        Err(Error::Unreachable { version: target, detail: report.recovered_errors.join("; ") })
+        Err(Error::Unreachable {
+            version: target,
+            detail: report.recovered_errors.join("; "),
+        })
     }
 
-    fn follow(&self, from: Option<Loaded>, path: &[Step], report: &mut UpdateReport) -> std::result::Result<Loaded, (Step, Error)> {
+    fn follow(
+        &self,
+        from: Option<Loaded>,
+        path: &[Step],
+        report: &mut UpdateReport,
+    ) -> std::result::Result<Loaded, (Step, Error)> {
         let mut cur = from;
         for step in path {
             let next = match *step {
                 Step::Snapshot(v) => {
-                    let state = self.load_snapshot(v).and_then(|s| check_version(s, &step.key(), v)).map_err(|e| (*step, e))?;
-                    report.transitions.push(Transition { from: None, to: v, changes: StateChanges::default(), snapshot: true });
-                    Loaded { version: v, state: Arc::new(state) }
+                    let state = self
+                        .load_snapshot(v)
+                        .and_then(|s| check_version(s, &step.key(), v))
+                        .map_err(|e| (*step, e))?;
+                    report.transitions.push(Transition {
+                        from: None,
+                        to: v,
+                        changes: StateChanges::default(),
+                        snapshot: true,
+                    });
+                    Loaded {
+                        version: v,
+                        state: Arc::new(state),
+                    }
                 }
                 Step::Delta(a, b) | Step::Reverse(a, b) => {
                     let Some(c) = cur.as_ref().filter(|c| c.version == a) else {
-                        return Err((*step, Error::corrupt("path does not start at the current version")));
+                        return Err((
+                            *step,
+                            Error::corrupt("path does not start at the current version"),
+                        ));
                     };
-                    let bytes = self.timeline.store().get(&step.key()).map_err(|e| (*step, store_err(e)))?;
-                    let applied = apply_delta(&c.state, &Bytes::from_vec(bytes)).map_err(|e| (*step, e))?;
+                    let bytes = self
+                        .timeline
+                        .store()
+                        .get(&step.key())
+                        .map_err(|e| (*step, store_err(e)))?;
+                    let applied =
+                        apply_delta(&c.state, &Bytes::from_vec(bytes)).map_err(|e| (*step, e))?;
                     if applied.from != a || applied.to != b {
-                        return Err((*step, Error::corrupt(format!("blob {} holds the delta {} → {}", step.key(), applied.from, applied.to))));
+                        return Err((
+                            *step,
+                            Error::corrupt(format!(
+                                "blob {} holds the delta {} → {}",
+                                step.key(),
+                                applied.from,
+                                applied.to
+                            )),
+                        ));
                     }
-                    report.transitions.push(Transition { from: Some(a), to: b, changes: applied.changes, snapshot: false });
-                    Loaded { version: b, state: Arc::new(applied.state) }
+                    report.transitions.push(Transition {
+                        from: Some(a),
+                        to: b,
+                        changes: applied.changes,
+                        snapshot: false,
+                    });
+                    Loaded {
+                        version: b,
+                        state: Arc::new(applied.state),
+                    }
                 }
             };
             cur = Some(next);
@@ -173,8 +233,13 @@ impl Consumer {
     }
 
     fn cache_dir(&self) -> Result<PathBuf> {
-        let dir = self.config.cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("hollow-cache-{}", std::process::id())));
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
+        let dir = self.config.cache_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("hollow-cache-{}", std::process::id()))
+        });
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
         Ok(dir)
     }
 
@@ -195,7 +260,13 @@ impl Consumer {
                 };
                 // a blob from the store is checked like a heap load: a corrupt snapshot must
                 // be an error the consumer can plan around, not data served
-                let st = ReadState::open(&path, crate::read::OpenOptions { mode: MemoryMode::Mapped, verify_checksum: true })?;
+                let st = ReadState::open(
+                    &path,
+                    crate::read::OpenOptions {
+                        mode: MemoryMode::Mapped,
+                        verify_checksum: true,
+                    },
+                )?;
                 Ok(st)
             }
         }
@@ -207,11 +278,16 @@ impl Consumer {
         if self.config.mode != MemoryMode::Mapped || l.state.source.is_some() {
             return Ok(l);
         }
-        let p = self.cache_dir()?.join(format!("materialized-{:020}", l.version));
+        let p = self
+            .cache_dir()?
+            .join(format!("materialized-{:020}", l.version));
         let blob = l.state.write_snapshot(&SnapshotOptions::default())?;
         write_atomically(&p, &blob)?;
         let st = ReadState::open(&p, crate::read::OpenOptions::mapped())?;
-        Ok(Loaded { version: l.version, state: Arc::new(st) })
+        Ok(Loaded {
+            version: l.version,
+            state: Arc::new(st),
+        })
     }
 
     /// The blobs index of the store (for tools).
@@ -224,21 +300,36 @@ impl Consumer {
 /// a valid checksum: the version the producer wrote into its header gives it away.
 fn check_version(state: ReadState, key: &str, v: u64) -> Result<ReadState> {
     match state.header().get("hollow.version") {
-        Some(h) if *h != v.to_string() => Err(Error::corrupt(format!("blob {key} holds version {h}, not {v}"))),
+        Some(h) if *h != v.to_string() => Err(Error::corrupt(format!(
+            "blob {key} holds version {h}, not {v}"
+        ))),
         _ => Ok(state),
     }
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let io = |source| Error::Io { path: path.display().to_string(), source };
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// Loads a version once (no consumer kept): the state of `version` in `store`.
-pub fn load_version(store: Arc<dyn BlobStore>, version: u64, mode: MemoryMode) -> Result<ReadState> {
-    let c = Consumer::new(store, ConsumerConfig { mode, cache_dir: None });
+pub fn load_version(
+    store: Arc<dyn BlobStore>,
+    version: u64,
+    mode: MemoryMode,
+) -> Result<ReadState> {
+    let c = Consumer::new(
+        store,
+        ConsumerConfig {
+            mode,
+            cache_dir: None,
+        },
+    );
     let (l, _) = c.reach(None, version)?;
     Ok(Arc::try_unwrap(l.state).unwrap_or_else(|a| (*a).clone()))
 }

@@ -14,4 +14,7 @@ pub mod validate;
 pub use consumer::{load_version, Consumer, ConsumerConfig, Loaded, Transition, UpdateReport};
 pub use producer::{Cycle, CycleOutcome, CyclePhases, Producer, ProducerConfig, RetentionOutcome};
 pub use timeline::{Step, Timeline, TimelineIndex};
-pub use validate::{CountChangeValidator, PrimaryKeyValidator, TypeCounts, ValidationContext, ValidationFailure, Validator, Validators};
+pub use validate::{
+    CountChangeValidator, PrimaryKeyValidator, TypeCounts, ValidationContext, ValidationFailure,
+    Validator, Validators,
+};

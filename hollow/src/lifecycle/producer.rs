@@ -14,7 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::consumer::load_version;
 use super::timeline::{delta_key, meta_key, reverse_key, snapshot_key, store_err, Timeline};
-use super::validate::{CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators};
+use super::validate::{
+    CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators,
+};
 use crate::blob::{write_delta_pair, write_snapshot, SnapshotOptions};
 use crate::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
 use crate::error::{Error, Result};
@@ -148,19 +150,28 @@ pub struct Producer {
 
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer").field("version", &self.version).field("timeline", &self.timeline).finish()
+        f.debug_struct("Producer")
+            .field("version", &self.version)
+            .field("timeline", &self.timeline)
+            .finish()
     }
 }
 
 impl Producer {
     /// Opens the timeline in `store`, restoring the last announced state if there is one.
-    pub fn open(store: Arc<dyn BlobStore>, schema: SchemaSet, config: ProducerConfig) -> Result<Producer> {
+    pub fn open(
+        store: Arc<dyn BlobStore>,
+        schema: SchemaSet,
+        config: ProducerConfig,
+    ) -> Result<Producer> {
         let timeline = Timeline::new(store.clone());
         let (state, version, header) = match timeline.announced()? {
             Some(v) => {
                 let rs = load_version(store, v, MemoryMode::Heap)?;
                 if **rs.schema() != schema {
-                    return Err(Error::Schema(format!("the announced version {v} has a different schema than the producer's")));
+                    return Err(Error::Schema(format!(
+                        "the announced version {v} has a different schema than the producer's"
+                    )));
                 }
                 let header = rs.header().clone();
                 (rs.to_write_state()?, Some(v), header)
@@ -203,7 +214,10 @@ impl Producer {
                         let mut k = Vec::new();
                         key_into(o, &idx, enc, &mut Vec::new(), &mut k);
                         if map.insert(k.into(), ord).is_some() {
-                            return Err(Error::Validation(format!("duplicate primary key in {} at ordinal {ord}", o.name)));
+                            return Err(Error::Validation(format!(
+                                "duplicate primary key in {} at ordinal {ord}",
+                                o.name
+                            )));
                         }
                     }
                     self.keys.push(Some(map));
@@ -252,20 +266,38 @@ impl Producer {
 
     /// Runs a full-repopulation cycle: every record `f` adds is the whole next state;
     /// keyed records not added are removed.
-    pub fn cycle_full(&mut self, f: impl FnOnce(&mut Cycle<'_>) -> Result<()>) -> Result<CycleOutcome> {
+    pub fn cycle_full(
+        &mut self,
+        f: impl FnOnce(&mut Cycle<'_>) -> Result<()>,
+    ) -> Result<CycleOutcome> {
         self.run(true, f)
     }
 
-    fn run(&mut self, full: bool, f: impl FnOnce(&mut Cycle<'_>) -> Result<()>) -> Result<CycleOutcome> {
+    fn run(
+        &mut self,
+        full: bool,
+        f: impl FnOnce(&mut Cycle<'_>) -> Result<()>,
+    ) -> Result<CycleOutcome> {
         let started = Instant::now();
-        let mut cyc = Cycle { p: self, header: BTreeMap::new(), seen: full.then(Vec::new) };
+        let mut cyc = Cycle {
+            p: self,
+            header: BTreeMap::new(),
+            seen: full.then(Vec::new),
+        };
         if let Err(e) = f(&mut cyc) {
             self.state.rollback();
             self.index_keys()?;
             return Err(e);
         }
-        let Cycle { header: header_updates, seen, .. } = cyc;
-        let mut phases = CyclePhases { populate: started.elapsed(), ..Default::default() };
+        let Cycle {
+            header: header_updates,
+            seen,
+            ..
+        } = cyc;
+        let mut phases = CyclePhases {
+            populate: started.elapsed(),
+            ..Default::default()
+        };
         let t = Instant::now();
         if let Some(seen) = seen {
             self.remove_unseen(seen);
@@ -278,7 +310,10 @@ impl Producer {
         if let Err((validator, failure)) = self.validate(&changes, &header_updates, full) {
             self.state.rollback();
             self.index_keys()?;
-            return Ok(CycleOutcome::ValidationFailed { validator, reason: failure.reason });
+            return Ok(CycleOutcome::ValidationFailed {
+                validator,
+                reason: failure.reason,
+            });
         }
         let old_header = self.header.clone();
         for (k, v) in header_updates {
@@ -349,31 +384,64 @@ impl Producer {
         let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
         let (mut delta_bytes, mut reverse_bytes) = (0, 0);
         if let Some(prev) = self.version {
-            let (d, r) = write_delta_pair(&self.state, changes, removed, old_header, prev, v, self.config.zstd_level)?;
+            let (d, r) = write_delta_pair(
+                &self.state,
+                changes,
+                removed,
+                old_header,
+                prev,
+                v,
+                self.config.zstd_level,
+            )?;
             delta_bytes = d.len() as u64;
             reverse_bytes = r.len() as u64;
             blobs.push((delta_key(prev, v), d));
             blobs.push((reverse_key(v, prev), r));
         }
         let mut snapshot_bytes = None;
-        if self.version.is_none() || (self.config.snapshot_every > 0 && v.is_multiple_of(self.config.snapshot_every)) {
-            let (blob, _) = write_snapshot(&self.state, &SnapshotOptions { zstd_level: self.config.zstd_level, disable_fsst: false })?;
+        if self.version.is_none()
+            || (self.config.snapshot_every > 0 && v.is_multiple_of(self.config.snapshot_every))
+        {
+            let (blob, _) = write_snapshot(
+                &self.state,
+                &SnapshotOptions {
+                    zstd_level: self.config.zstd_level,
+                    disable_fsst: false,
+                },
+            )?;
             snapshot_bytes = Some(blob.len() as u64);
             blobs.push((snapshot_key(v), blob));
         }
         phases.encode = t.elapsed();
         let t = Instant::now();
         // blobs are independent: store them concurrently, then announce
-        let results: Vec<std::result::Result<(), crate::store::StoreError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = blobs.iter().map(|(k, b)| s.spawn(|| store.put(k, b))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(crate::store::StoreError::Config { detail: "blob writer thread panicked".into() }))).collect()
-        });
+        let results: Vec<std::result::Result<(), crate::store::StoreError>> =
+            std::thread::scope(|s| {
+                let handles: Vec<_> = blobs
+                    .iter()
+                    .map(|(k, b)| s.spawn(|| store.put(k, b)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(crate::store::StoreError::Config {
+                                detail: "blob writer thread panicked".into(),
+                            })
+                        })
+                    })
+                    .collect()
+            });
         for r in results {
             r.map_err(store_err)?;
         }
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let prev = self.version.map_or("-".to_string(), |p| p.to_string());
-        store.put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes()).map_err(store_err)?;
+        store
+            .put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes())
+            .map_err(store_err)?;
         self.timeline.announce(v)?;
         phases.store = t.elapsed();
         Ok((delta_bytes, reverse_bytes, snapshot_bytes))
@@ -390,15 +458,26 @@ impl Producer {
             (0, Some(_)) => 1,
             (n, _) => n,
         };
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        Some(match self.timeline.retain(keep, self.config.keep_days, now_ms) {
-            Ok(deleted) => RetentionOutcome::Done { deleted },
-            Err(e) => RetentionOutcome::Failed { error: e.to_string() },
-        })
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Some(
+            match self.timeline.retain(keep, self.config.keep_days, now_ms) {
+                Ok(deleted) => RetentionOutcome::Done { deleted },
+                Err(e) => RetentionOutcome::Failed {
+                    error: e.to_string(),
+                },
+            },
+        )
     }
 
     /// Runs the built-in validators, then the configured ones: the first refusal.
-    fn validate(&self, changes: &StateChanges, header_updates: &BTreeMap<String, String>, full: bool) -> std::result::Result<(), (String, super::validate::ValidationFailure)> {
+    fn validate(
+        &self,
+        changes: &StateChanges,
+        header_updates: &BTreeMap<String, String>,
+        full: bool,
+    ) -> std::result::Result<(), (String, super::validate::ValidationFailure)> {
         let ctx = ValidationContext {
             state: &self.state,
             changes,
@@ -424,7 +503,10 @@ impl Producer {
             if self.keys[t].is_none() {
                 continue;
             }
-            let unseen: Vec<u32> = self.state.types[t].ordinals().filter(|o| !seen_t.contains(o)).collect();
+            let unseen: Vec<u32> = self.state.types[t]
+                .ordinals()
+                .filter(|o| !seen_t.contains(o))
+                .collect();
             for o in unseen {
                 self.remove_keyed(t, o);
             }
@@ -432,7 +514,10 @@ impl Producer {
     }
 
     fn remove_keyed(&mut self, t: usize, ordinal: u32) {
-        if let (Some(enc), Some(TypeSchema::Object(o))) = (self.state.encoded(t, ordinal), self.state.schema.types().get(t)) {
+        if let (Some(enc), Some(TypeSchema::Object(o))) = (
+            self.state.encoded(t, ordinal),
+            self.state.schema.types().get(t),
+        ) {
             let mut k = std::mem::take(&mut self.key_buf);
             key_into(o, &self.pk_fields[t], enc, &mut self.spans, &mut k);
             if let Some(m) = &mut self.keys[t] {
@@ -446,7 +531,13 @@ impl Producer {
 
 /// Writes the byte encoding of a record's primary key (the write encodings of its key
 /// fields) into `out` (cleared first).
-fn key_into(o: &crate::schema::ObjectSchema, pk: &[usize], enc: &[u8], spans: &mut Vec<std::ops::Range<usize>>, out: &mut Vec<u8>) {
+fn key_into(
+    o: &crate::schema::ObjectSchema,
+    pk: &[usize],
+    enc: &[u8],
+    spans: &mut Vec<std::ops::Range<usize>>,
+    out: &mut Vec<u8>,
+) {
     let mut pos = 0;
     spans.clear();
     for f in &o.fields {
@@ -483,10 +574,17 @@ impl Cycle<'_> {
     fn upsert_idx(&mut self, t: usize, values: &[Value<'_>]) -> Result<bool> {
         let schema = self.p.state.schema.clone();
         let TypeSchema::Object(o) = &schema.types()[t] else {
-            return Err(Error::WrongTypeKind { type_name: schema.types()[t].name().into(), expected: "object", actual: schema.types()[t].kind_name() });
+            return Err(Error::WrongTypeKind {
+                type_name: schema.types()[t].name().into(),
+                expected: "object",
+                actual: schema.types()[t].kind_name(),
+            });
         };
         if self.p.keys[t].is_none() {
-            return Err(Error::Schema(format!("type {:?} has no primary key: use WriteState-level adds", o.name)));
+            return Err(Error::Schema(format!(
+                "type {:?} has no primary key: use WriteState-level adds",
+                o.name
+            )));
         }
         let mut enc = std::mem::take(&mut self.p.enc_buf);
         let mut key = std::mem::take(&mut self.p.key_buf);
@@ -500,7 +598,13 @@ impl Cycle<'_> {
         r
     }
 
-    fn upsert_encoded(&mut self, t: usize, enc: &[u8], key: &[u8], values: &[Value<'_>]) -> Result<bool> {
+    fn upsert_encoded(
+        &mut self,
+        t: usize,
+        enc: &[u8],
+        key: &[u8],
+        values: &[Value<'_>],
+    ) -> Result<bool> {
         let existing = self.p.keys[t].as_ref().and_then(|m| m.get(key).copied());
         if let Some(e) = existing {
             if self.p.state.encoded(t, e) == Some(enc) {
@@ -537,17 +641,34 @@ impl Cycle<'_> {
     pub fn delete(&mut self, type_name: &str, key: &[Value<'_>]) -> Result<bool> {
         let t = self.p.state.type_idx(type_name)?;
         let schema = self.p.state.schema.clone();
-        let TypeSchema::Object(o) = &schema.types()[t] else { return Err(Error::Schema(format!("{type_name:?} is not an object type"))) };
+        let TypeSchema::Object(o) = &schema.types()[t] else {
+            return Err(Error::Schema(format!(
+                "{type_name:?} is not an object type"
+            )));
+        };
         let pk = &self.p.pk_fields[t];
         if pk.len() != key.len() {
-            return Err(Error::Schema(format!("{type_name:?} has {} key fields, got {}", pk.len(), key.len())));
+            return Err(Error::Schema(format!(
+                "{type_name:?} has {} key fields, got {}",
+                pk.len(),
+                key.len()
+            )));
         }
         let mut enc = Vec::new();
         for (i, v) in pk.iter().zip(key) {
-            let one = crate::schema::ObjectSchema { name: o.name.clone(), fields: vec![o.fields[*i].clone()], primary_key: None };
+            let one = crate::schema::ObjectSchema {
+                name: o.name.clone(),
+                fields: vec![o.fields[*i].clone()],
+                primary_key: None,
+            };
             encode_object(&one, std::slice::from_ref(v), &mut enc)?;
         }
-        let Some(ord) = self.p.keys[t].as_ref().and_then(|m| m.get(&enc[..]).copied()) else { return Ok(false) };
+        let Some(ord) = self.p.keys[t]
+            .as_ref()
+            .and_then(|m| m.get(&enc[..]).copied())
+        else {
+            return Ok(false);
+        };
         self.p.remove_keyed(t, ord);
         Ok(true)
     }
@@ -563,14 +684,22 @@ impl Cycle<'_> {
                     let (elem, list) = match self.p.list_types.get(et) {
                         Some(x) => *x,
                         None => {
-                            let x = (self.p.state.type_idx(et)?, self.p.state.type_idx(&format!("ListOf{et}"))?);
+                            let x = (
+                                self.p.state.type_idx(et)?,
+                                self.p.state.type_idx(&format!("ListOf{et}"))?,
+                            );
                             self.p.list_types.insert(et, x);
                             x
                         }
                     };
                     let mut ords = Vec::with_capacity(items.len());
                     for it in items {
-                        ords.push(self.p.state.add_object_counted(elem, &[scalar_value(f.kind, it)])?.0);
+                        ords.push(
+                            self.p
+                                .state
+                                .add_object_counted(elem, &[scalar_value(f.kind, it)])?
+                                .0,
+                        );
                     }
                     Value::Ref(self.p.state.add_collection_counted(list, ords)?.0)
                 }
@@ -587,12 +716,22 @@ impl Cycle<'_> {
     pub fn delete_key(&mut self, ds: &DatasetSchema, key: &str) -> Result<bool> {
         let parts: Vec<&str> = key.split('|').collect();
         if parts.len() != ds.key_fields().len() {
-            return Err(Error::Schema(format!("{}: key {key:?} has {} parts, the primary key {}", ds.dataset, parts.len(), ds.key_fields().len())));
+            return Err(Error::Schema(format!(
+                "{}: key {key:?} has {} parts, the primary key {}",
+                ds.dataset,
+                parts.len(),
+                ds.key_fields().len()
+            )));
         }
         let mut vals = Vec::new();
         for (i, p) in ds.key_fields().iter().zip(&parts) {
             let f = &ds.fields[*i];
-            let bad = || Error::Schema(format!("{}: key part {p:?} is not a {:?}", ds.dataset, f.kind));
+            let bad = || {
+                Error::Schema(format!(
+                    "{}: key part {p:?} is not a {:?}",
+                    ds.dataset, f.kind
+                ))
+            };
             vals.push(match f.kind {
                 ScalarKind::String => Value::str(p),
                 ScalarKind::I64 => Value::I64(p.parse().map_err(|_| bad())?),

@@ -54,7 +54,11 @@ pub fn protect_key(v: u64, holder: &str) -> String {
 /// Whether `holder` is a valid holder name: 1 to 200 of `[A-Za-z0-9._-]`, starting with a
 /// letter or digit.
 fn check_holder(holder: &str) -> Result<()> {
-    let ok = holder.len() <= 200 && holder.starts_with(|c: char| c.is_ascii_alphanumeric()) && holder.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok = holder.len() <= 200
+        && holder.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && holder
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
         return Err(Error::Schema(format!("{holder:?} is not a protection holder name (1 to 200 of [A-Za-z0-9._-], starting with a letter or digit)")));
     }
@@ -116,7 +120,12 @@ impl TimelineIndex {
 
     /// The cheapest path to `target` from `current` (if any) or from a snapshot, avoiding
     /// `avoid`. `None` when `target` cannot be reached.
-    pub fn plan(&self, current: Option<u64>, target: u64, avoid: &HashSet<Step>) -> Option<Vec<Step>> {
+    pub fn plan(
+        &self,
+        current: Option<u64>,
+        target: u64,
+        avoid: &HashSet<Step>,
+    ) -> Option<Vec<Step>> {
         if current == Some(target) {
             return Some(Vec::new());
         }
@@ -141,8 +150,18 @@ impl TimelineIndex {
             if v == target {
                 break;
             }
-            let fwd = self.deltas.get(&v).into_iter().flatten().map(|b| Step::Delta(v, *b));
-            let rev = self.reverses.get(&v).into_iter().flatten().map(|b| Step::Reverse(v, *b));
+            let fwd = self
+                .deltas
+                .get(&v)
+                .into_iter()
+                .flatten()
+                .map(|b| Step::Delta(v, *b));
+            let rev = self
+                .reverses
+                .get(&v)
+                .into_iter()
+                .flatten()
+                .map(|b| Step::Reverse(v, *b));
             for step in fwd.chain(rev) {
                 if !avoid.contains(&step) && !done.contains_key(&step.target()) {
                     heap.push(Reverse((d + 1, step.target(), Some(step))));
@@ -173,7 +192,12 @@ fn parse_version(text: &[u8], what: &str) -> Result<u64> {
     std::str::from_utf8(text)
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .ok_or_else(|| Error::corrupt(format!("{what} does not hold a version: {:?}", String::from_utf8_lossy(&text[..text.len().min(40)]))))
+        .ok_or_else(|| {
+            Error::corrupt(format!(
+                "{what} does not hold a version: {:?}",
+                String::from_utf8_lossy(&text[..text.len().min(40)])
+            ))
+        })
 }
 
 impl Timeline {
@@ -210,16 +234,22 @@ impl Timeline {
 
     /// Announces a version (its blobs must already be stored).
     pub fn announce(&self, v: u64) -> Result<()> {
-        self.store.put(ANNOUNCED, v.to_string().as_bytes()).map_err(store_err)
+        self.store
+            .put(ANNOUNCED, v.to_string().as_bytes())
+            .map_err(store_err)
     }
 
     /// Pins consumers to a version until [`Timeline::unpin`].
     pub fn pin(&self, v: u64) -> Result<()> {
         let idx = self.index()?;
         if idx.plan(None, v, &HashSet::new()).is_none() {
-            return Err(Error::corrupt(format!("cannot pin version {v}: no stored path reaches it")));
+            return Err(Error::corrupt(format!(
+                "cannot pin version {v}: no stored path reaches it"
+            )));
         }
-        self.store.put(PINNED, v.to_string().as_bytes()).map_err(store_err)
+        self.store
+            .put(PINNED, v.to_string().as_bytes())
+            .map_err(store_err)
     }
 
     /// Removes the pin: consumers move to the announced version.
@@ -232,20 +262,29 @@ impl Timeline {
     /// [released](Timeline::release) it. Idempotent.
     pub fn protect(&self, v: u64, holder: &str) -> Result<()> {
         check_holder(holder)?;
-        self.store.put(&protect_key(v, holder), b"").map_err(store_err)
+        self.store
+            .put(&protect_key(v, holder), b"")
+            .map_err(store_err)
     }
 
     /// Removes `holder`'s protection of version `v` (nothing if there is none).
     pub fn release(&self, v: u64, holder: &str) -> Result<()> {
         check_holder(holder)?;
-        self.store.delete(&protect_key(v, holder)).map_err(store_err)
+        self.store
+            .delete(&protect_key(v, holder))
+            .map_err(store_err)
     }
 
     /// The protected versions and who protects each.
     pub fn protected(&self) -> Result<BTreeMap<u64, BTreeSet<String>>> {
         let mut out: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
         for k in self.store.list(PROTECT_PREFIX).map_err(store_err)? {
-            let Some((v, holder)) = k.strip_prefix(PROTECT_PREFIX).and_then(|s| s.split_once('/')) else { continue };
+            let Some((v, holder)) = k
+                .strip_prefix(PROTECT_PREFIX)
+                .and_then(|s| s.split_once('/'))
+            else {
+                continue;
+            };
             if let Ok(v) = v.parse::<u64>() {
                 out.entry(v).or_default().insert(holder.to_string());
             }
@@ -275,7 +314,9 @@ impl Timeline {
 
     /// Metadata of a version: (unix ms when published, previous version).
     pub fn meta(&self, v: u64) -> Result<Option<(u64, Option<u64>)>> {
-        let Some(b) = self.store.get_opt(&meta_key(v)).map_err(store_err)? else { return Ok(None) };
+        let Some(b) = self.store.get_opt(&meta_key(v)).map_err(store_err)? else {
+            return Ok(None);
+        };
         let text = String::from_utf8_lossy(&b).to_string();
         let mut parts = text.split_whitespace();
         let _v = parts.next();
@@ -289,7 +330,12 @@ impl Timeline {
     /// needed to reach the announced and pinned versions and every kept version, plus every
     /// [protected](Timeline::protect) version and the blobs of one path that loads it (its
     /// snapshot, or a snapshot and the deltas from there). Returns the keys deleted.
-    pub fn retain(&self, keep_versions: usize, keep_days: Option<f64>, now_ms: u64) -> Result<Vec<String>> {
+    pub fn retain(
+        &self,
+        keep_versions: usize,
+        keep_days: Option<f64>,
+        now_ms: u64,
+    ) -> Result<Vec<String>> {
         let idx = self.index()?;
         let versions: Vec<u64> = idx.versions().into_iter().collect();
         if versions.is_empty() {
@@ -311,7 +357,12 @@ impl Timeline {
             keep_from = keep_from.min(protected);
         }
         // Everything from the newest snapshot at or below keep_from stays reachable.
-        let base = idx.snapshots.range(..=keep_from).next_back().copied().unwrap_or(keep_from);
+        let base = idx
+            .snapshots
+            .range(..=keep_from)
+            .next_back()
+            .copied()
+            .unwrap_or(keep_from);
         // Older protected versions keep the blobs of their cheapest path from a snapshot.
         let mut needed: HashSet<String> = HashSet::new();
         for p in self.protected()?.into_keys().filter(|p| *p < base) {

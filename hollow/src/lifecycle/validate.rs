@@ -31,7 +31,9 @@ pub struct ValidationFailure {
 impl ValidationFailure {
     /// A failure with a reason.
     pub fn new(reason: impl Into<String>) -> Self {
-        ValidationFailure { reason: reason.into() }
+        ValidationFailure {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -125,13 +127,27 @@ impl<'a> ValidationContext<'a> {
     /// Record counts of the type at index `t` (schema order).
     pub fn counts_at(&self, t: usize) -> Option<TypeCounts> {
         let now = self.state.types.get(t)?.len();
-        let (added, removed) = self.changes.types.get(t).map_or((0, 0), |c| (c.added.len() as u64, c.removed.len() as u64));
-        Some(TypeCounts { previous: (now + removed).saturating_sub(added), new: now, added, removed })
+        let (added, removed) = self
+            .changes
+            .types
+            .get(t)
+            .map_or((0, 0), |c| (c.added.len() as u64, c.removed.len() as u64));
+        Some(TypeCounts {
+            previous: (now + removed).saturating_sub(added),
+            new: now,
+            added,
+            removed,
+        })
     }
 
     /// Record counts of a type by name.
     pub fn counts(&self, type_name: &str) -> Option<TypeCounts> {
-        self.counts_at(self.schema().types().iter().position(|t| t.name() == type_name)?)
+        self.counts_at(
+            self.schema()
+                .types()
+                .iter()
+                .position(|t| t.name() == type_name)?,
+        )
     }
 
     /// Whether the type at index `t` has a primary key.
@@ -142,7 +158,9 @@ impl<'a> ValidationContext<'a> {
     /// The primary-key encoding of a live record of type index `t` (`None`: no such record, or
     /// the type has no key).
     pub fn primary_key(&self, t: usize, ordinal: u32) -> Option<Vec<u8>> {
-        let TypeSchema::Object(o) = self.schema().types().get(t)? else { return None };
+        let TypeSchema::Object(o) = self.schema().types().get(t)? else {
+            return None;
+        };
         let pk = self.pk_fields.get(t).filter(|f| !f.is_empty())?;
         let enc = self.state.encoded(t, ordinal)?;
         let mut spans = Vec::with_capacity(o.fields.len());
@@ -183,7 +201,12 @@ impl CountChangeValidator {
 
     /// A check of keyed types of at least 10 records.
     pub fn new(max_ratio: f64) -> Self {
-        CountChangeValidator { max_ratio, min_previous: 10, all_types: false, growth: true }
+        CountChangeValidator {
+            max_ratio,
+            min_previous: 10,
+            all_types: false,
+            growth: true,
+        }
     }
 }
 
@@ -255,13 +278,22 @@ impl Validator for PrimaryKeyValidator {
 
     fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationFailure> {
         let dup = |name: &str, key: &[u8], a: u32, b: u32| {
-            ValidationFailure::new(format!("two records of {name} share the primary key {}: ordinals {} and {}", show_key(key), a.min(b), a.max(b)))
+            ValidationFailure::new(format!(
+                "two records of {name} share the primary key {}: ordinals {} and {}",
+                show_key(key),
+                a.min(b),
+                a.max(b)
+            ))
         };
         for (t, ts) in ctx.schema().types().iter().enumerate() {
             if !ctx.has_primary_key(t) {
                 continue;
             }
-            let changed = ctx.changes.types.get(t).is_some_and(|c| !c.added.is_empty() || !c.removed.is_empty());
+            let changed = ctx
+                .changes
+                .types
+                .get(t)
+                .is_some_and(|c| !c.added.is_empty() || !c.removed.is_empty());
             if !changed {
                 continue;
             }
@@ -269,24 +301,40 @@ impl Validator for PrimaryKeyValidator {
             if self.full {
                 let mut seen: HashMap<Vec<u8>, u32> = HashMap::with_capacity(live as usize);
                 for ord in ctx.state.types[t].ordinals() {
-                    let Some(k) = ctx.primary_key(t, ord) else { continue };
+                    let Some(k) = ctx.primary_key(t, ord) else {
+                        continue;
+                    };
                     if let Some(other) = seen.insert(k.clone(), ord) {
                         return Err(dup(ts.name(), &k, other, ord));
                     }
                 }
                 continue;
             }
-            let Some(index) = ctx.keys.get(t).and_then(Option::as_ref) else { continue };
+            let Some(index) = ctx.keys.get(t).and_then(Option::as_ref) else {
+                continue;
+            };
             for &ord in &ctx.changes.types[t].added {
-                let Some(k) = ctx.primary_key(t, ord) else { continue };
+                let Some(k) = ctx.primary_key(t, ord) else {
+                    continue;
+                };
                 match index.get(&k[..]) {
                     Some(&o) if o == ord => {}
                     Some(&o) => return Err(dup(ts.name(), &k, o, ord)),
-                    None => return Err(ValidationFailure::new(format!("record {ord} of {} has a primary key ({}) the key index does not know", ts.name(), show_key(&k)))),
+                    None => {
+                        return Err(ValidationFailure::new(format!(
+                            "record {ord} of {} has a primary key ({}) the key index does not know",
+                            ts.name(),
+                            show_key(&k)
+                        )))
+                    }
                 }
             }
             if index.len() as u64 != live {
-                return Err(ValidationFailure::new(format!("{} has {live} live records but {} distinct primary keys", ts.name(), index.len())));
+                return Err(ValidationFailure::new(format!(
+                    "{} has {live} live records but {} distinct primary keys",
+                    ts.name(),
+                    index.len()
+                )));
             }
         }
         Ok(())
@@ -331,7 +379,9 @@ impl Validators {
 
 impl fmt::Debug for Validators {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|v| v.name().to_string())).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|v| v.name().to_string()))
+            .finish()
     }
 }
 
@@ -353,13 +403,21 @@ mod tests {
                 .unwrap();
         let mut ws = WriteState::new(ds.schema_set().unwrap());
         let t = ws.type_idx("Item").unwrap();
-        let a = ws.add_object("Item", &[Value::I64(1), Value::str("a")]).unwrap();
-        let b = ws.add_object("Item", &[Value::I64(2), Value::str("b")]).unwrap();
-        let c = ws.add_object("Item", &[Value::I64(1), Value::str("c")]).unwrap();
+        let a = ws
+            .add_object("Item", &[Value::I64(1), Value::str("a")])
+            .unwrap();
+        let b = ws
+            .add_object("Item", &[Value::I64(2), Value::str("b")])
+            .unwrap();
+        let c = ws
+            .add_object("Item", &[Value::I64(1), Value::str("c")])
+            .unwrap();
         let mut pk_fields = vec![Vec::new(); ws.schema().types().len()];
         pk_fields[t] = vec![0];
         let mut keys: Keys = vec![None; ws.schema().types().len()];
-        let mut changes = StateChanges { types: vec![TypeChanges::default(); ws.schema().types().len()] };
+        let mut changes = StateChanges {
+            types: vec![TypeChanges::default(); ws.schema().types().len()],
+        };
         changes.types[t].added = vec![a, b, c];
         let ctx_keys = {
             let probe = ValidationContext {
@@ -382,9 +440,24 @@ mod tests {
         (ws, pk_fields, keys, changes)
     }
 
-    fn check(v: PrimaryKeyValidator, ws: &WriteState, pk: &[Vec<usize>], keys: &KeyIndexes, changes: &StateChanges) -> Result<(), ValidationFailure> {
+    fn check(
+        v: PrimaryKeyValidator,
+        ws: &WriteState,
+        pk: &[Vec<usize>],
+        keys: &KeyIndexes,
+        changes: &StateChanges,
+    ) -> Result<(), ValidationFailure> {
         let (h, u) = (BTreeMap::new(), BTreeMap::new());
-        v.validate(&ValidationContext { state: ws, changes, previous_version: Some(1), previous_header: &h, header_updates: &u, full: false, pk_fields: pk, keys })
+        v.validate(&ValidationContext {
+            state: ws,
+            changes,
+            previous_version: Some(1),
+            previous_header: &h,
+            header_updates: &u,
+            full: false,
+            pk_fields: pk,
+            keys,
+        })
     }
 
     #[test]
@@ -392,8 +465,19 @@ mod tests {
         let (ws, pk, keys, changes) = duplicated();
         let full = check(PrimaryKeyValidator::full(), &ws, &pk, &keys, &changes).unwrap_err();
         assert!(full.reason.contains("share the primary key"), "{full}");
-        let inc = check(PrimaryKeyValidator::incremental(), &ws, &pk, &keys, &changes).unwrap_err();
-        assert!(inc.reason.contains("share the primary key") || inc.reason.contains("distinct primary keys"), "{inc}");
+        let inc = check(
+            PrimaryKeyValidator::incremental(),
+            &ws,
+            &pk,
+            &keys,
+            &changes,
+        )
+        .unwrap_err();
+        assert!(
+            inc.reason.contains("share the primary key")
+                || inc.reason.contains("distinct primary keys"),
+            "{inc}"
+        );
     }
 
     #[test]
@@ -404,14 +488,35 @@ mod tests {
         ws.remove("Item", 2).unwrap();
         changes.types[t].added = vec![0, 1];
         let m = keys[t].as_mut().unwrap();
-        let dup_key: Vec<Box<[u8]>> = m.iter().filter(|(_, o)| **o == 2).map(|(k, _)| k.clone()).collect();
+        let dup_key: Vec<Box<[u8]>> = m
+            .iter()
+            .filter(|(_, o)| **o == 2)
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in dup_key {
             m.insert(k, 0);
         }
         check(PrimaryKeyValidator::full(), &ws, &pk, &keys, &changes).unwrap();
-        check(PrimaryKeyValidator::incremental(), &ws, &pk, &keys, &changes).unwrap();
+        check(
+            PrimaryKeyValidator::incremental(),
+            &ws,
+            &pk,
+            &keys,
+            &changes,
+        )
+        .unwrap();
         // an index entry left behind for a removed record is caught by the count
-        keys[t].as_mut().unwrap().insert(vec![9u8; 8].into_boxed_slice(), 7);
-        assert!(check(PrimaryKeyValidator::incremental(), &ws, &pk, &keys, &changes).is_err());
+        keys[t]
+            .as_mut()
+            .unwrap()
+            .insert(vec![9u8; 8].into_boxed_slice(), 7);
+        assert!(check(
+            PrimaryKeyValidator::incremental(),
+            &ws,
+            &pk,
+            &keys,
+            &changes
+        )
+        .is_err());
     }
 }

@@ -23,8 +23,13 @@ struct Coll<'a> {
 impl<'a> Coll<'a> {
     fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         let ts = &state.types[t];
-        let TypeBody::Collection(c) = &ts.body else { return Err(Error::corrupt("collection type without data")) };
-        let is_map = matches!(state.schema.types()[t], crate::schema::TypeSchema::Map { .. });
+        let TypeBody::Collection(c) = &ts.body else {
+            return Err(Error::corrupt("collection type without data"));
+        };
+        let is_map = matches!(
+            state.schema.types()[t],
+            crate::schema::TypeSchema::Map { .. }
+        );
         Ok(Coll {
             name: state.schema.types()[t].name(),
             ends: Packed::new(&c.ends, c.ends_width, ts.bound)?,
@@ -39,12 +44,26 @@ impl<'a> Coll<'a> {
     #[inline]
     fn range(&self, ordinal: u32) -> Result<(u64, u64)> {
         if !self.populated.get(ordinal as usize).is_some_and(|b| *b) {
-            return Err(Error::NoSuchOrdinal { type_name: self.name.into(), ordinal: ordinal as u64 });
+            return Err(Error::NoSuchOrdinal {
+                type_name: self.name.into(),
+                ordinal: ordinal as u64,
+            });
         }
-        let end = self.ends.get(ordinal as u64).ok_or_else(|| Error::corrupt("collection end out of range"))?;
-        let start = if ordinal == 0 { 0 } else { self.ends.get(ordinal as u64 - 1).unwrap_or(0) };
+        let end = self
+            .ends
+            .get(ordinal as u64)
+            .ok_or_else(|| Error::corrupt("collection end out of range"))?;
+        let start = if ordinal == 0 {
+            0
+        } else {
+            self.ends.get(ordinal as u64 - 1).unwrap_or(0)
+        };
         if start > end || end > self.elems.len() {
-            return Err(Error::corrupt(format!("collection {} record {ordinal} spans {start}..{end} of {}", self.name, self.elems.len())));
+            return Err(Error::corrupt(format!(
+                "collection {} record {ordinal} spans {start}..{end} of {}",
+                self.name,
+                self.elems.len()
+            )));
         }
         Ok((start, end))
     }
@@ -185,7 +204,10 @@ impl<'a> MapView<'a> {
 
     /// The value ordinal for key ordinal `key` in map `ordinal` (O(1)).
     pub fn get(&self, ordinal: u32, key: u32) -> Result<Option<u32>> {
-        Ok(self.0.find(ordinal, key)?.and_then(|b| self.0.values.get(b).map(|v| v as u32)))
+        Ok(self
+            .0
+            .find(ordinal, key)?
+            .and_then(|b| self.0.values.get(b).map(|v| v as u32)))
     }
 
     /// The (key, value) ordinals of map `ordinal` (bucket order).

@@ -11,7 +11,9 @@ mod object;
 
 pub use collection::{ListView, MapView, SetView};
 // Ordinals is defined below.
-pub use object::{BoolColumn, BytesColumn, ColumnView, DoubleColumn, LongColumn, ObjectView, RefColumn, StrColumn};
+pub use object::{
+    BoolColumn, BytesColumn, ColumnView, DoubleColumn, LongColumn, ObjectView, RefColumn, StrColumn,
+};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +40,13 @@ impl<'a> Ordinals<'a> {
     /// Iterates the set bits below `bound` of a little-endian bitset (bit `o` is bit
     /// `o % 8` of byte `o / 8`). Bytes missing at the end count as zero.
     pub fn new(bits: &'a [u8], bound: u64) -> Self {
-        Ordinals { bits, bound, next_word: 0, base: 0, cur: 0 }
+        Ordinals {
+            bits,
+            bound,
+            next_word: 0,
+            base: 0,
+            cur: 0,
+        }
     }
 
     #[inline]
@@ -64,7 +72,11 @@ pub(crate) fn load_word(bits: &[u8], w: usize, bound: u64) -> u64 {
     let first = w as u64 * 64;
     if first + 64 > bound {
         let keep = bound.saturating_sub(first);
-        v &= if keep == 0 { 0 } else { u64::MAX >> (64 - keep) };
+        v &= if keep == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - keep)
+        };
     }
     v
 }
@@ -110,11 +122,17 @@ pub struct OpenOptions {
 impl OpenOptions {
     /// Heap mode with checksum verification.
     pub fn heap() -> Self {
-        OpenOptions { mode: MemoryMode::Heap, verify_checksum: true }
+        OpenOptions {
+            mode: MemoryMode::Heap,
+            verify_checksum: true,
+        }
     }
     /// Mapped mode without full checksum verification.
     pub fn mapped() -> Self {
-        OpenOptions { mode: MemoryMode::Mapped, verify_checksum: false }
+        OpenOptions {
+            mode: MemoryMode::Mapped,
+            verify_checksum: false,
+        }
     }
 }
 
@@ -132,7 +150,11 @@ pub struct ReadState {
 
 impl std::fmt::Debug for ReadState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadState").field("types", &self.schema.types().len()).field("mode", &self.mode).field("header", &self.header).finish()
+        f.debug_struct("ReadState")
+            .field("types", &self.schema.types().len())
+            .field("mode", &self.mode)
+            .field("header", &self.header)
+            .finish()
     }
 }
 
@@ -156,7 +178,12 @@ impl ReadState {
     /// Opens a snapshot file in the given mode.
     pub fn open(path: &Path, opts: OpenOptions) -> Result<Self> {
         let bytes = match opts.mode {
-            MemoryMode::Heap => Bytes::from_vec(std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?),
+            MemoryMode::Heap => {
+                Bytes::from_vec(std::fs::read(path).map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?)
+            }
             MemoryMode::Mapped => Bytes::map_file(path)?,
         };
         let verify = opts.verify_checksum || opts.mode == MemoryMode::Heap;
@@ -167,7 +194,14 @@ impl ReadState {
         let (pre, body) = crate::blob::open_body(&bytes, BlobKind::Snapshot, verify)?;
         let parsed = parse_snapshot(&body)?;
         let source = (pre.flags & crate::blob::FLAG_ZSTD == 0).then_some(bytes);
-        Ok(ReadState { schema: Arc::new(parsed.schema), header: parsed.header, types: parsed.types, blob: body, source, mode })
+        Ok(ReadState {
+            schema: Arc::new(parsed.schema),
+            header: parsed.header,
+            types: parsed.types,
+            blob: body,
+            source,
+            mode,
+        })
     }
 
     /// Verifies the checksum of the whole blob (useful in mapped mode, where open does not).
@@ -231,7 +265,9 @@ impl ReadState {
     }
 
     pub(crate) fn type_index(&self, name: &str) -> Result<usize> {
-        self.schema.type_index(name).ok_or_else(|| Error::NoSuchType(name.to_string()))
+        self.schema
+            .type_index(name)
+            .ok_or_else(|| Error::NoSuchType(name.to_string()))
     }
 
     /// The number of records of a type.
@@ -261,7 +297,11 @@ impl ReadState {
         let t = self.type_index(type_name)?;
         match &self.schema.types()[t] {
             TypeSchema::List { .. } => ListView::new(self, t),
-            ts => Err(Error::WrongTypeKind { type_name: type_name.into(), expected: "list", actual: ts.kind_name() }),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "list",
+                actual: ts.kind_name(),
+            }),
         }
     }
 
@@ -270,7 +310,11 @@ impl ReadState {
         let t = self.type_index(type_name)?;
         match &self.schema.types()[t] {
             TypeSchema::Set { .. } => SetView::new(self, t),
-            ts => Err(Error::WrongTypeKind { type_name: type_name.into(), expected: "set", actual: ts.kind_name() }),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "set",
+                actual: ts.kind_name(),
+            }),
         }
     }
 
@@ -279,7 +323,11 @@ impl ReadState {
         let t = self.type_index(type_name)?;
         match &self.schema.types()[t] {
             TypeSchema::Map { .. } => MapView::new(self, t),
-            ts => Err(Error::WrongTypeKind { type_name: type_name.into(), expected: "map", actual: ts.kind_name() }),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "map",
+                actual: ts.kind_name(),
+            }),
         }
     }
 }

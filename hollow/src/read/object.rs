@@ -59,10 +59,33 @@ struct PoolView<'a> {
 impl<'a> PoolView<'a> {
     fn new(p: &'a PoolState, is_string: bool) -> Result<Self> {
         let offsets = Packed::new(&p.offsets, p.off_width, p.count + 1)?;
-        let utf8_ok = is_string && p.fsst.is_none() && *p.utf8.get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
-        let spans = (p.count <= SPAN_TABLE_LIMIT && p.data.len() <= u32::MAX as usize)
-            .then(|| p.spans.get_or_init(|| (0..p.count).map(|k| (offsets.get(k).unwrap_or(0) as u32, offsets.get(k + 1).unwrap_or(0) as u32)).collect()).as_slice());
-        Ok(PoolView { spans, offsets, data: &p.data, extra: p.extra.as_deref(), fsst: p.fsst.as_deref(), utf8_ok })
+        let utf8_ok = is_string
+            && p.fsst.is_none()
+            && *p
+                .utf8
+                .get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
+        let spans = (p.count <= SPAN_TABLE_LIMIT && p.data.len() <= u32::MAX as usize).then(|| {
+            p.spans
+                .get_or_init(|| {
+                    (0..p.count)
+                        .map(|k| {
+                            (
+                                offsets.get(k).unwrap_or(0) as u32,
+                                offsets.get(k + 1).unwrap_or(0) as u32,
+                            )
+                        })
+                        .collect()
+                })
+                .as_slice()
+        });
+        Ok(PoolView {
+            spans,
+            offsets,
+            data: &p.data,
+            extra: p.extra.as_deref(),
+            fsst: p.fsst.as_deref(),
+            utf8_ok,
+        })
     }
 
     /// A value of the base pool (not appended by a delta), or `None` (out of range or a
@@ -104,7 +127,10 @@ impl<'a> PoolView<'a> {
     fn raw(&self, idx: u64) -> Result<&'a [u8]> {
         if let Some(spans) = self.spans {
             if let Some(&(s, e)) = spans.get(idx as usize) {
-                return self.data.get(s as usize..e as usize).ok_or_else(|| self.bad_span(idx, s as usize, e as usize));
+                return self
+                    .data
+                    .get(s as usize..e as usize)
+                    .ok_or_else(|| self.bad_span(idx, s as usize, e as usize));
             }
         }
         if self.is_extra(idx) {
@@ -176,7 +202,11 @@ impl<'a> ColumnView<'a> {
             null_zero: c.null_zero,
             base: c.base,
             nulls: c.nulls.as_deref(),
-            pool: c.pool.as_ref().map(|p| PoolView::new(p, c.kind == FieldKind::String)).transpose()?,
+            pool: c
+                .pool
+                .as_ref()
+                .map(|p| PoolView::new(p, c.kind == FieldKind::String))
+                .transpose()?,
             kind: &c.kind,
             tag: match c.kind {
                 FieldKind::Bool => Tag::Bool,
@@ -255,14 +285,18 @@ impl<'a> ColumnView<'a> {
     /// The value at `ordinal` as a generic [`Value`] (strings borrowed from the data).
     #[inline(always)]
     pub fn get(&self, ordinal: u32) -> Result<Value<'a>> {
-        let Some(r) = self.raw(ordinal) else { return Ok(Value::Null) };
+        let Some(r) = self.raw(ordinal) else {
+            return Ok(Value::Null);
+        };
         match self.tag {
             Tag::I64 => Ok(Value::I64((r ^ FLIP) as i64)),
             Tag::I32 => Ok(Value::I32((r ^ FLIP) as i64 as i32)),
             Tag::Str => {
                 if let Some(p) = &self.fast_str {
                     if let Some(b) = p.base_value(r) {
-                        return Ok(Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(b))));
+                        return Ok(Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(
+                            b,
+                        ))));
                     }
                 }
                 self.value_of_image(r)
@@ -274,7 +308,12 @@ impl<'a> ColumnView<'a> {
     /// Calls `f(ordinal, value)` for every ordinal set in `populated`, increasing, decoding 64
     /// ordinals per pass; `m` turns images into values (specialized per kind).
     #[inline(always)]
-    fn scan<M: MapImage<'a>, F: FnMut(u32, Value<'a>)>(&self, populated: &[u8], m: &M, f: &mut F) -> Result<()> {
+    fn scan<M: MapImage<'a>, F: FnMut(u32, Value<'a>)>(
+        &self,
+        populated: &[u8],
+        m: &M,
+        f: &mut F,
+    ) -> Result<()> {
         let len = self.packed.len();
         let mut imgs = [0u64; BATCH];
         for w in 0..len.div_ceil(64) as usize {
@@ -332,7 +371,8 @@ impl<'a> ColumnView<'a> {
                 // bits past the end of the null bitset count as null (as in `raw`)
                 Some(nb) => {
                     let keep = (nb.len() as u64 * 8).saturating_sub(base);
-                    super::load_word(nb, w, u64::MAX) | if keep >= 64 { 0 } else { u64::MAX << keep }
+                    super::load_word(nb, w, u64::MAX)
+                        | if keep >= 64 { 0 } else { u64::MAX << keep }
                 }
                 None => 0,
             }
@@ -369,7 +409,12 @@ impl<'a> ColumnView<'a> {
         if ok {
             Ok(self)
         } else {
-            Err(Error::WrongFieldKind { type_name: type_name.into(), field: self.name.into(), expected, actual: self.kind.name() })
+            Err(Error::WrongFieldKind {
+                type_name: type_name.into(),
+                field: self.name.into(),
+                expected,
+                actual: self.kind.name(),
+            })
         }
     }
 }
@@ -427,7 +472,9 @@ struct MapStr<'c, 'a>(&'c ColumnView<'a>, PoolView<'a>);
 impl<'a> MapImage<'a> for MapStr<'_, 'a> {
     #[inline(always)]
     fn value(&self, r: u64) -> Option<Value<'a>> {
-        self.1.base_value(r).map(|b| Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(b))))
+        self.1
+            .base_value(r)
+            .map(|b| Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(b))))
     }
     #[inline(never)]
     fn slow(&self, r: u64) -> Result<Value<'a>> {
@@ -477,7 +524,13 @@ impl DoubleColumn<'_> {
     /// The value at `ordinal` (widened to f64), `None` when null.
     #[inline(always)]
     pub fn get(&self, ordinal: u32) -> Option<f64> {
-        self.0.raw(ordinal).map(|r| if self.1 { f32::from_bits(r as u32) as f64 } else { f64::from_bits(r) })
+        self.0.raw(ordinal).map(|r| {
+            if self.1 {
+                f32::from_bits(r as u32) as f64
+            } else {
+                f64::from_bits(r)
+            }
+        })
     }
 }
 
@@ -510,7 +563,12 @@ impl<'a> StrColumn<'a> {
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
         if self.1.fsst.is_some() && self.0.raw(ordinal).is_some_and(|i| !self.1.is_extra(i)) {
-            return Err(Error::WrongFieldKind { type_name: String::new(), field: self.0.name.into(), expected: "plain string", actual: "compressed string" });
+            return Err(Error::WrongFieldKind {
+                type_name: String::new(),
+                field: self.0.name.into(),
+                expected: "plain string",
+                actual: "compressed string",
+            });
         }
         match self.0.raw(ordinal) {
             None => Ok(None),
@@ -590,12 +648,31 @@ impl<'a> ObjectView<'a> {
         let ts = &state.types[t];
         let schema = match &state.schema.types()[t] {
             crate::schema::TypeSchema::Object(o) => o,
-            other => return Err(Error::WrongTypeKind { type_name: other.name().into(), expected: "object", actual: other.kind_name() }),
+            other => {
+                return Err(Error::WrongTypeKind {
+                    type_name: other.name().into(),
+                    expected: "object",
+                    actual: other.kind_name(),
+                })
+            }
         };
-        let TypeBody::Object(cols) = &ts.body else { return Err(Error::corrupt("object type without columns")) };
-        let columns = cols.iter().zip(&schema.fields).map(|(c, f)| ColumnView::new(c, ts.bound, &f.name)).collect::<Result<Vec<_>>>()?;
+        let TypeBody::Object(cols) = &ts.body else {
+            return Err(Error::corrupt("object type without columns"));
+        };
+        let columns = cols
+            .iter()
+            .zip(&schema.fields)
+            .map(|(c, f)| ColumnView::new(c, ts.bound, &f.name))
+            .collect::<Result<Vec<_>>>()?;
         let populated = &ts.populated.as_slice().view_bits::<Lsb0>()[..ts.bound as usize];
-        Ok(ObjectView { schema, bound: ts.bound, count: ts.count, populated, populated_bytes: &ts.populated, columns })
+        Ok(ObjectView {
+            schema,
+            bound: ts.bound,
+            count: ts.count,
+            populated,
+            populated_bytes: &ts.populated,
+            columns,
+        })
     }
 
     /// The type's schema.
@@ -636,12 +713,23 @@ impl<'a> ObjectView<'a> {
 
     /// The index of a field.
     pub fn field_index(&self, name: &str) -> Result<usize> {
-        self.schema.field_index(name).ok_or_else(|| Error::NoSuchField { type_name: self.schema.name.clone(), field: name.into() })
+        self.schema
+            .field_index(name)
+            .ok_or_else(|| Error::NoSuchField {
+                type_name: self.schema.name.clone(),
+                field: name.into(),
+            })
     }
 
     /// The column view of a field by index.
     pub fn column_at(&self, field: usize) -> Result<ColumnView<'a>> {
-        self.columns.get(field).copied().ok_or_else(|| Error::NoSuchField { type_name: self.schema.name.clone(), field: format!("#{field}") })
+        self.columns
+            .get(field)
+            .copied()
+            .ok_or_else(|| Error::NoSuchField {
+                type_name: self.schema.name.clone(),
+                field: format!("#{field}"),
+            })
     }
 
     /// The column view of a field by name.
@@ -658,7 +746,10 @@ impl<'a> ObjectView<'a> {
     #[inline]
     pub fn get(&self, ordinal: u32, field: usize) -> Result<Value<'a>> {
         if !self.is_populated(ordinal) {
-            return Err(Error::NoSuchOrdinal { type_name: self.schema.name.clone(), ordinal: ordinal as u64 });
+            return Err(Error::NoSuchOrdinal {
+                type_name: self.schema.name.clone(),
+                ordinal: ordinal as u64,
+            });
         }
         self.column_at(field)?.get(ordinal)
     }
@@ -691,7 +782,9 @@ impl<'a> ObjectView<'a> {
             Tag::I32 => c.scan(p, &MapI32, &mut f),
             Tag::Ref => c.scan(p, &MapRef, &mut f),
             Tag::Bool => c.scan(p, &MapBool, &mut f),
-            Tag::Str if c.fast_str.is_some() => c.scan(p, &MapStr(&c, c.fast_str.expect("checked")), &mut f),
+            Tag::Str if c.fast_str.is_some() => {
+                c.scan(p, &MapStr(&c, c.fast_str.expect("checked")), &mut f)
+            }
             _ => c.scan(p, &MapAny(&c), &mut f),
         }
     }
@@ -704,39 +797,74 @@ impl<'a> ObjectView<'a> {
     /// A typed handle on an `i32`/`i64` field.
     pub fn long(&self, name: &str) -> Result<LongColumn<'a>> {
         let c = self.column(name)?;
-        Ok(LongColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::I32 | FieldKind::I64), "i32 or i64")?))
+        Ok(LongColumn(c.expect(
+            &self.schema.name,
+            matches!(c.kind, FieldKind::I32 | FieldKind::I64),
+            "i32 or i64",
+        )?))
     }
 
     /// A typed handle on a bool field.
     pub fn boolean(&self, name: &str) -> Result<BoolColumn<'a>> {
         let c = self.column(name)?;
-        Ok(BoolColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::Bool), "bool")?))
+        Ok(BoolColumn(c.expect(
+            &self.schema.name,
+            matches!(c.kind, FieldKind::Bool),
+            "bool",
+        )?))
     }
 
     /// A typed handle on an `f32`/`f64` field.
     pub fn double(&self, name: &str) -> Result<DoubleColumn<'a>> {
         let c = self.column(name)?;
         let is32 = matches!(c.kind, FieldKind::F32);
-        Ok(DoubleColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::F32 | FieldKind::F64), "f32 or f64")?, is32))
+        Ok(DoubleColumn(
+            c.expect(
+                &self.schema.name,
+                matches!(c.kind, FieldKind::F32 | FieldKind::F64),
+                "f32 or f64",
+            )?,
+            is32,
+        ))
     }
 
     /// A typed handle on a reference field.
     pub fn reference(&self, name: &str) -> Result<RefColumn<'a>> {
         let c = self.column(name)?;
-        Ok(RefColumn(c.expect(&self.schema.name, matches!(c.kind, FieldKind::Reference(_)), "reference")?))
+        Ok(RefColumn(c.expect(
+            &self.schema.name,
+            matches!(c.kind, FieldKind::Reference(_)),
+            "reference",
+        )?))
     }
 
     /// A typed handle on a string field.
     pub fn string(&self, name: &str) -> Result<StrColumn<'a>> {
         let c = self.column(name)?;
-        let c = c.expect(&self.schema.name, matches!(c.kind, FieldKind::String), "string")?;
-        Ok(StrColumn(c, c.pool.ok_or_else(|| Error::corrupt("string column without a pool"))?))
+        let c = c.expect(
+            &self.schema.name,
+            matches!(c.kind, FieldKind::String),
+            "string",
+        )?;
+        Ok(StrColumn(
+            c,
+            c.pool
+                .ok_or_else(|| Error::corrupt("string column without a pool"))?,
+        ))
     }
 
     /// A typed handle on a bytes field.
     pub fn bytes(&self, name: &str) -> Result<BytesColumn<'a>> {
         let c = self.column(name)?;
-        let c = c.expect(&self.schema.name, matches!(c.kind, FieldKind::Bytes), "bytes")?;
-        Ok(BytesColumn(c, c.pool.ok_or_else(|| Error::corrupt("bytes column without a pool"))?))
+        let c = c.expect(
+            &self.schema.name,
+            matches!(c.kind, FieldKind::Bytes),
+            "bytes",
+        )?;
+        Ok(BytesColumn(
+            c,
+            c.pool
+                .ok_or_else(|| Error::corrupt("bytes column without a pool"))?,
+        ))
     }
 }

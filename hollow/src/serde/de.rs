@@ -36,23 +36,38 @@ impl ReadState {
     pub fn get<T: DeserializeOwned>(&self, type_name: &str, ordinal: u32) -> Result<T> {
         let t = self.type_index(type_name)?;
         let mut ctx = DeCtx::new(self);
-        T::deserialize(RecordDe { ctx: &mut ctx, t, ord: ordinal })
+        T::deserialize(RecordDe {
+            ctx: &mut ctx,
+            t,
+            ord: ordinal,
+        })
     }
 
     /// A reader that keeps the views it opens, for many [`RecordReader::get`] calls
     /// (`get` on the state opens the views of every type it touches, each call).
     pub fn reader(&self) -> RecordReader<'_> {
-        RecordReader { ctx: DeCtx::new(self) }
+        RecordReader {
+            ctx: DeCtx::new(self),
+        }
     }
 
     /// Reads every record of type `type_name` as a `T`, in ordinal order, with its ordinal.
     /// An unknown type yields one error.
     pub fn iter<T: DeserializeOwned>(&self, type_name: &str) -> RecordIter<'_, T> {
-        let (t, ords, err) = match self.type_index(type_name).and_then(|t| Ok((t, self.populated(type_name)?))) {
+        let (t, ords, err) = match self
+            .type_index(type_name)
+            .and_then(|t| Ok((t, self.populated(type_name)?)))
+        {
             Ok((t, bits)) => (t, Some(bits.iter_ones()), None),
             Err(e) => (0, None, Some(e)),
         };
-        RecordIter { ctx: DeCtx::new(self), t, ords, err, _t: PhantomData }
+        RecordIter {
+            ctx: DeCtx::new(self),
+            t,
+            ords,
+            err,
+            _t: PhantomData,
+        }
     }
 }
 
@@ -67,7 +82,11 @@ impl RecordReader<'_> {
     pub fn get<T: DeserializeOwned>(&mut self, type_name: &str, ordinal: u32) -> Result<T> {
         let t = self.ctx.state.type_index(type_name)?;
         self.ctx.depth = 0;
-        T::deserialize(RecordDe { ctx: &mut self.ctx, t, ord: ordinal })
+        T::deserialize(RecordDe {
+            ctx: &mut self.ctx,
+            t,
+            ord: ordinal,
+        })
     }
 }
 
@@ -89,20 +108,33 @@ impl<T: DeserializeOwned> Iterator for RecordIter<'_, T> {
         }
         let ord = self.ords.as_mut()?.next()? as u32;
         self.ctx.depth = 0;
-        Some(T::deserialize(RecordDe { ctx: &mut self.ctx, t: self.t, ord }).map(|v| (ord, v)))
+        Some(
+            T::deserialize(RecordDe {
+                ctx: &mut self.ctx,
+                t: self.t,
+                ord,
+            })
+            .map(|v| (ord, v)),
+        )
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.ords {
             Some(o) => (0, o.size_hint().1),
-            None => (usize::from(self.err.is_some()), Some(usize::from(self.err.is_some()))),
+            None => (
+                usize::from(self.err.is_some()),
+                Some(usize::from(self.err.is_some())),
+            ),
         }
     }
 }
 
 /// The views of one type, opened on first use.
 enum Entry<'s> {
-    Object { view: ObjectView<'s>, info: TypeInfo },
+    Object {
+        view: ObjectView<'s>,
+        info: TypeInfo,
+    },
     List(ListView<'s>, usize),
     Set(SetView<'s>, usize),
     Map(MapView<'s>, usize, usize),
@@ -111,7 +143,12 @@ enum Entry<'s> {
 /// What a record is, copied out of its entry.
 #[derive(Clone, Copy)]
 enum Kind<'s> {
-    Object { n: usize, wrapper: bool, value_wrapper: bool, populated: bool },
+    Object {
+        n: usize,
+        wrapper: bool,
+        value_wrapper: bool,
+        populated: bool,
+    },
     List(ListView<'s>, usize),
     Set(SetView<'s>, usize),
     Map(MapView<'s>, usize, usize),
@@ -127,28 +164,53 @@ struct DeCtx<'s> {
 impl<'s> DeCtx<'s> {
     fn new(state: &'s ReadState) -> Self {
         let schema: &'s SchemaSet = state.schema();
-        DeCtx { state, schema, entries: (0..schema.types().len()).map(|_| None).collect(), depth: 0 }
+        DeCtx {
+            state,
+            schema,
+            entries: (0..schema.types().len()).map(|_| None).collect(),
+            depth: 0,
+        }
     }
 
     fn entry(&mut self, t: usize) -> Result<&Entry<'s>> {
-        let slot = self.entries.get_mut(t).ok_or_else(|| Error::Serde(format!("no type with index {t}")))?;
+        let slot = self
+            .entries
+            .get_mut(t)
+            .ok_or_else(|| Error::Serde(format!("no type with index {t}")))?;
         if slot.is_none() {
             let info = TypeInfo::of(self.schema, t)?;
             *slot = Some(match info {
-                TypeInfo::Object { .. } => Entry::Object { view: ObjectView::new(self.state, t)?, info },
+                TypeInfo::Object { .. } => Entry::Object {
+                    view: ObjectView::new(self.state, t)?,
+                    info,
+                },
                 TypeInfo::List { elem } => Entry::List(ListView::new(self.state, t)?, elem),
                 TypeInfo::Set { elem } => Entry::Set(SetView::new(self.state, t)?, elem),
-                TypeInfo::Map { key, value } => Entry::Map(MapView::new(self.state, t)?, key, value),
+                TypeInfo::Map { key, value } => {
+                    Entry::Map(MapView::new(self.state, t)?, key, value)
+                }
             });
         }
-        slot.as_ref().ok_or_else(|| Error::Serde(format!("type {t} not opened")))
+        slot.as_ref()
+            .ok_or_else(|| Error::Serde(format!("type {t} not opened")))
     }
 
     fn kind(&mut self, t: usize, ord: u32) -> Result<Kind<'s>> {
         Ok(match self.entry(t)? {
-            Entry::Object { view, info: TypeInfo::Object { fields, wrapper, value_wrapper } } => {
-                Kind::Object { n: fields.len(), wrapper: wrapper.is_some(), value_wrapper: *value_wrapper, populated: view.is_populated(ord) }
-            }
+            Entry::Object {
+                view,
+                info:
+                    TypeInfo::Object {
+                        fields,
+                        wrapper,
+                        value_wrapper,
+                    },
+            } => Kind::Object {
+                n: fields.len(),
+                wrapper: wrapper.is_some(),
+                value_wrapper: *value_wrapper,
+                populated: view.is_populated(ord),
+            },
             Entry::Object { .. } => return Err(Error::Serde(format!("type {t} is not an object"))),
             Entry::List(v, e) => Kind::List(*v, *e),
             Entry::Set(v, e) => Kind::Set(*v, *e),
@@ -159,8 +221,13 @@ impl<'s> DeCtx<'s> {
     /// Field `i` of object record `ord` of type `t`, and what it holds.
     fn field(&mut self, t: usize, ord: u32, i: usize) -> Result<(Value<'s>, Want)> {
         match self.entry(t)? {
-            Entry::Object { view, info: TypeInfo::Object { fields, .. } } => {
-                let want = *fields.get(i).ok_or_else(|| Error::Serde(format!("no field {i}")))?;
+            Entry::Object {
+                view,
+                info: TypeInfo::Object { fields, .. },
+            } => {
+                let want = *fields
+                    .get(i)
+                    .ok_or_else(|| Error::Serde(format!("no field {i}")))?;
                 Ok((view.get(ord, i)?, want))
             }
             _ => Err(Error::Serde(format!("type {t} is not an object"))),
@@ -207,22 +274,62 @@ impl<'s> RecordDe<'_, 's> {
         }
         let RecordDe { ctx, t, ord } = self;
         if ctx.depth >= MAX_DEPTH {
-            return Err(Error::Serde(format!("references nested deeper than {MAX_DEPTH} (a cycle?) at type {:?}", ctx.schema.types().get(t).map_or("?", |ts| ts.name()))));
+            return Err(Error::Serde(format!(
+                "references nested deeper than {MAX_DEPTH} (a cycle?) at type {:?}",
+                ctx.schema.types().get(t).map_or("?", |ts| ts.name())
+            )));
         }
         ctx.depth += 1;
         let r = match ctx.kind(t, ord)? {
-            Kind::Object { populated: false, .. } => {
+            Kind::Object {
+                populated: false, ..
+            } => {
                 let name = ctx.schema.types().get(t).map_or("?", |ts| ts.name());
-                Err(Error::NoSuchOrdinal { type_name: name.to_string(), ordinal: ord as u64 })
+                Err(Error::NoSuchOrdinal {
+                    type_name: name.to_string(),
+                    ordinal: ord as u64,
+                })
             }
-            Kind::Object { wrapper: true, value_wrapper, .. } if !matches!(hint, Hint::Struct | Hint::Map) && (hint != Hint::Any || value_wrapper) => {
+            Kind::Object {
+                wrapper: true,
+                value_wrapper,
+                ..
+            } if !matches!(hint, Hint::Struct | Hint::Map)
+                && (hint != Hint::Any || value_wrapper) =>
+            {
                 let (value, want) = ctx.field(t, ord, 0)?;
-                ValueDe { ctx: &mut *ctx, value, want }.visit(hint, visitor)
+                ValueDe {
+                    ctx: &mut *ctx,
+                    value,
+                    want,
+                }
+                .visit(hint, visitor)
             }
-            Kind::Object { n, .. } => visitor.visit_map(Fields { ctx: &mut *ctx, t, ord, next: 0, n, pending: None }),
-            Kind::List(view, elem) => visitor.visit_seq(Elements { ctx: &mut *ctx, elem, iter: view.elements(ord)? }),
-            Kind::Set(view, elem) => visitor.visit_seq(Elements { ctx: &mut *ctx, elem, iter: view.elements(ord)? }),
-            Kind::Map(view, key, value) => visitor.visit_map(Entries { ctx: &mut *ctx, key, value, iter: view.entries(ord)?, pending: None }),
+            Kind::Object { n, .. } => visitor.visit_map(Fields {
+                ctx: &mut *ctx,
+                t,
+                ord,
+                next: 0,
+                n,
+                pending: None,
+            }),
+            Kind::List(view, elem) => visitor.visit_seq(Elements {
+                ctx: &mut *ctx,
+                elem,
+                iter: view.elements(ord)?,
+            }),
+            Kind::Set(view, elem) => visitor.visit_seq(Elements {
+                ctx: &mut *ctx,
+                elem,
+                iter: view.elements(ord)?,
+            }),
+            Kind::Map(view, key, value) => visitor.visit_map(Entries {
+                ctx: &mut *ctx,
+                key,
+                value,
+                iter: view.entries(ord)?,
+                pending: None,
+            }),
         };
         ctx.depth -= 1;
         r
@@ -243,13 +350,30 @@ impl<'s> ValueDe<'_, 's> {
         }
         match (self.value, hint) {
             (Value::Ref(ord), _) => match self.want {
-                Want::Record(t) => RecordDe { ctx: self.ctx, t, ord }.visit(hint, visitor),
-                _ => Err(Error::Serde("a reference in a field that holds no references".into())),
+                Want::Record(t) => RecordDe {
+                    ctx: self.ctx,
+                    t,
+                    ord,
+                }
+                .visit(hint, visitor),
+                _ => Err(Error::Serde(
+                    "a reference in a field that holds no references".into(),
+                )),
             },
             (Value::Null, _) => visitor.visit_none(),
-            (value, Hint::Option) => visitor.visit_some(ValueDe { ctx: self.ctx, value, want: self.want }),
-            (value, Hint::Newtype) => visitor.visit_newtype_struct(ValueDe { ctx: self.ctx, value, want: self.want }),
-            (Value::Bytes(b), Hint::Seq) => SeqDeserializer::new(b.iter().copied()).deserialize_any(visitor),
+            (value, Hint::Option) => visitor.visit_some(ValueDe {
+                ctx: self.ctx,
+                value,
+                want: self.want,
+            }),
+            (value, Hint::Newtype) => visitor.visit_newtype_struct(ValueDe {
+                ctx: self.ctx,
+                value,
+                want: self.want,
+            }),
+            (Value::Bytes(b), Hint::Seq) => {
+                SeqDeserializer::new(b.iter().copied()).deserialize_any(visitor)
+            }
             (Value::Bool(b), _) => visitor.visit_bool(b),
             (Value::I32(x), _) => visitor.visit_i32(x),
             (Value::I64(x), _) => visitor.visit_i64(x),
@@ -262,23 +386,48 @@ impl<'s> ValueDe<'_, 's> {
         }
     }
 
-    fn visit_enum<V: Visitor<'s>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
+    fn visit_enum<V: Visitor<'s>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
         match self.value {
             Value::Ref(ord) => match self.want {
-                Want::Record(t) => RecordDe { ctx: self.ctx, t, ord }.visit_enum(name, variants, visitor),
-                _ => Err(Error::Serde("a reference in a field that holds no references".into())),
+                Want::Record(t) => RecordDe {
+                    ctx: self.ctx,
+                    t,
+                    ord,
+                }
+                .visit_enum(name, variants, visitor),
+                _ => Err(Error::Serde(
+                    "a reference in a field that holds no references".into(),
+                )),
             },
-            Value::Str(s) => CowStrDeserializer::<Error>::new(s).deserialize_enum(name, variants, visitor),
-            other => Err(Error::Serde(format!("enum {name} must be stored as a string, found {other:?}"))),
+            Value::Str(s) => {
+                CowStrDeserializer::<Error>::new(s).deserialize_enum(name, variants, visitor)
+            }
+            other => Err(Error::Serde(format!(
+                "enum {name} must be stored as a string, found {other:?}"
+            ))),
         }
     }
 }
 
 impl<'s> RecordDe<'_, 's> {
-    fn visit_enum<V: Visitor<'s>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
+    fn visit_enum<V: Visitor<'s>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
         let RecordDe { ctx, t, ord } = self;
         match ctx.kind(t, ord)? {
-            Kind::Object { wrapper: true, populated: true, .. } => {
+            Kind::Object {
+                wrapper: true,
+                populated: true,
+                ..
+            } => {
                 let (value, want) = ctx.field(t, ord, 0)?;
                 ValueDe { ctx, value, want }.visit_enum(name, variants, visitor)
             }
@@ -334,7 +483,12 @@ macro_rules! deserializer {
                 deserialize_ignored_any() => Ignore;
             }
 
-            fn deserialize_enum<V: Visitor<'s>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
+            fn deserialize_enum<V: Visitor<'s>>(
+                self,
+                name: &'static str,
+                variants: &'static [&'static str],
+                visitor: V,
+            ) -> Result<V::Value> {
                 self.visit_enum(name, variants, visitor)
             }
 
@@ -370,15 +524,35 @@ impl<'s> MapAccess<'s> for Fields<'_, 's> {
                 continue;
             }
             self.pending = Some((value, want));
-            return seed.deserialize(BorrowedStrDeserializer::new(self.ctx.field_name(self.t, i))).map(Some);
+            return seed
+                .deserialize(BorrowedStrDeserializer::new(self.ctx.field_name(self.t, i)))
+                .map(Some);
         }
         Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'s>>(&mut self, seed: V) -> Result<V::Value> {
-        let (value, want) = self.pending.take().ok_or_else(|| Error::Serde("value asked before its key".into()))?;
+        let (value, want) = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::Serde("value asked before its key".into()))?;
         let name = self.ctx.field_name(self.t, self.next - 1);
-        seed.deserialize(ValueDe { ctx: &mut *self.ctx, value, want }).map_err(|e| super::at(e, self.ctx.schema.types().get(self.t).map_or("?", |t| t.name()), name))
+        seed.deserialize(ValueDe {
+            ctx: &mut *self.ctx,
+            value,
+            want,
+        })
+        .map_err(|e| {
+            super::at(
+                e,
+                self.ctx
+                    .schema
+                    .types()
+                    .get(self.t)
+                    .map_or("?", |t| t.name()),
+                name,
+            )
+        })
     }
 }
 
@@ -394,7 +568,13 @@ impl<'s, I: Iterator<Item = u32>> SeqAccess<'s> for Elements<'_, 's, I> {
 
     fn next_element_seed<T: DeserializeSeed<'s>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         match self.iter.next() {
-            Some(ord) => seed.deserialize(RecordDe { ctx: &mut *self.ctx, t: self.elem, ord }).map(Some),
+            Some(ord) => seed
+                .deserialize(RecordDe {
+                    ctx: &mut *self.ctx,
+                    t: self.elem,
+                    ord,
+                })
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -423,14 +603,26 @@ impl<'s, I: Iterator<Item = (u32, u32)>> MapAccess<'s> for Entries<'_, 's, I> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.pending = Some(v);
-                seed.deserialize(RecordDe { ctx: &mut *self.ctx, t: self.key, ord: k }).map(Some)
+                seed.deserialize(RecordDe {
+                    ctx: &mut *self.ctx,
+                    t: self.key,
+                    ord: k,
+                })
+                .map(Some)
             }
             None => Ok(None),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'s>>(&mut self, seed: V) -> Result<V::Value> {
-        let ord = self.pending.take().ok_or_else(|| Error::Serde("value asked before its key".into()))?;
-        seed.deserialize(RecordDe { ctx: &mut *self.ctx, t: self.value, ord })
+        let ord = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::Serde("value asked before its key".into()))?;
+        seed.deserialize(RecordDe {
+            ctx: &mut *self.ctx,
+            t: self.value,
+            ord,
+        })
     }
 }

@@ -124,8 +124,15 @@ pub(crate) enum TypeInfo {
 impl TypeInfo {
     /// Resolves type `t` of `schema`.
     pub(crate) fn of(schema: &SchemaSet, t: usize) -> Result<Self> {
-        let idx = |name: &str| schema.type_index(name).ok_or_else(|| Error::NoSuchType(name.to_string()));
-        let ts = schema.types().get(t).ok_or_else(|| Error::Serde(format!("no type with index {t}")))?;
+        let idx = |name: &str| {
+            schema
+                .type_index(name)
+                .ok_or_else(|| Error::NoSuchType(name.to_string()))
+        };
+        let ts = schema
+            .types()
+            .get(t)
+            .ok_or_else(|| Error::Serde(format!("no type with index {t}")))?;
         Ok(match ts {
             TypeSchema::Object(o) => {
                 let fields = o
@@ -149,11 +156,22 @@ impl TypeInfo {
                     _ => None,
                 };
                 let value_wrapper = wrapper.is_some() && o.fields[0].name == "value";
-                TypeInfo::Object { fields, wrapper, value_wrapper }
+                TypeInfo::Object {
+                    fields,
+                    wrapper,
+                    value_wrapper,
+                }
             }
-            TypeSchema::List { element, .. } => TypeInfo::List { elem: idx(element)? },
-            TypeSchema::Set { element, .. } => TypeInfo::Set { elem: idx(element)? },
-            TypeSchema::Map { key, value, .. } => TypeInfo::Map { key: idx(key)?, value: idx(value)? },
+            TypeSchema::List { element, .. } => TypeInfo::List {
+                elem: idx(element)?,
+            },
+            TypeSchema::Set { element, .. } => TypeInfo::Set {
+                elem: idx(element)?,
+            },
+            TypeSchema::Map { key, value, .. } => TypeInfo::Map {
+                key: idx(key)?,
+                value: idx(value)?,
+            },
         })
     }
 }

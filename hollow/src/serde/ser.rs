@@ -30,14 +30,30 @@ impl WriteState {
     /// error, a schema field the value does not serialize is null. On error, records of
     /// nested values added before the error stay in the state (unreferenced).
     pub fn add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<u32> {
-        with_ctx(self, |ctx| value.serialize(Ser { ctx, target: Target::Root, frame: 0 })?.ordinal())
+        with_ctx(self, |ctx| {
+            value
+                .serialize(Ser {
+                    ctx,
+                    target: Target::Root,
+                    frame: 0,
+                })?
+                .ordinal()
+        })
     }
 
     /// Adds a value as a record of the named type: a struct as an object, a primitive as a
     /// one-field (wrapper) object, a sequence as a list or set, a map as a map.
     pub fn add_as<T: Serialize + ?Sized>(&mut self, type_name: &str, value: &T) -> Result<u32> {
         let t = self.type_idx(type_name)?;
-        with_ctx(self, |ctx| value.serialize(Ser { ctx, target: Target::Record(t), frame: 0 })?.ordinal())
+        with_ctx(self, |ctx| {
+            value
+                .serialize(Ser {
+                    ctx,
+                    target: Target::Record(t),
+                    frame: 0,
+                })?
+                .ordinal()
+        })
     }
 }
 
@@ -108,14 +124,23 @@ fn with_ctx<R>(ws: &mut WriteState, f: impl FnOnce(&mut Ctx<'_>) -> Result<R>) -
         Some(r) if Arc::ptr_eq(&r.schema, &ws.schema) => r.clone(),
         _ => {
             let schema = ws.schema.clone();
-            let types = (0..schema.types().len()).map(|t| TypeInfo::of(&schema, t)).collect::<Result<Vec<_>>>()?;
+            let types = (0..schema.types().len())
+                .map(|t| TypeInfo::of(&schema, t))
+                .collect::<Result<Vec<_>>>()?;
             let r = Arc::new(Resolved { schema, types });
             scratch.resolved = Some(r.clone());
             scratch.root = None;
             r
         }
     };
-    let mut ctx = Ctx { ws, res, frames: std::mem::take(&mut scratch.frames), depth: 0, values: std::mem::take(&mut scratch.values), root: scratch.root };
+    let mut ctx = Ctx {
+        ws,
+        res,
+        frames: std::mem::take(&mut scratch.frames),
+        depth: 0,
+        values: std::mem::take(&mut scratch.values),
+        root: scratch.root,
+    };
     let r = f(&mut ctx);
     scratch.frames = ctx.frames;
     scratch.values = ctx.values;
@@ -125,7 +150,9 @@ fn with_ctx<R>(ws: &mut WriteState, f: impl FnOnce(&mut Ctx<'_>) -> Result<R>) -
 }
 
 fn frame_mut(frames: &mut [Frame], d: usize) -> Result<&mut Frame> {
-    frames.get_mut(d).ok_or_else(|| Error::Serde("field value outside a struct".into()))
+    frames
+        .get_mut(d)
+        .ok_or_else(|| Error::Serde("field value outside a struct".into()))
 }
 
 /// Reuses a vector's allocation for values of another lifetime.
@@ -167,11 +194,26 @@ impl Ctx<'_> {
     /// Adds a primitive as a record of one-field type `t`.
     fn wrap(&mut self, t: usize, v: Value<'_>) -> Result<Slot> {
         let want = match self.res.types.get(t) {
-            Some(TypeInfo::Object { wrapper: Some(w), .. }) => *w,
-            _ => return Err(Error::Serde(format!("cannot store {} as a record of type {:?} (not a one-field object of a primitive)", kind_of(&v), self.type_name(t)))),
+            Some(TypeInfo::Object {
+                wrapper: Some(w), ..
+            }) => *w,
+            _ => return Err(Error::Serde(format!(
+                "cannot store {} as a record of type {:?} (not a one-field object of a primitive)",
+                kind_of(&v),
+                self.type_name(t)
+            ))),
         };
-        let v = coerce(v, want).map_err(|v| Error::Serde(format!("cannot store {v} in the field of type {:?}", self.type_name(t))))?;
-        Ok(Slot::Ref(self.ws.add_object_at(t, std::slice::from_ref(&v), None)?))
+        let v = coerce(v, want).map_err(|v| {
+            Error::Serde(format!(
+                "cannot store {v} in the field of type {:?}",
+                self.type_name(t)
+            ))
+        })?;
+        Ok(Slot::Ref(self.ws.add_object_at(
+            t,
+            std::slice::from_ref(&v),
+            None,
+        )?))
     }
 }
 
@@ -179,8 +221,13 @@ impl Ctx<'_> {
 /// description otherwise.
 fn coerce(v: Value<'_>, want: Want) -> Result<Value<'_>, String> {
     Ok(match (want, v) {
-        (Want::Bool, v @ Value::Bool(_)) | (Want::I64, v @ Value::I64(_)) | (Want::I32, v @ Value::I32(_)) => v,
-        (Want::F32, v @ Value::F32(_)) | (Want::F64, v @ Value::F64(_)) | (Want::Str, v @ Value::Str(_)) | (Want::Bytes, v @ Value::Bytes(_)) => v,
+        (Want::Bool, v @ Value::Bool(_))
+        | (Want::I64, v @ Value::I64(_))
+        | (Want::I32, v @ Value::I32(_)) => v,
+        (Want::F32, v @ Value::F32(_))
+        | (Want::F64, v @ Value::F64(_))
+        | (Want::Str, v @ Value::Str(_))
+        | (Want::Bytes, v @ Value::Bytes(_)) => v,
         (Want::I64, Value::I32(x)) => Value::I64(x as i64),
         (Want::I32, Value::I64(x)) => match i32::try_from(x) {
             Ok(x) => Value::I32(x),
@@ -188,7 +235,13 @@ fn coerce(v: Value<'_>, want: Want) -> Result<Value<'_>, String> {
         },
         (Want::F64, Value::F32(x)) => Value::F64(x as f64),
         (Want::F32, Value::F64(x)) if (x as f32) as f64 == x => Value::F32(x as f32),
-        (_, v) => return Err(format!("{} where {} is expected", kind_of(&v), want_name(want))),
+        (_, v) => {
+            return Err(format!(
+                "{} where {} is expected",
+                kind_of(&v),
+                want_name(want)
+            ))
+        }
     })
 }
 
@@ -244,14 +297,19 @@ impl Ser<'_, '_> {
                 let v = coerce(v, w).map_err(|m| Error::Serde(format!("got {m}")))?;
                 self.ctx.stash(self.frame, v)
             }
-            Target::Root => Err(Error::Serde(format!("add needs a struct, got {}; use add_as for other values", kind_of(&v)))),
+            Target::Root => Err(Error::Serde(format!(
+                "add needs a struct, got {}; use add_as for other values",
+                kind_of(&v)
+            ))),
         }
     }
 
     fn null(self, what: &str) -> Result<Slot> {
         match self.target {
             Target::Field(_) => Ok(Slot::Null),
-            _ => Err(Error::Serde(format!("{what} cannot be a record (e.g. a None element of a collection)"))),
+            _ => Err(Error::Serde(format!(
+                "{what} cannot be a record (e.g. a None element of a collection)"
+            ))),
         }
     }
 
@@ -259,8 +317,13 @@ impl Ser<'_, '_> {
     fn record_type(&self, what: &str) -> Result<usize> {
         match self.target {
             Target::Field(Want::Record(t)) | Target::Record(t) => Ok(t),
-            Target::Field(w) => Err(Error::Serde(format!("got {what} where {} is expected", want_name(w)))),
-            Target::Root => Err(Error::Serde(format!("add needs a struct, got {what}; use add_as for other values"))),
+            Target::Field(w) => Err(Error::Serde(format!(
+                "got {what} where {} is expected",
+                want_name(w)
+            ))),
+            Target::Root => Err(Error::Serde(format!(
+                "add needs a struct, got {what}; use add_as for other values"
+            ))),
         }
     }
 
@@ -305,7 +368,11 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
         self.prim(Value::I64(v.into()))
     }
     fn serialize_u64(self, v: u64) -> Result<Slot> {
-        let v = i64::try_from(v).map_err(|_| Error::Serde(format!("u64 value {v} is above i64::MAX, the largest value an I64 field holds")))?;
+        let v = i64::try_from(v).map_err(|_| {
+            Error::Serde(format!(
+                "u64 value {v} is above i64::MAX, the largest value an I64 field holds"
+            ))
+        })?;
         self.prim(Value::I64(v))
     }
     fn serialize_f32(self, v: f32) -> Result<Slot> {
@@ -336,32 +403,69 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
     fn serialize_unit_struct(self, name: &'static str) -> Result<Slot> {
         self.null(name)
     }
-    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<Slot> {
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Slot> {
         self.prim(Value::str(variant))
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<Slot> {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Slot> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(self, name: &'static str, _index: u32, variant: &'static str, _value: &T) -> Result<Slot> {
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _value: &T,
+    ) -> Result<Slot> {
         Err(Self::data_variant(name, variant))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer<'c, 'w>> {
         let kind = match self.target {
             Target::Field(Want::Bytes) => {
-                let f = self.ctx.frames.get(self.frame).ok_or_else(|| Error::Serde("field value outside a struct".into()))?;
-                SeqKind::Bytes { start: f.bytes.len() }
+                let f = self
+                    .ctx
+                    .frames
+                    .get(self.frame)
+                    .ok_or_else(|| Error::Serde("field value outside a struct".into()))?;
+                SeqKind::Bytes {
+                    start: f.bytes.len(),
+                }
             }
             _ => {
                 let t = self.record_type("a sequence")?;
                 match self.ctx.res.types.get(t) {
-                    Some(TypeInfo::List { elem } | TypeInfo::Set { elem }) => SeqKind::Coll { t, elem: *elem, items: Vec::with_capacity(len.unwrap_or(0).min(4096)) },
-                    Some(TypeInfo::Object { wrapper: Some(Want::Bytes), .. }) => SeqKind::Wrap { t, buf: Vec::new() },
-                    _ => return Err(Error::Serde(format!("got a sequence for type {:?}, which is not a list or set", self.ctx.type_name(t)))),
+                    Some(TypeInfo::List { elem } | TypeInfo::Set { elem }) => SeqKind::Coll {
+                        t,
+                        elem: *elem,
+                        items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+                    },
+                    Some(TypeInfo::Object {
+                        wrapper: Some(Want::Bytes),
+                        ..
+                    }) => SeqKind::Wrap { t, buf: Vec::new() },
+                    _ => {
+                        return Err(Error::Serde(format!(
+                            "got a sequence for type {:?}, which is not a list or set",
+                            self.ctx.type_name(t)
+                        )))
+                    }
                 }
             }
         };
-        Ok(SeqSer { ctx: self.ctx, frame: self.frame, kind })
+        Ok(SeqSer {
+            ctx: self.ctx,
+            frame: self.frame,
+            kind,
+        })
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqSer<'c, 'w>> {
         self.serialize_seq(Some(len))
@@ -369,7 +473,13 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqSer<'c, 'w>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(self, name: &'static str, _index: u32, variant: &'static str, _len: usize) -> Result<Self::SerializeTupleVariant> {
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
         Err(Self::data_variant(name, variant))
     }
 
@@ -378,9 +488,18 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
         match self.ctx.res.types.get(t) {
             Some(TypeInfo::Map { key, value }) => {
                 let (key, value) = (*key, *value);
-                Ok(MapSer { ctx: self.ctx, t, key, value, items: Vec::with_capacity(2 * len.unwrap_or(0).min(4096)) })
+                Ok(MapSer {
+                    ctx: self.ctx,
+                    t,
+                    key,
+                    value,
+                    items: Vec::with_capacity(2 * len.unwrap_or(0).min(4096)),
+                })
             }
-            _ => Err(Error::Serde(format!("got a map for type {:?}, which is not a map type", self.ctx.type_name(t)))),
+            _ => Err(Error::Serde(format!(
+                "got a map for type {:?}, which is not a map type",
+                self.ctx.type_name(t)
+            ))),
         }
     }
 
@@ -398,7 +517,12 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
         };
         let n = match self.ctx.res.types.get(t) {
             Some(TypeInfo::Object { fields, .. }) => fields.len(),
-            _ => return Err(Error::Serde(format!("got struct {name} for type {:?}, which is not an object type", self.ctx.type_name(t)))),
+            _ => {
+                return Err(Error::Serde(format!(
+                    "got struct {name} for type {:?}, which is not an object type",
+                    self.ctx.type_name(t)
+                )))
+            }
         };
         let ctx = self.ctx;
         let d = ctx.depth;
@@ -411,16 +535,31 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
         f.text.clear();
         f.bytes.clear();
         ctx.depth += 1;
-        Ok(StructSer { ctx, t, d, cursor: 0 })
+        Ok(StructSer {
+            ctx,
+            t,
+            d,
+            cursor: 0,
+        })
     }
-    fn serialize_struct_variant(self, name: &'static str, _index: u32, variant: &'static str, _len: usize) -> Result<Self::SerializeStructVariant> {
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
         Err(Self::data_variant(name, variant))
     }
 }
 
 enum SeqKind {
     /// Elements become records of `elem`; the sequence a list or set record of `t`.
-    Coll { t: usize, elem: usize, items: Vec<u32> },
+    Coll {
+        t: usize,
+        elem: usize,
+        items: Vec<u32>,
+    },
     /// `u8` elements of a bytes field, appended to the frame's bytes from `start`.
     Bytes { start: usize },
     /// `u8` elements of a bytes record of wrapper type `t`.
@@ -440,29 +579,51 @@ impl SeqSer<'_, '_> {
             SeqKind::Bytes { .. } | SeqKind::Wrap { .. } => Target::Field(Want::I32),
         };
         // bytes elements come back as i32 slots (nothing is stashed for them)
-        let slot = value.serialize(Ser { ctx: &mut *self.ctx, target, frame: usize::MAX })?;
+        let slot = value.serialize(Ser {
+            ctx: &mut *self.ctx,
+            target,
+            frame: usize::MAX,
+        })?;
         match (&mut self.kind, slot) {
             (SeqKind::Coll { items, .. }, Slot::Ref(o)) => items.push(o),
             (SeqKind::Bytes { .. }, Slot::I32(b)) => {
-                let b = u8::try_from(b).map_err(|_| Error::Serde(format!("byte value {b} out of range")))?;
+                let b = u8::try_from(b)
+                    .map_err(|_| Error::Serde(format!("byte value {b} out of range")))?;
                 if let Some(f) = self.ctx.frames.get_mut(self.frame) {
                     f.bytes.push(b);
                 }
             }
-            (SeqKind::Wrap { buf, .. }, Slot::I32(b)) => buf.push(u8::try_from(b).map_err(|_| Error::Serde(format!("byte value {b} out of range")))?),
-            (_, other) => return Err(Error::Serde(format!("unexpected sequence element {other:?}"))),
+            (SeqKind::Wrap { buf, .. }, Slot::I32(b)) => buf.push(
+                u8::try_from(b)
+                    .map_err(|_| Error::Serde(format!("byte value {b} out of range")))?,
+            ),
+            (_, other) => {
+                return Err(Error::Serde(format!(
+                    "unexpected sequence element {other:?}"
+                )))
+            }
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Slot> {
         match self.kind {
-            SeqKind::Coll { t, items, .. } => Ok(Slot::Ref(self.ctx.ws.add_collection(t, items, None)?)),
+            SeqKind::Coll { t, items, .. } => {
+                Ok(Slot::Ref(self.ctx.ws.add_collection(t, items, None)?))
+            }
             SeqKind::Bytes { start } => {
-                let end = self.ctx.frames.get(self.frame).map_or(start, |f| f.bytes.len());
+                let end = self
+                    .ctx
+                    .frames
+                    .get(self.frame)
+                    .map_or(start, |f| f.bytes.len());
                 Ok(Slot::Bytes(start, end))
             }
-            SeqKind::Wrap { t, buf } => Ok(Slot::Ref(self.ctx.ws.add_object_at(t, &[Value::Bytes(Cow::Owned(buf))], None)?)),
+            SeqKind::Wrap { t, buf } => Ok(Slot::Ref(self.ctx.ws.add_object_at(
+                t,
+                &[Value::Bytes(Cow::Owned(buf))],
+                None,
+            )?)),
         }
     }
 }
@@ -511,7 +672,13 @@ struct MapSer<'c, 'w> {
 
 impl MapSer<'_, '_> {
     fn record<T: ?Sized + Serialize>(&mut self, t: usize, value: &T) -> Result<()> {
-        let o = value.serialize(Ser { ctx: &mut *self.ctx, target: Target::Record(t), frame: usize::MAX })?.ordinal()?;
+        let o = value
+            .serialize(Ser {
+                ctx: &mut *self.ctx,
+                target: Target::Record(t),
+                frame: usize::MAX,
+            })?
+            .ordinal()?;
         self.items.push(o);
         Ok(())
     }
@@ -527,7 +694,9 @@ impl ser::SerializeMap for MapSer<'_, '_> {
         self.record(self.value, value)
     }
     fn end(self) -> Result<Slot> {
-        Ok(Slot::Ref(self.ctx.ws.add_collection(self.t, self.items, None)?))
+        Ok(Slot::Ref(
+            self.ctx.ws.add_collection(self.t, self.items, None)?,
+        ))
     }
 }
 
@@ -545,18 +714,37 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
     type Ok = Slot;
     type Error = Error;
 
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
         let res = &self.ctx.res;
-        let (Some(TypeInfo::Object { fields: wants, .. }), Some(TypeSchema::Object(o))) = (res.types.get(self.t), res.schema.types().get(self.t)) else {
+        let (Some(TypeInfo::Object { fields: wants, .. }), Some(TypeSchema::Object(o))) =
+            (res.types.get(self.t), res.schema.types().get(self.t))
+        else {
             return Err(Error::Serde("struct frame without an object type".into()));
         };
         let idx = match o.fields.get(self.cursor) {
             Some(f) if f.name == key => self.cursor,
-            _ => o.field_index(key).ok_or_else(|| Error::Serde(format!("type {:?} has no field {key:?}", o.name)))?,
+            _ => o
+                .field_index(key)
+                .ok_or_else(|| Error::Serde(format!("type {:?} has no field {key:?}", o.name)))?,
         };
         let want = wants[idx];
-        let slot = value.serialize(Ser { ctx: &mut *self.ctx, target: Target::Field(want), frame: self.d }).map_err(|e| at(e, self.ctx.type_name(self.t), key))?;
-        if let Some(s) = self.ctx.frames.get_mut(self.d).and_then(|f| f.slots.get_mut(idx)) {
+        let slot = value
+            .serialize(Ser {
+                ctx: &mut *self.ctx,
+                target: Target::Field(want),
+                frame: self.d,
+            })
+            .map_err(|e| at(e, self.ctx.type_name(self.t), key))?;
+        if let Some(s) = self
+            .ctx
+            .frames
+            .get_mut(self.d)
+            .and_then(|f| f.slots.get_mut(idx))
+        {
             *s = slot;
         }
         self.cursor = idx + 1;
@@ -566,7 +754,10 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
     fn end(self) -> Result<Slot> {
         let ctx = self.ctx;
         let mut values = recycle(std::mem::take(&mut ctx.values));
-        let f = ctx.frames.get(self.d).ok_or_else(|| Error::Serde("struct frame missing".into()))?;
+        let f = ctx
+            .frames
+            .get(self.d)
+            .ok_or_else(|| Error::Serde("struct frame missing".into()))?;
         for s in &f.slots {
             values.push(match *s {
                 Slot::Null => Value::Null,
@@ -576,8 +767,16 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
                 Slot::F32(x) => Value::F32(x),
                 Slot::F64(x) => Value::F64(x),
                 Slot::Ref(r) => Value::Ref(r),
-                Slot::Str(a, b) => Value::Str(Cow::Borrowed(f.text.get(a..b).ok_or_else(|| Error::Serde("string slot out of range".into()))?)),
-                Slot::Bytes(a, b) => Value::Bytes(Cow::Borrowed(f.bytes.get(a..b).ok_or_else(|| Error::Serde("bytes slot out of range".into()))?)),
+                Slot::Str(a, b) => Value::Str(Cow::Borrowed(
+                    f.text
+                        .get(a..b)
+                        .ok_or_else(|| Error::Serde("string slot out of range".into()))?,
+                )),
+                Slot::Bytes(a, b) => Value::Bytes(Cow::Borrowed(
+                    f.bytes
+                        .get(a..b)
+                        .ok_or_else(|| Error::Serde("bytes slot out of range".into()))?,
+                )),
             });
         }
         let r = ctx.ws.add_object_at(self.t, &values, None);

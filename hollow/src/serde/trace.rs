@@ -93,21 +93,34 @@ impl SchemaBuilder {
     pub fn add_type(mut self, ts: TypeSchema) -> Result<Self> {
         match self.types.iter().find(|t| t.name() == ts.name()) {
             Some(existing) if *existing == ts => {}
-            Some(_) => return Err(Error::Schema(format!("two different types are named {:?}", ts.name()))),
+            Some(_) => {
+                return Err(Error::Schema(format!(
+                    "two different types are named {:?}",
+                    ts.name()
+                )))
+            }
             None => self.types.push(ts),
         }
         Ok(self)
     }
 
     /// Sets the primary key of an object type (field paths, `"id"` or `"movie.id"`).
-    pub fn primary_key<S: Into<String>>(mut self, type_name: &str, fields: impl IntoIterator<Item = S>) -> Self {
-        self.primary_keys.push((type_name.to_string(), fields.into_iter().map(Into::into).collect()));
+    pub fn primary_key<S: Into<String>>(
+        mut self,
+        type_name: &str,
+        fields: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.primary_keys.push((
+            type_name.to_string(),
+            fields.into_iter().map(Into::into).collect(),
+        ));
         self
     }
 
     /// Stores a string or bytes field with FSST compression.
     pub fn compress(mut self, type_name: &str, field: &str) -> Self {
-        self.compressed.push((type_name.to_string(), field.to_string()));
+        self.compressed
+            .push((type_name.to_string(), field.to_string()));
         self
     }
 
@@ -123,7 +136,14 @@ impl SchemaBuilder {
         }
         for (type_name, field) in std::mem::take(&mut self.compressed) {
             let o = self.object_mut(&type_name)?;
-            let f = o.fields.iter_mut().find(|f| f.name == field).ok_or_else(|| Error::NoSuchField { type_name: type_name.clone(), field: field.clone() })?;
+            let f = o
+                .fields
+                .iter_mut()
+                .find(|f| f.name == field)
+                .ok_or_else(|| Error::NoSuchField {
+                    type_name: type_name.clone(),
+                    field: field.clone(),
+                })?;
             f.compression = Compression::Fsst;
         }
         SchemaSet::new(self.types)
@@ -132,7 +152,11 @@ impl SchemaBuilder {
     fn object_mut(&mut self, name: &str) -> Result<&mut ObjectSchema> {
         match self.types.iter_mut().find(|t| t.name() == name) {
             Some(TypeSchema::Object(o)) => Ok(o),
-            Some(t) => Err(Error::WrongTypeKind { type_name: name.to_string(), expected: "object", actual: t.kind_name() }),
+            Some(t) => Err(Error::WrongTypeKind {
+                type_name: name.to_string(),
+                expected: "object",
+                actual: t.kind_name(),
+            }),
             None => Err(Error::NoSuchType(name.to_string())),
         }
     }
@@ -146,7 +170,10 @@ fn trace<T: ::serde::Serialize + DeserializeOwned>() -> Result<Vec<TypeSchema>> 
     loop {
         passes += 1;
         if passes > MAX_PASSES {
-            return Err(Error::Serde(format!("tracing {} did not settle after {MAX_PASSES} passes", type_name::<T>())));
+            return Err(Error::Serde(format!(
+                "tracing {} did not settle after {MAX_PASSES} passes",
+                type_name::<T>()
+            )));
         }
         match tr.pass::<T>() {
             Ok(sample) => {
@@ -158,16 +185,35 @@ fn trace<T: ::serde::Serialize + DeserializeOwned>() -> Result<Vec<TypeSchema>> 
                 }
             }
             Err(TraceError::Recursion { handled: true, .. }) => {}
-            Err(TraceError::Recursion { name, handled: false }) => {
-                return Err(Error::Serde(format!("type {name} contains itself without an Option, a collection or a map in between")))
-            }
+            Err(TraceError::Recursion {
+                name,
+                handled: false,
+            }) => return Err(Error::Serde(format!(
+                "type {name} contains itself without an Option, a collection or a map in between"
+            ))),
             Err(TraceError::Msg(m)) => return Err(Error::Serde(m)),
         }
     }
-    let Some((sample, structs)) = first else { return Err(Error::Serde(format!("tracing {} produced no sample", type_name::<T>()))) };
+    let Some((sample, structs)) = first else {
+        return Err(Error::Serde(format!(
+            "tracing {} produced no sample",
+            type_name::<T>()
+        )));
+    };
     let mut rec = Recorder::default();
-    sample.serialize(&mut rec).map_err(|e| Error::Serde(format!("serializing the traced sample of {}: {e}", type_name::<T>())))?;
-    Resolver { lens: &rec.lens, objects: Vec::new(), extra: Vec::new(), names: HashMap::new() }.run(&structs)
+    sample.serialize(&mut rec).map_err(|e| {
+        Error::Serde(format!(
+            "serializing the traced sample of {}: {e}",
+            type_name::<T>()
+        ))
+    })?;
+    Resolver {
+        lens: &rec.lens,
+        objects: Vec::new(),
+        extra: Vec::new(),
+        names: HashMap::new(),
+    }
+    .run(&structs)
 }
 
 /// Turns traced shapes into types: structs first (in the order first met), then the
@@ -182,11 +228,20 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn run(mut self, structs: &[StructEntry]) -> Result<Vec<TypeSchema>> {
         for s in structs {
-            let Some(fields) = &s.fields else { return Err(Error::Serde(format!("type {} was not traced to the end", s.name))) };
+            let Some(fields) = &s.fields else {
+                return Err(Error::Serde(format!(
+                    "type {} was not traced to the end",
+                    s.name
+                )));
+            };
             let mut o = ObjectSchema::new(s.name);
             for (name, shape) in fields {
                 let kind = self.field_kind(shape, &format!("{}.{name}", s.name))?;
-                o.fields.push(FieldDef { name: name.to_string(), kind, compression: Compression::None });
+                o.fields.push(FieldDef {
+                    name: name.to_string(),
+                    kind,
+                    compression: Compression::None,
+                });
             }
             let ts = TypeSchema::Object(o);
             if self.register(&ts)? {
@@ -201,7 +256,10 @@ impl Resolver<'_> {
     fn register(&mut self, ts: &TypeSchema) -> Result<bool> {
         match self.names.get(ts.name()) {
             Some(prev) if prev == ts => Ok(false),
-            Some(_) => Err(Error::Serde(format!("two different types are named {:?}", ts.name()))),
+            Some(_) => Err(Error::Serde(format!(
+                "two different types are named {:?}",
+                ts.name()
+            ))),
             None => {
                 self.names.insert(ts.name().to_string(), ts.clone());
                 Ok(true)
@@ -227,18 +285,26 @@ impl Resolver<'_> {
 
     fn field_kind(&mut self, shape: &Shape, at: &str) -> Result<FieldKind> {
         Ok(match shape {
-            Shape::Unknown => return Err(Error::Serde(format!("{at}: could not determine the type"))),
+            Shape::Unknown => {
+                return Err(Error::Serde(format!("{at}: could not determine the type")))
+            }
             Shape::Prim(p) => prim_kind(*p),
             Shape::Struct(n) => FieldKind::Reference(n.to_string()),
-            Shape::Seq { elem, pos } if **elem == Shape::Prim(Prim::U8) && !self.is_set(pos)? => FieldKind::Bytes,
-            Shape::Seq { .. } | Shape::Map { .. } => FieldKind::Reference(self.collection(shape, at)?),
+            Shape::Seq { elem, pos } if **elem == Shape::Prim(Prim::U8) && !self.is_set(pos)? => {
+                FieldKind::Bytes
+            }
+            Shape::Seq { .. } | Shape::Map { .. } => {
+                FieldKind::Reference(self.collection(shape, at)?)
+            }
         })
     }
 
     /// The type of records a collection holds for `shape`.
     fn elem_type(&mut self, shape: &Shape, at: &str) -> Result<String> {
         match shape {
-            Shape::Unknown => Err(Error::Serde(format!("{at}: could not determine the element type"))),
+            Shape::Unknown => Err(Error::Serde(format!(
+                "{at}: could not determine the element type"
+            ))),
             Shape::Prim(p) => {
                 let o = ObjectSchema::new(wrapper_name(*p)).field("value", prim_kind(*p));
                 self.add_extra(TypeSchema::Object(o))
@@ -256,13 +322,27 @@ impl Resolver<'_> {
                     return self.elem_type(&Shape::Prim(Prim::Bytes), at);
                 }
                 let element = self.elem_type(elem, at)?;
-                let ts = if set { TypeSchema::Set { name: format!("SetOf{element}"), element } } else { TypeSchema::List { name: format!("ListOf{element}"), element } };
+                let ts = if set {
+                    TypeSchema::Set {
+                        name: format!("SetOf{element}"),
+                        element,
+                    }
+                } else {
+                    TypeSchema::List {
+                        name: format!("ListOf{element}"),
+                        element,
+                    }
+                };
                 self.add_extra(ts)
             }
             Shape::Map { key, value } => {
                 let key = self.elem_type(key, at)?;
                 let value = self.elem_type(value, at)?;
-                self.add_extra(TypeSchema::Map { name: format!("MapOf{key}To{value}"), key, value })
+                self.add_extra(TypeSchema::Map {
+                    name: format!("MapOf{key}To{value}"),
+                    key,
+                    value,
+                })
             }
             _ => self.elem_type(shape, at),
         }

@@ -38,11 +38,18 @@ impl FolderStore {
     /// Opens the store in `dir`, creating the directory (and its parents) if missing.
     pub fn new(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
-        let io = |source| StoreError::Io { op: "open store", key: dir.display().to_string(), source };
+        let io = |source| StoreError::Io {
+            op: "open store",
+            key: dir.display().to_string(),
+            source,
+        };
         fs::create_dir_all(dir).map_err(io)?;
         let root = fs::canonicalize(dir).map_err(io)?;
         if !root.is_dir() {
-            return Err(io(std::io::Error::new(ErrorKind::NotADirectory, "not a directory")));
+            return Err(io(std::io::Error::new(
+                ErrorKind::NotADirectory,
+                "not a directory",
+            )));
         }
         Ok(Self { root })
     }
@@ -61,13 +68,23 @@ impl FolderStore {
 
     /// Writes `data` to a fresh temporary file in `dir` and flushes it; returns its path.
     fn write_temp(dir: &Path, data: &[u8]) -> std::io::Result<PathBuf> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let name = format!("{TEMP_PREFIX}{}-{}-{nanos}", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!(
+            "{TEMP_PREFIX}{}-{}-{nanos}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
         let tmp = dir.join(name);
-        let result = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).and_then(|mut file| {
-            file.write_all(data)?;
-            file.sync_all()
-        });
+        let result = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(data)?;
+                file.sync_all()
+            });
         match result {
             Ok(()) => Ok(tmp),
             Err(e) => {
@@ -82,7 +99,9 @@ impl FolderStore {
     fn walk(dir: &Path, rel: &str, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+                return Ok(())
+            }
             Err(e) => return Err(e),
         };
         for entry in entries {
@@ -93,7 +112,11 @@ impl FolderStore {
             if name.starts_with(TEMP_PREFIX) {
                 continue;
             }
-            let key = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let key = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             let file_type = entry.file_type()?;
             if file_type.is_dir() {
                 // Descend only where keys below could still match the prefix.
@@ -120,7 +143,11 @@ impl BlobStore for FolderStore {
     fn put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         validate_key(key)?;
         let path = self.path_of(key);
-        let io = |source| StoreError::Io { op: "put", key: key.to_owned(), source };
+        let io = |source| StoreError::Io {
+            op: "put",
+            key: key.to_owned(),
+            source,
+        };
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(io)?;
         let tmp = Self::write_temp(dir, data).map_err(io)?;
@@ -136,9 +163,19 @@ impl BlobStore for FolderStore {
         validate_key(key)?;
         match fs::read(self.path_of(key)) {
             Ok(data) => Ok(data),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory) => Err(StoreError::NotFound { key: key.to_owned() }),
-            Err(e) if e.kind() == ErrorKind::NotADirectory => Err(StoreError::NotFound { key: key.to_owned() }),
-            Err(source) => Err(StoreError::Io { op: "get", key: key.to_owned(), source }),
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory) => {
+                Err(StoreError::NotFound {
+                    key: key.to_owned(),
+                })
+            }
+            Err(e) if e.kind() == ErrorKind::NotADirectory => Err(StoreError::NotFound {
+                key: key.to_owned(),
+            }),
+            Err(source) => Err(StoreError::Io {
+                op: "get",
+                key: key.to_owned(),
+                source,
+            }),
         }
     }
 
@@ -146,8 +183,14 @@ impl BlobStore for FolderStore {
         validate_key(key)?;
         match fs::metadata(self.path_of(key)) {
             Ok(meta) => Ok(meta.is_file()),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(false),
-            Err(source) => Err(StoreError::Io { op: "exists", key: key.to_owned(), source }),
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(false)
+            }
+            Err(source) => Err(StoreError::Io {
+                op: "exists",
+                key: key.to_owned(),
+                source,
+            }),
         }
     }
 
@@ -159,7 +202,11 @@ impl BlobStore for FolderStore {
             None => ("", self.root.clone()),
         };
         let mut keys = Vec::new();
-        Self::walk(&start_dir, start_rel, prefix, &mut keys).map_err(|source| StoreError::Io { op: "list", key: prefix.to_owned(), source })?;
+        Self::walk(&start_dir, start_rel, prefix, &mut keys).map_err(|source| StoreError::Io {
+            op: "list",
+            key: prefix.to_owned(),
+            source,
+        })?;
         keys.sort_unstable();
         Ok(keys)
     }
@@ -177,7 +224,11 @@ impl BlobStore for FolderStore {
             Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(()),
             // A directory is not a blob: there is nothing to delete under this key.
             Err(_) if path.is_dir() => Ok(()),
-            Err(source) => Err(StoreError::Io { op: "delete", key: key.to_owned(), source }),
+            Err(source) => Err(StoreError::Io {
+                op: "delete",
+                key: key.to_owned(),
+                source,
+            }),
         }
     }
 
@@ -241,27 +292,54 @@ mod tests {
     #[test]
     fn nested_keys_and_list() {
         let (_dir, s) = store();
-        for key in ["snapshot/00000000000000000010", "snapshot/00000000000000000002", "delta/00000000000000000002-00000000000000000010", "announced", "deep/a/b/c/d"] {
+        for key in [
+            "snapshot/00000000000000000010",
+            "snapshot/00000000000000000002",
+            "delta/00000000000000000002-00000000000000000010",
+            "announced",
+            "deep/a/b/c/d",
+        ] {
             s.put(key, key.as_bytes()).unwrap();
         }
         assert_eq!(
             s.list("").unwrap(),
-            ["announced", "deep/a/b/c/d", "delta/00000000000000000002-00000000000000000010", "snapshot/00000000000000000002", "snapshot/00000000000000000010",]
+            [
+                "announced",
+                "deep/a/b/c/d",
+                "delta/00000000000000000002-00000000000000000010",
+                "snapshot/00000000000000000002",
+                "snapshot/00000000000000000010",
+            ]
         );
-        assert_eq!(s.list("snapshot/").unwrap(), ["snapshot/00000000000000000002", "snapshot/00000000000000000010"]);
-        assert_eq!(s.list("snapshot/0000000000000000001").unwrap(), ["snapshot/00000000000000000010"]);
+        assert_eq!(
+            s.list("snapshot/").unwrap(),
+            [
+                "snapshot/00000000000000000002",
+                "snapshot/00000000000000000010"
+            ]
+        );
+        assert_eq!(
+            s.list("snapshot/0000000000000000001").unwrap(),
+            ["snapshot/00000000000000000010"]
+        );
         assert_eq!(s.list("d").unwrap().len(), 2);
         assert_eq!(s.list("deep/a/").unwrap(), ["deep/a/b/c/d"]);
         assert!(s.list("missing/").unwrap().is_empty());
         assert!(s.list("announced/").unwrap().is_empty());
         // A directory is not a blob.
         assert!(!s.exists("snapshot").unwrap());
-        assert!(matches!(s.get("snapshot"), Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            s.get("snapshot"),
+            Err(StoreError::NotFound { .. })
+        ));
         s.delete("snapshot").unwrap();
         assert_eq!(s.list("snapshot/").unwrap().len(), 2);
         // A path through a file is not a blob either.
         assert!(!s.exists("announced/x").unwrap());
-        assert!(matches!(s.get("announced/x"), Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            s.get("announced/x"),
+            Err(StoreError::NotFound { .. })
+        ));
     }
 
     #[test]
@@ -309,7 +387,15 @@ mod tests {
     #[test]
     fn invalid_keys_rejected_everywhere() {
         let (dir, s) = store();
-        for key in ["", "/etc/passwd", "../escape", "a/../../b", "a//b", "a\\b", "a\0"] {
+        for key in [
+            "",
+            "/etc/passwd",
+            "../escape",
+            "a/../../b",
+            "a//b",
+            "a\\b",
+            "a\0",
+        ] {
             assert!(is_invalid_key(s.put(key, b"x")), "put {key:?}");
             assert!(is_invalid_key(s.get(key)), "get {key:?}");
             assert!(is_invalid_key(s.get_opt(key)), "get_opt {key:?}");
@@ -340,7 +426,10 @@ mod tests {
         let path = s.local_path("snapshot/1").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"mapped");
         assert!(path.starts_with(s.root()));
-        assert_eq!(s.local_path("not/yet"), Some(s.root().join("not").join("yet")));
+        assert_eq!(
+            s.local_path("not/yet"),
+            Some(s.root().join("not").join("yet"))
+        );
         assert_eq!(s.describe(), format!("file://{}", s.root().display()));
     }
 
@@ -349,6 +438,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         fs::write(&file, b"").unwrap();
-        assert!(matches!(FolderStore::new(&file), Err(StoreError::Io { op: "open store", .. })));
+        assert!(matches!(
+            FolderStore::new(&file),
+            Err(StoreError::Io {
+                op: "open store",
+                ..
+            })
+        ));
     }
 }

@@ -43,7 +43,10 @@ use std::time::Duration;
 pub use folder::FolderStore;
 pub use observed::{Observation, ObservedStore, Observer};
 #[cfg(feature = "s3")]
-pub use s3::{S3Config, S3Credentials, S3Store, ATTEMPT_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, OPERATION_TIMEOUT_ENV, S3_ENDPOINT_ENV};
+pub use s3::{
+    S3Config, S3Credentials, S3Store, ATTEMPT_TIMEOUT_ENV, MAX_ATTEMPTS_ENV, OPERATION_TIMEOUT_ENV,
+    S3_ENDPOINT_ENV,
+};
 
 /// The longest key accepted, in bytes (S3's limit for a whole object key).
 pub const MAX_KEY_LEN: usize = 1024;
@@ -173,7 +176,12 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
 /// relative (no leading `/`), with no empty, `.` or `..` segment, no backslash, no NUL or
 /// other control character, and no segment starting with [`TEMP_PREFIX`].
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
-    let invalid = |reason| Err(StoreError::InvalidKey { key: key.to_owned(), reason });
+    let invalid = |reason| {
+        Err(StoreError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        })
+    };
     if key.is_empty() {
         return invalid("key is empty");
     }
@@ -200,13 +208,19 @@ pub fn validate_prefix(prefix: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     if prefix.starts_with('/') {
-        return Err(StoreError::InvalidKey { key: prefix.to_owned(), reason: "prefix must be relative (it starts with '/')" });
+        return Err(StoreError::InvalidKey {
+            key: prefix.to_owned(),
+            reason: "prefix must be relative (it starts with '/')",
+        });
     }
     check_common(prefix)?;
     let body = prefix.strip_suffix('/').unwrap_or(prefix);
     for segment in body.split('/') {
         if segment.is_empty() {
-            return Err(StoreError::InvalidKey { key: prefix.to_owned(), reason: "prefix has an empty segment ('//')" });
+            return Err(StoreError::InvalidKey {
+                key: prefix.to_owned(),
+                reason: "prefix has an empty segment ('//')",
+            });
         }
         check_segment(prefix, segment)?;
     }
@@ -215,7 +229,12 @@ pub fn validate_prefix(prefix: &str) -> Result<(), StoreError> {
 
 /// The checks shared by keys and prefixes that look at single characters and length.
 fn check_common(key: &str) -> Result<(), StoreError> {
-    let invalid = |reason| Err(StoreError::InvalidKey { key: key.to_owned(), reason });
+    let invalid = |reason| {
+        Err(StoreError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        })
+    };
     if key.len() > MAX_KEY_LEN {
         return invalid("key is longer than 1024 bytes");
     }
@@ -240,7 +259,10 @@ fn check_segment(key: &str, segment: &str) -> Result<(), StoreError> {
     } else {
         return Ok(());
     };
-    Err(StoreError::InvalidKey { key: key.to_owned(), reason })
+    Err(StoreError::InvalidKey {
+        key: key.to_owned(),
+        reason,
+    })
 }
 
 /// Opens the blob store named by `url`:
@@ -254,11 +276,16 @@ fn check_segment(key: &str, segment: &str) -> Result<(), StoreError> {
 /// Other schemes give [`StoreError::Config`].
 pub fn open_store(url: &str) -> Result<Arc<dyn BlobStore>, StoreError> {
     if url.is_empty() {
-        return Err(StoreError::Config { detail: "empty blob store URL (expected file:///dir, a path, or s3://bucket/prefix)".to_owned() });
+        return Err(StoreError::Config {
+            detail: "empty blob store URL (expected file:///dir, a path, or s3://bucket/prefix)"
+                .to_owned(),
+        });
     }
     if let Some(path) = url.strip_prefix("file://") {
         if path.is_empty() {
-            return Err(StoreError::Config { detail: format!("blob store URL {url:?} has no directory") });
+            return Err(StoreError::Config {
+                detail: format!("blob store URL {url:?} has no directory"),
+            });
         }
         return Ok(Arc::new(FolderStore::new(path)?));
     }
@@ -266,7 +293,11 @@ pub fn open_store(url: &str) -> Result<Arc<dyn BlobStore>, StoreError> {
         return open_s3(url);
     }
     if let Some((scheme, _)) = url.split_once("://") {
-        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
             return Err(StoreError::Config {
                 detail: format!(
                     "unsupported blob store scheme {scheme:?} in {url:?} \
@@ -301,7 +332,15 @@ mod tests {
 
     #[test]
     fn valid_keys() {
-        for key in ["a", "snapshot/00000000000000000005", "a/b/c.d", "announced.version", ".hidden", "a/..b/c..", "sp ace/ünïcode"] {
+        for key in [
+            "a",
+            "snapshot/00000000000000000005",
+            "a/b/c.d",
+            "announced.version",
+            ".hidden",
+            "a/..b/c..",
+            "sp ace/ünïcode",
+        ] {
             assert!(validate_key(key).is_ok(), "{key:?} should be valid");
         }
     }
@@ -309,7 +348,21 @@ mod tests {
     #[test]
     fn invalid_keys() {
         let long = "a".repeat(MAX_KEY_LEN + 1);
-        for key in ["", "/abs", "a//b", "a/", "..", "a/../b", "./a", "a\\b", "a\0b", "a\nb", ".tmp-1-2-3", "dir/.tmp-x", long.as_str()] {
+        for key in [
+            "",
+            "/abs",
+            "a//b",
+            "a/",
+            "..",
+            "a/../b",
+            "./a",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            ".tmp-1-2-3",
+            "dir/.tmp-x",
+            long.as_str(),
+        ] {
             match validate_key(key) {
                 Err(StoreError::InvalidKey { key: k, reason }) => {
                     assert_eq!(k, key);
@@ -344,7 +397,10 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("url/k")).unwrap(), b"v");
 
         for bad in ["", "file://", "ftp://host/x"] {
-            assert!(matches!(open_store(bad), Err(StoreError::Config { .. })), "{bad:?} should be a config error");
+            assert!(
+                matches!(open_store(bad), Err(StoreError::Config { .. })),
+                "{bad:?} should be a config error"
+            );
         }
     }
 

@@ -31,7 +31,9 @@ pub struct ObservedStore {
 
 impl std::fmt::Debug for ObservedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObservedStore").field("inner", &self.inner).finish_non_exhaustive()
+        f.debug_struct("ObservedStore")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,7 +44,11 @@ impl ObservedStore {
     }
 
     /// Runs `f`, reporting its outcome.
-    fn observe<T>(&self, op: &'static str, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn observe<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let started = Instant::now();
         let result = f();
         let outcome = match &result {
@@ -51,7 +57,11 @@ impl ObservedStore {
             Err(e) => Some(Err(e)),
         };
         if let Some(result) = outcome {
-            (self.observer)(&Observation { op, started, result });
+            (self.observer)(&Observation {
+                op,
+                started,
+                result,
+            });
         }
         result
     }
@@ -103,7 +113,10 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let inner: Arc<dyn BlobStore> = Arc::new(FolderStore::new(dir.path()).unwrap());
-        let store = ObservedStore::new(inner, Arc::new(move |o: &Observation<'_>| log.lock().unwrap().push((o.op, o.result.is_ok()))));
+        let store = ObservedStore::new(
+            inner,
+            Arc::new(move |o: &Observation<'_>| log.lock().unwrap().push((o.op, o.result.is_ok()))),
+        );
         store.put("a", b"x").unwrap();
         assert!(store.get_opt("missing").unwrap().is_none());
         assert!(store.get("../bad").is_err());
@@ -111,7 +124,14 @@ mod tests {
         std::fs::remove_dir_all(dir.path()).unwrap();
         std::fs::write(dir.path(), b"not a directory").unwrap();
         assert!(store.put("b", b"y").is_err());
-        assert_eq!(*seen.lock().unwrap(), [("put", true), ("get", true), ("list", true), ("put", false)]);
-        assert!(store.describe().starts_with("file://"), "{}", store.describe());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [("put", true), ("get", true), ("list", true), ("put", false)]
+        );
+        assert!(
+            store.describe().starts_with("file://"),
+            "{}",
+            store.describe()
+        );
     }
 }

@@ -69,7 +69,10 @@ impl fmt::Debug for S3Credentials {
         f.debug_struct("S3Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -155,7 +158,9 @@ impl S3Config {
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let mut config = Self::parse_url(url)?;
         let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().find_map(|var| env(var));
+        config.endpoint = [S3_ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|var| env(var));
         config.force_path_style = config.endpoint.is_some();
         if let Some(text) = env(ATTEMPT_TIMEOUT_ENV) {
             config.attempt_timeout = parse_env_duration(ATTEMPT_TIMEOUT_ENV, &text)?;
@@ -164,7 +169,9 @@ impl S3Config {
             config.timeout = parse_env_duration(OPERATION_TIMEOUT_ENV, &text)?;
         }
         if let Some(text) = env(MAX_ATTEMPTS_ENV) {
-            config.max_attempts = text.trim().parse().map_err(|_| StoreError::Config { detail: format!("{MAX_ATTEMPTS_ENV}={text:?} is not a number of attempts") })?;
+            config.max_attempts = text.trim().parse().map_err(|_| StoreError::Config {
+                detail: format!("{MAX_ATTEMPTS_ENV}={text:?} is not a number of attempts"),
+            })?;
         }
         Ok(config)
     }
@@ -172,13 +179,21 @@ impl S3Config {
     /// Parses `s3://bucket` or `s3://bucket/prefix` into a configuration with the defaults
     /// of [`S3Config::new`], without reading the environment.
     pub fn parse_url(url: &str) -> Result<Self, StoreError> {
-        let rest = url.strip_prefix("s3://").ok_or_else(|| StoreError::Config { detail: format!("{url:?} is not an s3:// URL") })?;
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| StoreError::Config {
+                detail: format!("{url:?} is not an s3:// URL"),
+            })?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(StoreError::Config { detail: format!("S3 URL {url:?} has no bucket (expected s3://bucket/prefix)") });
+            return Err(StoreError::Config {
+                detail: format!("S3 URL {url:?} has no bucket (expected s3://bucket/prefix)"),
+            });
         }
         if rest.contains(['?', '#']) {
-            return Err(StoreError::Config { detail: format!("S3 URL {url:?} may not have a query or fragment") });
+            return Err(StoreError::Config {
+                detail: format!("S3 URL {url:?} may not have a query or fragment"),
+            });
         }
         Ok(Self::new(bucket, prefix))
     }
@@ -218,7 +233,11 @@ pub struct S3Store {
 
 impl fmt::Debug for S3Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Store").field("bucket", &self.bucket).field("prefix", &self.prefix).field("endpoint", &self.endpoint).finish_non_exhaustive()
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
     }
 }
 
@@ -252,12 +271,18 @@ impl S3Store {
             return config_err(format!("invalid S3 prefix {:?}: {reason}", config.prefix));
         }
         if config.part_size < MIN_PART_SIZE {
-            return config_err(format!("S3 part size {} is below S3's minimum of 5 MiB", config.part_size));
+            return config_err(format!(
+                "S3 part size {} is below S3's minimum of 5 MiB",
+                config.part_size
+            ));
         }
         if config.max_attempts == 0 {
             return config_err("S3 max_attempts must be at least 1".to_owned());
         }
-        if config.attempt_timeout.is_zero() || config.timeout.is_zero() || config.connect_timeout.is_zero() {
+        if config.attempt_timeout.is_zero()
+            || config.timeout.is_zero()
+            || config.connect_timeout.is_zero()
+        {
             return config_err("S3 timeouts must be positive".to_owned());
         }
         if config.min_throughput == 0 {
@@ -278,11 +303,18 @@ impl S3Store {
             .thread_name("hollow-s3")
             .enable_all()
             .build()
-            .map_err(|e| StoreError::Config { detail: format!("cannot start the S3 client's tokio runtime: {e}") })?;
+            .map_err(|e| StoreError::Config {
+                detail: format!("cannot start the S3 client's tokio runtime: {e}"),
+            })?;
 
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(limits.timeouts(0))
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts).with_initial_backoff(config.initial_backoff).with_max_backoff(config.max_backoff));
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(config.max_attempts)
+                    .with_initial_backoff(config.initial_backoff)
+                    .with_max_backoff(config.max_backoff),
+            );
         if let Some(endpoint) = &config.endpoint {
             loader = loader.endpoint_url(endpoint.clone());
         }
@@ -290,7 +322,13 @@ impl S3Store {
             loader = loader.region(Region::new(region.clone()));
         }
         if let Some(c) = &config.credentials {
-            loader = loader.credentials_provider(Credentials::new(c.access_key_id.clone(), c.secret_access_key.clone(), c.session_token.clone(), None, "hollow-static"));
+            loader = loader.credentials_provider(Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+                c.session_token.clone(),
+                None,
+                "hollow-static",
+            ));
         }
         let sdk_config = match on_runtime(&runtime, loader.load()) {
             Ok(sdk_config) => sdk_config,
@@ -300,7 +338,8 @@ impl S3Store {
                 return Err(e);
             }
         };
-        let mut s3_config = aws_sdk_s3::config::Builder::from(&sdk_config).force_path_style(config.force_path_style);
+        let mut s3_config = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .force_path_style(config.force_path_style);
         if sdk_config.region().is_none() && config.endpoint.is_some() {
             // S3-compatible servers rarely care, but the SDK refuses to sign without one.
             s3_config = s3_config.region(Region::from_static("us-east-1"));
@@ -336,10 +375,15 @@ impl S3Store {
     }
 
     /// Runs `fut` to completion on the store's runtime.
-    fn block_on<T: Send>(&self, fut: impl Future<Output = Result<T, StoreError>> + Send) -> Result<T, StoreError> {
+    fn block_on<T: Send>(
+        &self,
+        fut: impl Future<Output = Result<T, StoreError>> + Send,
+    ) -> Result<T, StoreError> {
         match &self.runtime {
             Some(runtime) => on_runtime(runtime, fut)?,
-            None => Err(StoreError::Config { detail: "S3 store runtime is shut down".to_owned() }),
+            None => Err(StoreError::Config {
+                detail: "S3 store runtime is shut down".to_owned(),
+            }),
         }
     }
 
@@ -363,8 +407,20 @@ impl S3Store {
     }
 
     /// A [`StoreError::Timeout`] for `op` of `key` after `after`.
-    fn timeout_err(&self, op: &'static str, key: &str, after: Duration, detail: String) -> StoreError {
-        StoreError::Timeout { store: self.where_(), op, key: self.object_key(key), after, detail: detail.into_boxed_str() }
+    fn timeout_err(
+        &self,
+        op: &'static str,
+        key: &str,
+        after: Duration,
+        detail: String,
+    ) -> StoreError {
+        StoreError::Timeout {
+            store: self.where_(),
+            op,
+            key: self.object_key(key),
+            after,
+            detail: detail.into_boxed_str(),
+        }
     }
 
     /// Turns an SDK error into a [`StoreError`]: a missing key into `NotFound`, a request
@@ -379,40 +435,74 @@ impl S3Store {
             SdkError::TimeoutError(_) => {
                 let l = &self.limits;
                 let t = l.timeouts(bytes);
-                let (attempt, operation) = (t.operation_attempt_timeout().unwrap_or(l.attempt), t.operation_timeout().unwrap_or(l.operation));
+                let (attempt, operation) = (
+                    t.operation_attempt_timeout().unwrap_or(l.attempt),
+                    t.operation_timeout().unwrap_or(l.operation),
+                );
                 let detail = format!("attempt timeout {attempt:?}, up to {} attempts, operation timeout {operation:?}, connect timeout {:?}", l.attempts, l.connect);
                 return self.timeout_err(op, key, operation, detail);
             }
             SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-                let detail = format!("connect timeout {:?}: {}", self.limits.connect, error_chain(&err));
-                return StoreError::Unreachable { store: self.where_(), detail: format!("{op} of {object_key:?}: {detail}") };
+                let detail = format!(
+                    "connect timeout {:?}: {}",
+                    self.limits.connect,
+                    error_chain(&err)
+                );
+                return StoreError::Unreachable {
+                    store: self.where_(),
+                    detail: format!("{op} of {object_key:?}: {detail}"),
+                };
             }
             SdkError::DispatchFailure(failure) if !failure.is_user() => {
-                return StoreError::Unreachable { store: self.where_(), detail: format!("{op} of {object_key:?}: {}", error_chain(&err)) }
+                return StoreError::Unreachable {
+                    store: self.where_(),
+                    detail: format!("{op} of {object_key:?}: {}", error_chain(&err)),
+                }
             }
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
                 let e = service.err();
                 let code = e.code();
-                if matches!(code, Some("NoSuchKey" | "NotFound")) || (code.is_none() && status == 404) {
-                    return StoreError::NotFound { key: key.to_owned() };
+                if matches!(code, Some("NoSuchKey" | "NotFound"))
+                    || (code.is_none() && status == 404)
+                {
+                    return StoreError::NotFound {
+                        key: key.to_owned(),
+                    };
                 }
                 let detail = match code {
-                    Some(code) => format!("{code}: {} (HTTP {status})", e.message().unwrap_or("no message")),
+                    Some(code) => format!(
+                        "{code}: {} (HTTP {status})",
+                        e.message().unwrap_or("no message")
+                    ),
                     None => format!("HTTP {status}: {}", error_chain(&err)),
                 };
-                return StoreError::S3 { op, key: object_key, detail };
+                return StoreError::S3 {
+                    op,
+                    key: object_key,
+                    detail,
+                };
             }
             _ => {}
         }
-        StoreError::S3 { op, key: object_key, detail: error_chain(&err) }
+        StoreError::S3 {
+            op,
+            key: object_key,
+            detail: error_chain(&err),
+        }
     }
 
     /// Uploads `data` to `object_key` with a multipart upload, aborting it on failure.
     async fn put_multipart(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         let object_key = self.object_key(key);
-        let created =
-            self.client.create_multipart_upload().bucket(&self.bucket).key(&object_key).send().await.map_err(|e| self.map_err("put (create multipart upload)", key, 0, e))?;
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&object_key)
+            .send()
+            .await
+            .map_err(|e| self.map_err("put (create multipart upload)", key, 0, e))?;
         let upload_id = created.upload_id().ok_or_else(|| StoreError::S3 {
             op: "put (create multipart upload)",
             key: object_key.clone(),
@@ -421,16 +511,33 @@ impl S3Store {
         let result = self.upload_parts(key, &object_key, upload_id, data).await;
         if result.is_err() {
             // Best effort: the original error matters more than a failed abort.
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(&object_key).upload_id(upload_id).send().await;
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&object_key)
+                .upload_id(upload_id)
+                .send()
+                .await;
         }
         result
     }
 
     /// Uploads the parts of a multipart upload and completes it.
-    async fn upload_parts(&self, key: &str, object_key: &str, upload_id: &str, data: &[u8]) -> Result<(), StoreError> {
+    async fn upload_parts(
+        &self,
+        key: &str,
+        object_key: &str,
+        upload_id: &str,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
         let mut parts = Vec::with_capacity(data.len().div_ceil(self.part_size));
         for (i, chunk) in data.chunks(self.part_size).enumerate() {
-            let part_number = i32::try_from(i + 1).map_err(|_| StoreError::S3 { op: "put (upload part)", key: object_key.to_owned(), detail: "too many parts".to_owned() })?;
+            let part_number = i32::try_from(i + 1).map_err(|_| StoreError::S3 {
+                op: "put (upload part)",
+                key: object_key.to_owned(),
+                detail: "too many parts".to_owned(),
+            })?;
             let uploaded = self
                 .client
                 .upload_part()
@@ -455,7 +562,11 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(object_key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| self.map_err("put (complete multipart upload)", key, 0, e))?;
@@ -483,7 +594,11 @@ impl Limits {
     /// allowance on top, and so does the operation for each attempt.
     fn timeouts(&self, bytes: usize) -> TimeoutConfig {
         let extra = self.allowance(bytes);
-        TimeoutConfig::builder().connect_timeout(self.connect).operation_attempt_timeout(self.attempt + extra).operation_timeout(self.operation + extra * self.attempts).build()
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt + extra)
+            .operation_timeout(self.operation + extra * self.attempts)
+            .build()
     }
 
     /// The time allowed to read a downloaded body of `bytes` bytes.
@@ -501,7 +616,9 @@ fn parse_env_duration(var: &str, text: &str) -> Result<Duration, StoreError> {
     };
     match number.trim().parse::<f64>() {
         Ok(n) if n > 0.0 && (n * scale) < 1e9 => Ok(Duration::from_secs_f64(n * scale)),
-        _ => Err(StoreError::Config { detail: format!("{var}={text:?} is not a positive duration (such as 5s, 500ms or 1.5)") }),
+        _ => Err(StoreError::Config {
+            detail: format!("{var}={text:?} is not a positive duration (such as 5s, 500ms or 1.5)"),
+        }),
     }
 }
 
@@ -525,7 +642,10 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 /// Runs `fut` on `runtime`, from a helper thread when the caller is itself inside a tokio
 /// runtime (where blocking on another runtime would panic).
-fn on_runtime<T: Send>(runtime: &tokio::runtime::Runtime, fut: impl Future<Output = T> + Send) -> Result<T, StoreError> {
+fn on_runtime<T: Send>(
+    runtime: &tokio::runtime::Runtime,
+    fut: impl Future<Output = T> + Send,
+) -> Result<T, StoreError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Ok(runtime.block_on(fut));
     }
@@ -533,9 +653,13 @@ fn on_runtime<T: Send>(runtime: &tokio::runtime::Runtime, fut: impl Future<Outpu
         std::thread::Builder::new()
             .name("hollow-s3-call".to_owned())
             .spawn_scoped(scope, || runtime.block_on(fut))
-            .map_err(|e| StoreError::Config { detail: format!("cannot start a thread for an S3 call: {e}") })?
+            .map_err(|e| StoreError::Config {
+                detail: format!("cannot start a thread for an S3 call: {e}"),
+            })?
             .join()
-            .map_err(|_| StoreError::Config { detail: "the S3 call's helper thread panicked".to_owned() })
+            .map_err(|_| StoreError::Config {
+                detail: "the S3 call's helper thread panicked".to_owned(),
+            })
     })
 }
 
@@ -563,19 +687,46 @@ impl BlobStore for S3Store {
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            let output = self.client.get_object().bucket(&self.bucket).key(self.object_key(key)).send().await.map_err(|e| self.map_err("get", key, 0, e))?;
+            let output = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(self.object_key(key))
+                .send()
+                .await
+                .map_err(|e| self.map_err("get", key, 0, e))?;
             let expected = output.content_length();
             // The operation timeout ends with the response's head; the body gets its own
             // limit, so a server that stops mid-transfer cannot hang the call.
-            let allowed = self.limits.body(expected.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
+            let allowed = self
+                .limits
+                .body(expected.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
             let data = tokio::time::timeout(allowed, output.body.collect())
                 .await
-                .map_err(|_| self.timeout_err("get", key, allowed, format!("the body ({} bytes) did not arrive in time", expected.map_or("?".to_owned(), |n| n.to_string()))))?
-                .map_err(|e| StoreError::S3 { op: "get", key: self.object_key(key), detail: format!("reading the body failed: {}", error_chain(&e)) })?
+                .map_err(|_| {
+                    self.timeout_err(
+                        "get",
+                        key,
+                        allowed,
+                        format!(
+                            "the body ({} bytes) did not arrive in time",
+                            expected.map_or("?".to_owned(), |n| n.to_string())
+                        ),
+                    )
+                })?
+                .map_err(|e| StoreError::S3 {
+                    op: "get",
+                    key: self.object_key(key),
+                    detail: format!("reading the body failed: {}", error_chain(&e)),
+                })?
                 .to_vec();
             match expected {
                 Some(len) if u64::try_from(len).ok() != Some(data.len() as u64) => {
-                    Err(StoreError::S3 { op: "get", key: self.object_key(key), detail: format!("body has {} bytes, expected {len}", data.len()) })
+                    Err(StoreError::S3 {
+                        op: "get",
+                        key: self.object_key(key),
+                        detail: format!("body has {} bytes, expected {len}", data.len()),
+                    })
                 }
                 _ => Ok(data),
             }
@@ -585,7 +736,13 @@ impl BlobStore for S3Store {
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            let result = self.client.head_object().bucket(&self.bucket).key(self.object_key(key)).send().await;
+            let result = self
+                .client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(self.object_key(key))
+                .send()
+                .await;
             match result {
                 Ok(_) => Ok(true),
                 Err(e) => match self.map_err("exists", key, 0, e) {
@@ -637,7 +794,14 @@ impl BlobStore for S3Store {
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         validate_key(key)?;
         self.block_on(async {
-            match self.client.delete_object().bucket(&self.bucket).key(self.object_key(key)).send().await {
+            match self
+                .client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(self.object_key(key))
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => match self.map_err("delete", key, 0, e) {
                     StoreError::NotFound { .. } => Ok(()),
@@ -659,11 +823,17 @@ mod tests {
     #[test]
     fn parse_url() {
         let c = S3Config::parse_url("s3://bucket/some/prefix").unwrap();
-        assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("bucket", "some/prefix"));
+        assert_eq!(
+            (c.bucket.as_str(), c.prefix.as_str()),
+            ("bucket", "some/prefix")
+        );
         let c = S3Config::parse_url("s3://bucket").unwrap();
         assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("bucket", ""));
         for bad in ["s3://", "s3:///x", "file:///x", "s3://b/p?x=1"] {
-            assert!(matches!(S3Config::parse_url(bad), Err(StoreError::Config { .. })), "{bad:?}");
+            assert!(
+                matches!(S3Config::parse_url(bad), Err(StoreError::Config { .. })),
+                "{bad:?}"
+            );
         }
     }
 
@@ -672,7 +842,11 @@ mod tests {
         c.endpoint = Some("http://127.0.0.1:9".to_owned());
         c.region = Some("us-east-1".to_owned());
         c.force_path_style = true;
-        c.credentials = Some(S3Credentials { access_key_id: "test".to_owned(), secret_access_key: "s3cr3t-value".to_owned(), session_token: None });
+        c.credentials = Some(S3Credentials {
+            access_key_id: "test".to_owned(),
+            secret_access_key: "s3cr3t-value".to_owned(),
+            session_token: None,
+        });
         c
     }
 
@@ -681,8 +855,14 @@ mod tests {
         let s = S3Store::new(offline("/a/b/")).unwrap();
         assert_eq!(s.prefix(), "a/b/");
         assert_eq!(s.describe(), "s3://bucket/a/b/");
-        assert_eq!(S3Store::new(offline("")).unwrap().describe(), "s3://bucket/");
-        assert!(matches!(S3Store::new(offline("a/../b")), Err(StoreError::Config { .. })));
+        assert_eq!(
+            S3Store::new(offline("")).unwrap().describe(),
+            "s3://bucket/"
+        );
+        assert!(matches!(
+            S3Store::new(offline("a/../b")),
+            Err(StoreError::Config { .. })
+        ));
         let mut c = offline("p");
         c.part_size = 1024;
         assert!(matches!(S3Store::new(c), Err(StoreError::Config { .. })));

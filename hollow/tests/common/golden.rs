@@ -7,7 +7,16 @@ use hollow::{Value, WriteState};
 
 /// The snapshot files of a fixture folder and the options each is written with.
 pub fn variants() -> [(&'static str, SnapshotOptions); 2] {
-    [("snapshot.blob", SnapshotOptions::default()), ("snapshot-zstd.blob", SnapshotOptions { zstd_level: Some(3), disable_fsst: false })]
+    [
+        ("snapshot.blob", SnapshotOptions::default()),
+        (
+            "snapshot-zstd.blob",
+            SnapshotOptions {
+                zstd_level: Some(3),
+                disable_fsst: false,
+            },
+        ),
+    ]
 }
 
 /// Every kind of field with extremes, nulls, empty collections, a shared reference and a hole.

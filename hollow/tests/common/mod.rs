@@ -30,9 +30,19 @@ pub fn schema() -> SchemaSet {
         ),
         TypeSchema::Object(ObjectSchema::new("Person").field("name", FieldKind::String)),
         TypeSchema::Object(ObjectSchema::new("Tag").field("value", FieldKind::String)),
-        TypeSchema::List { name: "ListOfTag".into(), element: "Tag".into() },
-        TypeSchema::Set { name: "SetOfTag".into(), element: "Tag".into() },
-        TypeSchema::Map { name: "MapOfTagToPerson".into(), key: "Tag".into(), value: "Person".into() },
+        TypeSchema::List {
+            name: "ListOfTag".into(),
+            element: "Tag".into(),
+        },
+        TypeSchema::Set {
+            name: "SetOfTag".into(),
+            element: "Tag".into(),
+        },
+        TypeSchema::Map {
+            name: "MapOfTagToPerson".into(),
+            key: "Tag".into(),
+            value: "Person".into(),
+        },
     ])
     .unwrap()
 }
@@ -50,7 +60,7 @@ pub struct Thing {
     pub by: Option<Vec<u8>>,
     pub person: Option<String>,
     pub tags: Option<Vec<String>>,
-    pub tagset: Option<Vec<String>>,              // sorted, deduplicated
+    pub tagset: Option<Vec<String>>, // sorted, deduplicated
     pub tagmap: Option<BTreeMap<String, String>>, // tag -> person name
 }
 
@@ -64,26 +74,69 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn opt<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> impl Strategy<Value = Option<T>> {
+fn opt<T: std::fmt::Debug + Clone + 'static>(
+    s: impl Strategy<Value = T> + 'static,
+) -> impl Strategy<Value = Option<T>> {
     prop_oneof![1 => Just(None), 4 => s.prop_map(Some)]
 }
 
 pub fn thing() -> impl Strategy<Value = Thing> {
-    let ints = prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0i64), Just(-1), -5i64..5, any::<i64>()];
+    let ints = prop_oneof![
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(0i64),
+        Just(-1),
+        -5i64..5,
+        any::<i64>()
+    ];
     let i32s = prop_oneof![Just(i32::MIN), Just(i32::MAX), -3i32..3, any::<i32>()];
-    let f32s = prop_oneof![Just(f32::NAN.to_bits()), Just((-0.0f32).to_bits()), Just(f32::INFINITY.to_bits()), any::<u32>()];
-    let f64s = prop_oneof![Just(f64::NAN.to_bits()), Just(f64::MIN.to_bits()), any::<u64>()];
+    let f32s = prop_oneof![
+        Just(f32::NAN.to_bits()),
+        Just((-0.0f32).to_bits()),
+        Just(f32::INFINITY.to_bits()),
+        any::<u32>()
+    ];
+    let f64s = prop_oneof![
+        Just(f64::NAN.to_bits()),
+        Just(f64::MIN.to_bits()),
+        any::<u64>()
+    ];
     let small_text = "[a-d]{0,2}";
     (
-        (opt(any::<bool>()), opt(i32s), opt(ints), opt(f32s), opt(f64s), opt(text()), opt(text()), opt(proptest::collection::vec(any::<u8>(), 0..20))),
+        (
+            opt(any::<bool>()),
+            opt(i32s),
+            opt(ints),
+            opt(f32s),
+            opt(f64s),
+            opt(text()),
+            opt(text()),
+            opt(proptest::collection::vec(any::<u8>(), 0..20)),
+        ),
         (
             opt(small_text),
             opt(proptest::collection::vec("[a-e]{0,1}", 0..6)),
-            opt(proptest::collection::btree_set("[a-f]{0,1}", 0..6).prop_map(|s| s.into_iter().collect::<Vec<_>>())),
+            opt(proptest::collection::btree_set("[a-f]{0,1}", 0..6)
+                .prop_map(|s| s.into_iter().collect::<Vec<_>>())),
             opt(proptest::collection::btree_map("[a-f]{0,1}", "[x-z]", 0..5)),
         ),
     )
-        .prop_map(|((b, i, l, f, d, s, z, by), (person, tags, tagset, tagmap))| Thing { b, i, l, f, d, s, z, by, person, tags, tagset, tagmap })
+        .prop_map(
+            |((b, i, l, f, d, s, z, by), (person, tags, tagset, tagmap))| Thing {
+                b,
+                i,
+                l,
+                f,
+                d,
+                s,
+                z,
+                by,
+                person,
+                tags,
+                tagset,
+                tagmap,
+            },
+        )
 }
 
 fn tag(ws: &mut WriteState, t: &str) -> u32 {
@@ -95,7 +148,10 @@ fn person(ws: &mut WriteState, p: &str) -> u32 {
 
 /// Adds a Thing (and its sub-records) to a write state.
 pub fn add(ws: &mut WriteState, t: &Thing) -> u32 {
-    let person_v = t.person.as_ref().map_or(Value::Null, |p| Value::Ref(person(ws, p)));
+    let person_v = t
+        .person
+        .as_ref()
+        .map_or(Value::Null, |p| Value::Ref(person(ws, p)));
     let tags_v = t.tags.as_ref().map_or(Value::Null, |ts| {
         let o: Vec<u32> = ts.iter().map(|x| tag(ws, x)).collect();
         Value::Ref(ws.add_list("ListOfTag", &o).unwrap())
@@ -116,7 +172,8 @@ pub fn add(ws: &mut WriteState, t: &Thing) -> u32 {
         t.d.map_or(Value::Null, |x| Value::F64(f64::from_bits(x))),
         t.s.as_deref().map_or(Value::Null, Value::str),
         t.z.as_deref().map_or(Value::Null, Value::str),
-        t.by.as_ref().map_or(Value::Null, |b| Value::Bytes(b.as_slice().into())),
+        t.by.as_ref()
+            .map_or(Value::Null, |b| Value::Bytes(b.as_slice().into())),
         person_v,
         tags_v,
         set_v,
@@ -127,7 +184,10 @@ pub fn add(ws: &mut WriteState, t: &Thing) -> u32 {
 
 fn string_of(state: &ReadState, ty: &str, ord: u32) -> String {
     let v = state.object(ty).unwrap();
-    assert!(v.is_populated(ord), "{ty} reference to unpopulated ordinal {ord}");
+    assert!(
+        v.is_populated(ord),
+        "{ty} reference to unpopulated ordinal {ord}"
+    );
     match v.get(ord, 0).unwrap() {
         Value::Str(s) => s.into_owned(),
         other => panic!("{other:?}"),
@@ -177,10 +237,22 @@ pub fn read(state: &ReadState, ord: u32) -> Thing {
             _ => None,
         },
         person: refd("person").map(|r| string_of(state, "Person", r)),
-        tags: refd("tags").map(|r| state.list("ListOfTag").unwrap().elements(r).unwrap().map(|e| string_of(state, "Tag", e)).collect()),
+        tags: refd("tags").map(|r| {
+            state
+                .list("ListOfTag")
+                .unwrap()
+                .elements(r)
+                .unwrap()
+                .map(|e| string_of(state, "Tag", e))
+                .collect()
+        }),
         tagset: refd("tagset").map(|r| {
             let set = state.set("SetOfTag").unwrap();
-            let mut v: Vec<String> = set.elements(r).unwrap().map(|e| string_of(state, "Tag", e)).collect();
+            let mut v: Vec<String> = set
+                .elements(r)
+                .unwrap()
+                .map(|e| string_of(state, "Tag", e))
+                .collect();
             for e in set.elements(r).unwrap() {
                 assert!(set.contains(r, e).unwrap());
             }
@@ -207,19 +279,32 @@ pub fn dump(state: &ReadState) -> String {
     }
     for ts in state.schema().types() {
         let name = ts.name();
-        writeln!(out, "type {name} ({}) records={}", ts.kind_name(), state.record_count(name).unwrap()).unwrap();
+        writeln!(
+            out,
+            "type {name} ({}) records={}",
+            ts.kind_name(),
+            state.record_count(name).unwrap()
+        )
+        .unwrap();
         match ts {
             TypeSchema::Object(_) => {
                 let v = state.object(name).unwrap();
                 for o in v.ordinals() {
-                    let vals: Vec<String> = (0..v.columns().len()).map(|f| format!("{:?}", v.get(o, f).unwrap())).collect();
+                    let vals: Vec<String> = (0..v.columns().len())
+                        .map(|f| format!("{:?}", v.get(o, f).unwrap()))
+                        .collect();
                     writeln!(out, "  {o}: {}", vals.join(", ")).unwrap();
                 }
             }
             TypeSchema::List { .. } => {
                 let v = state.list(name).unwrap();
                 for o in v.ordinals() {
-                    writeln!(out, "  {o}: {:?}", v.elements(o).unwrap().collect::<Vec<_>>()).unwrap();
+                    writeln!(
+                        out,
+                        "  {o}: {:?}",
+                        v.elements(o).unwrap().collect::<Vec<_>>()
+                    )
+                    .unwrap();
                 }
             }
             TypeSchema::Set { .. } => {
@@ -269,13 +354,28 @@ pub fn assert_scan_equals_get(state: &ReadState) {
         let ords: Vec<u32> = view.ordinals().collect();
         for f in 0..o.fields.len() {
             let mut seen: Vec<(u32, Value<'static>)> = Vec::new();
-            view.for_each_value(f, |ord, v| seen.push((ord, v.into_owned()))).unwrap();
-            assert_eq!(seen.iter().map(|p| p.0).collect::<Vec<_>>(), ords, "{}.{}: scanned ordinals", o.name, o.fields[f].name);
+            view.for_each_value(f, |ord, v| seen.push((ord, v.into_owned())))
+                .unwrap();
+            assert_eq!(
+                seen.iter().map(|p| p.0).collect::<Vec<_>>(),
+                ords,
+                "{}.{}: scanned ordinals",
+                o.name,
+                o.fields[f].name
+            );
             for (ord, v) in &seen {
                 let got = view.get(*ord, f).unwrap();
-                assert!(got.same(v), "{}.{} ordinal {ord}: scan {v:?}, get {got:?}", o.name, o.fields[f].name);
+                assert!(
+                    got.same(v),
+                    "{}.{} ordinal {ord}: scan {v:?}, get {got:?}",
+                    o.name,
+                    o.fields[f].name
+                );
             }
         }
-        assert!(view.for_each_value(o.fields.len(), |_, _| ()).is_err(), "a field index past the end is an error");
+        assert!(
+            view.for_each_value(o.fields.len(), |_, _| ()).is_err(),
+            "a field index past the end is an error"
+        );
     }
 }

@@ -32,7 +32,10 @@ use std::sync::{Arc, Mutex};
 use hollow::blob::apply_delta;
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::lifecycle::timeline::{delta_key, reverse_key, snapshot_key, ANNOUNCED};
-use hollow::lifecycle::{load_version, Consumer, ConsumerConfig, CycleOutcome, Loaded, Producer, ProducerConfig, UpdateReport};
+use hollow::lifecycle::{
+    load_version, Consumer, ConsumerConfig, CycleOutcome, Loaded, Producer, ProducerConfig,
+    UpdateReport,
+};
 use hollow::store::{BlobStore, FolderStore};
 use hollow::{Bytes, Error, MemoryMode, ReadState};
 
@@ -83,15 +86,29 @@ pub fn dataset() -> DatasetSchema {
 }
 
 fn record(rng: &mut Rng, id: i64, generation: u64) -> Record {
-    let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+    let words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
     let note = if rng.chance(25) {
         FieldValue::Null
     } else {
-        FieldValue::Str(format!("{} note of item {id}, generation {generation}: {}", rng.pick(&words), rng.pick(&words).repeat(1 + rng.below(6) as usize)))
+        FieldValue::Str(format!(
+            "{} note of item {id}, generation {generation}: {}",
+            rng.pick(&words),
+            rng.pick(&words).repeat(1 + rng.below(6) as usize)
+        ))
     };
-    let score = if rng.chance(20) { FieldValue::Null } else { FieldValue::Float(rng.below(4000) as f64 / 4.0 - 500.0) };
-    let tags = (0..rng.below(4)).map(|_| FieldValue::Str(rng.pick(&words).to_string())).collect();
-    let ranks = (0..rng.below(3)).map(|_| FieldValue::Int(rng.below(2000) as i64 - 1000)).collect();
+    let score = if rng.chance(20) {
+        FieldValue::Null
+    } else {
+        FieldValue::Float(rng.below(4000) as f64 / 4.0 - 500.0)
+    };
+    let tags = (0..rng.below(4))
+        .map(|_| FieldValue::Str(rng.pick(&words).to_string()))
+        .collect();
+    let ranks = (0..rng.below(3))
+        .map(|_| FieldValue::Int(rng.below(2000) as i64 - 1000))
+        .collect();
     vec![
         FieldValue::Int(id),
         FieldValue::Str(format!("item-{id}-{}", rng.pick(&words))),
@@ -136,18 +153,34 @@ impl Fixture {
     /// compressed with zstd) and checks that each loads back as its model.
     pub fn build(seed: u64, n_versions: u64) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store: Arc<dyn BlobStore> = Arc::new(FolderStore::new(dir.path().join("store")).expect("folder store"));
+        let store: Arc<dyn BlobStore> =
+            Arc::new(FolderStore::new(dir.path().join("store")).expect("folder store"));
         let ds = dataset();
         let mut rng = Rng::new(seed);
         let mut model = Model::new();
         let mut versions = BTreeMap::new();
         let mut next_id = 0i64;
-        let config = |zstd: bool| ProducerConfig { snapshot_every: 3, max_count_change_ratio: None, zstd_level: zstd.then_some(1), ..Default::default() };
-        let mut p = Producer::open(store.clone(), ds.schema_set().expect("schema set"), config(false)).expect("producer");
+        let config = |zstd: bool| ProducerConfig {
+            snapshot_every: 3,
+            max_count_change_ratio: None,
+            zstd_level: zstd.then_some(1),
+            ..Default::default()
+        };
+        let mut p = Producer::open(
+            store.clone(),
+            ds.schema_set().expect("schema set"),
+            config(false),
+        )
+        .expect("producer");
         for i in 0..n_versions {
             if i == n_versions / 2 {
                 // reopened from the store, as a restarted producer is, now compressing
-                p = Producer::open(store.clone(), ds.schema_set().expect("schema set"), config(true)).expect("producer reopens");
+                p = Producer::open(
+                    store.clone(),
+                    ds.schema_set().expect("schema set"),
+                    config(true),
+                )
+                .expect("producer reopens");
             }
             let mut next = model.clone();
             let (new, changed, deleted) = if i == 0 { (40, 0, 0) } else { (4, 6, 3) };
@@ -159,7 +192,9 @@ impl Fixture {
             let existing: Vec<String> = model.keys().cloned().collect();
             for _ in 0..changed {
                 let k = rng.pick(&existing);
-                let FieldValue::Int(id) = model[k][0] else { unreachable!("ids are ints") };
+                let FieldValue::Int(id) = model[k][0] else {
+                    unreachable!("ids are ints")
+                };
                 ups.push(record(&mut rng, id, i));
             }
             let mut dels = Vec::new();
@@ -183,7 +218,9 @@ impl Fixture {
             for k in &dels {
                 next.remove(k);
             }
-            let CycleOutcome::Published { version, .. } = out else { panic!("cycle {i} published nothing: {out:?}") };
+            let CycleOutcome::Published { version, .. } = out else {
+                panic!("cycle {i} published nothing: {out:?}")
+            };
             model = next;
             versions.insert(version, model.clone());
         }
@@ -191,18 +228,32 @@ impl Fixture {
         for (v, m) in &versions {
             for mode in [MemoryMode::Heap, MemoryMode::Mapped] {
                 let st = load_version(store.clone(), *v, mode).expect("an intact version loads");
-                assert_eq!(&contents(&ds, &st).expect("intact records read"), m, "version {v} ({mode:?}) loads as its model");
+                assert_eq!(
+                    &contents(&ds, &st).expect("intact records read"),
+                    m,
+                    "version {v} ({mode:?}) loads as its model"
+                );
             }
         }
         let mut files = BTreeMap::new();
         for k in store.list("").expect("list") {
             files.insert(k.clone(), store.get(&k).expect("get"));
         }
-        Fixture { dir, ds, versions, files, announced }
+        Fixture {
+            dir,
+            ds,
+            versions,
+            files,
+            announced,
+        }
     }
 
     fn keys_with(&self, prefix: &str) -> Vec<String> {
-        self.files.keys().filter(|k| k.starts_with(prefix)).cloned().collect()
+        self.files
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect()
     }
 }
 
@@ -236,11 +287,26 @@ fn plan(f: &Fixture, rng: &mut Rng) -> Mutation {
     let kinds = ["snapshot", "delta", "reverse", "announced"];
     let target_kind = *rng.pick(&kinds);
     let damage = if target_kind == "announced" {
-        *rng.pick(&[Damage::BitFlip, Damage::Truncate, Damage::Extend, Damage::Garble, Damage::Missing])
+        *rng.pick(&[
+            Damage::BitFlip,
+            Damage::Truncate,
+            Damage::Extend,
+            Damage::Garble,
+            Damage::Missing,
+        ])
     } else {
-        *rng.pick(&[Damage::BitFlip, Damage::Truncate, Damage::Extend, Damage::Swap])
+        *rng.pick(&[
+            Damage::BitFlip,
+            Damage::Truncate,
+            Damage::Extend,
+            Damage::Swap,
+        ])
     };
-    let key = if target_kind == "announced" { ANNOUNCED.to_string() } else { rng.pick(&f.keys_with(&format!("{target_kind}/"))).clone() };
+    let key = if target_kind == "announced" {
+        ANNOUNCED.to_string()
+    } else {
+        rng.pick(&f.keys_with(&format!("{target_kind}/"))).clone()
+    };
     let orig = &f.files[&key];
     let mut b = orig.clone();
     match damage {
@@ -253,18 +319,52 @@ fn plan(f: &Fixture, rng: &mut Rng) -> Mutation {
         Damage::Truncate => b.truncate(rng.below(b.len() as u64) as usize),
         Damage::Extend => {
             let n = 1 + rng.below(64) as usize;
-            b.extend((0..n).map(|_| if rng.chance(30) { 0 } else { rng.next_u64() as u8 }));
+            b.extend((0..n).map(|_| {
+                if rng.chance(30) {
+                    0
+                } else {
+                    rng.next_u64() as u8
+                }
+            }));
         }
         Damage::Swap => {
             // another version's blob of the same kind, or now and then of another kind
-            let prefix = if rng.chance(75) { format!("{target_kind}/") } else { format!("{}/", rng.pick(&kinds[..3])) };
-            let others: Vec<String> = f.keys_with(&prefix).into_iter().filter(|k| *k != key).collect();
-            let other = if others.is_empty() { f.keys_with("snapshot/").into_iter().find(|k| *k != key).expect("two snapshots") } else { rng.pick(&others).clone() };
+            let prefix = if rng.chance(75) {
+                format!("{target_kind}/")
+            } else {
+                format!("{}/", rng.pick(&kinds[..3]))
+            };
+            let others: Vec<String> = f
+                .keys_with(&prefix)
+                .into_iter()
+                .filter(|k| *k != key)
+                .collect();
+            let other = if others.is_empty() {
+                f.keys_with("snapshot/")
+                    .into_iter()
+                    .find(|k| *k != key)
+                    .expect("two snapshots")
+            } else {
+                rng.pick(&others).clone()
+            };
             b = f.files[&other].clone();
         }
         Damage::Garble => {
-            let garbles: [&[u8]; 6] = [b"", b"  \n", b"-1", b"v7", b"18446744073709551616", b"\xff\xfe"];
-            b = if rng.chance(50) { rng.pick(&garbles).to_vec() } else { (0..1 + rng.below(12)).map(|_| rng.next_u64() as u8).collect() };
+            let garbles: [&[u8]; 6] = [
+                b"",
+                b"  \n",
+                b"-1",
+                b"v7",
+                b"18446744073709551616",
+                b"\xff\xfe",
+            ];
+            b = if rng.chance(50) {
+                rng.pick(&garbles).to_vec()
+            } else {
+                (0..1 + rng.below(12))
+                    .map(|_| rng.next_u64() as u8)
+                    .collect()
+            };
         }
         Damage::Missing => {
             let last = f.announced;
@@ -273,9 +373,22 @@ fn plan(f: &Fixture, rng: &mut Rng) -> Mutation {
             b = v.to_string().into_bytes();
         }
     }
-    let pick_other = |rng: &mut Rng| if rng.chance(30) { None } else { Some(*rng.pick(&versions)) };
+    let pick_other = |rng: &mut Rng| {
+        if rng.chance(30) {
+            None
+        } else {
+            Some(*rng.pick(&versions))
+        }
+    };
     let (mut start, mut goal) = match (target_kind, key.split_once('/')) {
-        ("snapshot", Some((_, v))) => (if rng.chance(80) { None } else { pick_other(rng) }, v.parse().ok()),
+        ("snapshot", Some((_, v))) => (
+            if rng.chance(80) {
+                None
+            } else {
+                pick_other(rng)
+            },
+            v.parse().ok(),
+        ),
         ("delta" | "reverse", Some((_, ab))) => {
             let (a, b) = ab.split_once('-').expect("a-b");
             (a.parse().ok(), b.parse().ok())
@@ -286,7 +399,14 @@ fn plan(f: &Fixture, rng: &mut Rng) -> Mutation {
         start = pick_other(rng);
         goal = Some(*rng.pick(&versions));
     }
-    Mutation { target_kind, damage, key, bytes: b, start, goal }
+    Mutation {
+        target_kind,
+        damage,
+        key,
+        bytes: b,
+        start,
+        goal,
+    }
 }
 
 /// Failures and outcomes, counted.
@@ -311,10 +431,19 @@ impl Tally {
         if outcome.starts_with("WRONG") {
             self.wrong += 1;
         }
-        if (outcome.starts_with("PANIC") || outcome.starts_with("WRONG")) && self.failures.len() < 20 {
-            self.failures.push(format!("{mode} {row} {} start {:?} goal {:?}: {outcome}", m.key, m.start, m.goal));
+        if (outcome.starts_with("PANIC") || outcome.starts_with("WRONG"))
+            && self.failures.len() < 20
+        {
+            self.failures.push(format!(
+                "{mode} {row} {} start {:?} goal {:?}: {outcome}",
+                m.key, m.start, m.goal
+            ));
         }
-        let outcome = if outcome.starts_with("WRONG") || outcome.starts_with("PANIC") { outcome.split(':').next().unwrap_or("").to_string() } else { outcome };
+        let outcome = if outcome.starts_with("WRONG") || outcome.starts_with("PANIC") {
+            outcome.split(':').next().unwrap_or("").to_string()
+        } else {
+            outcome
+        };
         *self.counts.entry((row.to_string(), outcome)).or_default() += 1;
     }
 
@@ -330,11 +459,17 @@ impl Tally {
     /// The tally as a table: one line per row and outcome, then the totals.
     pub fn table(&self) -> String {
         let mut s = String::new();
-        s.push_str(&format!("{:<22} {:<48} {:>7}\n", "mutation", "consumer outcome (heap + mapped)", "count"));
+        s.push_str(&format!(
+            "{:<22} {:<48} {:>7}\n",
+            "mutation", "consumer outcome (heap + mapped)", "count"
+        ));
         for ((row, o), n) in &self.counts {
             s.push_str(&format!("{row:<22} {o:<48} {n:>7}\n"));
         }
-        s.push_str(&format!("\n{:<22} {:<48} {:>7}\n", "mutation", "direct parse of the damaged blob", "count"));
+        s.push_str(&format!(
+            "\n{:<22} {:<48} {:>7}\n",
+            "mutation", "direct parse of the damaged blob", "count"
+        ));
         for ((row, o), n) in &self.parser {
             s.push_str(&format!("{row:<22} {o:<48} {n:>7}\n"));
         }
@@ -342,7 +477,13 @@ impl Tally {
         for (o, n) in self.totals() {
             s.push_str(&format!("  {o:<48} {n:>7}\n"));
         }
-        s.push_str(&format!("mutations = {}, consumer runs = {}, panics = {}, wrong-state = {}\n", self.mutations, self.mutations * 2, self.panics, self.wrong));
+        s.push_str(&format!(
+            "mutations = {}, consumer runs = {}, panics = {}, wrong-state = {}\n",
+            self.mutations,
+            self.mutations * 2,
+            self.panics,
+            self.wrong
+        ));
         s
     }
 }
@@ -362,16 +503,25 @@ pub fn cause(msg: &str) -> &'static str {
         ("not found", "NotFound"),
         ("no stored snapshot or delta path", "NoPath"),
     ];
-    CAUSES.iter().find(|(needle, _)| msg.contains(needle)).map_or("other", |(_, c)| c)
+    CAUSES
+        .iter()
+        .find(|(needle, _)| msg.contains(needle))
+        .map_or("other", |(_, c)| c)
 }
 
 fn variant(e: &Error) -> String {
-    format!("{e:?}").chars().take_while(|c| c.is_alphanumeric()).collect()
+    format!("{e:?}")
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .collect()
 }
 
 /// The message of a caught panic.
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "non-string panic".into())
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -402,7 +552,10 @@ fn step_keys(report: &UpdateReport) -> Vec<String> {
 
 /// The error text about the damaged key among `errors`, else the first.
 fn cause_for<'a>(key: &str, errors: impl Iterator<Item = &'a str> + Clone) -> &'static str {
-    let mine = errors.clone().find(|e| e.starts_with(key)).or_else(|| errors.clone().next());
+    let mine = errors
+        .clone()
+        .find(|e| e.starts_with(key))
+        .or_else(|| errors.clone().next());
     mine.map_or("none", cause)
 }
 
@@ -411,8 +564,14 @@ fn expected_goal(f: &Fixture, m: &Mutation) -> Option<u64> {
     match m.goal {
         Some(v) => Some(v),
         None => {
-            let text = if m.target_kind == "announced" { m.bytes.clone() } else { f.announced.to_string().into_bytes() };
-            let v = std::str::from_utf8(&text).ok().and_then(|s| s.trim().parse::<u64>().ok())?;
+            let text = if m.target_kind == "announced" {
+                m.bytes.clone()
+            } else {
+                f.announced.to_string().into_bytes()
+            };
+            let v = std::str::from_utf8(&text)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())?;
             f.versions.contains_key(&v).then_some(v)
         }
     }
@@ -437,13 +596,18 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
     let check = |l: &Option<Loaded>, v: Option<u64>| -> Result<(), String> {
         match (l, v) {
             (None, None) => Ok(()),
-            (Some(l), Some(v)) if l.version == v => match catch_unwind(AssertUnwindSafe(|| contents(&f.ds, &l.state))) {
-                Ok(Ok(got)) if got == f.versions[&v] => Ok(()),
-                Ok(Ok(_)) => Err(format!("records of version {v} differ from the model")),
-                Ok(Err(e)) => Err(format!("state of version {v} does not read: {e}")),
-                Err(p) => Err(format!("PANIC reading the state: {}", panic_text(&*p))),
-            },
-            (l, v) => Err(format!("at version {:?}, expected {v:?}", l.as_ref().map(|l| l.version))),
+            (Some(l), Some(v)) if l.version == v => {
+                match catch_unwind(AssertUnwindSafe(|| contents(&f.ds, &l.state))) {
+                    Ok(Ok(got)) if got == f.versions[&v] => Ok(()),
+                    Ok(Ok(_)) => Err(format!("records of version {v} differ from the model")),
+                    Ok(Err(e)) => Err(format!("state of version {v} does not read: {e}")),
+                    Err(p) => Err(format!("PANIC reading the state: {}", panic_text(&*p))),
+                }
+            }
+            (l, v) => Err(format!(
+                "at version {:?}, expected {v:?}",
+                l.as_ref().map(|l| l.version)
+            )),
         }
     };
     match r {
@@ -461,14 +625,20 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
                 }
             }
             match &e {
-                Error::Unreachable { detail, .. } => format!("refused: Unreachable/{}, kept", cause_for(&m.key, detail.split("; "))),
+                Error::Unreachable { detail, .. } => format!(
+                    "refused: Unreachable/{}, kept",
+                    cause_for(&m.key, detail.split("; "))
+                ),
                 other => format!("refused: {}, kept", variant(other)),
             }
         }
         Ok(Ok(report)) => {
             let goal = expected_goal(f, m);
             if goal.is_none() {
-                return format!("WRONG STATE: the update succeeded (at {:?}) where it must fail", after.as_ref().map(|l| l.version));
+                return format!(
+                    "WRONG STATE: the update succeeded (at {:?}) where it must fail",
+                    after.as_ref().map(|l| l.version)
+                );
             }
             if let Err(w) = check(&after, goal) {
                 return format!("WRONG STATE: {w}");
@@ -480,7 +650,10 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
                     "followed announcement to a stored version".into()
                 }
             } else if !report.recovered_errors.is_empty() {
-                format!("recovered: {}", cause_for(&m.key, report.recovered_errors.iter().map(|s| s.as_str())))
+                format!(
+                    "recovered: {}",
+                    cause_for(&m.key, report.recovered_errors.iter().map(|s| s.as_str()))
+                )
             } else if step_keys(&report).contains(&m.key) {
                 "accepted, correct".into()
             } else {
@@ -500,7 +673,11 @@ fn is_damage_error(e: &Error) -> bool {
 
 /// Gives byte-level damage straight to the parser.
 fn direct(f: &Fixture, m: &Mutation, start_state: Option<&ReadState>) -> Option<String> {
-    if !matches!(m.damage, Damage::BitFlip | Damage::Truncate | Damage::Extend) || m.target_kind == "announced" {
+    if !matches!(
+        m.damage,
+        Damage::BitFlip | Damage::Truncate | Damage::Extend
+    ) || m.target_kind == "announced"
+    {
         return None;
     }
     let r = catch_unwind(AssertUnwindSafe(|| -> Result<Option<Model>, Error> {
@@ -508,7 +685,9 @@ fn direct(f: &Fixture, m: &Mutation, start_state: Option<&ReadState>) -> Option<
             let st = ReadState::from_vec(m.bytes.clone())?;
             Ok(Some(contents(&f.ds, &st)?))
         } else {
-            let Some(st) = start_state else { return Ok(None) };
+            let Some(st) = start_state else {
+                return Ok(None);
+            };
             let applied = apply_delta(st, &Bytes::from_vec(m.bytes.clone()))?;
             Ok(Some(contents(&f.ds, &applied.state)?))
         }
@@ -518,7 +697,9 @@ fn direct(f: &Fixture, m: &Mutation, start_state: Option<&ReadState>) -> Option<
         Err(p) => format!("PANIC: {}", panic_text(&*p)),
         Ok(Err(e)) => format!("refused: {}", variant(&e)),
         Ok(Ok(None)) => return None,
-        Ok(Ok(Some(got))) if v.is_some_and(|v| f.versions.get(&v) == Some(&got)) => "accepted, records correct".into(),
+        Ok(Ok(Some(got))) if v.is_some_and(|v| f.versions.get(&v) == Some(&got)) => {
+            "accepted, records correct".into()
+        }
         Ok(Ok(Some(_))) => "WRONG STATE: accepted with wrong records".into(),
     })
 }
@@ -548,16 +729,31 @@ pub fn run(seed: u64, mutations: u64, mut progress: impl FnMut(u64, &Tally)) -> 
         let row = format!("{}/{:?}", m.target_kind, m.damage).to_lowercase();
         let dir = work.path().join(format!("m{i}"));
         copy_dir(&f.store_dir(), &dir.join("store")).expect("copy the store");
-        let store: Arc<dyn BlobStore> = Arc::new(FolderStore::new(dir.join("store")).expect("folder store"));
-        let consumers: Vec<(&str, Consumer)> = [("heap", MemoryMode::Heap), ("mapped", MemoryMode::Mapped)]
-            .into_iter()
-            .map(|(name, mode)| (name, Consumer::new(store.clone(), ConsumerConfig { mode, cache_dir: Some(dir.join(format!("cache-{name}"))) })))
-            .collect();
+        let store: Arc<dyn BlobStore> =
+            Arc::new(FolderStore::new(dir.join("store")).expect("folder store"));
+        let consumers: Vec<(&str, Consumer)> =
+            [("heap", MemoryMode::Heap), ("mapped", MemoryMode::Mapped)]
+                .into_iter()
+                .map(|(name, mode)| {
+                    (
+                        name,
+                        Consumer::new(
+                            store.clone(),
+                            ConsumerConfig {
+                                mode,
+                                cache_dir: Some(dir.join(format!("cache-{name}"))),
+                            },
+                        ),
+                    )
+                })
+                .collect();
         // the consumers reach their start version while the store is intact
         let mut befores = Vec::new();
         for (name, c) in &consumers {
             if let Some(s) = m.start {
-                c.update_to(s).unwrap_or_else(|e| panic!("{name} consumer reaches start version {s} of the intact store: {e}"));
+                c.update_to(s).unwrap_or_else(|e| {
+                    panic!("{name} consumer reaches start version {s} of the intact store: {e}")
+                });
             }
             befores.push(c.current());
         }
@@ -576,7 +772,11 @@ pub fn run(seed: u64, mutations: u64, mut progress: impl FnMut(u64, &Tally)) -> 
             if (d.starts_with("PANIC") || d.starts_with("WRONG")) && tally.failures.len() < 20 {
                 tally.failures.push(format!("parser {row} {}: {d}", m.key));
             }
-            let d = if d.starts_with("PANIC") { "PANIC".to_string() } else { d };
+            let d = if d.starts_with("PANIC") {
+                "PANIC".to_string()
+            } else {
+                d
+            };
             *tally.parser.entry((row.clone(), d)).or_default() += 1;
         }
         drop(consumers);

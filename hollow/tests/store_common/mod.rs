@@ -13,7 +13,10 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, key: &str
 
 /// Asserts `result` is `Err(StoreError::InvalidKey)`.
 fn assert_invalid<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
-    assert!(matches!(result, Err(StoreError::InvalidKey { .. })), "{what}: expected InvalidKey, got {result:?}");
+    assert!(
+        matches!(result, Err(StoreError::InvalidKey { .. })),
+        "{what}: expected InvalidKey, got {result:?}"
+    );
 }
 
 /// Runs the shared behaviour checks on `store`, which must start empty. Leaves it empty.
@@ -68,8 +71,17 @@ pub fn conformance(store: &dyn BlobStore) {
             "snapshot/00000000000000000010",
         ]
     );
-    assert_eq!(store.list("snapshot/").unwrap(), ["snapshot/00000000000000000002", "snapshot/00000000000000000010"]);
-    assert_eq!(store.list("snapshot/0000000000000000001").unwrap(), ["snapshot/00000000000000000010"]);
+    assert_eq!(
+        store.list("snapshot/").unwrap(),
+        [
+            "snapshot/00000000000000000002",
+            "snapshot/00000000000000000010"
+        ]
+    );
+    assert_eq!(
+        store.list("snapshot/0000000000000000001").unwrap(),
+        ["snapshot/00000000000000000010"]
+    );
     assert_eq!(store.list("de").unwrap().len(), 2);
     assert_eq!(store.list("deep/a/").unwrap(), ["deep/a/b/c"]);
     assert!(store.list("nothing/").unwrap().is_empty());

@@ -69,7 +69,12 @@ impl Kafka {
     pub fn start() -> Kafka {
         producer::logging::init(log::LevelFilter::Warn);
         let broker = Arc::new(EmbeddedBroker::start().unwrap());
-        Kafka { bootstrap: broker.bootstrap_servers().to_owned(), embedded: Some(broker), prefix: String::new(), tansu: None }
+        Kafka {
+            bootstrap: broker.bootstrap_servers().to_owned(),
+            embedded: Some(broker),
+            prefix: String::new(),
+            tansu: None,
+        }
     }
 
     /// The real tansu broker (`HOLLOW_TEST_KAFKA_BOOTSTRAP`, else one started from the tansu
@@ -86,9 +91,22 @@ impl Kafka {
         };
         testkit::report_server("producer real-broker tests", tansu.describe());
         println!("{test}: broker {}", tansu.describe());
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let prefix = format!("t{}-{}-{}.", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed));
-        Some(Kafka { embedded: None, bootstrap: tansu.bootstrap().to_owned(), prefix, tansu: Some(tansu) })
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let prefix = format!(
+            "t{}-{}-{}.",
+            std::process::id(),
+            nanos % 1_000_000_000,
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        Some(Kafka {
+            embedded: None,
+            bootstrap: tansu.bootstrap().to_owned(),
+            prefix,
+            tansu: Some(tansu),
+        })
     }
 
     pub fn topic(&self, dataset: &str) -> String {
@@ -111,7 +129,14 @@ impl Kafka {
 
     /// Creates the topics (the service does too; tests that send first call this).
     pub fn create_topics(&self, names: &[String], partitions: i32) {
-        producer::kafka::ensure_topics(&self.bootstrap, &BTreeMap::new(), names, partitions, self.embedded.as_deref()).unwrap();
+        producer::kafka::ensure_topics(
+            &self.bootstrap,
+            &BTreeMap::new(),
+            names,
+            partitions,
+            self.embedded.as_deref(),
+        )
+        .unwrap();
     }
 
     pub fn service(&self, config: Config) -> Service {
@@ -129,22 +154,40 @@ impl Kafka {
     /// offset. Reads until each partition's end as the fetches report it (partition EOF),
     /// not as ListOffsets does (tansu 0.6 under-reports it).
     pub fn read_all(&self, topic: &str) -> Vec<Raw> {
-        let consumer = producer::kafka::create_consumer(&self.bootstrap, "test-reader", &BTreeMap::new()).unwrap();
-        let parts = producer::kafka::topic_partitions(&consumer, topic).unwrap().unwrap();
+        let consumer =
+            producer::kafka::create_consumer(&self.bootstrap, "test-reader", &BTreeMap::new())
+                .unwrap();
+        let parts = producer::kafka::topic_partitions(&consumer, topic)
+            .unwrap()
+            .unwrap();
         let mut tpl = TopicPartitionList::new();
         for p in &parts {
-            tpl.add_partition_offset(topic, *p, Offset::Beginning).unwrap();
+            tpl.add_partition_offset(topic, *p, Offset::Beginning)
+                .unwrap();
         }
         let mut pending: std::collections::BTreeSet<i32> = parts.iter().copied().collect();
         let mut out = Vec::new();
         consumer.assign(&tpl).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while !pending.is_empty() {
-            assert!(std::time::Instant::now() < deadline, "reading {topic} timed out");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "reading {topic} timed out"
+            );
             match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(m)) => {
-                    let reason = m.headers().and_then(|h| h.iter().find(|h| h.key == "reason").and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned())));
-                    out.push(Raw { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec), reason });
+                    let reason = m.headers().and_then(|h| {
+                        h.iter()
+                            .find(|h| h.key == "reason")
+                            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+                    });
+                    out.push(Raw {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        value: m.payload().map(<[u8]>::to_vec),
+                        reason,
+                    });
                 }
                 Some(Err(KafkaError::PartitionEOF(p))) => {
                     pending.remove(&p);
@@ -170,7 +213,9 @@ pub struct Raw {
 
 /// Sends one message and waits for its delivery.
 pub fn send_now(sender: &mut Sender, topic: &str, key: Option<&str>, value: Option<&str>) {
-    sender.send(topic, key.map(str::as_bytes), value.map(str::as_bytes), &[]).unwrap();
+    sender
+        .send(topic, key.map(str::as_bytes), value.map(str::as_bytes), &[])
+        .unwrap();
     let d = sender.flush(Duration::from_secs(30)).unwrap();
     assert_eq!(d.failed, 0);
 }
@@ -182,7 +227,10 @@ pub fn published(config: &Config, dataset: &str) -> Option<Published> {
 }
 
 /// Records by key from JSON values by key.
-pub fn records_of<'a>(schema: &DatasetSchema, values: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>) -> BTreeMap<String, Record> {
+pub fn records_of<'a>(
+    schema: &DatasetSchema,
+    values: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+) -> BTreeMap<String, Record> {
     values
         .into_iter()
         .map(|(k, v)| {
@@ -195,7 +243,11 @@ pub fn records_of<'a>(schema: &DatasetSchema, values: impl IntoIterator<Item = (
 
 /// Folds raw messages in order into a model, the way the producer must (rejects ignored);
 /// only messages below `upto` (per partition; `None`: all) are folded.
-pub fn fold(schema: &DatasetSchema, messages: &[Raw], upto: Option<&BTreeMap<i32, i64>>) -> BTreeMap<String, Record> {
+pub fn fold(
+    schema: &DatasetSchema,
+    messages: &[Raw],
+    upto: Option<&BTreeMap<i32, i64>>,
+) -> BTreeMap<String, Record> {
     let mut model = BTreeMap::new();
     for m in messages {
         if let Some(upto) = upto {

@@ -31,13 +31,22 @@ fn run() -> Result<(), String> {
     }
     let root = root.ok_or("--root DIR is required")?;
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let listener = std::net::TcpListener::bind(&listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    let listener =
+        std::net::TcpListener::bind(&listen).map_err(|e| format!("listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if !addr.ip().is_loopback() {
-        return Err(format!("refusing to listen on {addr}: loopback addresses only"));
+        return Err(format!(
+            "refusing to listen on {addr}: loopback addresses only"
+        ));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     println!("endpoint http://{addr}");
     let _ = std::io::stdout().flush();
-    runtime.block_on(testkit::serve_s3(listener, &root, std::future::pending())).map_err(|e| e.to_string())
+    runtime
+        .block_on(testkit::serve_s3(listener, &root, std::future::pending()))
+        .map_err(|e| e.to_string())
 }

@@ -17,14 +17,26 @@ use std::time::Duration;
 pub fn catalog_dir(limit: usize, seed: u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/gen_catalog.py");
-    let python = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    let python = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if script.is_file() && python {
-        let ok = Command::new("python3").arg(&script).arg(dir.path()).args(["--limit", &limit.to_string(), "--seed", &seed.to_string()]).status().is_ok_and(|s| s.success());
+        let ok = Command::new("python3")
+            .arg(&script)
+            .arg(dir.path())
+            .args(["--limit", &limit.to_string(), "--seed", &seed.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
         if ok {
             return dir;
         }
     }
-    let options = gatekeeper::generate::GenOptions { limit: Some(limit), seed, ..Default::default() };
+    let options = gatekeeper::generate::GenOptions {
+        limit: Some(limit),
+        seed,
+        ..Default::default()
+    };
     gatekeeper::generate::generate_with(dir.path(), &options).expect("generating a catalog");
     dir
 }
@@ -36,14 +48,22 @@ pub fn url(dir: &Path, name: &str) -> String {
 pub fn records<T: DeserializeOwned>(d: Dataset, state: &ReadState) -> Vec<T> {
     let ds = d.schema().expect("schema");
     let reader = DatasetReader::new(&ds, state).expect("reader");
-    reader.root().ordinals().map(|o| serde_json::from_str(&ds.to_json(&reader.record(o).expect("record"))).expect("a model record")).collect()
+    reader
+        .root()
+        .ordinals()
+        .map(|o| {
+            serde_json::from_str(&ds.to_json(&reader.record(o).expect("record")))
+                .expect("a model record")
+        })
+        .collect()
 }
 
 /// The catalog the input timelines hold at `versions`, read back from hollow.
 pub fn catalog_at(inputs: &str, versions: [u64; 7]) -> Catalog {
     let state = |d: Dataset| -> ReadState {
         let store = hollow::store::open_store(&d.store_url(inputs)).expect("store");
-        hollow::lifecycle::load_version(store, versions[d.index()], MemoryMode::Heap).expect("input version")
+        hollow::lifecycle::load_version(store, versions[d.index()], MemoryMode::Heap)
+            .expect("input version")
     };
     Catalog {
         countries: records(Dataset::Countries, &state(Dataset::Countries)),
@@ -64,8 +84,19 @@ pub fn export(table: &LivenessTable) -> String {
 
 pub fn first_difference(a: &str, b: &str) -> String {
     let (x, y): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-    let at = x.iter().zip(&y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len()));
-    format!("line {} ({} vs {} lines)\n  output: {}\n  oracle: {}", at + 1, x.len(), y.len(), x.get(at).unwrap_or(&"<none>"), y.get(at).unwrap_or(&"<none>"))
+    let at = x
+        .iter()
+        .zip(&y)
+        .position(|(p, q)| p != q)
+        .unwrap_or(x.len().min(y.len()));
+    format!(
+        "line {} ({} vs {} lines)\n  output: {}\n  oracle: {}",
+        at + 1,
+        x.len(),
+        y.len(),
+        x.get(at).unwrap_or(&"<none>"),
+        y.get(at).unwrap_or(&"<none>")
+    )
 }
 
 /// The latest version of the output at `out`, its header and its export.
@@ -77,7 +108,10 @@ pub fn latest_output(out: &str) -> (u64, OutputHeader, String) {
 }
 
 pub fn to_json<T: serde::Serialize>(records: &[T]) -> Vec<Value> {
-    records.iter().map(|r| serde_json::to_value(r).expect("JSON")).collect()
+    records
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("JSON"))
+        .collect()
 }
 
 pub fn config(inputs: Option<&str>, out: &str) -> ServiceConfig {

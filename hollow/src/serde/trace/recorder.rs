@@ -51,27 +51,58 @@ impl<'r> ser::Serializer for &'r mut Recorder {
     fn serialize_unit(self) -> Result<(), TraceError> {
         Ok(())
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), TraceError> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), TraceError> {
         Ok(())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<(), TraceError> {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), TraceError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(self, _: &'static str, _: u32, _: &'static str, value: &T) -> Result<(), TraceError> {
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), TraceError> {
         value.serialize(self)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<RecSeq<'r>, TraceError> {
         let base = self.path.clone();
-        Ok(RecSeq { rec: self, base, n: 0, record: true })
+        Ok(RecSeq {
+            rec: self,
+            base,
+            n: 0,
+            record: true,
+        })
     }
     fn serialize_tuple(self, _: usize) -> Result<RecSeq<'r>, TraceError> {
         let base = self.path.clone();
-        Ok(RecSeq { rec: self, base, n: 0, record: false })
+        Ok(RecSeq {
+            rec: self,
+            base,
+            n: 0,
+            record: false,
+        })
     }
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<RecSeq<'r>, TraceError> {
         self.serialize_tuple(len)
     }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> Result<RecSeq<'r>, TraceError> {
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        len: usize,
+    ) -> Result<RecSeq<'r>, TraceError> {
         self.serialize_tuple(len)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<RecMap<'r>, TraceError> {
@@ -81,7 +112,13 @@ impl<'r> ser::Serializer for &'r mut Recorder {
     fn serialize_struct(self, name: &'static str, _: usize) -> Result<RecStruct<'r>, TraceError> {
         Ok(RecStruct { rec: self, name })
     }
-    fn serialize_struct_variant(self, name: &'static str, _: u32, _: &'static str, _: usize) -> Result<RecStruct<'r>, TraceError> {
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<RecStruct<'r>, TraceError> {
         Ok(RecStruct { rec: self, name })
     }
 }
@@ -188,7 +225,11 @@ pub(super) struct RecStruct<'r> {
 }
 
 impl RecStruct<'_> {
-    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), TraceError> {
+    fn field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), TraceError> {
         let saved = std::mem::replace(&mut self.rec.path, format!("{}.{key}", self.name));
         let r = value.serialize(&mut *self.rec);
         self.rec.path = saved;
@@ -199,7 +240,11 @@ impl RecStruct<'_> {
 impl ser::SerializeStruct for RecStruct<'_> {
     type Ok = ();
     type Error = TraceError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), TraceError> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), TraceError> {
         self.field(key, value)
     }
     fn end(self) -> Result<(), TraceError> {
@@ -210,7 +255,11 @@ impl ser::SerializeStruct for RecStruct<'_> {
 impl ser::SerializeStructVariant for RecStruct<'_> {
     type Ok = ();
     type Error = TraceError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), TraceError> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), TraceError> {
         self.field(key, value)
     }
     fn end(self) -> Result<(), TraceError> {

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use ::serde::de::value::BorrowedStrDeserializer;
-use ::serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
+use ::serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
 use ::serde::ser;
 
 /// The deepest nesting of structs a trace follows.
@@ -108,10 +111,16 @@ impl Tracer {
         self.path.clear();
         self.enum_len.clear();
         let mut root = Shape::Unknown;
-        let v = T::deserialize(TraceDe { tr: self, out: &mut root })?;
+        let v = T::deserialize(TraceDe {
+            tr: self,
+            out: &mut root,
+        })?;
         match root {
             Shape::Struct(_) => Ok(v),
-            _ => Err(TraceError::Msg(format!("{} is not a struct: a schema's root types must be structs", type_name::<T>()))),
+            _ => Err(TraceError::Msg(format!(
+                "{} is not a struct: a schema's root types must be structs",
+                type_name::<T>()
+            ))),
         }
     }
 
@@ -139,18 +148,33 @@ impl Tracer {
     }
 
     /// Marks container `key` as the one to cut when a recursion error passes through it.
-    fn on_error<T>(&mut self, key: &'static str, r: Result<T, TraceError>, shape: impl FnOnce() -> Shape) -> Result<T, TraceError> {
+    fn on_error<T>(
+        &mut self,
+        key: &'static str,
+        r: Result<T, TraceError>,
+        shape: impl FnOnce() -> Shape,
+    ) -> Result<T, TraceError> {
         match r {
-            Err(TraceError::Recursion { name, handled: false }) => {
+            Err(TraceError::Recursion {
+                name,
+                handled: false,
+            }) => {
                 self.cuts.insert(key, (name, shape()));
-                Err(TraceError::Recursion { name, handled: true })
+                Err(TraceError::Recursion {
+                    name,
+                    handled: true,
+                })
             }
             r => r,
         }
     }
 
     fn unsupported(&self, what: &str) -> TraceError {
-        let at = if self.path.is_empty() { "the root" } else { &self.path };
+        let at = if self.path.is_empty() {
+            "the root"
+        } else {
+            &self.path
+        };
         TraceError::Msg(format!("{at}: {what} not supported"))
     }
 }
@@ -209,7 +233,10 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
             return visitor.visit_none();
         }
         let TraceDe { tr, out } = self;
-        let r = visitor.visit_some(TraceDe { tr: &mut *tr, out: &mut *out });
+        let r = visitor.visit_some(TraceDe {
+            tr: &mut *tr,
+            out: &mut *out,
+        });
         tr.on_error(key, r, || out.clone())
     }
 
@@ -217,11 +244,19 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         Err(self.tr.unsupported("unit values are"))
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, _visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _visitor: V,
+    ) -> Result<V::Value, TraceError> {
         Err(self.tr.unsupported(&format!("unit struct {name} is")))
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, TraceError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -230,21 +265,46 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         let TraceDe { tr, out } = self;
         let pos = tr.path.clone();
         if let Some(elem) = tr.cut(key) {
-            *out = Shape::Seq { elem: Box::new(elem), pos };
-            return visitor.visit_seq(TwoElems { tr, elem: &mut Shape::Unknown, left: 0, pos: String::new() });
+            *out = Shape::Seq {
+                elem: Box::new(elem),
+                pos,
+            };
+            return visitor.visit_seq(TwoElems {
+                tr,
+                elem: &mut Shape::Unknown,
+                left: 0,
+                pos: String::new(),
+            });
         }
         let mut elem = Shape::Unknown;
-        let r = visitor.visit_seq(TwoElems { tr: &mut *tr, elem: &mut elem, left: 2, pos: pos.clone() });
+        let r = visitor.visit_seq(TwoElems {
+            tr: &mut *tr,
+            elem: &mut elem,
+            left: 2,
+            pos: pos.clone(),
+        });
         tr.path.clone_from(&pos);
-        *out = Shape::Seq { elem: Box::new(elem.clone()), pos };
+        *out = Shape::Seq {
+            elem: Box::new(elem.clone()),
+            pos,
+        };
         tr.on_error(key, r, || elem)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, TraceError> {
         Err(self.tr.unsupported("tuples are"))
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, name: &'static str, _len: usize, _visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, TraceError> {
         Err(self.tr.unsupported(&format!("tuple struct {name} is")))
     }
 
@@ -253,21 +313,44 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         let TraceDe { tr, out } = self;
         if let Some(shape) = tr.cut(key) {
             *out = shape;
-            return visitor.visit_map(OneEntry { tr, key: &mut Shape::Unknown, value: &mut Shape::Unknown, left: 0, pos: String::new() });
+            return visitor.visit_map(OneEntry {
+                tr,
+                key: &mut Shape::Unknown,
+                value: &mut Shape::Unknown,
+                left: 0,
+                pos: String::new(),
+            });
         }
         let (mut k, mut v) = (Shape::Unknown, Shape::Unknown);
         let pos = tr.path.clone();
-        let r = visitor.visit_map(OneEntry { tr: &mut *tr, key: &mut k, value: &mut v, left: 1, pos: pos.clone() });
+        let r = visitor.visit_map(OneEntry {
+            tr: &mut *tr,
+            key: &mut k,
+            value: &mut v,
+            left: 1,
+            pos: pos.clone(),
+        });
         tr.path = pos;
-        *out = Shape::Map { key: Box::new(k), value: Box::new(v) };
+        *out = Shape::Map {
+            key: Box::new(k),
+            value: Box::new(v),
+        };
         tr.on_error(key, r, || out.clone())
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TraceError> {
         let TraceDe { tr, out } = self;
         *out = Shape::Struct(name);
         if tr.entered(name) >= 2 {
-            return Err(TraceError::Recursion { name, handled: false });
+            return Err(TraceError::Recursion {
+                name,
+                handled: false,
+            });
         }
         if tr.stack.len() >= MAX_DEPTH {
             return Err(tr.unsupported(&format!("nesting deeper than {MAX_DEPTH} structs is")));
@@ -278,27 +361,52 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         }
         tr.stack.push(name);
         let saved = std::mem::take(&mut tr.path);
-        let mut shapes: Vec<(&'static str, Shape)> = fields.iter().map(|f| (*f, Shape::Unknown)).collect();
-        let r = visitor.visit_map(StructFields { tr: &mut *tr, name, shapes: &mut shapes, next: 0 });
+        let mut shapes: Vec<(&'static str, Shape)> =
+            fields.iter().map(|f| (*f, Shape::Unknown)).collect();
+        let r = visitor.visit_map(StructFields {
+            tr: &mut *tr,
+            name,
+            shapes: &mut shapes,
+            next: 0,
+        });
         tr.path = saved;
         tr.stack.pop();
         let v = r?;
         let idx = tr.by_name.get(name).copied().unwrap_or(usize::MAX);
         match tr.structs.get_mut(idx) {
-            Some(StructEntry { fields: f @ None, .. }) => *f = Some(shapes),
-            Some(StructEntry { fields: Some(prev), .. }) if *prev == shapes => {}
-            _ => return Err(TraceError::Msg(format!("two different types are named {name}: hollow type names must be unique"))),
+            Some(StructEntry {
+                fields: f @ None, ..
+            }) => *f = Some(shapes),
+            Some(StructEntry {
+                fields: Some(prev), ..
+            }) if *prev == shapes => {}
+            _ => {
+                return Err(TraceError::Msg(format!(
+                    "two different types are named {name}: hollow type names must be unique"
+                )))
+            }
         }
         Ok(v)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TraceError> {
         let TraceDe { tr, out } = self;
         *out = Shape::Prim(Prim::Str);
-        let Some(last) = variants.len().checked_sub(1) else { return Err(tr.unsupported(&format!("enum {name} without variants is"))) };
+        let Some(last) = variants.len().checked_sub(1) else {
+            return Err(tr.unsupported(&format!("enum {name} without variants is")));
+        };
         tr.enum_len.insert(name, variants.len());
         let i = tr.enum_choice.get(name).copied().unwrap_or(0).min(last);
-        visitor.visit_enum(UnitVariant { tr, name, variant: variants[i] })
+        visitor.visit_enum(UnitVariant {
+            tr,
+            name,
+            variant: variants[i],
+        })
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
@@ -317,14 +425,21 @@ struct TwoElems<'t> {
 impl<'de> SeqAccess<'de> for TwoElems<'_> {
     type Error = TraceError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, TraceError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, TraceError> {
         if self.left == 0 {
             return Ok(None);
         }
         self.left -= 1;
         self.tr.path.clone_from(&self.pos);
         self.tr.path.push_str("[]");
-        seed.deserialize(TraceDe { tr: &mut *self.tr, out: &mut *self.elem }).map(Some)
+        seed.deserialize(TraceDe {
+            tr: &mut *self.tr,
+            out: &mut *self.elem,
+        })
+        .map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -344,20 +459,33 @@ struct OneEntry<'t> {
 impl<'de> MapAccess<'de> for OneEntry<'_> {
     type Error = TraceError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, TraceError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TraceError> {
         if self.left == 0 {
             return Ok(None);
         }
         self.left -= 1;
         self.tr.path.clone_from(&self.pos);
         self.tr.path.push_str("{k}");
-        seed.deserialize(TraceDe { tr: &mut *self.tr, out: &mut *self.key }).map(Some)
+        seed.deserialize(TraceDe {
+            tr: &mut *self.tr,
+            out: &mut *self.key,
+        })
+        .map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TraceError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, TraceError> {
         self.tr.path.clone_from(&self.pos);
         self.tr.path.push_str("{v}");
-        seed.deserialize(TraceDe { tr: &mut *self.tr, out: &mut *self.value })
+        seed.deserialize(TraceDe {
+            tr: &mut *self.tr,
+            out: &mut *self.value,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -376,20 +504,37 @@ struct StructFields<'t> {
 impl<'de> MapAccess<'de> for StructFields<'_> {
     type Error = TraceError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, TraceError> {
-        let Some((field, _)) = self.shapes.get(self.next) else { return Ok(None) };
-        seed.deserialize(BorrowedStrDeserializer::new(field)).map(Some)
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TraceError> {
+        let Some((field, _)) = self.shapes.get(self.next) else {
+            return Ok(None);
+        };
+        seed.deserialize(BorrowedStrDeserializer::new(field))
+            .map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TraceError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, TraceError> {
         let i = self.next;
         self.next += 1;
-        let Some((field, shape)) = self.shapes.get_mut(i) else { return Err(TraceError::Msg(format!("{}: value without a field", self.name))) };
+        let Some((field, shape)) = self.shapes.get_mut(i) else {
+            return Err(TraceError::Msg(format!(
+                "{}: value without a field",
+                self.name
+            )));
+        };
         self.tr.path.clear();
         self.tr.path.push_str(self.name);
         self.tr.path.push('.');
         self.tr.path.push_str(field);
-        seed.deserialize(TraceDe { tr: &mut *self.tr, out: shape })
+        seed.deserialize(TraceDe {
+            tr: &mut *self.tr,
+            out: shape,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -406,7 +551,10 @@ struct UnitVariant<'t> {
 
 impl UnitVariant<'_> {
     fn data(&self) -> TraceError {
-        self.tr.unsupported(&format!("enum {} has variant {} carrying data: only enums of unit variants are", self.name, self.variant))
+        self.tr.unsupported(&format!(
+            "enum {} has variant {} carrying data: only enums of unit variants are",
+            self.name, self.variant
+        ))
     }
 }
 
@@ -414,7 +562,10 @@ impl<'de, 't> EnumAccess<'de> for UnitVariant<'t> {
     type Error = TraceError;
     type Variant = Self;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), TraceError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self), TraceError> {
         let v = seed.deserialize(BorrowedStrDeserializer::new(self.variant))?;
         Ok((v, self))
     }
@@ -427,15 +578,26 @@ impl<'de> VariantAccess<'de> for UnitVariant<'_> {
         Ok(())
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, TraceError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        _seed: T,
+    ) -> Result<T::Value, TraceError> {
         Err(self.data())
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, TraceError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, TraceError> {
         Err(self.data())
     }
 
-    fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], _visitor: V) -> Result<V::Value, TraceError> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, TraceError> {
         Err(self.data())
     }
 }

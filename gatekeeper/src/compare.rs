@@ -4,8 +4,8 @@
 //!
 //! Used by PREPROD (its output against PROD's), `gatekeeper diff` and `gatekeeper replay`.
 
-use crate::fxhash::FxHashMap;
 use crate::table::{LivenessTable, Row, TableDiff};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 

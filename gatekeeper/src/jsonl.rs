@@ -17,8 +17,8 @@
 //! The export writes [`Liveness`] records sorted by `title_id` then `country` (byte order), one
 //! compact JSON object a line, fields in declaration order.
 
-use crate::fxhash::{map_with_capacity, FxHashMap};
 use crate::model::{Asset, Country, Liveness, Localization, Rating, Record, Right, Title, Video};
+use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::hash_map::Entry;
@@ -294,7 +294,8 @@ pub fn dedup_in_place<T: Record>(records: &mut Vec<T>) {
     // slots[k] = index (into `records`) of the record that ends up at output position k.
     let mut slots: Vec<usize> = Vec::with_capacity(records.len());
     {
-        let mut first: FxHashMap<T::Key<'_>, usize> = map_with_capacity(records.len());
+        let mut first: FxHashMap<T::Key<'_>, usize> =
+            FxHashMap::with_capacity_and_hasher(records.len(), Default::default());
         for (i, record) in records.iter().enumerate() {
             match first.entry(record.key()) {
                 Entry::Occupied(e) => slots[*e.get()] = i,

@@ -92,7 +92,6 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 mod first;
-mod fxhash;
 pub mod generate;
 pub mod health;
 pub mod inputs;

@@ -1,124 +1,281 @@
 //! The `gatekeeper` command line: one function per subcommand.
 //!
-//! See `USAGE` below (or `gatekeeper help`) for the subcommands: `demo`, `run`, `replay`,
+//! Parsed with clap (derive); see `gatekeeper --help` (or `gatekeeper help SUBCOMMAND`) for the subcommands: `demo`, `run`, `replay`,
 //! `diff`, `history`, `export`, `publish-inputs`, `evaluate`, `generate`.
 
 #![forbid(unsafe_code)]
 
 use anyhow::{bail, Context, Result};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use gatekeeper::compare::describe_change;
 use gatekeeper::generate::{generate_with, GenOptions};
-use gatekeeper::logging::parse_duration;
 use gatekeeper::tools::{diff_outputs, history as title_history, stored_versions, Replayer};
 use gatekeeper::{Evaluator, Index, InputStates, Rules, Service, ServiceConfig};
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-const USAGE: &str = "\
-usage:
-  gatekeeper demo [--limit N] [--scale K] [--cycles N] [--interval 1s] [--changes N] [--dir DIR]
-                  [--source CSV] [--metrics-port P]
-      The whole pipeline on this machine: generate a catalog (from ../shared/data/netflix_titles.csv
-      when present, else synthesized; --limit titles, default 400), simulators feed an embedded
-      Kafka, the producer publishes the seven datasets to DIR/inputs (default demo-out) every
-      cycle, a PROD gatekeeper (baseline rules) and a PREPROD one (strict rules, following PROD)
-      evaluate; then the PREPROD-vs-PROD diff summary and a replay of every PROD version.
-  gatekeeper run (--inputs URL | --follow PROD_URL) --out URL [--interval 60s] [--rules baseline|strict|PATH]
-                 [--metrics-port P] [--cycles N] [--threads N] [--snapshot-every N] [--keep-versions N] [--keep-days D]
-                 [--health-grace D]
-      The service: each cycle refreshes the seven input timelines under URL/<dataset> (folder or
-      s3://bucket/prefix), evaluates at the cycle's start and publishes the liveness dataset
-      incrementally to --out. With --follow (PREPROD), each cycle evaluates the input versions
-      and `now` of PROD's latest output with its own rules and diffs against it. Metrics (Prometheus
-      text) on 127.0.0.1:P; /healthz answers 503 naming a store (inputs, output, prod) whose
-      operations have failed for longer than --health-grace (default: one interval).
-      Retention: --keep-versions N / --keep-days D keep that many output versions (default: all); every input version a kept output used is protected in the input
-      store (protect/<v>/gatekeeper-<hash>), so the producers' retention keeps it and replay works.
-  gatekeeper replay --out URL --version V [--inputs URL] [--rules PATH] [--show N]
-      Re-evaluate output version V from the input versions, `now` and rules its header records;
-      exit 1 (with the differences) unless the result is identical. V may be `all`.
-  gatekeeper diff --prod URL --preprod URL [--prod-version V] [--preprod-version W] [--show N] [--reasons N]
-      The (title, country) pairs whose liveness differs between two outputs (the first N), with
-      old and new `live` and `reasons`, and a summary: live -> not live and not live -> live
-      counts, pairs gaining and losing each reason code and each reason. Default: PREPROD's
-      latest version against the PROD version it follows.
-  gatekeeper history --out URL --title ID [--country CC]
-      Each output version where that title's liveness changed.
-  gatekeeper export --out URL [--version V] --file FILE
-      Write an output version as the JSON Lines export.
-  gatekeeper publish-inputs --input DIR --out URL [--full]
-      Publish the seven <dataset>.jsonl files of DIR into the timelines URL/<dataset> (one hollow
-      producer cycle each; --full deletes records missing from the files).
-  gatekeeper evaluate --input DIR --now MS --out FILE [--rules baseline|strict|PATH]
-                      [--threads N] [--repeat N]
-      Load the JSONL catalog in DIR into hollow states, evaluate every title x country at time
-      MS (ms since the epoch) with the service's engine, and write the liveness export to FILE.
-      Timings (wall, and CPU where known) go to stderr; --repeat N evaluates N times and
-      reports the fastest run.
-  gatekeeper generate --out DIR [--scale K] [--source CSV] [--countries JSON] [--seed S] [--limit N]
-      Write the seven datasets as JSONL into DIR, derived from the Netflix titles CSV (countries
-      from JSON, default: countries.json beside the CSV) or, without --source, synthesized.
-";
-
-/// `--flag value` options of one subcommand; each is taken once, leftovers are errors.
-struct Args {
-    command: String,
-    options: BTreeMap<String, String>,
+/// Video Gatekeeper: liveness rules over the seven upstream datasets as hollow states.
+///
+/// Logging: `GATEKEEPER_LOG` (or `RUST_LOG`) = error|warn|info|debug|trace (default info; warn
+/// for `demo`).
+#[derive(Debug, Parser)]
+#[command(name = "gatekeeper", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-impl Args {
-    fn parse(argv: impl Iterator<Item = String>) -> Result<Args> {
-        let mut argv = argv.peekable();
-        let command = argv.next().unwrap_or_default();
-        let mut options = BTreeMap::new();
-        while let Some(arg) = argv.next() {
-            let Some(name) = arg.strip_prefix("--") else {
-                bail!("unexpected argument {arg:?}");
-            };
-            let (name, value) = match name.split_once('=') {
-                Some((n, v)) => (n.to_string(), v.to_string()),
-                // A flag without a value (`--reuse`) reads as "true".
-                None => match argv.peek() {
-                    Some(next) if !next.starts_with("--") => {
-                        (name.to_string(), argv.next().unwrap_or_default())
-                    }
-                    _ => (name.to_string(), "true".to_string()),
-                },
-            };
-            if options.insert(name.clone(), value).is_some() {
-                bail!("--{name} given twice");
-            }
-        }
-        Ok(Args { command, options })
-    }
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The whole pipeline on this machine: a catalog (from ../shared/data/netflix_titles.csv
+    /// when present, else synthesized), simulators feeding an embedded Kafka, the producer
+    /// publishing the seven datasets to DIR/inputs every cycle, a PROD gatekeeper (baseline
+    /// rules) and a PREPROD one (strict rules, following PROD); then the PREPROD-vs-PROD diff
+    /// summary and a replay of every PROD version.
+    Demo(DemoArgs),
+    /// The service: each cycle refreshes the seven input timelines under URL/<dataset> (folder
+    /// or s3://bucket/prefix), evaluates at the cycle's start and publishes the liveness
+    /// dataset incrementally to --out. With --follow (PREPROD), each cycle evaluates the input
+    /// versions and `now` of PROD's latest output with its own rules and diffs against it.
+    Run(RunArgs),
+    /// Re-evaluate output version V from the input versions, `now` and rules its header
+    /// records; exit 1 (with the differences) unless the result is identical.
+    Replay(ReplayArgs),
+    /// The (title, country) pairs whose liveness differs between two outputs, and a summary by
+    /// reason. Default: PREPROD's latest version against the PROD version it follows.
+    Diff(DiffArgs),
+    /// Each output version where one title's liveness changed.
+    History(HistoryArgs),
+    /// Write an output version as the JSON Lines export.
+    Export(ExportArgs),
+    /// Publish the seven <dataset>.jsonl files of DIR into the timelines URL/<dataset> (one
+    /// hollow producer cycle each).
+    PublishInputs(PublishInputsArgs),
+    /// Load the JSONL catalog in DIR into hollow states, evaluate every title x country at
+    /// time MS with the service's engine, and write the liveness export; timings to stderr.
+    Evaluate(EvaluateArgs),
+    /// Write the seven datasets as JSONL into DIR, derived from the Netflix titles CSV or,
+    /// without --source, synthesized.
+    Generate(GenerateArgs),
+    /// Print a shell completion script for this command to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print this command's man page (roff) to stdout.
+    Man,
+}
 
-    fn take(&mut self, name: &str) -> Option<String> {
-        self.options.remove(name)
-    }
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Titles of the catalog [default: 400]
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Scale factor of the generated catalog [default: 1]
+    #[arg(long)]
+    scale: Option<u32>,
+    /// Producer/gatekeeper cycles to run
+    #[arg(long)]
+    cycles: Option<u32>,
+    /// Time between cycles (e.g. 1s, 500ms)
+    #[arg(long, value_parser = duration)]
+    interval: Option<Duration>,
+    /// Simulated changes per cycle
+    #[arg(long)]
+    changes: Option<usize>,
+    /// PRNG seed of the catalog and the simulators
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder [default: demo-out]
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The Netflix titles CSV [default: ../shared/data/netflix_titles.csv when present]
+    #[arg(long)]
+    source: Option<PathBuf>,
+    /// Serve Prometheus metrics on 127.0.0.1:PORT
+    #[arg(long)]
+    metrics_port: Option<u16>,
+}
 
-    fn required(&mut self, name: &str) -> Result<String> {
-        self.take(name)
-            .with_context(|| format!("{} needs --{name}", self.command))
-    }
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Input timelines URL (folder or s3://bucket/prefix); each dataset under URL/<dataset>
+    #[arg(long, required_unless_present = "follow")]
+    inputs: Option<String>,
+    /// PREPROD: follow the PROD output at this URL (its input versions and `now`)
+    #[arg(long)]
+    follow: Option<String>,
+    /// Output timeline URL
+    #[arg(long)]
+    out: String,
+    /// Time between cycle starts (e.g. 60s, 1.5s, 500ms, 2m) [default: 60s]
+    #[arg(long, value_parser = duration)]
+    interval: Option<Duration>,
+    /// Rules: baseline, strict or a rules file
+    #[arg(long, default_value = "baseline")]
+    rules: String,
+    /// Serve Prometheus metrics and /healthz on 127.0.0.1:PORT (0: any free port)
+    #[arg(long)]
+    metrics_port: Option<u16>,
+    /// Stop after N cycles [default: run until killed]
+    #[arg(long)]
+    cycles: Option<u64>,
+    /// Evaluation threads [default: the available cores]
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write a snapshot every N output versions
+    #[arg(long)]
+    snapshot_every: Option<u64>,
+    /// Retention: output versions kept [default: 0, all]; the input versions a kept output
+    /// used are protected in the input stores
+    #[arg(long)]
+    keep_versions: Option<usize>,
+    /// Retention: also keep output versions published within this many days [default: off]
+    #[arg(long, value_parser = days)]
+    keep_days: Option<f64>,
+    /// /healthz answers 503 naming a store (inputs, output, prod) whose operations have failed
+    /// for longer than this [default: one interval]
+    #[arg(long, value_parser = duration)]
+    health_grace: Option<Duration>,
+}
 
-    fn parsed<T: std::str::FromStr>(&mut self, name: &str) -> Result<Option<T>>
-    where
-        T::Err: std::error::Error + Send + Sync + 'static,
-    {
-        self.take(name)
-            .map(|v| v.parse().with_context(|| format!("--{name} {v:?}")))
-            .transpose()
-    }
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// Output timeline URL
+    #[arg(long)]
+    out: String,
+    /// The output version to replay, or `all`
+    #[arg(long)]
+    version: String,
+    /// Input timelines URL [default: the one the output's header records]
+    #[arg(long)]
+    inputs: Option<String>,
+    /// Rules file [default: the rules the output's header records]
+    #[arg(long)]
+    rules: Option<String>,
+    /// Differences shown per version
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+}
 
-    /// Fails on options nobody took; call before doing the work.
-    fn finish(self) -> Result<()> {
-        if let Some(name) = self.options.keys().next() {
-            bail!("{} does not take --{name}", self.command);
-        }
-        Ok(())
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// PROD output URL
+    #[arg(long)]
+    prod: String,
+    /// PREPROD output URL
+    #[arg(long)]
+    preprod: String,
+    /// PROD version [default: the one PREPROD's version follows]
+    #[arg(long)]
+    prod_version: Option<u64>,
+    /// PREPROD version [default: its latest]
+    #[arg(long)]
+    preprod_version: Option<u64>,
+    /// Differing pairs shown
+    #[arg(long, default_value_t = 50)]
+    show: usize,
+    /// Reasons shown in the summary by reason
+    #[arg(long, default_value_t = 40)]
+    reasons: usize,
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// Output timeline URL
+    #[arg(long)]
+    out: String,
+    /// Title id
+    #[arg(long)]
+    title: i64,
+    /// Only this country [default: every country]
+    #[arg(long)]
+    country: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Output timeline URL
+    #[arg(long)]
+    out: String,
+    /// Output version [default: the latest]
+    #[arg(long)]
+    version: Option<u64>,
+    /// The JSON Lines file to write
+    #[arg(long)]
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct PublishInputsArgs {
+    /// Folder of the seven <dataset>.jsonl files
+    #[arg(long)]
+    input: PathBuf,
+    /// Input timelines URL; each dataset under URL/<dataset>
+    #[arg(long)]
+    out: String,
+    /// Delete records missing from the files
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    full: bool,
+}
+
+#[derive(Debug, Args)]
+struct EvaluateArgs {
+    /// Folder of the seven <dataset>.jsonl files
+    #[arg(long)]
+    input: PathBuf,
+    /// Evaluation time, ms since the epoch
+    #[arg(long, allow_hyphen_values = true)]
+    now: i64,
+    /// The liveness export (JSON Lines) to write
+    #[arg(long)]
+    out: PathBuf,
+    /// Rules: baseline, strict or a rules file
+    #[arg(long, default_value = "baseline")]
+    rules: String,
+    /// Evaluation threads [default: the available cores]
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Evaluate N times and report the fastest run
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Folder to write the seven <dataset>.jsonl files into
+    #[arg(long)]
+    out: PathBuf,
+    /// Scale factor (at least 1)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    scale: u32,
+    /// The Netflix titles CSV [default: none, synthesized titles]
+    #[arg(long)]
+    source: Option<PathBuf>,
+    /// Countries JSON [default: countries.json beside the CSV]
+    #[arg(long)]
+    countries: Option<PathBuf>,
+    /// PRNG seed
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Only the first N titles [default: all]
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+/// A duration flag: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds.
+fn duration(text: &str) -> std::result::Result<Duration, String> {
+    ops::parse_duration(text)
+}
+
+/// A number of days: finite, not negative.
+fn days(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(d) if d.is_finite() && d >= 0.0 => Ok(d),
+        _ => Err(format!("{text:?}: expected a non-negative number of days")),
     }
 }
 
@@ -144,28 +301,36 @@ macro_rules! out {
 }
 
 fn run_command() -> Result<()> {
-    let args = Args::parse(std::env::args().skip(1))?;
+    let cli = Cli::parse();
     // The demo prints its own account; the services' lines would repeat it.
-    gatekeeper::logging::init(if args.command == "demo" {
+    gatekeeper::logging::init(if matches!(cli.command, Command::Demo(_)) {
         log::LevelFilter::Warn
     } else {
         log::LevelFilter::Info
     });
-    match args.command.as_str() {
-        "evaluate" => evaluate(args),
-        "generate" => generate(args),
-        "run" => run(args),
-        "replay" => replay(args),
-        "diff" => diff(args),
-        "history" => history(args),
-        "export" => export(args),
-        "publish-inputs" => publish_inputs(args),
-        "demo" => demo(args),
-        "help" | "--help" | "-h" | "" => {
-            out!("{USAGE}");
+    match cli.command {
+        Command::Evaluate(a) => evaluate(a),
+        Command::Generate(a) => generate(a),
+        Command::Run(a) => run(a),
+        Command::Replay(a) => replay(a),
+        Command::Diff(a) => diff(a),
+        Command::History(a) => history(a),
+        Command::Export(a) => export(a),
+        Command::PublishInputs(a) => publish_inputs(a),
+        Command::Demo(a) => demo(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "gatekeeper",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
-        other => bail!("unknown subcommand {other:?}\n{USAGE}"),
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }
 
@@ -210,15 +375,16 @@ impl Phase {
 
 /// `evaluate`: load the JSONL files into hollow states, index, evaluate, write; timings to
 /// stderr.
-fn evaluate(mut args: Args) -> Result<()> {
-    let input = PathBuf::from(args.required("input")?);
-    let now: i64 = args.parsed("now")?.context("evaluate needs --now")?;
-    let out = PathBuf::from(args.required("out")?);
-    let rules_spec = args.take("rules").unwrap_or_else(|| "baseline".into());
-    let threads: Option<usize> = args.parsed("threads")?;
-    let repeat: usize = args.parsed("repeat")?.unwrap_or(1);
-    args.finish()?;
-    let rules = Rules::resolve(&rules_spec)?;
+fn evaluate(args: EvaluateArgs) -> Result<()> {
+    let EvaluateArgs {
+        input,
+        now,
+        out,
+        rules,
+        threads,
+        repeat,
+    } = args;
+    let rules = Rules::resolve(&rules)?;
 
     let t = Phase::start();
     let inputs = InputStates::from_jsonl_dir(&input)
@@ -280,19 +446,15 @@ fn evaluate(mut args: Args) -> Result<()> {
 }
 
 /// `generate`: write a catalog.
-fn generate(mut args: Args) -> Result<()> {
-    let out = PathBuf::from(args.required("out")?);
+fn generate(args: GenerateArgs) -> Result<()> {
+    let out = args.out;
     let options = GenOptions {
-        scale: args.parsed("scale")?.unwrap_or(1),
-        source: args.take("source").map(PathBuf::from),
-        countries: args.take("countries").map(PathBuf::from),
-        seed: args.parsed("seed")?.unwrap_or(7),
-        limit: args.parsed("limit")?,
+        scale: args.scale,
+        source: args.source,
+        countries: args.countries,
+        seed: args.seed,
+        limit: args.limit,
     };
-    args.finish()?;
-    if options.scale == 0 {
-        bail!("--scale must be at least 1");
-    }
     let t = Instant::now();
     let summary = generate_with(&out, &options)?;
     let total: u64 = summary.counts.values().sum();
@@ -309,52 +471,29 @@ fn generate(mut args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The rules of `--rules` (a built-in name or a file), baseline by default.
-fn rules_arg(args: &mut Args) -> Result<Rules> {
-    Ok(Rules::resolve(
-        &args.take("rules").unwrap_or_else(|| "baseline".into()),
-    )?)
-}
-
 /// `run`: the service loop.
-fn run(mut args: Args) -> Result<()> {
-    let inputs = args.take("inputs");
-    let follow = args.take("follow");
-    let out = args.required("out")?;
-    let mut config = ServiceConfig::new(inputs.as_deref(), &out);
-    config.follow = follow;
-    config.rules = rules_arg(&mut args)?;
-    if let Some(i) = args.take("interval") {
-        config.interval = parse_duration(&i)
-            .with_context(|| format!("--interval {i:?}: expected e.g. 60s, 1.5s, 500ms, 2m"))?;
+fn run(args: RunArgs) -> Result<()> {
+    let mut config = ServiceConfig::new(args.inputs.as_deref(), &args.out);
+    config.follow = args.follow;
+    config.rules = Rules::resolve(&args.rules)?;
+    if let Some(i) = args.interval {
+        config.interval = i;
     }
-    config.cycles = args.parsed("cycles")?;
-    if let Some(p) = args.parsed::<u16>("metrics-port")? {
+    config.cycles = args.cycles;
+    if let Some(p) = args.metrics_port {
         config.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], p)));
     }
-    if let Some(t) = args.parsed("threads")? {
+    if let Some(t) = args.threads {
         config.threads = t;
     }
-    if let Some(n) = args.parsed("snapshot-every")? {
+    if let Some(n) = args.snapshot_every {
         config.snapshot_every = n;
     }
-    if let Some(n) = args.parsed("keep-versions")? {
+    if let Some(n) = args.keep_versions {
         config.keep_versions = n;
     }
-    config.keep_days = args.parsed::<f64>("keep-days")?;
-    if config.keep_days.is_some_and(|d| !d.is_finite() || d < 0.0) {
-        bail!("--keep-days: expected a non-negative number of days");
-    }
-    if let Some(g) = args.take("health-grace") {
-        config.health_grace =
-            Some(parse_duration(&g).with_context(|| {
-                format!("--health-grace {g:?}: expected e.g. 60s, 1.5s, 500ms")
-            })?);
-    }
-    args.finish()?;
-    if config.inputs.is_none() && config.follow.is_none() {
-        bail!("run needs --inputs URL (or --follow PROD_URL)");
-    }
+    config.keep_days = args.keep_days;
+    config.health_grace = args.health_grace.or(config.health_grace);
     let mut service = Service::new(config)?;
     if let Some(addr) = service.metrics_addr() {
         log::info!("metrics on http://{addr}/metrics");
@@ -365,13 +504,15 @@ fn run(mut args: Args) -> Result<()> {
 }
 
 /// `replay`: re-evaluate output versions and compare.
-fn replay(mut args: Args) -> Result<()> {
-    let out = args.required("out")?;
-    let version = args.required("version")?;
-    let inputs = args.take("inputs");
-    let rules = args.take("rules").map(|p| Rules::resolve(&p)).transpose()?;
-    let show: usize = args.parsed("show")?.unwrap_or(20);
-    args.finish()?;
+fn replay(args: ReplayArgs) -> Result<()> {
+    let ReplayArgs {
+        out,
+        version,
+        inputs,
+        rules,
+        show,
+    } = args;
+    let rules = rules.map(|p| Rules::resolve(&p)).transpose()?;
     let versions = if version == "all" {
         stored_versions(&out)?
     } else {
@@ -414,14 +555,15 @@ fn replay(mut args: Args) -> Result<()> {
 }
 
 /// `diff`: PROD against PREPROD.
-fn diff(mut args: Args) -> Result<()> {
-    let prod = args.required("prod")?;
-    let preprod = args.required("preprod")?;
-    let prod_version = args.parsed("prod-version")?;
-    let preprod_version = args.parsed("preprod-version")?;
-    let show: usize = args.parsed("show")?.unwrap_or(50);
-    let reasons: usize = args.parsed("reasons")?.unwrap_or(40);
-    args.finish()?;
+fn diff(args: DiffArgs) -> Result<()> {
+    let DiffArgs {
+        prod,
+        preprod,
+        prod_version,
+        preprod_version,
+        show,
+        reasons,
+    } = args;
     let d = diff_outputs(&prod, &preprod, prod_version, preprod_version)?;
     out!(
         "PROD {prod} v{} vs PREPROD {preprod} v{}: {} of {} pairs differ",
@@ -445,11 +587,12 @@ fn diff(mut args: Args) -> Result<()> {
 }
 
 /// `history`: the versions where a title's liveness changed.
-fn history(mut args: Args) -> Result<()> {
-    let out = args.required("out")?;
-    let title: i64 = args.parsed("title")?.context("history needs --title")?;
-    let country = args.take("country");
-    args.finish()?;
+fn history(args: HistoryArgs) -> Result<()> {
+    let HistoryArgs {
+        out,
+        title,
+        country,
+    } = args;
     let entries = title_history(&out, title, country.as_deref())?;
     if entries.is_empty() {
         out!("no stored version of {out}");
@@ -478,11 +621,8 @@ fn history(mut args: Args) -> Result<()> {
 }
 
 /// `export`: an output version as JSON Lines.
-fn export(mut args: Args) -> Result<()> {
-    let out = args.required("out")?;
-    let version = args.parsed("version")?;
-    let file = PathBuf::from(args.required("file")?);
-    args.finish()?;
+fn export(args: ExportArgs) -> Result<()> {
+    let ExportArgs { out, version, file } = args;
     let (v, state) = gatekeeper::output::load_version(&out, version)?;
     let mut reasons = std::sync::Arc::new(gatekeeper::ReasonTable::new());
     let table = gatekeeper::output::read_table(&state, &mut reasons)?;
@@ -494,11 +634,8 @@ fn export(mut args: Args) -> Result<()> {
 }
 
 /// `publish-inputs`: a JSONL directory into seven timelines.
-fn publish_inputs(mut args: Args) -> Result<()> {
-    let input = PathBuf::from(args.required("input")?);
-    let out = args.required("out")?;
-    let full: bool = args.parsed("full")?.unwrap_or(false);
-    args.finish()?;
+fn publish_inputs(args: PublishInputsArgs) -> Result<()> {
+    let PublishInputsArgs { input, out, full } = args;
     let t = Instant::now();
     for p in gatekeeper::inputs::publish_jsonl_dir(&input, &out, full)? {
         let state = if p.published {
@@ -520,30 +657,27 @@ fn publish_inputs(mut args: Args) -> Result<()> {
 
 /// `demo`: the whole pipeline.
 #[cfg(feature = "demo")]
-fn demo(mut args: Args) -> Result<()> {
+fn demo(args: DemoArgs) -> Result<()> {
     let mut o = gatekeeper::demo::DemoOptions::default();
-    if let Some(d) = args.take("dir") {
-        o.dir = PathBuf::from(d);
+    if let Some(d) = args.dir {
+        o.dir = d;
     }
-    o.limit = args.parsed("limit")?.unwrap_or(o.limit);
-    o.scale = args.parsed("scale")?.unwrap_or(o.scale);
-    o.cycles = args.parsed("cycles")?.unwrap_or(o.cycles);
-    o.changes = args.parsed("changes")?.unwrap_or(o.changes);
-    o.seed = args.parsed("seed")?.unwrap_or(o.seed);
-    if let Some(i) = args.take("interval") {
-        o.interval = parse_duration(&i).with_context(|| format!("--interval {i:?}"))?;
-    }
-    o.source = args.take("source").map(PathBuf::from);
-    if let Some(p) = args.parsed::<u16>("metrics-port")? {
+    o.limit = args.limit.unwrap_or(o.limit);
+    o.scale = args.scale.unwrap_or(o.scale);
+    o.cycles = args.cycles.unwrap_or(o.cycles);
+    o.changes = args.changes.unwrap_or(o.changes);
+    o.seed = args.seed.unwrap_or(o.seed);
+    o.interval = args.interval.unwrap_or(o.interval);
+    o.source = args.source;
+    if let Some(p) = args.metrics_port {
         o.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], p)));
     }
-    args.finish()?;
     gatekeeper::demo::run(&o)?;
     Ok(())
 }
 
 /// `demo` needs the `demo` feature (the producer service and Kafka).
 #[cfg(not(feature = "demo"))]
-fn demo(_: Args) -> Result<()> {
+fn demo(_: DemoArgs) -> Result<()> {
     bail!("this gatekeeper was built without the `demo` feature")
 }

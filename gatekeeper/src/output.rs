@@ -25,7 +25,6 @@
 //! 2.1M records) is written by a background thread that follows the output by delta.
 
 use crate::error::{Error, Result};
-use crate::fxhash::FxHashMap;
 use crate::inputs::Dataset;
 use crate::reasons::ReasonTable;
 use crate::table::{Grid, LivenessTable, Row};
@@ -35,6 +34,7 @@ use hollow::lifecycle::timeline::snapshot_key;
 use hollow::lifecycle::{Consumer, ConsumerConfig, Cycle, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::BlobStore;
 use hollow::{MemoryMode, ReadState, Value, WriteState};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -12,7 +12,7 @@
 //!
 //! Id 0 is always the empty set.
 
-use crate::fxhash::FxHashMap;
+use rustc_hash::FxHashMap;
 
 /// The reason strings and reason sets seen so far (see the module docs).
 #[derive(Debug, Clone)]

@@ -4,222 +4,228 @@
 //! producer run      [SETTINGS] [--cycles N | --once] [--simulate [--simulate-source DIR] [--rate N] [--titles N] [--seed S]]
 //! producer sweep    --source DIR [--prune] [SETTINGS]
 //! producer simulate [--source DIR | --generate [--titles N]] [--rate N] [--duration D] [--changes N] [--seed S] [--no-load] [--write-catalog DIR] [SETTINGS]
-//! producer help
+//! producer completions SHELL | producer man
 //! ```
+//!
+//! Parsed with clap (derive; the settings' flags are made from [`SETTINGS`]).
 //!
 //! SETTINGS are the service settings (`--bootstrap`, `--store`, `--cycle-interval`, ...; see
 //! `producer help`), also read from `PRODUCER_*` variables and a `--config` JSON file.
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use producer::config::{parse_duration, takes_value, SETTINGS};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+use producer::config::{parse_duration, SETTINGS};
 use producer::simulate::{simulate, Catalog, SimOptions};
 use producer::{Config, Sender, Service};
 
-const RUN_FLAGS: &[(&str, bool, &str)] = &[
-    ("cycles", true, "stop after N cycles"),
-    (
-        "once",
-        false,
-        "run one cycle and exit (non-zero if it failed)",
-    ),
-    (
-        "simulate",
-        false,
-        "also stream simulated catalog changes into the topics (from a generated catalog)",
-    ),
-    (
-        "simulate-source",
-        true,
-        "with --simulate: the catalog folder of <dataset>.jsonl files",
-    ),
-    (
-        "rate",
-        true,
-        "with --simulate: changes per second (default 10)",
-    ),
-    (
-        "titles",
-        true,
-        "with --simulate: titles of the generated catalog (default 100)",
-    ),
-    ("seed", true, "with --simulate: PRNG seed (default 42)"),
-];
-const SWEEP_FLAGS: &[(&str, bool, &str)] = &[
-    ("source", true, "folder of <dataset>.jsonl files (required)"),
-    (
-        "prune",
-        false,
-        "also send tombstones for published records missing from the source",
-    ),
-];
-const SIMULATE_FLAGS: &[(&str, bool, &str)] = &[
-    ("source", true, "catalog folder of <dataset>.jsonl files"),
-    (
-        "generate",
-        false,
-        "generate a synthetic catalog (the default without --source)",
-    ),
-    (
-        "titles",
-        true,
-        "titles of the generated catalog (default 100)",
-    ),
-    (
-        "rate",
-        true,
-        "changes per second (default 10; 0: as fast as possible)",
-    ),
-    (
-        "duration",
-        true,
-        "stop after this long (e.g. 60s; default: until killed)",
-    ),
-    ("changes", true, "stop after this many changes"),
-    ("seed", true, "PRNG seed (default 42)"),
-    ("no-load", false, "do not send the catalog first"),
-    (
-        "write-catalog",
-        true,
-        "also write the catalog as <dataset>.jsonl files into this folder",
-    ),
-];
-
-struct Parsed {
-    settings: Vec<(String, Option<String>)>,
-    local: BTreeMap<String, Option<String>>,
+/// Folds Kafka dataset topics into published Hollow states.
+///
+/// Every SETTING is also read from a `PRODUCER_<NAME>` variable (`--cycle-interval` from
+/// `PRODUCER_CYCLE_INTERVAL`) and from a `--config FILE.json` (its keys are the setting names);
+/// flags win over variables, variables over the file. Logging: `PRODUCER_LOG` (or `RUST_LOG`) =
+/// error|warn|info|debug|trace (default info).
+#[derive(Debug, Parser)]
+#[command(name = "producer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-impl Parsed {
-    fn has(&self, name: &str) -> bool {
-        self.local.contains_key(name)
-    }
-    fn get(&self, name: &str) -> Option<&str> {
-        self.local.get(name).and_then(|v| v.as_deref())
-    }
-    fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--{name}: not a number: {v:?}")),
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// The service: a cycle every --cycle-interval, reading the dataset topics and publishing
+    /// a version of each dataset that changed.
+    Run(RunArgs),
+    /// Send the records of <dataset>.jsonl files as upserts (and, with --prune, tombstones for
+    /// published records the files lack).
+    Sweep(SweepArgs),
+    /// Stream simulated catalog changes into the dataset topics.
+    Simulate(SimulateArgs),
+    /// Print a shell completion script for this command to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print this command's man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Stop after N cycles [default: run until killed]
+    #[arg(long, conflicts_with = "once")]
+    cycles: Option<u64>,
+    /// Run one cycle and exit (non-zero if it failed)
+    #[arg(long)]
+    once: bool,
+    /// Also stream simulated catalog changes into the topics (from a generated catalog)
+    #[arg(long)]
+    simulate: bool,
+    /// With --simulate: the catalog folder of <dataset>.jsonl files [default: a generated catalog]
+    #[arg(long)]
+    simulate_source: Option<PathBuf>,
+    /// With --simulate: changes per second
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// With --simulate: titles of the generated catalog
+    #[arg(long, default_value_t = 100)]
+    titles: usize,
+    /// With --simulate: PRNG seed
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// Folder of <dataset>.jsonl files
+    #[arg(long)]
+    source: PathBuf,
+    /// Also send tombstones for published records missing from the source
+    #[arg(long)]
+    prune: bool,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// Catalog folder of <dataset>.jsonl files
+    #[arg(long, conflicts_with = "generate")]
+    source: Option<PathBuf>,
+    /// Generate a synthetic catalog (the default without --source)
+    #[arg(long)]
+    generate: bool,
+    /// Titles of the generated catalog
+    #[arg(long, default_value_t = 100)]
+    titles: usize,
+    /// Changes per second (0: as fast as possible)
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Stop after this long (e.g. 60s, 500ms, 2m) [default: until killed]
+    #[arg(long, value_parser = duration)]
+    duration: Option<Duration>,
+    /// Stop after this many changes [default: no limit]
+    #[arg(long)]
+    changes: Option<u64>,
+    /// PRNG seed
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Do not send the catalog first
+    #[arg(long)]
+    no_load: bool,
+    /// Also write the catalog as <dataset>.jsonl files into this folder
+    #[arg(long)]
+    write_catalog: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// A duration flag: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds.
+fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+/// The service settings given as flags, in [`SETTINGS`] order, for [`Config::load`]. Its clap
+/// arguments are made from [`SETTINGS`] (one list of names and help texts for flags,
+/// `PRODUCER_*` variables and the config file).
+#[derive(Debug, Clone, Default)]
+struct Settings(Vec<(String, Option<String>)>);
+
+/// Settings that are booleans: `--create-topics` alone means `true`.
+const BOOLEAN_SETTINGS: &[&str] = &["create-topics", "count-check-growth"];
+
+impl clap::FromArgMatches for Settings {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut out = Vec::new();
+        for (name, _, _) in SETTINGS {
+            if let Some(values) = m.get_many::<String>(name) {
+                out.extend(values.map(|v| ((*name).to_owned(), Some(v.clone()))));
+            }
         }
+        Ok(Settings(out))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
     }
 }
 
-fn parse_flags(args: &[String], local: &[(&str, bool, &str)]) -> anyhow::Result<Parsed> {
-    let mut out = Parsed {
-        settings: Vec::new(),
-        local: BTreeMap::new(),
-    };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        let Some(flag) = arg.strip_prefix("--") else {
-            bail!("unexpected argument {arg:?} (flags start with --)")
-        };
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_owned())),
-            None => (flag, None),
-        };
-        let wants = match local.iter().find(|(n, _, _)| *n == name) {
-            Some((_, v, _)) => *v,
-            None => match takes_value(name) {
-                Some(v) => v,
-                None => bail!("unknown flag --{name} (see `producer help`)"),
-            },
-        };
-        let value = if inline.is_some() || !wants {
-            inline
-        } else {
-            i += 1;
-            Some(
-                args.get(i)
-                    .cloned()
-                    .with_context(|| format!("--{name} needs a value"))?,
-            )
-        };
-        if local.iter().any(|(n, _, _)| *n == name) {
-            out.local.insert(name.to_owned(), value);
-        } else {
-            out.settings.push((name.to_owned(), value));
-        }
-        i += 1;
+impl clap::Args for Settings {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SETTINGS.iter().fold(cmd, |cmd, (name, _, help)| {
+            let env = format!("PRODUCER_{}", name.to_uppercase().replace('-', "_"));
+            let mut arg = clap::Arg::new(*name)
+                .long(*name)
+                .value_name("V")
+                .help(format!("{help} [env: {env}]"))
+                .help_heading("Settings")
+                .action(clap::ArgAction::Append);
+            if BOOLEAN_SETTINGS.contains(name) {
+                arg = arg.num_args(0..=1).default_missing_value("true");
+            }
+            cmd.arg(arg)
+        })
     }
-    Ok(out)
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
-fn load_config(p: &Parsed) -> anyhow::Result<Config> {
-    Ok(Config::load(&p.settings, |k| std::env::var(k).ok())?)
-}
-
-fn usage() -> String {
-    let mut s = String::from(
-        "producer — folds Kafka dataset topics into published Hollow states\n\n\
-         USAGE:\n  producer run [SETTINGS] [--cycles N | --once] [--simulate ...]\n  producer sweep --source DIR [--prune] [SETTINGS]\n  \
-         producer simulate [--source DIR | --generate] [--rate N] [--duration D] [SETTINGS]\n  producer help\n\nSETTINGS (also PRODUCER_<NAME> variables and --config FILE.json):\n",
-    );
-    let section = |s: &mut String, title: &str, flags: &[(&str, bool, &str)]| {
-        s.push_str(title);
-        for (n, v, help) in flags {
-            let flag = if *v {
-                format!("--{n} V")
-            } else {
-                format!("--{n}")
-            };
-            s.push_str(&format!("  {flag:<30} {help}\n"));
-        }
-    };
-    section(&mut s, "", SETTINGS);
-    section(&mut s, "\nrun:\n", RUN_FLAGS);
-    section(&mut s, "\nsweep:\n", SWEEP_FLAGS);
-    section(&mut s, "\nsimulate:\n", SIMULATE_FLAGS);
-    s.push_str("\nLogging: PRODUCER_LOG=error|warn|info|debug|trace (default info).\n");
-    s
+fn load_config(s: &Settings) -> anyhow::Result<Config> {
+    Ok(Config::load(&s.0, |k| std::env::var(k).ok())?)
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     producer::logging::init(log::LevelFilter::Info);
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = args.first() else {
-        eprint!("{}", usage());
-        std::process::exit(2);
-    };
-    let rest = &args[1..];
-    match cmd.as_str() {
-        "run" => cmd_run(&parse_flags(rest, RUN_FLAGS)?),
-        "sweep" => cmd_sweep(&parse_flags(rest, SWEEP_FLAGS)?),
-        "simulate" => cmd_simulate(&parse_flags(rest, SIMULATE_FLAGS)?),
-        "help" | "--help" | "-h" => {
-            print!("{}", usage());
+    match cli.command {
+        Cmd::Run(a) => cmd_run(&a),
+        Cmd::Sweep(a) => cmd_sweep(&a),
+        Cmd::Simulate(a) => cmd_simulate(&a),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "producer",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
-        other => bail!("unknown command {other:?} (run, sweep, simulate, help)"),
+        Cmd::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }
 
-fn cmd_run(p: &Parsed) -> anyhow::Result<()> {
-    let config = load_config(p)?;
+fn cmd_run(p: &RunArgs) -> anyhow::Result<()> {
+    let config = load_config(&p.settings)?;
     let mut service = Service::new(config).context("starting the producer service")?;
     if service.embedded_broker().is_some() {
         println!("embedded Kafka broker: {}", service.bootstrap_servers());
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let sim = if p.has("simulate") {
+    let sim = if p.simulate {
         let config = service.config().clone();
         let schemas = config.load_schemas()?;
-        let catalog = match p.get("simulate-source") {
-            Some(dir) => Catalog::load(&PathBuf::from(dir), &schemas)?,
-            None => Catalog::generate(&schemas, p.num("titles", 100usize)?, p.num("seed", 42u64)?),
+        let catalog = match &p.simulate_source {
+            Some(dir) => Catalog::load(dir, &schemas)?,
+            None => Catalog::generate(&schemas, p.titles, p.seed),
         };
         let opts = SimOptions {
-            rate: p.num("rate", 10.0)?,
-            seed: p.num("seed", 42u64)?,
+            rate: p.rate,
+            seed: p.seed,
             ..SimOptions::default()
         };
         let stop = stop.clone();
@@ -234,14 +240,10 @@ fn cmd_run(p: &Parsed) -> anyhow::Result<()> {
     } else {
         None
     };
-    let result = if p.has("once") {
+    let result = if p.once {
         service.run_cycle().map(|_| ()).context("the cycle failed")
     } else {
-        let cycles = match p.get("cycles") {
-            Some(n) => Some(n.parse::<u64>().context("--cycles")?),
-            None => None,
-        };
-        service.run(&stop, cycles).context("service loop")
+        service.run(&stop, p.cycles).context("service loop")
     };
     stop.store(true, Ordering::Release);
     if let Some(t) = sim {
@@ -253,10 +255,9 @@ fn cmd_run(p: &Parsed) -> anyhow::Result<()> {
     result
 }
 
-fn cmd_sweep(p: &Parsed) -> anyhow::Result<()> {
-    let config = load_config(p)?;
-    let source = p.get("source").context("sweep needs --source DIR")?;
-    let report = producer::sweep::sweep(&config, &PathBuf::from(source), p.has("prune"))?;
+fn cmd_sweep(p: &SweepArgs) -> anyhow::Result<()> {
+    let config = load_config(&p.settings)?;
+    let report = producer::sweep::sweep(&config, &p.source, p.prune)?;
     println!(
         "swept {} record(s), {} tombstone(s)",
         report.sent(),
@@ -265,37 +266,26 @@ fn cmd_sweep(p: &Parsed) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cmd_simulate(p: &Parsed) -> anyhow::Result<()> {
-    let config = load_config(p)?;
+fn cmd_simulate(p: &SimulateArgs) -> anyhow::Result<()> {
+    let config = load_config(&p.settings)?;
     let bootstrap = config
         .bootstrap
         .clone()
         .context("simulate needs --bootstrap (the broker of the producer service)")?;
     let schemas = config.load_schemas()?;
-    let seed = p.num("seed", 42u64)?;
-    let catalog = match p.get("source") {
-        Some(dir) if !p.has("generate") => Catalog::load(&PathBuf::from(dir), &schemas)?,
-        Some(_) => bail!("--source and --generate exclude each other"),
-        None => Catalog::generate(&schemas, p.num("titles", 100usize)?, seed),
+    let seed = p.seed;
+    let catalog = match &p.source {
+        Some(dir) => Catalog::load(dir, &schemas)?,
+        None => Catalog::generate(&schemas, p.titles, seed),
     };
-    if let Some(dir) = p.get("write-catalog") {
-        catalog.write_jsonl(&PathBuf::from(dir))?;
+    if let Some(dir) = &p.write_catalog {
+        catalog.write_jsonl(dir)?;
     }
-    let duration = p
-        .get("duration")
-        .map(parse_duration)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
-    let max_changes = p
-        .get("changes")
-        .map(str::parse::<u64>)
-        .transpose()
-        .context("--changes")?;
     let opts = SimOptions {
-        rate: p.num("rate", 10.0)?,
-        duration,
-        max_changes,
-        load: !p.has("no-load"),
+        rate: p.rate,
+        duration: p.duration,
+        max_changes: p.changes,
+        load: !p.no_load,
         seed,
     };
     let mut sender = Sender::new(&bootstrap, &config.kafka)?;

@@ -14,12 +14,12 @@ use super::{
     HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG,
 };
 use crate::error::{Error, Result};
-use crate::fxhash::{map_with_capacity, FxHashMap};
 use crate::inputs::{Dataset, InputStates};
 use crate::model::is_present;
 use crate::table::Grid;
 use hollow::read::{BoolColumn, ListView, LongColumn, RefColumn, StrColumn};
 use hollow::{ObjectView, ReadState};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -354,14 +354,16 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
     let n_bit_langs = country_langs.len();
     let lang_words = n_bit_langs.div_ceil(64).max(1);
     let mut langs: Vec<String> = country_langs.iter().map(|l| l.to_string()).collect();
-    let mut lang_ids: FxHashMap<String, u32> = map_with_capacity(n_bit_langs * 2);
+    let mut lang_ids: FxHashMap<String, u32> =
+        FxHashMap::with_capacity_and_hasher(n_bit_langs * 2, Default::default());
     for (i, l) in langs.iter().enumerate() {
         lang_ids.insert(l.clone(), i as u32);
     }
     let lang = |ids: &FxHashMap<String, u32>, l: &str| ids.get(l).copied().unwrap_or(NO_LANG);
 
     let country_words = nc.div_ceil(64).max(1);
-    let mut country_ids: FxHashMap<String, u32> = map_with_capacity(nc);
+    let mut country_ids: FxHashMap<String, u32> =
+        FxHashMap::with_capacity_and_hasher(nc, Default::default());
     let mut country_codes = Vec::with_capacity(nc);
     let mut country_primary = Vec::with_capacity(nc);
     let mut country_rating_required = Vec::with_capacity(nc);
@@ -418,7 +420,8 @@ pub(super) fn base(inputs: &InputStates) -> Result<Base> {
             detail: format!("{nt} titles; the engine handles at most {}", u32::MAX),
         });
     }
-    let mut title_idx: FxHashMap<i64, u32> = map_with_capacity(nt);
+    let mut title_idx: FxHashMap<i64, u32> =
+        FxHashMap::with_capacity_and_hasher(nt, Default::default());
     let mut title_ids = Vec::with_capacity(nt);
     let mut title_orig = Vec::with_capacity(nt);
     let mut title_is_show = Vec::with_capacity(nt);
@@ -548,7 +551,8 @@ pub(super) fn video_part(
     let nt = base.title_orig.len();
     let w = base.lang_words;
     // Video slots: the videos whose title exists.
-    let mut video_slot: FxHashMap<i64, u32> = map_with_capacity(vv.obj.len() as usize);
+    let mut video_slot: FxHashMap<i64, u32> =
+        FxHashMap::with_capacity_and_hasher(vv.obj.len() as usize, Default::default());
     let mut video_title: Vec<u32> = Vec::with_capacity(vv.obj.len() as usize);
     let mut title_idx = Cached::new(&base.title_idx);
     for o in vv.obj.ordinals() {

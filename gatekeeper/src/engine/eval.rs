@@ -12,10 +12,10 @@ use super::{
     bit, default_threads, flag, Base, Index, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO,
     NO_LANG,
 };
-use crate::fxhash::FxHashMap;
 use crate::reasons::ReasonTable;
 use crate::rules::Rules;
 use crate::table::{LivenessTable, Row};
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// No missing-language set.

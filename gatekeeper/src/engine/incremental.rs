@@ -12,10 +12,10 @@
 use super::build::{self, Assets, Localizations, Ratings, Rights, Videos};
 use super::{Base, Index, LocPart, PartUpdate, RatingPart, Rebuilt, VideoPart, WindowPart};
 use crate::error::{Error, Result};
-use crate::fxhash::FxHashSet;
 use crate::inputs::{Dataset, InputStates};
 use hollow::write::{StateChanges, TypeChanges};
 use hollow::ReadState;
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 /// What changed in one input since the state an index was built from.

@@ -48,9 +48,9 @@ pub use eval::Evaluator;
 pub use incremental::InputChange;
 
 use crate::error::Result;
-use crate::fxhash::FxHashMap;
 use crate::inputs::{Dataset, InputStates};
 use crate::table::Grid;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// Title-level and video-level reason codes without a language, as bit flags. The order of the

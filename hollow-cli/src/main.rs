@@ -236,6 +236,13 @@ fn say(cli: &Cli, out: &mut impl Write, j: Json, text: impl Fn() -> String) -> R
 }
 
 fn root(cli: &Cli) -> Result<Arc<dyn BlobStore>, Failure> {
+    // open_store creates a missing folder; an explorer must not (a typo would make one).
+    if !cli.store.contains("://") || cli.store.starts_with("file://") {
+        let path = cli.store.strip_prefix("file://").unwrap_or(&cli.store);
+        if !std::path::Path::new(path).is_dir() {
+            return fail(4, format!("store {path:?} is not a folder"));
+        }
+    }
     open_store(&cli.store).map_err(|e| Failure(4, format!("opening the store: {e}")))
 }
 

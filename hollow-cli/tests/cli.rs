@@ -129,6 +129,10 @@ fn subcommands_on_a_produced_store() {
         }
     }
 
+    let missing = r.join("missing");
+    assert_eq!(hollow(&missing, &["datasets"]).status.code(), Some(4));
+    assert!(!missing.exists());
+
     let o = hollow(r, &["unpin", "videos"]);
     assert_eq!(o.status.code(), Some(0));
     let o = hollow(r, &["get", "videos", "3"]);

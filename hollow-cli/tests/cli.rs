@@ -1,0 +1,168 @@
+//! Runs the real `hollow` binary against a store written in the test by hollow's Producer:
+//! several versions, a delete, a pin, and a deliberately broken delta for `verify`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use hollow::dataset::DatasetSchema;
+use hollow::lifecycle::{Producer, ProducerConfig, Timeline};
+use hollow::store::FolderStore;
+
+const SCHEMA: &str = r#"{"dataset": "videos", "type": "Video", "primary_key": ["id"],
+    "fields": [{"name": "id", "kind": "i64"}, {"name": "title", "kind": "string"}]}"#;
+
+fn build(root: &Path) {
+    let schema = DatasetSchema::from_json(SCHEMA).unwrap();
+    let store = Arc::new(FolderStore::new(root.join("videos")).unwrap());
+    let mut p = Producer::open(
+        store.clone(),
+        schema.schema_set().unwrap(),
+        ProducerConfig::default(),
+    )
+    .unwrap();
+    p.cycle(|c| {
+        for i in 1..=3 {
+            let rec = format!(r#"{{"id": {i}, "title": "title {i}"}}"#);
+            c.upsert_record(&schema, &schema.parse_json(rec.as_bytes())?)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    p.cycle(|c| c.delete_key(&schema, "2").map(|_| ())).unwrap();
+    p.cycle(|c| {
+        c.upsert_record(
+            &schema,
+            &schema.parse_json(br#"{"id": 3, "title": "renamed"}"#)?,
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    Timeline::new(store).pin(2).unwrap();
+}
+
+fn hollow(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hollow"))
+        .arg("--store")
+        .arg(root)
+        .args(args)
+        .env_remove("HOLLOW_STORE")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn subcommands_on_a_produced_store() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let r = dir.path();
+
+    let o = hollow(r, &["datasets"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o), "videos\n");
+    let o = hollow(r, &["--json", "datasets"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap(),
+        serde_json::json!(["videos"])
+    );
+
+    let o = hollow(r, &["--json", "versions", "videos"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let vs = v.as_array().unwrap();
+    assert_eq!(vs.len(), 3);
+    assert_eq!(vs[1]["pinned"], true);
+    assert_eq!(vs[2]["announced"], true);
+    assert!(vs[1]["delta_bytes"].as_u64().unwrap() > 0);
+    let o = hollow(r, &["versions", "videos"]);
+    assert!(text(&o).starts_with("VERSION"), "{}", text(&o));
+    assert!(text(&o).contains("pinned"));
+
+    let o = hollow(r, &["schema", "videos"]);
+    assert!(
+        text(&o).contains("object Video (primary key: id)"),
+        "{}",
+        text(&o)
+    );
+
+    // Default version is the pinned one (2): key 3 still has its first title there.
+    let o = hollow(r, &["get", "videos", "3"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rec["title"], "title 3");
+    let o = hollow(r, &["get", "videos", "3", "--version", "3"]);
+    let rec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rec["title"], "renamed");
+
+    let o = hollow(r, &["export", "videos", "--version", "1"]);
+    let lines: Vec<serde_json::Value> = text(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let o = hollow(r, &["export", "videos", "--version", "2"]);
+    assert_eq!(text(&o).lines().count(), 2);
+
+    // Error paths: one line on stderr, a meaningful code.
+    for (args, code) in [
+        (&["get", "nosuch", "1"][..], 3),
+        (&["get", "videos", "2", "--version", "3"][..], 3),
+        (&["get", "videos", "1", "--version", "99"][..], 3),
+        (&["get", "videos", "abc"][..], 2),
+        (&["versions", "videos", "--bogus"][..], 2),
+    ] {
+        let o = hollow(r, args);
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        if code == 3 {
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    let missing = r.join("missing");
+    assert_eq!(hollow(&missing, &["datasets"]).status.code(), Some(4));
+    assert!(!missing.exists());
+
+    let o = hollow(r, &["unpin", "videos"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = hollow(r, &["get", "videos", "3"]);
+    let rec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rec["title"], "renamed");
+    assert_eq!(hollow(r, &["pin", "videos", "1"]).status.code(), Some(0));
+    assert_eq!(hollow(r, &["pin", "videos", "7"]).status.code(), Some(3));
+    assert_eq!(
+        hollow(r, &["announce", "videos", "3"]).status.code(),
+        Some(0)
+    );
+
+    // verify: clean, then a delta with one flipped byte.
+    let o = hollow(r, &["verify", "videos"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let delta = r
+        .join("videos")
+        .join(hollow::lifecycle::timeline::delta_key(1, 2));
+    let mut bytes = std::fs::read(&delta).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&delta, bytes).unwrap();
+    let o = hollow(r, &["--json", "verify", "videos"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["broken"][0]["blob"]
+            .as_str()
+            .unwrap()
+            .starts_with("delta/"),
+        "{v}"
+    );
+}

@@ -197,11 +197,13 @@ impl Ctx<'_> {
             Some(TypeInfo::Object {
                 wrapper: Some(w), ..
             }) => *w,
-            _ => return Err(Error::Serde(format!(
+            _ => {
+                return Err(Error::Serde(format!(
                 "cannot store {} as a record of type {:?} (not a one-field object of a primitive)",
                 kind_of(&v),
                 self.type_name(t)
-            ))),
+            )))
+            }
         };
         let v = coerce(v, want).map_err(|v| {
             Error::Serde(format!(

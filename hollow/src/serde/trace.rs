@@ -188,9 +188,11 @@ fn trace<T: ::serde::Serialize + DeserializeOwned>() -> Result<Vec<TypeSchema>> 
             Err(TraceError::Recursion {
                 name,
                 handled: false,
-            }) => return Err(Error::Serde(format!(
+            }) => {
+                return Err(Error::Serde(format!(
                 "type {name} contains itself without an Option, a collection or a map in between"
-            ))),
+            )))
+            }
             Err(TraceError::Msg(m)) => return Err(Error::Serde(m)),
         }
     }

@@ -19,15 +19,22 @@ pub(crate) struct FirstTimes {
     pub encode: Duration,
     /// Storing the blobs and the announcement.
     pub store: Duration,
+    /// The version written: 1, or above every number an earlier failed attempt used
+    /// ([`Timeline::highest_used`]), so that a late write of that attempt can never be
+    /// mistaken for this version's blobs.
+    pub version: u64,
 }
 
-/// Publishes `ws` as version 1 of the empty timeline in `store`.
+/// Publishes `ws` as the first version of the empty timeline in `store` (version 1 unless
+/// an earlier attempt left blobs behind).
 pub(crate) fn write_first_version(
     store: &Arc<dyn BlobStore>,
     ws: &mut WriteState,
     zstd_level: Option<i32>,
 ) -> hollow::Result<FirstTimes> {
-    ws.set_header("hollow.version", "1");
+    let timeline = Timeline::new(store.clone());
+    let v = timeline.highest_used()?.map_or(1, |h| h + 1);
+    ws.set_header("hollow.version", v.to_string());
     let t = Instant::now();
     let (blob, _) = write_snapshot(
         ws,
@@ -39,17 +46,18 @@ pub(crate) fn write_first_version(
     let encode = t.elapsed();
     let t = Instant::now();
     store
-        .put(&snapshot_key(1), &blob)
+        .put(&snapshot_key(v), &blob)
         .map_err(hollow::Error::Store)?;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     store
-        .put(&meta_key(1), format!("1 {now_ms} -\n").as_bytes())
+        .put(&meta_key(v), format!("{v} {now_ms} -\n").as_bytes())
         .map_err(hollow::Error::Store)?;
-    Timeline::new(store.clone()).announce(1)?;
+    timeline.announce_forward(v)?;
     Ok(FirstTimes {
         encode,
         store: t.elapsed(),
+        version: v,
     })
 }

@@ -526,13 +526,13 @@ pub fn publish_jsonl_dir(dir: &Path, url: &str, full: bool) -> Result<Vec<Publis
                 Dataset::Localizations => jsonl_write_state::<Localization>(d, dir, threads)?,
                 Dataset::Ratings => jsonl_write_state::<Rating>(d, dir, threads)?,
             };
-            crate::first::write_first_version(&store, &mut ws, None).map_err(|e| {
+            let first = crate::first::write_first_version(&store, &mut ws, None).map_err(|e| {
                 Error::hollow(format!("publishing the first version of {store_url}"), e)
             })?;
             out.push(PublishedInput {
                 dataset: d,
                 url: store_url,
-                version: Some(1),
+                version: Some(first.version),
                 published: true,
                 records,
             });

@@ -619,10 +619,10 @@ impl OutputPublisher {
             .map_err(e)?;
         report.encode = times.encode;
         report.store = times.store;
-        report.published = Some(1);
-        report.version = Some(1);
+        report.published = Some(times.version);
+        report.version = Some(times.version);
         report.upserts = table.len() as u64;
-        self.version = Some(1);
+        self.version = Some(times.version);
         let (store, config, set) = (
             self.store.clone(),
             self.config.clone(),

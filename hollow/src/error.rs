@@ -138,6 +138,18 @@ pub enum Error {
         /// What was missing or failed.
         detail: String,
     },
+    /// An announcement would move a timeline back to an older version. A consumer refuses
+    /// to follow it (it keeps its state: an older announcement is a late write, a second
+    /// producer or a hand edit; [pin](crate::lifecycle::Timeline::pin) a version to send
+    /// consumers back), and [`Timeline::announce_forward`](crate::lifecycle::Timeline::announce_forward)
+    /// refuses to write it.
+    #[error("the announcement moves back from version {from} to {to}: refused (pin a version to send consumers back)")]
+    AnnouncementBackwards {
+        /// The newer version (already announced, or where the consumer is).
+        from: u64,
+        /// The older version.
+        to: u64,
+    },
     /// A JSON record does not match its dataset schema.
     #[error("invalid record: {0}")]
     InvalidRecord(#[from] crate::dataset::RecordError),

@@ -4,7 +4,8 @@
 //! the test stops and restarts, so the server keeps its objects).
 //!
 //! In every case errors are typed, a consumer keeps serving its last good state, a producer
-//! rolls back what it did not publish, and versions stay strictly consecutive.
+//! rolls back what it did not publish, and a version number is never given to two states
+//! (a failed attempt's number is not reused, so its writes that land late harm nothing).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -139,6 +140,11 @@ struct FaultyStore {
     hidden: Mutex<HashSet<String>>,
     /// Keys put successfully, in order.
     puts: Mutex<Vec<String>>,
+    /// Keys whose puts are held back and reported as failed (a write that timed out but
+    /// is still in flight); [`FaultyStore::land_held`] writes them later.
+    hold: Mutex<HashSet<String>>,
+    /// Held puts, in order.
+    held: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl FaultyStore {
@@ -149,7 +155,19 @@ impl FaultyStore {
             write_then_fail: Mutex::new(HashSet::new()),
             hidden: Mutex::new(HashSet::new()),
             puts: Mutex::new(Vec::new()),
+            hold: Mutex::new(HashSet::new()),
+            held: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Writes the held puts now (the late landing of writes that timed out).
+    fn land_held(&self) -> Vec<String> {
+        let held = std::mem::take(&mut *self.held.lock().unwrap());
+        let keys = held.iter().map(|(k, _)| k.clone()).collect();
+        for (k, b) in held {
+            self.inner.put(&k, &b).unwrap();
+        }
+        keys
     }
 
     fn injected(key: &str) -> StoreError {
@@ -165,6 +183,21 @@ impl BlobStore for FaultyStore {
     fn put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         if self.fail_put_in.fetch_sub(1, Ordering::SeqCst) == 0 {
             return Err(Self::injected(key));
+        }
+        let held = {
+            let hold = self.hold.lock().unwrap();
+            hold.contains(key) || hold.iter().any(|p| p.ends_with('/') && key.starts_with(p))
+        };
+        if held {
+            self.held
+                .lock()
+                .unwrap()
+                .push((key.to_string(), data.to_vec()));
+            return Err(StoreError::Io {
+                op: "put",
+                key: key.into(),
+                source: std::io::Error::new(std::io::ErrorKind::TimedOut, "injected time-out"),
+            });
         }
         self.inner.put(key, data)?;
         if self.write_then_fail.lock().unwrap().remove(key) {
@@ -496,7 +529,8 @@ fn retention_keeps_announced_pinned_and_kept_versions_reachable() {
 
 #[test]
 fn a_store_failing_mid_cycle_rolls_the_producer_back() {
-    // the very first version: nothing is announced, and the next cycle publishes version 1
+    // the very first version: nothing is announced, and the next cycle publishes version 3
+    // (each failed attempt may have stored some blobs under its number: 1 and 2 are burned)
     let dir = tempfile::tempdir().unwrap();
     let store = FaultyStore::new(dir.path());
     let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
@@ -516,7 +550,7 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     store.fail_put_in.store(-1, Ordering::SeqCst);
     assert_eq!(
         published(cycle(&mut p, &mut model, &[(2, "second")], &[])),
-        1
+        3
     );
     let c = Consumer::new(store.clone(), ConsumerConfig::default());
     c.refresh().unwrap();
@@ -530,6 +564,7 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     c.refresh().unwrap();
     let mut model = versions[&2].clone();
     let mut fails = 0;
+    let mut attempted: Vec<u64> = Vec::new();
     for round in 0..12i64 {
         let last = p.version().unwrap();
         // fail the k-th put of this cycle (blobs, then meta, then the announcement)
@@ -545,6 +580,7 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
         match attempt {
             Err(Error::Store(StoreError::Io { .. })) => {
                 fails += 1;
+                attempted.push(last + 1);
                 assert_eq!(
                     p.version(),
                     Some(last),
@@ -582,10 +618,15 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
             &[],
         ));
         assert_eq!(v, p.version().unwrap());
+        let above = versions
+            .keys()
+            .last()
+            .unwrap()
+            .max(attempted.last().unwrap_or(&0));
         assert_eq!(
             v,
-            versions.keys().last().unwrap() + 1,
-            "versions are consecutive"
+            above + 1,
+            "numbered above every published version and failed attempt"
         );
         versions.insert(v, model.clone());
         c.refresh().unwrap();
@@ -597,11 +638,23 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
         );
     }
     assert!(fails >= 8, "{fails} failed cycles");
-    // every version was published once: one metadata blob each, every one reachable with
-    // the content it was announced with
+    // every version was published once: one metadata blob each (failed attempts may have
+    // left theirs, under their own numbers), every one reachable with the content it was
+    // announced with
     let metas: Vec<String> = store.list("meta/").unwrap();
     let n = *versions.keys().last().unwrap();
-    assert_eq!(metas, (1..=n).map(meta_key).collect::<Vec<_>>());
+    for v in versions.keys() {
+        assert!(metas.contains(&meta_key(*v)), "meta of {v}");
+    }
+    for m in &metas {
+        assert!(
+            versions
+                .keys()
+                .chain(&attempted)
+                .any(|v| meta_key(*v) == *m),
+            "{m} belongs to no attempt"
+        );
+    }
     for (v, want) in &versions {
         let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
         fresh.update_to(*v).unwrap();
@@ -648,6 +701,157 @@ fn an_announcement_stored_but_reported_failed_is_not_published_twice() {
     versions.insert(3, model.clone());
     let v = published(cycle(&mut p, &mut model, &[(501, "next")], &[]));
     assert_eq!(v, 4);
+    c.refresh().unwrap();
+    assert_eq!(contents(&c.current().unwrap().state), model);
+}
+
+/// Publishes a version while writes to `hold` (a key, or a prefix ending in `/`) time out
+/// and stay in flight, then publishes the next version, then lands the held writes.
+/// Returns the producer, the model of every published version and the consumer that
+/// followed.
+fn publish_with_late_writes(
+    hold: &[&str],
+) -> (
+    tempfile::TempDir,
+    Arc<FaultyStore>,
+    Producer,
+    BTreeMap<u64, Model>,
+    Consumer,
+    Vec<String>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FaultyStore::new(dir.path());
+    let (mut p, mut versions) = timeline(store.clone(), 2, config());
+    let c = Consumer::new(store.clone(), ConsumerConfig::default());
+    c.refresh().unwrap();
+    let mut model = versions[&2].clone();
+    *store.hold.lock().unwrap() = hold.iter().map(|k| k.to_string()).collect();
+    let doomed = cycle(&mut p, &mut model, &[(1, "doomed"), (700, "doomed")], &[2]);
+    assert!(
+        matches!(doomed, Err(Error::Store(_))),
+        "the held write fails the cycle: {doomed:?}"
+    );
+    store.hold.lock().unwrap().clear();
+    assert_eq!(p.version(), Some(2));
+    // the retry holds other content (the real service folds more messages meanwhile)
+    let v = published(cycle(
+        &mut p,
+        &mut model,
+        &[(1, "retried"), (800, "new")],
+        &[],
+    ));
+    assert_eq!(v, 4, "version 3 was used by the failed attempt");
+    versions.insert(v, model.clone());
+    c.refresh().unwrap();
+    assert_eq!(contents(&c.current().unwrap().state), model);
+    let landed = store.land_held();
+    (dir, store, p, versions, c, landed)
+}
+
+#[test]
+fn blobs_of_a_failed_attempt_that_land_late_never_pass_for_a_published_version() {
+    // every blob of the attempt times out and lands after the retry was published: under
+    // the same number they would replace the retry's delta 2 → 3 with the attempt's
+    let (_dir, store, mut p, mut versions, c, landed) =
+        publish_with_late_writes(&["delta/", "reverse/", "snapshot/"]);
+    let mut landed = landed;
+    landed.sort();
+    assert_eq!(
+        landed,
+        [delta_key(2, 3), reverse_key(3, 2), snapshot_key(3)],
+        "the attempt's blobs (concurrent puts, in any order)"
+    );
+    let mut model = versions[&4].clone();
+    let v = published(cycle(&mut p, &mut model, &[(900, "after")], &[]));
+    versions.insert(v, model.clone());
+    c.refresh().unwrap();
+    assert_eq!(contents(&c.current().unwrap().state), model);
+    for (v, want) in &versions {
+        for mode in [MemoryMode::Heap, MemoryMode::Mapped] {
+            let fresh = Consumer::new(
+                store.clone(),
+                ConsumerConfig {
+                    mode,
+                    ..ConsumerConfig::default()
+                },
+            );
+            fresh.update_to(*v).unwrap();
+            assert_eq!(
+                &contents(&fresh.current().unwrap().state),
+                want,
+                "version {v}"
+            );
+            // and from every other published version, by whatever path the planner takes
+            for from in versions.keys() {
+                fresh.update_to(*from).unwrap();
+                fresh.update_to(*v).unwrap();
+                assert_eq!(
+                    &contents(&fresh.current().unwrap().state),
+                    want,
+                    "{from} → {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_announcement_that_lands_late_does_not_move_consumers_back() {
+    // the attempt stores its blobs and meta, but the announcement times out, and lands
+    // after the retry (version 4) was announced: the announcement now says 3
+    let (_dir, store, mut p, versions, c, landed) = publish_with_late_writes(&[ANNOUNCED]);
+    assert_eq!(landed, [ANNOUNCED.to_string()]);
+    assert_eq!(p.timeline().announced().unwrap(), Some(3));
+    // a consumer at 4 refuses to go back, and keeps serving 4
+    let before = c.current();
+    assert!(
+        matches!(
+            c.refresh(),
+            Err(Error::AnnouncementBackwards { from: 4, to: 3 })
+        ),
+        "{:?}",
+        c.refresh()
+    );
+    assert!(same_state(&before, &c.current()));
+    // a producer does not announce backwards either
+    assert!(matches!(
+        p.timeline().announce_forward(2),
+        Err(Error::AnnouncementBackwards { from: 3, to: 2 })
+    ));
+    // the producer's next cycle, even with nothing to publish, repairs the announcement
+    let mut model = versions[&4].clone();
+    assert!(matches!(
+        cycle(&mut p, &mut model, &[], &[]),
+        Ok(CycleOutcome::Unchanged)
+    ));
+    assert_eq!(p.timeline().announced().unwrap(), Some(4));
+    c.refresh().unwrap();
+    assert!(same_state(&before, &c.current()));
+    // a pin still sends consumers back on purpose
+    p.timeline().pin(2).unwrap();
+    c.refresh().unwrap();
+    assert_eq!(contents(&c.current().unwrap().state), versions[&2]);
+    p.timeline().unpin().unwrap();
+    c.refresh().unwrap();
+    assert_eq!(c.version(), Some(4));
+    // a restarted producer numbers above the attempt too
+    let mut p2 = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
+    assert_eq!(p2.version(), Some(4));
+    assert_eq!(published(cycle(&mut p2, &mut model, &[(5, "x")], &[])), 5);
+}
+
+#[test]
+fn a_restarted_producer_numbers_above_blobs_a_crashed_attempt_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FaultyStore::new(dir.path());
+    let (p, versions) = timeline(store.clone(), 2, config());
+    drop(p);
+    // a crashed attempt at 3 stored a reverse delta and nothing else
+    store.inner.put(&reverse_key(3, 2), b"partial").unwrap();
+    let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
+    let mut model = versions[&2].clone();
+    assert_eq!(published(cycle(&mut p, &mut model, &[(9, "n")], &[])), 4);
+    let c = Consumer::new(store.clone(), ConsumerConfig::default());
     c.refresh().unwrap();
     assert_eq!(contents(&c.current().unwrap().state), model);
 }
@@ -933,12 +1137,13 @@ mod s3 {
             Some(3)
         );
 
-        // the server is back: the next cycle publishes version 4 with only its own changes
+        // the server is back: the next cycle publishes version 5 (4 was the failed
+        // attempt's) with only its own changes
         proxy.start();
         c.refresh().unwrap();
         assert_eq!(c.version(), Some(3));
         let v = published(cycle(&mut p, &mut model, &[(4, "back")], &[]));
-        assert_eq!(v, 4);
+        assert_eq!(v, 5);
         versions.insert(v, model.clone());
         c.refresh().unwrap();
         assert_eq!(contents(&c.current().unwrap().state), model);

@@ -109,10 +109,19 @@ impl Consumer {
 
     /// Moves to the pinned version if any, else the announced one. Returns the report
     /// (empty when already there).
+    ///
+    /// An announcement older than the current version is refused with
+    /// [`Error::AnnouncementBackwards`] and the current state is kept: producers only
+    /// announce forward, so an older announcement is a write that landed late, a second
+    /// producer or a hand edit. To send consumers back, [pin](Timeline::pin) the version.
     pub fn refresh(&self) -> Result<UpdateReport> {
-        match self.timeline.target()? {
-            None => Ok(UpdateReport::default()),
-            Some(v) => self.update_to(v),
+        if let Some(p) = self.timeline.pinned()? {
+            return self.update_to(p);
+        }
+        match (self.timeline.announced()?, self.version()) {
+            (None, _) => Ok(UpdateReport::default()),
+            (Some(a), Some(c)) if a < c => Err(Error::AnnouncementBackwards { from: c, to: a }),
+            (Some(a), _) => self.update_to(a),
         }
     }
 

@@ -8,7 +8,7 @@
 //! without a primary key (strings and lists of a record) are reference-counted and dropped
 //! when nothing refers to them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -135,6 +135,14 @@ pub struct Producer {
     config: ProducerConfig,
     state: WriteState,
     version: Option<u64>,
+    /// The highest version number used in the store or by any publish attempt of this
+    /// producer: the next version is numbered above it, so that a failed attempt's blobs
+    /// (stored, or still in flight when a write timed out) never pass for another state's.
+    used: Option<u64>,
+    /// Numbers of recent publish attempts that failed: if one of them shows up as the
+    /// announcement (a timed-out write that landed late), the next cycle announces the
+    /// producer's version again.
+    failed: BTreeSet<u64>,
     header: BTreeMap<String, String>,
     /// Per keyed type: primary-key encoding → ordinal.
     keys: Vec<Option<FxHashMap<Box<[u8]>, u32>>>,
@@ -178,11 +186,14 @@ impl Producer {
             }
             None => (WriteState::new(schema), None, BTreeMap::new()),
         };
+        let used = timeline.highest_used()?.max(version);
         let mut p = Producer {
             timeline,
             config,
             state,
             version,
+            used,
+            failed: BTreeSet::new(),
             header,
             keys: Vec::new(),
             pk_fields: Vec::new(),
@@ -279,6 +290,7 @@ impl Producer {
         f: impl FnOnce(&mut Cycle<'_>) -> Result<()>,
     ) -> Result<CycleOutcome> {
         let started = Instant::now();
+        self.repair_announcement();
         let mut cyc = Cycle {
             p: self,
             header: BTreeMap::new(),
@@ -319,7 +331,9 @@ impl Producer {
         for (k, v) in header_updates {
             self.state.set_header(k, v);
         }
-        let next = self.version.map_or(1, |v| v + 1);
+        // never a number an earlier attempt may have used (see `used`)
+        let next = self.version.max(self.used).map_or(1, |v| v + 1);
+        self.used = Some(next);
         self.state.set_header("hollow.version", next.to_string());
         phases.prepare = t.elapsed();
         match self.publish(next, &changes, &removed, &old_header, &mut phases) {
@@ -362,6 +376,10 @@ impl Producer {
                 })
             }
             Err(e) => {
+                self.failed.insert(next);
+                while self.failed.len() > 64 {
+                    self.failed.pop_first();
+                }
                 self.state.rollback();
                 self.state.header = old_header;
                 // keys must follow the rolled-back state
@@ -442,9 +460,24 @@ impl Producer {
         store
             .put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes())
             .map_err(store_err)?;
-        self.timeline.announce(v)?;
+        self.timeline.announce_forward(v)?;
         phases.store = t.elapsed();
         Ok((delta_bytes, reverse_bytes, snapshot_bytes))
+    }
+
+    /// If the announcement names an older version that a failed attempt of this producer
+    /// used (its write timed out, then landed after a later version was announced),
+    /// announces the producer's version again. Best effort: a failure is retried next
+    /// cycle. Consumers refuse to follow the backwards announcement meanwhile.
+    fn repair_announcement(&mut self) {
+        let (Some(v), false) = (self.version, self.failed.is_empty()) else {
+            return;
+        };
+        if let Ok(Some(a)) = self.timeline.announced() {
+            if a < v && self.failed.contains(&a) && self.timeline.announce_forward(v).is_ok() {
+                self.failed.remove(&a);
+            }
+        }
     }
 
     /// Retention after a publish (never undoes it: a failure is reported).

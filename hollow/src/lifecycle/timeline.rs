@@ -232,11 +232,43 @@ impl Timeline {
         Ok(self.pinned()?.or(self.announced()?))
     }
 
-    /// Announces a version (its blobs must already be stored).
+    /// Announces a version (its blobs must already be stored), whatever is announced now:
+    /// the operator's tool. Producers use [`Timeline::announce_forward`].
     pub fn announce(&self, v: u64) -> Result<()> {
         self.store
             .put(ANNOUNCED, v.to_string().as_bytes())
             .map_err(store_err)
+    }
+
+    /// Announces `v` unless a newer version is already announced
+    /// ([`Error::AnnouncementBackwards`]): what a producer does, so that a stale producer
+    /// (or a retry racing a late write) never moves consumers back. Announcing the
+    /// announced version again is allowed.
+    pub fn announce_forward(&self, v: u64) -> Result<()> {
+        match self.announced() {
+            Ok(Some(a)) if a > v => return Err(Error::AnnouncementBackwards { from: a, to: v }),
+            // the store could not answer: nothing is known, nothing is written
+            Err(e @ Error::Store(_)) => return Err(e),
+            // none, older, the same, or garbled (which a new announcement repairs)
+            _ => {}
+        }
+        self.announce(v)
+    }
+
+    /// The highest version number that any blob, metadata line or the announcement in the
+    /// store uses (`None`: an empty timeline). A producer numbers its next version above
+    /// it, so that a version number is never given to two different states: a publish
+    /// attempt that failed may still have stored some of its blobs (or store them later,
+    /// when a write that timed out lands), and they must not be mistaken for another
+    /// state's.
+    pub fn highest_used(&self) -> Result<Option<u64>> {
+        let mut high = self.index()?.versions().last().copied();
+        for k in self.store.list("meta/").map_err(store_err)? {
+            if let Some(v) = k.strip_prefix("meta/").and_then(|s| s.parse::<u64>().ok()) {
+                high = high.max(Some(v));
+            }
+        }
+        Ok(high.max(self.announced()?))
     }
 
     /// Pins consumers to a version until [`Timeline::unpin`].

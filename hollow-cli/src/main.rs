@@ -1,15 +1,27 @@
 //! `hollow`: an explorer for the datasets of a hollow blob store (a folder or
 //! `s3://bucket/prefix` whose sub-folders or sub-prefixes are datasets, as the producer and
-//! the gatekeeper write them): versions, schema, records by key, streaming export, pin,
-//! unpin, announce and checksum/chain verification.
+//! the gatekeeper write them): versions, schema, statistics, records by key or by field,
+//! streaming export (JSON lines, CSV), diffs, record history, retention, pin, unpin,
+//! announce and verification of checksums and of the delta chain.
+//!
+//! One module per family of subcommands; this file holds the command line, the exit codes
+//! and what they share (opening the store, loading a version, picking a type, keys).
 
-use std::collections::{BTreeSet, HashSet};
+mod browse;
+mod changes;
+mod export;
+mod query;
+mod retention;
+mod stats;
+mod ui;
+mod verify;
+
+use std::collections::BTreeSet;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
-use hollow::lifecycle::timeline::{delta_key, reverse_key, snapshot_key};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use hollow::lifecycle::{load_version, Timeline};
 use hollow::store::{open_store, BlobStore};
 use hollow::{FieldKind, MemoryMode, ReadState, TypeSchema, Value};
@@ -19,14 +31,17 @@ const AFTER_HELP: &str = "Exit codes:
   0  success
   1  verify found damage
   2  usage error (bad flag or argument)
-  3  not found (dataset, version, type or key)
+  3  not found (dataset, version, type, field or key)
   4  store unreachable or unreadable
-  5  other failure";
+  5  other failure
+
+Colours only when stdout is a terminal and NO_COLOR is unset; progress bars only when
+stderr is a terminal.";
 
 /// Explore the datasets of a hollow blob store.
 #[derive(Parser, Debug)]
 #[command(name = "hollow", version, about, after_help = AFTER_HELP)]
-struct Cli {
+pub struct Cli {
     /// The store: a folder (or file:///dir) or s3://bucket/prefix; each dataset is a
     /// sub-folder / sub-prefix of it.
     #[arg(long, global = true, env = "HOLLOW_STORE", default_value = ".")]
@@ -36,6 +51,15 @@ struct Cli {
     json: bool,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// The export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header line (RFC 4180 quoting).
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,7 +75,15 @@ enum Cmd {
     Schema {
         /// The dataset.
         dataset: String,
-        /// The version (default: the announced one).
+        /// The version (default: the pinned, else the announced one).
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// Records, holes and bytes per type and per field: bits per record, pool bytes, dedup.
+    Stats {
+        /// The dataset.
+        dataset: String,
+        /// The version (default: the pinned, else the announced one).
         #[arg(long)]
         version: Option<u64>,
     },
@@ -62,7 +94,7 @@ enum Cmd {
         /// One or more primary keys.
         #[arg(required = true)]
         keys: Vec<String>,
-        /// The version (default: the announced one).
+        /// The version (default: the pinned, else the announced one).
         #[arg(long)]
         version: Option<u64>,
         /// The object type (default: the first type with a primary key).
@@ -72,16 +104,82 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         depth: u32,
     },
-    /// Stream every record of a type as JSON lines (references as ordinals).
+    /// Records whose fields equal values: by the primary-key index when the conditions name
+    /// exactly the primary key, by a scan otherwise (the method is said on stderr / in JSON).
+    Query {
+        /// The dataset.
+        dataset: String,
+        /// FIELD=VALUE (a field name or a dotted path through references; `null` matches
+        /// null); repeat for several conditions, all of which must hold.
+        #[arg(long = "where", value_name = "FIELD=VALUE", required = true)]
+        conditions: Vec<String>,
+        /// The object type (default: the first type with a primary key).
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// The version (default: the pinned, else the announced one).
+        #[arg(long)]
+        version: Option<u64>,
+        /// Print at most this many records.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Stream every record of a type (references as ordinals).
     Export {
         /// The dataset.
         dataset: String,
-        /// The version (default: the announced one).
+        /// The version (default: the pinned, else the announced one).
         #[arg(long)]
         version: Option<u64>,
         /// The object type (default: the first type with a primary key).
         #[arg(long = "type")]
         type_name: Option<String>,
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+    },
+    /// The records added, removed and changed (field by field) from V1 to V2.
+    Diff {
+        /// The dataset.
+        dataset: String,
+        /// The older version.
+        v1: u64,
+        /// The newer version.
+        v2: u64,
+        /// The object type (default: the first type with a primary key).
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Match records by these fields (comma-separated) instead of the primary key.
+        #[arg(long, value_delimiter = ',')]
+        key: Vec<String>,
+    },
+    /// The versions at which a record changed, with each change.
+    History {
+        /// The dataset.
+        dataset: String,
+        /// The record's primary key (composite keys joined by `|`).
+        key: String,
+        /// The object type (default: the first type with a primary key).
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// How deep references are followed in the records shown (0: print ordinals).
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+    },
+    /// Delete old versions, keeping the last N and/or those of the last D days (whichever
+    /// keeps more), and always the pinned, announced and protected versions.
+    #[command(group(clap::ArgGroup::new("keep_what").required(true).multiple(true).args(["keep", "keep_days"])))]
+    Retention {
+        /// The dataset.
+        dataset: String,
+        /// Keep the newest N versions.
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+        /// Keep the versions published in the last D days.
+        #[arg(long, value_name = "D")]
+        keep_days: Option<f64>,
+        /// Only show what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Pin a version: consumers use it instead of the announced one.
     Pin {
@@ -102,11 +200,23 @@ enum Cmd {
         /// The version.
         version: u64,
     },
-    /// Check the checksum of every blob and that every version can be reached.
+    /// Check the checksum of every blob and that every version can be reached; with --all
+    /// also load every snapshot, apply every delta and reverse delta and compare the
+    /// results with the snapshots and states they must equal.
     Verify {
         /// The dataset.
         dataset: String,
+        /// Walk the whole chain (slower: loads every version).
+        #[arg(long)]
+        all: bool,
     },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    Man,
 }
 
 /// An error with its exit code.
@@ -131,6 +241,10 @@ fn lib(context: &str) -> impl Fn(hollow::Error) -> Failure + '_ {
 }
 
 fn main() -> ExitCode {
+    // A bug must still end in one line on stderr, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("hollow: internal error: {info}");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -166,11 +280,15 @@ fn io_fail(e: io::Error) -> Failure {
 
 fn run(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     match &cli.cmd {
-        Cmd::Datasets => datasets(cli, out),
-        Cmd::Versions { dataset } => versions(cli, dataset, out),
+        Cmd::Datasets => browse::datasets(cli, out),
+        Cmd::Versions { dataset } => browse::versions(cli, dataset, out),
         Cmd::Schema { dataset, version } => {
             let (_, v, state) = load(cli, dataset, *version)?;
-            schema(cli, v, &state, out)
+            browse::schema(cli, v, &state, out)
+        }
+        Cmd::Stats { dataset, version } => {
+            let (t, v, state) = load(cli, dataset, *version)?;
+            stats::stats(cli, &t, v, &state, out)
         }
         Cmd::Get {
             dataset,
@@ -180,16 +298,48 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
             depth,
         } => {
             let (_, _, state) = load(cli, dataset, *version)?;
-            get(&state, type_name.as_deref(), keys, *depth, out)
+            browse::get(&state, type_name.as_deref(), keys, *depth, out)
+        }
+        Cmd::Query {
+            dataset,
+            conditions,
+            type_name,
+            version,
+            limit,
+        } => {
+            let (_, _, state) = load(cli, dataset, *version)?;
+            query::query(cli, &state, type_name.as_deref(), conditions, *limit, out)
         }
         Cmd::Export {
             dataset,
             version,
             type_name,
+            format,
         } => {
             let (_, _, state) = load(cli, dataset, *version)?;
-            export(&state, type_name.as_deref(), out)
+            let t = pick_type(&state, type_name.as_deref())?;
+            export::export(&state, &t, *format, out)?;
+            Ok(0)
         }
+        Cmd::Diff {
+            dataset,
+            v1,
+            v2,
+            type_name,
+            key,
+        } => changes::diff(cli, dataset, *v1, *v2, type_name.as_deref(), key, out),
+        Cmd::History {
+            dataset,
+            key,
+            type_name,
+            depth,
+        } => changes::history(cli, dataset, key, type_name.as_deref(), *depth, out),
+        Cmd::Retention {
+            dataset,
+            keep,
+            keep_days,
+            dry_run,
+        } => retention::retention(cli, dataset, *keep, *keep_days, *dry_run, out),
         Cmd::Pin { dataset, version } => {
             let t = timeline(cli, dataset)?;
             known_version(&t, dataset, *version)?;
@@ -222,7 +372,18 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
                 || format!("{dataset}: announced {version}"),
             )
         }
-        Cmd::Verify { dataset } => verify(cli, dataset, out),
+        Cmd::Verify { dataset, all } => verify::verify(cli, dataset, *all, out),
+        Cmd::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "hollow", out);
+            Ok(0)
+        }
+        Cmd::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(out)
+                .map_err(io_fail)?;
+            Ok(0)
+        }
     }
 }
 
@@ -323,197 +484,6 @@ fn dataset_names(store: &dyn BlobStore) -> Result<BTreeSet<String>, Failure> {
         .collect())
 }
 
-fn datasets(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
-    let names = dataset_names(&*root(cli)?)?;
-    if cli.json {
-        writeln!(out, "{}", json!(names)).map_err(io_fail)?;
-    } else {
-        for n in names {
-            writeln!(out, "{n}").map_err(io_fail)?;
-        }
-    }
-    Ok(0)
-}
-
-fn blob_size(store: &dyn BlobStore, key: &str) -> Result<Option<u64>, Failure> {
-    // The store API has no size query: read the blob (versions listings are small).
-    store
-        .get_opt(key)
-        .map(|b| b.map(|b| b.len() as u64))
-        .map_err(|e| Failure(4, format!("reading {key}: {e}")))
-}
-
-fn versions(cli: &Cli, dataset: &str, out: &mut impl Write) -> Result<u8, Failure> {
-    let t = timeline(cli, dataset)?;
-    let idx = t.index().map_err(lib("listing versions"))?;
-    let announced = t.announced().map_err(lib("reading the announcement"))?;
-    let pinned = t.pinned().map_err(lib("reading the pin"))?;
-    let store = t.store().clone();
-    let mut rows = Vec::new();
-    for v in idx.versions() {
-        let meta = t.meta(v).map_err(lib("reading metadata"))?;
-        let snap = blob_size(&*store, &snapshot_key(v))?;
-        let prev = meta.and_then(|m| m.1);
-        let delta = match prev {
-            Some(p) => blob_size(&*store, &delta_key(p, v))?,
-            None => None,
-        };
-        let reverse = match prev {
-            Some(p) => blob_size(&*store, &reverse_key(v, p))?,
-            None => None,
-        };
-        let header = match snap {
-            Some(_) => store
-                .get(&snapshot_key(v))
-                .ok()
-                .and_then(|b| ReadState::from_vec(b).ok())
-                .map(|s| s.header().clone())
-                .unwrap_or_default(),
-            None => Default::default(),
-        };
-        rows.push(json!({
-            "version": v,
-            "time_ms": meta.map(|m| m.0),
-            "previous": prev,
-            "snapshot_bytes": snap,
-            "delta_bytes": delta,
-            "reverse_bytes": reverse,
-            "header": header,
-            "announced": announced == Some(v),
-            "pinned": pinned == Some(v),
-        }));
-    }
-    if cli.json {
-        writeln!(out, "{}", Json::Array(rows)).map_err(io_fail)?;
-        return Ok(0);
-    }
-    let cell = |j: &Json| match j {
-        Json::Null => "-".to_owned(),
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let mut table = vec![vec![
-        "VERSION".to_owned(),
-        "TIME_MS".into(),
-        "SNAPSHOT".into(),
-        "DELTA".into(),
-        "REVERSE".into(),
-        "FLAGS".into(),
-        "HEADER".into(),
-    ]];
-    for r in &rows {
-        let mut flags = Vec::new();
-        if r["announced"] == true {
-            flags.push("announced");
-        }
-        if r["pinned"] == true {
-            flags.push("pinned");
-        }
-        let header = r["header"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k}={}", cell(v)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default();
-        table.push(vec![
-            cell(&r["version"]),
-            cell(&r["time_ms"]),
-            cell(&r["snapshot_bytes"]),
-            cell(&r["delta_bytes"]),
-            cell(&r["reverse_bytes"]),
-            if flags.is_empty() {
-                "-".to_owned()
-            } else {
-                flags.join(",")
-            },
-            header,
-        ]);
-    }
-    print_table(out, &table)?;
-    Ok(0)
-}
-
-fn print_table(out: &mut impl Write, rows: &[Vec<String>]) -> Result<(), Failure> {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let mut line = String::new();
-        for (c, s) in r.iter().enumerate() {
-            if c + 1 == r.len() {
-                line.push_str(s);
-            } else {
-                line.push_str(&format!("{s:<w$}  ", w = widths[c]));
-            }
-        }
-        writeln!(out, "{}", line.trim_end()).map_err(io_fail)?;
-    }
-    Ok(())
-}
-
-fn kind_text(k: &FieldKind) -> String {
-    match k {
-        FieldKind::Reference(t) => format!("-> {t}"),
-        other => other.name().to_owned(),
-    }
-}
-
-fn schema(cli: &Cli, v: u64, state: &ReadState, out: &mut impl Write) -> Result<u8, Failure> {
-    let types: Vec<Json> = state
-        .schema()
-        .types()
-        .iter()
-        .map(|t| match t {
-            TypeSchema::Object(o) => json!({
-                "name": o.name, "kind": "object", "primary_key": o.primary_key,
-                "fields": o.fields.iter().map(|f| json!({"name": f.name, "kind": kind_text(&f.kind)})).collect::<Vec<_>>(),
-            }),
-            other => json!({"name": other.name(), "kind": other.kind_name(), "elements": other.referenced_types()}),
-        })
-        .collect();
-    if cli.json {
-        writeln!(out, "{}", json!({"version": v, "types": types})).map_err(io_fail)?;
-        return Ok(0);
-    }
-    for t in state.schema().types() {
-        match t {
-            TypeSchema::Object(o) => {
-                let pk = o
-                    .primary_key
-                    .as_ref()
-                    .map(|k| format!(" (primary key: {})", k.join(", ")))
-                    .unwrap_or_default();
-                writeln!(out, "object {}{pk}", o.name).map_err(io_fail)?;
-                let rows: Vec<Vec<String>> = o
-                    .fields
-                    .iter()
-                    .map(|f| vec![format!("  {}", f.name), kind_text(&f.kind)])
-                    .collect();
-                print_table(out, &rows)?;
-            }
-            other => writeln!(
-                out,
-                "{} {} of {}",
-                other.kind_name(),
-                other.name(),
-                other.referenced_types().join(", ")
-            )
-            .map_err(io_fail)?,
-        }
-    }
-    Ok(0)
-}
-
 /// The object type to work on: the given one, else the first with a primary key.
 fn pick_type(state: &ReadState, t: Option<&str>) -> Result<String, Failure> {
     let objects: Vec<&hollow::ObjectSchema> = state
@@ -563,6 +533,58 @@ fn parse_key_value(kind: &FieldKind, s: &str) -> Result<Value<'static>, Failure>
     })
 }
 
+/// The values of a key given on the command line for the key fields `fields` (names or
+/// dotted paths) of `type_name`: one part per field, joined by `|`.
+fn parse_key(
+    state: &ReadState,
+    type_name: &str,
+    fields: &[String],
+    key: &str,
+) -> Result<Vec<Value<'static>>, Failure> {
+    let parts: Vec<&str> = key.split('|').collect();
+    if parts.len() != fields.len() {
+        return fail(
+            2,
+            format!(
+                "key {key:?} needs {} part(s) joined by '|' ({})",
+                fields.len(),
+                fields.join(", ")
+            ),
+        );
+    }
+    parts
+        .iter()
+        .zip(fields)
+        .map(|(p, f)| {
+            let (_, kind) = state
+                .schema()
+                .resolve_path(type_name, f)
+                .map_err(lib("reading the key"))?;
+            parse_key_value(&kind, p)
+        })
+        .collect()
+}
+
+/// A value for people: strings bare, null as `-`, references as `#ordinal`.
+fn value_text(v: &Value<'_>) -> String {
+    match v {
+        Value::Null => "-".to_owned(),
+        Value::Str(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Ref(r) => format!("#{r}"),
+        other => value_json(other).to_string(),
+    }
+}
+
+/// A compact one-line rendering of a JSON value for a table cell.
+fn cell_text(j: &Json) -> String {
+    match j {
+        Json::Null => "-".to_owned(),
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn value_json(v: &Value<'_>) -> Json {
     match v {
         Value::Null => Json::Null,
@@ -577,24 +599,52 @@ fn value_json(v: &Value<'_>) -> Json {
     }
 }
 
-/// A record (or list/set/map element) as JSON, references followed `depth` levels.
+/// A record as JSON, references followed `depth` levels (a reference to a list, set or map
+/// and the collection's own step to its elements count as one level together). A record
+/// reached through a reference whose type has a single non-reference field (`String` of a
+/// `ListOfString`) is shown as that field's value; at depth 0 references are ordinals.
 fn record_json(state: &ReadState, type_name: &str, o: u32, depth: u32) -> Result<Json, Failure> {
+    node_json(state, type_name, o, depth, true)
+}
+
+fn node_json(
+    state: &ReadState,
+    type_name: &str,
+    o: u32,
+    depth: u32,
+    top: bool,
+) -> Result<Json, Failure> {
     let Some(t) = state.schema().get(type_name) else {
         return fail(3, format!("no type {type_name:?}"));
     };
     let err = lib("reading a record");
+    let follow = |target: &str, r: u32| -> Result<Json, Failure> {
+        if depth == 0 {
+            return Ok(json!(r));
+        }
+        match state.schema().get(target) {
+            // a collection's elements are one level below the record that points to it
+            Some(TypeSchema::Object(_)) => node_json(state, target, r, depth - 1, false),
+            Some(_) => node_json(state, target, r, depth, false),
+            None => fail(3, format!("no type {target:?}")),
+        }
+    };
     match t {
         TypeSchema::Object(schema) => {
             let view = state.object(type_name).map_err(&err)?;
+            let scalar_only = !top
+                && schema.fields.len() == 1
+                && !matches!(schema.fields[0].kind, FieldKind::Reference(_));
             let mut m = Map::new();
             for (i, f) in schema.fields.iter().enumerate() {
                 let v = view.get(o, i).map_err(&err)?;
                 let j = match (&f.kind, &v) {
-                    (FieldKind::Reference(target), Value::Ref(r)) if depth > 0 => {
-                        record_json(state, target, *r, depth - 1)?
-                    }
+                    (FieldKind::Reference(target), Value::Ref(r)) => follow(target, *r)?,
                     _ => value_json(&v),
                 };
+                if scalar_only {
+                    return Ok(j);
+                }
                 m.insert(f.name.clone(), j);
             }
             Ok(Json::Object(m))
@@ -607,150 +657,31 @@ fn record_json(state: &ReadState, type_name: &str, o: u32, depth: u32) -> Result
                 let s = state.set(type_name).map_err(&err)?;
                 s.elements(o).map_err(&err)?.collect()
             };
-            let mut items = Vec::new();
+            let mut items = Vec::with_capacity(elements.len());
             for e in elements {
-                items.push(if depth > 0 {
-                    record_json(state, element, e, depth - 1)?
-                } else {
-                    json!(e)
-                });
+                items.push(follow_element(state, element, e, depth)?);
             }
             Ok(Json::Array(items))
         }
-        TypeSchema::Map { .. } => Ok(json!({ "map_ordinal": o })),
-    }
-}
-
-fn get(
-    state: &ReadState,
-    t: Option<&str>,
-    keys: &[String],
-    depth: u32,
-    out: &mut impl Write,
-) -> Result<u8, Failure> {
-    let t = pick_type(state, t)?;
-    let schema = state
-        .schema()
-        .object(&t)
-        .map_err(lib("reading the schema"))?;
-    let Some(pk) = schema.primary_key.clone() else {
-        return fail(2, format!("type {t:?} has no primary key"));
-    };
-    let kinds: Vec<FieldKind> = pk
-        .iter()
-        .map(|p| state.schema().resolve_path(&t, p).map(|(_, k)| k))
-        .collect::<Result<_, _>>()
-        .map_err(lib("reading the key"))?;
-    let index = hollow::index::PrimaryKeyIndex::for_primary_key(state, &t)
-        .map_err(lib("indexing the primary key"))?;
-    for key in keys {
-        let parts: Vec<&str> = key.split('|').collect();
-        if parts.len() != kinds.len() {
-            return fail(
-                2,
-                format!("key {key:?} needs {} part(s) joined by '|'", kinds.len()),
-            );
-        }
-        let values = parts
-            .iter()
-            .zip(&kinds)
-            .map(|(p, k)| parse_key_value(k, p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some(o) = index
-            .try_get(state, &values)
-            .map_err(lib("looking up the key"))?
-        else {
-            return fail(3, format!("no {t} with key {key:?}"));
-        };
-        let j = record_json(state, &t, o, depth)?;
-        writeln!(out, "{j}").map_err(io_fail)?;
-    }
-    Ok(0)
-}
-
-fn export(state: &ReadState, t: Option<&str>, out: &mut impl Write) -> Result<u8, Failure> {
-    let t = pick_type(state, t)?;
-    let view = state.object(&t).map_err(lib("reading the type"))?;
-    let names: Vec<String> = view
-        .schema()
-        .fields
-        .iter()
-        .map(|f| serde_json::to_string(&f.name).unwrap_or_default())
-        .collect();
-    let err = lib("reading a record");
-    let mut line = String::new();
-    for o in view.ordinals() {
-        line.clear();
-        line.push('{');
-        for (i, name) in names.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
+        TypeSchema::Map { key, value, .. } => {
+            let m = state.map(type_name).map_err(&err)?;
+            let mut entries = Vec::new();
+            for (k, v) in m.entries(o).map_err(&err)? {
+                entries.push(json!({
+                    "key": follow_element(state, key, k, depth)?,
+                    "value": follow_element(state, value, v, depth)?,
+                }));
             }
-            line.push_str(name);
-            line.push(':');
-            line.push_str(&value_json(&view.get(o, i).map_err(&err)?).to_string());
+            Ok(Json::Array(entries))
         }
-        line.push_str("}\n");
-        out.write_all(line.as_bytes()).map_err(io_fail)?;
     }
-    Ok(0)
 }
 
-fn verify(cli: &Cli, dataset: &str, out: &mut impl Write) -> Result<u8, Failure> {
-    let t = timeline(cli, dataset)?;
-    let idx = t.index().map_err(lib("listing versions"))?;
-    let store = t.store().clone();
-    let mut keys = Vec::new();
-    keys.extend(idx.snapshots.iter().map(|v| snapshot_key(*v)));
-    for (a, bs) in &idx.deltas {
-        keys.extend(bs.iter().map(|b| delta_key(*a, *b)));
-    }
-    for (a, bs) in &idx.reverses {
-        keys.extend(bs.iter().map(|b| reverse_key(*a, *b)));
-    }
-    let mut broken = Vec::new();
-    for k in &keys {
-        let bytes = store
-            .get(k)
-            .map_err(|e| Failure(4, format!("reading {k}: {e}")))?;
-        if let Err(e) = hollow::blob::verify_checksum(&bytes) {
-            broken.push(json!({"blob": k, "problem": e.to_string()}));
-        }
-    }
-    let bad: HashSet<hollow::lifecycle::Step> = HashSet::new();
-    let mut unreachable = Vec::new();
-    for v in idx.versions() {
-        if idx.plan(None, v, &bad).is_none() {
-            unreachable.push(v);
-        }
-    }
-    for v in &unreachable {
-        broken.push(json!({"version": v, "problem": "no path from a snapshot reaches it"}));
-    }
-    if cli.json {
-        writeln!(
-            out,
-            "{}",
-            json!({"dataset": dataset, "blobs": keys.len(), "broken": broken})
-        )
-        .map_err(io_fail)?;
+/// An element of a collection reached at `depth` (the collection's own level).
+fn follow_element(state: &ReadState, element: &str, e: u32, depth: u32) -> Result<Json, Failure> {
+    if depth == 0 {
+        Ok(json!(e))
     } else {
-        writeln!(out, "{dataset}: {} blobs checked", keys.len()).map_err(io_fail)?;
-        for b in &broken {
-            let what = b
-                .get("blob")
-                .map(|k| k.as_str().unwrap_or_default().to_owned())
-                .unwrap_or_else(|| format!("version {}", b["version"]));
-            writeln!(
-                out,
-                "BROKEN {what}: {}",
-                b["problem"].as_str().unwrap_or_default()
-            )
-            .map_err(io_fail)?;
-        }
-        if broken.is_empty() {
-            writeln!(out, "ok").map_err(io_fail)?;
-        }
+        node_json(state, element, e, depth - 1, false)
     }
-    Ok(if broken.is_empty() { 0 } else { 1 })
 }

@@ -262,13 +262,23 @@ impl Timeline {
     /// when a write that timed out lands), and they must not be mistaken for another
     /// state's.
     pub fn highest_used(&self) -> Result<Option<u64>> {
-        let mut high = self.index()?.versions().last().copied();
-        for k in self.store.list("meta/").map_err(store_err)? {
-            if let Some(v) = k.strip_prefix("meta/").and_then(|s| s.parse::<u64>().ok()) {
-                high = high.max(Some(v));
-            }
-        }
-        Ok(high.max(self.announced()?))
+        let high = self.index()?.versions().last().copied();
+        let meta = self.published()?.last().copied();
+        Ok(high.max(meta).max(self.announced()?))
+    }
+
+    /// The versions whose publish got as far as its metadata line (written after every
+    /// blob of the version, just before the announcement). Version numbers have gaps: a
+    /// publish attempt that failed leaves its number unused, and blobs it stored are not
+    /// versions of the timeline.
+    pub fn published(&self) -> Result<BTreeSet<u64>> {
+        Ok(self
+            .store
+            .list("meta/")
+            .map_err(store_err)?
+            .iter()
+            .filter_map(|k| k.strip_prefix("meta/").and_then(|s| s.parse::<u64>().ok()))
+            .collect())
     }
 
     /// Pins consumers to a version until [`Timeline::unpin`].

@@ -25,7 +25,8 @@ use crate::model::{
     Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video,
     VideoKind,
 };
-use crate::prng::SplitMix64;
+use rand::seq::IndexedRandom as _;
+use rand::{RngExt as _, SeedableRng as _};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -36,6 +37,16 @@ use std::path::{Path, PathBuf};
 pub const DAY: i64 = 86_400_000;
 /// The generator's reference "now": 2026-11-01T00:00:00Z in ms. Windows are placed around it.
 pub const BASE_NOW: i64 = 20_758 * DAY;
+
+/// The generator's pseudo-random source: PCG (`rand_pcg`), seeded with
+/// [`rand::SeedableRng::seed_from_u64`]. The same seed gives the same catalog on every platform
+/// (the crate promises value stability within a release line, which `Cargo.lock` pins).
+pub(crate) type Rng = rand_pcg::Pcg64Mcg;
+
+/// The generator's PRNG for `seed`.
+pub(crate) fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
 
 const DUB_LANGS: [&str; 16] = [
     "en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ar", "tr", "pl", "ru", "zh", "th", "id",
@@ -364,7 +375,7 @@ fn derive(
     options: &GenOptions,
     out: &mut Out,
 ) -> Result<(), OutError> {
-    let mut rng = SplitMix64::new(options.seed);
+    let mut rng = rng(options.seed);
     let by_name: BTreeMap<&str, &str> = countries
         .iter()
         .map(|c| (c.name.as_str(), c.code.as_str()))
@@ -382,8 +393,8 @@ fn derive(
             primary_language: languages[0].clone(),
             required_languages: languages,
             requires_captions: ["US", "GB", "CA", "AU"].contains(&c.code.as_str())
-                || rng.random() < 0.15,
-            rating_required: rng.random() < 0.85,
+                || rng.random::<f64>() < 0.15,
+            rating_required: rng.random::<f64>() < 0.85,
         };
         out.emit(COUNTRIES, &rec)?;
         country_rec.insert(c.code.clone(), rec);
@@ -427,10 +438,10 @@ fn derive(
             let mut vids: Vec<i64> = Vec::new();
             if row.is_show {
                 for season in 1..=row.seasons.max(1) as i32 {
-                    for episode in 1..=rng.int(6, 13) as i32 {
+                    for episode in 1..=rng.random_range(6..=13) as i32 {
                         video_id += 1;
                         vids.push(video_id);
-                        let runtime = rng.int(20, 60) as i32;
+                        let runtime = rng.random_range(20..=60) as i32;
                         out.emit(
                             VIDEOS,
                             &Video {
@@ -471,30 +482,30 @@ fn derive(
                         .or_else(|| lookup(&CSV_COUNTRY_CODE, c))
                 })
                 .collect();
-            let share = rng.uniform(0.4, 0.95);
+            let share = rng.random_range(0.4..0.95);
             let mut licensed: Vec<&str> = codes
                 .iter()
                 .copied()
-                .filter(|c| home.contains(c) || rng.random() < share)
+                .filter(|c| home.contains(c) || rng.random::<f64>() < share)
                 .collect();
             licensed.sort_unstable();
             let added = match row.added {
                 Some(ms) => ms,
-                None => BASE_NOW - rng.int(0, 3650) * DAY,
+                None => BASE_NOW - rng.random_range(0..=3650) * DAY,
             };
             for &c in &licensed {
-                let r = rng.random();
+                let r = rng.random::<f64>();
                 let (start, end) = if r < 0.02 {
-                    (BASE_NOW + rng.int(1, 60) * DAY, None)
+                    (BASE_NOW + rng.random_range(1..=60) * DAY, None)
                 } else if r < 0.07 {
-                    let end = (BASE_NOW - DAY).min(added + rng.int(365, 2000) * DAY);
+                    let end = (BASE_NOW - DAY).min(added + rng.random_range(365..=2000) * DAY);
                     (added, Some(end))
                 } else {
-                    let start = added - rng.int(0, 30) * DAY;
-                    let end = if rng.random() < 0.7 {
+                    let start = added - rng.random_range(0..=30) * DAY;
+                    let end = if rng.random::<f64>() < 0.7 {
                         None
                     } else {
-                        Some(BASE_NOW + rng.int(30, 3000) * DAY)
+                        Some(BASE_NOW + rng.random_range(30..=3000) * DAY)
                     };
                     (start, end)
                 };
@@ -505,7 +516,7 @@ fn derive(
                     window_end: end,
                 };
                 out.emit(RIGHTS, &right)?;
-                if rng.random() < 0.01 {
+                if rng.random::<f64>() < 0.01 {
                     let later = Right {
                         window_start: BASE_NOW + 400 * DAY,
                         window_end: None,
@@ -524,18 +535,18 @@ fn derive(
             }
             let mut ranked: Vec<&str> = need.keys().copied().collect();
             ranked.sort_by(|a, b| need[b].cmp(&need[a]).then(a.cmp(b)));
-            ranked.truncate(rng.int(15, 35) as usize);
-            let k = rng.int(0, 6) as usize;
-            let dubs: BTreeSet<&str> = rng
-                .sample(&DUB_LANGS, k)
-                .into_iter()
+            ranked.truncate(rng.random_range(15..=35) as usize);
+            let k = rng.random_range(0..=6) as usize;
+            let dubs: BTreeSet<&str> = DUB_LANGS
+                .sample(&mut rng, k)
+                .copied()
                 .filter(|l| *l != orig)
                 .collect();
             let mut sub_pool: BTreeSet<&str> = ranked.iter().copied().collect();
-            sub_pool.extend(rng.sample(&DUB_LANGS, 4));
+            sub_pool.extend(DUB_LANGS.sample(&mut rng, 4).copied());
             let subs: Vec<&str> = sub_pool
                 .into_iter()
-                .filter(|_| rng.random() < 0.97)
+                .filter(|_| rng.random::<f64>() < 0.97)
                 .collect();
             for &v in &vids {
                 let mut ctx = AssetCtx {
@@ -552,7 +563,7 @@ fn derive(
                 for l in &subs {
                     ctx.emit(AssetKind::Subtitle, Some(l), 0.985)?;
                 }
-                if ctx.rng.random() < 0.92 {
+                if ctx.rng.random::<f64>() < 0.92 {
                     ctx.emit(AssetKind::ClosedCaptions, Some(orig), 0.98)?;
                 }
             }
@@ -564,10 +575,10 @@ fn derive(
                 .collect();
             loc_langs.insert(orig);
             for l in loc_langs {
-                if rng.random() < 0.03 {
+                if rng.random::<f64>() < 0.03 {
                     continue;
                 }
-                let name = if rng.random() < 0.01 {
+                let name = if rng.random::<f64>() < 0.01 {
                     None
                 } else if l == orig {
                     Some(row.title.clone())
@@ -579,7 +590,7 @@ fn derive(
                 } else {
                     format!("[{l}] {}", row.description)
                 };
-                if rng.random() < 0.01 {
+                if rng.random::<f64>() < 0.01 {
                     synopsis.clear();
                 }
                 out.emit(
@@ -598,7 +609,7 @@ fn derive(
             let us_known = US_TO_LOCAL.iter().any(|(r, _)| *r == us);
             let age = lookup(&US_TO_LOCAL, us).flatten();
             for &c in &licensed {
-                if rng.random() < 0.04 {
+                if rng.random::<f64>() < 0.04 {
                     continue;
                 }
                 let (board, rating) = if c == "US" && us_known {
@@ -626,7 +637,7 @@ fn derive(
 /// What emitting one asset needs.
 struct AssetCtx<'a> {
     out: &'a mut Out,
-    rng: &'a mut SplitMix64,
+    rng: &'a mut Rng,
     next_id: &'a mut i64,
     video_id: i64,
 }
@@ -635,12 +646,13 @@ impl AssetCtx<'_> {
     /// Emits an asset that is `READY` with probability `p_ready`.
     fn emit(&mut self, kind: AssetKind, lang: Option<&str>, p_ready: f64) -> Result<(), OutError> {
         *self.next_id += 1;
-        let status = if self.rng.random() < p_ready {
+        let status = if self.rng.random::<f64>() < p_ready {
             AssetStatus::Ready
         } else {
-            *self
-                .rng
-                .choice(&[AssetStatus::InProgress, AssetStatus::Failed])
+            [AssetStatus::InProgress, AssetStatus::Failed]
+                .choose(self.rng)
+                .copied()
+                .unwrap_or(AssetStatus::Failed)
         };
         self.out.emit(
             ASSETS,

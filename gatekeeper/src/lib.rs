@@ -18,7 +18,7 @@
 //! | [`metrics`] | per-cycle metrics as Prometheus text over a tiny HTTP server |
 //! | [`rules`] | versioned [`Rules`]: `baseline` (§3 exactly) and `strict`, built in or from a file |
 //! | [`model`], [`jsonl`] | the seven dataset records with serde; JSON Lines loading into a [`Catalog`] (the test oracle's input) |
-//! | [`generate`], [`prng`] | a realistic catalog from the Netflix titles CSV, or synthetic titles |
+//! | [`generate`] | a realistic catalog from the Netflix titles CSV, or synthetic titles |
 //! | `demo` (feature `demo`, on by default) | the whole pipeline with the embedded Kafka and the producer service |
 //!
 //! Offline and in the service the engine is the same code over the same kind of input: hollow
@@ -101,7 +101,6 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 mod par;
-pub mod prng;
 pub mod reasons;
 pub mod retention;
 pub mod rules;

@@ -6,8 +6,11 @@
 //! members, the production countries' mix (a third US, then India, UK, …; a tenth unknown),
 //! titles added 2008–2021 and released mostly after 2000, the US ratings' mix.
 
+use crate::generate::Rng;
 use crate::generate::{CountrySpec, SourceTitle, DAY};
-use crate::prng::SplitMix64;
+use rand::distr::weighted::WeightedIndex;
+use rand::seq::IndexedRandom as _;
+use rand::RngExt as _;
 
 /// (code, English name, official languages, weight as a production country of titles).
 const COUNTRIES: [(&str, &str, &[&str], f64); 64] = [
@@ -224,63 +227,71 @@ pub(crate) fn builtin_countries() -> Vec<CountrySpec> {
         .collect()
 }
 
-fn person(rng: &mut SplitMix64) -> String {
-    format!("{} {}", rng.choice(&FIRST), rng.choice(&LAST))
+/// One of `items` (`""` for none).
+fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
+    items.choose(rng).copied().unwrap_or_default()
+}
+
+fn person(rng: &mut Rng) -> String {
+    format!("{} {}", pick(rng, &FIRST), pick(rng, &LAST))
+}
+
+/// A draw of an index into a table by its weights (the tables' weights are positive constants).
+fn weights(w: impl IntoIterator<Item = f64>) -> WeightedIndex<f64> {
+    WeightedIndex::new(w).expect("the built-in tables have positive weights")
 }
 
 /// `n` synthetic titles, deterministic for `seed`, shaped like the real list.
 pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
-    let mut rng = SplitMix64::new(seed ^ 0x5eed_0f71_71e5);
-    let country_weights: Vec<f64> = COUNTRIES.iter().map(|c| c.3).collect();
-    let rating_weights: Vec<f64> = RATINGS.iter().map(|r| r.1).collect();
+    let mut rng = crate::generate::rng(seed ^ 0x5eed_0f71_71e5);
+    let country_weights = weights(COUNTRIES.iter().map(|c| c.3));
+    let rating_weights = weights(RATINGS.iter().map(|r| r.1));
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let is_show = rng.random() < 0.304;
+        let is_show = rng.random::<f64>() < 0.304;
         let title = format!(
             "{} {}{}",
-            rng.choice(&ADJECTIVES),
-            rng.choice(&NOUNS),
-            if rng.random() < 0.2 {
-                format!(" {}", rng.int(2, 9))
+            pick(&mut rng, &ADJECTIVES),
+            pick(&mut rng, &NOUNS),
+            if rng.random::<f64>() < 0.2 {
+                format!(" {}", rng.random_range(2..=9))
             } else {
                 String::new()
             }
         );
-        let n_countries = match rng.random() {
+        let n_countries = match rng.random::<f64>() {
             x if x < 0.094 => 0,
             x if x < 0.85 => 1,
             x if x < 0.95 => 2,
-            _ => rng.int(3, 6) as usize,
+            _ => rng.random_range(3..=6) as usize,
         };
         let mut countries: Vec<String> = Vec::new();
         while countries.len() < n_countries {
-            let name = COUNTRIES[rng.weighted(&country_weights)].1.to_string();
+            let name = COUNTRIES[rng.sample(&country_weights)].1.to_string();
             if !countries.contains(&name) {
                 countries.push(name);
             }
         }
-        let year_added = 2021 - (rng.random() * rng.random() * 13.0) as i32;
-        let month = rng.below(12);
-        let day = rng.int(1, 28);
-        let added = (rng.random() >= 0.001).then(|| {
-            crate::generate::days_from_civil(year_added, month as u32 + 1, day as u32) * DAY
-        });
-        let age = (rng.random() * rng.random() * rng.random() * 80.0) as i32;
+        let year_added = 2021 - (rng.random::<f64>() * rng.random::<f64>() * 13.0) as i32;
+        let month = rng.random_range(0..12u32);
+        let day = rng.random_range(1..=28);
+        let added = (rng.random::<f64>() >= 0.001)
+            .then(|| crate::generate::days_from_civil(year_added, month + 1, day as u32) * DAY);
+        let age = (rng.random::<f64>() * rng.random::<f64>() * rng.random::<f64>() * 80.0) as i32;
         let release_year = Some((year_added - age).max(1925));
         let genres_from: &[&str] = if is_show { &GENRES_SHOW } else { &GENRES_MOVIE };
-        let n_genres = rng.int(1, 3) as usize;
-        let genres = rng
-            .sample(genres_from, n_genres)
-            .iter()
+        let n_genres = rng.random_range(1..=3) as usize;
+        let genres = genres_from
+            .sample(&mut rng, n_genres)
             .map(|g| g.to_string())
             .collect();
-        let n_cast = if rng.random() < 0.1 {
+        let n_cast = if rng.random::<f64>() < 0.1 {
             0
         } else {
-            rng.int(1, 12) as usize
+            rng.random_range(1..=12) as usize
         };
         let cast = (0..n_cast).map(|_| person(&mut rng)).collect();
-        let n_directors = match (is_show, rng.random()) {
+        let n_directors = match (is_show, rng.random::<f64>()) {
             (true, x) if x < 0.9 => 0,
             (false, x) if x < 0.03 => 0,
             (_, x) if x < 0.93 => 1,
@@ -288,30 +299,38 @@ pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
         };
         let directors = (0..n_directors).map(|_| person(&mut rng)).collect();
         let movie_minutes = (!is_show).then(|| {
-            let tri = rng.random() + rng.random() + rng.random() - 1.5; // about N(0, 0.5)
+            let tri = rng.random::<f64>() + rng.random::<f64>() + rng.random::<f64>() - 1.5; // about N(0, 0.5)
             (100.0 + tri * 56.0).clamp(3.0, 312.0) as i32
         });
         let seasons = if is_show {
-            let x = rng.random();
+            let x = rng.random::<f64>();
             if x < 0.67 {
                 1
             } else if x < 0.83 {
                 2
             } else {
-                (3.0 + rng.random() * rng.random() * 13.0) as u32
+                (3.0 + rng.random::<f64>() * rng.random::<f64>() * 13.0) as u32
             }
         } else {
             0
         };
-        let rating = RATINGS[rng.weighted(&rating_weights)].0.to_string();
+        let rating = RATINGS[rng.sample(&rating_weights)].0.to_string();
         let description = format!(
             "When {} finds a {} {}, {} must face {} {} before it is too late.",
             person(&mut rng),
-            rng.choice(&ADJECTIVES).to_lowercase(),
-            rng.choice(&NOUNS).to_lowercase(),
-            if rng.random() < 0.5 { "she" } else { "he" },
-            if rng.random() < 0.5 { "a" } else { "the" },
-            rng.choice(&NOUNS).to_lowercase(),
+            pick(&mut rng, &ADJECTIVES).to_lowercase(),
+            pick(&mut rng, &NOUNS).to_lowercase(),
+            if rng.random::<f64>() < 0.5 {
+                "she"
+            } else {
+                "he"
+            },
+            if rng.random::<f64>() < 0.5 {
+                "a"
+            } else {
+                "the"
+            },
+            pick(&mut rng, &NOUNS).to_lowercase(),
         );
         out.push(SourceTitle {
             n: i as i64 + 1,

@@ -1,7 +1,7 @@
 //! A catalog simulator: loads a catalog into the dataset topics, then emits a steady,
 //! deterministic stream of realistic changes — assets becoming READY or FAILED, new assets
 //! in progress, new rights windows, ratings and localizations added, titles renamed, records
-//! deleted — generated from the catalog's own records with a small PRNG ([`Rng`]).
+//! deleted — generated from the catalog's own records with a seeded PRNG ([`Rng`], PCG from `rand_pcg`).
 //!
 //! The catalog comes from a folder of `<dataset>.jsonl` files ([`Catalog::load`]) or is
 //! generated ([`Catalog::generate`]: a small synthetic catalog over twelve countries, with
@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hollow::dataset::DatasetSchema;
+use rand::RngExt as _;
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -26,40 +27,41 @@ use crate::sweep::{read_source, source_path};
 pub const BASE_NOW_MS: i64 = 1_793_491_200_000;
 const DAY_MS: i64 = 86_400_000;
 
-/// A small deterministic PRNG (SplitMix64).
+/// The simulator's deterministic PRNG: PCG (`rand_pcg`) seeded with
+/// [`rand::SeedableRng::seed_from_u64`], with the few draws the simulator makes.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(rand_pcg::Pcg64Mcg);
 
 impl Rng {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(rand::SeedableRng::seed_from_u64(seed))
     }
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        rand::Rng::next_u64(&mut self.0)
     }
     /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
         } else {
-            ((self.next_u64() as u128 * n as u128) >> 64) as u64
+            self.0.random_range(0..n)
         }
     }
-    /// Uniform in `lo..=hi`.
+    /// Uniform in `lo..=hi` (`lo` when `hi < lo`).
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1).max(1) as u64) as i64
+        if hi <= lo {
+            lo
+        } else {
+            self.0.random_range(lo..=hi)
+        }
     }
-    /// True with probability `p`.
+    /// True with probability `p` (always for `p >= 1`, never for NaN).
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.0.random::<f64>() <= p
     }
-    /// A random element.
+    /// A random element (panics on an empty slice, like indexing).
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }

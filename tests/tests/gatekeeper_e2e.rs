@@ -516,7 +516,7 @@ fn incremental_index_updates_equal_fresh_builds() {
     let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     let mut writer = InputWriter::new(&inputs);
-    let mut rng = gatekeeper::prng::SplitMix64::new(
+    let mut rng = <rand_pcg::Pcg64Mcg as rand::SeedableRng>::seed_from_u64(
         std::env::var("GK_TEST_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -527,7 +527,9 @@ fn incremental_index_updates_equal_fresh_builds() {
     for round in 0..8i64 {
         let now = BASE_NOW + round * 7 * DAY;
         if round > 0 {
-            let pick = |rng: &mut gatekeeper::prng::SplitMix64, n: usize| rng.below(n.max(1));
+            let pick = |rng: &mut rand_pcg::Pcg64Mcg, n: usize| {
+                rand::RngExt::random_range(rng, 0..n.max(1))
+            };
             // Assets: flips, a new subtitle, a delete.
             let mut assets: Vec<Asset> = (0..6)
                 .map(|_| catalog.assets[pick(&mut rng, catalog.assets.len())].clone())

@@ -11,6 +11,7 @@ use gatekeeper::compare::describe_change;
 use gatekeeper::generate::{generate_with, GenOptions};
 use gatekeeper::tools::{diff_outputs, history as title_history, stored_versions, Replayer};
 use gatekeeper::{Evaluator, Index, InputStates, Rules, Service, ServiceConfig};
+use ops::logging::LogFormat;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -18,11 +19,15 @@ use std::time::{Duration, Instant};
 
 /// Video Gatekeeper: liveness rules over the seven upstream datasets as hollow states.
 ///
-/// Logging: `GATEKEEPER_LOG` (or `RUST_LOG`) = error|warn|info|debug|trace (default info; warn
-/// for `demo`).
+/// Logging: `GATEKEEPER_LOG` (or `RUST_LOG`) is a filter such as `debug` or
+/// `gatekeeper=debug,hollow=info` (default info; warn for `demo`); lines go to stderr in the
+/// --log-format.
 #[derive(Debug, Parser)]
 #[command(name = "gatekeeper", version, about, long_about = None)]
 struct Cli {
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, env = "GATEKEEPER_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -303,11 +308,12 @@ macro_rules! out {
 fn run_command() -> Result<()> {
     let cli = Cli::parse();
     // The demo prints its own account; the services' lines would repeat it.
-    gatekeeper::logging::init(if matches!(cli.command, Command::Demo(_)) {
+    let default = if matches!(cli.command, Command::Demo(_)) {
         log::LevelFilter::Warn
     } else {
         log::LevelFilter::Info
-    });
+    };
+    gatekeeper::logging::try_init(default, cli.log_format)?;
     match cli.command {
         Command::Evaluate(a) => evaluate(a),
         Command::Generate(a) => generate(a),

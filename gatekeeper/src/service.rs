@@ -30,7 +30,7 @@ use crate::engine::{Evaluator, Index, InputChange, Rebuilt};
 use crate::error::{Error, Result};
 use crate::health;
 use crate::inputs::{Dataset, InputStates};
-use crate::metrics::{Metrics, MetricsServer};
+use crate::metrics::Metrics;
 use crate::output::{read_table, OutputHeader, OutputPublisher, PublishReport};
 use crate::retention::{Protector, Refs};
 use crate::rules::Rules;
@@ -39,6 +39,7 @@ use hollow::index::net_changes;
 use hollow::lifecycle::{Consumer, ConsumerConfig, Loaded, Transition};
 use hollow::write::StateChanges;
 use hollow::MemoryMode;
+use ops::http::MetricsServer;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -308,6 +309,30 @@ impl Feed {
     /// Moves to the announced version (or `target`), keeping the last good state on failure.
     fn refresh(&mut self, target: Option<u64>) -> InputStatus {
         let before = self.good.as_ref().map(|l| l.version);
+        let span = tracing::info_span!(
+            "refresh",
+            dataset = self.dataset.name(),
+            from = tracing::field::Empty,
+            target = tracing::field::Empty,
+            to = tracing::field::Empty,
+            steps = tracing::field::Empty
+        );
+        if let Some(v) = before {
+            span.record("from", v);
+        }
+        if let Some(v) = target {
+            span.record("target", v);
+        }
+        let _entered = span.enter();
+        let status = self.refresh_inner(target, before);
+        span.record("steps", status.steps);
+        if let Some(v) = status.version {
+            span.record("to", v);
+        }
+        status
+    }
+
+    fn refresh_inner(&mut self, target: Option<u64>, before: Option<u64>) -> InputStatus {
         let before_current = self.consumer.version();
         let mut status = InputStatus {
             dataset: self.dataset,
@@ -473,15 +498,12 @@ impl Service {
             }
             None => None,
         };
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new().with_health(health.clone()));
         let server = match config.metrics_addr {
-            Some(addr) => Some(
-                MetricsServer::start_with_health(addr, metrics.clone(), Some(health.clone()))
-                    .map_err(|source| Error::Io {
-                        path: format!("metrics listener {addr}").into(),
-                        source,
-                    })?,
-            ),
+            Some(addr) => Some(metrics.serve(addr).map_err(|source| Error::Io {
+                path: format!("metrics listener {addr}").into(),
+                source,
+            })?),
             None => None,
         };
         let protector = Protector::new(&config.out, out_store.clone());
@@ -547,6 +569,15 @@ impl Service {
     pub fn run_cycle_at(&mut self, now: i64) -> CycleReport {
         let started = Instant::now();
         self.cycles += 1;
+        // closed (and logged, with its duration) when the cycle returns
+        let span = tracing::info_span!(
+            "cycle",
+            n = self.cycles,
+            now = tracing::field::Empty,
+            pairs = tracing::field::Empty,
+            published = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let mut report = CycleReport {
             cycle: self.cycles,
             now,
@@ -558,6 +589,11 @@ impl Service {
         }
         health::probe_if_idle(&*self.output_store.0, &self.output_store.1, out_ops);
         report.phases.total = started.elapsed();
+        span.record("now", report.now);
+        span.record("pairs", report.pairs);
+        if let Some(v) = report.publish.as_ref().and_then(|p| p.published) {
+            span.record("published", v);
+        }
         self.metrics.record(&report);
         if report.error.is_some() || !report.inputs_on_last_good().is_empty() {
             log::warn!("{report}");
@@ -692,9 +728,18 @@ impl Service {
         // 3. Evaluate.
         ops::chaos::point("evaluate");
         let t = Instant::now();
+        let evaluate_span = tracing::info_span!(
+            "evaluate",
+            now = report.now,
+            rules = %self.config.rules.version,
+            pairs = tracing::field::Empty
+        );
+        let evaluate_entered = evaluate_span.enter();
         let table = self
             .evaluator
             .evaluate(&index, report.now, &self.config.rules);
+        evaluate_span.record("pairs", table.len());
+        drop(evaluate_entered);
         self.index = Some((index, versions, inputs.states.clone()));
         report.pairs = table.len();
         report.live = table.live_count();

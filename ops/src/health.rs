@@ -3,7 +3,7 @@
 //! [`Health::success`] or [`Health::failure`]. A dependency whose operations have failed
 //! without a success for longer than the grace period is *down*: `/healthz` then answers 503
 //! with a body naming it, since when, and its last error ([`Health::check`]), and the
-//! Prometheus gauges say so ([`Health::render_prometheus`]).
+//! Prometheus gauges say so ([`HealthMetrics`]).
 //!
 //! Logs say what is down without flooding: one warning at the first failure, one error when
 //! the grace period runs out, a reminder every [`Health::with_reminder`] interval while the
@@ -11,7 +11,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric as _};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// One dependency's record.
@@ -315,70 +321,113 @@ impl Health {
         }
         (healthy, body)
     }
+}
 
-    /// The dependency gauges and counters in the Prometheus text format, each name starting
-    /// with `prefix` (such as `hollow_producer`): `<prefix>_dependency_up` (1: the last
-    /// operation succeeded or none was made; 0: failing), `<prefix>_dependency_down` (1: down
-    /// for longer than the grace period, as `/healthz` reports), `<prefix>_dependency_failing_seconds`,
-    /// `<prefix>_dependency_last_success_timestamp_seconds` (0: never),
-    /// `<prefix>_dependency_failures_total` and `<prefix>_dependency_outages_total`.
-    pub fn render_prometheus(&self, prefix: &str) -> String {
-        let statuses = self.statuses();
-        let deps = self.lock().clone();
-        let mut out = String::new();
-        let mut family =
-            |name: &str,
-             kind: &str,
-             help: &str,
-             value: &dyn Fn(&str, &Dep, &DepStatus) -> String| {
-                let _ = writeln!(out, "# HELP {prefix}_{name} {help}");
-                let _ = writeln!(out, "# TYPE {prefix}_{name} {kind}");
-                for (dep, d) in &deps {
-                    let status = statuses.get(dep).cloned().unwrap_or(DepStatus::Unknown);
-                    let _ = writeln!(
-                        out,
-                        "{prefix}_{name}{{dependency=\"{}\"}} {}",
-                        escape(dep),
-                        value(dep, d, &status)
-                    );
+/// The dependency gauges and counters of a [`Health`], for a `prometheus-client` registry
+/// (`Registry::register_collector`), read at every scrape. Each name starts with the prefix
+/// (such as `hollow_producer`), one sample per dependency (label `dependency`):
+/// `<prefix>_dependency_up` (1: the last operation succeeded or none was made; 0: failing),
+/// `<prefix>_dependency_down` (1: down for longer than the grace period, as `/healthz`
+/// reports), `<prefix>_dependency_failing_seconds`,
+/// `<prefix>_dependency_last_success_timestamp_seconds` (0: never),
+/// `<prefix>_dependency_failures_total` and `<prefix>_dependency_outages_total`.
+#[derive(Debug, Clone)]
+pub struct HealthMetrics {
+    health: Arc<Health>,
+    prefix: String,
+}
+
+impl HealthMetrics {
+    /// The metrics of `health`, named `<prefix>_dependency_*`.
+    pub fn new(health: Arc<Health>, prefix: impl Into<String>) -> HealthMetrics {
+        HealthMetrics {
+            health,
+            prefix: prefix.into(),
+        }
+    }
+}
+
+/// One sample's value.
+enum Sample {
+    Int(i64),
+    Float(f64),
+    Count(u64),
+}
+
+impl Collector for HealthMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let statuses = self.health.statuses();
+        let deps = self.health.lock().clone();
+        let rows: Vec<(&String, &Dep, DepStatus)> = deps
+            .iter()
+            .map(|(name, d)| {
+                let status = statuses.get(name).cloned().unwrap_or(DepStatus::Unknown);
+                (name, d, status)
+            })
+            .collect();
+        let mut family = |name: &str,
+                          help: &str,
+                          kind: MetricType,
+                          value: &dyn Fn(&Dep, &DepStatus) -> Sample|
+         -> std::fmt::Result {
+            let name = format!("{}_{name}", self.prefix);
+            let mut metric = encoder.encode_descriptor(&name, help, None, kind)?;
+            for (dep, d, status) in &rows {
+                let labels = [("dependency", dep.as_str())];
+                let sample = metric.encode_family(&labels)?;
+                match value(d, status) {
+                    Sample::Int(v) => ConstGauge::new(v).encode(sample)?,
+                    Sample::Float(v) => ConstGauge::new(v).encode(sample)?,
+                    Sample::Count(v) => ConstCounter::new(v).encode(sample)?,
                 }
-            };
-        family("dependency_up", "gauge", "1 if the last operation on the dependency succeeded (or none was made yet), 0 if it failed.", &|_, _, s| {
-            u8::from(matches!(s, DepStatus::Ok | DepStatus::Unknown)).to_string()
-        });
-        family("dependency_down", "gauge", "1 if the dependency's operations have failed for longer than the grace period (/healthz answers 503).", &|_, _, s| {
-            u8::from(matches!(s, DepStatus::Down { .. })).to_string()
-        });
+            }
+            Ok(())
+        };
+        family(
+            "dependency_up",
+            "1 if the last operation on the dependency succeeded (or none was made yet), 0 if it failed.",
+            MetricType::Gauge,
+            &|_, s| Sample::Int(i64::from(matches!(s, DepStatus::Ok | DepStatus::Unknown))),
+        )?;
+        family(
+            "dependency_down",
+            "1 if the dependency's operations have failed for longer than the grace period (/healthz answers 503).",
+            MetricType::Gauge,
+            &|_, s| Sample::Int(i64::from(matches!(s, DepStatus::Down { .. }))),
+        )?;
         family(
             "dependency_failing_seconds",
-            "gauge",
             "How long the dependency's operations have been failing (0: not failing).",
-            &|_, _, s| match s {
+            MetricType::Gauge,
+            &|_, s| match s {
                 DepStatus::Failing { for_, .. } | DepStatus::Down { for_, .. } => {
-                    format!("{}", for_.as_secs_f64())
+                    Sample::Float(for_.as_secs_f64())
                 }
-                _ => "0".into(),
+                _ => Sample::Int(0),
             },
-        );
+        )?;
         family(
             "dependency_last_success_timestamp_seconds",
-            "gauge",
             "Unix time of the last successful operation on the dependency (0: never).",
-            &|_, d, _| format!("{}", d.last_success.map_or(0.0, unix)),
-        );
+            MetricType::Gauge,
+            &|d, _| {
+                d.last_success
+                    .map_or(Sample::Int(0), |t| Sample::Float(unix(t)))
+            },
+        )?;
+        // counters: the encoder adds `_total`
         family(
-            "dependency_failures_total",
-            "counter",
+            "dependency_failures",
             "Failed operations on the dependency.",
-            &|_, d, _| d.failures.to_string(),
-        );
+            MetricType::Counter,
+            &|d, _| Sample::Count(d.failures),
+        )?;
         family(
-            "dependency_outages_total",
-            "counter",
+            "dependency_outages",
             "Outages of the dependency (failures lasting longer than the grace period).",
-            &|_, d, _| d.outages.to_string(),
-        );
-        out
+            MetricType::Counter,
+            &|d, _| Sample::Count(d.outages),
+        )
     }
 }
 
@@ -402,12 +451,6 @@ impl Drop for InFlight<'_> {
 fn one_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
     line.chars().take(500).collect()
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// `2026-12-03T12:00:00.123Z` for Unix seconds (UTC, proleptic Gregorian).
@@ -437,9 +480,16 @@ pub fn rfc3339(unix_seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    /// The metrics of `h` as a scrape shows them.
+    fn render(h: &Arc<Health>, prefix: &str) -> String {
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register_collector(Box::new(HealthMetrics::new(h.clone(), prefix)));
+        crate::metrics::encode(&registry)
+    }
+
     #[test]
     fn outage_is_reported_after_the_grace_period_and_ends_with_a_success() {
-        let h = Health::new(Duration::from_millis(100));
+        let h = Arc::new(Health::new(Duration::from_millis(100)));
         h.register("broker");
         h.register("store");
         let (ok, body) = h.check();
@@ -453,9 +503,7 @@ mod tests {
         let (ok, body) = h.check();
         assert!(ok, "within the grace period: {body}");
         assert!(body.contains("store: ok, but failing since"), "{body}");
-        assert!(h
-            .render_prometheus("p")
-            .contains("p_dependency_up{dependency=\"store\"} 0"));
+        assert!(render(&h, "p").contains("p_dependency_up{dependency=\"store\"} 0"));
         std::thread::sleep(Duration::from_millis(120));
         let (ok, body) = h.check();
         assert!(!ok);
@@ -467,7 +515,7 @@ mod tests {
             body.contains("1 failed operations): connection refused\n"),
             "{body}"
         );
-        let text = h.render_prometheus("p");
+        let text = render(&h, "p");
         for line in [
             "p_dependency_down{dependency=\"store\"} 1",
             "p_dependency_down{dependency=\"broker\"} 0",
@@ -482,7 +530,7 @@ mod tests {
         let (ok, body) = h.check();
         assert!(ok, "{body}");
         assert_eq!(body, "broker: ok\nstore: ok\n");
-        let text = h.render_prometheus("p");
+        let text = render(&h, "p");
         assert!(
             text.contains("p_dependency_up{dependency=\"store\"} 1"),
             "{text}"
@@ -513,7 +561,7 @@ mod tests {
 
     #[test]
     fn an_operation_waiting_longer_than_the_grace_period_is_an_outage() {
-        let h = Health::new(Duration::from_millis(50));
+        let h = Arc::new(Health::new(Duration::from_millis(50)));
         h.success("broker");
         let waiting = h.in_flight("broker", "fetch metadata");
         assert!(h.check().0);
@@ -524,9 +572,7 @@ mod tests {
             body.contains("broker: DOWN since") && body.contains("fetch metadata: no answer for"),
             "{body}"
         );
-        assert!(h
-            .render_prometheus("p")
-            .contains("p_dependency_down{dependency=\"broker\"} 1"));
+        assert!(render(&h, "p").contains("p_dependency_down{dependency=\"broker\"} 1"));
         drop(waiting);
         assert!(h.check().0, "the operation ended");
     }

@@ -1,20 +1,25 @@
 //! # ops
 //!
-//! Service plumbing shared by the `producer` and `gatekeeper` binaries, with no dependency
-//! beyond the `log` facade:
+//! Service plumbing shared by the `producer` and `gatekeeper` binaries:
 //!
-//! * [`logging`]: a stderr logger, one line per event, its level from an environment variable;
-//! * [`parse_duration`]: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds;
-//! * [`http`]: a background HTTP server answering `GET /metrics` (Prometheus text) and
-//!   `GET /healthz`, and [`http::scrape`] to read it back;
+//! * [`logging`]: `tracing` + `tracing-subscriber` to stderr, as text or JSON
+//!   ([`logging::LogFormat`], the `--log-format` flag), filtered by an `EnvFilter` from the
+//!   service's variable or `RUST_LOG`, with the `log` facade bridged in;
+//! * [`metrics`]: Prometheus metrics on `prometheus-client` (a registry per service, encoded in
+//!   the text format 0.0.4);
+//! * [`http`]: [`http::MetricsServer`], the axum server answering `GET /metrics` and
+//!   `GET /healthz` from its own thread, and [`http::scrape`] to read it back;
 //! * [`health`]: the health of a service's dependencies (broker, stores) from the outcome of
-//!   its operations, for `/healthz` (503 when one is down), metrics and logs.
-//! * [`chaos`]: fault-injection points (`HOLLOW_CHAOS_PAUSE`) for the kill -9 chaos harness.
+//!   its operations, for `/healthz` (503 when one is down), metrics
+//!   ([`health::HealthMetrics`]) and logs;
+//! * [`chaos`]: fault-injection points (`HOLLOW_CHAOS_PAUSE`) for the kill -9 chaos harness;
+//! * [`parse_duration`]: `60s`, `1.5s`, `500ms`, `2m`, `1h` or plain seconds.
 
 pub mod chaos;
 pub mod health;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 
 use std::time::Duration;
 

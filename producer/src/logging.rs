@@ -1,10 +1,26 @@
-//! Logging: the shared stderr logger of [`ops::logging`], its level from `PRODUCER_LOG` (or
-//! `RUST_LOG`): `error`, `warn`, `info`, `debug` or `trace`.
+//! Logging: the shared `tracing` setup of [`ops::logging`], filtered by `PRODUCER_LOG` (or
+//! `RUST_LOG`; an `EnvFilter` such as `debug` or `producer=debug,hollow=info`), written to
+//! stderr as text or JSON (`--log-format`, `PRODUCER_LOG_FORMAT`).
 
-use log::LevelFilter;
+use ops::logging::{LogError, LogFormat};
 
-/// Installs the logger (once; later calls do nothing). `default` is used when neither
-/// `PRODUCER_LOG` nor `RUST_LOG` is set.
-pub fn init(default: LevelFilter) {
-    ops::logging::init("PRODUCER_LOG", default);
+/// The variable of the log filter.
+pub const LOG_VAR: &str = "PRODUCER_LOG";
+/// The variable of the log format (`text` or `json`), read when no `--log-format` is given.
+pub const LOG_FORMAT_VAR: &str = "PRODUCER_LOG_FORMAT";
+
+/// Installs the subscriber (once; later calls do nothing) in `format`; `default` applies when
+/// neither `PRODUCER_LOG` nor `RUST_LOG` is set. An invalid filter is an error.
+pub fn try_init(default: log::LevelFilter, format: LogFormat) -> Result<(), LogError> {
+    ops::logging::init(LOG_VAR, ops::logging::level_from_log(default), format)
+}
+
+/// Installs the subscriber for tests and tools: the format from `PRODUCER_LOG_FORMAT`, an
+/// invalid filter reported on stderr and `default` used instead.
+pub fn init(default: log::LevelFilter) {
+    ops::logging::init_or_default(
+        LOG_VAR,
+        LOG_FORMAT_VAR,
+        ops::logging::level_from_log(default),
+    );
 }

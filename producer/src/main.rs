@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
+use ops::logging::LogFormat;
 use producer::config::{parse_duration, SETTINGS};
 use producer::simulate::{simulate, Catalog, SimOptions};
 use producer::{Config, Sender, Service};
@@ -28,11 +29,15 @@ use producer::{Config, Sender, Service};
 ///
 /// Every SETTING is also read from a `PRODUCER_<NAME>` variable (`--cycle-interval` from
 /// `PRODUCER_CYCLE_INTERVAL`) and from a `--config FILE.json` (its keys are the setting names);
-/// flags win over variables, variables over the file. Logging: `PRODUCER_LOG` (or `RUST_LOG`) =
-/// error|warn|info|debug|trace (default info).
+/// flags win over variables, variables over the file. Logging: `PRODUCER_LOG` (or `RUST_LOG`)
+/// is a filter such as `debug` or `producer=debug,hollow=info` (default info); lines go to
+/// stderr in the --log-format.
 #[derive(Debug, Parser)]
 #[command(name = "producer", version, about, long_about = None)]
 struct Cli {
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, env = "PRODUCER_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -188,7 +193,7 @@ fn load_config(s: &Settings) -> anyhow::Result<Config> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    producer::logging::init(log::LevelFilter::Info);
+    producer::logging::try_init(log::LevelFilter::Info, cli.log_format)?;
     match cli.command {
         Cmd::Run(a) => cmd_run(&a),
         Cmd::Sweep(a) => cmd_sweep(&a),

@@ -1,68 +1,250 @@
-//! Service metrics: cumulative counters and last-cycle gauges, and the health of the broker
-//! and the stores (`hollow_producer_dependency_*`, [`ops::health`]), rendered as Prometheus
-//! text and served over HTTP by a tiny `std::net` server ([`MetricsServer`]: `GET /metrics`,
-//! `GET /healthz`, 503 when a dependency is down).
+//! Service metrics on `prometheus-client`: cumulative counters and last-cycle gauges by
+//! dataset, and the health of the broker and the stores (`hollow_producer_dependency_*`,
+//! [`ops::health::HealthMetrics`]), in one registry per service, encoded as Prometheus text
+//! and served with `/healthz` by the shared [`ops::http::MetricsServer`] ([`Metrics::serve`]).
+//!
+//! Every metric is named `hollow_producer_*`; README.md lists them. Counters are registered
+//! without their `_total` suffix, which the encoder adds.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ops::health::Health;
+use ops::health::{Health, HealthMetrics};
+use ops::http::MetricsServer;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
 use crate::service::{CycleReport, DatasetOutcome};
 
-/// Cumulative counters and gauges of one dataset.
-#[derive(Debug, Clone, Default)]
-struct DatasetMetrics {
-    read: u64,
-    applied: u64,
-    noop: u64,
-    rejected: BTreeMap<&'static str, u64>,
-    records_added: u64,
-    records_removed: u64,
-    published: u64,
-    unchanged: u64,
-    validation_failed: u64,
-    /// Refusals by validator.
-    validation_failures: BTreeMap<String, u64>,
-    retention_deleted: u64,
-    retention_failures: u64,
-    failed: u64,
-    version: Option<u64>,
-    cycle_seconds: f64,
-    lag: BTreeMap<i32, i64>,
-    delta_bytes: u64,
-    snapshot_bytes: u64,
+/// A gauge of seconds (or any `f64`).
+type GaugeF64 = Gauge<f64, AtomicU64>;
+
+/// The validators every dataset reports, at 0 until one refuses a state.
+const BUILTIN_VALIDATORS: [&str; 2] = ["record_count_change", "primary_key_unique"];
+
+/// The outcomes of a dataset's part of a cycle (`hollow_producer_dataset_cycles_total`).
+const OUTCOMES: [&str; 4] = ["published", "unchanged", "validation_failed", "failed"];
+
+/// Labels of the per-dataset series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatasetLabels {
+    dataset: String,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    cycles: u64,
-    last_cycle_seconds: f64,
-    last_cycle_unix_seconds: f64,
-    datasets: BTreeMap<String, DatasetMetrics>,
-    /// Dead-letter messages by outcome (`None`: no dead-letter topic).
-    dead_letter: Option<crate::service::DeadLetterReport>,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    dataset: String,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    dataset: String,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ValidatorLabels {
+    dataset: String,
+    validator: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartitionLabels {
+    dataset: String,
+    partition: i32,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeadLetterLabels {
+    outcome: &'static str,
+}
+
+/// No labels: the one series of a family that has it only once it has a value.
+type NoLabels = [(&'static str, &'static str); 0];
+
+fn ds(dataset: &str) -> DatasetLabels {
+    DatasetLabels {
+        dataset: dataset.to_owned(),
+    }
 }
 
 /// The metrics of a service, updated after every cycle and shared with the HTTP server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    state: Mutex<State>,
-    /// The dependencies' health: rendered as `hollow_producer_dependency_*` and answering
-    /// `/healthz`.
+    registry: Registry,
+    cycles: Counter,
+    cycle_seconds: GaugeF64,
+    last_cycle_timestamp: GaugeF64,
+    read: Family<DatasetLabels, Counter>,
+    applied: Family<DatasetLabels, Counter>,
+    noop: Family<DatasetLabels, Counter>,
+    rejected: Family<ReasonLabels, Counter>,
+    records_added: Family<DatasetLabels, Counter>,
+    records_removed: Family<DatasetLabels, Counter>,
+    dataset_cycles: Family<OutcomeLabels, Counter>,
+    validation_failures: Family<ValidatorLabels, Counter>,
+    retention_deleted: Family<DatasetLabels, Counter>,
+    retention_failures: Family<DatasetLabels, Counter>,
+    dead_letter: Family<DeadLetterLabels, Counter>,
+    dead_letter_in_flight: Family<NoLabels, Gauge>,
+    version: Family<DatasetLabels, Gauge>,
+    dataset_cycle_seconds: Family<DatasetLabels, GaugeF64>,
+    delta_bytes: Family<DatasetLabels, Counter>,
+    snapshot_bytes: Family<DatasetLabels, Counter>,
+    lag: Family<PartitionLabels, Gauge>,
+    /// The partitions of each dataset's lag series (replaced every cycle).
+    lag_partitions: Mutex<BTreeMap<String, Vec<i32>>>,
+    /// The dependencies' health: `hollow_producer_dependency_*` and `/healthz`.
     health: Option<Arc<Health>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
     /// Empty metrics.
     pub fn new() -> Self {
-        Self::default()
+        let mut m = Metrics {
+            registry: Registry::default(),
+            cycles: Counter::default(),
+            cycle_seconds: GaugeF64::default(),
+            last_cycle_timestamp: GaugeF64::default(),
+            read: Family::default(),
+            applied: Family::default(),
+            noop: Family::default(),
+            rejected: Family::default(),
+            records_added: Family::default(),
+            records_removed: Family::default(),
+            dataset_cycles: Family::default(),
+            validation_failures: Family::default(),
+            retention_deleted: Family::default(),
+            retention_failures: Family::default(),
+            dead_letter: Family::default(),
+            dead_letter_in_flight: Family::default(),
+            version: Family::default(),
+            dataset_cycle_seconds: Family::default(),
+            delta_bytes: Family::default(),
+            snapshot_bytes: Family::default(),
+            lag: Family::default(),
+            lag_partitions: Mutex::new(BTreeMap::new()),
+            health: None,
+        };
+        let r = &mut m.registry;
+        r.register("hollow_producer_cycles", "Cycles run", m.cycles.clone());
+        r.register(
+            "hollow_producer_cycle_duration_seconds",
+            "Duration of the last cycle",
+            m.cycle_seconds.clone(),
+        );
+        r.register(
+            "hollow_producer_last_cycle_timestamp_seconds",
+            "Unix time at which the last cycle ended",
+            m.last_cycle_timestamp.clone(),
+        );
+        r.register(
+            "hollow_producer_messages_read",
+            "Messages read from the dataset's topic",
+            m.read.clone(),
+        );
+        r.register(
+            "hollow_producer_messages_applied",
+            "Messages that changed the state",
+            m.applied.clone(),
+        );
+        r.register(
+            "hollow_producer_messages_noop",
+            "Valid messages that changed nothing (identical content, delete of a missing key)",
+            m.noop.clone(),
+        );
+        r.register(
+            "hollow_producer_messages_rejected",
+            "Messages rejected, by reason",
+            m.rejected.clone(),
+        );
+        r.register(
+            "hollow_producer_records_added",
+            "Records added by published versions (a modification adds one)",
+            m.records_added.clone(),
+        );
+        r.register(
+            "hollow_producer_records_removed",
+            "Records removed by published versions (a modification removes one)",
+            m.records_removed.clone(),
+        );
+        r.register(
+            "hollow_producer_dataset_cycles",
+            "Dataset cycles by outcome",
+            m.dataset_cycles.clone(),
+        );
+        r.register(
+            "hollow_producer_validation_failures",
+            "States refused by a validator (nothing published), by validator",
+            m.validation_failures.clone(),
+        );
+        r.register(
+            "hollow_producer_retention_deleted",
+            "Blob and metadata keys deleted by retention",
+            m.retention_deleted.clone(),
+        );
+        r.register(
+            "hollow_producer_retention_failures",
+            "Retention runs that failed after a publish (the publish stands; retried after the next)",
+            m.retention_failures.clone(),
+        );
+        r.register(
+            "hollow_producer_dead_letter_messages",
+            "Dead-letter messages: queued, dropped (local queue full), delivered, failed (delivery results arrive after the cycle that queued them)",
+            m.dead_letter.clone(),
+        );
+        r.register(
+            "hollow_producer_dead_letter_in_flight",
+            "Dead-letter messages queued and not yet delivered or failed",
+            m.dead_letter_in_flight.clone(),
+        );
+        r.register(
+            "hollow_producer_version",
+            "Last announced version of the dataset (-1: none yet)",
+            m.version.clone(),
+        );
+        r.register(
+            "hollow_producer_dataset_cycle_duration_seconds",
+            "Duration of the dataset's part of the last cycle",
+            m.dataset_cycle_seconds.clone(),
+        );
+        r.register(
+            "hollow_producer_delta_bytes",
+            "Bytes of published deltas",
+            m.delta_bytes.clone(),
+        );
+        r.register(
+            "hollow_producer_snapshot_bytes",
+            "Bytes of published snapshots",
+            m.snapshot_bytes.clone(),
+        );
+        r.register(
+            "hollow_producer_consumer_lag",
+            "Messages of the backlog seen at the last cycle start not folded by it (end offset minus next offset), per partition",
+            m.lag.clone(),
+        );
+        m
     }
 
     /// The same metrics with the dependency health of `health` (its gauges and `/healthz`).
     pub fn with_health(mut self, health: Arc<Health>) -> Self {
+        self.registry
+            .register_collector(Box::new(HealthMetrics::new(
+                health.clone(),
+                "hollow_producer",
+            )));
         self.health = Some(health);
         self
     }
@@ -76,29 +258,67 @@ impl Metrics {
 
     /// Declares a dataset so that its series exist before its first cycle.
     pub fn register(&self, dataset: &str, version: Option<u64>) {
-        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        s.datasets.entry(dataset.to_owned()).or_default().version = version;
+        let l = ds(dataset);
+        for family in [
+            &self.read,
+            &self.applied,
+            &self.noop,
+            &self.records_added,
+            &self.records_removed,
+            &self.retention_deleted,
+            &self.retention_failures,
+            &self.delta_bytes,
+            &self.snapshot_bytes,
+        ] {
+            let _ = family.get_or_create(&l);
+        }
+        for outcome in OUTCOMES {
+            let _ = self.dataset_cycles.get_or_create(&OutcomeLabels {
+                dataset: dataset.to_owned(),
+                outcome,
+            });
+        }
+        for validator in BUILTIN_VALIDATORS {
+            let _ = self.validation_failures.get_or_create(&ValidatorLabels {
+                dataset: dataset.to_owned(),
+                validator: validator.to_owned(),
+            });
+        }
+        let _ = self.dataset_cycle_seconds.get_or_create(&l);
+        self.version.get_or_create(&l).set(version_gauge(version));
     }
 
     /// Folds one cycle's report into the counters and gauges.
     pub fn record(&self, report: &CycleReport) {
-        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        s.cycles += 1;
-        s.last_cycle_seconds = report.elapsed.as_secs_f64();
-        s.last_cycle_unix_seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
+        self.cycles.inc();
+        self.cycle_seconds.set(report.elapsed.as_secs_f64());
+        self.last_cycle_timestamp.set(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        );
         for d in &report.datasets {
-            let m = s.datasets.entry(d.dataset.clone()).or_default();
-            m.read += d.read;
-            m.applied += d.applied;
-            m.noop += d.noop;
+            self.register(&d.dataset, d.version);
+            let l = ds(&d.dataset);
+            self.read.get_or_create(&l).inc_by(d.read);
+            self.applied.get_or_create(&l).inc_by(d.applied);
+            self.noop.get_or_create(&l).inc_by(d.noop);
             for (reason, n) in &d.rejected {
-                *m.rejected.entry(reason.label()).or_default() += n;
+                self.rejected
+                    .get_or_create(&ReasonLabels {
+                        dataset: d.dataset.clone(),
+                        reason: reason.label(),
+                    })
+                    .inc_by(*n);
             }
-            m.cycle_seconds = d.elapsed.as_secs_f64();
-            m.lag = d.lag.clone();
-            m.version = d.version;
+            self.dataset_cycle_seconds
+                .get_or_create(&l)
+                .set(d.elapsed.as_secs_f64());
+            self.record_lag(&d.dataset, &d.lag);
+            let outcome = |outcome: &'static str| OutcomeLabels {
+                dataset: d.dataset.clone(),
+                outcome,
+            };
             match &d.outcome {
                 DatasetOutcome::Published {
                     added,
@@ -109,264 +329,104 @@ impl Metrics {
                     retention_error,
                     ..
                 } => {
-                    m.published += 1;
-                    m.retention_deleted += retention_deleted;
-                    m.retention_failures += u64::from(retention_error.is_some());
-                    m.records_added += added;
-                    m.records_removed += removed;
-                    m.delta_bytes += delta_bytes;
-                    m.snapshot_bytes += snapshot_bytes.unwrap_or(0);
+                    self.dataset_cycles
+                        .get_or_create(&outcome("published"))
+                        .inc();
+                    self.retention_deleted
+                        .get_or_create(&l)
+                        .inc_by(*retention_deleted);
+                    self.retention_failures
+                        .get_or_create(&l)
+                        .inc_by(u64::from(retention_error.is_some()));
+                    self.records_added.get_or_create(&l).inc_by(*added);
+                    self.records_removed.get_or_create(&l).inc_by(*removed);
+                    self.delta_bytes.get_or_create(&l).inc_by(*delta_bytes);
+                    self.snapshot_bytes
+                        .get_or_create(&l)
+                        .inc_by(snapshot_bytes.unwrap_or(0));
                 }
-                DatasetOutcome::Unchanged => m.unchanged += 1,
+                DatasetOutcome::Unchanged => {
+                    self.dataset_cycles
+                        .get_or_create(&outcome("unchanged"))
+                        .inc();
+                }
                 DatasetOutcome::ValidationFailed { validator, .. } => {
-                    m.validation_failed += 1;
-                    *m.validation_failures.entry(validator.clone()).or_default() += 1;
+                    self.dataset_cycles
+                        .get_or_create(&outcome("validation_failed"))
+                        .inc();
+                    self.validation_failures
+                        .get_or_create(&ValidatorLabels {
+                            dataset: d.dataset.clone(),
+                            validator: validator.clone(),
+                        })
+                        .inc();
                 }
-                DatasetOutcome::Failed { .. } => m.failed += 1,
+                DatasetOutcome::Failed { .. } => {
+                    self.dataset_cycles.get_or_create(&outcome("failed")).inc();
+                }
             }
         }
         if let Some(d) = &report.dead_letter {
-            let t = s.dead_letter.get_or_insert_with(Default::default);
-            t.queued += d.queued;
-            t.dropped += d.dropped;
-            t.delivered += d.delivered;
-            t.failed += d.failed;
-            t.in_flight = d.in_flight;
+            for (outcome, n) in [
+                ("queued", d.queued),
+                ("dropped", d.dropped),
+                ("delivered", d.delivered),
+                ("failed", d.failed),
+            ] {
+                self.dead_letter
+                    .get_or_create(&DeadLetterLabels { outcome })
+                    .inc_by(n);
+            }
+            self.dead_letter_in_flight
+                .get_or_create(&[])
+                .set(i64::try_from(d.in_flight).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Replaces the lag series of `dataset` by `lag` (partition → messages).
+    fn record_lag(&self, dataset: &str, lag: &BTreeMap<i32, i64>) {
+        let mut shown = self
+            .lag_partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let labels = |partition: i32| PartitionLabels {
+            dataset: dataset.to_owned(),
+            partition,
+        };
+        let previous = shown.insert(dataset.to_owned(), lag.keys().copied().collect());
+        for gone in previous
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !lag.contains_key(p))
+        {
+            self.lag.remove(&labels(gone));
+        }
+        for (partition, n) in lag {
+            self.lag.get_or_create(&labels(*partition)).set(*n);
         }
     }
 
     /// The metrics in the Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
-        let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out = String::new();
-        let mut family =
-            |name: &str,
-             kind: &str,
-             help: &str,
-             samples: &mut dyn Iterator<Item = (String, String)>| {
-                let _ = writeln!(out, "# HELP {name} {help}");
-                let _ = writeln!(out, "# TYPE {name} {kind}");
-                for (labels, value) in samples {
-                    let _ = writeln!(out, "{name}{labels} {value}");
-                }
-            };
-        family(
-            "hollow_producer_cycles_total",
-            "counter",
-            "Cycles run.",
-            &mut std::iter::once((String::new(), s.cycles.to_string())),
-        );
-        family(
-            "hollow_producer_cycle_duration_seconds",
-            "gauge",
-            "Duration of the last cycle.",
-            &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_seconds))),
-        );
-        family(
-            "hollow_producer_last_cycle_timestamp_seconds",
-            "gauge",
-            "Unix time at which the last cycle ended.",
-            &mut std::iter::once((String::new(), fmt_f64(s.last_cycle_unix_seconds))),
-        );
-        let ds = &s.datasets;
-        let per = |f: fn(&DatasetMetrics) -> String| {
-            ds.iter()
-                .map(move |(name, m)| (labels(&[("dataset", name)]), f(m)))
-        };
-        family(
-            "hollow_producer_messages_read_total",
-            "counter",
-            "Messages read from the dataset's topic.",
-            &mut per(|m| m.read.to_string()),
-        );
-        family(
-            "hollow_producer_messages_applied_total",
-            "counter",
-            "Messages that changed the state.",
-            &mut per(|m| m.applied.to_string()),
-        );
-        family(
-            "hollow_producer_messages_noop_total",
-            "counter",
-            "Valid messages that changed nothing (identical content, delete of a missing key).",
-            &mut per(|m| m.noop.to_string()),
-        );
-        family(
-            "hollow_producer_messages_rejected_total",
-            "counter",
-            "Messages rejected, by reason.",
-            &mut ds.iter().flat_map(|(name, m)| {
-                m.rejected
-                    .iter()
-                    .map(move |(r, n)| (labels(&[("dataset", name), ("reason", r)]), n.to_string()))
-            }),
-        );
-        family(
-            "hollow_producer_records_added_total",
-            "counter",
-            "Records added by published versions (a modification adds one).",
-            &mut per(|m| m.records_added.to_string()),
-        );
-        family(
-            "hollow_producer_records_removed_total",
-            "counter",
-            "Records removed by published versions (a modification removes one).",
-            &mut per(|m| m.records_removed.to_string()),
-        );
-        family(
-            "hollow_producer_dataset_cycles_total",
-            "counter",
-            "Dataset cycles by outcome.",
-            &mut ds.iter().flat_map(|(name, m)| {
-                [
-                    ("published", m.published),
-                    ("unchanged", m.unchanged),
-                    ("validation_failed", m.validation_failed),
-                    ("failed", m.failed),
-                ]
-                .into_iter()
-                .map(move |(o, n)| (labels(&[("dataset", name), ("outcome", o)]), n.to_string()))
-            }),
-        );
-        family(
-            "hollow_producer_validation_failures_total",
-            "counter",
-            "States refused by a validator (nothing published), by validator.",
-            &mut ds.iter().flat_map(|(name, m)| {
-                let builtin = ["record_count_change", "primary_key_unique"]
-                    .into_iter()
-                    .filter(|v| !m.validation_failures.contains_key(*v))
-                    .map(|v| (v, 0));
-                m.validation_failures
-                    .iter()
-                    .map(|(v, n)| (v.as_str(), *n))
-                    .chain(builtin)
-                    .map(move |(v, n)| {
-                        (
-                            labels(&[("dataset", name), ("validator", v)]),
-                            n.to_string(),
-                        )
-                    })
-            }),
-        );
-        family(
-            "hollow_producer_retention_deleted_total",
-            "counter",
-            "Blob and metadata keys deleted by retention.",
-            &mut per(|m| m.retention_deleted.to_string()),
-        );
-        family(
-            "hollow_producer_retention_failures_total",
-            "counter",
-            "Retention runs that failed after a publish (the publish stands; retried after the next).",
-            &mut per(|m| m.retention_failures.to_string()),
-        );
-        if let Some(d) = &s.dead_letter {
-            family(
-                "hollow_producer_dead_letter_messages_total",
-                "counter",
-                "Dead-letter messages: queued, dropped (local queue full), delivered, failed (delivery results arrive after the cycle that queued them).",
-                &mut [("queued", d.queued), ("dropped", d.dropped), ("delivered", d.delivered), ("failed", d.failed)]
-                    .into_iter()
-                    .map(|(o, n)| (labels(&[("outcome", o)]), n.to_string())),
-            );
-            family(
-                "hollow_producer_dead_letter_in_flight",
-                "gauge",
-                "Dead-letter messages queued and not yet delivered or failed.",
-                &mut std::iter::once((String::new(), d.in_flight.to_string())),
-            );
-        }
-        family(
-            "hollow_producer_version",
-            "gauge",
-            "Last announced version of the dataset (-1: none yet).",
-            &mut per(|m| m.version.map_or("-1".into(), |v| v.to_string())),
-        );
-        family(
-            "hollow_producer_dataset_cycle_duration_seconds",
-            "gauge",
-            "Duration of the dataset's part of the last cycle.",
-            &mut per(|m| fmt_f64(m.cycle_seconds)),
-        );
-        family(
-            "hollow_producer_delta_bytes_total",
-            "counter",
-            "Bytes of published deltas.",
-            &mut per(|m| m.delta_bytes.to_string()),
-        );
-        family(
-            "hollow_producer_snapshot_bytes_total",
-            "counter",
-            "Bytes of published snapshots.",
-            &mut per(|m| m.snapshot_bytes.to_string()),
-        );
-        family(
-            "hollow_producer_consumer_lag",
-            "gauge",
-            "Messages of the backlog seen at the last cycle start not folded by it (end offset minus next offset), per partition.",
-            &mut ds.iter().flat_map(|(name, m)| m.lag.iter().map(move |(p, lag)| (labels(&[("dataset", name), ("partition", &p.to_string())]), lag.to_string()))),
-        );
-        if let Some(h) = &self.health {
-            out.push_str(&h.render_prometheus("hollow_producer"));
-        }
-        out
+        ops::metrics::encode(&self.registry)
     }
-}
 
-/// `{a="x",b="y"}` with Prometheus escaping of the values.
-fn labels(pairs: &[(&str, &str)]) -> String {
-    let mut s = String::from("{");
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(k);
-        s.push_str("=\"");
-        for c in v.chars() {
-            match c {
-                '\\' => s.push_str("\\\\"),
-                '"' => s.push_str("\\\""),
-                '\n' => s.push_str("\\n"),
-                c => s.push(c),
-            }
-        }
-        s.push('"');
-    }
-    s.push('}');
-    s
-}
-
-fn fmt_f64(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        "NaN".into()
-    }
-}
-
-/// A background HTTP server answering `GET /metrics` (Prometheus text) and `GET /healthz`
-/// ([`ops::http::MetricsHttp`]). Stops when dropped.
-#[derive(Debug)]
-pub struct MetricsServer(ops::http::MetricsHttp);
-
-impl MetricsServer {
-    /// Binds `addr` (port 0: any free port) and serves `metrics` from a background thread.
-    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<MetricsServer> {
-        let check = metrics.clone();
-        ops::http::MetricsHttp::start_with_health(
+    /// Serves these metrics at `GET /metrics` and the health at `GET /healthz` on `addr`
+    /// (port 0: any free port), from a background thread; stops when dropped.
+    pub fn serve(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<MetricsServer> {
+        let (render, check) = (self.clone(), self.clone());
+        MetricsServer::start(
             addr,
             "metrics-http",
-            Arc::new(move || metrics.render()),
+            Arc::new(move || render.render()),
             Arc::new(move || check.health_check()),
         )
-        .map(MetricsServer)
     }
+}
 
-    /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.0.local_addr()
-    }
+/// A version as the `hollow_producer_version` gauge shows it (-1: none).
+fn version_gauge(version: Option<u64>) -> i64 {
+    version.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// Fetches `http://addr/metrics` (for tests and tools): the body of the answer.
@@ -498,18 +558,10 @@ mod tests {
     }
 
     #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(
-            labels(&[("a", "x\"y\\z\nw"), ("b", "ü")]),
-            "{a=\"x\\\"y\\\\z\\nw\",b=\"ü\"}"
-        );
-    }
-
-    #[test]
     fn http_server_answers() {
         let m = Arc::new(Metrics::new());
         m.register("titles", Some(7));
-        let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
+        let server = m.serve("127.0.0.1:0".parse().unwrap()).unwrap();
         let body = scrape(server.local_addr()).unwrap();
         assert!(
             body.contains("hollow_producer_version{dataset=\"titles\"} 7"),
@@ -522,10 +574,15 @@ mod tests {
             s.read_to_string(&mut out).unwrap();
             out
         };
-        assert!(get("GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
-        assert!(get("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
-        assert!(get("POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405"));
-        assert!(get("garbage\r\n\r\n").starts_with("HTTP/1.1 405"));
+        assert!(
+            get("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 200")
+        );
+        assert!(get("GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 404"));
+        assert!(
+            get("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .starts_with("HTTP/1.1 405")
+        );
+        assert!(get("garbage\r\n\r\n").starts_with("HTTP/1.1 400"));
         drop(server);
     }
 
@@ -536,7 +593,7 @@ mod tests {
         health.register("broker");
         health.failure("store", std::time::Instant::now(), "put: no answer");
         let m = Arc::new(Metrics::new().with_health(health.clone()));
-        let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), m).unwrap();
+        let server = m.serve("127.0.0.1:0".parse().unwrap()).unwrap();
         let (status, body) = ops::http::get_status(server.local_addr(), "/healthz").unwrap();
         assert_eq!(status, 503, "{body}");
         assert!(

@@ -65,9 +65,10 @@ use crate::error::{Error, Result};
 use crate::health;
 use crate::kafka::{self, EmbeddedBroker, KafkaConsumer, Sender, REQUEST_TIMEOUT};
 use crate::message::{decode, RejectReason, Rejection};
-use crate::metrics::{Metrics, MetricsServer};
+use crate::metrics::Metrics;
 use crate::offsets::{Offsets, HEADER_KEY};
 use crate::state::DatasetState;
+use ops::http::MetricsServer;
 
 /// Rejections logged per dataset and cycle before the rest are only counted.
 const MAX_LOGGED_REJECTIONS: u64 = 20;
@@ -462,11 +463,10 @@ impl Service {
         };
         let metrics_server = match config.metrics_addr {
             Some(addr) => {
-                let server =
-                    MetricsServer::start(addr, metrics.clone()).map_err(|source| Error::Io {
-                        path: format!("metrics listener {addr}").into(),
-                        source,
-                    })?;
+                let server = metrics.serve(addr).map_err(|source| Error::Io {
+                    path: format!("metrics listener {addr}").into(),
+                    source,
+                })?;
                 log::info!("metrics on http://{}/metrics", server.local_addr());
                 Some(server)
             }
@@ -559,6 +559,14 @@ impl Service {
     pub fn run_cycle(&mut self) -> Result<CycleReport> {
         let started = Instant::now();
         self.cycles += 1;
+        // closed (and logged, with its duration) when the cycle returns
+        let span = tracing::info_span!(
+            "cycle",
+            n = self.cycles,
+            read = tracing::field::Empty,
+            published = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let mut datasets = Vec::with_capacity(self.slots.len());
         let topics: Vec<String> = self.slots.iter().map(|s| s.topic.clone()).collect();
         let mut dead_letter = self
@@ -573,6 +581,17 @@ impl Service {
                 dropped: 0,
             });
             let store_ops = slot.store_ops.load(Ordering::Relaxed);
+            let dataset_span = tracing::info_span!(
+                "dataset",
+                dataset = %slot.schema.dataset,
+                from = tracing::field::Empty,
+                read = tracing::field::Empty,
+                published = tracing::field::Empty
+            );
+            if let Some(v) = slot.state.version() {
+                dataset_span.record("from", v);
+            }
+            let dataset_entered = dataset_span.enter();
             let report = cycle_dataset(
                 &self.consumer,
                 slot,
@@ -580,6 +599,11 @@ impl Service {
                 dlq.as_mut(),
                 self.config.read_timeout,
             );
+            dataset_span.record("read", report.read);
+            if let Some(v) = report.published() {
+                dataset_span.record("published", v);
+            }
+            drop(dataset_entered);
             health::probe_if_idle(&*slot.store, &slot.store_ops, store_ops);
             if let (Some(d), Some(total)) = (dlq, dead_letter.as_mut()) {
                 total.queued += d.queued;
@@ -614,6 +638,15 @@ impl Service {
             dead_letter,
         };
         self.metrics.record(&report);
+        span.record("read", report.read());
+        if !report.published().is_empty() {
+            let published: Vec<String> = report
+                .published()
+                .iter()
+                .map(|(d, v)| format!("{d}=v{v}"))
+                .collect();
+            span.record("published", published.join(" ").as_str());
+        }
         if report.read() > 0 || !report.published().is_empty() {
             log::info!("{report}");
         } else {

@@ -29,13 +29,21 @@ fn consumer(url: &str) -> Result<Consumer> {
     ))
 }
 
-/// The stored versions of the timeline at `url`, ascending.
+/// The versions of the timeline at `url` that were published and are still stored,
+/// ascending: those with a metadata line (written once every blob of a version is stored)
+/// and a blob that reaches them. Version numbers have gaps: a publish attempt that failed
+/// or was killed burns its number, and blobs it had stored already (a snapshot, a delta)
+/// name a version that was never published and that no path may reach.
 pub fn stored_versions(url: &str) -> Result<Vec<u64>> {
     let c = consumer(url)?;
-    let idx = c
-        .index()
-        .map_err(|e| Error::hollow(format!("listing {url}"), e))?;
-    Ok(idx.versions().into_iter().collect())
+    let listing = |e: hollow::Error| Error::hollow(format!("listing {url}"), e);
+    let idx = c.index().map_err(listing)?;
+    let published = c.timeline().published().map_err(listing)?;
+    Ok(idx
+        .versions()
+        .into_iter()
+        .filter(|v| published.contains(v))
+        .collect())
 }
 
 /// The rules whose version is `version`: a built-in one, or `given` (a `--rules` file) when

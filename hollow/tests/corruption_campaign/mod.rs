@@ -53,24 +53,22 @@ pub const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": 
 /// Records of one version by primary key.
 pub type Model = BTreeMap<String, Record>;
 
-/// A small deterministic PRNG (SplitMix64).
+/// The campaign's deterministic PRNG: PCG (`rand_pcg`) seeded with
+/// [`rand::SeedableRng::seed_from_u64`], with the few draws the campaign makes.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(rand_pcg::Pcg64Mcg);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+        Rng(rand::SeedableRng::seed_from_u64(seed))
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        rand::Rng::next_u64(&mut self.0)
     }
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
+        use rand::RngExt as _;
+        self.0.random_range(0..n.max(1))
     }
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent

@@ -14,22 +14,22 @@ fn main() {
     }
 }
 
+/// The test S3 server as its own process (killable, freezable with SIGSTOP). Prints
+/// `endpoint http://ADDR` first, then serves until killed; access key and secret
+/// `test`/`test`, region `us-east-1`.
+#[derive(Debug, clap::Parser)]
+#[command(name = "testkit-s3", version)]
+struct Args {
+    /// Address to listen on: a loopback address only (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Folder that holds the buckets (one subfolder each); created if missing.
+    #[arg(long)]
+    root: PathBuf,
+}
+
 fn run() -> Result<(), String> {
-    let mut listen = "127.0.0.1:0".to_owned();
-    let mut root: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--listen" => listen = args.next().ok_or("--listen needs ADDR")?,
-            "--root" => root = Some(args.next().ok_or("--root needs DIR")?.into()),
-            "-h" | "--help" => {
-                println!("usage: testkit-s3 [--listen 127.0.0.1:PORT] --root DIR");
-                return Ok(());
-            }
-            other => return Err(format!("unexpected argument {other:?} (try --help)")),
-        }
-    }
-    let root = root.ok_or("--root DIR is required")?;
+    let Args { listen, root } = <Args as clap::Parser>::parse();
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
     let listener =
         std::net::TcpListener::bind(&listen).map_err(|e| format!("listen on {listen}: {e}"))?;

@@ -308,6 +308,43 @@ fn service_cycles_match_the_oracle_replay_and_preprod_diff() {
 }
 
 /// Overwrites a file of a folder store.
+/// A catalog of `limit` titles (`seed`) published into the input timelines of a temp dir
+/// (the generated files are removed once loaded); the output timeline goes next to them.
+struct Published {
+    tmp: tempfile::TempDir,
+    inputs: String,
+    out: String,
+    catalog: Catalog,
+}
+
+fn published_catalog(limit: usize, seed: u64) -> Published {
+    gatekeeper::logging::init(log::LevelFilter::Warn);
+    let cat = catalog_dir(limit, seed);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (inputs, out) = (url(tmp.path(), "inputs"), url(tmp.path(), "out"));
+    publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs");
+    let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
+    Published {
+        tmp,
+        inputs,
+        out,
+        catalog,
+    }
+}
+
+/// The first `n` assets of the catalog, failed.
+fn first_assets_failed(catalog: &Catalog, n: usize) -> Vec<Asset> {
+    catalog
+        .assets
+        .iter()
+        .take(n)
+        .map(|a| Asset {
+            status: AssetStatus::Failed,
+            ..a.clone()
+        })
+        .collect()
+}
+
 fn blob_path(inputs_dir: &Path, dataset: &str, prefix: &str) -> PathBuf {
     let dir = inputs_dir.join(dataset).join(prefix);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -320,12 +357,12 @@ fn blob_path(inputs_dir: &Path, dataset: &str, prefix: &str) -> PathBuf {
 
 #[test]
 fn bad_inputs_keep_the_last_good_version_and_say_so() {
-    gatekeeper::logging::init(log::LevelFilter::Warn);
-    let cat = catalog_dir(15, 5);
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let (inputs, out) = (url(tmp.path(), "inputs"), url(tmp.path(), "out"));
-    publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs");
-    let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
+    let Published {
+        tmp,
+        inputs,
+        out,
+        catalog,
+    } = published_catalog(15, 5);
     let mut c = config(Some(&inputs), &out);
     c.metrics_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     let mut svc = Service::new(c).expect("service");
@@ -333,15 +370,7 @@ fn bad_inputs_keep_the_last_good_version_and_say_so() {
     assert!(svc.run_cycle_at(BASE_NOW).error.is_none());
 
     // A new assets version whose delta blob is corrupt (there is no snapshot of it).
-    let failed: Vec<Asset> = catalog
-        .assets
-        .iter()
-        .take(20)
-        .map(|a| Asset {
-            status: AssetStatus::Failed,
-            ..a.clone()
-        })
-        .collect();
+    let failed = first_assets_failed(&catalog, 20);
     let mut writer = InputWriter::new(&inputs);
     assert_eq!(
         writer
@@ -425,12 +454,12 @@ fn bad_inputs_keep_the_last_good_version_and_say_so() {
 
 #[test]
 fn replay_all_skips_the_number_of_a_publish_that_was_killed() {
-    gatekeeper::logging::init(log::LevelFilter::Warn);
-    let cat = catalog_dir(15, 4);
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let (inputs, out) = (url(tmp.path(), "inputs"), url(tmp.path(), "out"));
-    publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs");
-    let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
+    let Published {
+        tmp,
+        inputs,
+        out,
+        catalog,
+    } = published_catalog(15, 4);
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     assert!(svc.run_cycle_at(BASE_NOW).error.is_none());
     assert_eq!(stored_versions(&out).expect("versions"), [1]);
@@ -457,15 +486,7 @@ fn replay_all_skips_the_number_of_a_publish_that_was_killed() {
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     let mut writer = InputWriter::new(&inputs);
     for (k, take) in [(1, 10), (2, 30)] {
-        let failed: Vec<Asset> = catalog
-            .assets
-            .iter()
-            .take(take)
-            .map(|a| Asset {
-                status: AssetStatus::Failed,
-                ..a.clone()
-            })
-            .collect();
+        let failed = first_assets_failed(&catalog, take);
         writer
             .cycle(Dataset::Assets, &to_json(&failed), &[])
             .expect("assets");
@@ -569,12 +590,12 @@ fn a_kafka_change_reaches_the_output_within_two_cycles() {
 /// of the same input versions.
 #[test]
 fn incremental_index_updates_equal_fresh_builds() {
-    gatekeeper::logging::init(log::LevelFilter::Warn);
-    let cat = catalog_dir(30, 21);
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let (inputs, out) = (url(tmp.path(), "inputs"), url(tmp.path(), "out"));
-    publish_jsonl_dir(cat.path(), &inputs, false).expect("publishing the inputs");
-    let catalog = jsonl::load_catalog(cat.path()).expect("catalog");
+    let Published {
+        tmp: _tmp,
+        inputs,
+        out,
+        catalog,
+    } = published_catalog(30, 21);
     let mut svc = Service::new(config(Some(&inputs), &out)).expect("service");
     let mut writer = InputWriter::new(&inputs);
     let mut rng = <rand_pcg::Pcg64Mcg as rand::SeedableRng>::seed_from_u64(

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use hollow::blob::{apply_delta, verify_checksum};
 use hollow::dataset::{DatasetReader, DatasetSchema};
-use hollow::{Bytes, Error, ReadState, TypeSchema, WriteState};
+use hollow::{Bytes, DataError, ReadState, TypeSchema, WriteState};
 
 /// The producer's message decoder, included by path so that rdkafka's C library is not built
 /// under the fuzzer.
@@ -151,7 +151,7 @@ pub fn blob_input(data: &[u8]) -> Option<(u8, Vec<u8>)> {
 
 /// Rewrites bytes 20..24 (the CRC of a blob) with the checksum of the rest, if the preamble parses.
 pub fn fix_checksum(blob: &mut [u8]) {
-    if let Err(Error::ChecksumMismatch { computed, .. }) = verify_checksum(blob) {
+    if let Err(DataError::ChecksumMismatch { computed, .. }) = verify_checksum(blob) {
         blob[20..24].copy_from_slice(&computed.to_le_bytes());
     }
 }

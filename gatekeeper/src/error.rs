@@ -87,10 +87,10 @@ pub enum Error {
 
 impl Error {
     /// Wraps a hollow error with what was being done.
-    pub(crate) fn hollow(context: impl Into<String>, source: hollow::Error) -> Error {
+    pub(crate) fn hollow(context: impl Into<String>, source: impl Into<hollow::Error>) -> Error {
         Error::Hollow {
             context: context.into(),
-            source,
+            source: source.into(),
         }
     }
 }

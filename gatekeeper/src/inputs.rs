@@ -277,11 +277,19 @@ fn state_of<T: ToHollow>(d: Dataset, records: &[T]) -> Result<ReadState> {
 /// `ListOfString` of `String` records).
 trait ToHollow {
     /// Adds the record; `lists` is scratch for list element ordinals.
-    fn add(&self, ws: &mut WriteState, lists: &mut Vec<u32>) -> hollow::Result<u32>;
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        lists: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError>;
 }
 
 /// Adds a list of strings; returns the list's ordinal.
-fn add_strings(ws: &mut WriteState, items: &[String], ords: &mut Vec<u32>) -> hollow::Result<u32> {
+fn add_strings(
+    ws: &mut WriteState,
+    items: &[String],
+    ords: &mut Vec<u32>,
+) -> std::result::Result<u32, hollow::DataError> {
     ords.clear();
     for it in items {
         ords.push(ws.add_object("String", &[Value::str(it)])?);
@@ -294,7 +302,11 @@ fn opt_str(s: &Option<String>) -> Value<'_> {
 }
 
 impl ToHollow for Country {
-    fn add(&self, ws: &mut WriteState, lists: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        lists: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         let required = add_strings(ws, &self.required_languages, lists)?;
         ws.add_object(
             "Country",
@@ -311,7 +323,11 @@ impl ToHollow for Country {
 }
 
 impl ToHollow for Title {
-    fn add(&self, ws: &mut WriteState, lists: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        lists: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         let genres = add_strings(ws, &self.genres, lists)?;
         let cast = add_strings(ws, &self.cast, lists)?;
         let directors = add_strings(ws, &self.directors, lists)?;
@@ -336,7 +352,11 @@ impl ToHollow for Title {
 }
 
 impl ToHollow for Video {
-    fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        _: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         let kind = match self.kind {
             VideoKind::Movie => "MOVIE",
             VideoKind::Episode => "EPISODE",
@@ -357,7 +377,11 @@ impl ToHollow for Video {
 }
 
 impl ToHollow for Right {
-    fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        _: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         ws.add_object(
             "Right",
             &[
@@ -371,7 +395,11 @@ impl ToHollow for Right {
 }
 
 impl ToHollow for Asset {
-    fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        _: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         let kind = match self.kind {
             AssetKind::Video => "VIDEO",
             AssetKind::Audio => "AUDIO",
@@ -397,7 +425,11 @@ impl ToHollow for Asset {
 }
 
 impl ToHollow for Localization {
-    fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        _: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         ws.add_object(
             "Localization",
             &[
@@ -411,7 +443,11 @@ impl ToHollow for Localization {
 }
 
 impl ToHollow for Rating {
-    fn add(&self, ws: &mut WriteState, _: &mut Vec<u32>) -> hollow::Result<u32> {
+    fn add(
+        &self,
+        ws: &mut WriteState,
+        _: &mut Vec<u32>,
+    ) -> std::result::Result<u32, hollow::DataError> {
         ws.add_object(
             "Rating",
             &[

@@ -616,7 +616,7 @@ impl OutputPublisher {
         }
         report.populate = t.elapsed();
         let times = crate::first::write_first_version(&self.store, &mut ws, self.config.zstd_level)
-            .map_err(e)?;
+            .map_err(|x| Error::hollow(format!("writing the first version of {}", self.url), x))?;
         report.encode = times.encode;
         report.store = times.store;
         report.published = Some(times.version);

@@ -227,12 +227,16 @@ fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Failure> {
 }
 
 /// Maps a library error to an exit code: store trouble is 4, a missing type or field 3.
-fn lib(context: &str) -> impl Fn(hollow::Error) -> Failure + '_ {
+/// Takes the library's error and the data layers' alike.
+fn lib<E: Into<hollow::Error>>(context: &str) -> impl Fn(E) -> Failure + '_ {
     move |e| {
+        let e: hollow::Error = e.into();
         let code = match &e {
             hollow::Error::Store(hollow::store::StoreError::NotFound { .. }) => 3,
             hollow::Error::Store(_) => 4,
-            hollow::Error::NoSuchType(_) | hollow::Error::NoSuchField { .. } => 3,
+            hollow::Error::Data(
+                hollow::DataError::NoSuchType(_) | hollow::DataError::NoSuchField { .. },
+            ) => 3,
             hollow::Error::Unreachable { .. } => 3,
             _ => 5,
         };

@@ -30,13 +30,13 @@ use std::io::Write;
 
 use bitvec::vec::BitVec;
 
-use crate::dataset::{DatasetReader, DatasetSchema};
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::index::{KeyDef, PrimaryKeyIndex};
-use crate::read::{ColumnView, ListView, MapView, ObjectView, ReadState, SetView};
-use crate::schema::{FieldKind, TypeSchema};
-use crate::value::Value;
-use crate::write::FxHashMap;
+use hollow_format::schema::{FieldKind, TypeSchema};
+use hollow_format::value::Value;
+use hollow_state::dataset::{DatasetReader, DatasetSchema};
+use hollow_state::read::{ColumnView, ListView, MapView, ObjectView, ReadState, SetView};
+use rustc_hash::FxHashMap;
 
 /// How deep references may nest before the data is taken for a cycle (corrupt).
 const MAX_DEPTH: u32 = 512;
@@ -159,7 +159,7 @@ pub fn write_json_lines(
 ) -> Result<()> {
     let ra = DatasetReader::new(ds, a)?;
     let rb = DatasetReader::new(ds, b)?;
-    let io = |source| Error::Io {
+    let io = |source| DataError::Io {
         path: "diff output".into(),
         source,
     };
@@ -205,7 +205,7 @@ pub fn json_lines(ds: &DatasetSchema, a: &ReadState, b: &ReadState) -> Result<Ve
     let d = dataset_diff(ds, a, b)?;
     let mut buf = Vec::new();
     write_json_lines(ds, a, b, &d, &mut buf)?;
-    let text = String::from_utf8(buf).map_err(|_| Error::Utf8("diff output".into()))?;
+    let text = String::from_utf8(buf).map_err(|_| DataError::Utf8("diff output".into()))?;
     Ok(text.lines().map(str::to_string).collect())
 }
 
@@ -257,16 +257,20 @@ impl<'a> DeepEq<'a> {
                         }
                     }
                 }
-                (None, _) => return Err(Error::NoSuchType(name)),
-                (_, None) => return Err(Error::NoSuchType(name)),
+                (None, _) => return Err(DataError::NoSuchType(name).into()),
+                (_, None) => return Err(DataError::NoSuchType(name).into()),
                 _ => {
-                    return Err(Error::Schema(format!(
+                    return Err(DataError::Schema(format!(
                         "type {name:?} differs between the two states"
-                    )))
+                    ))
+                    .into())
                 }
             }
         }
-        let idx = |n: &str| sa.type_index(n).ok_or_else(|| Error::NoSuchType(n.into()));
+        let idx = |n: &str| {
+            sa.type_index(n)
+                .ok_or_else(|| DataError::NoSuchType(n.into()))
+        };
         let n = sa.types().len();
         let mut views: Vec<Option<Views<'a>>> = (0..n).map(|_| None).collect();
         let mut memo_type = vec![false; n];
@@ -284,7 +288,7 @@ impl<'a> DeepEq<'a> {
                                 Ok(None)
                             }
                         })
-                        .collect::<Result<Vec<_>>>()?;
+                        .collect::<Result<Vec<_>, DataError>>()?;
                     memo_type[t] = targets.iter().any(Option::is_some);
                     let (va, vb) = (a.object(name)?, b.object(name)?);
                     let (ca, cb) = (va.columns().to_vec(), vb.columns().to_vec());
@@ -347,10 +351,11 @@ impl<'a> DeepEq<'a> {
         };
         for (v, o) in [(a, oa), (b, ob)] {
             if !v.is_populated(o) {
-                return Err(Error::NoSuchOrdinal {
+                return Err(DataError::NoSuchOrdinal {
                     type_name: v.schema().name.clone(),
                     ordinal: o as u64,
-                });
+                }
+                .into());
             }
         }
         Ok(ca.len())
@@ -579,8 +584,8 @@ fn scalar_hash(v: &Value<'_>) -> u64 {
         Value::I64(x) => mix(*x as u64 ^ 0x0164),
         Value::F32(x) => mix(x.to_bits() as u64 ^ 0x0f32),
         Value::F64(x) => mix(x.to_bits() ^ 0x0f64),
-        Value::Str(s) => crate::write::hash_bytes(s.as_bytes()),
-        Value::Bytes(b) => crate::write::hash_bytes(b) ^ 0xb7,
+        Value::Str(s) => hollow_state::records::hash_bytes(s.as_bytes()),
+        Value::Bytes(b) => hollow_state::records::hash_bytes(b) ^ 0xb7,
         Value::Ref(r) => mix(*r as u64 ^ 0x4ef),
     }
 }

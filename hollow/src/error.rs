@@ -1,132 +1,21 @@
 //! Typed errors of the hollow library.
 //!
-//! Every error that data from outside (a blob, a schema, a record) can cause is a variant here,
-//! carrying what went wrong and where. Nothing in the library panics on bad input.
+//! [`Error::Data`] carries what the data layers report (a corrupt or truncated blob, a schema
+//! mismatch, a missing type or field: [`DataError`]); the other variants are this layer's own:
+//! stores, timelines, records and validators. Nothing in the library panics on bad input.
 
-use std::fmt;
-
-/// Which kind of blob an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlobKind {
-    /// A full snapshot of a state.
-    Snapshot,
-    /// A forward delta (previous state → next state).
-    Delta,
-    /// A reverse delta (next state → previous state).
-    ReverseDelta,
-}
-
-impl fmt::Display for BlobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BlobKind::Snapshot => "snapshot",
-            BlobKind::Delta => "delta",
-            BlobKind::ReverseDelta => "reverse delta",
-        })
-    }
-}
+pub use hollow_format::error::BlobKind;
+/// The error type of the data layers (blobs, schemas, values, states), wrapped in
+/// [`Error::Data`].
+pub use hollow_format::Error as DataError;
 
 /// The error type of the hollow library.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The bytes do not start with the hollow magic.
-    #[error("not a hollow blob: bad magic bytes {got:02x?}")]
-    BadMagic {
-        /// The first bytes found.
-        got: Vec<u8>,
-    },
-    /// The blob was written in a format version this build cannot read.
-    #[error("unsupported blob format version: expected {expected}, got {got}")]
-    Version {
-        /// The version this build reads.
-        expected: u32,
-        /// The version in the blob.
-        got: u32,
-    },
-    /// The blob's checksum does not match its content.
-    #[error("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    ChecksumMismatch {
-        /// The checksum stored in the blob.
-        stored: u32,
-        /// The checksum computed over the bytes.
-        computed: u32,
-    },
-    /// The blob ends before a section it declares.
-    #[error("truncated blob: {what} needs {needed} bytes at offset {offset}, only {available} available")]
-    Truncated {
-        /// What was being read.
-        what: &'static str,
-        /// Byte offset of the read.
-        offset: u64,
-        /// Bytes needed.
-        needed: u64,
-        /// Bytes available from that offset.
-        available: u64,
-    },
-    /// The blob's structure is inconsistent (an impossible width, an out-of-range offset, ...).
-    #[error("corrupt blob: {0}")]
-    Corrupt(String),
-    /// A blob of one kind was given where another was expected.
-    #[error("wrong blob kind: expected {expected}, got {got}")]
-    WrongBlobKind {
-        /// The kind expected.
-        expected: BlobKind,
-        /// The kind found.
-        got: BlobKind,
-    },
-    /// A schema is invalid or does not match.
-    #[error("schema error: {0}")]
-    Schema(String),
-    /// A named type does not exist in the state.
-    #[error("no type named {0:?}")]
-    NoSuchType(String),
-    /// A named field does not exist in a type.
-    #[error("type {type_name:?} has no field {field:?}")]
-    NoSuchField {
-        /// The type.
-        type_name: String,
-        /// The missing field.
-        field: String,
-    },
-    /// A type was used as a kind it is not (an object as a list, ...).
-    #[error("type {type_name:?} is a {actual}, not a {expected}")]
-    WrongTypeKind {
-        /// The type.
-        type_name: String,
-        /// The kind asked for.
-        expected: &'static str,
-        /// The kind it is.
-        actual: &'static str,
-    },
-    /// A field was read or written as a kind it is not.
-    #[error("field {type_name}.{field} is {actual}, not {expected}")]
-    WrongFieldKind {
-        /// The type.
-        type_name: String,
-        /// The field.
-        field: String,
-        /// The kind asked for.
-        expected: &'static str,
-        /// The field's kind.
-        actual: &'static str,
-    },
-    /// An ordinal is not populated in a type.
-    #[error("ordinal {ordinal} is not populated in type {type_name:?}")]
-    NoSuchOrdinal {
-        /// The type.
-        type_name: String,
-        /// The ordinal.
-        ordinal: u64,
-    },
-    /// A type ran out of ordinals (more than 2^32-1 records).
-    #[error("type {0:?} is full: a type holds at most 4294967295 records")]
-    OrdinalsExhausted(String),
-    /// A string in the data is not valid UTF-8.
-    #[error("invalid UTF-8 in field {0}")]
-    Utf8(String),
-    /// A value could not be serialized into or deserialized from a state through serde.
-    #[error("serde: {0}")]
-    Serde(String),
+    /// A blob, a schema, a value or a state is wrong (see [`DataError`]).
+    #[error(transparent)]
+    Data(#[from] DataError),
     /// A blob store operation failed.
     #[error("blob store: {0}")]
     Store(#[from] crate::store::StoreError),
@@ -152,18 +41,10 @@ pub enum Error {
     },
     /// A JSON record does not match its dataset schema.
     #[error("invalid record: {0}")]
-    InvalidRecord(#[from] crate::dataset::RecordError),
+    InvalidRecord(#[from] hollow_state::dataset::RecordError),
     /// A validator refused a new state.
     #[error("validation failed: {0}")]
     Validation(String),
-    /// An I/O error (opening or mapping a file).
-    #[error("i/o error on {path}: {source}")]
-    Io {
-        /// The path involved.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
 }
 
 /// The result type of the hollow library.
@@ -171,6 +52,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn corrupt(msg: impl Into<String>) -> Self {
-        Error::Corrupt(msg.into())
+        Error::Data(DataError::corrupt(msg))
+    }
+
+    /// The data-layer error inside, if this is one.
+    pub fn as_data(&self) -> Option<&DataError> {
+        match self {
+            Error::Data(e) => Some(e),
+            _ => None,
+        }
     }
 }

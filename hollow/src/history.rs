@@ -23,15 +23,15 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{DatasetReader, DatasetSchema, Record, ScalarKind};
 use crate::diff::DeepEq;
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::index::{net_changes, KeyDef};
 use crate::lifecycle::{Consumer, ConsumerConfig};
-use crate::read::ReadState;
-use crate::schema::TypeSchema;
 use crate::store::BlobStore;
-use crate::value::Value;
+use hollow_format::schema::TypeSchema;
+use hollow_format::value::Value;
+use hollow_state::dataset::{DatasetReader, DatasetSchema, Record, ScalarKind};
+use hollow_state::read::ReadState;
 
 /// The record in one version.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +95,7 @@ fn generic(
         let view = state.object(type_name)?;
         let vals = (0..view.schema().fields.len())
             .map(|f| view.get(o, f).map(Value::into_owned))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, DataError>>()?;
         Ok((o, vals))
     };
     let steps = walk(store, type_name, key, from, to, every, values)?;
@@ -121,7 +121,7 @@ pub fn dataset_history(
 ) -> Result<Vec<DatasetHistoryEntry>> {
     let key = parse_key(ds, key)?;
     let steps = walk(store, &ds.type_name, &key, from, to, false, |state, o| {
-        DatasetReader::new(ds, state)?.record(o)
+        Ok(DatasetReader::new(ds, state)?.record(o)?)
     })?;
     Ok(steps
         .into_iter()
@@ -137,18 +137,19 @@ pub fn dataset_history(
 fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<Value<'static>>> {
     let parts: Vec<&str> = key.split('|').collect();
     if parts.len() != ds.key_fields().len() {
-        return Err(Error::Schema(format!(
+        return Err(DataError::Schema(format!(
             "{}: key {key:?} has {} parts, the primary key {}",
             ds.dataset,
             parts.len(),
             ds.key_fields().len()
-        )));
+        ))
+        .into());
     }
     let mut out = Vec::with_capacity(parts.len());
     for (i, p) in ds.key_fields().iter().zip(&parts) {
         let f = &ds.fields[*i];
         let bad = || {
-            Error::Schema(format!(
+            DataError::Schema(format!(
                 "{}: key part {p:?} is not a {:?}",
                 ds.dataset, f.kind
             ))
@@ -190,7 +191,7 @@ fn find(
         }
         None => {
             let ts = &state.types[def.type_idx];
-            for o in crate::read::Ordinals::new(&ts.populated, ts.bound) {
+            for o in hollow_state::read::Ordinals::new(&ts.populated, ts.bound) {
                 if reader.matches(o, key)? {
                     return Ok(Some(o));
                 }

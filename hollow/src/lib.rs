@@ -94,30 +94,21 @@
 //! * A read of an unpopulated ordinal through the typed column handles returns whatever the
 //!   column holds there (check `is_populated` or iterate `ordinals()`); the generic
 //!   [`ObjectView::get`] returns an error.
-// `unsafe` is denied everywhere but in `bytes` (memory-mapping), the one audited module.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod bits;
 pub mod blob;
-#[allow(unsafe_code)]
-mod bytes;
-pub mod dataset;
 pub mod diff;
 pub mod error;
 pub mod history;
 pub mod index;
 pub mod lifecycle;
-pub mod read;
-pub mod schema;
-pub mod serde;
 pub mod store;
-pub mod value;
-mod wire;
-pub mod write;
 
-pub use bytes::Bytes;
-pub use error::{BlobKind, Error, Result};
+pub use hollow_format::{bits, schema, value, Bytes};
+pub use hollow_state::{dataset, read, serde, write};
+
+pub use error::{BlobKind, DataError, Error, Result};
 pub use lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};
 pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};

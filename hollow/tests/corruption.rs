@@ -4,7 +4,7 @@
 mod common;
 
 use hollow::blob::{write_snapshot, SnapshotOptions};
-use hollow::{Bytes, Error, ReadState, TypeSchema, WriteState};
+use hollow::{Bytes, DataError, ReadState, TypeSchema, WriteState};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -126,11 +126,11 @@ fn flips_are_caught_by_the_checksum() {
         assert!(
             matches!(
                 e,
-                Error::ChecksumMismatch { .. }
-                    | Error::BadMagic { .. }
-                    | Error::Version { .. }
-                    | Error::Corrupt(_)
-                    | Error::Truncated { .. }
+                DataError::ChecksumMismatch { .. }
+                    | DataError::BadMagic { .. }
+                    | DataError::Version { .. }
+                    | DataError::Corrupt(_)
+                    | DataError::Truncated { .. }
             ),
             "{e:?}"
         );
@@ -147,7 +147,9 @@ fn truncations_are_typed_errors() {
             assert!(
                 matches!(
                     e,
-                    Error::Truncated { .. } | Error::BadMagic { .. } | Error::Corrupt(_)
+                    DataError::Truncated { .. }
+                        | DataError::BadMagic { .. }
+                        | DataError::Corrupt(_)
                 ),
                 "len {len}: {e:?}"
             );
@@ -159,17 +161,17 @@ fn truncations_are_typed_errors() {
 fn foreign_and_wrong_version_blobs() {
     assert!(matches!(
         ReadState::from_vec(b"PK\x03\x04 not a hollow blob at all, a zip".to_vec()),
-        Err(Error::BadMagic { .. })
+        Err(DataError::BadMagic { .. })
     ));
     assert!(matches!(
         ReadState::from_vec(Vec::new()),
-        Err(Error::BadMagic { .. })
+        Err(DataError::BadMagic { .. })
     ));
     let mut b = snapshot(false);
     b[8] = 99;
     assert!(matches!(
         ReadState::from_bytes_unverified(Bytes::from_vec(b)),
-        Err(Error::Version {
+        Err(DataError::Version {
             expected: 1,
             got: 99
         })
@@ -178,7 +180,7 @@ fn foreign_and_wrong_version_blobs() {
     b[12] = 1; // a delta where a snapshot is expected
     assert!(matches!(
         ReadState::from_bytes_unverified(Bytes::from_vec(b)),
-        Err(Error::WrongBlobKind { .. })
+        Err(DataError::WrongBlobKind { .. })
     ));
 }
 

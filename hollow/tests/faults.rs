@@ -18,7 +18,7 @@ use hollow::lifecycle::{
     Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig, Timeline,
 };
 use hollow::store::{BlobStore, FolderStore, StoreError};
-use hollow::{Error, MemoryMode, ReadState, WriteState};
+use hollow::{DataError, Error, MemoryMode, ReadState, WriteState};
 
 const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id"], "fields": [
   {"name": "id", "kind": "i64"},
@@ -400,7 +400,7 @@ fn an_announcement_of_a_missing_version_is_a_typed_error() {
     assert!(same_state(&before, &c.current()));
     store.put(ANNOUNCED, b"not a version").unwrap();
     assert!(
-        matches!(c.refresh(), Err(Error::Corrupt(_))),
+        matches!(c.refresh(), Err(Error::Data(DataError::Corrupt(_)))),
         "{:?}",
         c.refresh()
     );

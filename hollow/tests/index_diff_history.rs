@@ -20,8 +20,8 @@ use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
 use hollow::{
-    Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges, TypeSchema,
-    Value, WriteState,
+    DataError, Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges,
+    TypeSchema, Value, WriteState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -242,11 +242,11 @@ fn check_indexes(ix: &Indexes, ds: &DatasetSchema, state: &ReadState, model: &Mo
     assert_eq!(ix.pk.get(state, &[]), None);
     assert!(matches!(
         ix.pk.try_get(state, &[Value::str("1")]),
-        Err(Error::WrongFieldKind { .. })
+        Err(Error::Data(DataError::WrongFieldKind { .. }))
     ));
     assert!(matches!(
         ix.by_name.try_get(state, &[Value::I64(1), Value::Null]),
-        Err(Error::Schema(_))
+        Err(Error::Data(DataError::Schema(_)))
     ));
 }
 
@@ -1074,7 +1074,7 @@ fn index_errors_are_typed() {
     assert!(
         matches!(
             PrimaryKeyIndex::for_primary_key(&s, "Movie"),
-            Err(Error::Schema(_))
+            Err(Error::Data(DataError::Schema(_)))
         ),
         "Movie declares no primary key"
     );
@@ -1087,24 +1087,24 @@ fn index_errors_are_typed() {
     );
     assert!(matches!(
         PrimaryKeyIndex::build(&s, "Movie", &["nope"]),
-        Err(Error::NoSuchField { .. })
+        Err(Error::Data(DataError::NoSuchField { .. }))
     ));
     assert!(matches!(
         PrimaryKeyIndex::build(&s, "Nope", &["id"]),
-        Err(Error::NoSuchType(_))
+        Err(Error::Data(DataError::NoSuchType(_)))
     ));
     assert!(matches!(
         PrimaryKeyIndex::build(&s, "SetOfLabel", &["id"]),
-        Err(Error::WrongTypeKind { .. })
+        Err(Error::Data(DataError::WrongTypeKind { .. }))
     ));
     assert!(matches!(
         HashIndex::build(&s, "Movie", &[]),
-        Err(Error::Schema(_))
+        Err(Error::Data(DataError::Schema(_)))
     ));
     assert!(
         matches!(
             HashIndex::build(&s, "Asset", &["lang.x"]),
-            Err(Error::Schema(_))
+            Err(Error::Data(DataError::Schema(_)))
         ),
         "a path through a non-reference"
     );
@@ -1116,7 +1116,7 @@ fn index_errors_are_typed() {
     assert_eq!(look.get(&[Value::str("1")]), None);
     assert!(matches!(
         look.try_get(&[Value::I64(1), Value::I64(2)]),
-        Err(Error::Schema(_))
+        Err(Error::Data(DataError::Schema(_)))
     ));
     let h = HashIndex::build(&s, "Movie", &["title"]).unwrap();
     assert_eq!(h.get(&s, &[Value::str("x")]).len(), 2);
@@ -1148,7 +1148,10 @@ fn index_errors_are_typed() {
     // diffs need the same schemas and a key
     assert!(diff(&s, &other, "Movie").is_err());
     assert!(
-        matches!(diff(&s, &s, "Movie"), Err(Error::Schema(_))),
+        matches!(
+            diff(&s, &s, "Movie"),
+            Err(Error::Data(DataError::Schema(_)))
+        ),
         "no primary key declared"
     );
     assert!(diff_by(&s, &s, "Movie", &["id"]).unwrap().is_empty());

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::serde::{schema_for, SchemaBuilder};
-use hollow::{Error, FieldKind, OpenOptions, ReadState, SchemaSet, TypeSchema, Value, WriteState};
+use hollow::{
+    DataError, FieldKind, OpenOptions, ReadState, SchemaSet, TypeSchema, Value, WriteState,
+};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -370,7 +372,7 @@ fn unsupported_types_are_errors() {
         ("non-struct root", schema_for::<Vec<Movie>>().map(|_| ())),
     ] {
         match r {
-            Err(Error::Serde(msg)) => assert!(!msg.is_empty(), "{what}"),
+            Err(DataError::Serde(msg)) => assert!(!msg.is_empty(), "{what}"),
             other => panic!("{what}: expected a serde error, got {other:?}"),
         }
     }
@@ -537,20 +539,20 @@ fn read_errors_are_typed() {
     let read = snapshot(&state);
     assert!(matches!(
         read.get::<Movie>("Movie", o + 1),
-        Err(Error::NoSuchOrdinal { .. })
+        Err(DataError::NoSuchOrdinal { .. })
     ));
     assert!(matches!(
         read.get::<Movie>("Nope", 0),
-        Err(Error::NoSuchType(_))
+        Err(DataError::NoSuchType(_))
     ));
     assert!(matches!(
         read.iter::<Movie>("Nope").next(),
-        Some(Err(Error::NoSuchType(_)))
+        Some(Err(DataError::NoSuchType(_)))
     ));
     // a record that does not fit the Rust type
     assert!(matches!(
         read.get::<Person>("Movie", o),
-        Err(Error::Serde(_))
+        Err(DataError::Serde(_))
     ));
     // primitives come out of wrapper records, and in partial structs
     let s = read.object("String").unwrap().ordinals().next().unwrap();
@@ -581,7 +583,7 @@ fn write_errors_are_typed() {
         })
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Serde(m) if m.contains("shoe_size")),
+        matches!(&err, DataError::Serde(m) if m.contains("shoe_size")),
         "{err}"
     );
     #[derive(Serialize)]
@@ -597,10 +599,13 @@ fn write_errors_are_typed() {
     }
     assert!(matches!(
         state.add(&Huge { born: u64::MAX }),
-        Err(Error::Serde(_))
+        Err(DataError::Serde(_))
     ));
-    assert!(matches!(state.add(&5i64), Err(Error::Serde(_))));
-    assert!(matches!(state.add(&movie(1)), Err(Error::NoSuchType(_))));
+    assert!(matches!(state.add(&5i64), Err(DataError::Serde(_))));
+    assert!(matches!(
+        state.add(&movie(1)),
+        Err(DataError::NoSuchType(_))
+    ));
     let read = snapshot(&state);
     assert_eq!(
         read.get::<Person>("Person", o).unwrap(),
@@ -789,7 +794,7 @@ fn reference_cycles_are_errors_not_overflows() {
     assert_eq!(c, a);
     let read = snapshot(&state);
     match read.get::<Link>("Link", c) {
-        Err(Error::Serde(m)) => assert!(m.contains("deeper than"), "{m}"),
+        Err(DataError::Serde(m)) => assert!(m.contains("deeper than"), "{m}"),
         other => panic!("expected a depth error, got {other:?}"),
     }
     // a well-formed chain reads back

@@ -410,7 +410,7 @@ pub fn load_schemas(dir: &Path, only: &[String]) -> Result<Vec<DatasetSchema>> {
     for path in paths {
         let s = DatasetSchema::from_file(&path).map_err(|source| Error::Schema {
             path: path.clone(),
-            source,
+            source: source.into(),
         })?;
         if !only.is_empty() && !only.contains(&s.dataset) {
             continue;

@@ -36,7 +36,7 @@ const KIND_AUDIO: u32 = 1;
 const KIND_SUBTITLE: u32 = 2;
 const KIND_CAPTIONS: u32 = 3;
 
-pub(super) fn input_err(d: Dataset) -> impl Fn(hollow::Error) -> Error {
+pub(super) fn input_err<E: std::fmt::Display>(d: Dataset) -> impl Fn(E) -> Error {
     move |e| Error::Input {
         dataset: d.name(),
         detail: e.to_string(),

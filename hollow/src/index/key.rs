@@ -9,11 +9,11 @@
 use std::mem::discriminant;
 use std::sync::Arc;
 
-use crate::blob::parse::TypeBody;
-use crate::error::{Error, Result};
-use crate::read::{ColumnView, ReadState};
-use crate::schema::{FieldKind, SchemaSet, TypeSchema};
-use crate::value::Value;
+use crate::error::{DataError, Error, Result};
+use hollow_format::blob::parse::TypeBody;
+use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::value::Value;
+use hollow_state::read::{ColumnView, ReadState};
 
 /// One step of a field path: field `f` of object type `t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub(crate) fn hash_add(h: u64, img: Img<'_>) -> u64 {
     let v = match img {
         Img::Null => NULL_WORD,
         Img::Word(w) => w,
-        Img::Bytes(b) => crate::write::hash_bytes(b),
+        Img::Bytes(b) => hollow_state::records::hash_bytes(b),
     };
     fmix(h.wrapping_mul(SEED) ^ v)
 }
@@ -106,32 +106,19 @@ pub(crate) fn normalize<'v>(kind: &FieldKind, v: &'v Value<'_>) -> Option<Img<'v
     })
 }
 
-fn value_kind(v: &Value<'_>) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::I32(_) => "i32",
-        Value::I64(_) => "i64",
-        Value::F32(_) => "f32",
-        Value::F64(_) => "f64",
-        Value::Str(_) => "string",
-        Value::Bytes(_) => "bytes",
-        Value::Ref(_) => "reference",
-    }
-}
-
 impl KeyDef {
     /// Resolves `fields` (direct field names or dotted paths through references) of the
     /// object type `type_name`.
     pub(crate) fn new(schema: &Arc<SchemaSet>, type_name: &str, fields: &[&str]) -> Result<Self> {
         let type_idx = schema
             .type_index(type_name)
-            .ok_or_else(|| Error::NoSuchType(type_name.into()))?;
+            .ok_or_else(|| DataError::NoSuchType(type_name.into()))?;
         schema.object(type_name)?;
         if fields.is_empty() {
-            return Err(Error::Schema(format!(
+            return Err(DataError::Schema(format!(
                 "a key of {type_name:?} needs at least one field"
-            )));
+            ))
+            .into());
         }
         let mut def = KeyDef {
             schema: schema.clone(),
@@ -150,9 +137,10 @@ impl KeyDef {
             let mut t = type_idx;
             for f in idxs {
                 let TypeSchema::Object(o) = &schema.types()[t] else {
-                    return Err(Error::Schema(format!(
+                    return Err(DataError::Schema(format!(
                         "path {path:?} crosses a non-object type"
-                    )));
+                    ))
+                    .into());
                 };
                 let fkind = o.fields[f].kind.clone();
                 def.hops.push(Hop { t, f });
@@ -160,7 +148,7 @@ impl KeyDef {
                 if let FieldKind::Reference(target) = &fkind {
                     t = schema
                         .type_index(target)
-                        .ok_or_else(|| Error::NoSuchType(target.clone()))?;
+                        .ok_or_else(|| DataError::NoSuchType(target.clone()))?;
                 }
             }
             def.ends.push(def.hops.len());
@@ -175,10 +163,9 @@ impl KeyDef {
     /// The key declared as the primary key of `type_name`.
     pub(crate) fn primary(schema: &Arc<SchemaSet>, type_name: &str) -> Result<Self> {
         let o = schema.object(type_name)?;
-        let pk = o
-            .primary_key
-            .as_ref()
-            .ok_or_else(|| Error::Schema(format!("type {type_name:?} declares no primary key")))?;
+        let pk = o.primary_key.as_ref().ok_or_else(|| {
+            DataError::Schema(format!("type {type_name:?} declares no primary key"))
+        })?;
         let fields: Vec<&str> = pk.iter().map(String::as_str).collect();
         Self::new(schema, type_name, &fields)
     }
@@ -217,7 +204,7 @@ impl KeyDef {
         let ts = state
             .types
             .get(self.type_idx)
-            .ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
+            .ok_or_else(|| DataError::NoSuchType(self.type_name.clone()))?;
         Ok(Pop {
             bits: &ts.populated,
             bound: ts.bound,
@@ -248,14 +235,15 @@ impl KeyDef {
         for (h, (name, kind)) in self.hops.iter().zip(&self.expected) {
             let ok = matches!(types.get(h.t), Some(TypeSchema::Object(o)) if o.name == *name && o.fields.get(h.f).is_some_and(|fd| fd.kind == *kind));
             if !ok {
-                return Err(Error::Schema(format!(
+                return Err(DataError::Schema(format!(
                     "the state's schema does not match the key {:?} of {:?}",
                     self.fields, self.type_name
-                )));
+                ))
+                .into());
             }
         }
         if !matches!(types.get(self.type_idx), Some(ts) if ts.name() == self.type_name) {
-            return Err(Error::NoSuchType(self.type_name.clone()));
+            return Err(DataError::NoSuchType(self.type_name.clone()).into());
         }
         Ok(())
     }
@@ -266,7 +254,7 @@ impl KeyDef {
         let ts = state
             .types
             .get(self.type_idx)
-            .ok_or_else(|| Error::NoSuchType(self.type_name.clone()))?;
+            .ok_or_else(|| DataError::NoSuchType(self.type_name.clone()))?;
         let root = Pop {
             bits: &ts.populated,
             bound: ts.bound,
@@ -315,22 +303,24 @@ impl KeyDef {
     /// Checks a query's arity and kinds (for the error-reporting lookups).
     pub(crate) fn check_query(&self, key: &[Value<'_>]) -> Result<()> {
         if key.len() != self.arity() {
-            return Err(Error::Schema(format!(
+            return Err(DataError::Schema(format!(
                 "the key {:?} of {:?} has {} fields, got {} values",
                 self.fields,
                 self.type_name,
                 self.arity(),
                 key.len()
-            )));
+            ))
+            .into());
         }
         for (p, v) in key.iter().enumerate() {
             if normalize(&self.kinds[p], v).is_none() {
-                return Err(Error::WrongFieldKind {
+                return Err(DataError::WrongFieldKind {
                     type_name: self.type_name.clone(),
                     field: self.fields[p].clone(),
                     expected: self.kinds[p].name(),
-                    actual: value_kind(v),
-                });
+                    actual: v.kind_name(),
+                }
+                .into());
             }
         }
         Ok(())
@@ -432,7 +422,7 @@ impl<'a> KeyReader<'a> {
                 )));
             }
             if i == last {
-                return hc.col.get(o);
+                return Ok(hc.col.get(o)?);
             }
             match hc.col.raw(o) {
                 None => return Ok(Value::Null),
@@ -498,10 +488,11 @@ impl<'a> KeyReader<'a> {
     /// The key values of record `o`.
     pub(crate) fn key_values(&self, o: u32) -> Result<Vec<Value<'a>>> {
         if !self.root.has(o) {
-            return Err(Error::NoSuchOrdinal {
+            return Err(DataError::NoSuchOrdinal {
                 type_name: self.def.type_name.clone(),
                 ordinal: o as u64,
-            });
+            }
+            .into());
         }
         (0..self.def.arity()).map(|p| self.value(p, o)).collect()
     }
@@ -531,7 +522,7 @@ impl<'a> KeyReader<'a> {
     /// ordinals of type `t`). Increasing.
     pub(crate) fn affected_roots(&self, changed: &[Vec<u32>], root_removed: &[u32]) -> Vec<u32> {
         let mut hits = Vec::new();
-        let ords = crate::read::Ordinals::new(self.root.bits, self.root.bound);
+        let ords = hollow_state::read::Ordinals::new(self.root.bits, self.root.bound);
         'rec: for o in ords {
             if root_removed.binary_search(&o).is_ok() {
                 continue;

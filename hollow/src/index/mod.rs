@@ -57,9 +57,9 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::lifecycle::Transition;
-use crate::read::ReadState;
-use crate::value::Value;
-use crate::write::{StateChanges, TypeChanges};
+use hollow_format::value::Value;
+use hollow_state::read::ReadState;
+use hollow_state::write::{StateChanges, TypeChanges};
 use table::{sort_by_hash, Table};
 
 const NONE: u32 = u32::MAX;
@@ -200,7 +200,7 @@ impl PrimaryKeyIndex {
 
     pub(crate) fn with_def(def: KeyDef, state: &ReadState) -> Result<Self> {
         let ts = &state.types[def.type_idx];
-        let ords = crate::read::Ordinals::new(&ts.populated, ts.bound);
+        let ords = hollow_state::read::Ordinals::new(&ts.populated, ts.bound);
         Self::with_ordinals(def, state, ords, ts.count as usize)
     }
 
@@ -222,7 +222,7 @@ impl PrimaryKeyIndex {
     /// Rebuilds the index from a state.
     pub fn rebuild(&mut self, state: &ReadState) -> Result<()> {
         let ts = &state.types[self.def.type_idx];
-        let ords = crate::read::Ordinals::new(&ts.populated, ts.bound);
+        let ords = hollow_state::read::Ordinals::new(&ts.populated, ts.bound);
         self.fill(state, ords, ts.count as usize)
     }
 
@@ -500,7 +500,7 @@ fn same_key_in_place(
     def: &Arc<KeyDef>,
     before: &KeyReader<'_>,
     new: &ReadState,
-    tc: &crate::write::TypeChanges,
+    tc: &hollow_state::write::TypeChanges,
     extra: &[u32],
 ) -> Result<std::collections::HashSet<u32>> {
     let mut kept = std::collections::HashSet::new();
@@ -628,7 +628,7 @@ impl HashIndex {
         let reader = def.reader(state)?;
         let ts = &state.types[def.type_idx];
         let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(ts.count as usize);
-        for o in crate::read::Ordinals::new(&ts.populated, ts.bound) {
+        for o in hollow_state::read::Ordinals::new(&ts.populated, ts.bound) {
             pairs.push((reader.hash(o)?, o));
         }
         sort_by_hash(&mut pairs);

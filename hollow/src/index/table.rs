@@ -9,7 +9,7 @@
 //! bulk builds and batched updates sort first and then touch the table sequentially
 //! instead of missing the cache on every entry.
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Result};
 
 /// The largest table (the home slot comes from the top 32 bits of the hash).
 const MAX_SLOTS: usize = 1 << 32;
@@ -117,7 +117,7 @@ impl Table {
     /// Inserts an entry (the caller has checked it is not a duplicate).
     pub(crate) fn insert(&mut self, hash: u64, payload: u32) -> Result<()> {
         if payload == u32::MAX {
-            return Err(Error::OrdinalsExhausted("index".into()));
+            return Err(DataError::OrdinalsExhausted("index".into()).into());
         }
         if self.slots.is_empty() || (self.len + 1) * 5 > self.slots.len() * 4 {
             self.grow()?;
@@ -181,7 +181,7 @@ impl Table {
                 // full beyond the target load, but still room: keep probing longer runs
                 return Ok(());
             }
-            return Err(Error::OrdinalsExhausted("index".into()));
+            return Err(DataError::OrdinalsExhausted("index".into()).into());
         }
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; n]);
         self.mask = n - 1;

@@ -11,12 +11,13 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::timeline::{store_err, Step, Timeline, TimelineIndex};
-use crate::blob::{apply_delta, SnapshotOptions};
-use crate::bytes::Bytes;
-use crate::error::{Error, Result};
-use crate::read::{MemoryMode, ReadState};
+use crate::error::{DataError, Error, Result};
 use crate::store::BlobStore;
-use crate::write::StateChanges;
+use hollow_format::blob::SnapshotOptions;
+use hollow_format::bytes::Bytes;
+use hollow_state::delta::apply_delta;
+use hollow_state::read::{MemoryMode, ReadState};
+use hollow_state::write::StateChanges;
 
 /// How a consumer holds its states.
 #[derive(Debug, Clone)]
@@ -211,8 +212,8 @@ impl Consumer {
                         .store()
                         .get(&step.key())
                         .map_err(|e| (*step, store_err(e)))?;
-                    let applied =
-                        apply_delta(&c.state, &Bytes::from_vec(bytes)).map_err(|e| (*step, e))?;
+                    let applied = apply_delta(&c.state, &Bytes::from_vec(bytes))
+                        .map_err(|e| (*step, e.into()))?;
                     if applied.from != a || applied.to != b {
                         return Err((
                             *step,
@@ -245,7 +246,7 @@ impl Consumer {
         let dir = self.config.cache_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("hollow-cache-{}", std::process::id()))
         });
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        std::fs::create_dir_all(&dir).map_err(|source| DataError::Io {
             path: dir.display().to_string(),
             source,
         })?;
@@ -256,7 +257,7 @@ impl Consumer {
         let key = super::timeline::snapshot_key(v);
         let store = self.timeline.store();
         match self.config.mode {
-            MemoryMode::Heap => ReadState::from_vec(store.get(&key).map_err(store_err)?),
+            MemoryMode::Heap => Ok(ReadState::from_vec(store.get(&key).map_err(store_err)?)?),
             MemoryMode::Mapped => {
                 let path = match store.local_path(&key) {
                     Some(p) if p.exists() => p,
@@ -271,7 +272,7 @@ impl Consumer {
                 // be an error the consumer can plan around, not data served
                 let st = ReadState::open(
                     &path,
-                    crate::read::OpenOptions {
+                    hollow_state::read::OpenOptions {
                         mode: MemoryMode::Mapped,
                         verify_checksum: true,
                     },
@@ -292,7 +293,7 @@ impl Consumer {
             .join(format!("materialized-{:020}", l.version));
         let blob = l.state.write_snapshot(&SnapshotOptions::default())?;
         write_atomically(&p, &blob)?;
-        let st = ReadState::open(&p, crate::read::OpenOptions::mapped())?;
+        let st = ReadState::open(&p, hollow_state::read::OpenOptions::mapped())?;
         Ok(Loaded {
             version: l.version,
             state: Arc::new(st),
@@ -318,12 +319,12 @@ fn check_version(state: ReadState, key: &str, v: u64) -> Result<ReadState> {
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let io = |source| Error::Io {
+    let io = |source| DataError::Io {
         path: path.display().to_string(),
         source,
     };
     std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    Ok(std::fs::rename(&tmp, path).map_err(io)?)
 }
 
 /// Loads a version once (no consumer kept): the state of `version` in `store`.

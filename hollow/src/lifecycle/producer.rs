@@ -17,14 +17,18 @@ use super::timeline::{delta_key, meta_key, reverse_key, snapshot_key, store_err,
 use super::validate::{
     CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators,
 };
-use crate::blob::{write_delta_pair, write_snapshot, SnapshotOptions};
-use crate::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
-use crate::error::{Error, Result};
-use crate::read::MemoryMode;
-use crate::schema::{SchemaSet, TypeSchema};
+use crate::error::{DataError, Error, Result};
 use crate::store::BlobStore;
-use crate::value::Value;
-use crate::write::{decode_field, encode_object, FxHashMap, StateChanges, WriteState};
+use hollow_format::blob::SnapshotOptions;
+use hollow_format::codec::{decode_field, encode_object};
+use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_format::value::Value;
+use hollow_state::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
+use hollow_state::delta::write_delta_pair;
+use hollow_state::read::MemoryMode;
+use hollow_state::write::write_snapshot;
+use hollow_state::write::{StateChanges, WriteState};
+use rustc_hash::FxHashMap;
 
 /// Producer settings.
 #[derive(Debug, Clone)]
@@ -177,9 +181,10 @@ impl Producer {
             Some(v) => {
                 let rs = load_version(store, v, MemoryMode::Heap)?;
                 if **rs.schema() != schema {
-                    return Err(Error::Schema(format!(
+                    return Err(DataError::Schema(format!(
                         "the announced version {v} has a different schema than the producer's"
-                    )));
+                    ))
+                    .into());
                 }
                 let header = rs.header().clone();
                 (rs.to_write_state()?, Some(v), header)
@@ -217,7 +222,7 @@ impl Producer {
                 TypeSchema::Object(o) if o.primary_key.is_some() => {
                     let mut idx = Vec::new();
                     for path in o.primary_key.iter().flatten() {
-                        idx.push(o.field_index(path).ok_or_else(|| Error::Schema(format!("{}: incremental producers need primary keys of direct fields, not {path:?}", o.name)))?);
+                        idx.push(o.field_index(path).ok_or_else(|| DataError::Schema(format!("{}: incremental producers need primary keys of direct fields, not {path:?}", o.name)))?);
                     }
                     let mut map = FxHashMap::default();
                     for ord in self.state.types[t].ordinals() {
@@ -393,7 +398,7 @@ impl Producer {
         &mut self,
         v: u64,
         changes: &StateChanges,
-        removed: &crate::write::RemovedRecords,
+        removed: &hollow_state::write::RemovedRecords,
         old_header: &BTreeMap<String, String>,
         phases: &mut CyclePhases,
     ) -> Result<(u64, u64, Option<u64>)> {
@@ -565,7 +570,7 @@ impl Producer {
 /// Writes the byte encoding of a record's primary key (the write encodings of its key
 /// fields) into `out` (cleared first).
 fn key_into(
-    o: &crate::schema::ObjectSchema,
+    o: &hollow_format::schema::ObjectSchema,
     pk: &[usize],
     enc: &[u8],
     spans: &mut Vec<std::ops::Range<usize>>,
@@ -607,25 +612,29 @@ impl Cycle<'_> {
     fn upsert_idx(&mut self, t: usize, values: &[Value<'_>]) -> Result<bool> {
         let schema = self.p.state.schema.clone();
         let TypeSchema::Object(o) = &schema.types()[t] else {
-            return Err(Error::WrongTypeKind {
+            return Err(DataError::WrongTypeKind {
                 type_name: schema.types()[t].name().into(),
                 expected: "object",
                 actual: schema.types()[t].kind_name(),
-            });
+            }
+            .into());
         };
         if self.p.keys[t].is_none() {
-            return Err(Error::Schema(format!(
+            return Err(DataError::Schema(format!(
                 "type {:?} has no primary key: use WriteState-level adds",
                 o.name
-            )));
+            ))
+            .into());
         }
         let mut enc = std::mem::take(&mut self.p.enc_buf);
         let mut key = std::mem::take(&mut self.p.key_buf);
         enc.clear();
-        let r = encode_object(o, values, &mut enc).and_then(|_| {
-            key_into(o, &self.p.pk_fields[t], &enc, &mut self.p.spans, &mut key);
-            self.upsert_encoded(t, &enc, &key, values)
-        });
+        let r = encode_object(o, values, &mut enc)
+            .map_err(Error::from)
+            .and_then(|_| {
+                key_into(o, &self.p.pk_fields[t], &enc, &mut self.p.spans, &mut key);
+                self.upsert_encoded(t, &enc, &key, values)
+            });
         self.p.enc_buf = enc;
         self.p.key_buf = key;
         r
@@ -675,21 +684,20 @@ impl Cycle<'_> {
         let t = self.p.state.type_idx(type_name)?;
         let schema = self.p.state.schema.clone();
         let TypeSchema::Object(o) = &schema.types()[t] else {
-            return Err(Error::Schema(format!(
-                "{type_name:?} is not an object type"
-            )));
+            return Err(DataError::Schema(format!("{type_name:?} is not an object type")).into());
         };
         let pk = &self.p.pk_fields[t];
         if pk.len() != key.len() {
-            return Err(Error::Schema(format!(
+            return Err(DataError::Schema(format!(
                 "{type_name:?} has {} key fields, got {}",
                 pk.len(),
                 key.len()
-            )));
+            ))
+            .into());
         }
         let mut enc = Vec::new();
         for (i, v) in pk.iter().zip(key) {
-            let one = crate::schema::ObjectSchema {
+            let one = hollow_format::schema::ObjectSchema {
                 name: o.name.clone(),
                 fields: vec![o.fields[*i].clone()],
                 primary_key: None,
@@ -749,18 +757,19 @@ impl Cycle<'_> {
     pub fn delete_key(&mut self, ds: &DatasetSchema, key: &str) -> Result<bool> {
         let parts: Vec<&str> = key.split('|').collect();
         if parts.len() != ds.key_fields().len() {
-            return Err(Error::Schema(format!(
+            return Err(DataError::Schema(format!(
                 "{}: key {key:?} has {} parts, the primary key {}",
                 ds.dataset,
                 parts.len(),
                 ds.key_fields().len()
-            )));
+            ))
+            .into());
         }
         let mut vals = Vec::new();
         for (i, p) in ds.key_fields().iter().zip(&parts) {
             let f = &ds.fields[*i];
             let bad = || {
-                Error::Schema(format!(
+                DataError::Schema(format!(
                     "{}: key part {p:?} is not a {:?}",
                     ds.dataset, f.kind
                 ))

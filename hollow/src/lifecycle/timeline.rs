@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::store::{BlobStore, StoreError};
 
 /// Key of the snapshot of version `v`.
@@ -60,7 +60,7 @@ fn check_holder(holder: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
-        return Err(Error::Schema(format!("{holder:?} is not a protection holder name (1 to 200 of [A-Za-z0-9._-], starting with a letter or digit)")));
+        return Err(DataError::Schema(format!("{holder:?} is not a protection holder name (1 to 200 of [A-Za-z0-9._-], starting with a letter or digit)")).into());
     }
     Ok(())
 }

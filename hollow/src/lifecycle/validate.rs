@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::schema::{SchemaSet, TypeSchema};
-use crate::write::{decode_field, FxHashMap, StateChanges, WriteState};
+use hollow_format::codec::decode_field;
+use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_state::write::{StateChanges, WriteState};
+use rustc_hash::FxHashMap;
 
 /// Why a validator refused a state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,9 +390,9 @@ impl fmt::Debug for Validators {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::DatasetSchema;
-    use crate::value::Value;
-    use crate::write::TypeChanges;
+    use hollow_format::value::Value;
+    use hollow_state::dataset::DatasetSchema;
+    use hollow_state::write::TypeChanges;
 
     /// A state whose `Item` type holds records 1, 2 and a second record with key 1 (two
     /// records differing in name), with the producer's index as it would be if a bug had

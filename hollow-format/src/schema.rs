@@ -326,7 +326,7 @@ impl SchemaSet {
     }
 
     /// Serializes the schema set (see the format README).
-    pub(crate) fn write(&self, s: &mut Sink) {
+    pub fn write(&self, s: &mut Sink) {
         s.u32(self.types.len() as u32);
         for t in &self.types {
             match t {
@@ -376,7 +376,7 @@ impl SchemaSet {
     }
 
     /// Reads a schema set written by [`SchemaSet::write`].
-    pub(crate) fn read(c: &mut Cursor<'_>) -> Result<Self> {
+    pub fn read(c: &mut Cursor<'_>) -> Result<Self> {
         let n = c.u32("schema type count")?;
         let mut types = Vec::new();
         for _ in 0..n {

@@ -10,21 +10,21 @@ use std::sync::Arc;
 
 use bitvec::vec::BitVec;
 
-use super::column::{build_collection, build_column, CollectionData, Shape};
-use super::parse::{
+use crate::read::{ColumnView, ReadState};
+use crate::write::{RemovedRecords, StateChanges, TypeChanges, WriteState};
+use hollow_format::bits::{packed_len, width_for, Packed};
+use hollow_format::blob::column::{build_collection, build_column, CollectionData, Shape};
+use hollow_format::blob::parse::{
     parse_collection, parse_column, parse_meta, parse_schema, sub, CollectionState, ColumnState,
     ExtraPool, TypeBody, TypeState,
 };
-use super::snapshot::{encode_columns, type_tag, write_meta};
-use crate::bits::{packed_len, width_for, Packed};
-use crate::bytes::Bytes;
-use crate::error::{BlobKind, Error, Result};
-use crate::read::{ColumnView, ReadState};
-use crate::schema::{FieldKind, SchemaSet, TypeSchema};
-use crate::wire::{Cursor, Sink};
-use crate::write::{
-    decode_ordinals, FxHashMap, RemovedRecords, StateChanges, TypeChanges, WriteState,
-};
+use hollow_format::blob::snapshot::{encode_columns, type_tag, write_meta};
+use hollow_format::bytes::Bytes;
+use hollow_format::codec::decode_ordinals;
+use hollow_format::error::{BlobKind, Error, Result};
+use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::wire::{Cursor, Sink};
+use rustc_hash::FxHashMap;
 
 /// Pools with at most this many values deduplicate values appended by deltas.
 const DEDUP_POOL_LIMIT: u64 = 4096;
@@ -42,7 +42,7 @@ fn write_ordinals(s: &mut Sink, ords: &[u32]) {
     s.u64(ords.len() as u64);
     s.u8(width);
     s.bytes(&[0; 7]);
-    s.section(&crate::bits::pack(
+    s.section(&hollow_format::bits::pack(
         ords.iter().map(|o| *o as u64),
         ords.len() as u64,
         width,
@@ -123,7 +123,7 @@ fn shape_of(ts: &TypeSchema) -> Shape {
 
 /// Writes the delta (previous → current) and reverse delta (current → previous) of a
 /// journaled write state. `old_header` is the header of the previous state.
-pub(crate) fn write_delta_pair(
+pub fn write_delta_pair(
     ws: &WriteState,
     changes: &StateChanges,
     removed: &RemovedRecords,
@@ -168,12 +168,12 @@ pub(crate) fn write_delta_pair(
             encs: old_encs,
         });
     }
-    let f = super::seal(
+    let f = hollow_format::blob::envelope::seal(
         BlobKind::Delta,
         &write_body(&ws.schema, &ws.header, from, to, &fwd),
         zstd_level,
     );
-    let r = super::seal(
+    let r = hollow_format::blob::envelope::seal(
         BlobKind::ReverseDelta,
         &write_body(&ws.schema, old_header, to, from, &rev),
         zstd_level,
@@ -195,8 +195,8 @@ pub struct Applied {
 
 /// Reads the (from, to) versions of a delta blob without applying it.
 pub fn delta_versions(bytes: &Bytes) -> Result<(u64, u64)> {
-    let pre = super::read_preamble(bytes)?;
-    let (_, body) = super::open_body(bytes, pre.kind, true)?;
+    let pre = hollow_format::blob::read_preamble(bytes)?;
+    let (_, body) = hollow_format::blob::envelope::open_body(bytes, pre.kind, true)?;
     let mut c = Cursor::new(&body, 0);
     parse_meta(&mut c, &body)?;
     parse_schema(&mut c, &body)?;
@@ -206,14 +206,14 @@ pub fn delta_versions(bytes: &Bytes) -> Result<(u64, u64)> {
 /// Applies a delta or reverse delta blob to a state. The state is not modified; the result
 /// shares every column the delta does not touch.
 pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
-    let pre = super::read_preamble(bytes)?;
+    let pre = hollow_format::blob::read_preamble(bytes)?;
     if pre.kind == BlobKind::Snapshot {
         return Err(Error::WrongBlobKind {
             expected: BlobKind::Delta,
             got: BlobKind::Snapshot,
         });
     }
-    let (_, body) = super::open_body(bytes, pre.kind, true)?;
+    let (_, body) = hollow_format::blob::envelope::open_body(bytes, pre.kind, true)?;
     let mut c = Cursor::new(&body, 0);
     let header = parse_meta(&mut c, &body)?;
     let schema = parse_schema(&mut c, &body)?;
@@ -378,7 +378,10 @@ fn added_images(
     dcol: &ColumnState,
     n_added: u64,
     name: &str,
-) -> Result<(Vec<Option<u64>>, Option<super::parse::PoolState>)> {
+) -> Result<(
+    Vec<Option<u64>>,
+    Option<hollow_format::blob::parse::PoolState>,
+)> {
     let dview = ColumnView::new(dcol, n_added, name)?;
     let mut images: Vec<Option<u64>> = (0..n_added as u32).map(|i| dview.raw(i)).collect();
     let Some(pool) = &col.pool else {
@@ -501,7 +504,12 @@ fn patch_column(
                 Some(u) => (u - col.base) + col.null_zero as u64,
             };
             if col.width > 0 {
-                crate::bits::write_bits(&mut data, *o as u64 * col.width as u64, col.width, stored);
+                hollow_format::bits::write_bits(
+                    &mut data,
+                    *o as u64 * col.width as u64,
+                    col.width,
+                    stored,
+                );
             }
             if let Some(n) = &mut nulls {
                 let (byte, bit) = (*o as usize / 8, *o as usize % 8);

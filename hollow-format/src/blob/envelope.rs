@@ -1,22 +1,6 @@
-//! The blob format: snapshots (and, in the lifecycle layer, deltas) as bytes.
-//!
-//! The format is specified in `README.md` beside this file. This module holds the preamble
-//! shared by every blob kind (magic, version, kind, flags, checksum), the snapshot writer
-//! ([`write_snapshot`]) and the parser that turns bytes into a [`crate::ReadState`].
-
-mod column;
-mod delta;
-mod fsst;
-pub(crate) mod parse;
-mod snapshot;
-
-pub use column::ColumnStats;
-pub(crate) use delta::write_delta_pair;
-pub use delta::{apply_delta, delta_versions, Applied};
-pub use snapshot::{write_snapshot, SnapshotOptions, SnapshotStats};
-
-pub(crate) use column::{bucket_of, CollectionData};
-pub(crate) use fsst::FsstTable;
+//! The envelope every blob shares: a 48-byte preamble (magic, format version, kind, flags,
+//! CRC-32 checksum, stored and raw body lengths) around a body that may be zstd-compressed.
+//! Specified in `README.md` beside this file.
 
 use crate::error::{BlobKind, Error, Result};
 
@@ -29,7 +13,8 @@ pub const PREAMBLE_LEN: usize = 48;
 /// Preamble flag: the body is zstd-compressed.
 pub const FLAG_ZSTD: u32 = 1;
 
-pub(crate) fn kind_code(k: BlobKind) -> u32 {
+/// The code of a blob kind in the preamble.
+pub fn kind_code(k: BlobKind) -> u32 {
     match k {
         BlobKind::Snapshot => 0,
         BlobKind::Delta => 1,
@@ -70,7 +55,7 @@ fn checksum(pre: &[u8], body: &[u8]) -> u32 {
 }
 
 /// Wraps a raw body into a blob: preamble, optional zstd compression, checksum.
-pub(crate) fn seal(kind: BlobKind, raw_body: &[u8], zstd_level: Option<i32>) -> Vec<u8> {
+pub fn seal(kind: BlobKind, raw_body: &[u8], zstd_level: Option<i32>) -> Vec<u8> {
     let (flags, stored): (u32, std::borrow::Cow<'_, [u8]>) = match zstd_level {
         Some(level) => (
             FLAG_ZSTD,
@@ -170,11 +155,11 @@ pub fn verify_checksum(bytes: &[u8]) -> Result<Preamble> {
 /// Checks the preamble (and the checksum when `verify`) and returns the raw body: a slice of
 /// `bytes` when uncompressed, a decompressed copy otherwise (compressed bodies are always
 /// verified first).
-pub(crate) fn open_body(
-    bytes: &crate::Bytes,
+pub fn open_body(
+    bytes: &crate::bytes::Bytes,
     expected: BlobKind,
     verify: bool,
-) -> Result<(Preamble, crate::Bytes)> {
+) -> Result<(Preamble, crate::bytes::Bytes)> {
     let pre = read_preamble(bytes)?;
     if pre.kind != expected {
         return Err(Error::WrongBlobKind {
@@ -205,7 +190,7 @@ pub(crate) fn open_body(
                 "decompressed body length differs from the preamble",
             ));
         }
-        Ok((pre, crate::Bytes::from_vec(raw)))
+        Ok((pre, crate::bytes::Bytes::from_vec(raw)))
     } else {
         let body = bytes
             .slice(PREAMBLE_LEN..bytes.len())

@@ -3,11 +3,13 @@
 //! by deltas into a new snapshot file.
 
 use super::ReadState;
-use crate::blob::parse::TypeBody;
-use crate::blob::{write_snapshot, SnapshotOptions};
-use crate::error::Result;
-use crate::schema::TypeSchema;
-use crate::write::{encode_object, encode_ordinals, WriteState};
+use crate::write::write_snapshot;
+use crate::write::WriteState;
+use hollow_format::blob::parse::TypeBody;
+use hollow_format::blob::SnapshotOptions;
+use hollow_format::codec::{encode_object, encode_ordinals};
+use hollow_format::error::Result;
+use hollow_format::schema::TypeSchema;
 
 impl ReadState {
     /// A write state holding exactly this state's records at the same ordinals, with the
@@ -62,7 +64,11 @@ impl ReadState {
                         ws.restore_at(t, &enc, ord)?;
                     }
                 }
-                _ => return Err(crate::Error::corrupt("type body does not match its schema")),
+                _ => {
+                    return Err(hollow_format::Error::corrupt(
+                        "type body does not match its schema",
+                    ))
+                }
             }
         }
         Ok(ws)

@@ -1,15 +1,36 @@
-//! Writing a snapshot blob from a write state.
+//! Writing a snapshot blob from the record tables of a state ([`RecordSource`]).
 
 use bitvec::vec::BitVec;
 
 use super::column::{
-    bitset_bytes, build_collection, build_column, build_pool, ColumnData, ColumnStats, Shape,
+    bitset_bytes, build_collection, build_column, build_pool, CollectionData, ColumnData,
+    ColumnStats, Shape,
 };
+use crate::codec::{decode_field, decode_ordinals};
 use crate::error::{BlobKind, Result};
 use crate::schema::{Compression, FieldKind, TypeSchema};
+use crate::schema::{ObjectSchema, SchemaSet};
 use crate::value::Value;
 use crate::wire::Sink;
-use crate::write::{decode_field, decode_ordinals, FxHashMap, TypeRecords, WriteState};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// What the snapshot writer reads: the records of one type, encoded by [`crate::codec`],
+/// by ordinal (the write state's record tables implement it).
+pub trait RecordSource {
+    /// One past the highest ordinal ever assigned.
+    fn ordinal_bound(&self) -> usize;
+    /// The number of populated ordinals.
+    fn len(&self) -> u64;
+    /// Whether the type holds no record.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Which ordinals are populated (`ordinal_bound` bits).
+    fn populated(&self) -> &BitVec<u64>;
+    /// The encoding of a populated ordinal's record.
+    fn record(&self, ordinal: u32) -> Option<&[u8]>;
+}
 
 /// Options of the snapshot writer.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +61,7 @@ type PoolBuilder<'e> = Option<(FxHashMap<&'e [u8], u32>, Vec<&'e [u8]>)>;
 
 /// The `u64` image of a value stored in a column (see the format README).
 #[inline]
-pub(crate) fn image(v: &Value<'_>) -> u64 {
+pub fn image(v: &Value<'_>) -> u64 {
     const FLIP: u64 = 1 << 63;
     match v {
         Value::Bool(b) => *b as u64,
@@ -53,27 +74,30 @@ pub(crate) fn image(v: &Value<'_>) -> u64 {
     }
 }
 
-pub(crate) fn encode_object_type(
-    recs: &TypeRecords,
-    o: &crate::schema::ObjectSchema,
+/// Encodes the columns of an object type from its record table.
+pub fn encode_object_type(
+    recs: &dyn RecordSource,
+    o: &ObjectSchema,
     disable_fsst: bool,
 ) -> Vec<ColumnData> {
     let records = recs
-        .ordinals()
-        .map(|ord| (ord as usize, recs.record(ord).expect("populated")));
+        .populated()
+        .iter_ones()
+        .filter_map(|ord| Some((ord, recs.record(ord as u32)?)));
     encode_columns(
         o,
         recs.ordinal_bound(),
         records,
-        &recs.populated,
+        recs.populated(),
         !disable_fsst,
     )
 }
 
 /// Encodes the columns of an object type from encoded records at given positions (`bound`
 /// positions, `populated` marking those present).
-pub(crate) fn encode_columns<'e>(
-    o: &crate::schema::ObjectSchema,
+/// Encodes the columns of an object type from encoded records at given positions.
+pub fn encode_columns<'e>(
+    o: &ObjectSchema,
     bound: usize,
     records: impl Iterator<Item = (usize, &'e [u8])>,
     populated: &BitVec<u64>,
@@ -119,17 +143,27 @@ pub(crate) fn encode_columns<'e>(
         .collect()
 }
 
-/// Writes the snapshot blob of a write state.
-pub fn write_snapshot(
-    state: &WriteState,
+/// Writes a snapshot blob: the header, the schema set and, per type in schema order, its
+/// records (`types[t]` holds the records of `schema.types()[t]`).
+pub fn write_snapshot_of(
+    header: &BTreeMap<String, String>,
+    schema: &SchemaSet,
+    types: &[&dyn RecordSource],
     opts: &SnapshotOptions,
 ) -> Result<(Vec<u8>, SnapshotStats)> {
+    if types.len() != schema.types().len() {
+        return Err(crate::Error::Schema(format!(
+            "{} record tables for {} types",
+            types.len(),
+            schema.types().len()
+        )));
+    }
     let mut s = Sink::default();
     let mut stats = SnapshotStats::default();
-    write_meta_and_schema(state, &mut s);
-    s.u32(state.schema.types().len() as u32);
-    for (t, ts) in state.schema.types().iter().enumerate() {
-        let recs = &state.types[t];
+    write_meta(header, schema, &mut s);
+    s.u32(schema.types().len() as u32);
+    for (t, ts) in schema.types().iter().enumerate() {
+        let recs = types[t];
         let start = s.buf.len();
         write_type_head(recs, ts, &mut s);
         let mut cols = Vec::new();
@@ -154,20 +188,13 @@ pub fn write_snapshot(
         ));
     }
     stats.raw_body_bytes = s.buf.len() as u64;
-    let blob = super::seal(BlobKind::Snapshot, &s.buf, opts.zstd_level);
+    let blob = super::envelope::seal(BlobKind::Snapshot, &s.buf, opts.zstd_level);
     stats.blob_bytes = blob.len() as u64;
     Ok((blob, stats))
 }
 
-pub(crate) fn write_meta_and_schema(state: &WriteState, s: &mut Sink) {
-    write_meta(&state.header, &state.schema, s)
-}
-
-pub(crate) fn write_meta(
-    header: &std::collections::BTreeMap<String, String>,
-    schema_set: &crate::schema::SchemaSet,
-    s: &mut Sink,
-) {
+/// Writes the meta section (the header) and the schema section.
+pub fn write_meta(header: &BTreeMap<String, String>, schema_set: &SchemaSet, s: &mut Sink) {
     let mut meta = Sink::default();
     meta.u32(header.len() as u32);
     for (k, v) in header {
@@ -180,7 +207,8 @@ pub(crate) fn write_meta(
     s.section(&schema.buf);
 }
 
-pub(crate) fn type_tag(ts: &TypeSchema) -> u8 {
+/// The tag byte of a type's kind in the blob.
+pub fn type_tag(ts: &TypeSchema) -> u8 {
     match ts {
         TypeSchema::Object(_) => 1,
         TypeSchema::List { .. } => 2,
@@ -189,16 +217,18 @@ pub(crate) fn type_tag(ts: &TypeSchema) -> u8 {
     }
 }
 
-pub(crate) fn write_type_head(recs: &TypeRecords, ts: &TypeSchema, s: &mut Sink) {
+/// Writes the head of a type: tag, ordinal bound, count, populated bitset.
+pub fn write_type_head(recs: &dyn RecordSource, ts: &TypeSchema, s: &mut Sink) {
     s.align8();
     s.u8(type_tag(ts));
     s.bytes(&[0; 7]);
     s.u64(recs.ordinal_bound() as u64);
     s.u64(recs.len());
-    s.section(&bitset_bytes(&recs.populated));
+    s.section(&bitset_bytes(recs.populated()));
 }
 
-pub(crate) fn encode_collection_type(recs: &TypeRecords, ts: &TypeSchema) -> super::CollectionData {
+/// Encodes a list, set or map type from its record table.
+pub fn encode_collection_type(recs: &dyn RecordSource, ts: &TypeSchema) -> CollectionData {
     let shape = match ts {
         TypeSchema::List { .. } => Shape::List,
         TypeSchema::Set { .. } => Shape::Set,

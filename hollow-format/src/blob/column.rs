@@ -8,22 +8,22 @@ use crate::bits::{pack, width_for};
 use crate::wire::Sink;
 
 /// A string or bytes pool: the distinct values of one field.
-pub(crate) struct PoolData {
-    pub(crate) count: u64,
-    pub(crate) off_width: u8,
-    pub(crate) offsets: Vec<u8>,
-    pub(crate) data: Vec<u8>,
-    pub(crate) fsst: Option<FsstTable>,
+pub struct PoolData {
+    pub count: u64,
+    pub off_width: u8,
+    pub offsets: Vec<u8>,
+    pub data: Vec<u8>,
+    pub fsst: Option<FsstTable>,
 }
 
 /// A field's column, ready to write.
-pub(crate) struct ColumnData {
-    pub(crate) width: u8,
-    pub(crate) null_zero: bool,
-    pub(crate) base: u64,
-    pub(crate) packed: Vec<u8>,
-    pub(crate) nulls: Option<Vec<u8>>,
-    pub(crate) pool: Option<PoolData>,
+pub struct ColumnData {
+    pub width: u8,
+    pub null_zero: bool,
+    pub base: u64,
+    pub packed: Vec<u8>,
+    pub nulls: Option<Vec<u8>>,
+    pub pool: Option<PoolData>,
 }
 
 /// Sizes of one column, for reports.
@@ -40,7 +40,7 @@ pub struct ColumnStats {
 }
 
 impl ColumnData {
-    pub(crate) fn stats(&self) -> ColumnStats {
+    pub fn stats(&self) -> ColumnStats {
         ColumnStats {
             width: self.width,
             packed_bytes: (self.packed.len() + self.nulls.as_ref().map_or(0, |n| n.len())) as u64,
@@ -52,7 +52,7 @@ impl ColumnData {
         }
     }
 
-    pub(crate) fn write(&self, s: &mut Sink) {
+    pub fn write(&self, s: &mut Sink) {
         s.align8();
         s.u8(if self.nulls.is_some() { 1 } else { 0 });
         s.u8(self.width);
@@ -84,7 +84,7 @@ impl ColumnData {
 }
 
 /// Bitset bytes (LSB first, padded to 8 bytes) of a `BitVec`.
-pub(crate) fn bitset_bytes(bits: &BitVec<u64>) -> Vec<u8> {
+pub fn bitset_bytes(bits: &BitVec<u64>) -> Vec<u8> {
     let mut out = Vec::with_capacity(bits.as_raw_slice().len() * 8);
     for w in bits.as_raw_slice() {
         out.extend_from_slice(&w.to_le_bytes());
@@ -104,7 +104,7 @@ pub(crate) fn bitset_bytes(bits: &BitVec<u64>) -> Vec<u8> {
 /// Builds a column from per-ordinal values (`u64` images of the field's values) with a
 /// null flag per ordinal. Unpopulated ordinals are passed as null and do not affect the
 /// encoding (they are stored as 0).
-pub(crate) fn build_column(
+pub fn build_column(
     vals: &[u64],
     nulls: &BitVec<u64>,
     populated: &BitVec<u64>,
@@ -161,7 +161,7 @@ pub(crate) fn build_column(
 }
 
 /// Builds a pool from distinct values in index order.
-pub(crate) fn build_pool(values: &[&[u8]], compress: bool) -> PoolData {
+pub fn build_pool(values: &[&[u8]], compress: bool) -> PoolData {
     let (fsst, encoded): (Option<FsstTable>, Option<Vec<Vec<u8>>>) =
         if compress && !values.is_empty() {
             let (table, enc) = FsstTable::train(values);
@@ -198,18 +198,18 @@ pub(crate) fn build_pool(values: &[&[u8]], compress: bool) -> PoolData {
 }
 
 /// A list, set or map type's data, ready to write.
-pub(crate) struct CollectionData {
-    pub(crate) ends_width: u8,
-    pub(crate) ends: Vec<u8>,
-    pub(crate) total: u64,
-    pub(crate) elem_width: u8,
-    pub(crate) elems: Vec<u8>,
-    pub(crate) value_width: u8,
-    pub(crate) values: Vec<u8>,
+pub struct CollectionData {
+    pub ends_width: u8,
+    pub ends: Vec<u8>,
+    pub total: u64,
+    pub elem_width: u8,
+    pub elems: Vec<u8>,
+    pub value_width: u8,
+    pub values: Vec<u8>,
 }
 
 impl CollectionData {
-    pub(crate) fn write(&self, s: &mut Sink) {
+    pub fn write(&self, s: &mut Sink) {
         s.align8();
         s.u8(self.ends_width);
         s.u8(self.elem_width);
@@ -224,12 +224,12 @@ impl CollectionData {
 
 /// The bucket of a hashed element ordinal in a table of `n` (a power of two) buckets.
 #[inline]
-pub(crate) fn bucket_of(ordinal: u32, n: u64) -> u64 {
+pub fn bucket_of(ordinal: u32, n: u64) -> u64 {
     ((ordinal as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) & (n - 1)
 }
 
 /// The number of buckets for a hashed collection of `len` entries (load factor ≤ 0.7).
-pub(crate) fn buckets_for(len: usize) -> u64 {
+pub fn buckets_for(len: usize) -> u64 {
     if len == 0 {
         0
     } else {
@@ -239,7 +239,7 @@ pub(crate) fn buckets_for(len: usize) -> u64 {
 
 /// Collection shape for [`build_collection`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
+pub enum Shape {
     List,
     Set,
     Map,
@@ -247,7 +247,7 @@ pub(crate) enum Shape {
 
 /// Builds a collection type from per-ordinal entries (`None` = unpopulated). For maps each
 /// entry holds flattened key/value pairs.
-pub(crate) fn build_collection(records: &[Option<Vec<u32>>], shape: Shape) -> CollectionData {
+pub fn build_collection(records: &[Option<Vec<u32>>], shape: Shape) -> CollectionData {
     let mut ends = Vec::with_capacity(records.len());
     let mut elems: Vec<u64> = Vec::new();
     let mut values: Vec<u64> = Vec::new();

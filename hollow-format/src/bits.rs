@@ -261,6 +261,45 @@ mod tests {
     }
 
     #[test]
+    fn unpack_run_matches_packed_and_checks_bounds() {
+        for width in [1u8, 3, 7, 8, 21, 28, 33, 55, 56] {
+            let mask = (1u64 << width) - 1;
+            let vals: Vec<u64> = (0..300u64)
+                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
+                .collect();
+            let bytes = pack(vals.iter().copied(), vals.len() as u64, width);
+            for start in [0usize, 1, 63, 236] {
+                let mut out = vec![0u64; 64];
+                assert!(crate::bytes::unpack_run(
+                    &bytes,
+                    start as u64 * width as u64,
+                    width as u32,
+                    &mut out
+                ));
+                assert_eq!(out, vals[start..start + 64], "width {width} start {start}");
+            }
+            // a run that would read past the end is refused, whatever the width
+            let mut out = vec![7u64; 64];
+            let past = (bytes.len() as u64 * 8).saturating_sub(width as u64 * 10);
+            assert!(!crate::bytes::unpack_run(
+                &bytes,
+                past,
+                width as u32,
+                &mut out
+            ));
+            assert!(out.iter().all(|&v| v == 7));
+            assert!(!crate::bytes::unpack_run(
+                &bytes,
+                u64::MAX - 5,
+                width as u32,
+                &mut out
+            ));
+        }
+        assert!(!crate::bytes::unpack_run(&[0u8; 64], 0, 0, &mut [0u64; 4]));
+        assert!(!crate::bytes::unpack_run(&[0u8; 64], 0, 57, &mut [0u64; 4]));
+    }
+
+    #[test]
     fn truncated_is_an_error() {
         let bytes = pack([1u64, 2, 3], 3, 2);
         assert!(Packed::new(&bytes[..bytes.len() - 8], 2, 3).is_err());

@@ -36,8 +36,10 @@ use ::serde::de::DeserializeOwned;
 use recorder::Recorder;
 use tracer::{Prim, Shape, StructEntry, TraceError, Tracer};
 
-use crate::error::{Error, Result};
-use crate::schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{
+    Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema,
+};
 
 /// The most traces one type may take (each recursion cut and each enum variant takes one).
 const MAX_PASSES: usize = 10_000;

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use ::serde::ser::{self, Impossible, Serialize};
 
 use super::{at, TypeInfo, Want};
-use crate::error::{Error, Result};
-use crate::schema::{SchemaSet, TypeSchema};
-use crate::value::Value;
 use crate::write::WriteState;
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_format::value::Value;
 
 impl WriteState {
     /// Adds a struct value as a record of the object type named like the struct (serde's

@@ -5,9 +5,9 @@
 use bitvec::prelude::*;
 
 use super::ReadState;
-use crate::bits::Packed;
-use crate::blob::parse::TypeBody;
-use crate::error::{Error, Result};
+use hollow_format::bits::Packed;
+use hollow_format::blob::parse::TypeBody;
+use hollow_format::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug)]
 struct Coll<'a> {
@@ -28,7 +28,7 @@ impl<'a> Coll<'a> {
         };
         let is_map = matches!(
             state.schema.types()[t],
-            crate::schema::TypeSchema::Map { .. }
+            hollow_format::schema::TypeSchema::Map { .. }
         );
         Ok(Coll {
             name: state.schema.types()[t].name(),
@@ -82,7 +82,7 @@ impl<'a> Coll<'a> {
         if !n.is_power_of_two() {
             return Err(Error::corrupt(format!("hashed record with {n} buckets")));
         }
-        let mut b = crate::blob::bucket_of(key, n);
+        let mut b = hollow_format::blob::column::bucket_of(key, n);
         for _ in 0..n {
             let v = self.elems.get_in_bounds(start + b);
             if v == 0 {
@@ -102,7 +102,8 @@ impl<'a> Coll<'a> {
 pub struct ListView<'a>(Coll<'a>);
 
 impl<'a> ListView<'a> {
-    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         Coll::new(state, t).map(ListView)
     }
 
@@ -146,7 +147,8 @@ impl<'a> ListView<'a> {
 pub struct SetView<'a>(Coll<'a>);
 
 impl<'a> SetView<'a> {
-    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         Coll::new(state, t).map(SetView)
     }
 
@@ -183,7 +185,8 @@ impl<'a> SetView<'a> {
 pub struct MapView<'a>(Coll<'a>);
 
 impl<'a> MapView<'a> {
-    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         Coll::new(state, t).map(MapView)
     }
 

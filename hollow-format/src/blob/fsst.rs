@@ -7,25 +7,25 @@
 use crate::error::{Error, Result};
 
 /// The escape code: the next byte is a literal.
-pub(crate) const ESCAPE: u8 = 255;
+pub const ESCAPE: u8 = 255;
 
 /// A symbol table: up to 255 symbols of 1 to 8 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FsstTable {
+pub struct FsstTable {
     /// Symbols as little-endian u64 (first byte in the low bits).
-    pub(crate) symbols: Vec<u64>,
+    pub symbols: Vec<u64>,
     /// Lengths of the symbols (1..=8).
-    pub(crate) lens: Vec<u8>,
+    pub lens: Vec<u8>,
 }
 
 /// The compressor half, used by the writer.
-pub(crate) struct FsstEncoder {
+pub struct FsstEncoder {
     compressor: fsst::Compressor,
 }
 
 impl FsstTable {
     /// Trains a table on a sample of the values (every k-th value, at most ~64k samples).
-    pub(crate) fn train(values: &[&[u8]]) -> (FsstTable, FsstEncoder) {
+    pub fn train(values: &[&[u8]]) -> (FsstTable, FsstEncoder) {
         let step = (values.len() / 65_536).max(1);
         let sample: Vec<&[u8]> = values.iter().step_by(step).copied().collect();
         let compressor = fsst::Compressor::train(&sample);
@@ -39,7 +39,7 @@ impl FsstTable {
     }
 
     /// Checks a table read from a blob.
-    pub(crate) fn validate(symbols: Vec<u64>, lens: Vec<u8>) -> Result<FsstTable> {
+    pub fn validate(symbols: Vec<u64>, lens: Vec<u8>) -> Result<FsstTable> {
         if symbols.len() != lens.len() || symbols.len() > 255 {
             return Err(Error::corrupt(format!(
                 "FSST table with {} symbols and {} lengths",
@@ -54,7 +54,7 @@ impl FsstTable {
     }
 
     /// Decodes `codes` into `out` (appending).
-    pub(crate) fn decode(&self, codes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    pub fn decode(&self, codes: &[u8], out: &mut Vec<u8>) -> Result<()> {
         out.reserve(codes.len() * 3);
         let mut i = 0;
         while i < codes.len() {
@@ -80,7 +80,7 @@ impl FsstTable {
 }
 
 impl FsstEncoder {
-    pub(crate) fn compress(&self, value: &[u8]) -> Vec<u8> {
+    pub fn compress(&self, value: &[u8]) -> Vec<u8> {
         self.compressor.compress(value)
     }
 }

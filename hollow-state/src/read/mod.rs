@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 use bitvec::prelude::*;
 
-use crate::blob::parse::{parse_snapshot, TypeBody, TypeState};
-use crate::bytes::Bytes;
-use crate::error::{BlobKind, Error, Result};
-use crate::schema::{SchemaSet, TypeSchema};
+use hollow_format::blob::parse::{parse_snapshot, TypeBody, TypeState};
+use hollow_format::bytes::Bytes;
+use hollow_format::error::{BlobKind, Error, Result};
+use hollow_format::schema::{SchemaSet, TypeSchema};
 
 /// An iterator over the populated ordinals of a type, increasing, one 64-bit word at a time.
 #[derive(Clone, Debug)]
@@ -58,7 +58,8 @@ impl<'a> Ordinals<'a> {
 /// Word `w` (ordinals `64*w ..`) of a little-endian bitset, bits at or past `bound` cleared and
 /// bytes missing at the end read as zero.
 #[inline]
-pub(crate) fn load_word(bits: &[u8], w: usize, bound: u64) -> u64 {
+#[doc(hidden)]
+pub fn load_word(bits: &[u8], w: usize, bound: u64) -> u64 {
     let start = (w * 8).min(bits.len());
     let end = (start + 8).min(bits.len());
     let mut v = match bits.get(start..start + 8) {
@@ -139,13 +140,19 @@ impl OpenOptions {
 /// A loaded data state.
 #[derive(Clone)]
 pub struct ReadState {
-    pub(crate) schema: Arc<SchemaSet>,
-    pub(crate) header: BTreeMap<String, String>,
-    pub(crate) types: Vec<TypeState>,
-    pub(crate) blob: Bytes,
+    #[doc(hidden)]
+    pub schema: Arc<SchemaSet>,
+    #[doc(hidden)]
+    pub header: BTreeMap<String, String>,
+    #[doc(hidden)]
+    pub types: Vec<TypeState>,
+    #[doc(hidden)]
+    pub blob: Bytes,
     /// The whole blob as loaded, when its body is a slice of it (uncompressed blobs).
-    pub(crate) source: Option<Bytes>,
-    pub(crate) mode: MemoryMode,
+    #[doc(hidden)]
+    pub source: Option<Bytes>,
+    #[doc(hidden)]
+    pub mode: MemoryMode,
 }
 
 impl std::fmt::Debug for ReadState {
@@ -190,10 +197,13 @@ impl ReadState {
         Self::from_blob(bytes, opts.mode, verify)
     }
 
-    pub(crate) fn from_blob(bytes: Bytes, mode: MemoryMode, verify: bool) -> Result<Self> {
-        let (pre, body) = crate::blob::open_body(&bytes, BlobKind::Snapshot, verify)?;
+    #[doc(hidden)]
+
+    pub fn from_blob(bytes: Bytes, mode: MemoryMode, verify: bool) -> Result<Self> {
+        let (pre, body) =
+            hollow_format::blob::envelope::open_body(&bytes, BlobKind::Snapshot, verify)?;
         let parsed = parse_snapshot(&body)?;
-        let source = (pre.flags & crate::blob::FLAG_ZSTD == 0).then_some(bytes);
+        let source = (pre.flags & hollow_format::blob::FLAG_ZSTD == 0).then_some(bytes);
         Ok(ReadState {
             schema: Arc::new(parsed.schema),
             header: parsed.header,
@@ -207,7 +217,7 @@ impl ReadState {
     /// Verifies the checksum of the whole blob (useful in mapped mode, where open does not).
     pub fn verify(&self) -> Result<()> {
         match &self.source {
-            Some(src) => crate::blob::verify_checksum(src).map(|_| ()),
+            Some(src) => hollow_format::blob::verify_checksum(src).map(|_| ()),
             // compressed blobs are always verified before decompression
             None => Ok(()),
         }
@@ -264,7 +274,9 @@ impl ReadState {
         total
     }
 
-    pub(crate) fn type_index(&self, name: &str) -> Result<usize> {
+    #[doc(hidden)]
+
+    pub fn type_index(&self, name: &str) -> Result<usize> {
         self.schema
             .type_index(name)
             .ok_or_else(|| Error::NoSuchType(name.to_string()))

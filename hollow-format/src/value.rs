@@ -32,6 +32,21 @@ impl<'a> Value<'a> {
         Value::Str(Cow::Borrowed(s))
     }
 
+    /// The name of the value's kind, as field kinds are named (`"i64"`, `"string"`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::I32(_) => "i32",
+            Value::I64(_) => "i64",
+            Value::F32(_) => "f32",
+            Value::F64(_) => "f64",
+            Value::Str(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::Ref(_) => "reference",
+        }
+    }
+
     /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -3,400 +3,39 @@
 //! Records are encoded into a per-type arena and deduplicated: adding a record identical to
 //! one already present returns the existing ordinal. Ordinals are dense `u32`s; removed
 //! ordinals are reused by later additions, so unchanged records keep their ordinals across
-//! states (which keeps deltas small). [`crate::blob`] turns a write state into a snapshot.
+//! states (which keeps deltas small). [`write_snapshot`] turns a write state into a snapshot.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bitvec::vec::BitVec;
+use hollow_format::blob::{write_snapshot_of, RecordSource, SnapshotOptions, SnapshotStats};
+use hollow_format::codec::{decode_field, decode_ordinals, encode_object, encode_ordinals};
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::value::Value;
+use rustc_hash::FxHashMap;
 
-use crate::error::{Error, Result};
-use crate::schema::{FieldKind, SchemaSet, TypeSchema};
-use crate::value::Value;
+use crate::records::TypeRecords;
 
-/// A fast non-cryptographic hasher (FxHash) for the dedup tables.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, v: u64) {
-        self.add(v);
-    }
-    #[inline]
-    fn write_u32(&mut self, v: u32) {
-        self.add(v as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // final avalanche so that low bits are usable for bucket selection
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h
-    }
-}
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-/// A `HashMap` with the fast hasher.
-pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(b);
-    h.write_u64(b.len() as u64);
-    h.finish()
-}
-
-const NONE: u32 = u32::MAX;
-
-/// Records of one type: an arena of encoded records with a dedup table.
-#[derive(Default, Clone)]
-pub(crate) struct TypeRecords {
-    arena: Vec<u8>,
-    /// Per ordinal: (offset, length) of its encoding in `arena`.
-    spans: Vec<(u64, u32)>,
-    pub(crate) populated: BitVec<u64>,
-    heads: FxHashMap<u64, u32>,
-    next: Vec<u32>,
-    free: Vec<u32>,
-    count: u64,
-    garbage: u64,
-    /// When journaling: the encoding each touched ordinal had when the journal started
-    /// (`None` = it was unpopulated).
-    pub(crate) journal: Option<FxHashMap<u32, Option<Box<[u8]>>>>,
-    /// When reference counting: how many records refer to each ordinal.
-    pub(crate) refs: Option<Vec<u32>>,
-}
-
-impl TypeRecords {
-    pub(crate) fn ordinal_bound(&self) -> usize {
-        self.spans.len()
-    }
-
-    pub(crate) fn len(&self) -> u64 {
-        self.count
-    }
-
-    pub(crate) fn record(&self, ordinal: u32) -> Option<&[u8]> {
-        let o = ordinal as usize;
-        if o >= self.spans.len() || !self.populated[o] {
-            return None;
-        }
-        let (off, len) = self.spans[o];
-        Some(&self.arena[off as usize..off as usize + len as usize])
-    }
-
-    pub(crate) fn find(&self, enc: &[u8]) -> Option<u32> {
-        let h = hash_bytes(enc);
-        let mut cur = *self.heads.get(&h)?;
-        while cur != NONE {
-            if self.record(cur) == Some(enc) {
-                return Some(cur);
-            }
-            cur = self.next[cur as usize];
-        }
-        None
-    }
-
-    /// Adds an encoded record (deduplicated); `at` forces a specific ordinal (used when
-    /// restoring a state, where ordinals must be preserved).
-    pub(crate) fn add(&mut self, enc: &[u8], at: Option<u32>, type_name: &str) -> Result<u32> {
-        self.add_full(enc, at, type_name).map(|(o, _)| o)
-    }
-
-    /// Like [`TypeRecords::add`], also saying whether a record was inserted (`false` when an
-    /// identical one was found).
-    pub(crate) fn add_full(
-        &mut self,
-        enc: &[u8],
-        at: Option<u32>,
-        type_name: &str,
-    ) -> Result<(u32, bool)> {
-        if at.is_none() {
-            if let Some(o) = self.find(enc) {
-                return Ok((o, false));
-            }
-        }
-        let ordinal = match at {
-            Some(o) => {
-                if (o as usize) < self.spans.len() && self.populated[o as usize] {
-                    return Err(Error::corrupt(format!(
-                        "ordinal {o} of {type_name} assigned twice"
-                    )));
-                }
-                self.free.retain(|f| *f != o);
-                while self.spans.len() <= o as usize {
-                    let idx = self.spans.len() as u32;
-                    self.spans.push((0, 0));
-                    self.next.push(NONE);
-                    self.populated.push(false);
-                    if idx != o {
-                        self.free.push(idx);
-                    }
-                }
-                o
-            }
-            None => match self.free.pop() {
-                Some(o) => o,
-                None => {
-                    if self.spans.len() >= u32::MAX as usize {
-                        return Err(Error::OrdinalsExhausted(type_name.to_string()));
-                    }
-                    self.spans.push((0, 0));
-                    self.next.push(NONE);
-                    self.populated.push(false);
-                    (self.spans.len() - 1) as u32
-                }
-            },
-        };
-        let off = self.arena.len() as u64;
-        self.arena.extend_from_slice(enc);
-        self.spans[ordinal as usize] = (off, enc.len() as u32);
-        self.populated.set(ordinal as usize, true);
-        let h = hash_bytes(enc);
-        let head = self.heads.entry(h).or_insert(NONE);
-        self.next[ordinal as usize] = *head;
-        *head = ordinal;
-        self.count += 1;
-        if let Some(j) = &mut self.journal {
-            j.entry(ordinal).or_insert(None);
-        }
-        if let Some(r) = &mut self.refs {
-            if r.len() <= ordinal as usize {
-                r.resize(ordinal as usize + 1, 0);
-            }
-        }
-        Ok((ordinal, true))
-    }
-
-    /// Removes a record; returns whether it was populated.
-    pub(crate) fn remove(&mut self, ordinal: u32) -> bool {
-        let o = ordinal as usize;
-        let Some(enc) = self.record(ordinal) else {
-            return false;
-        };
-        let h = hash_bytes(enc);
-        let len = enc.len() as u64;
-        let first_touch = self
-            .journal
-            .as_ref()
-            .is_some_and(|j| !j.contains_key(&ordinal));
-        if first_touch {
-            let old: Box<[u8]> = enc.into();
-            if let Some(j) = &mut self.journal {
-                j.insert(ordinal, Some(old));
-            }
-        }
-        // unlink from the dedup chain
-        if let Some(head) = self.heads.get_mut(&h) {
-            if *head == ordinal {
-                *head = self.next[o];
-                if *head == NONE {
-                    self.heads.remove(&h);
-                }
-            } else {
-                let mut cur = *head;
-                while cur != NONE {
-                    let nx = self.next[cur as usize];
-                    if nx == ordinal {
-                        self.next[cur as usize] = self.next[o];
-                        break;
-                    }
-                    cur = nx;
-                }
-            }
-        }
-        self.next[o] = NONE;
-        self.populated.set(o, false);
-        self.free.push(ordinal);
-        self.count -= 1;
-        self.garbage += len;
-        if self.garbage > 1 << 20 && self.garbage * 2 > self.arena.len() as u64 {
-            self.compact();
-        }
-        true
-    }
-
-    fn compact(&mut self) {
-        let mut arena = Vec::with_capacity(self.arena.len() - self.garbage as usize);
-        for o in self.populated.iter_ones() {
-            let (off, len) = self.spans[o];
-            let new_off = arena.len() as u64;
-            arena.extend_from_slice(&self.arena[off as usize..off as usize + len as usize]);
-            self.spans[o] = (new_off, len);
-        }
-        self.arena = arena;
-        self.garbage = 0;
-    }
-
-    /// Populated ordinals in increasing order.
-    pub(crate) fn ordinals(&self) -> impl Iterator<Item = u32> + '_ {
-        self.populated.iter_ones().map(|o| o as u32)
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.arena.capacity()
-            + self.spans.capacity() * 16
-            + self.next.capacity() * 4
-            + self.heads.capacity() * 16
-            + self.populated.capacity() / 8
-    }
-}
-
-/// Encodes an object record from field values (the write-side record encoding: per field a
-/// tag byte, 0 = null, then the value in little-endian).
-pub(crate) fn encode_object(
-    schema: &crate::schema::ObjectSchema,
-    values: &[Value<'_>],
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    if values.len() != schema.fields.len() {
-        return Err(Error::Schema(format!(
-            "type {:?} has {} fields, got {} values",
-            schema.name,
-            schema.fields.len(),
-            values.len()
-        )));
-    }
-    for (f, v) in schema.fields.iter().zip(values) {
-        let mismatch = || Error::WrongFieldKind {
-            type_name: schema.name.clone(),
-            field: f.name.clone(),
-            expected: f.kind.name(),
-            actual: value_kind(v),
-        };
-        if v.is_null() {
-            out.push(0);
-            continue;
-        }
-        out.push(1);
-        match (&f.kind, v) {
-            (FieldKind::Bool, Value::Bool(b)) => out.push(*b as u8),
-            (FieldKind::I32, Value::I32(x)) => out.extend_from_slice(&x.to_le_bytes()),
-            (FieldKind::I64, Value::I64(x)) => out.extend_from_slice(&x.to_le_bytes()),
-            (FieldKind::I64, Value::I32(x)) => out.extend_from_slice(&(*x as i64).to_le_bytes()),
-            (FieldKind::F32, Value::F32(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-            (FieldKind::F64, Value::F64(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-            (FieldKind::F64, Value::F32(x)) => {
-                out.extend_from_slice(&(*x as f64).to_bits().to_le_bytes())
-            }
-            (FieldKind::String, Value::Str(s)) => {
-                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                out.extend_from_slice(s.as_bytes());
-            }
-            (FieldKind::Bytes, Value::Bytes(b)) => {
-                out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-                out.extend_from_slice(b);
-            }
-            (FieldKind::Reference(_), Value::Ref(r)) => out.extend_from_slice(&r.to_le_bytes()),
-            _ => return Err(mismatch()),
-        }
-    }
-    Ok(())
-}
-
-fn value_kind(v: &Value<'_>) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::I32(_) => "i32",
-        Value::I64(_) => "i64",
-        Value::F32(_) => "f32",
-        Value::F64(_) => "f64",
-        Value::Str(_) => "string",
-        Value::Bytes(_) => "bytes",
-        Value::Ref(_) => "reference",
-    }
-}
-
-/// Decodes one field of an encoded object record, advancing `pos`. Strings are returned as
-/// raw bytes (`Value::Bytes`) for string and bytes fields alike.
-#[inline]
-pub(crate) fn decode_field<'a>(kind: &FieldKind, enc: &'a [u8], pos: &mut usize) -> Value<'a> {
-    let tag = enc[*pos];
-    *pos += 1;
-    if tag == 0 {
-        return Value::Null;
-    }
-    let rd4 = |p: usize| u32::from_le_bytes(enc[p..p + 4].try_into().expect("4"));
-    let rd8 = |p: usize| u64::from_le_bytes(enc[p..p + 8].try_into().expect("8"));
-    let p = *pos;
-    match kind {
-        FieldKind::Bool => {
-            *pos += 1;
-            Value::Bool(enc[p] != 0)
-        }
-        FieldKind::I32 => {
-            *pos += 4;
-            Value::I32(rd4(p) as i32)
-        }
-        FieldKind::I64 => {
-            *pos += 8;
-            Value::I64(rd8(p) as i64)
-        }
-        FieldKind::F32 => {
-            *pos += 4;
-            Value::F32(f32::from_bits(rd4(p)))
-        }
-        FieldKind::F64 => {
-            *pos += 8;
-            Value::F64(f64::from_bits(rd8(p)))
-        }
-        FieldKind::String | FieldKind::Bytes => {
-            let n = rd4(p) as usize;
-            *pos += 4 + n;
-            Value::Bytes(std::borrow::Cow::Borrowed(&enc[p + 4..p + 4 + n]))
-        }
-        FieldKind::Reference(_) => {
-            *pos += 4;
-            Value::Ref(rd4(p))
-        }
-    }
-}
-
-/// Encodes a collection record: `u32` count then the `u32` ordinals (for maps, key/value pairs).
-pub(crate) fn encode_ordinals(items: &[u32], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
-    for i in items {
-        out.extend_from_slice(&i.to_le_bytes());
-    }
-}
-
-/// Decodes a collection record written by [`encode_ordinals`].
-pub(crate) fn decode_ordinals(enc: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    enc[4..]
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().expect("4")))
+/// Writes the snapshot blob of a write state.
+pub fn write_snapshot(
+    state: &WriteState,
+    opts: &SnapshotOptions,
+) -> Result<(Vec<u8>, SnapshotStats)> {
+    let types: Vec<&dyn RecordSource> =
+        state.types.iter().map(|t| t as &dyn RecordSource).collect();
+    write_snapshot_of(&state.header, &state.schema, &types, opts)
 }
 
 /// The state being written: a schema set, records per type, and header metadata.
 #[derive(Clone)]
 pub struct WriteState {
-    pub(crate) schema: Arc<SchemaSet>,
-    pub(crate) types: Vec<TypeRecords>,
-    pub(crate) header: BTreeMap<String, String>,
+    #[doc(hidden)]
+    pub schema: Arc<SchemaSet>,
+    #[doc(hidden)]
+    pub types: Vec<TypeRecords>,
+    #[doc(hidden)]
+    pub header: BTreeMap<String, String>,
     scratch: Vec<u8>,
     /// Per type: whether its records refer to other records.
     has_refs: Vec<bool>,
@@ -445,7 +84,9 @@ impl WriteState {
         &mut self.header
     }
 
-    pub(crate) fn type_idx(&self, name: &str) -> Result<usize> {
+    #[doc(hidden)]
+
+    pub fn type_idx(&self, name: &str) -> Result<usize> {
         self.schema
             .type_index(name)
             .ok_or_else(|| Error::NoSuchType(name.to_string()))
@@ -458,7 +99,9 @@ impl WriteState {
         self.add_object_at(t, values, None)
     }
 
-    pub(crate) fn add_object_at(
+    #[doc(hidden)]
+
+    pub fn add_object_at(
         &mut self,
         t: usize,
         values: &[Value<'_>],
@@ -481,7 +124,11 @@ impl WriteState {
         r
     }
 
-    fn check_refs(&self, o: &crate::schema::ObjectSchema, values: &[Value<'_>]) -> Result<()> {
+    fn check_refs(
+        &self,
+        o: &hollow_format::schema::ObjectSchema,
+        values: &[Value<'_>],
+    ) -> Result<()> {
         for (f, v) in o.fields.iter().zip(values) {
             if let (FieldKind::Reference(t), Value::Ref(r)) = (&f.kind, v) {
                 self.check_ref(t, *r)?;
@@ -522,7 +169,8 @@ impl WriteState {
     }
 
     /// Adds a collection record; for maps `items` holds key/value pairs flattened.
-    pub(crate) fn add_collection(
+    #[doc(hidden)]
+    pub fn add_collection(
         &mut self,
         t: usize,
         mut items: Vec<u32>,
@@ -647,7 +295,8 @@ impl StateChanges {
 }
 
 /// The encodings a journal saw removed: per type, ordinal → encoding at journal start.
-pub(crate) type RemovedRecords = Vec<FxHashMap<u32, Box<[u8]>>>;
+#[doc(hidden)]
+pub type RemovedRecords = Vec<FxHashMap<u32, Box<[u8]>>>;
 
 /// Incremental maintenance: journaling of changes and reference counting.
 impl WriteState {
@@ -661,7 +310,8 @@ impl WriteState {
     }
 
     /// Forgets the journal (the current state becomes the new starting point).
-    pub(crate) fn clear_journal(&mut self) {
+    #[doc(hidden)]
+    pub fn clear_journal(&mut self) {
         for t in &mut self.types {
             if let Some(j) = &mut t.journal {
                 j.clear();
@@ -671,7 +321,8 @@ impl WriteState {
 
     /// Net changes since the journal started, with the removed records' encodings; the
     /// journal is kept (see [`WriteState::clear_journal`] and [`WriteState::rollback`]).
-    pub(crate) fn take_changes_peek(&self) -> (StateChanges, RemovedRecords) {
+    #[doc(hidden)]
+    pub fn take_changes_peek(&self) -> (StateChanges, RemovedRecords) {
         let mut changes = StateChanges::default();
         let mut removed_encs = Vec::new();
         for t in &self.types {
@@ -749,7 +400,8 @@ impl WriteState {
     }
 
     /// The (type index, ordinal) pairs an encoded record of type `t` refers to.
-    pub(crate) fn refs_of(&self, t: usize, enc: &[u8]) -> Vec<(usize, u32)> {
+    #[doc(hidden)]
+    pub fn refs_of(&self, t: usize, enc: &[u8]) -> Vec<(usize, u32)> {
         let idx = |name: &str| self.schema.type_index(name).unwrap_or(usize::MAX);
         match &self.schema.types()[t] {
             TypeSchema::Object(o) => {
@@ -797,11 +449,8 @@ impl WriteState {
     }
 
     /// Adds an object record counting references (when enabled): returns (ordinal, inserted).
-    pub(crate) fn add_object_counted(
-        &mut self,
-        t: usize,
-        values: &[Value<'_>],
-    ) -> Result<(u32, bool)> {
+    #[doc(hidden)]
+    pub fn add_object_counted(&mut self, t: usize, values: &[Value<'_>]) -> Result<(u32, bool)> {
         let TypeSchema::Object(o) = &self.schema.types()[t] else {
             let ts = &self.schema.types()[t];
             return Err(Error::WrongTypeKind {
@@ -827,7 +476,8 @@ impl WriteState {
 
     /// Adds an already encoded object record (encoded from `values` by [`encode_object`])
     /// counting references: returns (ordinal, inserted).
-    pub(crate) fn add_encoded_counted(
+    #[doc(hidden)]
+    pub fn add_encoded_counted(
         &mut self,
         t: usize,
         enc: &[u8],
@@ -846,11 +496,8 @@ impl WriteState {
     }
 
     /// Adds a collection record counting references (when enabled).
-    pub(crate) fn add_collection_counted(
-        &mut self,
-        t: usize,
-        items: Vec<u32>,
-    ) -> Result<(u32, bool)> {
+    #[doc(hidden)]
+    pub fn add_collection_counted(&mut self, t: usize, items: Vec<u32>) -> Result<(u32, bool)> {
         let before = self.types[t].len();
         let o = self.add_collection(t, items, None)?;
         let inserted = self.types[t].len() > before;
@@ -871,7 +518,9 @@ impl WriteState {
         Ok(self.remove_cascading_idx(t, ordinal))
     }
 
-    pub(crate) fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
+    #[doc(hidden)]
+
+    pub fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
         match self.remove_keeping_refs(t, ordinal) {
             None => false,
             Some(old) => {
@@ -885,11 +534,8 @@ impl WriteState {
     /// encoding when references are counted and it has any, to pass to
     /// [`WriteState::release_refs`]) when it was present. The freed ordinal is the next one
     /// an insertion takes, so a replacement added right after keeps the ordinal.
-    pub(crate) fn remove_keeping_refs(
-        &mut self,
-        t: usize,
-        ordinal: u32,
-    ) -> Option<Option<Vec<u8>>> {
+    #[doc(hidden)]
+    pub fn remove_keeping_refs(&mut self, t: usize, ordinal: u32) -> Option<Option<Vec<u8>>> {
         let keep = self.types[t].refs.is_some() && self.has_refs[t];
         let enc = if keep {
             Some(self.types[t].record(ordinal)?.to_vec())
@@ -901,7 +547,8 @@ impl WriteState {
 
     /// Drops the references of a removed record (from [`WriteState::remove_keeping_refs`]),
     /// removing records of types without a primary key that nothing refers to any more.
-    pub(crate) fn release_refs(&mut self, t: usize, old: Option<Vec<u8>>) {
+    #[doc(hidden)]
+    pub fn release_refs(&mut self, t: usize, old: Option<Vec<u8>>) {
         let Some(enc) = old else { return };
         let mut stack = vec![(t, enc)];
         while let Some((ty, enc)) = stack.pop() {
@@ -924,13 +571,15 @@ impl WriteState {
     }
 
     /// The encoded record at an ordinal (write-side encoding).
-    pub(crate) fn encoded(&self, t: usize, ordinal: u32) -> Option<&[u8]> {
+    #[doc(hidden)]
+    pub fn encoded(&self, t: usize, ordinal: u32) -> Option<&[u8]> {
         self.types[t].record(ordinal)
     }
 
     /// Restores a record at a given ordinal (used when rebuilding a write state from a read
     /// state, where ordinals must be preserved).
-    pub(crate) fn restore_at(&mut self, t: usize, enc: &[u8], ordinal: u32) -> Result<()> {
+    #[doc(hidden)]
+    pub fn restore_at(&mut self, t: usize, enc: &[u8], ordinal: u32) -> Result<()> {
         let name = self.schema.types()[t].name().to_string();
         self.types[t].add(enc, Some(ordinal), &name).map(|_| ())
     }

@@ -65,22 +65,8 @@ pub mod trace;
 pub use de::{RecordIter, RecordReader};
 pub use trace::{schema_for, SchemaBuilder};
 
-use std::fmt::Display;
-
-use crate::error::{Error, Result};
-use crate::schema::{FieldKind, SchemaSet, TypeSchema};
-
-impl ::serde::ser::Error for Error {
-    fn custom<T: Display>(msg: T) -> Self {
-        Error::Serde(msg.to_string())
-    }
-}
-
-impl ::serde::de::Error for Error {
-    fn custom<T: Display>(msg: T) -> Self {
-        Error::Serde(msg.to_string())
-    }
-}
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
 
 /// What a field (or a wrapper's single field) holds: a primitive kind, or a reference to
 /// records of a type (by index).

@@ -19,10 +19,10 @@ use bitvec::prelude::*;
 use bitvec::slice::IterOnes;
 
 use super::{TypeInfo, Want};
-use crate::error::{Error, Result};
 use crate::read::{ListView, MapView, ObjectView, ReadState, SetView};
-use crate::schema::{SchemaSet, TypeSchema};
-use crate::value::Value;
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_format::value::Value;
 
 /// The deepest chain of references one read follows (a guard against reference cycles in
 /// corrupt data).

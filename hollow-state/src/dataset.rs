@@ -22,11 +22,11 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
 use crate::read::{ListView, ObjectView, ReadState};
-use crate::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
-use crate::value::Value;
 use crate::write::WriteState;
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use hollow_format::value::Value;
 
 /// A scalar kind of a dataset field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

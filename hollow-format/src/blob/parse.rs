@@ -13,33 +13,33 @@ use crate::wire::Cursor;
 
 /// A string or bytes pool of a column.
 #[derive(Clone, Debug)]
-pub(crate) struct PoolState {
-    pub(crate) count: u64,
-    pub(crate) off_width: u8,
-    pub(crate) offsets: Bytes,
-    pub(crate) data: Bytes,
-    pub(crate) fsst: Option<Arc<FsstTable>>,
+pub struct PoolState {
+    pub count: u64,
+    pub off_width: u8,
+    pub offsets: Bytes,
+    pub data: Bytes,
+    pub fsst: Option<Arc<FsstTable>>,
     /// Whether the whole pool was found to be UTF-8 on character boundaries (computed on
     /// first use, once per loaded state).
-    pub(crate) utf8: Arc<std::sync::OnceLock<bool>>,
+    pub utf8: Arc<std::sync::OnceLock<bool>>,
     /// Values appended by deltas since the snapshot (indexes `count..`).
-    pub(crate) extra: Option<Arc<ExtraPool>>,
+    pub extra: Option<Arc<ExtraPool>>,
     /// Decoded (start, end) of each value, for small pools (built on first use).
-    pub(crate) spans: Arc<std::sync::OnceLock<Vec<(u32, u32)>>>,
+    pub spans: Arc<std::sync::OnceLock<Vec<(u32, u32)>>>,
 }
 
 /// Pool values appended by deltas: value `k` (pool index `base + k`) is
 /// `data[ends[k-1]..ends[k]]`. String values are validated UTF-8 when appended.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ExtraPool {
-    pub(crate) data: Vec<u8>,
-    pub(crate) ends: Vec<u64>,
+pub struct ExtraPool {
+    pub data: Vec<u8>,
+    pub ends: Vec<u64>,
     /// Lookup of small pools' values (base and extra) → index, to deduplicate appends.
-    pub(crate) lookup: Option<crate::write::FxHashMap<Box<[u8]>, u64>>,
+    pub lookup: Option<rustc_hash::FxHashMap<Box<[u8]>, u64>>,
 }
 
 impl ExtraPool {
-    pub(crate) fn get(&self, k: u64) -> Option<&[u8]> {
+    pub fn get(&self, k: u64) -> Option<&[u8]> {
         let k = usize::try_from(k).ok()?;
         let end = *self.ends.get(k)? as usize;
         let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
@@ -49,57 +49,57 @@ impl ExtraPool {
 
 /// A column of an object type.
 #[derive(Clone, Debug)]
-pub(crate) struct ColumnState {
-    pub(crate) kind: FieldKind,
-    pub(crate) width: u8,
-    pub(crate) null_zero: bool,
-    pub(crate) base: u64,
-    pub(crate) data: Bytes,
-    pub(crate) nulls: Option<Bytes>,
-    pub(crate) pool: Option<PoolState>,
+pub struct ColumnState {
+    pub kind: FieldKind,
+    pub width: u8,
+    pub null_zero: bool,
+    pub base: u64,
+    pub data: Bytes,
+    pub nulls: Option<Bytes>,
+    pub pool: Option<PoolState>,
 }
 
 /// A list, set or map type's data.
 #[derive(Clone, Debug)]
-pub(crate) struct CollectionState {
-    pub(crate) ends_width: u8,
-    pub(crate) ends: Bytes,
-    pub(crate) total: u64,
-    pub(crate) elem_width: u8,
-    pub(crate) elems: Bytes,
-    pub(crate) value_width: u8,
-    pub(crate) values: Bytes,
+pub struct CollectionState {
+    pub ends_width: u8,
+    pub ends: Bytes,
+    pub total: u64,
+    pub elem_width: u8,
+    pub elems: Bytes,
+    pub value_width: u8,
+    pub values: Bytes,
 }
 
 /// Per-type state.
 #[derive(Clone, Debug)]
-pub(crate) enum TypeBody {
+pub enum TypeBody {
     Object(Vec<ColumnState>),
     Collection(CollectionState),
 }
 
 /// One type of a read state.
 #[derive(Clone, Debug)]
-pub(crate) struct TypeState {
-    pub(crate) bound: u64,
-    pub(crate) count: u64,
-    pub(crate) populated: Bytes,
-    pub(crate) body: TypeBody,
+pub struct TypeState {
+    pub bound: u64,
+    pub count: u64,
+    pub populated: Bytes,
+    pub body: TypeBody,
 }
 
 /// Everything a snapshot body holds.
-pub(crate) struct Parsed {
-    pub(crate) header: BTreeMap<String, String>,
-    pub(crate) schema: SchemaSet,
-    pub(crate) types: Vec<TypeState>,
+pub struct Parsed {
+    pub header: BTreeMap<String, String>,
+    pub schema: SchemaSet,
+    pub types: Vec<TypeState>,
 }
 
-pub(crate) fn sub(body: &Bytes, r: std::ops::Range<usize>) -> Result<Bytes> {
+pub fn sub(body: &Bytes, r: std::ops::Range<usize>) -> Result<Bytes> {
     body.slice(r)
         .ok_or_else(|| Error::corrupt("section outside the blob"))
 }
 
-pub(crate) fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<String, String>> {
+pub fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<String, String>> {
     let r = c.section("header metadata")?;
     let start = r.start as u64;
     let bytes = sub(body, r)?;
@@ -114,14 +114,14 @@ pub(crate) fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<St
     Ok(header)
 }
 
-pub(crate) fn parse_schema(c: &mut Cursor<'_>, body: &Bytes) -> Result<SchemaSet> {
+pub fn parse_schema(c: &mut Cursor<'_>, body: &Bytes) -> Result<SchemaSet> {
     let r = c.section("schema")?;
     let start = r.start as u64;
     let bytes = sub(body, r)?;
     SchemaSet::read(&mut Cursor::new(&bytes, start))
 }
 
-pub(crate) fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
+pub fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
     let mut c = Cursor::new(body, 0);
     let header = parse_meta(&mut c, body)?;
     let schema = parse_schema(&mut c, body)?;
@@ -149,7 +149,7 @@ pub(crate) fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
     })
 }
 
-pub(crate) fn parse_type_head(
+pub fn parse_type_head(
     c: &mut Cursor<'_>,
     body: &Bytes,
     ts: &TypeSchema,
@@ -214,7 +214,7 @@ fn parse_type(c: &mut Cursor<'_>, body: &Bytes, ts: &TypeSchema) -> Result<TypeS
     })
 }
 
-pub(crate) fn parse_column(
+pub fn parse_column(
     c: &mut Cursor<'_>,
     body: &Bytes,
     kind: &FieldKind,
@@ -308,7 +308,7 @@ pub(crate) fn parse_column(
     })
 }
 
-pub(crate) fn parse_collection(
+pub fn parse_collection(
     c: &mut Cursor<'_>,
     body: &Bytes,
     bound: u64,

@@ -5,12 +5,12 @@ use std::borrow::Cow;
 use bitvec::prelude::*;
 
 use super::ReadState;
-use crate::bits::Packed;
-use crate::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
-use crate::blob::FsstTable;
-use crate::error::{Error, Result};
-use crate::schema::{FieldKind, ObjectSchema};
-use crate::value::Value;
+use hollow_format::bits::Packed;
+use hollow_format::blob::fsst::FsstTable;
+use hollow_format::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
+use hollow_format::error::{Error, Result};
+use hollow_format::schema::{FieldKind, ObjectSchema};
+use hollow_format::value::Value;
 
 const FLIP: u64 = 1 << 63;
 
@@ -63,7 +63,7 @@ impl<'a> PoolView<'a> {
             && p.fsst.is_none()
             && *p
                 .utf8
-                .get_or_init(|| crate::bytes::validate_utf8_pool(&p.data, offsets.iter()));
+                .get_or_init(|| hollow_format::bytes::validate_utf8_pool(&p.data, offsets.iter()));
         let spans = (p.count <= SPAN_TABLE_LIMIT && p.data.len() <= u32::MAX as usize).then(|| {
             p.spans
                 .get_or_init(|| {
@@ -159,9 +159,9 @@ impl<'a> PoolView<'a> {
     fn plain_str(&self, idx: u64, field: &str) -> Result<&'a str> {
         let b = self.raw(idx)?;
         if self.utf8_ok || self.is_extra(idx) {
-            Ok(crate::bytes::str_from_validated(b))
+            Ok(hollow_format::bytes::str_from_validated(b))
         } else {
-            crate::bytes::str_checked(b).ok_or_else(|| Error::Utf8(field.to_string()))
+            hollow_format::bytes::str_checked(b).ok_or_else(|| Error::Utf8(field.to_string()))
         }
     }
 
@@ -196,7 +196,8 @@ impl<'a> PoolView<'a> {
 }
 
 impl<'a> ColumnView<'a> {
-    pub(crate) fn new(c: &'a ColumnState, bound: u64, name: &'a str) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(c: &'a ColumnState, bound: u64, name: &'a str) -> Result<Self> {
         Ok(ColumnView {
             packed: Packed::new(&c.data, c.width, bound)?,
             null_zero: c.null_zero,
@@ -294,9 +295,9 @@ impl<'a> ColumnView<'a> {
             Tag::Str => {
                 if let Some(p) = &self.fast_str {
                     if let Some(b) = p.base_value(r) {
-                        return Ok(Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(
-                            b,
-                        ))));
+                        return Ok(Value::Str(Cow::Borrowed(
+                            hollow_format::bytes::str_from_validated(b),
+                        )));
                     }
                 }
                 self.value_of_image(r)
@@ -386,7 +387,8 @@ impl<'a> ColumnView<'a> {
     /// with wide loads stalling on the narrow stores that built it (half the speed of a scan
     /// through `get`, measured by the core_format bench).
     #[inline(always)]
-    pub(crate) fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
+    #[doc(hidden)]
+    pub fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
         Ok(match self.tag {
             Tag::I64 => Value::I64((r ^ FLIP) as i64),
             Tag::I32 => Value::I32((r ^ FLIP) as i64 as i32),
@@ -474,7 +476,7 @@ impl<'a> MapImage<'a> for MapStr<'_, 'a> {
     fn value(&self, r: u64) -> Option<Value<'a>> {
         self.1
             .base_value(r)
-            .map(|b| Value::Str(Cow::Borrowed(crate::bytes::str_from_validated(b))))
+            .map(|b| Value::Str(Cow::Borrowed(hollow_format::bytes::str_from_validated(b))))
     }
     #[inline(never)]
     fn slow(&self, r: u64) -> Result<Value<'a>> {
@@ -644,10 +646,11 @@ pub struct ObjectView<'a> {
 }
 
 impl<'a> ObjectView<'a> {
-    pub(crate) fn new(state: &'a ReadState, t: usize) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         let ts = &state.types[t];
         let schema = match &state.schema.types()[t] {
-            crate::schema::TypeSchema::Object(o) => o,
+            hollow_format::schema::TypeSchema::Object(o) => o,
             other => {
                 return Err(Error::WrongTypeKind {
                     type_name: other.name().into(),

@@ -144,7 +144,7 @@ impl Default for Bytes {
 /// `validated` must be a sub-slice, on character boundaries, of a buffer that
 /// [`validate_utf8_pool`] accepted; callers keep that proof in a cached flag per pool.
 #[inline(always)]
-pub(crate) fn str_from_validated(validated: &[u8]) -> &str {
+pub fn str_from_validated(validated: &[u8]) -> &str {
     debug_assert!(std::str::from_utf8(validated).is_ok());
     // SAFETY: the pool these bytes come from passed `validate_utf8_pool` (the whole buffer
     // is UTF-8 and every value offset is a character boundary), so any slice between two
@@ -154,12 +154,12 @@ pub(crate) fn str_from_validated(validated: &[u8]) -> &str {
 
 /// The checked twin of [`str_from_validated`].
 #[inline]
-pub(crate) fn str_checked(b: &[u8]) -> Option<&str> {
+pub fn str_checked(b: &[u8]) -> Option<&str> {
     std::str::from_utf8(b).ok()
 }
 
 /// Whether `data` is UTF-8 and each offset from `offsets` is a character boundary of it.
-pub(crate) fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>) -> bool {
+pub fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
@@ -178,7 +178,7 @@ pub(crate) fn validate_utf8_pool(data: &[u8], offsets: impl Iterator<Item = u64>
 ///
 /// Returns `false` (and leaves `out` as it was) when a load would go past the end of `data`.
 #[inline]
-pub(crate) fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64]) -> bool {
+pub fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64]) -> bool {
     if !(1..=56).contains(&width) || out.is_empty() {
         return false;
     }
@@ -210,38 +210,4 @@ pub(crate) fn unpack_run(data: &[u8], start_bit: u64, width: u32, out: &mut [u64
         bit += w;
     }
     true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unpack_run_matches_packed_and_checks_bounds() {
-        for width in [1u8, 3, 7, 8, 21, 28, 33, 55, 56] {
-            let mask = (1u64 << width) - 1;
-            let vals: Vec<u64> = (0..300u64)
-                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
-                .collect();
-            let bytes = crate::bits::pack(vals.iter().copied(), vals.len() as u64, width);
-            for start in [0usize, 1, 63, 236] {
-                let mut out = vec![0u64; 64];
-                assert!(unpack_run(
-                    &bytes,
-                    start as u64 * width as u64,
-                    width as u32,
-                    &mut out
-                ));
-                assert_eq!(out, vals[start..start + 64], "width {width} start {start}");
-            }
-            // a run that would read past the end is refused, whatever the width
-            let mut out = vec![7u64; 64];
-            let past = (bytes.len() as u64 * 8).saturating_sub(width as u64 * 10);
-            assert!(!unpack_run(&bytes, past, width as u32, &mut out));
-            assert!(out.iter().all(|&v| v == 7));
-            assert!(!unpack_run(&bytes, u64::MAX - 5, width as u32, &mut out));
-        }
-        assert!(!unpack_run(&[0u8; 64], 0, 0, &mut [0u64; 4]));
-        assert!(!unpack_run(&[0u8; 64], 0, 57, &mut [0u64; 4]));
-    }
 }

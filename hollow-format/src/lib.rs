@@ -1,0 +1,37 @@
+//! # hollow-format
+//!
+//! The bottom layer of [hollow](https://docs.rs/hollow): everything about bytes and nothing
+//! about states, stores or timelines. Users depend on `hollow`, which re-exports what they need
+//! from here; this crate is what `hollow-state` builds on.
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`bits`] | bit-packed fixed-width arrays (one unaligned 8-byte load per value) |
+//! | [`bytes`] | [`Bytes`]: shared heap or memory-mapped bytes; the crate's only `unsafe` |
+//! | [`wire`] | little-endian cursor and sink for the blob sections |
+//! | [`schema`], [`value`] | types (object, list, set, map), field kinds, values |
+//! | [`codec`] | the record codec: one record as bytes, as the write side dedups it |
+//! | [`blob`] | the blob format (`src/blob/README.md`): envelope, snapshot writer, parser |
+//! | [`error`] | [`Error`]: what bad data can cause, typed |
+//!
+//! Dependencies inside the crate only point down this table: `error` ← `bits`, `bytes`,
+//! `wire` ← `schema`, `value` ← `codec` ← `blob`.
+// `unsafe` is denied everywhere but in `bytes` (memory-mapping), the one audited module.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bits;
+pub mod blob;
+#[allow(unsafe_code)]
+pub mod bytes;
+pub mod codec;
+pub mod error;
+pub mod schema;
+pub mod value;
+#[doc(hidden)]
+pub mod wire;
+
+pub use bytes::Bytes;
+pub use error::{BlobKind, Error, Result};
+pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+pub use value::Value;

@@ -13,7 +13,7 @@ use benches::*;
 use hollow::blob::{apply_delta, write_snapshot, SnapshotOptions};
 use hollow::dataset::{FieldValue, Record};
 use hollow::index::{HashIndex, PrimaryKeyIndex};
-use hollow::lifecycle::timeline::{delta_key, reverse_key};
+use hollow::lifecycle::Step;
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
 use hollow::{Bytes, Value};
@@ -192,8 +192,8 @@ fn main() {
         };
         // consumer apply, forward and reverse, on bytes already read
         let cur = consumer.current().expect("current");
-        let fwd = Bytes::from_vec(store.get(&delta_key(before, version)).expect("delta"));
-        let rev = Bytes::from_vec(store.get(&reverse_key(version, before)).expect("reverse"));
+        let fwd = Bytes::from_vec(store.get(&Step::Delta(before, version).key()).expect("delta"));
+        let rev = Bytes::from_vec(store.get(&Step::Reverse(version, before).key()).expect("reverse"));
         let mut best_fwd = f64::MAX;
         let mut best_rev = f64::MAX;
         let mut next_state = None;

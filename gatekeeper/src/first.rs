@@ -1,12 +1,11 @@
 //! Writing the first version of an empty timeline directly: a snapshot of a plain hollow
-//! `WriteState`, its meta line and the announcement — exactly the blobs a hollow `Producer`
-//! writes for a first version, without the producer's journal, reference counts and key index
+//! `WriteState`, published through [`Timeline::publish`] like a hollow `Producer`'s first
+//! version, without the producer's journal, reference counts and key index
 //! (which make folding millions of records one by one about three times slower). A producer
 //! opened on the timeline afterwards restores that version like any other.
 
 use hollow::blob::{write_snapshot, SnapshotOptions};
-use hollow::lifecycle::timeline::{meta_key, snapshot_key};
-use hollow::lifecycle::Timeline;
+use hollow::lifecycle::{Timeline, VersionBlobs};
 use hollow::store::BlobStore;
 use hollow::WriteState;
 use std::sync::Arc;
@@ -33,7 +32,7 @@ pub(crate) fn write_first_version(
     zstd_level: Option<i32>,
 ) -> hollow::Result<FirstTimes> {
     let timeline = Timeline::new(store.clone());
-    let v = timeline.highest_used()?.map_or(1, |h| h + 1);
+    let v = timeline.next_version(None)?;
     ws.set_header("hollow.version", v.to_string());
     let t = Instant::now();
     let (blob, _) = write_snapshot(
@@ -45,16 +44,11 @@ pub(crate) fn write_first_version(
     )?;
     let encode = t.elapsed();
     let t = Instant::now();
-    store
-        .put(&snapshot_key(v), &blob)
-        .map_err(hollow::Error::Store)?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    store
-        .put(&meta_key(v), format!("{v} {now_ms} -\n").as_bytes())
-        .map_err(hollow::Error::Store)?;
-    timeline.announce_forward(v)?;
+    let blobs = VersionBlobs {
+        snapshot: Some(blob),
+        deltas: None,
+    };
+    timeline.publish(v, None, &blobs)?;
     Ok(FirstTimes {
         encode,
         store: t.elapsed(),

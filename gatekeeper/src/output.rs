@@ -30,8 +30,9 @@ use crate::reasons::ReasonTable;
 use crate::table::{Grid, LivenessTable, Row};
 use hollow::blob::SnapshotOptions;
 use hollow::dataset::{DatasetSchema, FieldValue, Record};
-use hollow::lifecycle::timeline::snapshot_key;
-use hollow::lifecycle::{Consumer, ConsumerConfig, Cycle, CycleOutcome, Producer, ProducerConfig};
+use hollow::lifecycle::{
+    Consumer, ConsumerConfig, Cycle, CycleOutcome, Producer, ProducerConfig, Timeline,
+};
 use hollow::store::BlobStore;
 use hollow::{MemoryMode, ReadState, Value, WriteState};
 use rustc_hash::FxHashMap;
@@ -246,9 +247,7 @@ impl Snapshotter {
                     zstd_level,
                     disable_fsst: false,
                 })?;
-                store
-                    .put(&snapshot_key(v), &blob)
-                    .map_err(hollow::Error::Store)?;
+                Timeline::new(store).add_snapshot(v, &blob)?;
                 Ok(t.elapsed())
             });
             (consumer, r)

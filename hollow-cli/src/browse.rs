@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use hollow::lifecycle::timeline::{delta_key, reverse_key, snapshot_key};
+use hollow::lifecycle::Step;
 use hollow::store::BlobStore;
 use hollow::{FieldKind, ReadState, TypeSchema};
 use serde_json::{json, Value as Json};
@@ -42,19 +42,19 @@ pub fn versions(cli: &Cli, dataset: &str, out: &mut impl Write) -> Result<u8, Fa
     let mut rows = Vec::new();
     for v in idx.versions() {
         let meta = t.meta(v).map_err(lib("reading metadata"))?;
-        let snap = blob_size(&*store, &snapshot_key(v))?;
+        let snap = blob_size(&*store, &Step::Snapshot(v).key())?;
         let prev = meta.and_then(|m| m.1);
         let delta = match prev {
-            Some(p) => blob_size(&*store, &delta_key(p, v))?,
+            Some(p) => blob_size(&*store, &Step::Delta(p, v).key())?,
             None => None,
         };
         let reverse = match prev {
-            Some(p) => blob_size(&*store, &reverse_key(v, p))?,
+            Some(p) => blob_size(&*store, &Step::Reverse(v, p).key())?,
             None => None,
         };
         let header = match snap {
             Some(_) => store
-                .get(&snapshot_key(v))
+                .get(&Step::Snapshot(v).key())
                 .ok()
                 .and_then(|b| ReadState::from_vec(b).ok())
                 .map(|s| s.header().clone())

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use hollow::lifecycle::timeline::snapshot_key;
+use hollow::lifecycle::Step;
 use hollow::lifecycle::Timeline;
 use hollow::{FieldKind, ReadState, TypeSchema, Value};
 use serde_json::{json, Value as Json};
@@ -150,7 +150,7 @@ pub fn stats(
             other => collection_stats(state, other)?,
         });
     }
-    let snapshot = blob_size(&**t.store(), &snapshot_key(v))?;
+    let snapshot = blob_size(&**t.store(), &Step::Snapshot(v).key())?;
     if cli.json {
         let types: Vec<Json> = types
             .iter()

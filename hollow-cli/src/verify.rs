@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
-use hollow::lifecycle::timeline::{delta_key, reverse_key, snapshot_key};
+use hollow::lifecycle::Step;
 use hollow::lifecycle::TimelineIndex;
 use hollow::store::BlobStore;
 use hollow::{Bytes, ReadState, TypeSchema};
@@ -89,7 +89,7 @@ fn walk(
         bar.inc(1);
         let mut from_delta: Option<(String, ReadState)> = None;
         for (a, bs) in &idx.deltas {
-            let key = delta_key(*a, v);
+            let key = Step::Delta(*a, v).key();
             if !bs.contains(&v) || bad.contains(&key) {
                 continue;
             }
@@ -104,7 +104,7 @@ fn walk(
                 ),
             }
         }
-        let snap_key = snapshot_key(v);
+        let snap_key = Step::Snapshot(v).key();
         let snapshot = if idx.snapshots.contains(&v) && !bad.contains(&snap_key) {
             match ReadState::from_vec(read(store, &snap_key)?) {
                 Ok(s) => Some(s),
@@ -135,7 +135,7 @@ fn walk(
             .flatten()
             .map(|b| (*b, held.get(b)))
         {
-            let key = reverse_key(v, b);
+            let key = Step::Reverse(v, b).key();
             let Some(back) = back else { continue };
             if bad.contains(&key) {
                 continue;
@@ -166,12 +166,12 @@ pub fn verify(cli: &Cli, dataset: &str, all: bool, out: &mut impl Write) -> Resu
     let idx = t.index().map_err(crate::lib("listing versions"))?;
     let store = t.store().clone();
     let mut keys = Vec::new();
-    keys.extend(idx.snapshots.iter().map(|v| snapshot_key(*v)));
+    keys.extend(idx.snapshots.iter().map(|v| Step::Snapshot(*v).key()));
     for (a, bs) in &idx.deltas {
-        keys.extend(bs.iter().map(|b| delta_key(*a, *b)));
+        keys.extend(bs.iter().map(|b| Step::Delta(*a, *b).key()));
     }
     for (a, bs) in &idx.reverses {
-        keys.extend(bs.iter().map(|b| reverse_key(*a, *b)));
+        keys.extend(bs.iter().map(|b| Step::Reverse(*a, *b).key()));
     }
     let mut broken = Vec::new();
     let mut bad = HashSet::new();

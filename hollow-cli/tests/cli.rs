@@ -293,7 +293,7 @@ fn subcommands_on_a_produced_store() {
     assert!(text(&o).contains("states compared"), "{}", text(&o));
     let delta = r
         .join("videos")
-        .join(hollow::lifecycle::timeline::delta_key(1, 2));
+        .join(hollow::lifecycle::Step::Delta(1, 2).key());
     let mut bytes = std::fs::read(&delta).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;

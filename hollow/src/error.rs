@@ -42,6 +42,15 @@ pub enum Error {
     /// A JSON record does not match its dataset schema.
     #[error("invalid record: {0}")]
     InvalidRecord(#[from] hollow_state::dataset::RecordError),
+    /// A writer broke the publish protocol of a timeline (see
+    /// [`Timeline::publish`](crate::lifecycle::Timeline::publish)).
+    #[error("version {version}: {detail}")]
+    Protocol {
+        /// The version being written.
+        version: u64,
+        /// Which rule was broken.
+        detail: &'static str,
+    },
     /// A validator refused a new state.
     #[error("validation failed: {0}")]
     Validation(String),

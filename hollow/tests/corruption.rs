@@ -230,7 +230,7 @@ fn corruption_campaign_short() {
 /// it and reaches the version by another path (or keeps its state).
 #[test]
 fn a_snapshot_swapped_for_another_versions_is_refused() {
-    use hollow::lifecycle::timeline::snapshot_key;
+    use hollow::lifecycle::Step;
     use hollow::store::BlobStore;
     let f = corruption_campaign::Fixture::build(3, 8);
     let store: std::sync::Arc<dyn BlobStore> =
@@ -243,7 +243,7 @@ fn a_snapshot_swapped_for_another_versions_is_refused() {
         .collect();
     let (a, b) = (snapshots[0], snapshots[1]);
     store
-        .put(&snapshot_key(b), &store.get(&snapshot_key(a)).unwrap())
+        .put(&Step::Snapshot(b).key(), &store.get(&Step::Snapshot(a).key()).unwrap())
         .unwrap();
     for mode in [hollow::MemoryMode::Heap, hollow::MemoryMode::Mapped] {
         let cache = f.dir.path().join(format!("cache-{mode:?}"));

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
-use hollow::lifecycle::timeline::{delta_key, meta_key, reverse_key, snapshot_key, ANNOUNCED};
+use hollow::lifecycle::timeline::ANNOUNCED;
+use hollow::lifecycle::Step;
 use hollow::lifecycle::{
     Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig, Timeline,
 };
@@ -257,7 +258,7 @@ fn missing_deltas_fall_back_to_snapshots_or_are_unreachable() {
 
     // listed but missing (an eventually consistent listing): the planned delta fails, the
     // consumer plans again through snapshot 3
-    store.hidden.lock().unwrap().insert(delta_key(1, 2));
+    store.hidden.lock().unwrap().insert(Step::Delta(1, 2).key());
     let report = c.update_to(4).unwrap();
     assert_eq!(c.version(), Some(4));
     assert_eq!(contents(&c.current().unwrap().state), versions[&4]);
@@ -281,7 +282,7 @@ fn missing_deltas_fall_back_to_snapshots_or_are_unreachable() {
     // deleted: planned around
     let c2 = Consumer::new(store.clone(), ConsumerConfig::default());
     c2.update_to(1).unwrap();
-    store.delete(&delta_key(1, 2)).unwrap();
+    store.delete(&Step::Delta(1, 2).key()).unwrap();
     c2.update_to(2).unwrap();
     assert_eq!(
         contents(&c2.current().unwrap().state),
@@ -290,8 +291,8 @@ fn missing_deltas_fall_back_to_snapshots_or_are_unreachable() {
     );
 
     // no path at all: a typed error, and the last good state is kept
-    store.delete(&snapshot_key(3)).unwrap();
-    store.delete(&snapshot_key(6)).unwrap();
+    store.delete(&Step::Snapshot(3).key()).unwrap();
+    store.delete(&Step::Snapshot(6).key()).unwrap();
     let c3 = Consumer::new(store.clone(), ConsumerConfig::default());
     c3.update_to(1).unwrap();
     let before = c3.current();
@@ -321,7 +322,7 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     heap.update_to(1).unwrap();
 
     // a corrupt delta: the checksum catches it, and the consumer goes through snapshot 3
-    flip_byte(store.as_ref(), &delta_key(1, 2));
+    flip_byte(store.as_ref(), &Step::Delta(1, 2).key());
     let report = heap.update_to(2).unwrap();
     assert_eq!(contents(&heap.current().unwrap().state), versions[&2]);
     assert!(
@@ -334,7 +335,7 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     );
 
     // a corrupt reverse delta and snapshot as well: no path left
-    flip_byte(store.as_ref(), &reverse_key(3, 2));
+    flip_byte(store.as_ref(), &Step::Reverse(3, 2).key());
     let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
     fresh.update_to(1).unwrap();
     let before = fresh.current();
@@ -348,7 +349,7 @@ fn corrupt_blobs_are_typed_errors_and_the_last_good_state_is_kept() {
     assert_eq!(contents(&fresh.current().unwrap().state), versions[&1]);
 
     // a corrupt snapshot, for heap and mapped consumers
-    flip_byte(store.as_ref(), &snapshot_key(3));
+    flip_byte(store.as_ref(), &Step::Snapshot(3).key());
     for mode in [MemoryMode::Heap, MemoryMode::Mapped] {
         let c = Consumer::new(
             store.clone(),
@@ -461,7 +462,7 @@ fn retention_keeps_announced_pinned_and_kept_versions_reachable() {
     let tl = Timeline::new(store.clone());
     tl.pin(5).unwrap();
     let deleted = tl.retain(3, None, u64::MAX).unwrap();
-    assert!(deleted.contains(&snapshot_key(1)), "{deleted:?}");
+    assert!(deleted.contains(&Step::Snapshot(1).key()), "{deleted:?}");
     for v in 4..=12u64 {
         let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
         fresh.update_to(v).unwrap();
@@ -641,18 +642,15 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     // every version was published once: one metadata blob each (failed attempts may have
     // left theirs, under their own numbers), every one reachable with the content it was
     // announced with
-    let metas: Vec<String> = store.list("meta/").unwrap();
+    let metas = hollow::lifecycle::Timeline::new(store.clone()).published().unwrap();
     let n = *versions.keys().last().unwrap();
     for v in versions.keys() {
-        assert!(metas.contains(&meta_key(*v)), "meta of {v}");
+        assert!(metas.contains(v), "meta of {v}");
     }
     for m in &metas {
         assert!(
-            versions
-                .keys()
-                .chain(&attempted)
-                .any(|v| meta_key(*v) == *m),
-            "{m} belongs to no attempt"
+            versions.keys().chain(&attempted).any(|v| v == m),
+            "meta of {m} belongs to no attempt"
         );
     }
     for (v, want) in &versions {
@@ -758,7 +756,7 @@ fn blobs_of_a_failed_attempt_that_land_late_never_pass_for_a_published_version()
     landed.sort();
     assert_eq!(
         landed,
-        [delta_key(2, 3), reverse_key(3, 2), snapshot_key(3)],
+        [Step::Delta(2, 3).key(), Step::Reverse(3, 2).key(), Step::Snapshot(3).key()],
         "the attempt's blobs (concurrent puts, in any order)"
     );
     let mut model = versions[&4].clone();
@@ -847,7 +845,7 @@ fn a_restarted_producer_numbers_above_blobs_a_crashed_attempt_left() {
     let (p, versions) = timeline(store.clone(), 2, config());
     drop(p);
     // a crashed attempt at 3 stored a reverse delta and nothing else
-    store.inner.put(&reverse_key(3, 2), b"partial").unwrap();
+    store.inner.put(&Step::Reverse(3, 2).key(), b"partial").unwrap();
     let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
     let mut model = versions[&2].clone();
     assert_eq!(published(cycle(&mut p, &mut model, &[(9, "n")], &[])), 4);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
-use hollow::lifecycle::timeline::snapshot_key;
+use hollow::lifecycle::Step;
 use hollow::lifecycle::{
     Consumer, ConsumerConfig, CountChangeValidator, CycleOutcome, Producer, ProducerConfig,
     RetentionOutcome, Timeline, ValidationContext, ValidationFailure, Validator,
@@ -410,7 +410,7 @@ fn retention_keeps_protected_versions_loadable_until_released() {
     // unprotected old versions are gone (6 needed 5 → 6, which nothing protects)
     assert_eq!(loads(&store, 6), None);
     // 8 is reached from the snapshot of 10 by reverse deltas: the snapshot of 5 goes
-    assert!(deleted.contains(&snapshot_key(5)), "{deleted:?}");
+    assert!(deleted.contains(&Step::Snapshot(5).key()), "{deleted:?}");
 
     // release: 3 goes, 8 stays while b holds it
     tl.release(3, "gatekeeper-a").unwrap();

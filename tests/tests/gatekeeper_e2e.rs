@@ -469,14 +469,14 @@ fn replay_all_skips_the_number_of_a_publish_that_was_killed() {
     let out_dir = tmp.path().join("out");
     std::fs::create_dir_all(out_dir.join("delta")).expect("delta dir");
     let snapshot =
-        std::fs::read(out_dir.join(hollow::lifecycle::timeline::snapshot_key(1))).expect("v1");
+        std::fs::read(out_dir.join(hollow::lifecycle::Step::Snapshot(1).key())).expect("v1");
     std::fs::write(
-        out_dir.join(hollow::lifecycle::timeline::snapshot_key(2)),
+        out_dir.join(hollow::lifecycle::Step::Snapshot(2).key()),
         &snapshot,
     )
     .expect("v2");
     std::fs::write(
-        out_dir.join(hollow::lifecycle::timeline::delta_key(1, 2)),
+        out_dir.join(hollow::lifecycle::Step::Delta(1, 2).key()),
         b"half",
     )
     .expect("1-2");

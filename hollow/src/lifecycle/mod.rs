@@ -13,7 +13,7 @@ pub mod validate;
 
 pub use consumer::{load_version, Consumer, ConsumerConfig, Loaded, Transition, UpdateReport};
 pub use producer::{Cycle, CycleOutcome, CyclePhases, Producer, ProducerConfig, RetentionOutcome};
-pub use timeline::{Step, Timeline, TimelineIndex};
+pub use timeline::{Step, Timeline, TimelineIndex, VersionBlobs};
 pub use validate::{
     CountChangeValidator, PrimaryKeyValidator, TypeCounts, ValidationContext, ValidationFailure,
     Validator, Validators,

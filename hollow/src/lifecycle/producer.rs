@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::consumer::load_version;
-use super::timeline::{delta_key, meta_key, reverse_key, snapshot_key, store_err, Timeline};
+use super::timeline::{store_err, Timeline, VersionBlobs};
 use super::validate::{
     CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators,
 };
@@ -403,8 +403,7 @@ impl Producer {
         phases: &mut CyclePhases,
     ) -> Result<(u64, u64, Option<u64>)> {
         let t = Instant::now();
-        let store = self.timeline.store().clone();
-        let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut blobs = VersionBlobs::default();
         let (mut delta_bytes, mut reverse_bytes) = (0, 0);
         if let Some(prev) = self.version {
             let (d, r) = write_delta_pair(
@@ -418,8 +417,7 @@ impl Producer {
             )?;
             delta_bytes = d.len() as u64;
             reverse_bytes = r.len() as u64;
-            blobs.push((delta_key(prev, v), d));
-            blobs.push((reverse_key(v, prev), r));
+            blobs.deltas = Some((d, r));
         }
         let mut snapshot_bytes = None;
         if self.version.is_none()
@@ -433,39 +431,11 @@ impl Producer {
                 },
             )?;
             snapshot_bytes = Some(blob.len() as u64);
-            blobs.push((snapshot_key(v), blob));
+            blobs.snapshot = Some(blob);
         }
         phases.encode = t.elapsed();
         let t = Instant::now();
-        // blobs are independent: store them concurrently, then announce
-        let results: Vec<std::result::Result<(), crate::store::StoreError>> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = blobs
-                    .iter()
-                    .map(|(k, b)| s.spawn(|| store.put(k, b)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(crate::store::StoreError::Config {
-                                detail: "blob writer thread panicked".into(),
-                            })
-                        })
-                    })
-                    .collect()
-            });
-        for r in results {
-            r.map_err(store_err)?;
-        }
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let prev = self.version.map_or("-".to_string(), |p| p.to_string());
-        store
-            .put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes())
-            .map_err(store_err)?;
-        self.timeline.announce_forward(v)?;
+        self.timeline.publish(v, self.version, &blobs)?;
         phases.store = t.elapsed();
         Ok((delta_bytes, reverse_bytes, snapshot_bytes))
     }

@@ -19,24 +19,25 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{DataError, Error, Result};
 use crate::store::{BlobStore, StoreError};
 
 /// Key of the snapshot of version `v`.
-pub fn snapshot_key(v: u64) -> String {
+pub(crate) fn snapshot_key(v: u64) -> String {
     format!("snapshot/{v:020}")
 }
 /// Key of the delta `from → to`.
-pub fn delta_key(from: u64, to: u64) -> String {
+pub(crate) fn delta_key(from: u64, to: u64) -> String {
     format!("delta/{from:020}-{to:020}")
 }
 /// Key of the reverse delta `from → to` (from is the newer version).
-pub fn reverse_key(from: u64, to: u64) -> String {
+pub(crate) fn reverse_key(from: u64, to: u64) -> String {
     format!("reverse/{from:020}-{to:020}")
 }
 /// Key of the metadata line of version `v`.
-pub fn meta_key(v: u64) -> String {
+pub(crate) fn meta_key(v: u64) -> String {
     format!("meta/{v:020}")
 }
 /// Key of the announcement.
@@ -47,7 +48,7 @@ pub const PINNED: &str = "pinned";
 pub const PROTECT_PREFIX: &str = "protect/";
 
 /// Key of the marker by which `holder` protects version `v`.
-pub fn protect_key(v: u64, holder: &str) -> String {
+pub(crate) fn protect_key(v: u64, holder: &str) -> String {
     format!("{PROTECT_PREFIX}{v:020}/{holder}")
 }
 
@@ -182,6 +183,16 @@ impl TimelineIndex {
     }
 }
 
+/// The blobs of one new version, as [`Timeline::publish`] stores them.
+#[derive(Debug, Clone, Default)]
+pub struct VersionBlobs {
+    /// The snapshot of the version (required for a first version; optional after).
+    pub snapshot: Option<Vec<u8>>,
+    /// The delta from the previous version and the reverse delta back to it (required
+    /// after a previous version).
+    pub deltas: Option<(Vec<u8>, Vec<u8>)>,
+}
+
 /// Access to a dataset's timeline in a blob store.
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -279,6 +290,109 @@ impl Timeline {
             .iter()
             .filter_map(|k| k.strip_prefix("meta/").and_then(|s| s.parse::<u64>().ok()))
             .collect())
+    }
+
+    /// The number the next version gets after `current` (the version the writer is at, if
+    /// any): above every number the store uses ([`Timeline::highest_used`]) and above
+    /// `current`.
+    pub fn next_version(&self, current: Option<u64>) -> Result<u64> {
+        let used = self.highest_used()?.max(current);
+        Ok(used.map_or(1, |u| u + 1))
+    }
+
+    /// Publishes version `v` (reached from `previous`, `None` for a first version): the
+    /// publish protocol every writer of a timeline follows.
+    ///
+    /// 1. The blobs are stored, concurrently: the snapshot of `v` (required for a first
+    ///    version) and, after a previous version, the delta `previous → v` and the reverse
+    ///    delta `v → previous` (both required then).
+    /// 2. Once every blob is stored, the metadata line `meta/<v>` (`<v> <unix ms>
+    ///    <previous or ->`): from then on `v` is a published version ([`Timeline::published`]).
+    /// 3. The announcement moves forward to `v` ([`Timeline::announce_forward`]).
+    ///
+    /// A failure at any step leaves the previous announcement in place; blobs already stored
+    /// under `v` are not a version (no metadata line), and the next attempt must take a new
+    /// number ([`Timeline::next_version`]) so that they are never mistaken for its blobs.
+    pub fn publish(&self, v: u64, previous: Option<u64>, blobs: &VersionBlobs) -> Result<()> {
+        let mut puts: Vec<(String, &[u8])> = Vec::with_capacity(3);
+        match (previous, blobs) {
+            (Some(p), _) if p >= v => {
+                return Err(Error::Protocol {
+                    version: v,
+                    detail: "a version must be newer than the one it follows",
+                })
+            }
+            (None, VersionBlobs { snapshot: None, .. }) => {
+                return Err(Error::Protocol {
+                    version: v,
+                    detail: "a first version needs a snapshot",
+                })
+            }
+            (Some(_), VersionBlobs { deltas: None, .. }) => {
+                return Err(Error::Protocol {
+                    version: v,
+                    detail: "a version after another needs its delta and reverse delta",
+                })
+            }
+            (None, VersionBlobs { deltas: Some(_), .. }) => {
+                return Err(Error::Protocol {
+                    version: v,
+                    detail: "a first version has no deltas",
+                })
+            }
+            _ => {}
+        }
+        if let (Some(p), Some((delta, reverse))) = (previous, &blobs.deltas) {
+            puts.push((delta_key(p, v), delta));
+            puts.push((reverse_key(v, p), reverse));
+        }
+        if let Some(snapshot) = &blobs.snapshot {
+            puts.push((snapshot_key(v), snapshot));
+        }
+        self.put_all(&puts)?;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let prev = previous.map_or_else(|| "-".to_string(), |p| p.to_string());
+        self.store
+            .put(&meta_key(v), format!("{v} {now_ms} {prev}\n").as_bytes())
+            .map_err(store_err)?;
+        self.announce_forward(v)
+    }
+
+    /// Adds a snapshot of the published version `v` (written later, in the background: it
+    /// only gives consumers a shorter path; a published version's content never changes).
+    /// Refused for a version that is not published.
+    pub fn add_snapshot(&self, v: u64, snapshot: &[u8]) -> Result<()> {
+        if self.meta(v)?.is_none() {
+            return Err(Error::Protocol {
+                version: v,
+                detail: "a snapshot can only be added to a published version",
+            });
+        }
+        self.store.put(&snapshot_key(v), snapshot).map_err(store_err)
+    }
+
+    /// Stores blobs concurrently (they are independent); the first failure is returned
+    /// after every write has ended.
+    fn put_all(&self, puts: &[(String, &[u8])]) -> Result<()> {
+        let results: Vec<std::result::Result<(), StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = puts
+                .iter()
+                .map(|(k, b)| s.spawn(|| self.store.put(k, b)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Config {
+                            detail: "blob writer thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().try_for_each(|r| r.map_err(store_err))
     }
 
     /// Pins consumers to a version until [`Timeline::unpin`].

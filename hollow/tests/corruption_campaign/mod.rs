@@ -31,7 +31,8 @@ use std::sync::{Arc, Mutex};
 
 use hollow::blob::apply_delta;
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
-use hollow::lifecycle::timeline::{delta_key, reverse_key, snapshot_key, ANNOUNCED};
+use hollow::lifecycle::timeline::ANNOUNCED;
+use hollow::lifecycle::Step;
 use hollow::lifecycle::{
     load_version, Consumer, ConsumerConfig, CycleOutcome, Loaded, Producer, ProducerConfig,
     UpdateReport,
@@ -541,9 +542,9 @@ fn step_keys(report: &UpdateReport) -> Vec<String> {
         .transitions
         .iter()
         .map(|t| match t.from {
-            None => snapshot_key(t.to),
-            Some(a) if t.to > a => delta_key(a, t.to),
-            Some(a) => reverse_key(a, t.to),
+            None => Step::Snapshot(t.to).key(),
+            Some(a) if t.to > a => Step::Delta(a, t.to).key(),
+            Some(a) => Step::Reverse(a, t.to).key(),
         })
         .collect()
 }

@@ -192,8 +192,16 @@ fn main() {
         };
         // consumer apply, forward and reverse, on bytes already read
         let cur = consumer.current().expect("current");
-        let fwd = Bytes::from_vec(store.get(&Step::Delta(before, version).key()).expect("delta"));
-        let rev = Bytes::from_vec(store.get(&Step::Reverse(version, before).key()).expect("reverse"));
+        let fwd = Bytes::from_vec(
+            store
+                .get(&Step::Delta(before, version).key())
+                .expect("delta"),
+        );
+        let rev = Bytes::from_vec(
+            store
+                .get(&Step::Reverse(version, before).key())
+                .expect("reverse"),
+        );
         let mut best_fwd = f64::MAX;
         let mut best_rev = f64::MAX;
         let mut next_state = None;

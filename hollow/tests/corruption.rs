@@ -243,7 +243,10 @@ fn a_snapshot_swapped_for_another_versions_is_refused() {
         .collect();
     let (a, b) = (snapshots[0], snapshots[1]);
     store
-        .put(&Step::Snapshot(b).key(), &store.get(&Step::Snapshot(a).key()).unwrap())
+        .put(
+            &Step::Snapshot(b).key(),
+            &store.get(&Step::Snapshot(a).key()).unwrap(),
+        )
         .unwrap();
     for mode in [hollow::MemoryMode::Heap, hollow::MemoryMode::Mapped] {
         let cache = f.dir.path().join(format!("cache-{mode:?}"));

@@ -642,7 +642,9 @@ fn a_store_failing_mid_cycle_rolls_the_producer_back() {
     // every version was published once: one metadata blob each (failed attempts may have
     // left theirs, under their own numbers), every one reachable with the content it was
     // announced with
-    let metas = hollow::lifecycle::Timeline::new(store.clone()).published().unwrap();
+    let metas = hollow::lifecycle::Timeline::new(store.clone())
+        .published()
+        .unwrap();
     let n = *versions.keys().last().unwrap();
     for v in versions.keys() {
         assert!(metas.contains(v), "meta of {v}");
@@ -756,7 +758,11 @@ fn blobs_of_a_failed_attempt_that_land_late_never_pass_for_a_published_version()
     landed.sort();
     assert_eq!(
         landed,
-        [Step::Delta(2, 3).key(), Step::Reverse(3, 2).key(), Step::Snapshot(3).key()],
+        [
+            Step::Delta(2, 3).key(),
+            Step::Reverse(3, 2).key(),
+            Step::Snapshot(3).key()
+        ],
         "the attempt's blobs (concurrent puts, in any order)"
     );
     let mut model = versions[&4].clone();
@@ -845,7 +851,10 @@ fn a_restarted_producer_numbers_above_blobs_a_crashed_attempt_left() {
     let (p, versions) = timeline(store.clone(), 2, config());
     drop(p);
     // a crashed attempt at 3 stored a reverse delta and nothing else
-    store.inner.put(&Step::Reverse(3, 2).key(), b"partial").unwrap();
+    store
+        .inner
+        .put(&Step::Reverse(3, 2).key(), b"partial")
+        .unwrap();
     let mut p = Producer::open(store.clone(), ds().schema_set().unwrap(), config()).unwrap();
     let mut model = versions[&2].clone();
     assert_eq!(published(cycle(&mut p, &mut model, &[(9, "n")], &[])), 4);

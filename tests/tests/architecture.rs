@@ -1,9 +1,14 @@
 //! The architecture check: reads every workspace crate's sources, builds the module import graph
-//! (`use crate::…`, `super::…`, `self::…` and inline `crate::x::` paths, grouped imports included)
-//! and fails when a module circle appears that is not in the list of known circles below.
+//! (`use crate::…`, `super::…`, `self::…`, a parent's `child::…` paths and inline `crate::x::`
+//! paths, grouped imports included) and fails
 //!
-//! Issue #11 removes the known circles; each one removed must be deleted from `KNOWN_CIRCLES`
-//! (the test also fails when a listed circle no longer exists, so the list can only shrink).
+//! * when any crate has a module circle (two-file circles included: a `mod.rs` re-exporting a
+//!   child that uses an item of that `mod.rs` is one), and
+//! * when the dependency tables of `ARCHITECTURE.md` differ from the code: the crate table
+//!   from each crate's `[dependencies]` on workspace crates, the module table of the three
+//!   library crates from the imports between their top-level modules (within a crate and
+//!   into the crates below). Every arrow in the tables must be an import and every import an
+//!   arrow.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -12,17 +17,12 @@ use std::path::{Path, PathBuf};
 /// A module path inside one crate, `[]` being the crate root.
 type Module = Vec<String>;
 
-/// The circles present at ced778c (issue #11), as "crate: sorted modules". To be emptied.
-const KNOWN_CIRCLES: &[&str] = &[
-    "gatekeeper: generate synth",
-    "gatekeeper: metrics service",
-    "hollow: bits blob blob::fsst blob::parse bytes dataset error read schema wire write",
-    "producer: metrics service",
-];
-
 /// The crates whose `src/` is checked.
 const CRATES: &[&str] = &[
+    "hollow-format",
+    "hollow-state",
     "hollow",
+    "hollow-cli",
     "producer",
     "gatekeeper",
     "ops",
@@ -134,8 +134,9 @@ fn group_items(src: &[char], at: usize) -> Vec<Vec<String>> {
     items
 }
 
-/// Every path a module names through `crate::`, `super::` or `self::`, made absolute.
-fn referenced_paths(module: &Module, src: &str) -> Vec<Module> {
+/// Every path a module names through `crate::`, `super::`, `self::` or one of its child
+/// modules (`children`), made absolute.
+fn referenced_paths(module: &Module, children: &BTreeSet<String>, src: &str) -> Vec<Module> {
     let chars: Vec<char> = strip_comments(src).chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -154,6 +155,20 @@ fn referenced_paths(module: &Module, src: &str) -> Vec<Module> {
                     .len()
                     .checked_sub(supers)
                     .map(|n| module[..n].to_vec())
+            }
+            Some(first) if segs.len() > 1 && children.contains(first) => {
+                // `child::x` resolves to `self::child::x`
+                let mut p = module.clone();
+                p.extend(segs.iter().cloned());
+                out.push(p.clone());
+                if chars.get(next..next + 3) == Some(&[':', ':', '{']) {
+                    for item in group_items(&chars, next + 3) {
+                        let mut q = p.clone();
+                        q.extend(item.into_iter().filter(|s| s != "self"));
+                        out.push(q);
+                    }
+                }
+                None
             }
             _ => None,
         };
@@ -191,8 +206,13 @@ fn import_graph(src_dir: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
     let mut graph = BTreeMap::new();
     for (module, file) in &modules {
         let src = fs::read_to_string(file).expect("readable source");
+        let children: BTreeSet<String> = modules
+            .keys()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(module))
+            .map(|m| m[module.len()].clone())
+            .collect();
         let mut deps = BTreeSet::new();
-        for path in referenced_paths(module, &src) {
+        for path in referenced_paths(module, &children, &src) {
             // The longest prefix that is a module file is the module depended on.
             let target = (0..=path.len())
                 .rev()
@@ -282,27 +302,223 @@ fn describe(krate: &str, circle: &BTreeSet<Module>) -> String {
 }
 
 #[test]
-fn no_module_circles_beyond_the_known_ones() {
+fn no_module_circles() {
     let root = workspace_root();
-    let mut found = BTreeSet::new();
+    let mut found = Vec::new();
     for krate in CRATES {
         let graph = import_graph(&root.join(krate).join("src"));
         assert!(!graph.is_empty(), "{krate}/src has no sources: wrong path?");
         for circle in circles(&graph) {
-            found.insert(describe(krate, &circle));
+            found.push(describe(krate, &circle));
         }
     }
-    let known: BTreeSet<String> = KNOWN_CIRCLES.iter().map(|s| s.to_string()).collect();
-    let new: Vec<&String> = found.difference(&known).collect();
-    let gone: Vec<&String> = known.difference(&found).collect();
     assert!(
-        new.is_empty(),
-        "module import circles not in KNOWN_CIRCLES (break them): {new:#?}"
+        found.is_empty(),
+        "module import circles (break them): {found:#?}"
     );
+}
+
+/// The library crates, bottom up, with the name their paths use.
+const LAYERS: &[(&str, &str)] = &[
+    ("hollow-format", "hollow_format"),
+    ("hollow-state", "hollow_state"),
+    ("hollow", "hollow"),
+];
+
+/// The rows of every table in `ARCHITECTURE.md` whose first cell is a backticked name:
+/// name → the backticked names of its last cell.
+fn architecture_tables() -> BTreeMap<String, BTreeSet<String>> {
+    let text =
+        fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let ticked = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let mut rows = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').collect();
+        if !line.trim_start().starts_with('|') || cells.len() < 3 {
+            continue;
+        }
+        let Some(name) = ticked(cells[0]).into_iter().next() else {
+            continue;
+        };
+        let deps = ticked(cells[cells.len() - 1]).into_iter().collect();
+        assert!(
+            rows.insert(name.clone(), deps).is_none(),
+            "ARCHITECTURE.md lists {name} twice"
+        );
+    }
+    rows
+}
+
+/// The workspace crates a crate's `[dependencies]` (not dev or build) names.
+fn crate_dependencies(krate: &str, members: &BTreeSet<String>) -> BTreeSet<String> {
+    let manifest =
+        fs::read_to_string(workspace_root().join(krate).join("Cargo.toml")).expect("Cargo.toml");
+    let mut in_deps = false;
+    let mut out = BTreeSet::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if let Some((name, _)) = line.split_once(|c: char| c == '=' || c == '.') {
+            let name = name.trim();
+            if in_deps && members.contains(name) {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The workspace's member crates (the package name is the folder name for every member).
+fn members() -> BTreeSet<String> {
+    let manifest = fs::read_to_string(workspace_root().join("Cargo.toml")).expect("Cargo.toml");
+    let list = manifest
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .expect("workspace members")
+        .0;
+    list.split(',')
+        .map(|m| m.trim().trim_matches('"').to_string())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_crate_table_matches_the_manifests() {
+    let rows = architecture_tables();
+    let members = members();
+    let mut wrong = Vec::new();
+    for krate in &members {
+        let code = crate_dependencies(krate, &members);
+        match rows.get(krate.as_str()) {
+            None => wrong.push(format!(
+                "{krate}: no row in the crate table (Cargo.toml: {code:?})"
+            )),
+            Some(doc) if *doc != code => wrong.push(format!(
+                "{krate}: the table says {doc:?}, Cargo.toml {code:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "ARCHITECTURE.md crate table: {wrong:#?}");
+}
+
+/// The top-level module of `crate_name` that a root path segment names: a module, or the
+/// module a root re-export (`pub use m::{A, B}` in `lib.rs`) comes from.
+fn top_module(krate: &str, segment: &str) -> Option<String> {
+    let src = workspace_root().join(krate).join("src");
+    if src.join(format!("{segment}.rs")).exists() || src.join(segment).join("mod.rs").exists() {
+        return Some(segment.to_string());
+    }
+    let lib = strip_comments(&fs::read_to_string(src.join("lib.rs")).ok()?);
+    lib.split(';').find_map(|stmt| {
+        let stmt = stmt.trim();
+        let rest = stmt.strip_prefix("pub use ")?;
+        let (module, items) = rest.split_once("::")?;
+        let named = items
+            .trim_matches(|c| c == '{' || c == '}')
+            .split(',')
+            .any(|i| i.trim().rsplit("::").next() == Some(segment));
+        (named && !module.contains('_')).then(|| module.to_string())
+    })
+}
+
+/// For a library crate: top-level module → the modules it imports, named `crate::module`
+/// (with the crate's package name) for this crate and the library crates below it.
+fn module_dependencies(krate: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let src_dir = workspace_root().join(krate).join("src");
+    let graph = import_graph(&src_dir);
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, deps) in &graph {
+        let Some(top) = module.first() else {
+            continue;
+        };
+        let entry = out.entry(format!("{krate}::{top}")).or_default();
+        for d in deps {
+            if let Some(t) = d.first().filter(|t| *t != top) {
+                entry.insert(format!("{krate}::{t}"));
+            }
+        }
+    }
+    // paths into the crates below
+    let mut files = Vec::new();
+    rust_files(&src_dir, &mut files);
+    for file in files {
+        let module = module_of(&src_dir, &file);
+        let Some(top) = module.first() else {
+            continue;
+        };
+        let src: Vec<char> = strip_comments(&fs::read_to_string(&file).expect("source"))
+            .chars()
+            .collect();
+        let entry = out.entry(format!("{krate}::{top}")).or_default();
+        for (below, path_name) in LAYERS.iter().take_while(|(k, _)| *k != krate) {
+            let needle: Vec<char> = format!("{path_name}::").chars().collect();
+            let mut i = 0;
+            while i + needle.len() < src.len() {
+                let at_start = i == 0 || !(is_ident(src[i - 1]) || src[i - 1] == ':');
+                if at_start && src[i..i + needle.len()] == needle[..] {
+                    let after = i + needle.len();
+                    let names = if src[after] == '{' {
+                        group_items(&src, after + 1)
+                    } else {
+                        vec![read_path(&src, after).0]
+                    };
+                    for n in names {
+                        if let Some(m) = n.first().and_then(|s| top_module(below, s)) {
+                            entry.insert(format!("{below}::{m}"));
+                        }
+                    }
+                    i = after;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_module_table_matches_the_imports() {
+    let rows = architecture_tables();
+    let mut wrong = Vec::new();
+    for (krate, _) in LAYERS {
+        for (module, code) in module_dependencies(krate) {
+            match rows.get(&module) {
+                None => wrong.push(format!(
+                    "{module}: no row in the module table (it imports {code:?})"
+                )),
+                Some(doc) if *doc != code => wrong.push(format!(
+                    "{module}: the table says {doc:?}, the imports {code:?} (missing from the table: {:?}; not imported: {:?})",
+                    code.difference(doc).collect::<Vec<_>>(),
+                    doc.difference(&code).collect::<Vec<_>>()
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    let listed: Vec<&String> = rows
+        .keys()
+        .filter(|r| LAYERS.iter().any(|(k, _)| r.starts_with(&format!("{k}::"))))
+        .filter(|r| {
+            let (k, m) = r.split_once("::").expect("crate::module");
+            top_module(k, m).as_deref() != Some(m)
+        })
+        .collect();
     assert!(
-        gone.is_empty(),
-        "circles in KNOWN_CIRCLES that no longer exist (delete them from the list): {gone:#?}"
+        listed.is_empty(),
+        "ARCHITECTURE.md rows naming no module: {listed:?}"
     );
+    assert!(wrong.is_empty(), "ARCHITECTURE.md module table: {wrong:#?}");
 }
 
 /// The detector itself can fail: a two-file circle through `super::` and a grouped import.
@@ -312,7 +528,7 @@ fn the_detector_finds_a_two_file_circle() {
     let src = dir.path();
     fs::create_dir_all(src.join("a")).unwrap();
     fs::write(src.join("lib.rs"), "mod a;\nmod b;\n").unwrap();
-    fs::write(src.join("a/mod.rs"), "mod c;\npub use self::c::C;\n").unwrap();
+    fs::write(src.join("a/mod.rs"), "mod c;\npub use c::C;\n").unwrap();
     fs::write(src.join("a/c.rs"), "use crate::{b::B, x};\npub struct C;\n").unwrap();
     fs::write(
         src.join("b.rs"),

@@ -4,10 +4,12 @@
 
 use bitvec::prelude::*;
 
-use super::ReadState;
+use super::ordinals::Ordinals;
+use super::state::ReadState;
 use hollow_format::bits::Packed;
 use hollow_format::blob::parse::TypeBody;
 use hollow_format::error::{Error, Result};
+use hollow_format::schema::TypeSchema;
 
 #[derive(Clone, Copy, Debug)]
 struct Coll<'a> {
@@ -68,8 +70,8 @@ impl<'a> Coll<'a> {
         Ok((start, end))
     }
 
-    fn ordinals(&self) -> super::Ordinals<'a> {
-        super::Ordinals::new(self.populated_bytes, self.populated.len() as u64)
+    fn ordinals(&self) -> Ordinals<'a> {
+        Ordinals::new(self.populated_bytes, self.populated.len() as u64)
     }
 
     /// Finds the bucket holding `key` in a hashed record, if any.
@@ -221,5 +223,46 @@ impl<'a> MapView<'a> {
             let k = c.elems.get_in_bounds(i).checked_sub(1)?;
             Some((k as u32, c.values.get(i).unwrap_or(0) as u32))
         }))
+    }
+}
+
+impl ReadState {
+    /// A view of a list type.
+    pub fn list(&self, type_name: &str) -> Result<ListView<'_>> {
+        let t = self.type_index(type_name)?;
+        match &self.schema.types()[t] {
+            TypeSchema::List { .. } => ListView::new(self, t),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "list",
+                actual: ts.kind_name(),
+            }),
+        }
+    }
+
+    /// A view of a set type.
+    pub fn set(&self, type_name: &str) -> Result<SetView<'_>> {
+        let t = self.type_index(type_name)?;
+        match &self.schema.types()[t] {
+            TypeSchema::Set { .. } => SetView::new(self, t),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "set",
+                actual: ts.kind_name(),
+            }),
+        }
+    }
+
+    /// A view of a map type.
+    pub fn map(&self, type_name: &str) -> Result<MapView<'_>> {
+        let t = self.type_index(type_name)?;
+        match &self.schema.types()[t] {
+            TypeSchema::Map { .. } => MapView::new(self, t),
+            ts => Err(Error::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "map",
+                actual: ts.kind_name(),
+            }),
+        }
     }
 }

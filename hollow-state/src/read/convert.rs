@@ -2,7 +2,7 @@
 //! producer resumes its timeline, and how a mapped consumer materializes a state it reached
 //! by deltas into a new snapshot file.
 
-use super::ReadState;
+use super::state::ReadState;
 use crate::write::write_snapshot;
 use crate::write::WriteState;
 use hollow_format::blob::parse::TypeBody;

@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use bitvec::prelude::*;
 
-use super::ReadState;
+use super::ordinals::{load_word, Ordinals};
+use super::state::ReadState;
 use hollow_format::bits::Packed;
 use hollow_format::blob::fsst::FsstTable;
 use hollow_format::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
@@ -318,7 +319,7 @@ impl<'a> ColumnView<'a> {
         let len = self.packed.len();
         let mut imgs = [0u64; BATCH];
         for w in 0..len.div_ceil(64) as usize {
-            let mut bits = super::load_word(populated, w, len);
+            let mut bits = load_word(populated, w, len);
             if bits == 0 {
                 continue;
             }
@@ -372,8 +373,7 @@ impl<'a> ColumnView<'a> {
                 // bits past the end of the null bitset count as null (as in `raw`)
                 Some(nb) => {
                     let keep = (nb.len() as u64 * 8).saturating_sub(base);
-                    super::load_word(nb, w, u64::MAX)
-                        | if keep >= 64 { 0 } else { u64::MAX << keep }
+                    load_word(nb, w, u64::MAX) | if keep >= 64 { 0 } else { u64::MAX << keep }
                 }
                 None => 0,
             }
@@ -705,8 +705,8 @@ impl<'a> ObjectView<'a> {
     }
 
     /// The populated ordinals, increasing (no allocation).
-    pub fn ordinals(&self) -> super::Ordinals<'a> {
-        super::Ordinals::new(self.populated_bytes, self.bound)
+    pub fn ordinals(&self) -> Ordinals<'a> {
+        Ordinals::new(self.populated_bytes, self.bound)
     }
 
     /// The populated-ordinals bitset.
@@ -869,5 +869,13 @@ impl<'a> ObjectView<'a> {
             c.pool
                 .ok_or_else(|| Error::corrupt("bytes column without a pool"))?,
         ))
+    }
+}
+
+impl ReadState {
+    /// A view of an object type.
+    pub fn object(&self, type_name: &str) -> Result<ObjectView<'_>> {
+        let t = self.type_index(type_name)?;
+        ObjectView::new(self, t)
     }
 }

@@ -18,7 +18,7 @@ use ::serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Se
 use bitvec::prelude::*;
 use bitvec::slice::IterOnes;
 
-use super::{TypeInfo, Want};
+use super::info::{TypeInfo, Want};
 use crate::read::{ListView, MapView, ObjectView, ReadState, SetView};
 use hollow_format::error::{Error, Result};
 use hollow_format::schema::{SchemaSet, TypeSchema};
@@ -543,7 +543,7 @@ impl<'s> MapAccess<'s> for Fields<'_, 's> {
             want,
         })
         .map_err(|e| {
-            super::at(
+            super::info::at(
                 e,
                 self.ctx
                     .schema

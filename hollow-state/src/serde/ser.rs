@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use ::serde::ser::{self, Impossible, Serialize};
 
-use super::{at, TypeInfo, Want};
+use super::info::{at, TypeInfo, Want};
 use crate::write::WriteState;
 use hollow_format::error::{Error, Result};
 use hollow_format::schema::{SchemaSet, TypeSchema};

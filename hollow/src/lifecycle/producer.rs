@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::consumer::load_version;
-use super::timeline::{store_err, Timeline, VersionBlobs};
+use super::timeline::{Timeline, VersionBlobs};
 use super::validate::{
     CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators,
 };

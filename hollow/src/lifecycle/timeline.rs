@@ -334,7 +334,12 @@ impl Timeline {
                     detail: "a version after another needs its delta and reverse delta",
                 })
             }
-            (None, VersionBlobs { deltas: Some(_), .. }) => {
+            (
+                None,
+                VersionBlobs {
+                    deltas: Some(_), ..
+                },
+            ) => {
                 return Err(Error::Protocol {
                     version: v,
                     detail: "a first version has no deltas",
@@ -370,7 +375,9 @@ impl Timeline {
                 detail: "a snapshot can only be added to a published version",
             });
         }
-        self.store.put(&snapshot_key(v), snapshot).map_err(store_err)
+        self.store
+            .put(&snapshot_key(v), snapshot)
+            .map_err(store_err)
     }
 
     /// Stores blobs concurrently (they are independent); the first failure is returned

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{validate_key, validate_prefix, BlobStore, StoreError, TEMP_PREFIX};
+use super::api::{validate_key, validate_prefix, BlobStore, StoreError, TEMP_PREFIX};
 
 /// Distinguishes temporary files written by this process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{BlobStore, StoreError};
+use super::api::{BlobStore, StoreError};
 
 /// What an [`ObservedStore`] tells its observer after an operation.
 #[derive(Debug)]
@@ -104,7 +104,7 @@ impl BlobStore for ObservedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::FolderStore;
+    use crate::store::folder::FolderStore;
     use std::sync::Mutex;
 
     #[test]

@@ -35,7 +35,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 
-use super::{validate_key, validate_prefix, BlobStore, StoreError};
+use super::api::{validate_key, validate_prefix, BlobStore, StoreError};
 
 /// Environment variable naming an S3 endpoint (such as `http://127.0.0.1:9000`) that
 /// overrides AWS's; takes precedence over `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL`.

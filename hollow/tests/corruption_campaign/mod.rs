@@ -508,11 +508,13 @@ pub fn cause(msg: &str) -> &'static str {
         .map_or("other", |(_, c)| c)
 }
 
+/// The variant's name; for the data layers' errors, the inner variant's (`Corrupt`, ...).
 fn variant(e: &Error) -> String {
-    format!("{e:?}")
-        .chars()
-        .take_while(|c| c.is_alphanumeric())
-        .collect()
+    let text = match e.as_data() {
+        Some(d) => format!("{d:?}"),
+        None => format!("{e:?}"),
+    };
+    text.chars().take_while(|c| c.is_alphanumeric()).collect()
 }
 
 /// The message of a caught panic.

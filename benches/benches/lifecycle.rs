@@ -7,6 +7,8 @@
 //! Run: `cargo bench -p benches --bench lifecycle` (`HOLLOW_CATALOG=DIR` to reuse a catalog).
 
 use std::sync::Arc;
+use rand::{RngExt as _, SeedableRng as _};
+use rand_pcg::Pcg64Mcg;
 use std::time::Instant;
 
 use benches::*;
@@ -17,20 +19,6 @@ use hollow::lifecycle::Step;
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
 use hollow::{Bytes, Value};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -107,7 +95,7 @@ fn main() {
         "apply rev",
         "consumer"
     );
-    let mut rng = Rng(42);
+    let mut rng = Pcg64Mcg::seed_from_u64(42);
     let mut next_id = records
         .iter()
         .filter_map(|r| {
@@ -128,7 +116,7 @@ fn main() {
         // choose distinct records to modify and delete
         let mut picked = std::collections::HashSet::new();
         while picked.len() < modified + deleted {
-            picked.insert(rng.below(records.len()));
+            picked.insert(rng.random_range(0..records.len()));
         }
         let picked: Vec<usize> = picked.into_iter().collect();
         let statuses = ["READY", "IN_PROGRESS", "FAILED"];
@@ -158,7 +146,7 @@ fn main() {
             records.swap_remove(i);
         }
         for _ in 0..added {
-            let template = records[rng.below(records.len())].clone();
+            let template = records[rng.random_range(0..records.len())].clone();
             let mut r = template;
             r[0] = FieldValue::Int(next_id);
             next_id += 1;

@@ -6,23 +6,14 @@
 //! Run: `cargo bench -p benches --bench producer_fold` (`HOLLOW_CATALOG=DIR` to reuse a catalog).
 
 use std::collections::BTreeMap;
+use rand::{RngExt as _, SeedableRng as _};
+use rand_pcg::Pcg64Mcg;
 use std::time::{Duration, Instant};
 
 use benches::*;
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::FieldValue;
 use producer::{Config, Sender, Service};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -100,7 +91,7 @@ fn main() {
     );
 
     // 100,000 changes: 90% modified, 5% deleted, 5% added.
-    let mut rng = Rng(7);
+    let mut rng = Pcg64Mcg::seed_from_u64(7);
     let statuses = ["READY", "IN_PROGRESS", "FAILED"];
     let mut next_id = records
         .iter()
@@ -117,7 +108,7 @@ fn main() {
     let mut touched = std::collections::HashSet::new();
     let mut messages: Vec<(String, Option<String>)> = Vec::with_capacity(100_000);
     while messages.len() < 100_000 {
-        let i = (rng.next() % n as u64) as usize;
+        let i = rng.random_range(0..n);
         if !touched.insert(i) {
             continue;
         }

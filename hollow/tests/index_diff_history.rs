@@ -9,6 +9,8 @@
 //!   paths follow records whose key changes because a referenced record changed in place;
 //!   deep diffs match a model, also between states built in different orders.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -23,61 +25,14 @@ use hollow::{
     DataError, Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges,
     TypeSchema, Value, WriteState,
 };
+use common::items::{op, record, Model, Op, SCHEMA};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 // ---------------------------------------------------------------------------------------
 // Part 1: a dataset through producer cycles and a consumer.
 
-const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id"], "fields": [
-  {"name": "id", "kind": "i64"},
-  {"name": "name", "kind": "string"},
-  {"name": "score", "kind": "i32", "nullable": true},
-  {"name": "tags", "kind": "string", "list": true},
-  {"name": "note", "kind": "string", "nullable": true, "compression": "fsst"},
-  {"name": "big", "kind": "i64", "nullable": true}
-]}"#;
-
 const FIELDS: [&str; 6] = ["id", "name", "score", "tags", "note", "big"];
-
-#[derive(Debug, Clone)]
-enum Op {
-    Upsert(
-        i64,
-        String,
-        Option<i64>,
-        Vec<String>,
-        Option<String>,
-        Option<i64>,
-    ),
-    Delete(i64),
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let id = 0i64..30;
-    prop_oneof![
-        4 => (id.clone(), "[a-c]{0,2}", proptest::option::of(-2i64..2), proptest::collection::vec("[x-z]{1}", 0..3), proptest::option::of("[a-b ]{0,12}"),
-              proptest::option::of(prop_oneof![Just(i64::MIN), Just(i64::MAX), -1i64..1]))
-            .prop_map(|(i, n, s, t, no, b)| Op::Upsert(i, n, s, t, no, b)),
-        1 => id.prop_map(Op::Delete),
-    ]
-}
-
-fn record(op: &Op) -> Record {
-    match op {
-        Op::Upsert(id, name, score, tags, note, big) => vec![
-            FieldValue::Int(*id),
-            FieldValue::Str(name.clone()),
-            score.map_or(FieldValue::Null, FieldValue::Int),
-            FieldValue::List(tags.iter().map(|t| FieldValue::Str(t.clone())).collect()),
-            note.clone().map_or(FieldValue::Null, FieldValue::Str),
-            big.map_or(FieldValue::Null, FieldValue::Int),
-        ],
-        Op::Delete(_) => unreachable!(),
-    }
-}
-
-type Model = BTreeMap<i64, Record>;
 
 /// Every record of a state by ordinal.
 fn records(ds: &DatasetSchema, state: &ReadState) -> BTreeMap<u32, Record> {
@@ -507,7 +462,7 @@ fn indexes_diffs_and_history_match_the_model() {
         ..Config::default()
     });
     let strategy = (
-        proptest::collection::vec(proptest::collection::vec(op(), 0..10), 1..14),
+        proptest::collection::vec(proptest::collection::vec(op(30, 2, 12), 0..10), 1..14),
         proptest::collection::vec(proptest::option::weighted(0.3, any::<usize>()), 0..14),
         proptest::collection::vec((any::<usize>(), any::<usize>(), 0i64..32), 0..5),
     );

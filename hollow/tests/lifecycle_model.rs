@@ -12,56 +12,9 @@ use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::FolderStore;
 use hollow::{MemoryMode, ReadState};
+use common::items::{op, record, Model, Op, SCHEMA};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id"], "fields": [
-  {"name": "id", "kind": "i64"},
-  {"name": "name", "kind": "string"},
-  {"name": "score", "kind": "i32", "nullable": true},
-  {"name": "tags", "kind": "string", "list": true},
-  {"name": "note", "kind": "string", "nullable": true, "compression": "fsst"},
-  {"name": "big", "kind": "i64", "nullable": true}
-]}"#;
-
-#[derive(Debug, Clone)]
-enum Op {
-    Upsert(
-        i64,
-        String,
-        Option<i64>,
-        Vec<String>,
-        Option<String>,
-        Option<i64>,
-    ),
-    Delete(i64),
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let id = 0i64..40;
-    prop_oneof![
-        4 => (id.clone(), "[a-c]{0,2}", proptest::option::of(-3i64..3), proptest::collection::vec("[x-z]{1}", 0..3), proptest::option::of("[a-b ]{0,30}"),
-              proptest::option::of(prop_oneof![Just(i64::MIN), Just(i64::MAX), -2i64..2]))
-            .prop_map(|(i, n, s, t, no, b)| Op::Upsert(i, n, s, t, no, b)),
-        1 => id.prop_map(Op::Delete),
-    ]
-}
-
-fn record(op: &Op) -> Record {
-    match op {
-        Op::Upsert(id, name, score, tags, note, big) => vec![
-            FieldValue::Int(*id),
-            FieldValue::Str(name.clone()),
-            score.map_or(FieldValue::Null, FieldValue::Int),
-            FieldValue::List(tags.iter().map(|t| FieldValue::Str(t.clone())).collect()),
-            note.clone().map_or(FieldValue::Null, FieldValue::Str),
-            big.map_or(FieldValue::Null, FieldValue::Int),
-        ],
-        Op::Delete(_) => unreachable!(),
-    }
-}
-
-type Model = BTreeMap<i64, Record>;
 
 fn contents(ds: &DatasetSchema, state: &ReadState) -> Model {
     // states reached by deltas hold strings in overflow pools: the column scan must see them too
@@ -196,7 +149,7 @@ fn lifecycle_matches_model() {
     runner
         .run(
             &(
-                proptest::collection::vec(proptest::collection::vec(op(), 0..8), 1..16),
+                proptest::collection::vec(proptest::collection::vec(op(40, 3, 30), 0..8), 1..16),
                 proptest::collection::vec(any::<usize>(), 0..8),
             ),
             |(cycles, jumps)| {

@@ -766,16 +766,17 @@ impl<'a> ObjectView<'a> {
     /// reference), after which `f` is not called again.
     ///
     /// ```
-    /// # use hollow::{FieldKind, ObjectSchema, SchemaSet, TypeSchema, WriteState, ReadState, Value};
+    /// # use hollow_format::{FieldKind, ObjectSchema, SchemaSet, TypeSchema, Value};
+    /// # use hollow_state::{WriteState, ReadState};
     /// # let set = SchemaSet::new(vec![TypeSchema::Object(ObjectSchema::new("Movie").field("year", FieldKind::I32))]).unwrap();
     /// # let mut ws = WriteState::new(set);
     /// # for y in [1999, 2004] { ws.add_object("Movie", &[Value::I32(y)]).unwrap(); }
-    /// # let state = ReadState::from_vec(hollow::blob::write_snapshot(&ws, &Default::default()).unwrap().0).unwrap();
+    /// # let state = ReadState::from_vec(hollow_state::write::write_snapshot(&ws, &Default::default()).unwrap().0).unwrap();
     /// let movies = state.object("Movie")?;
     /// let mut years = Vec::new();
     /// movies.for_each_value(0, |_ordinal, v| if let Value::I32(y) = v { years.push(y) })?;
     /// assert_eq!(years, [1999, 2004]);
-    /// # Ok::<(), hollow::Error>(())
+    /// # Ok::<(), hollow_format::Error>(())
     /// ```
     pub fn for_each_value<F: FnMut(u32, Value<'a>)>(&self, field: usize, mut f: F) -> Result<()> {
         let c = self.column_at(field)?;

@@ -34,8 +34,9 @@
 //!
 //! ```
 //! use std::collections::BTreeSet;
-//! use hollow::blob::{write_snapshot, SnapshotOptions};
-//! use hollow::{ReadState, WriteState};
+//! use hollow_format::blob::SnapshotOptions;
+//! use hollow_state::write::write_snapshot;
+//! use hollow_state::{ReadState, WriteState};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -45,7 +46,7 @@
 //!     tags: BTreeSet<String>,
 //! }
 //!
-//! let schema = hollow::serde::SchemaBuilder::new().add::<Movie>()?.primary_key("Movie", ["id"]).build()?;
+//! let schema = hollow_state::serde::SchemaBuilder::new().add::<Movie>()?.primary_key("Movie", ["id"]).build()?;
 //! assert!(schema.get("SetOfString").is_some());
 //!
 //! let mut state = WriteState::new(schema);
@@ -55,7 +56,7 @@
 //! let (blob, _) = write_snapshot(&state, &SnapshotOptions::default())?;
 //! let read = ReadState::from_vec(blob)?;
 //! assert_eq!(read.get::<Movie>("Movie", ordinal)?, movie);
-//! # Ok::<(), hollow::Error>(())
+//! # Ok::<(), hollow_format::Error>(())
 //! ```
 
 mod de;

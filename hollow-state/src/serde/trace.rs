@@ -60,14 +60,14 @@ pub fn schema_for<T: ::serde::Serialize + DeserializeOwned>() -> Result<SchemaSe
 /// #[derive(Serialize, Deserialize)]
 /// struct Person { id: i64, name: String }
 ///
-/// let schema = hollow::serde::SchemaBuilder::new()
+/// let schema = hollow_state::serde::SchemaBuilder::new()
 ///     .add::<Movie>()?
 ///     .add::<Person>()?
 ///     .primary_key("Movie", ["id"])
 ///     .compress("Movie", "synopsis")
 ///     .build()?;
 /// assert_eq!(schema.object("Movie")?.primary_key, Some(vec!["id".to_string()]));
-/// # Ok::<(), hollow::Error>(())
+/// # Ok::<(), hollow_format::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SchemaBuilder {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod golden;
+pub mod items;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -373,7 +373,7 @@ fn run() -> Res<()> {
     p.cycle(|c| {
         for (i, r) in records.iter().enumerate() {
             if i % 1000 == 7 {
-                c.delete_key(&schema, &schema.key_of(r))?;
+                c.delete_key(&schema, &hollow::key::of_record(&schema, r))?;
                 deleted += 1;
             } else if i % 100 == 3 {
                 let mut json: serde_json::Value = serde_json::from_str(&schema.to_json(r))

@@ -6,9 +6,9 @@
 //!
 //! Run: `cargo bench -p benches --bench lifecycle` (`HOLLOW_CATALOG=DIR` to reuse a catalog).
 
-use std::sync::Arc;
 use rand::{RngExt as _, SeedableRng as _};
 use rand_pcg::Pcg64Mcg;
+use std::sync::Arc;
 use std::time::Instant;
 
 use benches::*;
@@ -138,7 +138,7 @@ fn main() {
         }
         let mut deletes: Vec<String> = picked[modified..]
             .iter()
-            .map(|&i| ds.key_of(&records[i]))
+            .map(|&i| hollow::key::of_record(&ds, &records[i]))
             .collect();
         let mut dels: Vec<usize> = picked[modified..].to_vec();
         dels.sort_unstable_by(|a, b| b.cmp(a));

@@ -5,9 +5,9 @@
 //!
 //! Run: `cargo bench -p benches --bench producer_fold` (`HOLLOW_CATALOG=DIR` to reuse a catalog).
 
-use std::collections::BTreeMap;
 use rand::{RngExt as _, SeedableRng as _};
 use rand_pcg::Pcg64Mcg;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use benches::*;
@@ -66,7 +66,7 @@ fn main() {
             sender
                 .send(
                     "assets",
-                    Some(ds.key_of(r).as_bytes()),
+                    Some(hollow::key::of_record(&ds, r).as_bytes()),
                     Some(ds.to_json(r).as_bytes()),
                     &[],
                 )
@@ -114,12 +114,12 @@ fn main() {
         }
         let k = messages.len();
         if k.is_multiple_of(20) {
-            messages.push((ds.key_of(&records[i]), None));
+            messages.push((hollow::key::of_record(&ds, &records[i]), None));
         } else if k % 20 == 1 {
             let mut r = records[i].clone();
             r[0] = FieldValue::Int(next_id);
             next_id += 1;
-            messages.push((ds.key_of(&r), Some(ds.to_json(&r))));
+            messages.push((hollow::key::of_record(&ds, &r), Some(ds.to_json(&r))));
         } else {
             let mut r = records[i].clone();
             let cur = if let FieldValue::Str(s) = &r[4] {
@@ -134,7 +134,7 @@ fn main() {
                     .expect("status")
                     .to_string(),
             );
-            messages.push((ds.key_of(&r), Some(ds.to_json(&r))));
+            messages.push((hollow::key::of_record(&ds, &r), Some(ds.to_json(&r))));
         }
     }
     for (k, v) in &messages {

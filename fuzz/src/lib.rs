@@ -125,7 +125,7 @@ pub fn schema(data: &[u8]) {
     let Ok(rec) = ds.parse_json(record) else {
         return;
     };
-    let _ = ds.key_of(&rec);
+    let _ = hollow::key::of_record(&ds, &rec);
     let _ = ds.to_json(&rec);
     let mut ws = WriteState::new(set);
     ds.add(&mut ws, &rec).expect("a parsed record is added");

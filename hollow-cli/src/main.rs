@@ -523,50 +523,35 @@ fn pick_type(state: &ReadState, t: Option<&str>) -> Result<String, Failure> {
     }
 }
 
+/// One key value typed on the command line, by the key codec's rules ([`hollow::key`]).
 fn parse_key_value(kind: &FieldKind, s: &str) -> Result<Value<'static>, Failure> {
-    let bad = || Failure(2, format!("{s:?} is not a {} key value", kind.name()));
-    Ok(match kind {
-        FieldKind::I32 => Value::I32(s.parse().map_err(|_| bad())?),
-        FieldKind::I64 => Value::I64(s.parse().map_err(|_| bad())?),
-        FieldKind::Bool => Value::Bool(s.parse().map_err(|_| bad())?),
-        FieldKind::F32 => Value::F32(s.parse().map_err(|_| bad())?),
-        FieldKind::F64 => Value::F64(s.parse().map_err(|_| bad())?),
-        FieldKind::String => Value::Str(s.to_owned().into()),
-        FieldKind::Bytes => Value::Bytes(s.as_bytes().to_vec().into()),
-        FieldKind::Reference(_) => return Err(bad()),
-    })
+    hollow::key::parse_part(kind, s).map_err(|e| Failure(2, e.to_string()))
 }
 
 /// The values of a key given on the command line for the key fields `fields` (names or
-/// dotted paths) of `type_name`: one part per field, joined by `|`.
+/// dotted paths) of `type_name`: one part per field, joined by `|` ([`hollow::key`]).
 fn parse_key(
     state: &ReadState,
     type_name: &str,
     fields: &[String],
     key: &str,
 ) -> Result<Vec<Value<'static>>, Failure> {
-    let parts: Vec<&str> = key.split('|').collect();
-    if parts.len() != fields.len() {
-        return fail(
-            2,
-            format!(
-                "key {key:?} needs {} part(s) joined by '|' ({})",
-                fields.len(),
-                fields.join(", ")
-            ),
-        );
-    }
-    parts
+    let kinds = fields
         .iter()
-        .zip(fields)
-        .map(|(p, f)| {
+        .map(|f| {
             let (_, kind) = state
                 .schema()
                 .resolve_path(type_name, f)
                 .map_err(lib("reading the key"))?;
-            parse_key_value(&kind, p)
+            Ok(kind)
         })
-        .collect()
+        .collect::<Result<Vec<_>, Failure>>()?;
+    hollow::key::parse(&kinds, key).map_err(|e| {
+        Failure(
+            2,
+            format!("{e} (key fields, joined by '|': {})", fields.join(", ")),
+        )
+    })
 }
 
 /// A value for people: strings bare, null as `-`, references as `#ordinal`.

@@ -47,7 +47,8 @@ pub enum ScalarKind {
 }
 
 impl ScalarKind {
-    fn field_kind(self) -> FieldKind {
+    /// The hollow field kind that stores this scalar kind.
+    pub fn field_kind(self) -> FieldKind {
         match self {
             ScalarKind::Bool => FieldKind::Bool,
             ScalarKind::I32 => FieldKind::I32,
@@ -305,18 +306,6 @@ impl DatasetSchema {
         Ok(out)
     }
 
-    /// The primary key of a record as the Kafka key: key values joined by `|`.
-    pub fn key_of(&self, rec: &Record) -> String {
-        let mut s = String::new();
-        for (n, i) in self.pk_idx.iter().enumerate() {
-            if n > 0 {
-                s.push('|');
-            }
-            push_scalar(&mut s, &rec[*i]);
-        }
-        s
-    }
-
     /// Adds a record to a write state of this dataset; returns the root ordinal.
     pub fn add(&self, ws: &mut WriteState, rec: &Record) -> Result<u32> {
         let mut values: Vec<Value<'_>> = Vec::with_capacity(self.fields.len());
@@ -350,23 +339,6 @@ impl DatasetSchema {
         }
         s.push('}');
         s
-    }
-}
-
-fn push_scalar(s: &mut String, v: &FieldValue) {
-    match v {
-        FieldValue::Null => {}
-        FieldValue::Bool(b) => {
-            let _ = write!(s, "{b}");
-        }
-        FieldValue::Int(i) => {
-            let _ = write!(s, "{i}");
-        }
-        FieldValue::Float(x) => {
-            let _ = write!(s, "{x}");
-        }
-        FieldValue::Str(t) => s.push_str(t),
-        FieldValue::List(_) => {}
     }
 }
 

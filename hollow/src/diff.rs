@@ -169,7 +169,7 @@ pub fn write_json_lines(
         writeln!(
             out,
             "{{\"op\":\"removed\",\"key\":{},\"before\":{}}}",
-            js(&ds.key_of(&rec)),
+            js(&crate::key::of_record(ds, &rec)),
             ds.to_json(&rec)
         )
         .map_err(io)?;
@@ -180,7 +180,7 @@ pub fn write_json_lines(
         writeln!(
             out,
             "{{\"op\":\"changed\",\"key\":{},\"fields\":{names},\"before\":{},\"after\":{}}}",
-            js(&ds.key_of(&before)),
+            js(&crate::key::of_record(ds, &before)),
             ds.to_json(&before),
             ds.to_json(&after)
         )
@@ -191,7 +191,7 @@ pub fn write_json_lines(
         writeln!(
             out,
             "{{\"op\":\"added\",\"key\":{},\"after\":{}}}",
-            js(&ds.key_of(&rec)),
+            js(&crate::key::of_record(ds, &rec)),
             ds.to_json(&rec)
         )
         .map_err(io)?;

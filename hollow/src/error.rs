@@ -51,6 +51,9 @@ pub enum Error {
         /// Which rule was broken.
         detail: &'static str,
     },
+    /// A key text does not parse ([`crate::key`]).
+    #[error("invalid key: {0}")]
+    InvalidKey(#[from] crate::key::KeyError),
     /// A validator refused a new state.
     #[error("validation failed: {0}")]
     Validation(String),

@@ -30,7 +30,7 @@ use crate::lifecycle::{Consumer, ConsumerConfig};
 use crate::store::BlobStore;
 use hollow_format::schema::TypeSchema;
 use hollow_format::value::Value;
-use hollow_state::dataset::{DatasetReader, DatasetSchema, Record, ScalarKind};
+use hollow_state::dataset::{DatasetReader, DatasetSchema, Record};
 use hollow_state::read::ReadState;
 
 /// The record in one version.
@@ -119,7 +119,7 @@ pub fn dataset_history(
     from: u64,
     to: u64,
 ) -> Result<Vec<DatasetHistoryEntry>> {
-    let key = parse_key(ds, key)?;
+    let key = crate::key::parse_dataset_key(ds, key)?;
     let steps = walk(store, &ds.type_name, &key, from, to, false, |state, o| {
         Ok(DatasetReader::new(ds, state)?.record(o)?)
     })?;
@@ -131,39 +131,6 @@ pub fn dataset_history(
             changed: s.changed,
         })
         .collect())
-}
-
-/// Parses a Kafka key of a dataset into key values.
-fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<Value<'static>>> {
-    let parts: Vec<&str> = key.split('|').collect();
-    if parts.len() != ds.key_fields().len() {
-        return Err(DataError::Schema(format!(
-            "{}: key {key:?} has {} parts, the primary key {}",
-            ds.dataset,
-            parts.len(),
-            ds.key_fields().len()
-        ))
-        .into());
-    }
-    let mut out = Vec::with_capacity(parts.len());
-    for (i, p) in ds.key_fields().iter().zip(&parts) {
-        let f = &ds.fields[*i];
-        let bad = || {
-            DataError::Schema(format!(
-                "{}: key part {p:?} is not a {:?}",
-                ds.dataset, f.kind
-            ))
-        };
-        out.push(match f.kind {
-            ScalarKind::String => Value::Str(std::borrow::Cow::Owned(p.to_string())),
-            ScalarKind::I64 => Value::I64(p.parse().map_err(|_| bad())?),
-            ScalarKind::I32 => Value::I32(p.parse().map_err(|_| bad())?),
-            ScalarKind::Bool => Value::Bool(p.parse().map_err(|_| bad())?),
-            ScalarKind::F32 => Value::F32(p.parse().map_err(|_| bad())?),
-            ScalarKind::F64 => Value::F64(p.parse().map_err(|_| bad())?),
-        });
-    }
-    Ok(out)
 }
 
 struct Step<T> {

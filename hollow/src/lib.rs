@@ -102,6 +102,7 @@ pub mod diff;
 pub mod error;
 pub mod history;
 pub mod index;
+pub mod key;
 pub mod lifecycle;
 pub mod store;
 

@@ -14,6 +14,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use common::items::{op, record, Model, Op, SCHEMA};
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::diff::{diff, diff_by, json_lines};
@@ -25,7 +26,6 @@ use hollow::{
     DataError, Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges,
     TypeSchema, Value, WriteState,
 };
-use common::items::{op, record, Model, Op, SCHEMA};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

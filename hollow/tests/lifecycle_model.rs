@@ -8,11 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
+use common::items::{op, record, Model, Op, SCHEMA};
+use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::FolderStore;
 use hollow::{MemoryMode, ReadState};
-use common::items::{op, record, Model, Op, SCHEMA};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

@@ -10,11 +10,11 @@
 //! * a null value (tombstone) deletes the record with that key, which must be a well-formed
 //!   key of the dataset in canonical form (`42`, not `042`);
 //! * any other value must be a JSON object that [`DatasetSchema::parse_json`] accepts, and
-//!   the message key must equal [`DatasetSchema::key_of`] of the parsed record.
+//!   the message key must equal [`hollow::key::of_record`] of the parsed record.
 
 use std::fmt;
 
-use hollow::dataset::{DatasetSchema, Record, RecordError, ScalarKind};
+use hollow::dataset::{DatasetSchema, Record, RecordError};
 use hollow::Value;
 
 /// What a valid message does to its dataset.
@@ -187,7 +187,7 @@ pub fn decode(
         }
         Some(value) => {
             let record = ds.parse_json(value)?;
-            let expected = ds.key_of(&record);
+            let expected = hollow::key::of_record(&ds, &record);
             if expected != key {
                 return Err(Rejection::new(
                     RejectReason::KeyMismatch,
@@ -202,72 +202,34 @@ pub fn decode(
     }
 }
 
-/// Parses a Kafka key (`42|FR|1631750400000`) into typed primary-key values.
-///
-/// The parts are split at `|`. A string key field may itself contain `|` when it is the
-/// only string field of the key (the other fields are numbers or bools, which never do):
-/// the parts before it are taken from the left and the parts after it from the right.
-/// Every part must be canonical, i.e. print back to the same text (`42`, not `+42`/`042`),
-/// so that a tombstone's key always names the record whose `key_of` it equals.
+/// Parses a Kafka key (`42|FR|1631750400000`) into typed primary-key values, by the rules of
+/// [`hollow::key`] (canonical parts; a string part may hold `|` when it is the key's only
+/// string field), so that a tombstone's key always names the record whose key
+/// ([`hollow::key::of_record`]) it equals.
 pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<KeyPart>, String> {
-    let fields = ds.key_fields();
-    let n = fields.len();
-    let pieces: Vec<&str> = key.split('|').collect();
-    let string_fields: Vec<usize> = (0..n)
-        .filter(|&i| ds.fields[fields[i]].kind == ScalarKind::String)
-        .collect();
-    let parts: Vec<String> = if pieces.len() == n {
-        pieces.iter().map(|s| (*s).to_owned()).collect()
-    } else if pieces.len() > n && string_fields.len() == 1 {
-        let s = string_fields[0];
-        let after = n - s - 1;
-        let mut out: Vec<String> = pieces[..s].iter().map(|p| (*p).to_owned()).collect();
-        out.push(pieces[s..pieces.len() - after].join("|"));
-        out.extend(
-            pieces[pieces.len() - after..]
-                .iter()
-                .map(|p| (*p).to_owned()),
-        );
-        out
-    } else {
-        return Err(format!(
-            "key {key:?} has {} part(s) but the primary key of {} has {n} ({})",
-            pieces.len(),
+    let values = hollow::key::parse_dataset_key(ds, key).map_err(|e| match e {
+        hollow::key::KeyError::PartCount { got, expected, .. } => format!(
+            "key {key:?} has {got} part(s) but the primary key of {} has {expected} ({})",
             ds.dataset,
             ds.primary_key.join("|")
-        ));
-    };
-    let mut out = Vec::with_capacity(n);
-    for (i, text) in parts.into_iter().enumerate() {
-        let f = &ds.fields[fields[i]];
-        let bad = |what: &str| format!("key part {text:?} of field {:?} is not {what}", f.name);
-        let part = match f.kind {
-            ScalarKind::String => KeyPart::Str(text.clone()),
-            ScalarKind::Bool => {
-                KeyPart::Bool(canonical(&text).ok_or_else(|| bad("a bool (true or false)"))?)
-            }
-            ScalarKind::I32 => {
-                KeyPart::I32(canonical(&text).ok_or_else(|| bad("a canonical i32"))?)
-            }
-            ScalarKind::I64 => {
-                KeyPart::I64(canonical(&text).ok_or_else(|| bad("a canonical i64"))?)
-            }
-            ScalarKind::F32 => {
-                KeyPart::F32(canonical(&text).ok_or_else(|| bad("a canonical f32"))?)
-            }
-            ScalarKind::F64 => {
-                KeyPart::F64(canonical(&text).ok_or_else(|| bad("a canonical f64"))?)
-            }
-        };
-        out.push(part);
-    }
-    Ok(out)
-}
-
-/// Parses `text` as a `T` only if it prints back to exactly `text`.
-fn canonical<T: std::str::FromStr + ToString>(text: &str) -> Option<T> {
-    let v: T = text.parse().ok()?;
-    (v.to_string() == text).then_some(v)
+        ),
+        other => other.to_string(),
+    })?;
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Bool(b) => Ok(KeyPart::Bool(b)),
+            Value::I32(i) => Ok(KeyPart::I32(i)),
+            Value::I64(i) => Ok(KeyPart::I64(i)),
+            Value::F32(x) => Ok(KeyPart::F32(x)),
+            Value::F64(x) => Ok(KeyPart::F64(x)),
+            Value::Str(s) => Ok(KeyPart::Str(s.into_owned())),
+            other => Err(format!(
+                "key part of kind {} in a dataset key",
+                other.kind_name()
+            )),
+        })
+        .collect()
 }
 
 #[cfg(test)]

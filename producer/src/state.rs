@@ -160,7 +160,7 @@ pub struct Published {
     pub version: u64,
     /// The state's header.
     pub header: BTreeMap<String, String>,
-    /// Every record, by its key ([`DatasetSchema::key_of`]).
+    /// Every record, by its key ([`hollow::key::of_record`]).
     pub records: BTreeMap<String, Record>,
 }
 
@@ -191,7 +191,7 @@ pub fn load_version(
     let mut records = BTreeMap::new();
     for ordinal in reader.root().ordinals() {
         let rec = reader.record(ordinal)?;
-        records.insert(schema.key_of(&rec), rec);
+        records.insert(hollow::key::of_record(&schema, &rec), rec);
     }
     Ok(Published {
         version,

@@ -22,7 +22,7 @@ use crate::state::load_published;
 /// One valid line of a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRecord {
-    /// The record's key ([`DatasetSchema::key_of`]).
+    /// The record's key ([`hollow::key::of_record`]).
     pub key: String,
     /// The line as it is in the file (trimmed).
     pub json: String,
@@ -59,7 +59,7 @@ pub fn read_source(path: &Path, schema: &DatasetSchema) -> Result<SourceFile> {
         match schema.parse_json(line) {
             Ok(rec) => match std::str::from_utf8(line) {
                 Ok(json) => out.records.push(SourceRecord {
-                    key: schema.key_of(&rec),
+                    key: hollow::key::of_record(&schema, &rec),
                     json: json.to_owned(),
                 }),
                 Err(e) => out.invalid.push((i + 1, format!("not UTF-8: {e}"))),

@@ -725,34 +725,7 @@ impl Cycle<'_> {
 
     /// Deletes a record of a dataset by its Kafka key (`42`, `42|FR|1631750400000`).
     pub fn delete_key(&mut self, ds: &DatasetSchema, key: &str) -> Result<bool> {
-        let parts: Vec<&str> = key.split('|').collect();
-        if parts.len() != ds.key_fields().len() {
-            return Err(DataError::Schema(format!(
-                "{}: key {key:?} has {} parts, the primary key {}",
-                ds.dataset,
-                parts.len(),
-                ds.key_fields().len()
-            ))
-            .into());
-        }
-        let mut vals = Vec::new();
-        for (i, p) in ds.key_fields().iter().zip(&parts) {
-            let f = &ds.fields[*i];
-            let bad = || {
-                DataError::Schema(format!(
-                    "{}: key part {p:?} is not a {:?}",
-                    ds.dataset, f.kind
-                ))
-            };
-            vals.push(match f.kind {
-                ScalarKind::String => Value::str(p),
-                ScalarKind::I64 => Value::I64(p.parse().map_err(|_| bad())?),
-                ScalarKind::I32 => Value::I32(p.parse().map_err(|_| bad())?),
-                ScalarKind::Bool => Value::Bool(p.parse().map_err(|_| bad())?),
-                ScalarKind::F32 => Value::F32(p.parse().map_err(|_| bad())?),
-                ScalarKind::F64 => Value::F64(p.parse().map_err(|_| bad())?),
-            });
-        }
+        let vals = crate::key::parse_dataset_key(ds, key)?;
         self.delete(&ds.type_name, &vals)
     }
 }

@@ -35,7 +35,7 @@ pub enum Op {
 /// `note_len` characters.
 pub fn op(keys: i64, spread: i64, note_len: usize) -> impl Strategy<Value = Op> {
     let id = 0i64..keys;
-    let note = format!("[a-b ]{{0,{note_len}}}");
+    let note = proptest::string::string_regex(&format!("[a-b ]{{0,{note_len}}}")).expect("regex");
     prop_oneof![
         4 => (id.clone(), "[a-c]{0,2}", proptest::option::of(-spread..spread), proptest::collection::vec("[x-z]{1}", 0..3), proptest::option::of(note),
               proptest::option::of(prop_oneof![Just(i64::MIN), Just(i64::MAX), (1 - spread)..(spread - 1)]))

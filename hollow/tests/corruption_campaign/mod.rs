@@ -125,7 +125,7 @@ pub fn contents(ds: &DatasetSchema, state: &ReadState) -> hollow::Result<Model> 
     let mut m = Model::new();
     for o in r.root().ordinals() {
         let rec = r.record(o)?;
-        m.insert(ds.key_of(&rec), rec);
+        m.insert(hollow::key::of_record(&ds, &rec), rec);
     }
     Ok(m)
 }
@@ -212,7 +212,7 @@ impl Fixture {
                 })
                 .expect("cycle");
             for r in ups {
-                next.insert(ds.key_of(&r), r);
+                next.insert(hollow::key::of_record(&ds, &r), r);
             }
             for k in &dels {
                 next.remove(k);

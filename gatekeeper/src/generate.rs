@@ -25,28 +25,20 @@ use crate::model::{
     Asset, AssetKind, AssetStatus, Country, Localization, Rating, Right, Title, TitleKind, Video,
     VideoKind,
 };
+use crate::source::{days_from_civil, rng, Rng, SourceTitle};
+use crate::synth;
 use rand::seq::IndexedRandom as _;
-use rand::{RngExt as _, SeedableRng as _};
-use serde::{Deserialize, Serialize};
+use rand::RngExt as _;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// One day in milliseconds.
-pub const DAY: i64 = 86_400_000;
+pub use crate::source::{CountrySpec, DAY};
+
 /// The generator's reference "now": 2026-11-01T00:00:00Z in ms. Windows are placed around it.
 pub const BASE_NOW: i64 = 20_758 * DAY;
-
-/// The generator's pseudo-random source: PCG (`rand_pcg`), seeded with
-/// [`rand::SeedableRng::seed_from_u64`]. The same seed gives the same catalog on every platform
-/// (the crate promises value stability within a release line, which `Cargo.lock` pins).
-pub(crate) type Rng = rand_pcg::Pcg64Mcg;
-
-/// The generator's PRNG for `seed`.
-pub(crate) fn rng(seed: u64) -> Rng {
-    Rng::seed_from_u64(seed)
-}
 
 const DUB_LANGS: [&str; 16] = [
     "en", "es", "fr", "de", "it", "pt", "ja", "ko", "hi", "ar", "tr", "pl", "ru", "zh", "th", "id",
@@ -169,36 +161,6 @@ pub enum GenerateError {
     },
 }
 
-/// A country of the input table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CountrySpec {
-    /// ISO code.
-    pub code: String,
-    /// English name.
-    pub name: String,
-    /// Official languages, the primary first.
-    pub languages: Vec<String>,
-}
-
-/// One title of the source list, before derivation.
-#[derive(Debug, Clone)]
-pub(crate) struct SourceTitle {
-    pub n: i64,
-    pub is_show: bool,
-    pub title: String,
-    pub directors: Vec<String>,
-    pub cast: Vec<String>,
-    /// Production countries by English name.
-    pub countries: Vec<String>,
-    pub added: Option<i64>,
-    pub release_year: Option<i32>,
-    pub rating: String,
-    pub movie_minutes: Option<i32>,
-    pub seasons: u32,
-    pub genres: Vec<String>,
-    pub description: String,
-}
-
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenOptions {
@@ -268,8 +230,8 @@ pub fn generate_with(out_dir: &Path, options: &GenOptions) -> Result<GenSummary,
             summary.titles_from = "synthetic".into();
             let n = options
                 .limit
-                .map_or(crate::synth::SYNTHETIC_TITLES, |l| l.min(1_000_000));
-            crate::synth::synthetic_titles(n, options.seed)
+                .map_or(synth::SYNTHETIC_TITLES, |l| l.min(1_000_000));
+            synth::synthetic_titles(n, options.seed)
         }
     };
     if let Some(limit) = options.limit {
@@ -286,7 +248,7 @@ pub fn generate_with(out_dir: &Path, options: &GenOptions) -> Result<GenSummary,
         }
         None => {
             summary.countries_from = "built-in".into();
-            crate::synth::builtin_countries()
+            synth::builtin_countries()
         }
     };
     fs::create_dir_all(out_dir).map_err(|source| GenerateError::Io {
@@ -677,17 +639,6 @@ pub fn read_countries(path: &Path) -> Result<Vec<CountrySpec>, GenerateError> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
-pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Parses the CSV's `date_added`: `25-Sep-21` or `September 25, 2021`, as UTC midnight in ms.

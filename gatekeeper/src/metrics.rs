@@ -9,7 +9,7 @@
 //! with the first cycle that evaluates.
 
 use crate::inputs::Dataset;
-use crate::service::CycleReport;
+use crate::report::CycleReport;
 use ops::health::{Health, HealthMetrics};
 use ops::http::MetricsServer;
 use prometheus_client::encoding::EncodeLabelSet;

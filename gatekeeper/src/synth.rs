@@ -6,8 +6,7 @@
 //! members, the production countries' mix (a third US, then India, UK, …; a tenth unknown),
 //! titles added 2008–2021 and released mostly after 2000, the US ratings' mix.
 
-use crate::generate::Rng;
-use crate::generate::{CountrySpec, SourceTitle, DAY};
+use crate::source::{days_from_civil, rng, CountrySpec, Rng, SourceTitle, DAY};
 use rand::distr::weighted::WeightedIndex;
 use rand::seq::IndexedRandom as _;
 use rand::RngExt as _;
@@ -243,7 +242,7 @@ fn weights(w: impl IntoIterator<Item = f64>) -> WeightedIndex<f64> {
 
 /// `n` synthetic titles, deterministic for `seed`, shaped like the real list.
 pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
-    let mut rng = crate::generate::rng(seed ^ 0x5eed_0f71_71e5);
+    let mut rng = rng(seed ^ 0x5eed_0f71_71e5);
     let country_weights = weights(COUNTRIES.iter().map(|c| c.3));
     let rating_weights = weights(RATINGS.iter().map(|r| r.1));
     let mut out = Vec::with_capacity(n);
@@ -276,7 +275,7 @@ pub(crate) fn synthetic_titles(n: usize, seed: u64) -> Vec<SourceTitle> {
         let month = rng.random_range(0..12u32);
         let day = rng.random_range(1..=28);
         let added = (rng.random::<f64>() >= 0.001)
-            .then(|| crate::generate::days_from_civil(year_added, month + 1, day as u32) * DAY);
+            .then(|| days_from_civil(year_added, month + 1, day as u32) * DAY);
         let age = (rng.random::<f64>() * rng.random::<f64>() * rng.random::<f64>() * 80.0) as i32;
         let release_year = Some((year_added - age).max(1925));
         let genres_from: &[&str] = if is_show { &GENRES_SHOW } else { &GENRES_MOVIE };

@@ -41,6 +41,7 @@ pub mod logging;
 pub mod message;
 pub mod metrics;
 pub mod offsets;
+mod report;
 pub mod service;
 pub mod simulate;
 pub mod state;

@@ -19,7 +19,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::service::{CycleReport, DatasetOutcome};
+use crate::report::{CycleReport, DatasetOutcome};
 
 /// A gauge of seconds (or any `f64`).
 type GaugeF64 = Gauge<f64, AtomicU64>;
@@ -437,7 +437,7 @@ mod tests {
     use super::*;
     use crate::message::RejectReason;
     use crate::offsets::Offsets;
-    use crate::service::DatasetReport;
+    use crate::report::{DatasetReport, DeadLetterReport};
     use std::io::{Read as _, Write as _};
     use std::net::TcpStream;
     use std::time::Duration;
@@ -487,7 +487,7 @@ mod tests {
             validator: "record_count_change".into(),
             reason: "too many".into(),
         };
-        let dlq = crate::service::DeadLetterReport {
+        let dlq = DeadLetterReport {
             queued: 3,
             dropped: 1,
             delivered: 2,

@@ -75,7 +75,7 @@ impl Tansu {
         }
         let binary =
             tansu_binary().ok_or_else(|| format!("no tansu broker: set {TANSU_ENV}, or install one with `cargo install tansu --locked --features dynostore` (~15 min)"))?;
-        let port = crate::free_port().map_err(|e| e.to_string())?;
+        let port = crate::net::free_port().map_err(|e| e.to_string())?;
         let child = Self::spawn_process(&binary, port)
             .map_err(|e| format!("starting {}: {e}", binary.display()))?;
         let mut tansu = Tansu {

@@ -15,12 +15,14 @@
 #![warn(missing_docs)]
 
 mod kafka;
+mod net;
 mod s3;
 
 use std::io::Write;
 use std::path::PathBuf;
 
 pub use kafka::{tansu_binary, Tansu, TANSU_ENV};
+pub use net::free_port;
 pub use s3::{serve_s3, S3Server, S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY};
 
 /// Whether the tests run in CI (`CI=true`), where a missing server fails its test.
@@ -77,11 +79,4 @@ pub fn need(test: &str, reason: &str) {
 /// Records that the tests of `group` ran against `server` (e.g. `tansu 0.6.0 at 127.0.0.1:9092`).
 pub fn report_server(group: &str, server: &str) {
     append_line("test-servers.txt", &format!("{group}: {server}"));
-}
-
-/// A port on 127.0.0.1 that nothing listened on a moment ago.
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }

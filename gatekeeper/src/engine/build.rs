@@ -9,9 +9,9 @@
 //! The base (countries, titles, languages) is built first; then videos + assets on one thread
 //! and rights + ratings + localizations on the other.
 
-use super::{
-    set_bit, Base, FixedReasons, LocPart, RatingPart, VideoPart, WindowPart, HAS_ORIGINAL_AUDIO,
-    HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG,
+use super::index::{
+    default_threads, set_bit, Base, FixedReasons, Index, LocPart, PartUpdate, RatingPart, Rebuilt,
+    VideoPart, WindowPart, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO, NO_LANG,
 };
 use crate::error::{Error, Result};
 use crate::inputs::{Dataset, InputStates};
@@ -35,6 +35,86 @@ const KIND_VIDEO: u32 = 0;
 const KIND_AUDIO: u32 = 1;
 const KIND_SUBTITLE: u32 = 2;
 const KIND_CAPTIONS: u32 = 3;
+
+impl Index {
+    /// Phase 1: builds the index of the seven input states (see the [`engine`](crate::engine)
+    /// docs). Fails when a state lacks a type or field the rules read
+    /// ([`Error::Input`](crate::Error::Input)).
+    pub fn build(inputs: &InputStates) -> Result<Index> {
+        let base = Arc::new(base(inputs)?);
+        let (videos, windows, ratings, locs) = parts(&base, inputs, [true; 4])?;
+        Ok(Index {
+            videos: videos.unwrap_or_default(),
+            windows: windows.unwrap_or_default(),
+            ratings: ratings.unwrap_or_default(),
+            locs: locs.unwrap_or_default(),
+            base,
+        })
+    }
+
+    /// The index of `inputs`, which differ from the states this index was built from only in
+    /// the datasets marked in `changed` (by [`Dataset::index`]). Parts whose datasets did not
+    /// change are shared with `self`. A change of `countries` or `titles` rebuilds the base,
+    /// and everything else too unless the base came out the same (only fields the rules do
+    /// not read changed).
+    pub fn update(&self, inputs: &InputStates, changed: [bool; 7]) -> Result<(Index, Rebuilt)> {
+        let ch = |d: Dataset| changed[d.index()];
+        if ch(Dataset::Countries) || ch(Dataset::Titles) {
+            // Most title and country changes (a new name, say) leave everything the rules read
+            // as it was: then the other parts stay valid.
+            let base = base(inputs)?;
+            if !base.same_rules_input(&self.base) {
+                let base = Arc::new(base);
+                let (videos, windows, ratings, locs) = parts(&base, inputs, [true; 4])?;
+                let index = Index {
+                    videos: videos.unwrap_or_default(),
+                    windows: windows.unwrap_or_default(),
+                    ratings: ratings.unwrap_or_default(),
+                    locs: locs.unwrap_or_default(),
+                    base,
+                };
+                return Ok((index, Rebuilt::all()));
+            }
+        }
+        let want = [
+            ch(Dataset::Videos) || ch(Dataset::Assets),
+            ch(Dataset::Rights),
+            ch(Dataset::Ratings),
+            ch(Dataset::Localizations),
+        ];
+        let (videos, windows, ratings, locs) = parts(&self.base, inputs, want)?;
+        let part = |w: bool| {
+            if w {
+                PartUpdate::Rebuilt
+            } else {
+                PartUpdate::Shared
+            }
+        };
+        let rebuilt = Rebuilt {
+            base: false,
+            videos: part(want[0]),
+            windows: part(want[1]),
+            ratings: part(want[2]),
+            localizations: part(want[3]),
+        };
+        Ok((
+            Index {
+                base: self.base.clone(),
+                videos: videos.unwrap_or_else(|| self.videos.clone()),
+                windows: windows.unwrap_or_else(|| self.windows.clone()),
+                ratings: ratings.unwrap_or_else(|| self.ratings.clone()),
+                locs: locs.unwrap_or_else(|| self.locs.clone()),
+            },
+            rebuilt,
+        ))
+    }
+
+    /// Checks that a state of dataset `d` has every type and field the rules read, with the
+    /// right kinds (what [`Index::build`] would otherwise fail on).
+    pub fn validate_input(d: Dataset, state: &hollow::ReadState) -> Result<()> {
+        validate(d, state)
+    }
+}
 
 pub(super) fn input_err<E: std::fmt::Display>(d: Dataset) -> impl Fn(E) -> Error {
     move |e| Error::Input {
@@ -525,7 +605,7 @@ pub(super) fn parts(base: &Base, inputs: &InputStates, want: [bool; 4]) -> Resul
         Ok((windows, ratings, locs))
     };
     let (r, v) = crate::par::join(
-        want[0] && want[1..].iter().any(|&w| w) && super::default_threads() > 1,
+        want[0] && want[1..].iter().any(|&w| w) && default_threads() > 1,
         rest,
         videos,
     );

@@ -8,7 +8,7 @@
 //! persistent [`ReasonTable`], and a second parallel pass rewrites the local ids. Nothing is
 //! allocated per pair.
 
-use super::{
+use super::index::{
     bit, default_threads, flag, Base, Index, HAS_ORIGINAL_AUDIO, HAS_ORIGINAL_CAPTIONS, HAS_VIDEO,
     NO_LANG,
 };

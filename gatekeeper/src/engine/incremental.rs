@@ -10,7 +10,9 @@
 //! titles is rebuilt whole; a part none of whose datasets changed is shared.
 
 use super::build::{self, Assets, Localizations, Ratings, Rights, Videos};
-use super::{Base, Index, LocPart, PartUpdate, RatingPart, Rebuilt, VideoPart, WindowPart};
+use super::index::{
+    default_threads, Base, Index, LocPart, PartUpdate, RatingPart, Rebuilt, VideoPart, WindowPart,
+};
 use crate::error::{Error, Result};
 use crate::inputs::{Dataset, InputStates};
 use hollow::write::{StateChanges, TypeChanges};
@@ -389,7 +391,7 @@ impl Index {
             Ok((windows, ratings, locs))
         };
         let heavy_videos = matches!(videos_plan, Plan::Rebuild | Plan::Patch(_));
-        let (r, v) = crate::par::join(heavy_videos && super::default_threads() > 1, rest, videos);
+        let (r, v) = crate::par::join(heavy_videos && default_threads() > 1, rest, videos);
         let ((videos, vu), ((windows, wu), (ratings, ru), (locs, lu))) = (v?, r?);
         let index = Index {
             base: self.base.clone(),

@@ -87,7 +87,7 @@ pub fn read_records(schema: &DatasetSchema, dir: &Path) -> Vec<Record> {
         let rec = schema
             .parse_json(line)
             .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
-        let key = hollow::key::of_record(&schema, &rec);
+        let key = hollow::key::of_record(schema, &rec);
         match by_key.get(&key) {
             Some(i) => records[*i] = rec,
             None => {

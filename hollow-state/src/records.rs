@@ -44,6 +44,10 @@ impl TypeRecords {
         self.spans.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     pub fn len(&self) -> u64 {
         self.count
     }

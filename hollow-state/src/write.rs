@@ -85,7 +85,6 @@ impl WriteState {
     }
 
     #[doc(hidden)]
-
     pub fn type_idx(&self, name: &str) -> Result<usize> {
         self.schema
             .type_index(name)
@@ -100,7 +99,6 @@ impl WriteState {
     }
 
     #[doc(hidden)]
-
     pub fn add_object_at(
         &mut self,
         t: usize,
@@ -519,7 +517,6 @@ impl WriteState {
     }
 
     #[doc(hidden)]
-
     pub fn remove_cascading_idx(&mut self, t: usize, ordinal: u32) -> bool {
         match self.remove_keeping_refs(t, ordinal) {
             None => false,

@@ -187,7 +187,7 @@ pub fn decode(
         }
         Some(value) => {
             let record = ds.parse_json(value)?;
-            let expected = hollow::key::of_record(&ds, &record);
+            let expected = hollow::key::of_record(ds, &record);
             if expected != key {
                 return Err(Rejection::new(
                     RejectReason::KeyMismatch,

@@ -153,7 +153,7 @@ impl Catalog {
             let table = c.tables.entry(s.dataset.clone()).or_default();
             for v in g.out.remove(&s.dataset).unwrap_or_default() {
                 match s.parse_value(&v) {
-                    Ok(rec) => table.insert(hollow::key::of_record(&s, &rec), v),
+                    Ok(rec) => table.insert(hollow::key::of_record(s, &rec), v),
                     Err(e) => log::warn!("generated {} record rejected: {e}", s.dataset),
                 }
             }
@@ -566,7 +566,7 @@ impl Simulator {
         let value = value?;
         let schema = self.schemas.get(dataset)?;
         let rec = schema.parse_value(&value).ok()?;
-        let key = hollow::key::of_record(&schema, &rec);
+        let key = hollow::key::of_record(schema, &rec);
         let text = value.to_string();
         self.catalog
             .tables
@@ -724,7 +724,7 @@ mod tests {
             assert_eq!(a.records(&ds.dataset), b.records(&ds.dataset));
             for (k, v) in a.records(&ds.dataset) {
                 let rec = ds.parse_value(v).unwrap();
-                assert_eq!(hollow::key::of_record(&ds, &rec), k);
+                assert_eq!(hollow::key::of_record(ds, &rec), k);
             }
         }
         let dir = tempfile::tempdir().unwrap();
@@ -745,7 +745,7 @@ mod tests {
             match &c.value {
                 Some(v) => {
                     let rec = ds.parse_json(v.as_bytes()).unwrap();
-                    assert_eq!(hollow::key::of_record(&ds, &rec), c.key);
+                    assert_eq!(hollow::key::of_record(ds, &rec), c.key);
                     assert!(sim
                         .catalog()
                         .records(&c.dataset)

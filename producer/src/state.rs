@@ -191,7 +191,7 @@ pub fn load_version(
     let mut records = BTreeMap::new();
     for ordinal in reader.root().ordinals() {
         let rec = reader.record(ordinal)?;
-        records.insert(hollow::key::of_record(&schema, &rec), rec);
+        records.insert(hollow::key::of_record(schema, &rec), rec);
     }
     Ok(Published {
         version,

@@ -59,7 +59,7 @@ pub fn read_source(path: &Path, schema: &DatasetSchema) -> Result<SourceFile> {
         match schema.parse_json(line) {
             Ok(rec) => match std::str::from_utf8(line) {
                 Ok(json) => out.records.push(SourceRecord {
-                    key: hollow::key::of_record(&schema, &rec),
+                    key: hollow::key::of_record(schema, &rec),
                     json: json.to_owned(),
                 }),
                 Err(e) => out.invalid.push((i + 1, format!("not UTF-8: {e}"))),

@@ -367,7 +367,7 @@ fn crate_dependencies(krate: &str, members: &BTreeSet<String>) -> BTreeSet<Strin
             in_deps = line == "[dependencies]";
             continue;
         }
-        if let Some((name, _)) = line.split_once(|c: char| c == '=' || c == '.') {
+        if let Some((name, _)) = line.split_once(['=', '.']) {
             let name = name.trim();
             if in_deps && members.contains(name) {
                 out.insert(name.to_string());

@@ -110,7 +110,6 @@ impl ReadState {
     }
 
     #[doc(hidden)]
-
     pub fn from_blob(bytes: Bytes, mode: MemoryMode, verify: bool) -> Result<Self> {
         let (pre, body) =
             hollow_format::blob::envelope::open_body(&bytes, BlobKind::Snapshot, verify)?;
@@ -187,7 +186,6 @@ impl ReadState {
     }
 
     #[doc(hidden)]
-
     pub fn type_index(&self, name: &str) -> Result<usize> {
         self.schema
             .type_index(name)

@@ -125,7 +125,7 @@ pub fn contents(ds: &DatasetSchema, state: &ReadState) -> hollow::Result<Model> 
     let mut m = Model::new();
     for o in r.root().ordinals() {
         let rec = r.record(o)?;
-        m.insert(hollow::key::of_record(&ds, &rec), rec);
+        m.insert(hollow::key::of_record(ds, &rec), rec);
     }
     Ok(m)
 }

@@ -235,7 +235,7 @@ pub fn records_of<'a>(
         .into_iter()
         .map(|(k, v)| {
             let rec = schema.parse_value(v).unwrap();
-            assert_eq!(hollow::key::of_record(&schema, &rec), k);
+            assert_eq!(hollow::key::of_record(schema, &rec), k);
             (k.to_owned(), rec)
         })
         .collect()

@@ -1,7 +1,7 @@
 //! Schemas: the types of a dataset (objects with named fields, lists, sets and maps).
 //!
 //! A [`SchemaSet`] is declared in code with the builders here, or derived from Rust types
-//! through serde (see [`crate::serde`]). It is stored in every blob and compared when a delta
+//! through serde (see the `serde` module of `hollow-state`). It is stored in every blob and compared when a delta
 //! is applied.
 
 use std::collections::HashMap;

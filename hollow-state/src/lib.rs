@@ -6,7 +6,7 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`records`] | the record table of one type: encoded records, dedup, dense `u32` ordinals |
-//! | [`write`] | [`WriteState`]: a schema set's record tables, header, journal of changes, reference counts; [`write::write_snapshot`] |
+//! | [`write`](mod@write) | [`WriteState`]: a schema set's record tables, header, journal of changes, reference counts; [`write::write_snapshot`] |
 //! | [`read`] | [`ReadState`] (heap or mapped) and its views, typed column handles, column scans, conversion back to a write state |
 //! | [`delta`] | deltas written from a write state's journal and applied to a read state |
 //! | [`serde`] | schemas derived from Rust types; `add(&T)` and `get::<T>()` |

@@ -190,7 +190,12 @@ fn kill_9_at_random_points_loses_nothing_and_applies_nothing_twice(kafka: Kafka)
             .expect("something was published");
         let mut prev_offsets: BTreeMap<i32, i64> = BTreeMap::new();
         let mut prev_records = None;
-        for v in 1..=last {
+        // a publish killed after storing some blobs burns its number: the versions are the
+        // published ones (a metadata line each), not every number up to the last
+        let published = hollow::lifecycle::Timeline::new(store.clone())
+            .published()
+            .unwrap();
+        for v in published.into_iter().filter(|v| *v <= last) {
             let state = load_version(store.clone(), &schema, v)
                 .unwrap_or_else(|e| panic!("{ds} v{v}: {e}\n{}", log_tail()));
             let offsets = Offsets::parse(&state.header[HEADER_KEY]).unwrap();

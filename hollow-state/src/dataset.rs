@@ -58,7 +58,8 @@ impl ScalarKind {
             ScalarKind::String => FieldKind::String,
         }
     }
-    fn element_type(self) -> &'static str {
+    /// The name of the one-field object type that holds list elements of this kind.
+    pub fn element_type(self) -> &'static str {
         match self {
             ScalarKind::Bool => "Boolean",
             ScalarKind::I32 => "Integer",

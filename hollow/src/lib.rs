@@ -11,7 +11,7 @@
 //! |---|---|
 //! | data model | [`SchemaSet`], [`TypeSchema`] (object, list, set, map), [`FieldKind`], [`Value`]; [`dataset::DatasetSchema`] for JSON-described datasets; [`serde`] to derive schemas from Rust types |
 //! | writing | [`WriteState`]: records deduplicated into dense `u32` ordinals; [`blob::write_snapshot`] |
-//! | format | [`blob`] (specified in `src/blob/README.md`), [`bits`] (bit-packed arrays) |
+//! | format | [`blob`] (specified in `hollow-format/src/blob/README.md`), [`bits`] (bit-packed arrays) |
 //! | reading | [`ReadState`] in [`MemoryMode::Heap`] or [`MemoryMode::Mapped`]; [`ObjectView`], [`read::ListView`], [`read::SetView`], [`read::MapView`]; typed column handles for hot loops |
 //! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks), [`lifecycle::Timeline`] |
 //! | stores | [`store::BlobStore`]: [`store::FolderStore`] and (feature `s3`) `store::S3Store` |

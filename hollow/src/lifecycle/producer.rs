@@ -691,7 +691,7 @@ impl Cycle<'_> {
         for (f, v) in ds.fields.iter().zip(rec) {
             values.push(match v {
                 FieldValue::List(items) => {
-                    let et = element_type(f.kind);
+                    let et = f.kind.element_type();
                     let (elem, list) = match self.p.list_types.get(et) {
                         Some(x) => *x,
                         None => {
@@ -735,17 +735,6 @@ fn seen_mut(seen: &mut Vec<HashSet<u32>>, t: usize) -> &mut HashSet<u32> {
         seen.resize_with(t + 1, HashSet::new);
     }
     &mut seen[t]
-}
-
-fn element_type(k: ScalarKind) -> &'static str {
-    match k {
-        ScalarKind::Bool => "Boolean",
-        ScalarKind::I32 => "Integer",
-        ScalarKind::I64 => "Long",
-        ScalarKind::F32 => "Float",
-        ScalarKind::F64 => "Double",
-        ScalarKind::String => "String",
-    }
 }
 
 fn scalar_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {

@@ -377,7 +377,7 @@ fn run() -> Res<()> {
                 deleted += 1;
             } else if i % 100 == 3 {
                 let mut json: serde_json::Value = serde_json::from_str(&schema.to_json(r))
-                    .map_err(|e| hollow::DataError::Schema(format!("a record as JSON: {e}")))?;
+                    .map_err(|e| hollow::Error::Callback(Box::new(e)))?;
                 json["status"] = serde_json::Value::from(match json["status"].as_str() {
                     Some("READY") => "FAILED",
                     _ => "READY",

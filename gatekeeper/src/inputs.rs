@@ -582,31 +582,27 @@ pub fn publish_jsonl_dir(dir: &Path, url: &str, full: bool) -> Result<Vec<Publis
             source,
         })?;
         let mut records = 0u64;
-        let mut failure: Option<Error> = None;
+        // a failed load leaves the cycle through hollow as a callback error, unwrapped below
         let body = |c: &mut hollow::lifecycle::Cycle<'_>| -> hollow::Result<()> {
-            let r = for_each_record(&ds, &bytes, &path, threads, |rec| {
+            for_each_record(&ds, &bytes, &path, threads, |rec| {
                 records += 1;
                 c.upsert_record(&ds, rec)
                     .map(|_| ())
                     .map_err(|e| Error::hollow(format!("upserting into {d}"), e))
-            });
-            if let Err(e) = r {
-                failure = Some(e);
-                return Err(hollow::Error::Validation(format!(
-                    "{d}: loading {} failed",
-                    path.display()
-                )));
-            }
-            Ok(())
+            })
+            .map_err(|e| hollow::Error::Callback(Box::new(e)))
         };
-        let outcome = if full {
+        let outcome = match if full {
             producer.cycle_full(body)
         } else {
             producer.cycle(body)
+        } {
+            Err(hollow::Error::Callback(e)) => match e.downcast::<Error>() {
+                Ok(e) => return Err(*e),
+                Err(e) => Err(hollow::Error::Callback(e)),
+            },
+            outcome => outcome,
         };
-        if let Some(e) = failure {
-            return Err(e);
-        }
         let published = check_outcome(d, &store_url, outcome)?;
         out.push(PublishedInput {
             dataset: d,

@@ -241,7 +241,10 @@ impl Snapshotter {
             let r = consumer.update_to(v).and_then(|_| {
                 let state = consumer
                     .current()
-                    .ok_or_else(|| hollow::Error::Validation("no state after the update".into()))?
+                    .ok_or(hollow::Error::Unreachable {
+                        version: v,
+                        failures: Vec::new(),
+                    })?
                     .state;
                 let blob = state.write_snapshot(&SnapshotOptions {
                     zstd_level,
@@ -553,7 +556,7 @@ impl OutputPublisher {
             CycleOutcome::ValidationFailed { validator, reason } => {
                 return Err(Error::hollow(
                     format!("publishing to {url}"),
-                    hollow::Error::Validation(format!("{validator}: {reason}")),
+                    hollow::Error::Validation { validator, reason },
                 ))
             }
         }

@@ -208,7 +208,12 @@ impl Feed {
                     log::warn!(
                         "input {}: reached its version around bad blobs: {}",
                         self.dataset,
-                        report.recovered_errors.join("; ")
+                        report
+                            .recovered_errors
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     );
                 }
                 match self.consumer.current() {

@@ -5,7 +5,7 @@
 //! value can be read with one unaligned 8-byte little-endian load (values up to 56 bits wide)
 //! or that load plus one more byte (57 to 64 bits): see [`packed_len`].
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 
 /// Bytes of zero padding after the packed values.
 pub const PADDING: usize = 16;
@@ -78,10 +78,18 @@ impl<'a> Packed<'a> {
     /// A view of `len` values of `width` bits over `data`.
     pub fn new(data: &'a [u8], width: u8, len: u64) -> Result<Self> {
         if width > 64 {
-            return Err(Error::corrupt(format!("bit width {width} > 64")));
+            return Err(Corruption::OutOfRange {
+                what: "bit width",
+                value: width as u64,
+                min: 0,
+                max: 64,
+            }
+            .into());
         }
-        let need =
-            packed_len(len, width).ok_or_else(|| Error::corrupt("packed array size overflows"))?;
+        let need = packed_len(len, width).ok_or(Corruption::SizeOverflow {
+            what: "packed array",
+            count: len,
+        })?;
         if data.len() < need {
             return Err(Error::Truncated {
                 what: "bit-packed array",

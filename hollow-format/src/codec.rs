@@ -9,7 +9,7 @@
 //!
 //! Identical records encode to identical bytes, which is what deduplication compares.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SchemaError};
 use crate::schema::{FieldKind, ObjectSchema};
 use crate::value::Value;
 
@@ -17,12 +17,12 @@ use crate::value::Value;
 /// tag byte, 0 = null, then the value in little-endian).
 pub fn encode_object(schema: &ObjectSchema, values: &[Value<'_>], out: &mut Vec<u8>) -> Result<()> {
     if values.len() != schema.fields.len() {
-        return Err(Error::Schema(format!(
-            "type {:?} has {} fields, got {} values",
-            schema.name,
-            schema.fields.len(),
-            values.len()
-        )));
+        return Err(SchemaError::ValueCount {
+            type_name: schema.name.clone(),
+            expected: schema.fields.len(),
+            got: values.len(),
+        }
+        .into());
     }
     for (f, v) in schema.fields.iter().zip(values) {
         let mismatch = || Error::WrongFieldKind {

@@ -32,6 +32,6 @@ pub mod value;
 pub mod wire;
 
 pub use bytes::Bytes;
-pub use error::{BlobKind, Error, Result};
+pub use error::{BlobKind, Corruption, Error, Result, SchemaError};
 pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
 pub use value::Value;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result, SchemaError};
 use crate::wire::{Cursor, Sink};
 
 /// The kind of a field of an object type. Every field is nullable.
@@ -216,46 +216,53 @@ impl SchemaSet {
         let mut by_name = HashMap::new();
         for (i, t) in types.iter().enumerate() {
             if t.name().is_empty() {
-                return Err(Error::Schema("empty type name".into()));
+                return Err(SchemaError::EmptyTypeName.into());
             }
             if by_name.insert(t.name().to_string(), i).is_some() {
-                return Err(Error::Schema(format!("type {:?} declared twice", t.name())));
+                return Err(SchemaError::DuplicateType {
+                    name: t.name().into(),
+                }
+                .into());
             }
         }
         let set = SchemaSet { types, by_name };
         for t in &set.types {
             for r in t.referenced_types() {
                 if !set.by_name.contains_key(r) {
-                    return Err(Error::Schema(format!(
-                        "type {:?} refers to unknown type {r:?}",
-                        t.name()
-                    )));
+                    return Err(SchemaError::UnknownReference {
+                        type_name: t.name().into(),
+                        target: r.into(),
+                    }
+                    .into());
                 }
             }
             if let TypeSchema::Object(o) = t {
                 let mut seen = std::collections::HashSet::new();
                 for f in &o.fields {
                     if !seen.insert(f.name.as_str()) {
-                        return Err(Error::Schema(format!(
-                            "field {}.{} declared twice",
-                            o.name, f.name
-                        )));
+                        return Err(SchemaError::DuplicateField {
+                            type_name: o.name.clone(),
+                            field: f.name.clone(),
+                        }
+                        .into());
                     }
                     if f.compression == Compression::Fsst
                         && !matches!(f.kind, FieldKind::String | FieldKind::Bytes)
                     {
-                        return Err(Error::Schema(format!(
-                            "field {}.{}: only string and bytes fields can be compressed",
-                            o.name, f.name
-                        )));
+                        return Err(SchemaError::CompressedKind {
+                            type_name: o.name.clone(),
+                            field: f.name.clone(),
+                            kind: f.kind.name(),
+                        }
+                        .into());
                     }
                 }
                 if let Some(pk) = &o.primary_key {
                     if pk.is_empty() {
-                        return Err(Error::Schema(format!(
-                            "type {:?}: empty primary key",
-                            o.name
-                        )));
+                        return Err(SchemaError::EmptyPrimaryKey {
+                            type_name: o.name.clone(),
+                        }
+                        .into());
                     }
                     for path in pk {
                         set.resolve_path(&o.name, path)?;
@@ -286,15 +293,19 @@ impl SchemaSet {
             match kind {
                 FieldKind::Reference(t) => current = t,
                 _ => {
-                    return Err(Error::Schema(format!(
-                        "path {path:?}: {part:?} is not a reference"
-                    )))
+                    return Err(SchemaError::NotAReference {
+                        type_name: current.into(),
+                        path: path.into(),
+                        field: part.to_string(),
+                    }
+                    .into())
                 }
             }
         }
-        Err(Error::Schema(format!(
-            "empty field path in type {type_name:?}"
-        )))
+        Err(SchemaError::EmptyPath {
+            type_name: type_name.into(),
+        }
+        .into())
     }
 
     /// All types, in declaration order (which is their index).
@@ -391,7 +402,13 @@ impl SchemaSet {
                         let compression = match c.u8("field compression")? {
                             0 => Compression::None,
                             1 => Compression::Fsst,
-                            x => return Err(Error::Schema(format!("unknown compression {x}"))),
+                            x => {
+                                return Err(Corruption::UnknownCode {
+                                    what: "field compression",
+                                    code: x as u64,
+                                }
+                                .into())
+                            }
                         };
                         let kind = match tag {
                             1 => FieldKind::Bool,
@@ -402,7 +419,13 @@ impl SchemaSet {
                             6 => FieldKind::String,
                             7 => FieldKind::Bytes,
                             8 => FieldKind::Reference(c.string("referenced type")?),
-                            x => return Err(Error::Schema(format!("unknown field kind {x}"))),
+                            x => {
+                                return Err(Corruption::UnknownCode {
+                                    what: "field kind",
+                                    code: x as u64,
+                                }
+                                .into())
+                            }
                         };
                         fields.push(FieldDef {
                             name: fname,
@@ -439,7 +462,13 @@ impl SchemaSet {
                     key: c.string("key type")?,
                     value: c.string("value type")?,
                 },
-                x => return Err(Error::Schema(format!("unknown type tag {x}"))),
+                x => {
+                    return Err(Corruption::UnknownCode {
+                        what: "type tag",
+                        code: x as u64,
+                    }
+                    .into())
+                }
             };
             types.push(t);
         }

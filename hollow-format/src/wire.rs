@@ -1,6 +1,6 @@
 //! Little-endian primitives for writing and bounds-checked reading of blob sections.
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 
 /// An append-only little-endian byte sink.
 #[derive(Default)]
@@ -90,7 +90,7 @@ impl<'a> Cursor<'a> {
     pub fn string(&mut self, what: &'static str) -> Result<String> {
         let n = self.u32(what)?;
         let b = self.take(n as u64, what)?;
-        String::from_utf8(b.to_vec()).map_err(|_| Error::corrupt(format!("{what}: invalid UTF-8")))
+        String::from_utf8(b.to_vec()).map_err(|_| Corruption::InvalidUtf8 { what }.into())
     }
     pub fn align8(&mut self) -> Result<()> {
         let pad = (8 - (self.pos % 8)) % 8;

@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::read::{ListView, ObjectView, ReadState};
 use crate::write::WriteState;
-use hollow_format::error::{Error, Result};
+use hollow_format::error::{Error, Result, SchemaError};
 use hollow_format::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
 
@@ -185,36 +185,42 @@ pub enum RecordError {
 impl DatasetSchema {
     /// Parses and validates a schema file.
     pub fn from_json(text: &str) -> Result<Self> {
-        let mut s: DatasetSchema = serde_json::from_str(text)
-            .map_err(|e| Error::Schema(format!("dataset schema: {e}")))?;
+        let mut s: DatasetSchema =
+            serde_json::from_str(text).map_err(|e| SchemaError::DatasetJson(Box::new(e)))?;
         s.pk_idx = Vec::new();
         for k in &s.primary_key {
             let i = s.fields.iter().position(|f| &f.name == k).ok_or_else(|| {
-                Error::Schema(format!(
-                    "{}: primary key field {k:?} not declared",
-                    s.dataset
-                ))
+                SchemaError::UndeclaredKeyField {
+                    dataset: s.dataset.clone(),
+                    field: k.clone(),
+                }
             })?;
             if s.fields[i].list {
-                return Err(Error::Schema(format!(
-                    "{}: primary key field {k:?} is a list",
-                    s.dataset
-                )));
+                return Err(SchemaError::ListKeyField {
+                    dataset: s.dataset.clone(),
+                    field: k.clone(),
+                }
+                .into());
             }
             s.pk_idx.push(i);
         }
         if s.primary_key.is_empty() {
-            return Err(Error::Schema(format!("{}: empty primary key", s.dataset)));
+            return Err(SchemaError::DatasetWithoutKey {
+                dataset: s.dataset.clone(),
+            }
+            .into());
         }
         for f in &s.fields {
             match f.compression.as_deref() {
                 None | Some("none") => {}
                 Some("fsst") if f.kind == ScalarKind::String && !f.list => {}
                 Some(c) => {
-                    return Err(Error::Schema(format!(
-                        "{}.{}: unsupported compression {c:?}",
-                        s.dataset, f.name
-                    )))
+                    return Err(SchemaError::UnsupportedCompression {
+                        dataset: s.dataset.clone(),
+                        field: f.name.clone(),
+                        compression: c.into(),
+                    }
+                    .into())
                 }
             }
         }

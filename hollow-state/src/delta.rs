@@ -21,7 +21,7 @@ use hollow_format::blob::parse::{
 use hollow_format::blob::snapshot::{encode_columns, type_tag, write_meta};
 use hollow_format::bytes::Bytes;
 use hollow_format::codec::decode_ordinals;
-use hollow_format::error::{BlobKind, Error, Result};
+use hollow_format::error::{BlobKind, Corruption, Error, Result, SchemaError};
 use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
 use hollow_format::wire::{Cursor, Sink};
 use rustc_hash::FxHashMap;
@@ -55,7 +55,13 @@ fn read_ordinals(c: &mut Cursor<'_>, body: &Bytes) -> Result<Vec<u32>> {
     let width = c.u8("ordinal width")?;
     c.take(7, "padding")?;
     if width > 32 {
-        return Err(Error::corrupt(format!("ordinal width {width}")));
+        return Err(Corruption::OutOfRange {
+            what: "ordinal width",
+            value: width as u64,
+            min: 0,
+            max: 32,
+        }
+        .into());
     }
     let data = sub(body, c.section("ordinals")?)?;
     let p = Packed::new(&data, width, n)?;
@@ -63,8 +69,8 @@ fn read_ordinals(c: &mut Cursor<'_>, body: &Bytes) -> Result<Vec<u32>> {
     let mut prev: Option<u32> = None;
     for v in p.iter() {
         let o = v as u32;
-        if prev.is_some_and(|p| p >= o) {
-            return Err(Error::corrupt("delta ordinals not strictly increasing"));
+        if let Some(previous) = prev.filter(|p| *p >= o) {
+            return Err(Corruption::OrdinalOrder { previous, next: o }.into());
         }
         prev = Some(o);
         out.push(o);
@@ -140,8 +146,14 @@ pub fn write_delta_pair(
             .added
             .iter()
             .map(|o| {
-                ws.encoded(t, *o)
-                    .ok_or_else(|| Error::corrupt("journal names an unpopulated ordinal"))
+                ws.encoded(t, *o).ok_or_else(|| {
+                    Corruption::NotPopulated {
+                        what: "the journal's additions",
+                        type_name: ws.schema.types()[t].name().into(),
+                        ordinal: *o as u64,
+                    }
+                    .into()
+                })
             })
             .collect::<Result<_>>()?;
         fwd.push(TypeDelta {
@@ -154,10 +166,14 @@ pub fn write_delta_pair(
             .removed
             .iter()
             .map(|o| {
-                removed[t]
-                    .get(o)
-                    .map(|b| &**b)
-                    .ok_or_else(|| Error::corrupt("journal lost a removed record"))
+                removed[t].get(o).map(|b| &**b).ok_or_else(|| {
+                    Corruption::NotPopulated {
+                        what: "the journal's removed records",
+                        type_name: ws.schema.types()[t].name().into(),
+                        ordinal: *o as u64,
+                    }
+                    .into()
+                })
             })
             .collect::<Result<_>>()?;
         let prev_count = now + tc.removed.len() as u64 - tc.added.len() as u64;
@@ -218,25 +234,31 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
     let header = parse_meta(&mut c, &body)?;
     let schema = parse_schema(&mut c, &body)?;
     if schema != **state.schema() {
-        return Err(Error::Schema(
-            "the delta's schema differs from the state's".into(),
-        ));
+        return Err(SchemaError::DeltaMismatch.into());
     }
     let from = c.u64("from version")?;
     let to = c.u64("to version")?;
     let n = c.u32("type count")? as usize;
     if n != schema.types().len() {
-        return Err(Error::corrupt("delta type count differs from its schema"));
+        return Err(Corruption::CountMismatch {
+            what: "delta type count",
+            expected: schema.types().len() as u64,
+            got: n as u64,
+        }
+        .into());
     }
     let mut types = Vec::with_capacity(n);
     let mut changes = StateChanges::default();
     for (t, ts) in schema.types().iter().enumerate() {
         c.align8()?;
-        if c.u8("type kind")? != type_tag(ts) {
-            return Err(Error::corrupt(format!(
-                "delta type {:?}: wrong kind tag",
-                ts.name()
-            )));
+        let tag = c.u8("type kind")?;
+        if tag != type_tag(ts) {
+            return Err(Corruption::KindTag {
+                type_name: ts.name().into(),
+                expected: type_tag(ts),
+                got: tag,
+            }
+            .into());
         }
         c.take(7, "padding")?;
         let target_count = c.u64("target count")?;
@@ -257,21 +279,23 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
                 }
             }
             if target_count != old.count {
-                return Err(Error::corrupt(format!(
-                    "delta type {:?}: count {} after no change, state has {}",
-                    ts.name(),
-                    target_count,
-                    old.count
-                )));
+                return Err(Corruption::DeltaCount {
+                    type_name: ts.name().into(),
+                    declared: target_count,
+                    actual: old.count,
+                }
+                .into());
             }
             old.clone()
         } else {
             let (populated, bound, count) = patch_populated(old, &removed, &added, ts.name())?;
             if count != target_count {
-                return Err(Error::corrupt(format!(
-                    "delta type {:?}: {count} records after applying, delta says {target_count}",
-                    ts.name()
-                )));
+                return Err(Corruption::DeltaCount {
+                    type_name: ts.name().into(),
+                    declared: target_count,
+                    actual: count,
+                }
+                .into());
             }
             let body_state = match (ts, &old.body) {
                 (TypeSchema::Object(o), TypeBody::Object(cols)) => {
@@ -288,16 +312,20 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
                     let is_map = matches!(ts, TypeSchema::Map { .. });
                     let dcoll = parse_collection(&mut c, &body, n_added, is_map)?;
                     TypeBody::Collection(patch_collection(
-                        cs,
-                        old.bound,
-                        &dcoll,
-                        &added,
-                        bound,
-                        &populated,
-                        shape_of(ts),
+                        cs, old.bound, &dcoll, &added, bound, &populated, ts,
                     )?)
                 }
-                _ => return Err(Error::corrupt("type body does not match its schema")),
+                (ts, _) => {
+                    return Err(Corruption::BodyMismatch {
+                        type_name: ts.name().into(),
+                        expected: if matches!(ts, TypeSchema::Object(_)) {
+                            "object"
+                        } else {
+                            "collection"
+                        },
+                    }
+                    .into())
+                }
             };
             TypeState {
                 bound,
@@ -310,7 +338,11 @@ pub fn apply_delta(state: &ReadState, bytes: &Bytes) -> Result<Applied> {
         types.push(new_type);
     }
     if c.pos() != body.len() {
-        return Err(Error::corrupt("unread bytes at the end of the delta"));
+        return Err(Corruption::TrailingBytes {
+            what: "delta body",
+            count: (body.len() - c.pos()) as u64,
+        }
+        .into());
     }
     let new_state = ReadState {
         schema: state.schema.clone(),
@@ -352,18 +384,24 @@ fn patch_populated(
     let mut count = old.count;
     for r in removed {
         if (*r as u64) >= bound || !get(&bits, *r) {
-            return Err(Error::corrupt(format!(
-                "delta removes unpopulated ordinal {r} of {name:?}"
-            )));
+            return Err(Corruption::NotPopulated {
+                what: "a delta's removals",
+                type_name: name.into(),
+                ordinal: *r as u64,
+            }
+            .into());
         }
         bits[*r as usize / 8] &= !(1 << (r % 8));
         count -= 1;
     }
     for a in added {
         if get(&bits, *a) {
-            return Err(Error::corrupt(format!(
-                "delta adds already populated ordinal {a} of {name:?}"
-            )));
+            return Err(Corruption::AlreadyPopulated {
+                what: "a delta's additions",
+                type_name: name.into(),
+                ordinal: *a as u64,
+            }
+            .into());
         }
         bits[*a as usize / 8] |= 1 << (a % 8);
         count += 1;
@@ -387,10 +425,10 @@ fn added_images(
     let Some(pool) = &col.pool else {
         return Ok((images, None));
     };
-    let dpool = dcol
-        .pool
-        .as_ref()
-        .ok_or_else(|| Error::corrupt("delta string column without a pool"))?;
+    let dpool = dcol.pool.as_ref().ok_or_else(|| Corruption::PoolMismatch {
+        kind: dcol.kind.name(),
+        has_pool: false,
+    })?;
     let doffsets = Packed::new(&dpool.offsets, dpool.off_width, dpool.count + 1)?;
     let mut extra: ExtraPool = pool.extra.as_deref().cloned().unwrap_or_default();
     let base = pool.count;
@@ -427,12 +465,21 @@ fn added_images(
         }
         let (s, e) = match (doffsets.get(didx), doffsets.get(didx + 1)) {
             (Some(s), Some(e)) => (s as usize, e as usize),
-            _ => return Err(Error::corrupt("delta pool index out of range")),
+            _ => {
+                return Err(Corruption::IndexOutOfRange {
+                    what: "delta pool index",
+                    index: didx,
+                    len: dpool.count,
+                }
+                .into())
+            }
         };
-        let v = dpool
-            .data
-            .get(s..e)
-            .ok_or_else(|| Error::corrupt("delta pool value out of range"))?;
+        let v = dpool.data.get(s..e).ok_or_else(|| Corruption::PoolSpan {
+            index: didx,
+            start: s as u64,
+            end: e as u64,
+            len: dpool.data.len() as u64,
+        })?;
         if is_string && std::str::from_utf8(v).is_err() {
             return Err(Error::Utf8(name.to_string()));
         }
@@ -487,8 +534,10 @@ fn patch_column(
         out.pool = Some(p);
     }
     if images.iter().all(fits) {
-        let need =
-            packed_len(bound, col.width).ok_or_else(|| Error::corrupt("column size overflows"))?;
+        let need = packed_len(bound, col.width).ok_or(Corruption::SizeOverflow {
+            what: "column",
+            count: bound,
+        })?;
         let mut data = col.data.to_vec();
         if data.len() < need {
             data.resize(need, 0);
@@ -567,9 +616,10 @@ fn patch_column(
 fn collection_records(
     cs: &CollectionState,
     bound: u64,
-    shape: Shape,
+    ts: &TypeSchema,
     only: impl Iterator<Item = u32>,
 ) -> Result<Vec<(u32, Vec<u32>)>> {
+    let shape = shape_of(ts);
     let ends = Packed::new(&cs.ends, cs.ends_width, bound)?;
     let elems = Packed::new(&cs.elems, cs.elem_width, cs.total)?;
     let values = Packed::new(
@@ -581,14 +631,25 @@ fn collection_records(
     for o in only {
         let end = ends
             .get(o as u64)
-            .ok_or_else(|| Error::corrupt("collection ordinal out of range"))?;
+            .ok_or_else(|| Corruption::IndexOutOfRange {
+                what: "collection record",
+                index: o as u64,
+                len: ends.len(),
+            })?;
         let start = if o == 0 {
             0
         } else {
             ends.get(o as u64 - 1).unwrap_or(0)
         };
         if start > end || end > cs.total {
-            return Err(Error::corrupt("collection record out of range"));
+            return Err(Corruption::RecordSpan {
+                type_name: ts.name().into(),
+                ordinal: o as u64,
+                start,
+                end,
+                len: cs.total,
+            }
+            .into());
         }
         let mut items = Vec::new();
         for i in start..end {
@@ -620,9 +681,10 @@ fn patch_collection(
     added: &[u32],
     bound: u64,
     populated: &[u8],
-    shape: Shape,
+    ts: &TypeSchema,
 ) -> Result<CollectionState> {
-    let new_recs = collection_records(dcoll, added.len() as u64, shape, 0..added.len() as u32)?;
+    let shape = shape_of(ts);
+    let new_recs = collection_records(dcoll, added.len() as u64, ts, 0..added.len() as u32)?;
     let mut records: Vec<Option<Vec<u32>>> = vec![None; bound as usize];
     let mut is_added: BitVec<u64> = BitVec::repeat(false, bound as usize);
     for (a, (_, items)) in added.iter().zip(new_recs) {
@@ -631,7 +693,7 @@ fn patch_collection(
     }
     let keep = crate::read::Ordinals::new(populated, bound)
         .filter(|o| !is_added[*o as usize] && (*o as u64) < old_bound);
-    for (o, items) in collection_records(cs, old_bound, shape, keep)? {
+    for (o, items) in collection_records(cs, old_bound, ts, keep)? {
         records[o as usize] = Some(items);
     }
     let CollectionData {

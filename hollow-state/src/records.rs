@@ -3,7 +3,7 @@
 
 use bitvec::vec::BitVec;
 use hollow_format::blob::RecordSource;
-use hollow_format::{Error, Result};
+use hollow_format::{Corruption, Error, Result};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::Hasher;
 
@@ -95,9 +95,12 @@ impl TypeRecords {
         let ordinal = match at {
             Some(o) => {
                 if (o as usize) < self.spans.len() && self.populated[o as usize] {
-                    return Err(Error::corrupt(format!(
-                        "ordinal {o} of {type_name} assigned twice"
-                    )));
+                    return Err(Corruption::AlreadyPopulated {
+                        what: "a restored record",
+                        type_name: type_name.into(),
+                        ordinal: o as u64,
+                    }
+                    .into());
                 }
                 self.free.retain(|f| *f != o);
                 while self.spans.len() <= o as usize {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hollow_format::blob::{write_snapshot_of, RecordSource, SnapshotOptions, SnapshotStats};
 use hollow_format::codec::{decode_field, decode_ordinals, encode_object, encode_ordinals};
-use hollow_format::error::{Error, Result};
+use hollow_format::error::{Error, Result, SchemaError};
 use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
 use rustc_hash::FxHashMap;
@@ -197,7 +197,11 @@ impl WriteState {
             }
             TypeSchema::Map { key, value, .. } => {
                 if !items.len().is_multiple_of(2) {
-                    return Err(Error::Schema("map entries must be pairs".into()));
+                    return Err(SchemaError::OddMapEntries {
+                        type_name: ts.name().into(),
+                        count: items.len(),
+                    }
+                    .into());
                 }
                 let mut pairs: BTreeMap<u32, u32> = BTreeMap::new();
                 for kv in items.chunks_exact(2) {

@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Keys are assumed unique in both states (as declared primary keys are); a duplicate met
-//! while matching is an [`Error::Validation`]. Two versions of one timeline keep the
+//! while matching is an [`Error::DuplicateKey`] (two records of the first state). Two versions of one timeline keep the
 //! ordinals of unchanged records, so records are first matched at equal ordinals in one
 //! sequential pass; only the rest go through a [`PrimaryKeyIndex`] of the unmatched records
 //! of `b` (about 0.45 s for 1.6 million records, 1 % changed).
@@ -30,7 +30,7 @@ use std::io::Write;
 
 use bitvec::vec::BitVec;
 
-use crate::error::{DataError, Error, Result};
+use crate::error::{Corruption, DataError, Error, Result, SchemaError};
 use crate::index::{KeyDef, PrimaryKeyIndex};
 use hollow_format::schema::{FieldKind, TypeSchema};
 use hollow_format::value::Value;
@@ -89,10 +89,20 @@ fn diff_with(a: &ReadState, b: &ReadState, def_a: KeyDef, def_b: KeyDef) -> Resu
     let ta = def_a.type_idx;
     let mut found = |oa: u32, ob: u32, out: &mut Diff, matched: &mut BitVec<u64>| -> Result<()> {
         if matched.replace(ob as usize, true) {
+            // another record of `a` matched `ob` before: find it (once, on the error path)
+            let mut other = oa;
+            for o in view_a.ordinals() {
+                if o != oa && reader_a.same_key(o, oa)? {
+                    other = o;
+                    break;
+                }
+            }
             let key = reader_a.key_values(oa)?;
-            return Err(Error::Validation(format!(
-                "duplicate key {key:?} in {type_name:?} of the first state"
-            )));
+            return Err(Error::DuplicateKey {
+                type_name: type_name.clone(),
+                key: key.into_iter().map(Value::into_owned).collect(),
+                ordinals: (other.min(oa), other.max(oa)),
+            });
         }
         let fields = cmp.changed_fields(ta, oa, ob)?;
         if fields.is_empty() {
@@ -259,12 +269,7 @@ impl<'a> DeepEq<'a> {
                 }
                 (None, _) => return Err(DataError::NoSuchType(name).into()),
                 (_, None) => return Err(DataError::NoSuchType(name).into()),
-                _ => {
-                    return Err(DataError::Schema(format!(
-                        "type {name:?} differs between the two states"
-                    ))
-                    .into())
-                }
+                _ => return Err(SchemaError::TypeDiffers { type_name: name }.into()),
             }
         }
         let idx = |n: &str| {
@@ -323,10 +328,28 @@ impl<'a> DeepEq<'a> {
         })
     }
 
+    /// The error of type `t`, a collection, compared as an object.
+    #[cold]
+    fn not_an_object(&self, t: usize) -> Error {
+        let name = match self.views.get(t).and_then(Option::as_ref) {
+            Some(Views::List(v, ..)) => v.name(),
+            Some(Views::Set(v, ..)) => v.name(),
+            Some(Views::Map(v, ..)) => v.name(),
+            _ => "",
+        };
+        DataError::WrongTypeKind {
+            type_name: name.into(),
+            expected: "object",
+            actual: "collection",
+        }
+        .into()
+    }
+
     fn views(&self, t: usize) -> Result<&Views<'a>> {
-        self.views.get(t).and_then(Option::as_ref).ok_or_else(|| {
-            Error::corrupt(format!("type #{t} is not reachable from the compared type"))
-        })
+        self.views
+            .get(t)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| Corruption::UnreachedType { type_index: t }.into())
     }
 
     /// The names of the fields of object type `t` that differ between record `oa` of `a`
@@ -347,7 +370,7 @@ impl<'a> DeepEq<'a> {
     /// Checks that both records of object type `t` are populated; returns the field count.
     fn check_object(&self, t: usize, oa: u32, ob: u32) -> Result<usize> {
         let Views::Object { a, b, ca, .. } = self.views(t)? else {
-            return Err(Error::corrupt("an object view of a collection"));
+            return Err(self.not_an_object(t));
         };
         for (v, o) in [(a, oa), (b, ob)] {
             if !v.is_populated(o) {
@@ -368,7 +391,7 @@ impl<'a> DeepEq<'a> {
             ca, cb, targets, ..
         } = self.views(t)?
         else {
-            return Err(Error::corrupt("field of a collection"));
+            return Err(self.not_an_object(t));
         };
         let (va, vb) = (ca[f].get(oa)?, cb[f].get(ob)?);
         match (targets[f], va, vb) {
@@ -380,9 +403,7 @@ impl<'a> DeepEq<'a> {
     /// Whether record `oa` of type `t` in `a` equals record `ob` in `b`, deeply.
     pub(crate) fn eq(&mut self, t: usize, oa: u32, ob: u32, depth: u32) -> Result<bool> {
         if depth > MAX_DEPTH {
-            return Err(Error::corrupt(format!(
-                "references nest deeper than {MAX_DEPTH} (a cycle?)"
-            )));
+            return Err(Corruption::NestingTooDeep { max: MAX_DEPTH }.into());
         }
         let memo = self.memo_type[t];
         if memo {
@@ -507,9 +528,7 @@ impl<'a> DeepEq<'a> {
     /// records.
     fn hash(&mut self, side_b: bool, t: usize, o: u32, depth: u32) -> Result<u64> {
         if depth > MAX_DEPTH {
-            return Err(Error::corrupt(format!(
-                "references nest deeper than {MAX_DEPTH} (a cycle?)"
-            )));
+            return Err(Corruption::NestingTooDeep { max: MAX_DEPTH }.into());
         }
         if let Some(h) = self.hashes.get(&(side_b, t as u32, o)) {
             return Ok(*h);

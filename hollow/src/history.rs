@@ -210,7 +210,7 @@ fn walk<T>(
     consumer.update_to(first)?;
     let mut cur = consumer.current().ok_or(Error::Unreachable {
         version: first,
-        detail: "the consumer holds no state".into(),
+        failures: Vec::new(),
     })?;
     let def = KeyDef::primary(cur.state.schema(), type_name)?;
     def.check_query(key)?;
@@ -230,7 +230,7 @@ fn walk<T>(
         let report = consumer.update_to(v)?;
         let next = consumer.current().ok_or(Error::Unreachable {
             version: v,
-            detail: "the consumer holds no state".into(),
+            failures: Vec::new(),
         })?;
         let (new_ord, maybe_changed) =
             match net_changes(&cur.state, &next.state, &report.transitions) {

@@ -18,6 +18,7 @@ use common::items::{op, record, Model, Op, SCHEMA};
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
 use hollow::diff::{diff, diff_by, json_lines};
+use hollow::error::SchemaError;
 use hollow::history::{dataset_history, history, history_every_version};
 use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
@@ -201,7 +202,10 @@ fn check_indexes(ix: &Indexes, ds: &DatasetSchema, state: &ReadState, model: &Mo
     ));
     assert!(matches!(
         ix.by_name.try_get(state, &[Value::I64(1), Value::Null]),
-        Err(Error::Data(DataError::Schema(_)))
+        Err(Error::Data(DataError::Schema(SchemaError::KeyArity {
+            got: 2,
+            ..
+        })))
     ));
 }
 
@@ -1029,14 +1033,16 @@ fn index_errors_are_typed() {
     assert!(
         matches!(
             PrimaryKeyIndex::for_primary_key(&s, "Movie"),
-            Err(Error::Data(DataError::Schema(_)))
+            Err(Error::Data(DataError::Schema(SchemaError::NoPrimaryKey { type_name })))
+                if type_name == "Movie"
         ),
         "Movie declares no primary key"
     );
     assert!(
         matches!(
             PrimaryKeyIndex::build(&s, "Movie", &["title"]),
-            Err(Error::Validation(_))
+            Err(Error::DuplicateKey { type_name, key, ordinals: (0, 1) })
+                if type_name == "Movie" && key == [Value::str("x")]
         ),
         "duplicate keys"
     );
@@ -1054,12 +1060,13 @@ fn index_errors_are_typed() {
     ));
     assert!(matches!(
         HashIndex::build(&s, "Movie", &[]),
-        Err(Error::Data(DataError::Schema(_)))
+        Err(Error::Data(DataError::Schema(SchemaError::EmptyKey { .. })))
     ));
     assert!(
         matches!(
             HashIndex::build(&s, "Asset", &["lang.x"]),
-            Err(Error::Data(DataError::Schema(_)))
+            Err(Error::Data(DataError::Schema(SchemaError::NotAReference { path, field, .. })))
+                if path == "lang.x" && field == "lang"
         ),
         "a path through a non-reference"
     );
@@ -1071,7 +1078,10 @@ fn index_errors_are_typed() {
     assert_eq!(look.get(&[Value::str("1")]), None);
     assert!(matches!(
         look.try_get(&[Value::I64(1), Value::I64(2)]),
-        Err(Error::Data(DataError::Schema(_)))
+        Err(Error::Data(DataError::Schema(SchemaError::KeyArity {
+            got: 2,
+            ..
+        })))
     ));
     let h = HashIndex::build(&s, "Movie", &["title"]).unwrap();
     assert_eq!(h.get(&s, &[Value::str("x")]).len(), 2);
@@ -1105,7 +1115,9 @@ fn index_errors_are_typed() {
     assert!(
         matches!(
             diff(&s, &s, "Movie"),
-            Err(Error::Data(DataError::Schema(_)))
+            Err(Error::Data(DataError::Schema(
+                SchemaError::NoPrimaryKey { .. }
+            )))
         ),
         "no primary key declared"
     );

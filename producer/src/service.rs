@@ -757,7 +757,7 @@ fn cycle_dataset(
                     Some(RetentionOutcome::Done { deleted }) => (deleted.len() as u64, None),
                     Some(RetentionOutcome::Failed { error }) => {
                         log::error!("dataset {}: retention after v{version} failed (retried after the next publish): {error}", slot.schema.dataset);
-                        (0, Some(error))
+                        (0, Some(error.to_string()))
                     }
                 };
                 DatasetOutcome::Published {
@@ -774,7 +774,10 @@ fn cycle_dataset(
             }
             Ok(CycleOutcome::ValidationFailed { validator, reason }) => {
                 log::error!("dataset {}: new state refused by {validator}, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
-                DatasetOutcome::ValidationFailed { validator, reason }
+                DatasetOutcome::ValidationFailed {
+                    validator,
+                    reason: reason.to_string(),
+                }
             }
             Err(e) => DatasetOutcome::Failed {
                 error: Error::hollow(&slot.schema.dataset, e).to_string(),

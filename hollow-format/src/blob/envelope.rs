@@ -2,7 +2,7 @@
 //! CRC-32 checksum, stored and raw body lengths) around a body that may be zstd-compressed.
 //! Specified in `README.md` beside this file.
 
-use crate::error::{BlobKind, Error, Result};
+use crate::error::{BlobKind, Corruption, Error, Result};
 
 /// The magic bytes every hollow blob starts with.
 pub const MAGIC: &[u8; 8] = b"HOLLOWRS";
@@ -27,7 +27,13 @@ fn kind_from_code(c: u32) -> Result<BlobKind> {
         0 => BlobKind::Snapshot,
         1 => BlobKind::Delta,
         2 => BlobKind::ReverseDelta,
-        x => return Err(Error::corrupt(format!("unknown blob kind {x}"))),
+        x => {
+            return Err(Corruption::UnknownCode {
+                what: "blob kind",
+                code: x as u64,
+            }
+            .into())
+        }
     })
 }
 
@@ -107,7 +113,7 @@ pub fn read_preamble(bytes: &[u8]) -> Result<Preamble> {
     let kind = kind_from_code(u32_at(12))?;
     let flags = u32_at(16);
     if flags & !FLAG_ZSTD != 0 {
-        return Err(Error::corrupt(format!("unknown blob flags {flags:#x}")));
+        return Err(Corruption::UnknownFlags { flags }.into());
     }
     let pre = Preamble {
         kind,
@@ -126,15 +132,19 @@ pub fn read_preamble(bytes: &[u8]) -> Result<Preamble> {
                 available,
             });
         }
-        return Err(Error::corrupt(format!(
-            "blob has {} bytes after its declared body",
-            available - pre.stored_len
-        )));
+        return Err(Corruption::TrailingBytes {
+            what: "declared blob body",
+            count: available - pre.stored_len,
+        }
+        .into());
     }
     if flags & FLAG_ZSTD == 0 && pre.raw_len != pre.stored_len {
-        return Err(Error::corrupt(
-            "uncompressed blob with differing raw and stored lengths",
-        ));
+        return Err(Corruption::CountMismatch {
+            what: "raw length of an uncompressed body",
+            expected: pre.stored_len,
+            got: pre.raw_len,
+        }
+        .into());
     }
     Ok(pre)
 }
@@ -171,30 +181,40 @@ pub fn open_body(
         verify_checksum(bytes)?;
     }
     if pre.flags & FLAG_ZSTD != 0 {
-        let cap =
-            usize::try_from(pre.raw_len).map_err(|_| Error::corrupt("raw length overflows"))?;
+        let cap = usize::try_from(pre.raw_len).map_err(|_| Corruption::SizeOverflow {
+            what: "raw body length",
+            count: pre.raw_len,
+        })?;
         // decompression allocates raw_len up front: a claim no zstd frame of this size can
         // keep (one 128 KiB block takes at least 4 bytes, a ratio below 2^15) is refused
         // rather than letting a small blob ask for terabytes
         let stored = (bytes.len() - PREAMBLE_LEN) as u64;
         if pre.raw_len > (1u64 << 40) || pre.raw_len > stored.saturating_mul(1 << 16).max(1 << 16) {
-            return Err(Error::corrupt(format!(
-                "implausible raw body length {} for {stored} compressed bytes",
-                pre.raw_len
-            )));
+            return Err(Corruption::ImplausibleLength {
+                raw: pre.raw_len,
+                stored,
+            }
+            .into());
         }
-        let raw = zstd::bulk::decompress(&bytes[PREAMBLE_LEN..], cap)
-            .map_err(|e| Error::corrupt(format!("zstd: {e}")))?;
+        let raw = zstd::bulk::decompress(&bytes[PREAMBLE_LEN..], cap).map_err(Corruption::Zstd)?;
         if raw.len() as u64 != pre.raw_len {
-            return Err(Error::corrupt(
-                "decompressed body length differs from the preamble",
-            ));
+            return Err(Corruption::CountMismatch {
+                what: "decompressed body length",
+                expected: pre.raw_len,
+                got: raw.len() as u64,
+            }
+            .into());
         }
         Ok((pre, crate::bytes::Bytes::from_vec(raw)))
     } else {
         let body = bytes
             .slice(PREAMBLE_LEN..bytes.len())
-            .ok_or_else(|| Error::corrupt("body range"))?;
+            .ok_or_else(|| Error::Truncated {
+                what: "blob body",
+                offset: PREAMBLE_LEN as u64,
+                needed: pre.stored_len,
+                available: (bytes.len() - PREAMBLE_LEN) as u64,
+            })?;
         Ok((pre, body))
     }
 }

@@ -4,7 +4,7 @@
 //! Codes: a byte `c < n` stands for symbol `c` (1 to 8 bytes); the escape byte 255 is
 //! followed by one literal byte.
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Result};
 
 /// The escape code: the next byte is a literal.
 pub const ESCAPE: u8 = 255;
@@ -40,15 +40,31 @@ impl FsstTable {
 
     /// Checks a table read from a blob.
     pub fn validate(symbols: Vec<u64>, lens: Vec<u8>) -> Result<FsstTable> {
-        if symbols.len() != lens.len() || symbols.len() > 255 {
-            return Err(Error::corrupt(format!(
-                "FSST table with {} symbols and {} lengths",
-                symbols.len(),
-                lens.len()
-            )));
+        if symbols.len() > 255 {
+            return Err(Corruption::OutOfRange {
+                what: "FSST symbol count",
+                value: symbols.len() as u64,
+                min: 0,
+                max: 255,
+            }
+            .into());
         }
-        if lens.iter().any(|l| *l == 0 || *l > 8) {
-            return Err(Error::corrupt("FSST symbol length outside 1..=8"));
+        if symbols.len() != lens.len() {
+            return Err(Corruption::CountMismatch {
+                what: "FSST symbol length count",
+                expected: symbols.len() as u64,
+                got: lens.len() as u64,
+            }
+            .into());
+        }
+        if let Some(l) = lens.iter().find(|l| **l == 0 || **l > 8) {
+            return Err(Corruption::OutOfRange {
+                what: "FSST symbol length",
+                value: *l as u64,
+                min: 1,
+                max: 8,
+            }
+            .into());
         }
         Ok(FsstTable { symbols, lens })
     }
@@ -60,16 +76,21 @@ impl FsstTable {
         while i < codes.len() {
             let c = codes[i];
             if c == ESCAPE {
-                let lit = *codes
-                    .get(i + 1)
-                    .ok_or_else(|| Error::corrupt("FSST escape at end of value"))?;
+                let lit = *codes.get(i + 1).ok_or(Corruption::FsstEscapeAtEnd)?;
                 out.push(lit);
                 i += 2;
             } else {
                 let k = c as usize;
                 let (sym, len) = match (self.symbols.get(k), self.lens.get(k)) {
                     (Some(s), Some(l)) => (*s, *l as usize),
-                    _ => return Err(Error::corrupt(format!("FSST code {c} outside the table"))),
+                    _ => {
+                        return Err(Corruption::IndexOutOfRange {
+                            what: "FSST code",
+                            index: c as u64,
+                            len: self.symbols.len().min(self.lens.len()) as u64,
+                        }
+                        .into())
+                    }
                 };
                 out.extend_from_slice(&sym.to_le_bytes()[..len]);
                 i += 1;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::fsst::FsstTable;
 use crate::bits::Packed;
 use crate::bytes::Bytes;
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::schema::{FieldKind, SchemaSet, TypeSchema};
 use crate::wire::Cursor;
 
@@ -95,8 +95,12 @@ pub struct Parsed {
 }
 
 pub fn sub(body: &Bytes, r: std::ops::Range<usize>) -> Result<Bytes> {
-    body.slice(r)
-        .ok_or_else(|| Error::corrupt("section outside the blob"))
+    body.slice(r.clone()).ok_or_else(|| Error::Truncated {
+        what: "section",
+        offset: r.start as u64,
+        needed: r.len() as u64,
+        available: body.len().saturating_sub(r.start) as u64,
+    })
 }
 
 pub fn parse_meta(c: &mut Cursor<'_>, body: &Bytes) -> Result<BTreeMap<String, String>> {
@@ -127,20 +131,23 @@ pub fn parse_snapshot(body: &Bytes) -> Result<Parsed> {
     let schema = parse_schema(&mut c, body)?;
     let n = c.u32("type count")? as usize;
     if n != schema.types().len() {
-        return Err(Error::corrupt(format!(
-            "{n} types in the body, {} in the schema",
-            schema.types().len()
-        )));
+        return Err(Corruption::CountMismatch {
+            what: "snapshot type count",
+            expected: schema.types().len() as u64,
+            got: n as u64,
+        }
+        .into());
     }
     let mut types = Vec::with_capacity(n);
     for ts in schema.types() {
         types.push(parse_type(&mut c, body, ts)?);
     }
     if c.pos() != body.len() {
-        return Err(Error::corrupt(format!(
-            "{} unread bytes at the end of the body",
-            body.len() - c.pos()
-        )));
+        return Err(Corruption::TrailingBytes {
+            what: "snapshot body",
+            count: (body.len() - c.pos()) as u64,
+        }
+        .into());
     }
     Ok(Parsed {
         header,
@@ -164,18 +171,22 @@ pub fn parse_type_head(
         TypeSchema::Map { .. } => 4,
     };
     if tag != expected {
-        return Err(Error::corrupt(format!(
-            "type {:?}: kind tag {tag}, schema says {expected}",
-            ts.name()
-        )));
+        return Err(Corruption::KindTag {
+            type_name: ts.name().into(),
+            expected,
+            got: tag,
+        }
+        .into());
     }
     let bound = c.u64("ordinal bound")?;
     let count = c.u64("record count")?;
     if bound > u32::MAX as u64 + 1 || count > bound {
-        return Err(Error::corrupt(format!(
-            "type {:?}: {count} records under ordinal bound {bound}",
-            ts.name()
-        )));
+        return Err(Corruption::CountOverBound {
+            type_name: ts.name().into(),
+            count,
+            bound,
+        }
+        .into());
     }
     let populated = sub(body, c.section("populated bitset")?)?;
     if (populated.len() as u64) < bound.div_ceil(8) {
@@ -234,19 +245,30 @@ pub fn parse_column(
         1 => {
             let n = sub(body, c.section("null bitset")?)?;
             if (n.len() as u64) < bound.div_ceil(8) {
-                return Err(Error::corrupt("null bitset shorter than the ordinal bound"));
+                return Err(Error::Truncated {
+                    what: "null bitset",
+                    offset: 0,
+                    needed: bound.div_ceil(8),
+                    available: n.len() as u64,
+                });
             }
             Some(n)
         }
-        x => return Err(Error::corrupt(format!("unknown column encoding {x}"))),
+        x => {
+            return Err(Corruption::UnknownCode {
+                what: "column encoding",
+                code: x as u64,
+            }
+            .into())
+        }
     };
     let wants_pool = matches!(kind, FieldKind::String | FieldKind::Bytes);
     if has_pool != wants_pool {
-        return Err(Error::corrupt(format!(
-            "column of kind {} {} a pool",
-            kind.name(),
-            if has_pool { "has" } else { "lacks" }
-        )));
+        return Err(Corruption::PoolMismatch {
+            kind: kind.name(),
+            has_pool,
+        }
+        .into());
     }
     let pool = if has_pool {
         let count = c.u64("pool count")?;
@@ -257,24 +279,28 @@ pub fn parse_column(
         // so there is at most one. Without this check a few bytes could claim 2^64 values
         // and every pass over the pool (UTF-8 validation, delta dedup) would never end.
         if off_width == 0 && count > 1 {
-            return Err(Error::corrupt(format!(
-                "pool of {count} values with zero-width offsets (pools hold distinct values)"
-            )));
+            return Err(Corruption::ZeroWidthPool { count }.into());
         }
         let offsets = sub(body, c.section("pool offsets")?)?;
         Packed::new(
             &offsets,
             off_width,
-            count
-                .checked_add(1)
-                .ok_or_else(|| Error::corrupt("pool count"))?,
+            count.checked_add(1).ok_or(Corruption::SizeOverflow {
+                what: "pool offsets",
+                count,
+            })?,
         )?;
         let data = sub(body, c.section("pool data")?)?;
         let fsst = if has_fsst {
             let syms = sub(body, c.section("FSST symbols")?)?;
             let lens = sub(body, c.section("FSST lengths")?)?;
             if syms.len() % 8 != 0 {
-                return Err(Error::corrupt("FSST symbols not a multiple of 8 bytes"));
+                return Err(Corruption::Misaligned {
+                    what: "FSST symbols",
+                    len: syms.len() as u64,
+                    multiple: 8,
+                }
+                .into());
             }
             let symbols = syms
                 .chunks_exact(8)

@@ -152,11 +152,11 @@ pub fn write_snapshot_of(
     opts: &SnapshotOptions,
 ) -> Result<(Vec<u8>, SnapshotStats)> {
     if types.len() != schema.types().len() {
-        return Err(crate::Error::Schema(format!(
-            "{} record tables for {} types",
-            types.len(),
-            schema.types().len()
-        )));
+        return Err(crate::error::SchemaError::RecordTables {
+            expected: schema.types().len(),
+            got: types.len(),
+        }
+        .into());
     }
     let mut s = Sink::default();
     let mut stats = SnapshotStats::default();

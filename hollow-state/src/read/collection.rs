@@ -8,7 +8,7 @@ use super::ordinals::Ordinals;
 use super::state::ReadState;
 use hollow_format::bits::Packed;
 use hollow_format::blob::parse::TypeBody;
-use hollow_format::error::{Error, Result};
+use hollow_format::error::{Corruption, Error, Result};
 use hollow_format::schema::TypeSchema;
 
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +26,11 @@ impl<'a> Coll<'a> {
     fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         let ts = &state.types[t];
         let TypeBody::Collection(c) = &ts.body else {
-            return Err(Error::corrupt("collection type without data"));
+            return Err(Corruption::BodyMismatch {
+                type_name: state.schema.types()[t].name().into(),
+                expected: "collection",
+            }
+            .into());
         };
         let is_map = matches!(
             state.schema.types()[t],
@@ -54,18 +58,25 @@ impl<'a> Coll<'a> {
         let end = self
             .ends
             .get(ordinal as u64)
-            .ok_or_else(|| Error::corrupt("collection end out of range"))?;
+            .ok_or_else(|| Corruption::IndexOutOfRange {
+                what: "collection record",
+                index: ordinal as u64,
+                len: self.ends.len(),
+            })?;
         let start = if ordinal == 0 {
             0
         } else {
             self.ends.get(ordinal as u64 - 1).unwrap_or(0)
         };
         if start > end || end > self.elems.len() {
-            return Err(Error::corrupt(format!(
-                "collection {} record {ordinal} spans {start}..{end} of {}",
-                self.name,
-                self.elems.len()
-            )));
+            return Err(Corruption::RecordSpan {
+                type_name: self.name.into(),
+                ordinal: ordinal as u64,
+                start,
+                end,
+                len: self.elems.len(),
+            }
+            .into());
         }
         Ok((start, end))
     }
@@ -82,7 +93,12 @@ impl<'a> Coll<'a> {
             return Ok(None);
         }
         if !n.is_power_of_two() {
-            return Err(Error::corrupt(format!("hashed record with {n} buckets")));
+            return Err(Corruption::HashBuckets {
+                type_name: self.name.into(),
+                ordinal: ordinal as u64,
+                buckets: n,
+            }
+            .into());
         }
         let mut b = hollow_format::blob::column::bucket_of(key, n);
         for _ in 0..n {
@@ -107,6 +123,11 @@ impl<'a> ListView<'a> {
     #[doc(hidden)]
     pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         Coll::new(state, t).map(ListView)
+    }
+
+    /// The collection type's name.
+    pub fn name(&self) -> &'a str {
+        self.0.name
     }
 
     /// The number of list records.
@@ -154,6 +175,11 @@ impl<'a> SetView<'a> {
         Coll::new(state, t).map(SetView)
     }
 
+    /// The collection type's name.
+    pub fn name(&self) -> &'a str {
+        self.0.name
+    }
+
     /// The number of set records.
     pub fn len(&self) -> u64 {
         self.0.count
@@ -190,6 +216,11 @@ impl<'a> MapView<'a> {
     #[doc(hidden)]
     pub fn new(state: &'a ReadState, t: usize) -> Result<Self> {
         Coll::new(state, t).map(MapView)
+    }
+
+    /// The collection type's name.
+    pub fn name(&self) -> &'a str {
+        self.0.name
     }
 
     /// The number of map records.

@@ -65,9 +65,11 @@ impl ReadState {
                     }
                 }
                 _ => {
-                    return Err(hollow_format::Error::corrupt(
-                        "type body does not match its schema",
-                    ))
+                    return Err(hollow_format::Corruption::BodyMismatch {
+                        type_name: ts.name().into(),
+                        expected: "object",
+                    }
+                    .into())
                 }
             }
         }

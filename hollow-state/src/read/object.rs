@@ -9,7 +9,7 @@ use super::state::ReadState;
 use hollow_format::bits::Packed;
 use hollow_format::blob::fsst::FsstTable;
 use hollow_format::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
-use hollow_format::error::{Error, Result};
+use hollow_format::error::{Corruption, Error, Result};
 use hollow_format::schema::{FieldKind, ObjectSchema};
 use hollow_format::value::Value;
 
@@ -147,12 +147,24 @@ impl<'a> PoolView<'a> {
 
     #[cold]
     fn bad_index(&self, idx: u64) -> Error {
-        Error::corrupt(format!("pool index {idx} out of range"))
+        Corruption::IndexOutOfRange {
+            what: "pool index",
+            index: idx,
+            len: self.offsets.len().saturating_sub(1)
+                + self.extra.map_or(0, |x| x.ends.len() as u64),
+        }
+        .into()
     }
 
     #[cold]
     fn bad_span(&self, idx: u64, s: usize, e: usize) -> Error {
-        Error::corrupt(format!("pool value {idx} spans {s}..{e} outside the pool"))
+        Corruption::PoolSpan {
+            index: idx,
+            start: s as u64,
+            end: e as u64,
+            len: self.data.len() as u64,
+        }
+        .into()
     }
 
     /// A plain (uncompressed) string value.
@@ -394,7 +406,7 @@ impl<'a> ColumnView<'a> {
             Tag::I32 => Value::I32((r ^ FLIP) as i64 as i32),
             Tag::Str => match &self.pool {
                 Some(p) => Value::Str(p.string(r, self.name)?),
-                None => return Err(Error::corrupt("string column without a pool")),
+                None => return Err(self.without_pool()),
             },
             Tag::Bool => Value::Bool(r != 0),
             Tag::F32 => Value::F32(f32::from_bits(r as u32)),
@@ -402,9 +414,19 @@ impl<'a> ColumnView<'a> {
             Tag::Ref => Value::Ref(r as u32),
             Tag::Bytes => match &self.pool {
                 Some(p) => Value::Bytes(p.bytes(r)?),
-                None => return Err(Error::corrupt("bytes column without a pool")),
+                None => return Err(self.without_pool()),
             },
         })
+    }
+
+    /// The error of a string or bytes column without a pool.
+    #[cold]
+    fn without_pool(&self) -> Error {
+        Corruption::PoolMismatch {
+            kind: self.kind.name(),
+            has_pool: false,
+        }
+        .into()
     }
 
     fn expect(self, type_name: &str, ok: bool, expected: &'static str) -> Result<Self> {
@@ -433,7 +455,7 @@ trait MapImage<'a> {
     /// reached for kinds whose [`MapImage::value`] always has a value.
     #[inline(never)]
     fn slow(&self, r: u64) -> Result<Value<'a>> {
-        Err(Error::corrupt(format!("image {r} has no value")))
+        Err(Corruption::ImageWithoutValue { image: r }.into())
     }
 }
 
@@ -660,7 +682,11 @@ impl<'a> ObjectView<'a> {
             }
         };
         let TypeBody::Object(cols) = &ts.body else {
-            return Err(Error::corrupt("object type without columns"));
+            return Err(Corruption::BodyMismatch {
+                type_name: schema.name.clone(),
+                expected: "object",
+            }
+            .into());
         };
         let columns = cols
             .iter()
@@ -850,11 +876,7 @@ impl<'a> ObjectView<'a> {
             matches!(c.kind, FieldKind::String),
             "string",
         )?;
-        Ok(StrColumn(
-            c,
-            c.pool
-                .ok_or_else(|| Error::corrupt("string column without a pool"))?,
-        ))
+        Ok(StrColumn(c, c.pool.ok_or_else(|| c.without_pool())?))
     }
 
     /// A typed handle on a bytes field.
@@ -865,11 +887,7 @@ impl<'a> ObjectView<'a> {
             matches!(c.kind, FieldKind::Bytes),
             "bytes",
         )?;
-        Ok(BytesColumn(
-            c,
-            c.pool
-                .ok_or_else(|| Error::corrupt("bytes column without a pool"))?,
-        ))
+        Ok(BytesColumn(c, c.pool.ok_or_else(|| c.without_pool())?))
     }
 }
 

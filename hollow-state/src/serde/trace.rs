@@ -36,7 +36,7 @@ use ::serde::de::DeserializeOwned;
 use recorder::Recorder;
 use tracer::{Prim, Shape, StructEntry, TraceError, Tracer};
 
-use hollow_format::error::{Error, Result};
+use hollow_format::error::{Error, Result, SchemaError};
 use hollow_format::schema::{
     Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema,
 };
@@ -96,10 +96,10 @@ impl SchemaBuilder {
         match self.types.iter().find(|t| t.name() == ts.name()) {
             Some(existing) if *existing == ts => {}
             Some(_) => {
-                return Err(Error::Schema(format!(
-                    "two different types are named {:?}",
-                    ts.name()
-                )))
+                return Err(SchemaError::DuplicateType {
+                    name: ts.name().into(),
+                }
+                .into())
             }
             None => self.types.push(ts),
         }

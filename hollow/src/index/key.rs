@@ -9,7 +9,7 @@
 use std::mem::discriminant;
 use std::sync::Arc;
 
-use crate::error::{DataError, Error, Result};
+use crate::error::{Corruption, DataError, Error, Result, SchemaError};
 use hollow_format::blob::parse::TypeBody;
 use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
@@ -115,9 +115,9 @@ impl KeyDef {
             .ok_or_else(|| DataError::NoSuchType(type_name.into()))?;
         schema.object(type_name)?;
         if fields.is_empty() {
-            return Err(DataError::Schema(format!(
-                "a key of {type_name:?} needs at least one field"
-            ))
+            return Err(SchemaError::EmptyKey {
+                type_name: type_name.into(),
+            }
             .into());
         }
         let mut def = KeyDef {
@@ -136,11 +136,16 @@ impl KeyDef {
             let (idxs, kind) = schema.resolve_path(type_name, path)?;
             let mut t = type_idx;
             for f in idxs {
-                let TypeSchema::Object(o) = &schema.types()[t] else {
-                    return Err(DataError::Schema(format!(
-                        "path {path:?} crosses a non-object type"
-                    ))
-                    .into());
+                let o = match &schema.types()[t] {
+                    TypeSchema::Object(o) => o,
+                    other => {
+                        return Err(DataError::WrongTypeKind {
+                            type_name: other.name().into(),
+                            expected: "object",
+                            actual: other.kind_name(),
+                        }
+                        .into())
+                    }
                 };
                 let fkind = o.fields[f].kind.clone();
                 def.hops.push(Hop { t, f });
@@ -163,11 +168,27 @@ impl KeyDef {
     /// The key declared as the primary key of `type_name`.
     pub(crate) fn primary(schema: &Arc<SchemaSet>, type_name: &str) -> Result<Self> {
         let o = schema.object(type_name)?;
-        let pk = o.primary_key.as_ref().ok_or_else(|| {
-            DataError::Schema(format!("type {type_name:?} declares no primary key"))
-        })?;
+        let pk = o
+            .primary_key
+            .as_ref()
+            .ok_or_else(|| SchemaError::NoPrimaryKey {
+                type_name: type_name.into(),
+            })?;
         let fields: Vec<&str> = pk.iter().map(String::as_str).collect();
         Self::new(schema, type_name, &fields)
+    }
+
+    /// The error of a reader without the column of hop `i` (readers hold one per hop).
+    #[cold]
+    fn column_missing(&self, i: usize) -> Error {
+        let (type_name, field) = match (self.hops.get(i), self.expected.get(i)) {
+            (Some(h), Some((name, _))) => match &self.schema.types()[h.t] {
+                TypeSchema::Object(o) => (name.clone(), o.fields[h.f].name.clone()),
+                _ => (name.clone(), String::new()),
+            },
+            _ => (self.type_name.clone(), String::new()),
+        };
+        Corruption::ColumnMismatch { type_name, field }.into()
     }
 
     /// The number of fields.
@@ -235,10 +256,10 @@ impl KeyDef {
         for (h, (name, kind)) in self.hops.iter().zip(&self.expected) {
             let ok = matches!(types.get(h.t), Some(TypeSchema::Object(o)) if o.name == *name && o.fields.get(h.f).is_some_and(|fd| fd.kind == *kind));
             if !ok {
-                return Err(DataError::Schema(format!(
-                    "the state's schema does not match the key {:?} of {:?}",
-                    self.fields, self.type_name
-                ))
+                return Err(SchemaError::KeyMismatch {
+                    type_name: self.type_name.clone(),
+                    fields: self.fields.clone(),
+                }
                 .into());
             }
         }
@@ -263,24 +284,26 @@ impl KeyDef {
             head: [None; HEAD],
             tail: Vec::new(),
         };
-        for (h, (_, kind)) in self.hops.iter().zip(&self.expected) {
-            let ts = state
-                .types
-                .get(h.t)
-                .ok_or_else(|| Error::corrupt("key hop type missing"))?;
-            let TypeBody::Object(cs) = &ts.body else {
-                return Err(Error::corrupt("object type without columns"));
-            };
-            let c = cs
-                .get(h.f)
-                .ok_or_else(|| Error::corrupt("key field column missing"))?;
-            if discriminant(&c.kind) != discriminant(kind) {
-                return Err(Error::corrupt("key column kind differs from its schema"));
-            }
+        for (h, (type_name, kind)) in self.hops.iter().zip(&self.expected) {
             let name = match &state.schema.types()[h.t] {
                 TypeSchema::Object(o) => o.fields[h.f].name.as_str(),
                 _ => "",
             };
+            let Some((ts, TypeBody::Object(cs))) = state.types.get(h.t).map(|ts| (ts, &ts.body))
+            else {
+                return Err(Corruption::BodyMismatch {
+                    type_name: type_name.clone(),
+                    expected: "object",
+                }
+                .into());
+            };
+            let c = cs
+                .get(h.f)
+                .filter(|c| discriminant(&c.kind) == discriminant(kind))
+                .ok_or_else(|| Corruption::ColumnMismatch {
+                    type_name: type_name.clone(),
+                    field: name.into(),
+                })?;
             let hc = HopCol {
                 col: ColumnView::new(c, ts.bound, name)?,
                 pop: Pop {
@@ -303,13 +326,11 @@ impl KeyDef {
     /// Checks a query's arity and kinds (for the error-reporting lookups).
     pub(crate) fn check_query(&self, key: &[Value<'_>]) -> Result<()> {
         if key.len() != self.arity() {
-            return Err(DataError::Schema(format!(
-                "the key {:?} of {:?} has {} fields, got {} values",
-                self.fields,
-                self.type_name,
-                self.arity(),
-                key.len()
-            ))
+            return Err(SchemaError::KeyArity {
+                type_name: self.type_name.clone(),
+                fields: self.fields.clone(),
+                got: key.len(),
+            }
             .into());
         }
         for (p, v) in key.iter().enumerate() {
@@ -413,13 +434,15 @@ impl<'a> KeyReader<'a> {
         let mut o = o;
         for i in range.clone() {
             let Some(hc) = self.cols.get(i) else {
-                return Err(Error::corrupt("key hop without a column"));
+                return Err(self.def.column_missing(i));
             };
             if i > range.start && !hc.pop.has(o) {
-                return Err(Error::corrupt(format!(
-                    "key path {:?} of {:?} reaches unpopulated ordinal {o}",
-                    self.def.fields[p], self.def.type_name
-                )));
+                return Err(Corruption::NotPopulated {
+                    what: "a key path",
+                    type_name: self.def.expected[i].0.clone(),
+                    ordinal: o as u64,
+                }
+                .into());
             }
             if i == last {
                 return Ok(hc.col.get(o)?);

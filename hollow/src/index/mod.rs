@@ -55,7 +55,7 @@ pub(crate) use key::{KeyDef, KeyReader};
 
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::lifecycle::Transition;
 use hollow_format::value::Value;
 use hollow_state::read::ReadState;
@@ -136,10 +136,6 @@ fn affected(def: &KeyDef, old: &ReadState, changes: &StateChanges) -> Result<Vec
     Ok(reader.affected_roots(&touched(changes), &changes.types[def.type_idx].removed))
 }
 
-fn describe_key(key: &[Value<'_>]) -> String {
-    format!("{key:?}")
-}
-
 /// A unique index: key → ordinal.
 #[derive(Debug, Clone)]
 pub struct PrimaryKeyIndex {
@@ -186,7 +182,7 @@ impl PkLookup<'_> {
 
 impl PrimaryKeyIndex {
     /// Builds an index of the object type `type_name` of `state` by `fields` (field names or
-    /// dotted paths through references). Duplicate keys are an [`Error::Validation`].
+    /// dotted paths through references). Duplicate keys are an [`Error::DuplicateKey`].
     pub fn build(state: &ReadState, type_name: &str, fields: &[&str]) -> Result<Self> {
         let def = KeyDef::new(state.schema(), type_name, fields)?;
         Self::with_def(def, state)
@@ -259,14 +255,13 @@ impl PrimaryKeyIndex {
     fn duplicate(&self, reader: &KeyReader<'_>, a: u32, b: u32) -> Error {
         let key = reader
             .key_values(b)
-            .map(|k| describe_key(&k))
+            .map(|k| k.into_iter().map(Value::into_owned).collect())
             .unwrap_or_default();
-        Error::Validation(format!(
-            "duplicate key {key} in {:?}: ordinals {} and {}",
-            self.def.type_name,
-            a.min(b),
-            a.max(b)
-        ))
+        Error::DuplicateKey {
+            type_name: self.def.type_name.clone(),
+            key,
+            ordinals: (a.min(b), a.max(b)),
+        }
     }
 
     /// Adds one record, refusing a duplicate key.
@@ -713,10 +708,12 @@ impl HashIndex {
             self.place.resize(o as usize + 1, (NONE, 0));
         }
         if self.place[o as usize].0 != NONE {
-            return Err(Error::corrupt(format!(
-                "ordinal {o} of {:?} indexed twice",
-                self.def.type_name
-            )));
+            return Err(Corruption::AlreadyPopulated {
+                what: "the index",
+                type_name: self.def.type_name.clone(),
+                ordinal: o as u64,
+            }
+            .into());
         }
         let (g, p) = match found {
             Some(g) => {

@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::timeline::{store_err, Step, Timeline, TimelineIndex};
-use crate::error::{DataError, Error, Result};
+use crate::error::{BlobFailure, DataError, Error, Result};
 use crate::store::BlobStore;
 use hollow_format::blob::SnapshotOptions;
 use hollow_format::bytes::Bytes;
@@ -66,7 +66,7 @@ pub struct UpdateReport {
     /// Steps applied, in order.
     pub transitions: Vec<Transition>,
     /// Errors met on the way (blobs skipped) even if the update then succeeded.
-    pub recovered_errors: Vec<String>,
+    pub recovered_errors: Vec<BlobFailure>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -150,20 +150,19 @@ impl Consumer {
         let mut avoid: HashSet<Step> = HashSet::new();
         for _attempt in 0..8 {
             let Some(path) = idx.plan(from.as_ref().map(|l| l.version), target, &avoid) else {
-                let detail = if report.recovered_errors.is_empty() {
-                    "no stored snapshot or delta path leads to it".to_string()
-                } else {
-                    report.recovered_errors.join("; ")
-                };
                 return Err(Error::Unreachable {
                     version: target,
-                    detail,
+                    failures: report.recovered_errors,
                 });
             };
             match self.follow(from.clone(), &path, &mut report) {
-                Ok(l) => return Ok((self.finish(l)?, report)),
+                Ok(Some(l)) => return Ok((self.finish(l)?, report)),
+                Ok(None) => break,
                 Err((step, e)) => {
-                    report.recovered_errors.push(format!("{}: {e}", step.key()));
+                    report.recovered_errors.push(BlobFailure {
+                        key: step.key(),
+                        error: Arc::new(e),
+                    });
                     report.transitions.clear();
                     avoid.insert(step);
                 }
@@ -171,16 +170,18 @@ impl Consumer {
         }
         Err(Error::Unreachable {
             version: target,
-            detail: report.recovered_errors.join("; "),
+            failures: report.recovered_errors,
         })
     }
 
+    /// Follows a planned path from `from`: the state reached (`None`: an empty path from no
+    /// state), or the step that failed and why.
     fn follow(
         &self,
         from: Option<Loaded>,
         path: &[Step],
         report: &mut UpdateReport,
-    ) -> std::result::Result<Loaded, (Step, Error)> {
+    ) -> std::result::Result<Option<Loaded>, (Step, Error)> {
         let mut cur = from;
         for step in path {
             let next = match *step {
@@ -204,7 +205,11 @@ impl Consumer {
                     let Some(c) = cur.as_ref().filter(|c| c.version == a) else {
                         return Err((
                             *step,
-                            Error::corrupt("path does not start at the current version"),
+                            Error::BrokenPath {
+                                key: step.key(),
+                                from: a,
+                                at: cur.as_ref().map(|c| c.version),
+                            },
                         ));
                     };
                     let bytes = self
@@ -217,12 +222,11 @@ impl Consumer {
                     if applied.from != a || applied.to != b {
                         return Err((
                             *step,
-                            Error::corrupt(format!(
-                                "blob {} holds the delta {} → {}",
-                                step.key(),
-                                applied.from,
-                                applied.to
-                            )),
+                            Error::DeltaVersions {
+                                key: step.key(),
+                                expected: (a, b),
+                                found: (applied.from, applied.to),
+                            },
                         ));
                     }
                     report.transitions.push(Transition {
@@ -239,7 +243,7 @@ impl Consumer {
             };
             cur = Some(next);
         }
-        cur.ok_or_else(|| (Step::Snapshot(0), Error::corrupt("empty path")))
+        Ok(cur)
     }
 
     fn cache_dir(&self) -> Result<PathBuf> {
@@ -310,9 +314,11 @@ impl Consumer {
 /// a valid checksum: the version the producer wrote into its header gives it away.
 fn check_version(state: ReadState, key: &str, v: u64) -> Result<ReadState> {
     match state.header().get("hollow.version") {
-        Some(h) if *h != v.to_string() => Err(Error::corrupt(format!(
-            "blob {key} holds version {h}, not {v}"
-        ))),
+        Some(h) if *h != v.to_string() => Err(Error::SnapshotVersion {
+            key: key.into(),
+            expected: v,
+            found: h.clone(),
+        }),
         _ => Ok(state),
     }
 }

@@ -8,6 +8,7 @@
 //! without a primary key (strings and lists of a record) are reference-counted and dropped
 //! when nothing refers to them.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,9 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::consumer::load_version;
 use super::timeline::{Timeline, VersionBlobs};
 use super::validate::{
-    CountChangeValidator, PrimaryKeyValidator, ValidationContext, Validator, Validators,
+    key_values, CountChangeValidator, PrimaryKeyValidator, ValidationContext, ValidationFailure,
+    Validator, Validators,
 };
-use crate::error::{DataError, Error, Result};
+use crate::error::{DataError, Error, Result, SchemaError};
 use crate::store::BlobStore;
 use hollow_format::blob::SnapshotOptions;
 use hollow_format::codec::{decode_field, encode_object};
@@ -100,13 +102,13 @@ pub enum CycleOutcome {
         /// The validator's name ([`Validator::name`]).
         validator: String,
         /// Why.
-        reason: String,
+        reason: ValidationFailure,
     },
 }
 
 /// What retention did after a publish. A failure never undoes the publish; it is reported
 /// here and retried after the next publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum RetentionOutcome {
     /// The keys deleted.
     Done {
@@ -116,7 +118,7 @@ pub enum RetentionOutcome {
     /// Retention failed (the store refused a listing or a delete).
     Failed {
         /// What went wrong.
-        error: String,
+        error: Arc<Error>,
     },
 }
 
@@ -181,10 +183,7 @@ impl Producer {
             Some(v) => {
                 let rs = load_version(store, v, MemoryMode::Heap)?;
                 if **rs.schema() != schema {
-                    return Err(DataError::Schema(format!(
-                        "the announced version {v} has a different schema than the producer's"
-                    ))
-                    .into());
+                    return Err(SchemaError::AnnouncedMismatch { version: v }.into());
                 }
                 let header = rs.header().clone();
                 (rs.to_write_state()?, Some(v), header)
@@ -222,18 +221,30 @@ impl Producer {
                 TypeSchema::Object(o) if o.primary_key.is_some() => {
                     let mut idx = Vec::new();
                     for path in o.primary_key.iter().flatten() {
-                        idx.push(o.field_index(path).ok_or_else(|| DataError::Schema(format!("{}: incremental producers need primary keys of direct fields, not {path:?}", o.name)))?);
+                        idx.push(o.field_index(path).ok_or_else(|| {
+                            SchemaError::NestedPrimaryKey {
+                                type_name: o.name.clone(),
+                                path: path.clone(),
+                            }
+                        })?);
                     }
                     let mut map = FxHashMap::default();
                     for ord in self.state.types[t].ordinals() {
                         let enc = self.state.encoded(t, ord).unwrap_or_default();
                         let mut k = Vec::new();
                         key_into(o, &idx, enc, &mut Vec::new(), &mut k);
-                        if map.insert(k.into(), ord).is_some() {
-                            return Err(Error::Validation(format!(
-                                "duplicate primary key in {} at ordinal {ord}",
-                                o.name
-                            )));
+                        match map.entry(k.into_boxed_slice()) {
+                            Entry::Vacant(v) => {
+                                v.insert(ord);
+                            }
+                            Entry::Occupied(e) => {
+                                let other = *e.get();
+                                return Err(Error::DuplicateKey {
+                                    type_name: o.name.clone(),
+                                    key: key_values(o, &idx, e.key()),
+                                    ordinals: (other.min(ord), other.max(ord)),
+                                });
+                            }
                         }
                     }
                     self.keys.push(Some(map));
@@ -329,7 +340,7 @@ impl Producer {
             self.index_keys()?;
             return Ok(CycleOutcome::ValidationFailed {
                 validator,
-                reason: failure.reason,
+                reason: failure,
             });
         }
         let old_header = self.header.clone();
@@ -472,9 +483,7 @@ impl Producer {
         Some(
             match self.timeline.retain(keep, self.config.keep_days, now_ms) {
                 Ok(deleted) => RetentionOutcome::Done { deleted },
-                Err(e) => RetentionOutcome::Failed {
-                    error: e.to_string(),
-                },
+                Err(e) => RetentionOutcome::Failed { error: Arc::new(e) },
             },
         )
     }
@@ -590,10 +599,9 @@ impl Cycle<'_> {
             .into());
         };
         if self.p.keys[t].is_none() {
-            return Err(DataError::Schema(format!(
-                "type {:?} has no primary key: use WriteState-level adds",
-                o.name
-            ))
+            return Err(SchemaError::NoPrimaryKey {
+                type_name: o.name.clone(),
+            }
             .into());
         }
         let mut enc = std::mem::take(&mut self.p.enc_buf);
@@ -654,15 +662,20 @@ impl Cycle<'_> {
         let t = self.p.state.type_idx(type_name)?;
         let schema = self.p.state.schema.clone();
         let TypeSchema::Object(o) = &schema.types()[t] else {
-            return Err(DataError::Schema(format!("{type_name:?} is not an object type")).into());
+            return Err(DataError::WrongTypeKind {
+                type_name: type_name.into(),
+                expected: "object",
+                actual: schema.types()[t].kind_name(),
+            }
+            .into());
         };
         let pk = &self.p.pk_fields[t];
         if pk.len() != key.len() {
-            return Err(DataError::Schema(format!(
-                "{type_name:?} has {} key fields, got {}",
-                pk.len(),
-                key.len()
-            ))
+            return Err(SchemaError::KeyArity {
+                type_name: type_name.into(),
+                fields: o.primary_key.clone().unwrap_or_default(),
+                got: key.len(),
+            }
             .into());
         }
         let mut enc = Vec::new();

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::{DataError, Error, Result};
+use crate::error::{Error, ProtocolRule, Result};
 use crate::store::{BlobStore, StoreError};
 
 /// Key of the snapshot of version `v`.
@@ -61,7 +61,9 @@ fn check_holder(holder: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
-        return Err(DataError::Schema(format!("{holder:?} is not a protection holder name (1 to 200 of [A-Za-z0-9._-], starting with a letter or digit)")).into());
+        return Err(Error::InvalidHolder {
+            holder: holder.into(),
+        });
     }
     Ok(())
 }
@@ -199,15 +201,13 @@ pub struct Timeline {
     store: Arc<dyn BlobStore>,
 }
 
-fn parse_version(text: &[u8], what: &str) -> Result<u64> {
+fn parse_version(text: &[u8], key: &str) -> Result<u64> {
     std::str::from_utf8(text)
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .ok_or_else(|| {
-            Error::corrupt(format!(
-                "{what} does not hold a version: {:?}",
-                String::from_utf8_lossy(&text[..text.len().min(40)])
-            ))
+        .ok_or_else(|| Error::NotAVersion {
+            key: key.into(),
+            text: String::from_utf8_lossy(&text[..text.len().min(40)]).into_owned(),
         })
 }
 
@@ -226,7 +226,7 @@ impl Timeline {
     pub fn announced(&self) -> Result<Option<u64>> {
         match self.store.get_opt(ANNOUNCED).map_err(store_err)? {
             None => Ok(None),
-            Some(b) => parse_version(&b, "the announcement").map(Some),
+            Some(b) => parse_version(&b, ANNOUNCED).map(Some),
         }
     }
 
@@ -234,7 +234,7 @@ impl Timeline {
     pub fn pinned(&self) -> Result<Option<u64>> {
         match self.store.get_opt(PINNED).map_err(store_err)? {
             None => Ok(None),
-            Some(b) => parse_version(&b, "the pin").map(Some),
+            Some(b) => parse_version(&b, PINNED).map(Some),
         }
     }
 
@@ -319,19 +319,19 @@ impl Timeline {
             (Some(p), _) if p >= v => {
                 return Err(Error::Protocol {
                     version: v,
-                    detail: "a version must be newer than the one it follows",
+                    rule: ProtocolRule::NotNewer { previous: p },
                 })
             }
             (None, VersionBlobs { snapshot: None, .. }) => {
                 return Err(Error::Protocol {
                     version: v,
-                    detail: "a first version needs a snapshot",
+                    rule: ProtocolRule::FirstWithoutSnapshot,
                 })
             }
             (Some(_), VersionBlobs { deltas: None, .. }) => {
                 return Err(Error::Protocol {
                     version: v,
-                    detail: "a version after another needs its delta and reverse delta",
+                    rule: ProtocolRule::MissingDeltas,
                 })
             }
             (
@@ -342,7 +342,7 @@ impl Timeline {
             ) => {
                 return Err(Error::Protocol {
                     version: v,
-                    detail: "a first version has no deltas",
+                    rule: ProtocolRule::FirstWithDeltas,
                 })
             }
             _ => {}
@@ -372,7 +372,7 @@ impl Timeline {
         if self.meta(v)?.is_none() {
             return Err(Error::Protocol {
                 version: v,
-                detail: "a snapshot can only be added to a published version",
+                rule: ProtocolRule::NotPublished,
             });
         }
         self.store
@@ -406,9 +406,10 @@ impl Timeline {
     pub fn pin(&self, v: u64) -> Result<()> {
         let idx = self.index()?;
         if idx.plan(None, v, &HashSet::new()).is_none() {
-            return Err(Error::corrupt(format!(
-                "cannot pin version {v}: no stored path reaches it"
-            )));
+            return Err(Error::Unreachable {
+                version: v,
+                failures: Vec::new(),
+            });
         }
         self.store
             .put(PINNED, v.to_string().as_bytes())

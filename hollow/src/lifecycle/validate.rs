@@ -19,31 +19,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use hollow_format::codec::decode_field;
-use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_format::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use hollow_format::value::Value;
 use hollow_state::write::{StateChanges, WriteState};
 use rustc_hash::FxHashMap;
 
-/// Why a validator refused a state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidationFailure {
-    /// Human-readable reason.
-    pub reason: String,
-}
-
-impl ValidationFailure {
-    /// A failure with a reason.
-    pub fn new(reason: impl Into<String>) -> Self {
-        ValidationFailure {
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for ValidationFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
+pub use crate::error::ValidationFailure;
 
 /// A check of every new state before it is published.
 pub trait Validator: Send + Sync {
@@ -157,6 +138,15 @@ impl<'a> ValidationContext<'a> {
         self.pk_fields.get(t).is_some_and(|f| !f.is_empty())
     }
 
+    /// The values of a primary-key encoding of type index `t` (from
+    /// [`ValidationContext::primary_key`]), in key order.
+    pub fn key_values(&self, t: usize, key: &[u8]) -> Vec<Value<'static>> {
+        match (self.schema().types().get(t), self.pk_fields.get(t)) {
+            (Some(TypeSchema::Object(o)), Some(pk)) => key_values(o, pk, key),
+            _ => Vec::new(),
+        }
+    }
+
     /// The primary-key encoding of a live record of type index `t` (`None`: no such record, or
     /// the type has no key).
     pub fn primary_key(&self, t: usize, ordinal: u32) -> Option<Vec<u8>> {
@@ -231,13 +221,12 @@ impl Validator for CountChangeValidator {
             }
             let change = c.new.abs_diff(c.previous) as f64;
             if (c.new < c.previous || self.growth) && change > self.max_ratio * c.previous as f64 {
-                return Err(ValidationFailure::new(format!(
-                    "record count of {} would change from {} to {} (more than {:.0}% of the previous count)",
-                    ts.name(),
-                    c.previous,
-                    c.new,
-                    self.max_ratio * 100.0
-                )));
+                return Err(ValidationFailure::CountChange {
+                    type_name: ts.name().into(),
+                    previous: c.previous,
+                    new: c.new,
+                    max_ratio: self.max_ratio,
+                });
             }
         }
         Ok(())
@@ -279,13 +268,10 @@ impl Validator for PrimaryKeyValidator {
     }
 
     fn validate(&self, ctx: &ValidationContext<'_>) -> Result<(), ValidationFailure> {
-        let dup = |name: &str, key: &[u8], a: u32, b: u32| {
-            ValidationFailure::new(format!(
-                "two records of {name} share the primary key {}: ordinals {} and {}",
-                show_key(key),
-                a.min(b),
-                a.max(b)
-            ))
+        let dup = |t: usize, key: &[u8], a: u32, b: u32| ValidationFailure::DuplicateKey {
+            type_name: ctx.schema().types()[t].name().into(),
+            key: ctx.key_values(t, key),
+            ordinals: (a.min(b), a.max(b)),
         };
         for (t, ts) in ctx.schema().types().iter().enumerate() {
             if !ctx.has_primary_key(t) {
@@ -307,7 +293,7 @@ impl Validator for PrimaryKeyValidator {
                         continue;
                     };
                     if let Some(other) = seen.insert(k.clone(), ord) {
-                        return Err(dup(ts.name(), &k, other, ord));
+                        return Err(dup(t, &k, other, ord));
                     }
                 }
                 continue;
@@ -321,33 +307,48 @@ impl Validator for PrimaryKeyValidator {
                 };
                 match index.get(&k[..]) {
                     Some(&o) if o == ord => {}
-                    Some(&o) => return Err(dup(ts.name(), &k, o, ord)),
+                    Some(&o) => return Err(dup(t, &k, o, ord)),
                     None => {
-                        return Err(ValidationFailure::new(format!(
-                            "record {ord} of {} has a primary key ({}) the key index does not know",
-                            ts.name(),
-                            show_key(&k)
-                        )))
+                        return Err(ValidationFailure::UnindexedKey {
+                            type_name: ts.name().into(),
+                            ordinal: ord,
+                            key: ctx.key_values(t, &k),
+                        })
                     }
                 }
             }
             if index.len() as u64 != live {
-                return Err(ValidationFailure::new(format!(
-                    "{} has {live} live records but {} distinct primary keys",
-                    ts.name(),
-                    index.len()
-                )));
+                return Err(ValidationFailure::KeyCount {
+                    type_name: ts.name().into(),
+                    live,
+                    keys: index.len() as u64,
+                });
             }
         }
         Ok(())
     }
 }
 
-fn show_key(k: &[u8]) -> String {
-    match std::str::from_utf8(k) {
-        Ok(s) if s.chars().all(|c| !c.is_control()) => format!("{s:?}"),
-        _ => k.iter().map(|b| format!("{b:02x}")).collect(),
-    }
+/// The values of a primary-key encoding of object type `o` (the record codec's encodings
+/// of the fields `pk`, in key order, as [`ValidationContext::primary_key`] returns them).
+/// String fields come back as strings when they are UTF-8; a short encoding ends in nulls.
+pub(crate) fn key_values(o: &ObjectSchema, pk: &[usize], key: &[u8]) -> Vec<Value<'static>> {
+    let mut pos = 0;
+    pk.iter()
+        .map(|&i| {
+            let kind = &o.fields[i].kind;
+            if pos >= key.len() {
+                return Value::Null;
+            }
+            match (kind, decode_field(kind, key, &mut pos)) {
+                (FieldKind::String, Value::Bytes(b)) => match std::str::from_utf8(&b) {
+                    Ok(s) => Value::Str(s.to_owned().into()),
+                    Err(_) => Value::Bytes(b.into_owned().into()),
+                },
+                (_, v) => v.into_owned(),
+            }
+        })
+        .collect()
 }
 
 /// A list of validators, run in order (the first refusal stops the cycle).
@@ -466,7 +467,15 @@ mod tests {
     fn duplicate_primary_keys_are_refused_by_both_modes() {
         let (ws, pk, keys, changes) = duplicated();
         let full = check(PrimaryKeyValidator::full(), &ws, &pk, &keys, &changes).unwrap_err();
-        assert!(full.reason.contains("share the primary key"), "{full}");
+        assert!(full.to_string().contains("share the primary key"), "{full}");
+        assert_eq!(
+            full,
+            ValidationFailure::DuplicateKey {
+                type_name: "Item".into(),
+                key: vec![Value::I64(1)],
+                ordinals: (0, 2),
+            }
+        );
         let inc = check(
             PrimaryKeyValidator::incremental(),
             &ws,
@@ -476,8 +485,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            inc.reason.contains("share the primary key")
-                || inc.reason.contains("distinct primary keys"),
+            matches!(
+                &inc,
+                ValidationFailure::DuplicateKey { type_name, key, ordinals: (0, 2) }
+                    if type_name == "Item" && key == &[Value::I64(1)]
+            ) || matches!(
+                inc,
+                ValidationFailure::KeyCount {
+                    live: 3,
+                    keys: 2,
+                    ..
+                }
+            ),
             "{inc}"
         );
     }

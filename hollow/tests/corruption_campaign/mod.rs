@@ -31,14 +31,15 @@ use std::sync::{Arc, Mutex};
 
 use hollow::blob::apply_delta;
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue, Record};
+use hollow::error::BlobFailure;
 use hollow::lifecycle::timeline::ANNOUNCED;
 use hollow::lifecycle::Step;
 use hollow::lifecycle::{
     load_version, Consumer, ConsumerConfig, CycleOutcome, Loaded, Producer, ProducerConfig,
     UpdateReport,
 };
-use hollow::store::{BlobStore, FolderStore};
-use hollow::{Bytes, Error, MemoryMode, ReadState};
+use hollow::store::{BlobStore, FolderStore, StoreError};
+use hollow::{Bytes, DataError, Error, MemoryMode, ReadState};
 
 /// The campaign's dataset: scalars of most kinds, a nullable FSST text, two lists.
 pub const SCHEMA: &str = r#"{"dataset": "items", "type": "Item", "primary_key": ["id"], "fields": [
@@ -487,25 +488,25 @@ impl Tally {
     }
 }
 
-/// The cause of a refused blob, from an error's text (the variant's Display prefix).
-pub fn cause(msg: &str) -> &'static str {
-    const CAUSES: [(&str, &str); 11] = [
-        ("checksum mismatch", "ChecksumMismatch"),
-        ("truncated blob", "Truncated"),
-        ("not a hollow blob", "BadMagic"),
-        ("unsupported blob format version", "Version"),
-        ("wrong blob kind", "WrongBlobKind"),
-        ("schema error", "Schema"),
-        ("holds version", "WrongVersion"),
-        ("holds the delta", "WrongVersion"),
-        ("corrupt blob", "Corrupt"),
-        ("not found", "NotFound"),
-        ("no stored snapshot or delta path", "NoPath"),
-    ];
-    CAUSES
-        .iter()
-        .find(|(needle, _)| msg.contains(needle))
-        .map_or("other", |(_, c)| c)
+/// The cause of a refused blob: its error's variant (`WrongVersion` for a blob holding
+/// another version, `NoPath` when no stored path is left to try).
+pub fn cause(e: &Error) -> &'static str {
+    match e {
+        Error::Data(d) => match d {
+            DataError::ChecksumMismatch { .. } => "ChecksumMismatch",
+            DataError::Truncated { .. } => "Truncated",
+            DataError::BadMagic { .. } => "BadMagic",
+            DataError::Version { .. } => "Version",
+            DataError::WrongBlobKind { .. } => "WrongBlobKind",
+            DataError::Schema(_) => "Schema",
+            DataError::Corrupt(_) => "Corrupt",
+            _ => "other",
+        },
+        Error::SnapshotVersion { .. } | Error::DeltaVersions { .. } => "WrongVersion",
+        Error::Store(StoreError::NotFound { .. }) => "NotFound",
+        Error::Unreachable { failures, .. } if failures.is_empty() => "NoPath",
+        _ => "other",
+    }
 }
 
 /// The variant's name; for the data layers' errors, the inner variant's (`Corrupt`, ...).
@@ -551,13 +552,13 @@ fn step_keys(report: &UpdateReport) -> Vec<String> {
         .collect()
 }
 
-/// The error text about the damaged key among `errors`, else the first.
-fn cause_for<'a>(key: &str, errors: impl Iterator<Item = &'a str> + Clone) -> &'static str {
-    let mine = errors
-        .clone()
-        .find(|e| e.starts_with(key))
-        .or_else(|| errors.clone().next());
-    mine.map_or("none", cause)
+/// The cause of the failure of the damaged key among `failures`, else of the first (`NoPath`
+/// when there is none).
+fn cause_for(key: &str, failures: &[BlobFailure]) -> &'static str {
+    match failures.iter().find(|f| f.key == key).or(failures.first()) {
+        Some(f) => cause(&f.error),
+        None => "NoPath",
+    }
 }
 
 /// What the consumer must reach: `Some(v)` a stored version, `None` an error.
@@ -626,10 +627,9 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
                 }
             }
             match &e {
-                Error::Unreachable { detail, .. } => format!(
-                    "refused: Unreachable/{}, kept",
-                    cause_for(&m.key, detail.split("; "))
-                ),
+                Error::Unreachable { failures, .. } => {
+                    format!("refused: Unreachable/{}, kept", cause_for(&m.key, failures))
+                }
                 other => format!("refused: {}, kept", variant(other)),
             }
         }
@@ -651,10 +651,7 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
                     "followed announcement to a stored version".into()
                 }
             } else if !report.recovered_errors.is_empty() {
-                format!(
-                    "recovered: {}",
-                    cause_for(&m.key, report.recovered_errors.iter().map(|s| s.as_str()))
-                )
+                format!("recovered: {}", cause_for(&m.key, &report.recovered_errors))
             } else if step_keys(&report).contains(&m.key) {
                 "accepted, correct".into()
             } else {
@@ -667,8 +664,8 @@ fn consume(f: &Fixture, m: &Mutation, c: &Consumer, before: Option<Loaded>) -> S
 /// Whether an update error is the refusal of damage (rather than, say, an I/O failure).
 fn is_damage_error(e: &Error) -> bool {
     match e {
-        Error::Unreachable { detail, .. } => detail.split("; ").all(|d| cause(d) != "other"),
-        other => cause(&other.to_string()) != "other",
+        Error::Unreachable { failures, .. } => failures.iter().all(|f| cause(&f.error) != "other"),
+        other => cause(other) != "other",
     }
 }
 

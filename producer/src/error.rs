@@ -5,8 +5,10 @@
 //! These are the failures that stop a cycle (or stop the service from starting).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The error type of the producer library.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration is invalid (a flag, an environment variable or the config file).
@@ -57,10 +59,10 @@ pub enum Error {
     },
     /// One or more datasets' cycles failed (the others ran; the failed ones read the same
     /// messages again next cycle).
-    #[error("cycle failed: {}", failures.join("; "))]
+    #[error("cycle failed: {}", failures.iter().map(|(d, e)| format!("{d}: {e}")).collect::<Vec<_>>().join("; "))]
     CycleFailed {
-        /// `dataset: error` for each failed dataset.
-        failures: Vec<String>,
+        /// Each failed dataset and its error (also in its report).
+        failures: Vec<(String, Arc<Error>)>,
     },
     /// Messages could not be delivered to Kafka.
     #[error("{failed} message(s) could not be delivered to Kafka ({what})")]

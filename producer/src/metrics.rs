@@ -481,11 +481,15 @@ mod tests {
             snapshot_bytes: None,
             publish: Duration::ZERO,
             retention_deleted: 0,
-            retention_error: Some("store down".into()),
+            retention_error: Some(Arc::new(hollow::Error::Store(
+                hollow::store::StoreError::Config {
+                    detail: "store down".into(),
+                },
+            ))),
         };
         let refused = DatasetOutcome::ValidationFailed {
             validator: "record_count_change".into(),
-            reason: "too many".into(),
+            reason: hollow::lifecycle::ValidationFailure::new("too many"),
         };
         let dlq = DeadLetterReport {
             queued: 3,

@@ -5,13 +5,18 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use hollow::lifecycle::ValidationFailure;
+
+use crate::error::Error;
 use crate::message::RejectReason;
 use crate::offsets::Offsets;
 
-/// What one cycle did to one dataset.
-#[derive(Debug, Clone, PartialEq)]
+/// What one cycle did to one dataset. Errors are kept typed (shared, so that reports stay
+/// `Clone`).
+#[derive(Debug, Clone)]
 pub enum DatasetOutcome {
     /// Nothing changed (or nothing was read): no version published.
     Unchanged,
@@ -34,20 +39,29 @@ pub enum DatasetOutcome {
         /// Keys retention deleted after the publish.
         retention_deleted: u64,
         /// Why retention failed after the publish (the publish stands).
-        retention_error: Option<String>,
+        retention_error: Option<Arc<hollow::Error>>,
     },
     /// A validator refused the new state: nothing published, the messages are read again.
     ValidationFailed {
         /// The validator that refused it (`record_count_change`, `primary_key_unique`).
         validator: String,
         /// Why.
-        reason: String,
+        reason: ValidationFailure,
     },
     /// The cycle failed: nothing published, the messages are read again.
     Failed {
         /// What went wrong.
-        error: String,
+        error: Arc<Error>,
     },
+}
+
+/// Outcomes are equal when they are structurally equal: errors have no `PartialEq`, so the
+/// comparison is of the debug forms, which show every field of every variant.
+impl PartialEq for DatasetOutcome {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && format!("{self:?}") == format!("{other:?}")
+    }
 }
 
 /// What one cycle did to one dataset.
@@ -239,5 +253,77 @@ impl fmt::Display for CycleReport {
             self.lag(),
             self.elapsed.as_secs_f64() * 1e3
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hollow::error::{Corruption, DataError};
+
+    fn report(outcome: DatasetOutcome) -> DatasetReport {
+        DatasetReport {
+            dataset: "titles".into(),
+            read: 3,
+            applied: 0,
+            noop: 0,
+            rejected: BTreeMap::new(),
+            outcome,
+            version: Some(1),
+            offsets: Offsets::default(),
+            lag: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_failed_outcome_keeps_the_typed_error_and_prints_it() {
+        let corrupt =
+            hollow::Error::Data(DataError::Corrupt(Corruption::UnknownFlags { flags: 4 }));
+        let failed = DatasetOutcome::Failed {
+            error: Arc::new(Error::hollow("titles", corrupt)),
+        };
+        let DatasetOutcome::Failed { error } = &failed else {
+            unreachable!()
+        };
+        assert!(
+            matches!(
+                &**error,
+                Error::Hollow {
+                    dataset,
+                    source: hollow::Error::Data(DataError::Corrupt(Corruption::UnknownFlags { flags: 4 })),
+                } if dataset == "titles"
+            ),
+            "{error:?}"
+        );
+        let text = report(failed.clone()).to_string();
+        assert!(
+            text.contains(" FAILED: dataset titles: corrupt blob: unknown blob flags 0x4 lag=0"),
+            "{text}"
+        );
+        assert_eq!(failed, failed.clone());
+        let other = DatasetOutcome::Failed {
+            error: Arc::new(Error::Config("x".into())),
+        };
+        assert_ne!(failed, other);
+    }
+
+    #[test]
+    fn a_refusal_keeps_the_validators_typed_reason() {
+        let reason = ValidationFailure::CountChange {
+            type_name: "Title".into(),
+            previous: 20,
+            new: 5,
+            max_ratio: 0.5,
+        };
+        let text = report(DatasetOutcome::ValidationFailed {
+            validator: "record_count_change".into(),
+            reason,
+        })
+        .to_string();
+        assert!(
+            text.contains(" VALIDATION FAILED (record_count_change): record count of Title would change from 20 to 5 (more than 50% of the previous count) lag=0"),
+            "{text}"
+        );
     }
 }

@@ -422,11 +422,11 @@ impl Service {
         } else {
             log::debug!("{report}");
         }
-        let failed: Vec<String> = report
+        let failed: Vec<(String, Arc<Error>)> = report
             .datasets
             .iter()
             .filter_map(|d| match &d.outcome {
-                DatasetOutcome::Failed { error } => Some(format!("{}: {error}", d.dataset)),
+                DatasetOutcome::Failed { error } => Some((d.dataset.clone(), error.clone())),
                 _ => None,
             })
             .collect();
@@ -547,9 +547,7 @@ fn cycle_dataset(
             elapsed: started.elapsed(),
         }
     };
-    let failed = |e: Error| DatasetOutcome::Failed {
-        error: e.to_string(),
-    };
+    let failed = |e: Error| DatasetOutcome::Failed { error: Arc::new(e) };
 
     // 1. where to start and stop, per partition
     let asked = Instant::now();
@@ -757,7 +755,7 @@ fn cycle_dataset(
                     Some(RetentionOutcome::Done { deleted }) => (deleted.len() as u64, None),
                     Some(RetentionOutcome::Failed { error }) => {
                         log::error!("dataset {}: retention after v{version} failed (retried after the next publish): {error}", slot.schema.dataset);
-                        (0, Some(error.to_string()))
+                        (0, Some(error))
                     }
                 };
                 DatasetOutcome::Published {
@@ -774,13 +772,10 @@ fn cycle_dataset(
             }
             Ok(CycleOutcome::ValidationFailed { validator, reason }) => {
                 log::error!("dataset {}: new state refused by {validator}, nothing published, the messages will be read again: {reason}", slot.schema.dataset);
-                DatasetOutcome::ValidationFailed {
-                    validator,
-                    reason: reason.to_string(),
-                }
+                DatasetOutcome::ValidationFailed { validator, reason }
             }
             Err(e) => DatasetOutcome::Failed {
-                error: Error::hollow(&slot.schema.dataset, e).to_string(),
+                error: Arc::new(Error::hollow(&slot.schema.dataset, e)),
             },
         }
     };

@@ -328,7 +328,18 @@ fn refused_states_are_retried_not_skipped(kafka: Kafka) {
         let d = service.run_cycle().unwrap().datasets.remove(0);
         match &d.outcome {
             DatasetOutcome::ValidationFailed { validator, reason } => {
-                assert_eq!(validator, "record_count_change", "{reason}")
+                assert_eq!(validator, "record_count_change", "{reason}");
+                assert!(
+                    matches!(
+                        reason,
+                        hollow::lifecycle::ValidationFailure::CountChange {
+                            previous: 20,
+                            new: 5,
+                            ..
+                        }
+                    ),
+                    "{reason:?}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -554,7 +565,7 @@ fn retention_by_versions_keeps_protected_versions_and_is_counted() {
         else {
             panic!("{d:?}")
         };
-        assert_eq!(retention_error, None);
+        assert!(retention_error.is_none(), "{retention_error:?}");
         deleted += retention_deleted;
         if version == 2 {
             // a gatekeeper's retained output uses version 2

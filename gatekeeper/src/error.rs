@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 /// Errors of the gatekeeper library.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or directory could not be read or written.

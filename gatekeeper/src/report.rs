@@ -5,13 +5,15 @@
 
 use crate::compare::DiffSummary;
 use crate::engine::Rebuilt;
+use crate::error::Error;
 use crate::inputs::Dataset;
 use crate::output::PublishReport;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One input in one cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct InputStatus {
     /// The dataset.
     pub dataset: Dataset,
@@ -23,9 +25,43 @@ pub struct InputStatus {
     /// used its last good one.
     pub on_last_good: bool,
     /// What went wrong, if anything.
-    pub error: Option<String>,
+    pub error: Option<InputError>,
     /// Deltas or snapshots applied.
     pub steps: usize,
+}
+
+/// What went wrong with one input in one cycle ([`InputStatus::error`]). Errors are shared,
+/// so that reports stay `Clone`.
+#[non_exhaustive]
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InputError {
+    /// The input's timeline has no announced version.
+    #[error("no version announced in {url}")]
+    NoVersion {
+        /// The input's store.
+        url: String,
+    },
+    /// The input could not move to its newest (or requested) version.
+    #[error("{url}: {error}")]
+    Refresh {
+        /// The input's store.
+        url: String,
+        /// Why.
+        #[source]
+        error: Arc<hollow::Error>,
+    },
+    /// The version reached is not a state the rules can evaluate (a type or field they read
+    /// is missing or of another kind, ...).
+    #[error("version {version} is not a usable {dataset} state: {error}")]
+    Unusable {
+        /// The input.
+        dataset: Dataset,
+        /// The version reached.
+        version: u64,
+        /// What is wrong with it.
+        #[source]
+        error: Arc<Error>,
+    },
 }
 
 /// Where a cycle's time went.
@@ -67,17 +103,44 @@ pub struct CycleReport {
     /// This output against PROD's (PREPROD).
     pub prod_diff: Option<DiffSummary>,
     /// Why nothing was evaluated (not an error).
-    pub skipped: Option<String>,
+    pub skipped: Option<Skip>,
     /// Why the cycle failed.
-    pub error: Option<String>,
+    pub error: Option<Arc<Error>>,
     /// Phase times.
     pub phases: Phases,
     /// Output retention and input protection, when the cycle got to publish.
     pub retention: Option<RetentionReport>,
 }
 
+/// Why a cycle evaluated nothing (not an error: [`CycleReport::skipped`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// PREPROD: PROD has published nothing yet.
+    ProdEmpty {
+        /// PROD's output store.
+        url: String,
+    },
+    /// PREPROD: PROD is still at the version this service followed last.
+    ProdUnchanged {
+        /// That version.
+        version: u64,
+    },
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::ProdEmpty { url } => write!(f, "PROD ({url}) has published nothing yet"),
+            Skip::ProdUnchanged { version } => {
+                write!(f, "PROD is still at v{version}: nothing new to follow")
+            }
+        }
+    }
+}
+
 /// What output retention and input protection did in one cycle.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct RetentionReport {
     /// Output keys deleted by retention.
     pub deleted: usize,
@@ -86,7 +149,31 @@ pub struct RetentionReport {
     /// Input versions this cycle uses that were deleted before they could be protected.
     pub unprotected: Vec<(Dataset, u64)>,
     /// What failed (the publish stands).
-    pub errors: Vec<String>,
+    pub errors: Vec<RetentionFailure>,
+}
+
+/// A step of output retention or input protection that failed ([`RetentionReport::errors`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RetentionFailure {
+    /// Protecting the input versions the cycle uses.
+    #[error("protecting the input versions: {0}")]
+    Protect(#[source] Arc<Error>),
+    /// Recording which input versions a published output uses.
+    #[error("recording the inputs of v{version}: {error}")]
+    Record {
+        /// The output version published.
+        version: u64,
+        /// Why.
+        #[source]
+        error: Arc<Error>,
+    },
+    /// The output timeline's retention.
+    #[error("output retention: {0}")]
+    Retention(#[source] Arc<hollow::Error>),
+    /// Releasing the input versions no retained output uses.
+    #[error("releasing input versions: {0}")]
+    Release(#[source] Arc<Error>),
 }
 
 impl CycleReport {
@@ -160,5 +247,60 @@ impl fmt::Display for CycleReport {
             write!(f, ", prod diff {:.1} ms", ms(p.prod_diff))?;
         }
         write!(f, ", total {:.1} ms", ms(p.total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_and_skips_print_as_before_and_stay_typed() {
+        let error = Arc::new(Error::Input {
+            dataset: "assets",
+            detail: "no type Asset".into(),
+        });
+        let failed = CycleReport {
+            cycle: 2,
+            error: Some(error.clone()),
+            ..CycleReport::default()
+        };
+        assert_eq!(
+            failed.to_string(),
+            "cycle 2 now=0 FAILED: input assets: no type Asset (0.000 s)"
+        );
+        assert!(matches!(
+            failed.error.as_deref(),
+            Some(Error::Input {
+                dataset: "assets",
+                ..
+            })
+        ));
+        let skipped = CycleReport {
+            cycle: 3,
+            skipped: Some(Skip::ProdUnchanged { version: 7 }),
+            ..CycleReport::default()
+        };
+        assert_eq!(
+            skipped.to_string(),
+            "cycle 3 now=0 skipped: PROD is still at v7: nothing new to follow"
+        );
+        let record = RetentionFailure::Record { version: 4, error };
+        assert_eq!(
+            record.to_string(),
+            "recording the inputs of v4: input assets: no type Asset"
+        );
+        let unusable = InputError::Unusable {
+            dataset: Dataset::Assets,
+            version: 5,
+            error: Arc::new(Error::Input {
+                dataset: "assets",
+                detail: "no type Asset".into(),
+            }),
+        };
+        assert_eq!(
+            unusable.to_string(),
+            "version 5 is not a usable assets state: input assets: no type Asset"
+        );
     }
 }

@@ -45,7 +45,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub use crate::report::{CycleReport, InputStatus, Phases, RetentionReport};
+pub use crate::report::{
+    CycleReport, InputError, InputStatus, Phases, RetentionFailure, RetentionReport, Skip,
+};
 
 /// How a [`Service`] runs.
 #[derive(Debug, Clone)]
@@ -217,7 +219,11 @@ impl Feed {
                     );
                 }
                 match self.consumer.current() {
-                    None => status.error = Some(format!("no version announced in {}", self.url)),
+                    None => {
+                        status.error = Some(InputError::NoVersion {
+                            url: self.url.clone(),
+                        })
+                    }
                     Some(cur) if Some(cur.version) == before => {}
                     Some(cur) => match Index::validate_input(self.dataset, &cur.state) {
                         Ok(()) => self.good = Some(cur),
@@ -225,17 +231,21 @@ impl Feed {
                             // The consumer sits on the bad state now: later deltas start there.
                             self.log_ok = false;
                             status.on_last_good = self.good.is_some();
-                            status.error = Some(format!(
-                                "version {} is not a usable {} state: {e}",
-                                cur.version, self.dataset
-                            ));
+                            status.error = Some(InputError::Unusable {
+                                dataset: self.dataset,
+                                version: cur.version,
+                                error: Arc::new(e),
+                            });
                         }
                     },
                 }
             }
             Err(e) => {
                 status.on_last_good = self.good.is_some();
-                status.error = Some(format!("{}: {e}", self.url));
+                status.error = Some(InputError::Refresh {
+                    url: self.url.clone(),
+                    error: Arc::new(e),
+                });
             }
         }
         status.version = self.good.as_ref().map(|l| l.version);
@@ -438,7 +448,7 @@ impl Service {
         };
         let out_ops = self.output_store.1.load(Ordering::Relaxed);
         if let Err(e) = self.cycle(&mut report) {
-            report.error = Some(e.to_string());
+            report.error = Some(Arc::new(e));
         }
         health::probe_if_idle(&*self.output_store.0, &self.output_store.1, out_ops);
         report.phases.total = started.elapsed();
@@ -467,15 +477,16 @@ impl Service {
                 .refresh()
                 .map_err(|e| Error::hollow(format!("refreshing PROD's output {}", prod.url), e))?;
             let Some(cur) = prod.consumer.current() else {
-                report.skipped = Some(format!("PROD ({}) has published nothing yet", prod.url));
+                report.skipped = Some(Skip::ProdEmpty {
+                    url: prod.url.clone(),
+                });
                 return Ok(());
             };
             if prod.followed == Some(cur.version) {
                 report.follows = Some(cur.version);
-                report.skipped = Some(format!(
-                    "PROD is still at v{}: nothing new to follow",
-                    cur.version
-                ));
+                report.skipped = Some(Skip::ProdUnchanged {
+                    version: cur.version,
+                });
                 return Ok(());
             }
             let header = OutputHeader::parse(cur.version, cur.state.header())?;
@@ -616,7 +627,7 @@ impl Service {
             Ok(gone) => retention.unprotected = gone,
             Err(e) => retention
                 .errors
-                .push(format!("protecting the input versions: {e}")),
+                .push(RetentionFailure::Protect(Arc::new(e))),
         }
         let published = self.publisher.publish(table, &header)?;
         if let Some(v) = published.published {
@@ -627,9 +638,10 @@ impl Service {
                     versions: used,
                 },
             ) {
-                retention
-                    .errors
-                    .push(format!("recording the inputs of v{v}: {e}"));
+                retention.errors.push(RetentionFailure::Record {
+                    version: v,
+                    error: Arc::new(e),
+                });
             }
             if self.config.keep_versions > 0 || self.config.keep_days.is_some() {
                 self.apply_retention(&mut retention);
@@ -690,7 +702,7 @@ impl Service {
             now,
         ) {
             Ok(deleted) => report.deleted = deleted.len(),
-            Err(e) => report.errors.push(format!("output retention: {e}")),
+            Err(e) => report.errors.push(RetentionFailure::Retention(Arc::new(e))),
         }
         match self.protector.sync() {
             Ok(sync) => {
@@ -702,7 +714,7 @@ impl Service {
                     );
                 }
             }
-            Err(e) => report.errors.push(format!("releasing input versions: {e}")),
+            Err(e) => report.errors.push(RetentionFailure::Release(Arc::new(e))),
         }
     }
 

@@ -385,12 +385,21 @@ fn bad_inputs_keep_the_last_good_version_and_say_so() {
     assert!(r.error.is_none(), "{r}");
     assert_eq!(r.inputs_on_last_good(), [Dataset::Assets], "{r}");
     assert_eq!(r.inputs[Dataset::Assets.index()].version, Some(1));
+    let error = r.inputs[Dataset::Assets.index()].error.as_ref();
     assert!(
-        r.inputs[Dataset::Assets.index()]
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("assets")),
+        error.is_some_and(|e| e.to_string().contains("assets")),
         "{r}"
+    );
+    // the typed cause: the delta is not a hollow blob, and no other path reaches the version
+    assert!(
+        matches!(
+            error,
+            Some(gatekeeper::service::InputError::Refresh { error, .. })
+                if matches!(&**error, hollow::Error::Unreachable { failures, .. }
+                    if failures.iter().any(|f| matches!(&*f.error,
+                        hollow::Error::Data(hollow::DataError::BadMagic { .. })))),
+        ),
+        "{error:?}"
     );
     assert!(r.to_string().contains("ON LAST GOOD: assets"), "{r}");
     let metrics = gatekeeper::metrics::scrape(addr).expect("scraping the metrics");

@@ -4,6 +4,7 @@
 mod common;
 
 use hollow::blob::{write_snapshot, SnapshotOptions};
+use hollow::error::{Corruption, SchemaError};
 use hollow::{Bytes, DataError, ReadState, TypeSchema, WriteState};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -155,6 +156,51 @@ fn truncations_are_typed_errors() {
             );
         }
     }
+}
+
+#[test]
+fn a_body_with_bytes_after_its_types_is_typed_corruption() {
+    let mut b = snapshot(false);
+    b.extend_from_slice(&[0; 8]);
+    // the preamble's stored and raw lengths cover the extra bytes (the checksum is not read)
+    for at in [24, 32] {
+        let n = u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) + 8;
+        b[at..at + 8].copy_from_slice(&n.to_le_bytes());
+    }
+    let e = ReadState::from_bytes_unverified(Bytes::from_vec(b)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::Corrupt(Corruption::TrailingBytes {
+                what: "snapshot body",
+                count: 8
+            })
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "corrupt blob: 8 unread bytes after the snapshot body"
+    );
+}
+
+#[test]
+fn dataset_schema_files_name_the_dataset_and_field() {
+    let e = hollow::dataset::DatasetSchema::from_json(
+        r#"{"dataset": "titles", "type": "Title", "primary_key": ["id"], "fields": [{"name": "name", "kind": "string"}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, DataError::Schema(SchemaError::UndeclaredKeyField { dataset, field })
+            if dataset == "titles" && field == "id"),
+        "{e:?}"
+    );
+    let e = hollow::dataset::DatasetSchema::from_json("{").unwrap_err();
+    assert!(
+        matches!(&e, DataError::Schema(SchemaError::DatasetJson(source))
+            if source.downcast_ref::<serde_json::Error>().is_some()),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -348,13 +348,9 @@ fn list_views<'a>(
         .fields
         .iter()
         .map(|f| {
-            f.list.then(|| {
-                let elem = match f.kind {
-                    hollow::dataset::ScalarKind::String => "String",
-                    _ => unreachable!("the catalog only has string lists"),
-                };
+            f.list_types().map(|(elem, list)| {
                 (
-                    state.list(&format!("ListOf{elem}")).expect("list"),
+                    state.list(&list).expect("list"),
                     state
                         .object(elem)
                         .expect("elem")

@@ -9,7 +9,7 @@
 //!
 //! | layer | types |
 //! |---|---|
-//! | data model | [`SchemaSet`], [`TypeSchema`] (object, list, set, map), [`FieldKind`], [`Value`]; [`dataset::DatasetSchema`] for JSON-described datasets; [`serde`] to derive schemas from Rust types |
+//! | data model | [`SchemaSet`], [`TypeSchema`] (object, list, set, map), [`FieldKind`] (a [`Primitive`] or a reference), [`Value`]; [`dataset::DatasetSchema`] for JSON-described datasets; [`serde`] to derive schemas from Rust types |
 //! | writing | [`WriteState`]: records deduplicated into dense `u32` ordinals; [`blob::write_snapshot`] |
 //! | format | [`blob`] (specified in `hollow-format/src/blob/README.md`), [`bits`] (bit-packed arrays) |
 //! | reading | [`ReadState`] in [`MemoryMode::Heap`] or [`MemoryMode::Mapped`]; [`ObjectView`], [`read::ListView`], [`read::SetView`], [`read::MapView`]; typed column handles for hot loops |
@@ -112,6 +112,8 @@ pub use hollow_state::{dataset, read, serde, write};
 pub use error::{BlobKind, DataError, Error, Result};
 pub use lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};
-pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+pub use schema::{
+    Compression, FieldDef, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+};
 pub use value::Value;
 pub use write::{StateChanges, TypeChanges, WriteState};

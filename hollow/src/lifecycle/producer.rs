@@ -23,7 +23,7 @@ use hollow_format::blob::SnapshotOptions;
 use hollow_format::codec::{decode_field, encode_object};
 use hollow_format::schema::{SchemaSet, TypeSchema};
 use hollow_format::value::Value;
-use hollow_state::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
+use hollow_state::dataset::{DatasetSchema, Record};
 use hollow_state::delta::write_delta_pair;
 use hollow_state::read::MemoryMode;
 use hollow_state::write::write_snapshot;
@@ -156,8 +156,6 @@ pub struct Producer {
     enc_buf: Vec<u8>,
     key_buf: Vec<u8>,
     spans: Vec<std::ops::Range<usize>>,
-    /// List type index per element type name (for dataset records).
-    list_types: FxHashMap<&'static str, (usize, usize)>,
 }
 
 impl std::fmt::Debug for Producer {
@@ -205,7 +203,6 @@ impl Producer {
             enc_buf: Vec::new(),
             key_buf: Vec::new(),
             spans: Vec::new(),
-            list_types: FxHashMap::default(),
         };
         p.index_keys()?;
         p.state.enable_refcounts();
@@ -687,36 +684,7 @@ impl Cycle<'_> {
     /// Upserts a record of a dataset described by a schema file.
     pub fn upsert_record(&mut self, ds: &DatasetSchema, rec: &Record) -> Result<bool> {
         let root = self.p.state.type_idx(&ds.type_name)?;
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(ds.fields.len());
-        for (f, v) in ds.fields.iter().zip(rec) {
-            values.push(match v {
-                FieldValue::List(items) => {
-                    let et = f.kind.element_type();
-                    let (elem, list) = match self.p.list_types.get(et) {
-                        Some(x) => *x,
-                        None => {
-                            let x = (
-                                self.p.state.type_idx(et)?,
-                                self.p.state.type_idx(&format!("ListOf{et}"))?,
-                            );
-                            self.p.list_types.insert(et, x);
-                            x
-                        }
-                    };
-                    let mut ords = Vec::with_capacity(items.len());
-                    for it in items {
-                        ords.push(
-                            self.p
-                                .state
-                                .add_object_counted(elem, &[scalar_value(f.kind, it)])?
-                                .0,
-                        );
-                    }
-                    Value::Ref(self.p.state.add_collection_counted(list, ords)?.0)
-                }
-                other => scalar_value(f.kind, other),
-            });
-        }
+        let values = ds.values_of(&mut self.p.state, rec)?;
         let changed = self.upsert_idx(root, &values);
         // sub-records added for an unchanged record were found by dedup (nothing inserted);
         // a failed upsert leaves unreferenced sub-records, which the journal rolls back.
@@ -735,16 +703,4 @@ fn seen_mut(seen: &mut Vec<HashSet<u32>>, t: usize) -> &mut HashSet<u32> {
         seen.resize_with(t + 1, HashSet::new);
     }
     &mut seen[t]
-}
-
-fn scalar_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {
-    match (kind, v) {
-        (_, FieldValue::Null) | (_, FieldValue::List(_)) => Value::Null,
-        (_, FieldValue::Bool(b)) => Value::Bool(*b),
-        (ScalarKind::I32, FieldValue::Int(i)) => Value::I32(*i as i32),
-        (_, FieldValue::Int(i)) => Value::I64(*i),
-        (ScalarKind::F32, FieldValue::Float(x)) => Value::F32(*x as f32),
-        (_, FieldValue::Float(x)) => Value::F64(*x),
-        (_, FieldValue::Str(s)) => Value::str(s),
-    }
 }

@@ -13,7 +13,7 @@
 //! | writing | [`WriteState`]: records deduplicated into dense `u32` ordinals; [`blob::write_snapshot`] |
 //! | format | [`blob`] (specified in `hollow-format/src/blob/README.md`), [`bits`] (bit-packed arrays) |
 //! | reading | [`ReadState`] in [`MemoryMode::Heap`] or [`MemoryMode::Mapped`]; [`ObjectView`], [`read::ListView`], [`read::SetView`], [`read::MapView`]; typed column handles for hot loops |
-//! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks), [`lifecycle::Timeline`] |
+//! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks, [`lifecycle::RefreshListener`]s), [`lifecycle::Follower`] (background refresh), [`lifecycle::Timeline`] |
 //! | stores | [`store::BlobStore`]: [`store::FolderStore`] and (feature `s3`) `store::S3Store` |
 //!
 //! ## Example: produce, memory-map, query, apply a delta

@@ -105,6 +105,7 @@ pub mod index;
 pub mod key;
 pub mod lifecycle;
 pub mod store;
+pub mod typed;
 
 pub use hollow_format::{bits, schema, value, Bytes};
 pub use hollow_state::{dataset, read, serde, write};
@@ -113,5 +114,6 @@ pub use error::{BlobKind, DataError, Error, Result};
 pub use lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};
 pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+pub use typed::Hollow;
 pub use value::Value;
 pub use write::{StateChanges, TypeChanges, WriteState};

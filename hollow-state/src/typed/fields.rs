@@ -204,6 +204,35 @@ impl<T: Field> Field for Option<T> {
     }
 }
 
+/// `Box<T>` is `T` (what recursive types need).
+impl<T: Field> Field for Box<T> {
+    fn declare(reg: &mut Registry) -> FieldKind {
+        T::declare(reg)
+    }
+    #[inline]
+    fn to_value<'v, S: Sink + ?Sized>(&'v self, sink: &mut S) -> Result<Value<'v>> {
+        T::to_value(self, sink)
+    }
+    type Column<'a> = T::Column<'a>;
+    type Out<'a> = T::Out<'a>;
+    fn column<'a>(
+        cx: &mut Build<'a>,
+        object: &ObjectView<'a>,
+        field: &str,
+        nullable: bool,
+    ) -> Result<T::Column<'a>> {
+        T::column(cx, object, field, nullable)
+    }
+    #[inline(always)]
+    fn get<'a>(column: &'a T::Column<'a>, ordinal: u32) -> T::Out<'a> {
+        T::get(column, ordinal)
+    }
+    #[inline(always)]
+    fn get_opt<'a>(column: &'a T::Column<'a>, ordinal: u32) -> Option<T::Out<'a>> {
+        T::get_opt(column, ordinal)
+    }
+}
+
 /// A string field stored FSST-compressed (`#[hollow(compressed)]`): views decode values
 /// into a `Cow` (borrowed when the state was written without compression).
 #[diagnostic::on_unimplemented(

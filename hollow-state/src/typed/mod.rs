@@ -14,6 +14,7 @@
 //! | `HashSet<X>`, `BTreeSet<X>`              | `Reference` to set `SetOf{X}`                       | [`SetIter`]                    |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>`        | `Reference` to map `MapOf{K}To{V}`                  | [`MapIter`]                    |
 //! | `Option<X>`                              | the field of `X`; `None` is null                    | `Option` of the above          |
+//! | `Box<X>`                                 | the field of `X` (for recursive types)              | as for `X`                     |
 //!
 //! Collection elements are records: structs as themselves, primitives wrapped, Hollow style,
 //! in one-field object types named `Boolean`, `Integer`, `Long`, `Float`, `Double`,

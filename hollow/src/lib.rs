@@ -105,6 +105,7 @@ pub mod index;
 pub mod key;
 pub mod lifecycle;
 pub mod store;
+pub mod typed;
 
 pub use hollow_format::{bits, schema, value, Bytes};
 pub use hollow_state::{dataset, read, serde, write};
@@ -115,5 +116,6 @@ pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};
 pub use schema::{
     Compression, FieldDef, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
 };
+pub use typed::Hollow;
 pub use value::Value;
 pub use write::{StateChanges, TypeChanges, WriteState};

@@ -228,6 +228,11 @@ impl<'a> ColumnView<'a> {
         self.packed.width()
     }
 
+    /// Whether the column's encoding admits nulls (false: no populated record holds null).
+    pub fn may_hold_null(&self) -> bool {
+        self.null_zero || self.nulls.is_some()
+    }
+
     /// Whether the field's string values are FSST-compressed.
     pub fn is_compressed(&self) -> bool {
         self.pool.is_some_and(|p| p.fsst.is_some())
@@ -541,6 +546,37 @@ impl<'a> StrColumn<'a> {
         }
     }
 
+    /// The string at `ordinal` borrowed from the data, `None` when null, with no error path:
+    /// for typed views, which check at construction that the column is not compressed. A
+    /// value that cannot be borrowed (compressed, or outside the pool of a corrupt state)
+    /// reads as `""`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn get_lenient(&self, ordinal: u32) -> Option<&'a str> {
+        let idx = self.0.raw(ordinal)?;
+        if let Some(p) = &self.0.fast_str {
+            if let Some(b) = p.base_value(idx) {
+                return Some(hollow_format::bytes::str_from_validated(b));
+            }
+        }
+        Some(self.lenient_slow(idx))
+    }
+
+    #[inline(never)]
+    fn lenient_slow(&self, idx: u64) -> &'a str {
+        match self.1.fsst {
+            Some(_) if !self.1.is_extra(idx) => "",
+            _ => self.1.plain_str(idx, self.0.name).unwrap_or(""),
+        }
+    }
+
+    /// Whether the column's pool is plain, validated UTF-8 (what [`StrColumn::get_lenient`]
+    /// borrows from without a check per value).
+    #[doc(hidden)]
+    pub fn is_plain_utf8(&self) -> bool {
+        self.1.fsst.is_none() && self.1.utf8_ok
+    }
+
     /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
@@ -605,6 +641,25 @@ impl<'a> StrColumn<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct BytesColumn<'a>(ColumnView<'a>, PoolView<'a>);
 impl<'a> BytesColumn<'a> {
+    /// The bytes at `ordinal` borrowed from the data, `None` when null, with no error path
+    /// (for typed views of plain columns): a compressed value, or one outside the pool of a
+    /// corrupt state, reads as empty.
+    #[doc(hidden)]
+    #[inline]
+    pub fn get_lenient(&self, ordinal: u32) -> Option<&'a [u8]> {
+        let idx = self.0.raw(ordinal)?;
+        Some(match self.1.fsst {
+            Some(_) if !self.1.is_extra(idx) => &[],
+            _ => self.1.raw(idx).unwrap_or(&[]),
+        })
+    }
+
+    /// The column view underneath.
+    #[doc(hidden)]
+    pub fn column(&self) -> ColumnView<'a> {
+        self.0
+    }
+
     /// The bytes at `ordinal`, `None` when null.
     pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, [u8]>>> {
         match self.0.raw(ordinal) {

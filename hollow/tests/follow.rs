@@ -207,10 +207,11 @@ fn a_failed_refresh_keeps_the_last_good_state_and_retries() {
     let consumer = Arc::new(Consumer::new(s.store.clone(), ConsumerConfig::default()));
     let events = Arc::new(Events::default());
     consumer.add_listener(events.clone());
-    let follower = Follower::start(consumer.clone(), Duration::from_millis(5)).unwrap();
+    let follower = Follower::start(consumer.clone(), Duration::from_secs(3600)).unwrap();
     wait_for("the first load", || consumer.version() == Some(1));
 
-    // Version 2's only path (a delta; no snapshot at 2) is damaged before it is seen.
+    // Version 2's only path (a delta; no snapshot at 2) is damaged before it is seen (an
+    // hour-long poll: the follower refreshes only when notified).
     let v = s.publish_next();
     let delta = Step::Delta(1, v).key();
     let good = s.store.get(&delta).unwrap();
@@ -232,6 +233,7 @@ fn a_failed_refresh_keeps_the_last_good_state_and_retries() {
 
     // Repaired, the next poll gets there.
     s.store.put(&delta, &good).unwrap();
+    follower.notify();
     wait_for("the repaired version", || consumer.version() == Some(v));
     check_whole(&consumer.current().unwrap());
     follower.stop();

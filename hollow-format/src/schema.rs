@@ -97,6 +97,22 @@ impl Primitive {
 /// The wire tag of [`FieldKind::Reference`].
 const REFERENCE_TAG: u8 = 8;
 
+/// The name of the list type of `element` records, by Hollow's convention: `ListOfString`.
+/// The one spelling used by JSON datasets, serde-derived and `#[derive(Hollow)]` schemas.
+pub fn list_type_name(element: &str) -> String {
+    format!("ListOf{element}")
+}
+
+/// The name of the set type of `element` records: `SetOfString`.
+pub fn set_type_name(element: &str) -> String {
+    format!("SetOf{element}")
+}
+
+/// The name of the map type from `key` to `value` records: `MapOfStringToLong`.
+pub fn map_type_name(key: &str, value: &str) -> String {
+    format!("MapOf{key}To{value}")
+}
+
 /// The kind of a field of an object type: a [`Primitive`] (one variant for each) or a
 /// reference. Every field is nullable.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -26,12 +26,10 @@ use serde::Deserialize;
 use crate::read::{ListView, ObjectView, ReadState};
 use crate::write::WriteState;
 use hollow_format::error::{Error, Result};
-use hollow_format::schema::{FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema};
+use hollow_format::schema::{
+    list_type_name, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+};
 use hollow_format::value::Value;
-
-/// The former name of [`Primitive`], the kind of a dataset field.
-#[deprecated(note = "use hollow_format::schema::Primitive")]
-pub type ScalarKind = Primitive;
 
 /// A field of a dataset schema.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,7 +59,7 @@ impl DatasetField {
     pub fn list_types(&self) -> Option<(&'static str, String)> {
         self.list.then(|| {
             let elem = self.kind.wrapper_type();
-            (elem, format!("ListOf{elem}"))
+            (elem, list_type_name(elem))
         })
     }
 }

@@ -38,7 +38,8 @@ use tracer::{Shape, StructEntry, TraceError, Tracer};
 
 use hollow_format::error::{Error, Result};
 use hollow_format::schema::{
-    Compression, FieldDef, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+    list_type_name, map_type_name, set_type_name, Compression, FieldDef, FieldKind, ObjectSchema,
+    Primitive, SchemaSet, TypeSchema,
 };
 
 /// The most traces one type may take (each recursion cut and each enum variant takes one).
@@ -330,12 +331,12 @@ impl Resolver<'_> {
                 let element = self.elem_type(elem, at)?;
                 let ts = if set {
                     TypeSchema::Set {
-                        name: format!("SetOf{element}"),
+                        name: set_type_name(&element),
                         element,
                     }
                 } else {
                     TypeSchema::List {
-                        name: format!("ListOf{element}"),
+                        name: list_type_name(&element),
                         element,
                     }
                 };
@@ -345,7 +346,7 @@ impl Resolver<'_> {
                 let key = self.elem_type(key, at)?;
                 let value = self.elem_type(value, at)?;
                 self.add_extra(TypeSchema::Map {
-                    name: format!("MapOf{key}To{value}"),
+                    name: map_type_name(&key, &value),
                     key,
                     value,
                 })

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::model::{Build, Element, Field, Registry, Result, Sink};
 use crate::read::{self, ListView, MapView, ObjectView, SetView};
-use hollow_format::schema::FieldKind;
+use hollow_format::schema::{list_type_name, map_type_name, set_type_name, FieldKind};
 use hollow_format::value::Value;
 
 /// What reads the records of a collection type whose elements are `T`.
@@ -196,13 +196,13 @@ macro_rules! field_via_element {
     };
 }
 
-/// `Element` of a list or set type: records of type `{prefix}{element}` read through
+/// `Element` of a list or set type: records of type `$name(element)` read through
 /// `$view` (from `ReadState::$open`) and iterated by `$iter`.
 macro_rules! seq_element {
-    ([$($g:tt)*] $coll:ty, $prefix:literal, $set:expr, $view:ident, $iter:ident, $open:ident) => {
+    ([$($g:tt)*] $coll:ty, $name:ident, $set:expr, $view:ident, $iter:ident, $open:ident) => {
         impl<$($g)*> Element for $coll {
             fn element_name() -> Cow<'static, str> {
-                Cow::Owned(format!(concat!($prefix, "{}"), T::element_name()))
+                Cow::Owned($name(&T::element_name()))
             }
             fn declare_element(reg: &mut Registry) -> String {
                 reg.collection::<T>(Self::element_name().into_owned(), $set)
@@ -228,9 +228,9 @@ macro_rules! seq_element {
     };
 }
 
-seq_element!([T: Element + 'static] Vec<T>, "ListOf", false, ListView, ListIter, list);
-seq_element!([T: Element + 'static, H] HashSet<T, H>, "SetOf", true, SetView, SetIter, set);
-seq_element!([T: Element + 'static] BTreeSet<T>, "SetOf", true, SetView, SetIter, set);
+seq_element!([T: Element + 'static] Vec<T>, list_type_name, false, ListView, ListIter, list);
+seq_element!([T: Element + 'static, H] HashSet<T, H>, set_type_name, true, SetView, SetIter, set);
+seq_element!([T: Element + 'static] BTreeSet<T>, set_type_name, true, SetView, SetIter, set);
 
 /// Adds each entry's key and value as records, then the map record of type `name`.
 fn add_entries<'e, K: Element + 'e, V: Element + 'e, S: Sink + ?Sized>(
@@ -251,7 +251,7 @@ macro_rules! map_element {
     ([$($g:tt)*] $coll:ty) => {
         impl<$($g)*> Element for $coll {
             fn element_name() -> Cow<'static, str> {
-                Cow::Owned(format!("MapOf{}To{}", K::element_name(), V::element_name()))
+                Cow::Owned(map_type_name(&K::element_name(), &V::element_name()))
             }
             fn declare_element(reg: &mut Registry) -> String {
                 reg.map::<K, V>(Self::element_name().into_owned())

@@ -52,7 +52,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::consumer::{Consumer, Loaded};
-use crate::error::{DataError, Result};
 
 /// What the follower's thread waits on: a flag raised by [`Follower::notify`].
 #[derive(Debug, Default)]
@@ -91,9 +90,9 @@ pub struct Follower {
 impl Follower {
     /// Starts following: a first refresh runs at once on the new thread, then one every
     /// `poll` (and on each [`Follower::notify`]). Errors of a refresh go to the consumer's
-    /// listeners and the last good state keeps serving; the only error here is failing to
-    /// spawn the thread.
-    pub fn start(consumer: Arc<Consumer>, poll: Duration) -> Result<Follower> {
+    /// listeners and the last good state keeps serving; the only error here is the system's
+    /// refusal to spawn the thread.
+    pub fn start(consumer: Arc<Consumer>, poll: Duration) -> std::io::Result<Follower> {
         let wake = Arc::new(Wake::default());
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -109,10 +108,6 @@ impl Follower {
                         }
                         wake.wait(poll);
                     }
-                })
-                .map_err(|source| DataError::Io {
-                    path: "spawning the follower thread".into(),
-                    source,
                 })?
         };
         Ok(Follower {

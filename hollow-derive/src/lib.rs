@@ -280,11 +280,11 @@ fn derive_struct(
                 #view { table, ordinal }
             }
 
-            fn write_with<S: #h::Sink + ?Sized, R>(
+            fn write_with<S: #h::Sink + ?Sized, R, E: ::core::convert::From<#h::TypedError>>(
                 &self,
                 sink: &mut S,
-                f: impl ::core::ops::FnOnce(&mut S, &[#p::Value<'_>]) -> #h::Result<R>,
-            ) -> #h::Result<R> {
+                f: impl ::core::ops::FnOnce(&mut S, &[#p::Value<'_>]) -> ::core::result::Result<R, E>,
+            ) -> ::core::result::Result<R, E> {
                 let values = [#(#values),*];
                 f(sink, &values)
             }

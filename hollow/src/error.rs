@@ -54,9 +54,19 @@ pub enum Error {
     /// A key text does not parse ([`crate::key`]).
     #[error("invalid key: {0}")]
     InvalidKey(#[from] crate::key::KeyError),
+    /// A Rust type does not match a state, or a typed write or key is wrong
+    /// ([`crate::typed`]).
+    #[error(transparent)]
+    Typed(Box<hollow_state::typed::TypedError>),
     /// A validator refused a new state.
     #[error("validation failed: {0}")]
     Validation(String),
+}
+
+impl From<hollow_state::typed::TypedError> for Error {
+    fn from(e: hollow_state::typed::TypedError) -> Self {
+        Error::Typed(Box::new(e))
+    }
 }
 
 /// The result type of the hollow library.

@@ -404,3 +404,116 @@ fn missing_fields_types_and_recursion_are_named() {
         "{err}"
     );
 }
+
+/// A keyed type for the producer and index tests.
+#[derive(Hollow, Debug, Clone, PartialEq)]
+struct Asset {
+    #[hollow(primary_key)]
+    id: i64,
+    video_id: i64,
+    language: Option<String>,
+    tags: Vec<String>,
+}
+
+fn asset(id: i64, language: &str) -> Asset {
+    Asset {
+        id,
+        video_id: id / 3,
+        language: Some(language.to_string()),
+        tags: vec![format!("only-{id}"), "shared".into()],
+    }
+}
+
+#[test]
+fn typed_cycles_and_indexes_follow_deltas() {
+    use hollow::lifecycle::{Consumer, ConsumerConfig, Producer, ProducerConfig};
+    use hollow::typed::{HashIndex, PrimaryKeyIndex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(hollow::store::FolderStore::new(dir.path()).unwrap());
+    let mut producer = Producer::open(
+        store.clone(),
+        schema_for::<Asset>().unwrap(),
+        ProducerConfig::default(),
+    )
+    .unwrap();
+    producer
+        .cycle(|c| {
+            for id in 0..12 {
+                c.upsert_typed(&asset(id, "en"))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let consumer = Consumer::new(store, ConsumerConfig::default());
+    consumer.refresh().unwrap();
+    let v1 = consumer.current().unwrap();
+    let mut by_id = PrimaryKeyIndex::<Asset>::build(&v1.state).unwrap();
+    let mut by_video: HashIndex<Asset, (i64, &str)> =
+        HashIndex::build(&v1.state, &["video_id", "language"]).unwrap();
+    {
+        let table = v1.state.typed::<Asset>().unwrap();
+        assert_eq!(by_id.get(&table, 4).map(|a| a.video_id()), Some(1));
+        let ids: Vec<i64> = by_video.get(&table, (1, "en")).map(|a| a.id()).collect();
+        assert_eq!(ids, [3, 4, 5]);
+    }
+
+    // a delta: one changed, one deleted, one added, one unchanged upsert
+    let outcome = producer
+        .cycle(|c| {
+            assert!(c.upsert_typed(&asset(3, "fr"))?);
+            assert!(!c.upsert_typed(&asset(5, "en"))?);
+            assert!(c.delete_typed::<Asset>(4)?);
+            assert!(!c.delete_typed::<Asset>(99)?);
+            assert!(c.upsert_typed(&asset(12, "en"))?);
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        matches!(outcome, hollow::CycleOutcome::Published { .. }),
+        "{outcome:?}"
+    );
+    let report = consumer.refresh().unwrap();
+    let v2 = consumer.current().unwrap();
+    by_id
+        .apply(&v1.state, &v2.state, &report.transitions)
+        .unwrap();
+    by_video
+        .apply(&v1.state, &v2.state, &report.transitions)
+        .unwrap();
+    let table = v2.state.typed::<Asset>().unwrap();
+    assert!(by_id.get(&table, 4).is_none());
+    assert_eq!(by_id.get(&table, 3).and_then(|a| a.language()), Some("fr"));
+    assert_eq!(
+        by_id.get(&table, 12).map(|a| a.tags().collect::<Vec<_>>()),
+        Some(vec!["only-12", "shared"])
+    );
+    let ids: Vec<i64> = by_video.get(&table, (1, "en")).map(|a| a.id()).collect();
+    assert_eq!(ids, [5]);
+    assert_eq!(
+        by_video
+            .get(&table, (1, "fr"))
+            .map(|a| a.id())
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    // the updated indexes answer like rebuilt ones
+    let fresh = PrimaryKeyIndex::<Asset>::build(&v2.state).unwrap();
+    for id in 0..14 {
+        assert_eq!(
+            by_id.ordinal(&v2.state, id),
+            fresh.ordinal(&v2.state, id),
+            "id {id}"
+        );
+    }
+    // the deleted record's own tag went with it (reference counts), the shared one stayed
+    let strings = v2
+        .state
+        .typed::<Asset>()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a.tags().collect::<Vec<_>>())
+        .count();
+    assert_eq!(strings, 24);
+    assert_eq!(v2.state.record_count("String").unwrap(), 12 + 1);
+}

@@ -23,6 +23,16 @@ pub enum TypedError {
         /// The other one.
         second: &'static str,
     },
+    /// A typed key names another number of fields than its Rust type has parts.
+    #[error("a key of {type_name} by {fields:?} needs {} parts, its Rust type has {parts}", fields.len())]
+    KeyArity {
+        /// The indexed type.
+        type_name: &'static str,
+        /// The key fields.
+        fields: Vec<String>,
+        /// The parts of the key's Rust type.
+        parts: usize,
+    },
     /// A typed view of a type that refers to itself was asked for.
     #[error("typed views of recursive types are not supported: {path}")]
     Recursive {

@@ -36,7 +36,10 @@
 //! are refused ([`TypedError::Recursive`]); their schemas and writers work. On a corrupt,
 //! unverified state a view reads values outside the data as empty (strings, bytes,
 //! collections); like the column handles, a view of an unpopulated ordinal reads whatever
-//! the columns hold there.
+//! the columns hold there. Views borrow their table for the table's own lifetime
+//! parameter, so a function generic over `T: Hollow` takes the table by reference
+//! (`&'a Table<'a, T>`) rather than creating and dropping one itself (the borrow checker
+//! cannot see that the table's destructor leaves the state alone).
 
 mod check;
 mod collections;

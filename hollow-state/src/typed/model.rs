@@ -36,11 +36,11 @@ pub trait Hollow: Sized + 'static {
     fn view<'a>(table: &'a Table<'a, Self>, ordinal: u32) -> Self::View<'a>;
     /// Adds the records the fields refer to into `sink`, then calls `f` with the field
     /// values of the record in schema order.
-    fn write_with<S: Sink + ?Sized, R>(
+    fn write_with<S: Sink + ?Sized, R, E: From<TypedError>>(
         &self,
         sink: &mut S,
-        f: impl FnOnce(&mut S, &[Value<'_>]) -> Result<R>,
-    ) -> Result<R>;
+        f: impl FnOnce(&mut S, &[Value<'_>]) -> Result<R, E>,
+    ) -> Result<R, E>;
 }
 
 /// A Rust type that can be the type of a field of a derived struct.

@@ -26,6 +26,7 @@ use hollow_format::value::Value;
 use hollow_state::dataset::{DatasetSchema, Record};
 use hollow_state::delta::write_delta_pair;
 use hollow_state::read::MemoryMode;
+use hollow_state::typed::{Hollow, KeyTuple, Result as TypedResult, Sink};
 use hollow_state::write::write_snapshot;
 use hollow_state::write::{StateChanges, WriteState};
 use rustc_hash::FxHashMap;
@@ -695,6 +696,42 @@ impl Cycle<'_> {
     pub fn delete_key(&mut self, ds: &DatasetSchema, key: &str) -> Result<bool> {
         let vals = crate::key::parse_dataset_key(ds, key)?;
         self.delete(&ds.type_name, &vals)
+    }
+}
+
+/// Typed writes: records of derived types (`#[derive(Hollow)]`).
+impl Cycle<'_> {
+    /// Inserts or replaces the record of derived type `T` with the same primary key (the
+    /// `#[hollow(primary_key)]` fields), adding what it refers to (deduplicated and
+    /// reference-counted, as [`Cycle::upsert_record`] does): the cost is that of the record
+    /// and its sub-records. Returns whether the state changed. (The untyped
+    /// [`Cycle::upsert`] keeps its name and its `(type name, values)` arguments.)
+    pub fn upsert_typed<T: Hollow>(&mut self, value: &T) -> Result<bool> {
+        let t = self.p.state.type_idx(T::TYPE_NAME)?;
+        value.write_with(self, |c: &mut Self, values| c.upsert_idx(t, values))
+    }
+
+    /// Deletes the record of derived type `T` with primary key `key` (the key's Rust types:
+    /// `42`, `"FR"`, `(42, "FR")`). Returns whether a record was removed.
+    pub fn delete_typed<T: Hollow>(
+        &mut self,
+        key: <T::Key as KeyTuple>::Borrowed<'_>,
+    ) -> Result<bool> {
+        T::Key::with_values(&key, |k| self.delete(T::TYPE_NAME, k))
+    }
+}
+
+/// A cycle takes the sub-records of typed writes into the producer's state, counting
+/// references (what a record refers to lives as long as something refers to it).
+impl Sink for Cycle<'_> {
+    fn add_object(&mut self, type_name: &str, values: &[Value<'_>]) -> TypedResult<u32> {
+        let t = self.p.state.type_idx(type_name)?;
+        Ok(self.p.state.add_object_counted(t, values)?.0)
+    }
+
+    fn add_collection(&mut self, type_name: &str, items: Vec<u32>) -> TypedResult<u32> {
+        let t = self.p.state.type_idx(type_name)?;
+        Ok(self.p.state.add_collection_counted(t, items)?.0)
     }
 }
 

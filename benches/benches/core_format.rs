@@ -9,6 +9,11 @@
 //! time (`ObjectView::for_each_value`, the scan API); record at a time (`ColumnView::get` per
 //! field, the random-access API) is printed beside it. Both checksums must equal the baseline's.
 //!
+//! The same full scan is also timed through typed views (`#[derive(Hollow)]` on the
+//! baseline structs, `ReadState::typed`), through hand-written column-handle loops
+//! (`ObjectView::long`, `string`, ...) and through serde (`ReadState::iter`), on the plain
+//! heap state, and printed side by side.
+//!
 //! Profiling: `HOLLOW_BENCH_KEEP=DIR` keeps the snapshots; the bench binary with
 //! `--scan-only DIR [ROUNDS]` then scans them (heap and mapped) without rebuilding them.
 //!
@@ -23,7 +28,7 @@ use benches::*;
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::dataset::DatasetSchema;
 use hollow::read::{ColumnView, ListView};
-use hollow::{OpenOptions, ReadState, Value};
+use hollow::{Hollow, OpenOptions, ReadState, Value};
 use serde::Deserialize;
 
 const ZSTD_LEVEL: i32 = 9;
@@ -151,6 +156,17 @@ fn main() {
         let scan_mapped = best_of(3, || scan_values(&schema, &mapped));
         let scan_fsst = best_of(1, || scan_values(&schema, &heap_fsst));
         let base = baseline_scan(name, &dir);
+        let [typed, handles, serde] = three_scans(&heap_plain, name);
+        for (what, scan) in [
+            ("typed view", typed),
+            ("column handle", handles),
+            ("serde", serde),
+        ] {
+            assert_eq!(
+                scan.1, base.1,
+                "{name}: {what} scan and baseline scan disagree"
+            );
+        }
         assert_eq!(
             scan.1, base.1,
             "{name}: hollow scan and baseline scan disagree"
@@ -194,6 +210,25 @@ fn main() {
             n as f64 / scan_mapped.0 / 1e6,
             n as f64 / scan_fsst.0 / 1e6
         );
+        println!(
+            "{:<14} typed views {:.1} M rec/s, column handles {:.1} M rec/s, serde get {:.1} M rec/s (typed/handles {:.2}, typed/serde {:.1}x)",
+            "",
+            n as f64 / typed.0 / 1e6,
+            n as f64 / handles.0 / 1e6,
+            n as f64 / serde.0 / 1e6,
+            handles.0 / typed.0,
+            serde.0 / typed.0
+        );
+        if name == "assets" {
+            let (typed_ns, untyped_ns, n) = pk_lookups(&heap_plain);
+            println!(
+                "{:<14} primary-key lookups of all {n} assets, shuffled, best CPU time of {SCAN_ROUNDS}: typed (PrimaryKeyIndex<Asset>::get → view, + one field) {typed_ns:.1} ns each (target ≤ 100), untyped (PrimaryKeyIndex::get → ordinal) {untyped_ns:.1} ns",
+                ""
+            );
+        }
+        tot.typed_s += typed.0;
+        tot.handles_s += handles.0;
+        tot.serde_s += serde.0;
         tot.records += n;
         tot.plain += plain.len() as u64;
         tot.fsst += fsst.len() as u64;
@@ -278,6 +313,14 @@ fn main() {
         tot.records as f64 / tot.base_cpu / 1e6
     );
     println!(
+        "full scan of every field through typed views (ReadState::typed, #[derive(Hollow)]): {:.1} M rec/s; column handles (ObjectView::long/string/...): {:.1} M rec/s; serde get (ReadState::iter): {:.1} M rec/s; typed/handles {:.2} (target ≥ 0.90), typed/serde {:.1}x (target ≥ 2)",
+        tot.records as f64 / tot.typed_s / 1e6,
+        tot.records as f64 / tot.handles_s / 1e6,
+        tot.records as f64 / tot.serde_s / 1e6,
+        tot.handles_s / tot.typed_s,
+        tot.serde_s / tot.typed_s
+    );
+    println!(
         "targets: heap ≤ 120 MB (fsst: {}), stored ≤ 60 MB compressed (zstd: {}), ≤ 150 MB uncompressed (plain: {}), mapped open < 10 ms ({:.3} ms), scan ≥ 30 M rec/s ({:.1})",
         mb(tot.heap_fsst),
         mb(tot.zstd),
@@ -314,6 +357,9 @@ struct Totals {
     base_s: f64,
     scan_cpu: f64,
     base_cpu: f64,
+    typed_s: f64,
+    handles_s: f64,
+    serde_s: f64,
 }
 
 fn tempdir() -> std::path::PathBuf {
@@ -348,13 +394,9 @@ fn list_views<'a>(
         .fields
         .iter()
         .map(|f| {
-            f.list.then(|| {
-                let elem = match f.kind {
-                    hollow::dataset::ScalarKind::String => "String",
-                    _ => unreachable!("the catalog only has string lists"),
-                };
+            f.list_types().map(|(elem, list)| {
                 (
-                    state.list(&format!("ListOf{elem}")).expect("list"),
+                    state.list(&list).expect("list"),
                     state
                         .object(elem)
                         .expect("elem")
@@ -437,10 +479,11 @@ fn scan_values(schema: &DatasetSchema, state: &ReadState) -> u64 {
     acc
 }
 
-// ---- the baseline: plain Rust structs in Vecs ----
+// ---- the baseline: plain Rust structs in Vecs (the same structs derive the typed views) ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Country {
+    #[hollow(primary_key)]
     code: String,
     name: String,
     primary_language: String,
@@ -448,8 +491,9 @@ struct Country {
     requires_captions: bool,
     rating_required: bool,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Title {
+    #[hollow(primary_key)]
     id: i64,
     kind: String,
     name: String,
@@ -459,8 +503,9 @@ struct Title {
     cast: Vec<String>,
     directors: Vec<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Video {
+    #[hollow(primary_key)]
     id: i64,
     title_id: i64,
     kind: String,
@@ -468,31 +513,40 @@ struct Video {
     episode: Option<i32>,
     runtime_minutes: Option<i32>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Right {
+    #[hollow(primary_key)]
     title_id: i64,
+    #[hollow(primary_key)]
     country: String,
+    #[hollow(primary_key)]
     window_start: i64,
     window_end: Option<i64>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Asset {
+    #[hollow(primary_key)]
     id: i64,
     video_id: i64,
     kind: String,
     language: Option<String>,
     status: String,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Localization {
+    #[hollow(primary_key)]
     title_id: i64,
+    #[hollow(primary_key)]
     language: String,
     name: Option<String>,
+    #[hollow(compressed)]
     synopsis: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Hollow)]
 struct Rating {
+    #[hollow(primary_key)]
     title_id: i64,
+    #[hollow(primary_key)]
     country: String,
     board: String,
     rating: String,
@@ -548,77 +602,95 @@ fn time_scan<T>(v: &[T], f: impl Fn(&T) -> u64) -> (f64, u64, f64) {
     })
 }
 
+fn fold_country(c: &Country) -> u64 {
+    sum(&[
+        s(&c.code),
+        s(&c.name),
+        s(&c.primary_language),
+        l(&c.required_languages),
+        b(c.requires_captions),
+        b(c.rating_required),
+    ])
+}
+fn fold_title(t: &Title) -> u64 {
+    sum(&[
+        t.id as u64,
+        s(&t.kind),
+        s(&t.name),
+        s(&t.original_language),
+        oi(t.release_year),
+        l(&t.genres),
+        l(&t.cast),
+        l(&t.directors),
+    ])
+}
+fn fold_video(v: &Video) -> u64 {
+    sum(&[
+        v.id as u64,
+        v.title_id as u64,
+        s(&v.kind),
+        oi(v.season),
+        oi(v.episode),
+        oi(v.runtime_minutes),
+    ])
+}
+fn fold_right(r: &Right) -> u64 {
+    sum(&[
+        r.title_id as u64,
+        s(&r.country),
+        r.window_start as u64,
+        oi64(r.window_end),
+    ])
+}
+fn fold_asset(a: &Asset) -> u64 {
+    sum(&[
+        a.id as u64,
+        a.video_id as u64,
+        s(&a.kind),
+        os(&a.language),
+        s(&a.status),
+    ])
+}
+fn fold_localization(l: &Localization) -> u64 {
+    sum(&[
+        l.title_id as u64,
+        s(&l.language),
+        os(&l.name),
+        os(&l.synopsis),
+    ])
+}
+fn fold_rating(r: &Rating) -> u64 {
+    sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)])
+}
+
 fn baseline_scan(name: &str, dir: &Path) -> (f64, u64, f64) {
     match name {
-        "countries" => time_scan(&load::<Country>(dir, name, |c| c.code.clone()), |c| {
-            sum(&[
-                s(&c.code),
-                s(&c.name),
-                s(&c.primary_language),
-                l(&c.required_languages),
-                b(c.requires_captions),
-                b(c.rating_required),
-            ])
-        }),
-        "titles" => time_scan(&load::<Title>(dir, name, |t| t.id.to_string()), |t| {
-            sum(&[
-                t.id as u64,
-                s(&t.kind),
-                s(&t.name),
-                s(&t.original_language),
-                oi(t.release_year),
-                l(&t.genres),
-                l(&t.cast),
-                l(&t.directors),
-            ])
-        }),
-        "videos" => time_scan(&load::<Video>(dir, name, |v| v.id.to_string()), |v| {
-            sum(&[
-                v.id as u64,
-                v.title_id as u64,
-                s(&v.kind),
-                oi(v.season),
-                oi(v.episode),
-                oi(v.runtime_minutes),
-            ])
-        }),
+        "countries" => time_scan(&load(dir, name, |c: &Country| c.code.clone()), fold_country),
+        "titles" => time_scan(&load(dir, name, |t: &Title| t.id.to_string()), fold_title),
+        "videos" => time_scan(&load(dir, name, |v: &Video| v.id.to_string()), fold_video),
         "rights" => time_scan(
-            &load::<Right>(dir, name, |r| {
+            &load(dir, name, |r: &Right| {
                 format!("{}|{}|{}", r.title_id, r.country, r.window_start)
             }),
-            |r| {
-                sum(&[
-                    r.title_id as u64,
-                    s(&r.country),
-                    r.window_start as u64,
-                    oi64(r.window_end),
-                ])
-            },
+            fold_right,
         ),
-        "assets" => time_scan(&load::<Asset>(dir, name, |a| a.id.to_string()), |a| {
-            sum(&[
-                a.id as u64,
-                a.video_id as u64,
-                s(&a.kind),
-                os(&a.language),
-                s(&a.status),
-            ])
-        }),
+        "assets" => time_scan(&load(dir, name, |a: &Asset| a.id.to_string()), fold_asset),
         "localizations" => time_scan(
-            &load::<Localization>(dir, name, |l| format!("{}|{}", l.title_id, l.language)),
-            |l| {
-                sum(&[
-                    l.title_id as u64,
-                    s(&l.language),
-                    os(&l.name),
-                    os(&l.synopsis),
-                ])
-            },
+            &load(dir, name, |l: &Localization| {
+                format!("{}|{}", l.title_id, l.language)
+            }),
+            fold_localization,
         ),
         "ratings" => time_scan(
-            &load::<Rating>(dir, name, |r| format!("{}|{}", r.title_id, r.country)),
-            |r| sum(&[r.title_id as u64, s(&r.country), s(&r.board), s(&r.rating)]),
+            &load(dir, name, |r: &Rating| {
+                format!("{}|{}", r.title_id, r.country)
+            }),
+            fold_rating,
         ),
         other => panic!("unknown dataset {other}"),
     }
 }
+
+#[path = "core_format/typed_scans.rs"]
+mod typed_scans;
+use typed_scans::{pk_lookups, three_scans};

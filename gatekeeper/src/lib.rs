@@ -19,7 +19,6 @@
 //! | [`rules`] | versioned [`Rules`]: `baseline` (§3 exactly) and `strict`, built in or from a file |
 //! | [`model`], [`jsonl`] | the seven dataset records with serde; JSON Lines loading into a [`Catalog`] (the test oracle's input) |
 //! | [`generate`] | a realistic catalog from the Netflix titles CSV, or synthetic titles |
-//! | `demo` (feature `demo`, on by default) | the whole pipeline with the embedded Kafka and the producer service |
 //!
 //! Offline and in the service the engine is the same code over the same kind of input: hollow
 //! read states. `gatekeeper evaluate` loads the JSON Lines files into hollow write states,
@@ -87,8 +86,6 @@
 #![warn(missing_docs)]
 
 pub mod compare;
-#[cfg(feature = "demo")]
-pub mod demo;
 pub mod engine;
 pub mod error;
 mod first;

@@ -1,6 +1,6 @@
 //! The `gatekeeper` command line: one function per subcommand.
 //!
-//! Parsed with clap (derive); see `gatekeeper --help` (or `gatekeeper help SUBCOMMAND`) for the subcommands: `demo`, `run`, `replay`,
+//! Parsed with clap (derive); see `gatekeeper --help` (or `gatekeeper help SUBCOMMAND`) for the subcommands: `run`, `replay`,
 //! `diff`, `history`, `export`, `publish-inputs`, `evaluate`, `generate`.
 
 #![forbid(unsafe_code)]
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// Video Gatekeeper: liveness rules over the seven upstream datasets as hollow states.
 ///
 /// Logging: `GATEKEEPER_LOG` (or `RUST_LOG`) is a filter such as `debug` or
-/// `gatekeeper=debug,hollow=info` (default info; warn for `demo`); lines go to stderr in the
+/// `gatekeeper=debug,hollow=info` (default info); lines go to stderr in the
 /// --log-format.
 #[derive(Debug, Parser)]
 #[command(name = "gatekeeper", version, about, long_about = None)]
@@ -35,12 +35,6 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The whole pipeline on this machine: a catalog (from ../shared/data/netflix_titles.csv
-    /// when present, else synthesized), simulators feeding an embedded Kafka, the producer
-    /// publishing the seven datasets to DIR/inputs every cycle, a PROD gatekeeper (baseline
-    /// rules) and a PREPROD one (strict rules, following PROD); then the PREPROD-vs-PROD diff
-    /// summary and a replay of every PROD version.
-    Demo(DemoArgs),
     /// The service: each cycle refreshes the seven input timelines under URL/<dataset> (folder
     /// or s3://bucket/prefix), evaluates at the cycle's start and publishes the liveness
     /// dataset incrementally to --out. With --follow (PREPROD), each cycle evaluates the input
@@ -72,37 +66,6 @@ enum Command {
     },
     /// Print this command's man page (roff) to stdout.
     Man,
-}
-
-#[derive(Debug, Args)]
-struct DemoArgs {
-    /// Titles of the catalog [default: 400]
-    #[arg(long)]
-    limit: Option<usize>,
-    /// Scale factor of the generated catalog [default: 1]
-    #[arg(long)]
-    scale: Option<u32>,
-    /// Producer/gatekeeper cycles to run
-    #[arg(long)]
-    cycles: Option<u32>,
-    /// Time between cycles (e.g. 1s, 500ms)
-    #[arg(long, value_parser = duration)]
-    interval: Option<Duration>,
-    /// Simulated changes per cycle
-    #[arg(long)]
-    changes: Option<usize>,
-    /// PRNG seed of the catalog and the simulators
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Output folder [default: demo-out]
-    #[arg(long)]
-    dir: Option<PathBuf>,
-    /// The Netflix titles CSV [default: ../shared/data/netflix_titles.csv when present]
-    #[arg(long)]
-    source: Option<PathBuf>,
-    /// Serve Prometheus metrics on 127.0.0.1:PORT
-    #[arg(long)]
-    metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -307,13 +270,7 @@ macro_rules! out {
 
 fn run_command() -> Result<()> {
     let cli = Cli::parse();
-    // The demo prints its own account; the services' lines would repeat it.
-    let default = if matches!(cli.command, Command::Demo(_)) {
-        log::LevelFilter::Warn
-    } else {
-        log::LevelFilter::Info
-    };
-    gatekeeper::logging::try_init(default, cli.log_format)?;
+    gatekeeper::logging::try_init(log::LevelFilter::Info, cli.log_format)?;
     match cli.command {
         Command::Evaluate(a) => evaluate(a),
         Command::Generate(a) => generate(a),
@@ -323,7 +280,6 @@ fn run_command() -> Result<()> {
         Command::History(a) => history(a),
         Command::Export(a) => export(a),
         Command::PublishInputs(a) => publish_inputs(a),
-        Command::Demo(a) => demo(a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -659,31 +615,4 @@ fn publish_inputs(args: PublishInputsArgs) -> Result<()> {
     }
     eprintln!("publish-inputs {:.3} s", seconds(t));
     Ok(())
-}
-
-/// `demo`: the whole pipeline.
-#[cfg(feature = "demo")]
-fn demo(args: DemoArgs) -> Result<()> {
-    let mut o = gatekeeper::demo::DemoOptions::default();
-    if let Some(d) = args.dir {
-        o.dir = d;
-    }
-    o.limit = args.limit.unwrap_or(o.limit);
-    o.scale = args.scale.unwrap_or(o.scale);
-    o.cycles = args.cycles.unwrap_or(o.cycles);
-    o.changes = args.changes.unwrap_or(o.changes);
-    o.seed = args.seed.unwrap_or(o.seed);
-    o.interval = args.interval.unwrap_or(o.interval);
-    o.source = args.source;
-    if let Some(p) = args.metrics_port {
-        o.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], p)));
-    }
-    gatekeeper::demo::run(&o)?;
-    Ok(())
-}
-
-/// `demo` needs the `demo` feature (the producer service and Kafka).
-#[cfg(not(feature = "demo"))]
-fn demo(_: DemoArgs) -> Result<()> {
-    bail!("this gatekeeper was built without the `demo` feature")
 }

@@ -20,7 +20,6 @@ fn help_lists_every_subcommand() {
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);
     for cmd in [
-        "demo",
         "run",
         "replay",
         "diff",

@@ -7,11 +7,11 @@ use hollow::store::BlobStore;
 use hollow::{FieldKind, ReadState, TypeSchema};
 use serde_json::{json, Value as Json};
 
+use crate::cli::Cli;
+use crate::dataset::{dataset_names, parse_key, pick_type, root, timeline};
+use crate::fail::{fail, io_fail, lib, Failure};
+use crate::render::record_json;
 use crate::ui::plain_table;
-use crate::{
-    dataset_names, fail, io_fail, lib, parse_key, pick_type, record_json, root, timeline, Cli,
-    Failure,
-};
 
 pub fn datasets(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let names = dataset_names(&*root(cli)?)?;

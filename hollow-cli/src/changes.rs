@@ -7,11 +7,11 @@ use hollow::lifecycle::{Consumer, ConsumerConfig};
 use hollow::{FieldKind, ReadState, Value};
 use serde_json::{json, Map, Value as Json};
 
+use crate::cli::Cli;
+use crate::dataset::{load, parse_key, pick_type};
+use crate::fail::{fail, io_fail, lib, Failure};
+use crate::render::{cell_text, record_json, value_text};
 use crate::ui::{table, Cell, Paint, Tone};
-use crate::{
-    cell_text, fail, io_fail, lib, load, parse_key, pick_type, record_json, value_text, Cli,
-    Failure,
-};
 
 /// The value at a dotted `path` of record `o` of `type_name` (null when a reference on the
 /// way is null).

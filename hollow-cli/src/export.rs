@@ -9,7 +9,9 @@ use std::io::Write;
 use hollow::read::ColumnView;
 use hollow::{ReadState, Value};
 
-use crate::{io_fail, lib, ui, Failure, Format};
+use crate::cli::Format;
+use crate::fail::{io_fail, lib, Failure};
+use crate::ui;
 
 /// Output is handed to the writer in chunks of about this size.
 const CHUNK: usize = 64 * 1024;

@@ -11,8 +11,11 @@ use hollow::index::PrimaryKeyIndex;
 use hollow::{FieldKind, ObjectView, ReadState, Value};
 use serde_json::json;
 
+use crate::cli::Cli;
+use crate::dataset::{parse_key_value, pick_type};
+use crate::fail::{fail, io_fail, lib, Failure};
+use crate::render::{cell_text, record_json};
 use crate::ui::{table, Cell, Paint};
-use crate::{cell_text, fail, io_fail, lib, parse_key_value, pick_type, record_json, Cli, Failure};
 
 /// One `FIELD=VALUE` condition, resolved against the schema.
 struct Condition<'a> {

@@ -13,7 +13,9 @@ use hollow::lifecycle::Timeline;
 use hollow::store::{BlobStore, StoreError};
 use serde_json::json;
 
-use crate::{fail, io_fail, lib, timeline, Cli, Failure};
+use crate::cli::Cli;
+use crate::dataset::timeline;
+use crate::fail::{fail, io_fail, lib, Failure};
 
 /// A store that reads through to another and only pretends to delete.
 #[derive(Debug)]

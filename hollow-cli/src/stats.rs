@@ -16,8 +16,9 @@ use hollow::{FieldKind, ReadState, TypeSchema, Value};
 use serde_json::{json, Value as Json};
 
 use crate::browse::{blob_size, kind_text};
+use crate::cli::Cli;
+use crate::fail::{io_fail, lib, Failure};
 use crate::ui::{table, Cell, Paint};
-use crate::{io_fail, lib, Cli, Failure};
 
 struct FieldStats {
     name: String,

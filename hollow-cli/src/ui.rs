@@ -6,7 +6,10 @@ use std::io::{IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{io_fail, Failure};
+use serde_json::Value as Json;
+
+use crate::cli::Cli;
+use crate::fail::{io_fail, Failure};
 
 /// How text is coloured: plain unless stdout is a terminal and `NO_COLOR` is unset or empty.
 #[derive(Clone, Copy, Debug)]
@@ -153,4 +156,19 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     }
     bar.set_message(what.to_owned());
     bar
+}
+
+/// Prints `j` under `--json`, else the text.
+pub(crate) fn say(
+    cli: &Cli,
+    out: &mut impl Write,
+    j: Json,
+    text: impl Fn() -> String,
+) -> Result<u8, Failure> {
+    if cli.json {
+        writeln!(out, "{j}").map_err(io_fail)?;
+    } else {
+        writeln!(out, "{}", text()).map_err(io_fail)?;
+    }
+    Ok(0)
 }

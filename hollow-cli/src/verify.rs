@@ -13,8 +13,10 @@ use hollow::store::BlobStore;
 use hollow::{Bytes, ReadState, TypeSchema};
 use serde_json::{json, Value as Json};
 
+use crate::cli::Cli;
+use crate::dataset::timeline;
+use crate::fail::{io_fail, Failure};
 use crate::ui::{self, table, Cell, Paint, Tone};
-use crate::{io_fail, timeline, Cli, Failure};
 
 fn read(store: &dyn BlobStore, key: &str) -> Result<Vec<u8>, Failure> {
     store
@@ -163,7 +165,7 @@ fn walk(
 
 pub fn verify(cli: &Cli, dataset: &str, all: bool, out: &mut impl Write) -> Result<u8, Failure> {
     let t = timeline(cli, dataset)?;
-    let idx = t.index().map_err(crate::lib("listing versions"))?;
+    let idx = t.index().map_err(crate::fail::lib("listing versions"))?;
     let store = t.store().clone();
     let mut keys = Vec::new();
     keys.extend(idx.snapshots.iter().map(|v| Step::Snapshot(*v).key()));

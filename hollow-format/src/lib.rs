@@ -33,5 +33,7 @@ pub mod wire;
 
 pub use bytes::Bytes;
 pub use error::{BlobKind, Corruption, Error, Result, SchemaError};
-pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+pub use schema::{
+    Compression, FieldDef, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+};
 pub use value::Value;

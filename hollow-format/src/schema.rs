@@ -9,9 +9,13 @@ use std::collections::HashMap;
 use crate::error::{Corruption, Error, Result, SchemaError};
 use crate::wire::{Cursor, Sink};
 
-/// The kind of a field of an object type. Every field is nullable.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FieldKind {
+/// A primitive kind: what a field holds when it is not a reference. This is the one list of
+/// the kinds and of what goes with each (its name, its wire tag, the type that wraps it into
+/// a record); [`FieldKind`] has a variant for each of them, the serde layer of `hollow-state`
+/// and its JSON datasets use it directly (dataset schema files spell it by [`Primitive::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Primitive {
     /// `true` / `false`.
     Bool,
     /// A 32-bit signed integer.
@@ -26,35 +30,146 @@ pub enum FieldKind {
     String,
     /// Raw bytes.
     Bytes,
+}
+
+impl Primitive {
+    /// Every primitive kind, in the order of their wire tags.
+    pub const ALL: [Primitive; 7] = [
+        Primitive::Bool,
+        Primitive::I32,
+        Primitive::I64,
+        Primitive::F32,
+        Primitive::F64,
+        Primitive::String,
+        Primitive::Bytes,
+    ];
+
+    /// A short name of the kind (`"i64"`, `"string"`, ...): for messages, and the spelling
+    /// of the kind in a dataset schema file. [`Value::kind_name`](crate::value::Value::kind_name)
+    /// names values alike.
+    pub fn name(self) -> &'static str {
+        match self {
+            Primitive::Bool => "bool",
+            Primitive::I32 => "i32",
+            Primitive::I64 => "i64",
+            Primitive::F32 => "f32",
+            Primitive::F64 => "f64",
+            Primitive::String => "string",
+            Primitive::Bytes => "bytes",
+        }
+    }
+
+    /// The name of the object type whose one field, `value`, holds a value of this kind: how
+    /// a primitive becomes a record, e.g. the elements of a list of integers are `Integer`
+    /// records (Hollow's names: `Boolean`, `Integer`, `Long`, `Float`, `Double`, `String`,
+    /// and `Bytes`).
+    pub fn wrapper_type(self) -> &'static str {
+        match self {
+            Primitive::Bool => "Boolean",
+            Primitive::I32 => "Integer",
+            Primitive::I64 => "Long",
+            Primitive::F32 => "Float",
+            Primitive::F64 => "Double",
+            Primitive::String => "String",
+            Primitive::Bytes => "Bytes",
+        }
+    }
+
+    /// The kind's tag in the schema section of a blob (1 to 7; a reference is 8).
+    fn tag(self) -> u8 {
+        match self {
+            Primitive::Bool => 1,
+            Primitive::I32 => 2,
+            Primitive::I64 => 3,
+            Primitive::F32 => 4,
+            Primitive::F64 => 5,
+            Primitive::String => 6,
+            Primitive::Bytes => 7,
+        }
+    }
+
+    /// The kind with a wire tag, if one has it.
+    fn from_tag(tag: u8) -> Option<Primitive> {
+        Primitive::ALL.into_iter().find(|p| p.tag() == tag)
+    }
+}
+
+/// The wire tag of [`FieldKind::Reference`].
+const REFERENCE_TAG: u8 = 8;
+
+/// The name of the list type of `element` records, by Hollow's convention: `ListOfString`.
+/// The one spelling used by JSON datasets, serde-derived and `#[derive(Hollow)]` schemas.
+pub fn list_type_name(element: &str) -> String {
+    format!("ListOf{element}")
+}
+
+/// The name of the set type of `element` records: `SetOfString`.
+pub fn set_type_name(element: &str) -> String {
+    format!("SetOf{element}")
+}
+
+/// The name of the map type from `key` to `value` records: `MapOfStringToLong`.
+pub fn map_type_name(key: &str, value: &str) -> String {
+    format!("MapOf{key}To{value}")
+}
+
+/// The kind of a field of an object type: a [`Primitive`] (one variant for each) or a
+/// reference. Every field is nullable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// [`Primitive::Bool`].
+    Bool,
+    /// [`Primitive::I32`].
+    I32,
+    /// [`Primitive::I64`].
+    I64,
+    /// [`Primitive::F32`].
+    F32,
+    /// [`Primitive::F64`].
+    F64,
+    /// [`Primitive::String`].
+    String,
+    /// [`Primitive::Bytes`].
+    Bytes,
     /// A reference, by ordinal, to a record of the named type.
     Reference(String),
 }
 
 impl FieldKind {
-    /// A short name of the kind, for messages.
+    /// The primitive kind of the field; `None` for a reference.
+    pub fn primitive(&self) -> Option<Primitive> {
+        Some(match self {
+            FieldKind::Bool => Primitive::Bool,
+            FieldKind::I32 => Primitive::I32,
+            FieldKind::I64 => Primitive::I64,
+            FieldKind::F32 => Primitive::F32,
+            FieldKind::F64 => Primitive::F64,
+            FieldKind::String => Primitive::String,
+            FieldKind::Bytes => Primitive::Bytes,
+            FieldKind::Reference(_) => return None,
+        })
+    }
+
+    /// A short name of the kind, for messages: [`Primitive::name`], or `"reference"`.
     pub fn name(&self) -> &'static str {
-        match self {
-            FieldKind::Bool => "bool",
-            FieldKind::I32 => "i32",
-            FieldKind::I64 => "i64",
-            FieldKind::F32 => "f32",
-            FieldKind::F64 => "f64",
-            FieldKind::String => "string",
-            FieldKind::Bytes => "bytes",
-            FieldKind::Reference(_) => "reference",
-        }
+        self.primitive().map_or("reference", Primitive::name)
     }
 
     fn tag(&self) -> u8 {
-        match self {
-            FieldKind::Bool => 1,
-            FieldKind::I32 => 2,
-            FieldKind::I64 => 3,
-            FieldKind::F32 => 4,
-            FieldKind::F64 => 5,
-            FieldKind::String => 6,
-            FieldKind::Bytes => 7,
-            FieldKind::Reference(_) => 8,
+        self.primitive().map_or(REFERENCE_TAG, Primitive::tag)
+    }
+}
+
+impl From<Primitive> for FieldKind {
+    fn from(p: Primitive) -> Self {
+        match p {
+            Primitive::Bool => FieldKind::Bool,
+            Primitive::I32 => FieldKind::I32,
+            Primitive::I64 => FieldKind::I64,
+            Primitive::F32 => FieldKind::F32,
+            Primitive::F64 => FieldKind::F64,
+            Primitive::String => FieldKind::String,
+            Primitive::Bytes => FieldKind::Bytes,
         }
     }
 }
@@ -410,16 +525,12 @@ impl SchemaSet {
                                 .into())
                             }
                         };
-                        let kind = match tag {
-                            1 => FieldKind::Bool,
-                            2 => FieldKind::I32,
-                            3 => FieldKind::I64,
-                            4 => FieldKind::F32,
-                            5 => FieldKind::F64,
-                            6 => FieldKind::String,
-                            7 => FieldKind::Bytes,
-                            8 => FieldKind::Reference(c.string("referenced type")?),
-                            x => {
+                        let kind = match (Primitive::from_tag(tag), tag) {
+                            (Some(p), _) => p.into(),
+                            (None, REFERENCE_TAG) => {
+                                FieldKind::Reference(c.string("referenced type")?)
+                            }
+                            (None, x) => {
                                 return Err(Corruption::UnknownCode {
                                     what: "field kind",
                                     code: x as u64,
@@ -473,5 +584,31 @@ impl SchemaSet {
             types.push(t);
         }
         SchemaSet::new(types)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primitives_and_field_kinds_correspond() {
+        for (i, p) in Primitive::ALL.into_iter().enumerate() {
+            let k = FieldKind::from(p);
+            assert_eq!(k.primitive(), Some(p));
+            assert_eq!(k.name(), p.name());
+            assert_eq!(k.tag(), i as u8 + 1);
+            assert_eq!(Primitive::from_tag(k.tag()), Some(p));
+            // dataset schema files spell kinds by their names
+            let name: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                serde::de::IntoDeserializer::into_deserializer(p.name());
+            assert_eq!(serde::Deserialize::deserialize(name), Ok(p));
+        }
+        let r = FieldKind::Reference("T".into());
+        assert_eq!(
+            (r.primitive(), r.name(), r.tag()),
+            (None, "reference", REFERENCE_TAG)
+        );
+        assert_eq!(Primitive::from_tag(REFERENCE_TAG), None);
     }
 }

@@ -14,9 +14,10 @@
 //!             {"name": "synopsis", "kind": "string", "nullable": true, "compression": "fsst"}]}
 //! ```
 //!
-//! `kind` is one of `bool`, `i32`, `i64`, `f32`, `f64`, `string`. A `list` field is a list of
-//! such values (stored as a reference to a `ListOf<Elem>` list of one-field `<Elem>` records,
-//! deduplicated). Fields are required unless `nullable`.
+//! `kind` is a [`Primitive`] other than `bytes`: `bool`, `i32`, `i64`, `f32`, `f64`, `string`.
+//! A `list` field is a list of such values (stored as a reference to a `ListOf<Elem>` list of
+//! one-field `<Elem>` records, deduplicated). Fields are required unless `nullable`.
+//! [`DatasetSchema::values_of`] is how a record becomes hollow values.
 
 use std::fmt::Write as _;
 
@@ -25,61 +26,10 @@ use serde::Deserialize;
 use crate::read::{ListView, ObjectView, ReadState};
 use crate::write::WriteState;
 use hollow_format::error::{Error, Result, SchemaError};
-use hollow_format::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use hollow_format::schema::{
+    list_type_name, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+};
 use hollow_format::value::Value;
-
-/// A scalar kind of a dataset field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScalarKind {
-    /// bool
-    Bool,
-    /// i32
-    I32,
-    /// i64
-    I64,
-    /// f32
-    F32,
-    /// f64
-    F64,
-    /// UTF-8 string
-    String,
-}
-
-impl ScalarKind {
-    /// The hollow field kind that stores this scalar kind.
-    pub fn field_kind(self) -> FieldKind {
-        match self {
-            ScalarKind::Bool => FieldKind::Bool,
-            ScalarKind::I32 => FieldKind::I32,
-            ScalarKind::I64 => FieldKind::I64,
-            ScalarKind::F32 => FieldKind::F32,
-            ScalarKind::F64 => FieldKind::F64,
-            ScalarKind::String => FieldKind::String,
-        }
-    }
-    /// The name of the one-field object type that holds list elements of this kind.
-    pub fn element_type(self) -> &'static str {
-        match self {
-            ScalarKind::Bool => "Boolean",
-            ScalarKind::I32 => "Integer",
-            ScalarKind::I64 => "Long",
-            ScalarKind::F32 => "Float",
-            ScalarKind::F64 => "Double",
-            ScalarKind::String => "String",
-        }
-    }
-    fn name(self) -> &'static str {
-        match self {
-            ScalarKind::Bool => "bool",
-            ScalarKind::I32 => "i32",
-            ScalarKind::I64 => "i64",
-            ScalarKind::F32 => "f32",
-            ScalarKind::F64 => "f64",
-            ScalarKind::String => "string",
-        }
-    }
-}
 
 /// A field of a dataset schema.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,8 +37,8 @@ impl ScalarKind {
 pub struct DatasetField {
     /// Field name (the JSON key).
     pub name: String,
-    /// Scalar kind (of the elements, for lists).
-    pub kind: ScalarKind,
+    /// Scalar kind (of the elements, for lists): any primitive but bytes.
+    pub kind: Primitive,
     /// Whether null (or absence) is allowed.
     #[serde(default)]
     pub nullable: bool,
@@ -101,6 +51,17 @@ pub struct DatasetField {
     /// `"fsst"` to store long text compressed.
     #[serde(default)]
     pub compression: Option<String>,
+}
+
+impl DatasetField {
+    /// For a list field, the names of its element type and list type (`String` and
+    /// `ListOfString` for a list of strings); `None` for a scalar field.
+    pub fn list_types(&self) -> Option<(&'static str, String)> {
+        self.list.then(|| {
+            let elem = self.kind.wrapper_type();
+            (elem, list_type_name(elem))
+        })
+    }
 }
 
 /// A dataset: one root object type with a primary key.
@@ -211,9 +172,17 @@ impl DatasetSchema {
             .into());
         }
         for f in &s.fields {
+            if f.kind == Primitive::Bytes {
+                return Err(Error::WrongFieldKind {
+                    type_name: s.type_name.clone(),
+                    field: f.name.clone(),
+                    expected: "a dataset kind (bool, i32, i64, f32, f64 or string)",
+                    actual: f.kind.name(),
+                });
+            }
             match f.compression.as_deref() {
                 None | Some("none") => {}
-                Some("fsst") if f.kind == ScalarKind::String && !f.list => {}
+                Some("fsst") if f.kind == Primitive::String && !f.list => {}
                 Some(c) => {
                     return Err(SchemaError::UnsupportedCompression {
                         dataset: s.dataset.clone(),
@@ -247,9 +216,7 @@ impl DatasetSchema {
         let mut obj = ObjectSchema::new(&self.type_name).primary_key(self.primary_key.clone());
         let mut extra: Vec<TypeSchema> = Vec::new();
         for f in &self.fields {
-            if f.list {
-                let elem = f.kind.element_type();
-                let list = format!("ListOf{elem}");
+            if let Some((elem, list)) = f.list_types() {
                 if !extra.iter().any(|t| t.name() == list) {
                     extra.push(TypeSchema::List {
                         name: list.clone(),
@@ -258,14 +225,14 @@ impl DatasetSchema {
                 }
                 if !extra.iter().any(|t| t.name() == elem) {
                     extra.push(TypeSchema::Object(
-                        ObjectSchema::new(elem).field("value", f.kind.field_kind()),
+                        ObjectSchema::new(elem).field("value", f.kind.into()),
                     ));
                 }
                 obj = obj.field(&f.name, FieldKind::Reference(list));
             } else if f.compression.as_deref() == Some("fsst") {
                 obj = obj.compressed_string(&f.name);
             } else {
-                obj = obj.field(&f.name, f.kind.field_kind());
+                obj = obj.field(&f.name, f.kind.into());
             }
         }
         let mut types = vec![TypeSchema::Object(obj)];
@@ -315,22 +282,30 @@ impl DatasetSchema {
 
     /// Adds a record to a write state of this dataset; returns the root ordinal.
     pub fn add(&self, ws: &mut WriteState, rec: &Record) -> Result<u32> {
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(self.fields.len());
+        let values = self.values_of(ws, rec)?;
+        ws.add_object(&self.type_name, &values)
+    }
+
+    /// The values of a record's root object, in field order: how a record becomes hollow
+    /// values. The items of a list field are added to `ws` first (as `<Elem>` records in a
+    /// `ListOf<Elem>` list, counting references when `ws` counts them) and the field refers
+    /// to the list.
+    pub fn values_of<'r>(&self, ws: &mut WriteState, rec: &'r Record) -> Result<Vec<Value<'r>>> {
+        let mut values = Vec::with_capacity(self.fields.len());
         for (f, v) in self.fields.iter().zip(rec) {
-            let val = match v {
-                FieldValue::List(items) => {
-                    let elem = f.kind.element_type();
+            values.push(match (v, f.list_types()) {
+                (FieldValue::List(items), Some((elem, list))) => {
+                    let (elem, list) = (ws.type_idx(elem)?, ws.type_idx(&list)?);
                     let mut ords = Vec::with_capacity(items.len());
                     for it in items {
-                        ords.push(ws.add_object(elem, &[to_value(f.kind, it)])?);
+                        ords.push(ws.add_object_counted(elem, &[it.to_value(f.kind)])?.0);
                     }
-                    Value::Ref(ws.add_list(&format!("ListOf{elem}"), &ords)?)
+                    Value::Ref(ws.add_collection_counted(list, ords)?.0)
                 }
-                other => to_value(f.kind, other),
-            };
-            values.push(val);
+                (other, _) => other.to_value(f.kind),
+            });
         }
-        ws.add_object(&self.type_name, &values)
+        Ok(values)
     }
 
     /// Renders a record as one JSON object line, fields in schema order.
@@ -391,8 +366,8 @@ fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordE
         got: json_kind(v).into(),
     };
     Ok(match f.kind {
-        ScalarKind::Bool => FieldValue::Bool(v.as_bool().ok_or_else(wrong)?),
-        ScalarKind::I32 | ScalarKind::I64 => {
+        Primitive::Bool => FieldValue::Bool(v.as_bool().ok_or_else(wrong)?),
+        Primitive::I32 | Primitive::I64 => {
             let n = v.as_number().ok_or_else(wrong)?;
             let i = n.as_i64().ok_or_else(|| {
                 if n.is_u64() {
@@ -405,7 +380,7 @@ fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordE
                     wrong()
                 }
             })?;
-            if f.kind == ScalarKind::I32 && i32::try_from(i).is_err() {
+            if f.kind == Primitive::I32 && i32::try_from(i).is_err() {
                 return Err(RecordError::OutOfRange {
                     field: f.name.clone(),
                     value: i.to_string(),
@@ -414,8 +389,9 @@ fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordE
             }
             FieldValue::Int(i)
         }
-        ScalarKind::F32 | ScalarKind::F64 => FieldValue::Float(v.as_f64().ok_or_else(wrong)?),
-        ScalarKind::String => {
+        Primitive::F32 | Primitive::F64 => FieldValue::Float(v.as_f64().ok_or_else(wrong)?),
+        // (bytes fields are refused by `DatasetSchema::from_json`)
+        Primitive::String | Primitive::Bytes => {
             let s = v.as_str().ok_or_else(wrong)?;
             if let Some(allowed) = &f.enum_values {
                 if !allowed.iter().any(|a| a == s) {
@@ -430,16 +406,34 @@ fn scalar(f: &DatasetField, v: &serde_json::Value) -> Result<FieldValue, RecordE
     })
 }
 
-fn to_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {
-    match (kind, v) {
-        (_, FieldValue::Null) => Value::Null,
-        (_, FieldValue::Bool(b)) => Value::Bool(*b),
-        (ScalarKind::I32, FieldValue::Int(i)) => Value::I32(*i as i32),
-        (_, FieldValue::Int(i)) => Value::I64(*i),
-        (ScalarKind::F32, FieldValue::Float(x)) => Value::F32(*x as f32),
-        (_, FieldValue::Float(x)) => Value::F64(*x),
-        (_, FieldValue::Str(s)) => Value::str(s),
-        (_, FieldValue::List(_)) => Value::Null,
+impl FieldValue {
+    /// The hollow value of a scalar of a field of `kind` (a list is null here: see
+    /// [`DatasetSchema::values_of`]).
+    pub fn to_value(&self, kind: Primitive) -> Value<'_> {
+        match (kind, self) {
+            (_, FieldValue::Null | FieldValue::List(_)) => Value::Null,
+            (_, FieldValue::Bool(b)) => Value::Bool(*b),
+            (Primitive::I32, FieldValue::Int(i)) => Value::I32(*i as i32),
+            (_, FieldValue::Int(i)) => Value::I64(*i),
+            (Primitive::F32, FieldValue::Float(x)) => Value::F32(*x as f32),
+            (_, FieldValue::Float(x)) => Value::F64(*x),
+            (_, FieldValue::Str(s)) => Value::str(s),
+        }
+    }
+
+    /// The dataset value of a hollow value (references as their ordinals).
+    fn from_value(v: Value<'_>) -> FieldValue {
+        match v {
+            Value::Null => FieldValue::Null,
+            Value::Bool(b) => FieldValue::Bool(b),
+            Value::I32(i) => FieldValue::Int(i as i64),
+            Value::I64(i) => FieldValue::Int(i),
+            Value::F32(x) => FieldValue::Float(x as f64),
+            Value::F64(x) => FieldValue::Float(x),
+            Value::Str(s) => FieldValue::Str(s.into_owned()),
+            Value::Bytes(b) => FieldValue::Str(String::from_utf8_lossy(&b).into_owned()),
+            Value::Ref(r) => FieldValue::Int(r as i64),
+        }
     }
 }
 
@@ -456,11 +450,9 @@ impl<'a> DatasetReader<'a> {
         let root = state.object(&schema.type_name)?;
         let mut lists = Vec::new();
         for f in &schema.fields {
-            lists.push(if f.list {
-                let elem = f.kind.element_type();
-                Some((state.list(&format!("ListOf{elem}"))?, state.object(elem)?))
-            } else {
-                None
+            lists.push(match f.list_types() {
+                Some((elem, list)) => Some((state.list(&list)?, state.object(elem)?)),
+                None => None,
             });
         }
         Ok(DatasetReader {
@@ -478,37 +470,60 @@ impl<'a> DatasetReader<'a> {
     /// The record at `ordinal`.
     pub fn record(&self, ordinal: u32) -> Result<Record> {
         let mut out = Vec::with_capacity(self.schema.fields.len());
-        for (i, f) in self.schema.fields.iter().enumerate() {
+        for i in 0..self.schema.fields.len() {
             let v = self.root.get(ordinal, i)?;
             out.push(match (&self.lists[i], v) {
                 (_, Value::Null) => FieldValue::Null,
                 (Some((list, elem)), Value::Ref(r)) => {
                     let mut items = Vec::new();
                     for e in list.elements(r)? {
-                        items.push(from_value(f.kind, elem.get(e, 0)?));
+                        items.push(FieldValue::from_value(elem.get(e, 0)?));
                     }
                     FieldValue::List(items)
                 }
-                (_, v) => from_value(f.kind, v),
+                (_, v) => FieldValue::from_value(v),
             });
         }
         Ok(out)
     }
 }
 
-fn from_value(kind: ScalarKind, v: Value<'_>) -> FieldValue {
-    match v {
-        Value::Null => FieldValue::Null,
-        Value::Bool(b) => FieldValue::Bool(b),
-        Value::I32(i) => FieldValue::Int(i as i64),
-        Value::I64(i) => FieldValue::Int(i),
-        Value::F32(x) => FieldValue::Float(x as f64),
-        Value::F64(x) => FieldValue::Float(x),
-        Value::Str(s) => FieldValue::Str(s.into_owned()),
-        Value::Bytes(b) => FieldValue::Str(String::from_utf8_lossy(&b).into_owned()),
-        Value::Ref(r) => {
-            let _ = kind;
-            FieldValue::Int(r as i64)
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::ReadState;
+    use crate::write::write_snapshot;
+
+    const SCHEMA: &str = r#"{"dataset": "t", "type": "T", "primary_key": ["id"],
+        "fields": [{"name": "id", "kind": "i32"}, {"name": "score", "kind": "f32"},
+                   {"name": "tags", "kind": "string", "list": true}]}"#;
+
+    #[test]
+    fn records_become_values_and_read_back() {
+        let ds = DatasetSchema::from_json(SCHEMA).unwrap();
+        let rec = ds
+            .parse_json(br#"{"id": 7, "score": 0.5, "tags": ["a", "b", "a"]}"#)
+            .unwrap();
+        let mut ws = WriteState::new(ds.schema_set().unwrap());
+        let values = ds.values_of(&mut ws, &rec).unwrap();
+        assert_eq!(values[..2], [Value::I32(7), Value::F32(0.5)]);
+        assert!(matches!(values[2], Value::Ref(_)));
+        assert_eq!(ws.len("String").unwrap(), 2);
+        assert_eq!(ds.add(&mut ws, &rec).unwrap(), 0);
+        let state =
+            ReadState::from_vec(write_snapshot(&ws, &Default::default()).unwrap().0).unwrap();
+        assert_eq!(
+            DatasetReader::new(&ds, &state).unwrap().record(0).unwrap(),
+            rec
+        );
+    }
+
+    #[test]
+    fn a_bytes_field_is_refused() {
+        let json = SCHEMA.replace(r#""kind": "f32""#, r#""kind": "bytes""#);
+        assert!(matches!(
+            DatasetSchema::from_json(&json),
+            Err(Error::WrongFieldKind { actual: "bytes", ref field, .. }) if field == "score"
+        ));
     }
 }

@@ -11,9 +11,10 @@
 //! | [`delta`] | deltas written from a write state's journal and applied to a read state |
 //! | [`serde`] | schemas derived from Rust types; `add(&T)` and `get::<T>()` |
 //! | [`dataset`] | datasets described as JSON schema files; JSON record validation |
+//! | [`typed`] | the runtime of `#[derive(Hollow)]`: schemas, writers and zero-copy views of Rust types |
 //!
 //! Dependencies inside the crate point down this table's reverse: `records` ← `write` ←
-//! `read` ← `delta`; `serde` and `dataset` use `write` and `read`.
+//! `read` ← `delta`; `serde`, `dataset` and `typed` use `write` and `read`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod read;
 #[doc(hidden)]
 pub mod records;
 pub mod serde;
+pub mod typed;
 pub mod write;
 
 pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};

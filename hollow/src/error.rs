@@ -115,6 +115,10 @@ pub enum Error {
         /// The name given.
         holder: String,
     },
+    /// A Rust type does not match a state, or a typed write or key is wrong
+    /// ([`crate::typed`]).
+    #[error(transparent)]
+    Typed(Box<hollow_state::typed::TypedError>),
     /// A validator refused a new state.
     #[error("validation failed: {validator}: {reason}")]
     Validation {
@@ -127,6 +131,12 @@ pub enum Error {
     /// passed through as is (downcast it to get it back).
     #[error(transparent)]
     Callback(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<hollow_state::typed::TypedError> for Error {
+    fn from(e: hollow_state::typed::TypedError) -> Self {
+        Error::Typed(Box::new(e))
+    }
 }
 
 /// The result type of the hollow library.

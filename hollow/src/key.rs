@@ -67,7 +67,7 @@ pub fn of_record(ds: &DatasetSchema, rec: &Record) -> String {
 pub fn dataset_kinds(ds: &DatasetSchema) -> Vec<FieldKind> {
     ds.key_fields()
         .iter()
-        .map(|i| ds.fields[*i].kind.field_kind())
+        .map(|i| ds.fields[*i].kind.into())
         .collect()
 }
 

@@ -9,11 +9,12 @@
 //!
 //! | layer | types |
 //! |---|---|
-//! | data model | [`SchemaSet`], [`TypeSchema`] (object, list, set, map), [`FieldKind`], [`Value`]; [`dataset::DatasetSchema`] for JSON-described datasets; [`serde`] to derive schemas from Rust types |
+//! | data model | [`SchemaSet`], [`TypeSchema`] (object, list, set, map), [`FieldKind`] (a [`Primitive`] or a reference), [`Value`]; [`dataset::DatasetSchema`] for JSON-described datasets; [`serde`] to derive schemas from Rust types |
 //! | writing | [`WriteState`]: records deduplicated into dense `u32` ordinals; [`blob::write_snapshot`] |
 //! | format | [`blob`] (specified in `hollow-format/src/blob/README.md`), [`bits`] (bit-packed arrays) |
 //! | reading | [`ReadState`] in [`MemoryMode::Heap`] or [`MemoryMode::Mapped`]; [`ObjectView`], [`read::ListView`], [`read::SetView`], [`read::MapView`]; typed column handles for hot loops |
-//! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks), [`lifecycle::Timeline`] |
+//! | typed Rust API | `#[derive(Hollow)]` on structs and enums: [`typed::schema_for`], [`WriteState::add_typed`], [`ReadState::typed`] → [`typed::Table`] of zero-copy views, [`typed::PrimaryKeyIndex`], [`typed::HashIndex`], [`lifecycle::Cycle::upsert_typed`] |
+//! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks, [`lifecycle::RefreshListener`]s), [`lifecycle::Follower`] (background refresh), [`lifecycle::Timeline`] |
 //! | stores | [`store::BlobStore`]: [`store::FolderStore`] and (feature `s3`) `store::S3Store` |
 //!
 //! ## Example: produce, memory-map, query, apply a delta
@@ -59,12 +60,18 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Reading: three ways, fastest last
+//! ## Reading: four ways, fastest last
 //!
+//! * Through serde: [`ReadState::get`] / [`ReadState::iter`] deserialize owned Rust values
+//!   (~2.5 M records/s on the shared catalog).
 //! * By record: [`ObjectView::get`] / [`read::ColumnView::get`] return a [`Value`] for one
 //!   ordinal and field (random access; a whole scan this way runs at ~20 M records/s here).
 //! * By typed column: [`ObjectView::long`], [`ObjectView::string`], ... return handles whose
 //!   `get(ordinal)` decodes one field with no `Value` in between (the gatekeeper's hot loop).
+//! * Through typed views: `#[derive(Hollow)]` on a struct and [`ReadState::typed`] give a
+//!   view per record with one method per field (`&str` into the data, iterators for
+//!   collections, views for references), reading through column handles resolved once:
+//!   a full scan of the shared catalog runs at ~55 M records/s here (see [`typed`]).
 //! * By column scan: [`ObjectView::for_each_value`] calls a closure with `(ordinal, Value)`
 //!   for every record, decoding 64 records per pass with the dispatch on the field's kind
 //!   hoisted out of the loop. A full scan of every field of the shared catalog runs at
@@ -105,6 +112,7 @@ pub mod index;
 pub mod key;
 pub mod lifecycle;
 pub mod store;
+pub mod typed;
 
 pub use hollow_format::{bits, schema, value, Bytes};
 pub use hollow_state::{dataset, read, serde, write};
@@ -112,6 +120,9 @@ pub use hollow_state::{dataset, read, serde, write};
 pub use error::{BlobKind, DataError, Error, Result};
 pub use lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 pub use read::{MemoryMode, ObjectView, OpenOptions, ReadState};
-pub use schema::{Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+pub use schema::{
+    Compression, FieldDef, FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema,
+};
+pub use typed::Hollow;
 pub use value::Value;
 pub use write::{StateChanges, TypeChanges, WriteState};

@@ -32,39 +32,8 @@ pub enum Change {
         /// The message key.
         key: String,
         /// The key's values, one per primary-key field, typed as the fields.
-        parts: Vec<KeyPart>,
+        parts: Vec<Value<'static>>,
     },
-}
-
-/// One typed value of a primary key parsed from a message key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeyPart {
-    /// A bool field.
-    Bool(bool),
-    /// An i32 field.
-    I32(i32),
-    /// An i64 field.
-    I64(i64),
-    /// An f32 field.
-    F32(f32),
-    /// An f64 field.
-    F64(f64),
-    /// A string field.
-    Str(String),
-}
-
-impl KeyPart {
-    /// The hollow value of this key part.
-    pub fn value(&self) -> Value<'_> {
-        match self {
-            KeyPart::Bool(b) => Value::Bool(*b),
-            KeyPart::I32(i) => Value::I32(*i),
-            KeyPart::I64(i) => Value::I64(*i),
-            KeyPart::F32(x) => Value::F32(*x),
-            KeyPart::F64(x) => Value::F64(*x),
-            KeyPart::Str(s) => Value::str(s),
-        }
-    }
 }
 
 /// Why a message was rejected. [`RejectReason::label`] is the metric label and log word.
@@ -206,30 +175,15 @@ pub fn decode(
 /// [`hollow::key`] (canonical parts; a string part may hold `|` when it is the key's only
 /// string field), so that a tombstone's key always names the record whose key
 /// ([`hollow::key::of_record`]) it equals.
-pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<KeyPart>, String> {
-    let values = hollow::key::parse_dataset_key(ds, key).map_err(|e| match e {
+pub fn parse_key(ds: &DatasetSchema, key: &str) -> Result<Vec<Value<'static>>, String> {
+    hollow::key::parse_dataset_key(ds, key).map_err(|e| match e {
         hollow::key::KeyError::PartCount { got, expected, .. } => format!(
             "key {key:?} has {got} part(s) but the primary key of {} has {expected} ({})",
             ds.dataset,
             ds.primary_key.join("|")
         ),
         other => other.to_string(),
-    })?;
-    values
-        .into_iter()
-        .map(|v| match v {
-            Value::Bool(b) => Ok(KeyPart::Bool(b)),
-            Value::I32(i) => Ok(KeyPart::I32(i)),
-            Value::I64(i) => Ok(KeyPart::I64(i)),
-            Value::F32(x) => Ok(KeyPart::F32(x)),
-            Value::F64(x) => Ok(KeyPart::F64(x)),
-            Value::Str(s) => Ok(KeyPart::Str(s.into_owned())),
-            other => Err(format!(
-                "key part of kind {} in a dataset key",
-                other.kind_name()
-            )),
-        })
-        .collect()
+    })
 }
 
 #[cfg(test)]
@@ -266,9 +220,9 @@ mod tests {
             Change::Delete { parts, .. } => assert_eq!(
                 parts,
                 vec![
-                    KeyPart::I64(42),
-                    KeyPart::Str("FR".into()),
-                    KeyPart::I64(1631750400000)
+                    Value::I64(42),
+                    Value::Str("FR".into()),
+                    Value::I64(1631750400000)
                 ]
             ),
             other => panic!("{other:?}"),
@@ -385,16 +339,15 @@ mod tests {
         match decode(&rights, Some(b"7|A|B|5"), None).unwrap() {
             Change::Delete { parts, .. } => assert_eq!(
                 parts,
-                vec![KeyPart::I64(7), KeyPart::Str("A|B".into()), KeyPart::I64(5)]
+                vec![Value::I64(7), Value::Str("A|B".into()), Value::I64(5)]
             ),
             other => panic!("{other:?}"),
         }
         let loc = schema("localizations");
         match decode(&loc, Some("42|pt-BR|x".as_bytes()), None).unwrap() {
-            Change::Delete { parts, .. } => assert_eq!(
-                parts,
-                vec![KeyPart::I64(42), KeyPart::Str("pt-BR|x".into())]
-            ),
+            Change::Delete { parts, .. } => {
+                assert_eq!(parts, vec![Value::I64(42), Value::Str("pt-BR|x".into())])
+            }
             other => panic!("{other:?}"),
         }
         // empty strings and unicode are valid string key parts

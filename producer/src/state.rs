@@ -16,7 +16,7 @@ use hollow::lifecycle::{
     PrimaryKeyValidator, Producer, ProducerConfig, Timeline, Validators,
 };
 use hollow::store::BlobStore;
-use hollow::{MemoryMode, Value};
+use hollow::MemoryMode;
 
 use crate::message::Change;
 
@@ -140,10 +140,7 @@ impl Fold<'_, '_> {
     pub fn apply(&mut self, change: &Change) -> hollow::Result<bool> {
         match change {
             Change::Upsert { record, .. } => self.cycle.upsert_record(self.schema, record),
-            Change::Delete { parts, .. } => {
-                let values: Vec<Value<'_>> = parts.iter().map(|p| p.value()).collect();
-                self.cycle.delete(&self.schema.type_name, &values)
-            }
+            Change::Delete { parts, .. } => self.cycle.delete(&self.schema.type_name, parts),
         }
     }
 

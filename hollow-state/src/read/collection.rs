@@ -115,6 +115,32 @@ impl<'a> Coll<'a> {
     }
 }
 
+/// The raw slots of collection records, for typed views: spans of records and the slot
+/// values inside them, with no error path (a corrupt record reads as empty).
+macro_rules! raw_slots {
+    ($t:ty) => {
+        impl $t {
+            /// The slot range of record `ordinal`; empty for a missing or corrupt record.
+            #[doc(hidden)]
+            #[inline]
+            pub fn span_lenient(&self, ordinal: u32) -> (u64, u64) {
+                self.0.range(ordinal).unwrap_or((0, 0))
+            }
+
+            /// The element slot `i` (for sets and maps, the ordinal + 1, or 0 for an empty
+            /// bucket); 0 past the end.
+            #[doc(hidden)]
+            #[inline]
+            pub fn slot(&self, i: u64) -> u64 {
+                self.0.elems.get(i).unwrap_or(0)
+            }
+        }
+    };
+}
+raw_slots!(ListView<'_>);
+raw_slots!(SetView<'_>);
+raw_slots!(MapView<'_>);
+
 /// A view of a list type.
 #[derive(Clone, Copy, Debug)]
 pub struct ListView<'a>(Coll<'a>);
@@ -244,6 +270,13 @@ impl<'a> MapView<'a> {
             .0
             .find(ordinal, key)?
             .and_then(|b| self.0.values.get(b).map(|v| v as u32)))
+    }
+
+    /// The value slot `i` of a map (the value ordinal); 0 past the end.
+    #[doc(hidden)]
+    #[inline]
+    pub fn value_slot(&self, i: u64) -> u64 {
+        self.0.values.get(i).unwrap_or(0)
     }
 
     /// The (key, value) ordinals of map `ordinal` (bucket order).

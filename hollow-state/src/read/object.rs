@@ -10,7 +10,7 @@ use hollow_format::bits::Packed;
 use hollow_format::blob::fsst::FsstTable;
 use hollow_format::blob::parse::{ColumnState, ExtraPool, PoolState, TypeBody};
 use hollow_format::error::{Corruption, Error, Result};
-use hollow_format::schema::{FieldKind, ObjectSchema};
+use hollow_format::schema::{FieldKind, ObjectSchema, Primitive};
 use hollow_format::value::Value;
 
 const FLIP: u64 = 1 << 63;
@@ -27,22 +27,11 @@ pub struct ColumnView<'a> {
     nulls: Option<&'a [u8]>,
     pool: Option<PoolView<'a>>,
     kind: &'a FieldKind,
-    tag: Tag,
+    /// The kind's primitive; `None` for a reference.
+    prim: Option<Primitive>,
     name: &'a str,
     /// For plain string columns whose pool is validated UTF-8: the pool, for an inlined read.
     fast_str: Option<PoolView<'a>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tag {
-    Bool,
-    I32,
-    I64,
-    F32,
-    F64,
-    Str,
-    Bytes,
-    Ref,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -222,16 +211,7 @@ impl<'a> ColumnView<'a> {
                 .map(|p| PoolView::new(p, c.kind == FieldKind::String))
                 .transpose()?,
             kind: &c.kind,
-            tag: match c.kind {
-                FieldKind::Bool => Tag::Bool,
-                FieldKind::I32 => Tag::I32,
-                FieldKind::I64 => Tag::I64,
-                FieldKind::F32 => Tag::F32,
-                FieldKind::F64 => Tag::F64,
-                FieldKind::String => Tag::Str,
-                FieldKind::Bytes => Tag::Bytes,
-                FieldKind::Reference(_) => Tag::Ref,
-            },
+            prim: c.kind.primitive(),
             name,
             fast_str: None,
         }
@@ -239,7 +219,7 @@ impl<'a> ColumnView<'a> {
     }
 
     fn with_fast_str(mut self) -> Self {
-        if self.tag == Tag::Str {
+        if self.prim == Some(Primitive::String) {
             self.fast_str = self.pool.filter(|p| p.fsst.is_none() && p.utf8_ok);
         }
         self
@@ -258,6 +238,11 @@ impl<'a> ColumnView<'a> {
     /// Bits per value.
     pub fn width(&self) -> u8 {
         self.packed.width()
+    }
+
+    /// Whether the column's encoding admits nulls (false: no populated record holds null).
+    pub fn may_hold_null(&self) -> bool {
+        self.null_zero || self.nulls.is_some()
     }
 
     /// Whether the field's string values are FSST-compressed.
@@ -302,10 +287,10 @@ impl<'a> ColumnView<'a> {
         let Some(r) = self.raw(ordinal) else {
             return Ok(Value::Null);
         };
-        match self.tag {
-            Tag::I64 => Ok(Value::I64((r ^ FLIP) as i64)),
-            Tag::I32 => Ok(Value::I32((r ^ FLIP) as i64 as i32)),
-            Tag::Str => {
+        match self.prim {
+            Some(Primitive::I64) => Ok(Value::I64((r ^ FLIP) as i64)),
+            Some(Primitive::I32) => Ok(Value::I32((r ^ FLIP) as i64 as i32)),
+            Some(Primitive::String) => {
                 if let Some(p) = &self.fast_str {
                     if let Some(b) = p.base_value(r) {
                         return Ok(Value::Str(Cow::Borrowed(
@@ -401,18 +386,18 @@ impl<'a> ColumnView<'a> {
     #[inline(always)]
     #[doc(hidden)]
     pub fn value_of_image(&self, r: u64) -> Result<Value<'a>> {
-        Ok(match self.tag {
-            Tag::I64 => Value::I64((r ^ FLIP) as i64),
-            Tag::I32 => Value::I32((r ^ FLIP) as i64 as i32),
-            Tag::Str => match &self.pool {
+        Ok(match self.prim {
+            Some(Primitive::I64) => Value::I64((r ^ FLIP) as i64),
+            Some(Primitive::I32) => Value::I32((r ^ FLIP) as i64 as i32),
+            Some(Primitive::String) => match &self.pool {
                 Some(p) => Value::Str(p.string(r, self.name)?),
                 None => return Err(self.without_pool()),
             },
-            Tag::Bool => Value::Bool(r != 0),
-            Tag::F32 => Value::F32(f32::from_bits(r as u32)),
-            Tag::F64 => Value::F64(f64::from_bits(r)),
-            Tag::Ref => Value::Ref(r as u32),
-            Tag::Bytes => match &self.pool {
+            Some(Primitive::Bool) => Value::Bool(r != 0),
+            Some(Primitive::F32) => Value::F32(f32::from_bits(r as u32)),
+            Some(Primitive::F64) => Value::F64(f64::from_bits(r)),
+            None => Value::Ref(r as u32),
+            Some(Primitive::Bytes) => match &self.pool {
                 Some(p) => Value::Bytes(p.bytes(r)?),
                 None => return Err(self.without_pool()),
             },
@@ -583,6 +568,37 @@ impl<'a> StrColumn<'a> {
         }
     }
 
+    /// The string at `ordinal` borrowed from the data, `None` when null, with no error path:
+    /// for typed views, which check at construction that the column is not compressed. A
+    /// value that cannot be borrowed (compressed, or outside the pool of a corrupt state)
+    /// reads as `""`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn get_lenient(&self, ordinal: u32) -> Option<&'a str> {
+        let idx = self.0.raw(ordinal)?;
+        if let Some(p) = &self.0.fast_str {
+            if let Some(b) = p.base_value(idx) {
+                return Some(hollow_format::bytes::str_from_validated(b));
+            }
+        }
+        Some(self.lenient_slow(idx))
+    }
+
+    #[inline(never)]
+    fn lenient_slow(&self, idx: u64) -> &'a str {
+        match self.1.fsst {
+            Some(_) if !self.1.is_extra(idx) => "",
+            _ => self.1.plain_str(idx, self.0.name).unwrap_or(""),
+        }
+    }
+
+    /// Whether the column's pool is plain, validated UTF-8 (what [`StrColumn::get_lenient`]
+    /// borrows from without a check per value).
+    #[doc(hidden)]
+    pub fn is_plain_utf8(&self) -> bool {
+        self.1.fsst.is_none() && self.1.utf8_ok
+    }
+
     /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
@@ -647,6 +663,25 @@ impl<'a> StrColumn<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct BytesColumn<'a>(ColumnView<'a>, PoolView<'a>);
 impl<'a> BytesColumn<'a> {
+    /// The bytes at `ordinal` borrowed from the data, `None` when null, with no error path
+    /// (for typed views of plain columns): a compressed value, or one outside the pool of a
+    /// corrupt state, reads as empty.
+    #[doc(hidden)]
+    #[inline]
+    pub fn get_lenient(&self, ordinal: u32) -> Option<&'a [u8]> {
+        let idx = self.0.raw(ordinal)?;
+        Some(match self.1.fsst {
+            Some(_) if !self.1.is_extra(idx) => &[],
+            _ => self.1.raw(idx).unwrap_or(&[]),
+        })
+    }
+
+    /// The column view underneath.
+    #[doc(hidden)]
+    pub fn column(&self) -> ColumnView<'a> {
+        self.0
+    }
+
     /// The bytes at `ordinal`, `None` when null.
     pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, [u8]>>> {
         match self.0.raw(ordinal) {
@@ -807,12 +842,12 @@ impl<'a> ObjectView<'a> {
     pub fn for_each_value<F: FnMut(u32, Value<'a>)>(&self, field: usize, mut f: F) -> Result<()> {
         let c = self.column_at(field)?;
         let p = self.populated_bytes;
-        match c.tag {
-            Tag::I64 => c.scan(p, &MapI64, &mut f),
-            Tag::I32 => c.scan(p, &MapI32, &mut f),
-            Tag::Ref => c.scan(p, &MapRef, &mut f),
-            Tag::Bool => c.scan(p, &MapBool, &mut f),
-            Tag::Str if c.fast_str.is_some() => {
+        match c.prim {
+            Some(Primitive::I64) => c.scan(p, &MapI64, &mut f),
+            Some(Primitive::I32) => c.scan(p, &MapI32, &mut f),
+            None => c.scan(p, &MapRef, &mut f),
+            Some(Primitive::Bool) => c.scan(p, &MapBool, &mut f),
+            Some(Primitive::String) if c.fast_str.is_some() => {
                 c.scan(p, &MapStr(&c, c.fast_str.expect("checked")), &mut f)
             }
             _ => c.scan(p, &MapAny(&c), &mut f),

@@ -2,20 +2,27 @@
 //! ([`Want`], [`TypeInfo`]) and how errors name the field they are about ([`at`]).
 
 use hollow_format::error::{Error, Result};
-use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::schema::{FieldKind, Primitive, SchemaSet, TypeSchema};
 
 /// What a field (or a wrapper's single field) holds: a primitive kind, or a reference to
 /// records of a type (by index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Want {
-    Bool,
-    I32,
-    I64,
-    F32,
-    F64,
-    Str,
-    Bytes,
+    Prim(Primitive),
     Record(usize),
+}
+
+impl Want {
+    /// What a field of `kind` holds; `idx` is the index of a referenced type.
+    fn of(kind: &FieldKind, idx: impl Fn(&str) -> Result<usize>) -> Result<Want> {
+        match kind {
+            FieldKind::Reference(r) => idx(r).map(Want::Record),
+            k => Ok(Want::Prim(
+                k.primitive()
+                    .expect("a field kind other than a reference is a primitive"),
+            )),
+        }
+    }
 }
 
 /// A type of a schema set, resolved for serde: field kinds with referenced types as indexes.
@@ -26,7 +33,7 @@ pub(crate) enum TypeInfo {
         fields: Box<[Want]>,
         /// `Some` when the type has exactly one field, of a primitive kind: primitive values
         /// are wrapped into (and unwrapped from) records of this type.
-        wrapper: Option<Want>,
+        wrapper: Option<Primitive>,
         /// Whether that one field is named `value` (the Hollow wrapper convention):
         /// self-describing reads (`deserialize_any`) unwrap only these.
         value_wrapper: bool,
@@ -60,21 +67,10 @@ impl TypeInfo {
                 let fields = o
                     .fields
                     .iter()
-                    .map(|f| {
-                        Ok(match &f.kind {
-                            FieldKind::Bool => Want::Bool,
-                            FieldKind::I32 => Want::I32,
-                            FieldKind::I64 => Want::I64,
-                            FieldKind::F32 => Want::F32,
-                            FieldKind::F64 => Want::F64,
-                            FieldKind::String => Want::Str,
-                            FieldKind::Bytes => Want::Bytes,
-                            FieldKind::Reference(r) => Want::Record(idx(r)?),
-                        })
-                    })
+                    .map(|f| Want::of(&f.kind, idx))
                     .collect::<Result<Box<[Want]>>>()?;
                 let wrapper = match *fields {
-                    [w] if !matches!(w, Want::Record(_)) => Some(w),
+                    [Want::Prim(p)] => Some(p),
                     _ => None,
                 };
                 let value_wrapper = wrapper.is_some() && o.fields[0].name == "value";

@@ -18,7 +18,7 @@ use ::serde::ser::{self, Impossible, Serialize};
 use super::info::{at, TypeInfo, Want};
 use crate::write::WriteState;
 use hollow_format::error::{Error, Result};
-use hollow_format::schema::{SchemaSet, TypeSchema};
+use hollow_format::schema::{Primitive, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
 
 impl WriteState {
@@ -195,12 +195,12 @@ impl Ctx<'_> {
     fn wrap(&mut self, t: usize, v: Value<'_>) -> Result<Slot> {
         let want = match self.res.types.get(t) {
             Some(TypeInfo::Object {
-                wrapper: Some(w), ..
-            }) => *w,
+                wrapper: Some(p), ..
+            }) => *p,
             _ => {
                 return Err(Error::Serde(format!(
                 "cannot store {} as a record of type {:?} (not a one-field object of a primitive)",
-                kind_of(&v),
+                v.kind_name(),
                 self.type_name(t)
             )))
             }
@@ -221,57 +221,31 @@ impl Ctx<'_> {
 
 /// Converts a value to the kind a field holds, where no information is lost; the value's
 /// description otherwise.
-fn coerce(v: Value<'_>, want: Want) -> Result<Value<'_>, String> {
+fn coerce(v: Value<'_>, want: Primitive) -> Result<Value<'_>, String> {
+    use Primitive as P;
     Ok(match (want, v) {
-        (Want::Bool, v @ Value::Bool(_))
-        | (Want::I64, v @ Value::I64(_))
-        | (Want::I32, v @ Value::I32(_)) => v,
-        (Want::F32, v @ Value::F32(_))
-        | (Want::F64, v @ Value::F64(_))
-        | (Want::Str, v @ Value::Str(_))
-        | (Want::Bytes, v @ Value::Bytes(_)) => v,
-        (Want::I64, Value::I32(x)) => Value::I64(x as i64),
-        (Want::I32, Value::I64(x)) => match i32::try_from(x) {
+        (P::Bool, v @ Value::Bool(_))
+        | (P::I64, v @ Value::I64(_))
+        | (P::I32, v @ Value::I32(_)) => v,
+        (P::F32, v @ Value::F32(_))
+        | (P::F64, v @ Value::F64(_))
+        | (P::String, v @ Value::Str(_))
+        | (P::Bytes, v @ Value::Bytes(_)) => v,
+        (P::I64, Value::I32(x)) => Value::I64(x as i64),
+        (P::I32, Value::I64(x)) => match i32::try_from(x) {
             Ok(x) => Value::I32(x),
             Err(_) => return Err(format!("{x} (out of the i32 range)")),
         },
-        (Want::F64, Value::F32(x)) => Value::F64(x as f64),
-        (Want::F32, Value::F64(x)) if (x as f32) as f64 == x => Value::F32(x as f32),
+        (P::F64, Value::F32(x)) => Value::F64(x as f64),
+        (P::F32, Value::F64(x)) if (x as f32) as f64 == x => Value::F32(x as f32),
         (_, v) => {
             return Err(format!(
                 "{} where {} is expected",
-                kind_of(&v),
-                want_name(want)
+                v.kind_name(),
+                want.name()
             ))
         }
     })
-}
-
-fn kind_of(v: &Value<'_>) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a bool",
-        Value::I32(_) => "an i32",
-        Value::I64(_) => "an i64",
-        Value::F32(_) => "an f32",
-        Value::F64(_) => "an f64",
-        Value::Str(_) => "a string",
-        Value::Bytes(_) => "bytes",
-        Value::Ref(_) => "a reference",
-    }
-}
-
-fn want_name(w: Want) -> &'static str {
-    match w {
-        Want::Bool => "a bool",
-        Want::I32 => "an i32",
-        Want::I64 => "an i64",
-        Want::F32 => "an f32",
-        Want::F64 => "an f64",
-        Want::Str => "a string",
-        Want::Bytes => "bytes",
-        Want::Record(_) => "a record",
-    }
 }
 
 /// What the value being serialized must become.
@@ -295,13 +269,13 @@ impl Ser<'_, '_> {
     fn prim(self, v: Value<'_>) -> Result<Slot> {
         match self.target {
             Target::Field(Want::Record(t)) | Target::Record(t) => self.ctx.wrap(t, v),
-            Target::Field(w) => {
-                let v = coerce(v, w).map_err(|m| Error::Serde(format!("got {m}")))?;
+            Target::Field(Want::Prim(p)) => {
+                let v = coerce(v, p).map_err(|m| Error::Serde(format!("got {m}")))?;
                 self.ctx.stash(self.frame, v)
             }
             Target::Root => Err(Error::Serde(format!(
                 "add needs a struct, got {}; use add_as for other values",
-                kind_of(&v)
+                v.kind_name()
             ))),
         }
     }
@@ -319,9 +293,9 @@ impl Ser<'_, '_> {
     fn record_type(&self, what: &str) -> Result<usize> {
         match self.target {
             Target::Field(Want::Record(t)) | Target::Record(t) => Ok(t),
-            Target::Field(w) => Err(Error::Serde(format!(
+            Target::Field(Want::Prim(p)) => Err(Error::Serde(format!(
                 "got {what} where {} is expected",
-                want_name(w)
+                p.name()
             ))),
             Target::Root => Err(Error::Serde(format!(
                 "add needs a struct, got {what}; use add_as for other values"
@@ -432,7 +406,7 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer<'c, 'w>> {
         let kind = match self.target {
-            Target::Field(Want::Bytes) => {
+            Target::Field(Want::Prim(Primitive::Bytes)) => {
                 let f = self
                     .ctx
                     .frames
@@ -451,7 +425,7 @@ impl<'c, 'w> ser::Serializer for Ser<'c, 'w> {
                         items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
                     },
                     Some(TypeInfo::Object {
-                        wrapper: Some(Want::Bytes),
+                        wrapper: Some(Primitive::Bytes),
                         ..
                     }) => SeqKind::Wrap { t, buf: Vec::new() },
                     _ => {
@@ -578,7 +552,9 @@ impl SeqSer<'_, '_> {
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let target = match &self.kind {
             SeqKind::Coll { elem, .. } => Target::Record(*elem),
-            SeqKind::Bytes { .. } | SeqKind::Wrap { .. } => Target::Field(Want::I32),
+            SeqKind::Bytes { .. } | SeqKind::Wrap { .. } => {
+                Target::Field(Want::Prim(Primitive::I32))
+            }
         };
         // bytes elements come back as i32 slots (nothing is stashed for them)
         let slot = value.serialize(Ser {

@@ -34,11 +34,12 @@ use std::collections::HashMap;
 use ::serde::de::DeserializeOwned;
 
 use recorder::Recorder;
-use tracer::{Prim, Shape, StructEntry, TraceError, Tracer};
+use tracer::{Shape, StructEntry, TraceError, Tracer};
 
 use hollow_format::error::{Error, Result, SchemaError};
 use hollow_format::schema::{
-    Compression, FieldDef, FieldKind, ObjectSchema, SchemaSet, TypeSchema,
+    list_type_name, map_type_name, set_type_name, Compression, FieldDef, FieldKind, ObjectSchema,
+    Primitive, SchemaSet, TypeSchema,
 };
 
 /// The most traces one type may take (each recursion cut and each enum variant takes one).
@@ -292,9 +293,10 @@ impl Resolver<'_> {
             Shape::Unknown => {
                 return Err(Error::Serde(format!("{at}: could not determine the type")))
             }
-            Shape::Prim(p) => prim_kind(*p),
+            Shape::Prim(p) => (*p).into(),
+            Shape::U8 => FieldKind::I32,
             Shape::Struct(n) => FieldKind::Reference(n.to_string()),
-            Shape::Seq { elem, pos } if **elem == Shape::Prim(Prim::U8) && !self.is_set(pos)? => {
+            Shape::Seq { elem, pos } if **elem == Shape::U8 && !self.is_set(pos)? => {
                 FieldKind::Bytes
             }
             Shape::Seq { .. } | Shape::Map { .. } => {
@@ -310,9 +312,10 @@ impl Resolver<'_> {
                 "{at}: could not determine the element type"
             ))),
             Shape::Prim(p) => {
-                let o = ObjectSchema::new(wrapper_name(*p)).field("value", prim_kind(*p));
+                let o = ObjectSchema::new(p.wrapper_type()).field("value", (*p).into());
                 self.add_extra(TypeSchema::Object(o))
             }
+            Shape::U8 => self.elem_type(&Shape::Prim(Primitive::I32), at),
             Shape::Struct(n) => Ok(n.to_string()),
             Shape::Seq { .. } | Shape::Map { .. } => self.collection(shape, at),
         }
@@ -322,18 +325,18 @@ impl Resolver<'_> {
         match shape {
             Shape::Seq { elem, pos } => {
                 let set = self.is_set(pos)?;
-                if !set && **elem == Shape::Prim(Prim::U8) {
-                    return self.elem_type(&Shape::Prim(Prim::Bytes), at);
+                if !set && **elem == Shape::U8 {
+                    return self.elem_type(&Shape::Prim(Primitive::Bytes), at);
                 }
                 let element = self.elem_type(elem, at)?;
                 let ts = if set {
                     TypeSchema::Set {
-                        name: format!("SetOf{element}"),
+                        name: set_type_name(&element),
                         element,
                     }
                 } else {
                     TypeSchema::List {
-                        name: format!("ListOf{element}"),
+                        name: list_type_name(&element),
                         element,
                     }
                 };
@@ -343,36 +346,12 @@ impl Resolver<'_> {
                 let key = self.elem_type(key, at)?;
                 let value = self.elem_type(value, at)?;
                 self.add_extra(TypeSchema::Map {
-                    name: format!("MapOf{key}To{value}"),
+                    name: map_type_name(&key, &value),
                     key,
                     value,
                 })
             }
             _ => self.elem_type(shape, at),
         }
-    }
-}
-
-fn prim_kind(p: Prim) -> FieldKind {
-    match p {
-        Prim::Bool => FieldKind::Bool,
-        Prim::I32 | Prim::U8 => FieldKind::I32,
-        Prim::I64 => FieldKind::I64,
-        Prim::F32 => FieldKind::F32,
-        Prim::F64 => FieldKind::F64,
-        Prim::Str => FieldKind::String,
-        Prim::Bytes => FieldKind::Bytes,
-    }
-}
-
-fn wrapper_name(p: Prim) -> &'static str {
-    match p {
-        Prim::Bool => "Boolean",
-        Prim::I32 | Prim::U8 => "Integer",
-        Prim::I64 => "Long",
-        Prim::F32 => "Float",
-        Prim::F64 => "Double",
-        Prim::Str => "String",
-        Prim::Bytes => "Bytes",
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::timeline::{store_err, Step, Timeline, TimelineIndex};
@@ -71,12 +71,51 @@ pub struct UpdateReport {
     pub elapsed: Duration,
 }
 
+/// What a consumer tells about its updates, for services that log, count, warm caches or
+/// rebuild their own indexes. Every method has an empty default; listeners are called on
+/// the thread that updates (the [follower](super::follow::Follower)'s, for background
+/// refreshes), after the state is swapped in, so a slow listener delays the next update but
+/// never a reader.
+pub trait RefreshListener: Send + Sync {
+    /// An update from `current` (None: nothing loaded yet) to `target` begins.
+    fn on_refresh_started(&self, current: Option<u64>, target: u64) {
+        let _ = (current, target);
+    }
+    /// The update succeeded: `loaded` is the new current state, swapped in.
+    fn on_refresh_updated(&self, loaded: &Loaded, report: &UpdateReport) {
+        let _ = (loaded, report);
+    }
+    /// The update failed; the current state (if any) is kept and keeps serving. `target` is
+    /// None when the failure came before a target was known (reading the announcement).
+    fn on_refresh_failed(&self, target: Option<u64>, error: &Error) {
+        let _ = (target, error);
+    }
+}
+
 /// A consumer of one dataset's timeline.
-#[derive(Debug)]
+///
+/// Share it as `Arc<Consumer>`: [`Consumer::current`] hands readers a cheap clone of the
+/// current [`Loaded`] (an `Arc` of the state) that stays valid however far the consumer moves
+/// on; an update builds the next state aside and swaps it in under a write lock held only
+/// for the pointer swap. Updates are serialized: a background [follower](super::follow)
+/// and a manual [`Consumer::update_to`] never interleave.
 pub struct Consumer {
     timeline: Timeline,
     config: ConsumerConfig,
     current: RwLock<Option<Loaded>>,
+    listeners: RwLock<Vec<Arc<dyn RefreshListener>>>,
+    updating: Mutex<()>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("timeline", &self.timeline)
+            .field("config", &self.config)
+            .field("version", &self.version())
+            .field("listeners", &self.listeners().len())
+            .finish()
+    }
 }
 
 impl Consumer {
@@ -87,6 +126,23 @@ impl Consumer {
             timeline: Timeline::new(store),
             config,
             current: RwLock::new(None),
+            listeners: RwLock::new(Vec::new()),
+            updating: Mutex::new(()),
+        }
+    }
+
+    /// Adds a listener, called on every later update (see [`RefreshListener`]).
+    pub fn add_listener(&self, listener: Arc<dyn RefreshListener>) {
+        match self.listeners.write() {
+            Ok(mut g) => g.push(listener),
+            Err(p) => p.into_inner().push(listener),
+        }
+    }
+
+    fn listeners(&self) -> Vec<Arc<dyn RefreshListener>> {
+        match self.listeners.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
         }
     }
 
@@ -116,25 +172,59 @@ impl Consumer {
     /// announce forward, so an older announcement is a write that landed late, a second
     /// producer or a hand edit. To send consumers back, [pin](Timeline::pin) the version.
     pub fn refresh(&self) -> Result<UpdateReport> {
+        let target = self.refresh_target().inspect_err(|e| {
+            for l in self.listeners() {
+                l.on_refresh_failed(None, e);
+            }
+        })?;
+        match target {
+            Some(t) => self.update_to(t),
+            None => Ok(UpdateReport::default()),
+        }
+    }
+
+    /// Where [`Consumer::refresh`] goes: the pinned version, else the announced one (None:
+    /// nothing announced).
+    fn refresh_target(&self) -> Result<Option<u64>> {
         if let Some(p) = self.timeline.pinned()? {
-            return self.update_to(p);
+            return Ok(Some(p));
         }
         match (self.timeline.announced()?, self.version()) {
-            (None, _) => Ok(UpdateReport::default()),
             (Some(a), Some(c)) if a < c => Err(Error::AnnouncementBackwards { from: c, to: a }),
-            (Some(a), _) => self.update_to(a),
+            (a, _) => Ok(a),
         }
     }
 
     /// Moves to any stored version, forward or back. On failure the current state is kept.
+    /// Listeners hear of it unless the consumer is already there.
     pub fn update_to(&self, target: u64) -> Result<UpdateReport> {
+        let _one_at_a_time = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let current = self.current();
-        let (loaded, mut report) = self.reach(current, target)?;
-        if let Ok(mut g) = self.current.write() {
-            *g = Some(loaded);
+        if current.as_ref().is_some_and(|c| c.version == target) {
+            return Ok(UpdateReport::default());
+        }
+        let listeners = self.listeners();
+        for l in &listeners {
+            l.on_refresh_started(current.as_ref().map(|c| c.version), target);
+        }
+        let (loaded, mut report) = match self.reach(current, target) {
+            Ok(r) => r,
+            Err(e) => {
+                for l in &listeners {
+                    l.on_refresh_failed(Some(target), &e);
+                }
+                return Err(e);
+            }
+        };
+        match self.current.write() {
+            Ok(mut g) => *g = Some(loaded.clone()),
+            Err(p) => *p.into_inner() = Some(loaded.clone()),
         }
         report.elapsed = started.elapsed();
+        for l in &listeners {
+            l.on_refresh_updated(&loaded, &report);
+        }
         Ok(report)
     }
 

@@ -25,9 +25,10 @@ use hollow_format::blob::SnapshotOptions;
 use hollow_format::codec::{decode_field, encode_object};
 use hollow_format::schema::{SchemaSet, TypeSchema};
 use hollow_format::value::Value;
-use hollow_state::dataset::{DatasetSchema, FieldValue, Record, ScalarKind};
+use hollow_state::dataset::{DatasetSchema, Record};
 use hollow_state::delta::write_delta_pair;
 use hollow_state::read::MemoryMode;
+use hollow_state::typed::{Hollow, KeyTuple, Result as TypedResult, Sink};
 use hollow_state::write::write_snapshot;
 use hollow_state::write::{StateChanges, WriteState};
 use rustc_hash::FxHashMap;
@@ -158,8 +159,6 @@ pub struct Producer {
     enc_buf: Vec<u8>,
     key_buf: Vec<u8>,
     spans: Vec<std::ops::Range<usize>>,
-    /// List type index per element type name (for dataset records).
-    list_types: FxHashMap<&'static str, (usize, usize)>,
 }
 
 impl std::fmt::Debug for Producer {
@@ -204,7 +203,6 @@ impl Producer {
             enc_buf: Vec::new(),
             key_buf: Vec::new(),
             spans: Vec::new(),
-            list_types: FxHashMap::default(),
         };
         p.index_keys()?;
         p.state.enable_refcounts();
@@ -700,36 +698,7 @@ impl Cycle<'_> {
     /// Upserts a record of a dataset described by a schema file.
     pub fn upsert_record(&mut self, ds: &DatasetSchema, rec: &Record) -> Result<bool> {
         let root = self.p.state.type_idx(&ds.type_name)?;
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(ds.fields.len());
-        for (f, v) in ds.fields.iter().zip(rec) {
-            values.push(match v {
-                FieldValue::List(items) => {
-                    let et = f.kind.element_type();
-                    let (elem, list) = match self.p.list_types.get(et) {
-                        Some(x) => *x,
-                        None => {
-                            let x = (
-                                self.p.state.type_idx(et)?,
-                                self.p.state.type_idx(&format!("ListOf{et}"))?,
-                            );
-                            self.p.list_types.insert(et, x);
-                            x
-                        }
-                    };
-                    let mut ords = Vec::with_capacity(items.len());
-                    for it in items {
-                        ords.push(
-                            self.p
-                                .state
-                                .add_object_counted(elem, &[scalar_value(f.kind, it)])?
-                                .0,
-                        );
-                    }
-                    Value::Ref(self.p.state.add_collection_counted(list, ords)?.0)
-                }
-                other => scalar_value(f.kind, other),
-            });
-        }
+        let values = ds.values_of(&mut self.p.state, rec)?;
         let changed = self.upsert_idx(root, &values);
         // sub-records added for an unchanged record were found by dedup (nothing inserted);
         // a failed upsert leaves unreferenced sub-records, which the journal rolls back.
@@ -743,21 +712,45 @@ impl Cycle<'_> {
     }
 }
 
+/// Typed writes: records of derived types (`#[derive(Hollow)]`).
+impl Cycle<'_> {
+    /// Inserts or replaces the record of derived type `T` with the same primary key (the
+    /// `#[hollow(primary_key)]` fields), adding what it refers to (deduplicated and
+    /// reference-counted, as [`Cycle::upsert_record`] does): the cost is that of the record
+    /// and its sub-records. Returns whether the state changed. (The untyped
+    /// [`Cycle::upsert`] keeps its name and its `(type name, values)` arguments.)
+    pub fn upsert_typed<T: Hollow>(&mut self, value: &T) -> Result<bool> {
+        let t = self.p.state.type_idx(T::TYPE_NAME)?;
+        value.write_with(self, |c: &mut Self, values| c.upsert_idx(t, values))
+    }
+
+    /// Deletes the record of derived type `T` with primary key `key` (the key's Rust types:
+    /// `42`, `"FR"`, `(42, "FR")`). Returns whether a record was removed.
+    pub fn delete_typed<T: Hollow>(
+        &mut self,
+        key: <T::Key as KeyTuple>::Borrowed<'_>,
+    ) -> Result<bool> {
+        T::Key::with_values(&key, |k| self.delete(T::TYPE_NAME, k))
+    }
+}
+
+/// A cycle takes the sub-records of typed writes into the producer's state, counting
+/// references (what a record refers to lives as long as something refers to it).
+impl Sink for Cycle<'_> {
+    fn add_object(&mut self, type_name: &str, values: &[Value<'_>]) -> TypedResult<u32> {
+        let t = self.p.state.type_idx(type_name)?;
+        Ok(self.p.state.add_object_counted(t, values)?.0)
+    }
+
+    fn add_collection(&mut self, type_name: &str, items: Vec<u32>) -> TypedResult<u32> {
+        let t = self.p.state.type_idx(type_name)?;
+        Ok(self.p.state.add_collection_counted(t, items)?.0)
+    }
+}
+
 fn seen_mut(seen: &mut Vec<HashSet<u32>>, t: usize) -> &mut HashSet<u32> {
     if seen.len() <= t {
         seen.resize_with(t + 1, HashSet::new);
     }
     &mut seen[t]
-}
-
-fn scalar_value(kind: ScalarKind, v: &FieldValue) -> Value<'_> {
-    match (kind, v) {
-        (_, FieldValue::Null) | (_, FieldValue::List(_)) => Value::Null,
-        (_, FieldValue::Bool(b)) => Value::Bool(*b),
-        (ScalarKind::I32, FieldValue::Int(i)) => Value::I32(*i as i32),
-        (_, FieldValue::Int(i)) => Value::I64(*i),
-        (ScalarKind::F32, FieldValue::Float(x)) => Value::F32(*x as f32),
-        (_, FieldValue::Float(x)) => Value::F64(*x),
-        (_, FieldValue::Str(s)) => Value::str(s),
-    }
 }

@@ -11,29 +11,18 @@ use ::serde::de::{
     VariantAccess, Visitor,
 };
 use ::serde::ser;
+use hollow_format::schema::Primitive;
 
 /// The deepest nesting of structs a trace follows.
 const MAX_DEPTH: usize = 256;
-
-/// A primitive as traced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Prim {
-    Bool,
-    I32,
-    I64,
-    F32,
-    F64,
-    Str,
-    Bytes,
-    /// An `i32` field that is a `u8`: a list of these is a bytes field.
-    U8,
-}
 
 /// The traced shape of a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Shape {
     Unknown,
-    Prim(Prim),
+    Prim(Primitive),
+    /// A `u8`: an `i32` field, but a list of these is a bytes field.
+    U8,
     Struct(&'static str),
     /// A sequence; `pos` is its position (`Struct.field` plus `[]`/`{k}`/`{v}` steps).
     Seq {
@@ -185,7 +174,7 @@ struct TraceDe<'t> {
 }
 
 impl TraceDe<'_> {
-    fn prim(self, p: Prim) {
+    fn prim(self, p: Primitive) {
         *self.out = Shape::Prim(p);
     }
 }
@@ -193,7 +182,7 @@ impl TraceDe<'_> {
 macro_rules! trace_prim {
     ($($method:ident => $prim:ident, $visit:ident($v:expr);)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
-            self.prim(Prim::$prim);
+            self.prim(Primitive::$prim);
             visitor.$visit($v)
         }
     )*};
@@ -212,18 +201,22 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         deserialize_i16 => I32, visit_i16(0);
         deserialize_i32 => I32, visit_i32(0);
         deserialize_i64 => I64, visit_i64(0);
-        deserialize_u8 => U8, visit_u8(0);
         deserialize_u16 => I32, visit_u16(0);
         deserialize_u32 => I64, visit_u32(0);
         deserialize_u64 => I64, visit_u64(0);
         deserialize_f32 => F32, visit_f32(0.0);
         deserialize_f64 => F64, visit_f64(0.0);
-        deserialize_char => Str, visit_char('a');
-        deserialize_str => Str, visit_borrowed_str("");
-        deserialize_string => Str, visit_string(String::new());
-        deserialize_identifier => Str, visit_borrowed_str("");
+        deserialize_char => String, visit_char('a');
+        deserialize_str => String, visit_borrowed_str("");
+        deserialize_string => String, visit_string(String::new());
+        deserialize_identifier => String, visit_borrowed_str("");
         deserialize_bytes => Bytes, visit_borrowed_bytes(&[]);
         deserialize_byte_buf => Bytes, visit_byte_buf(Vec::new());
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
+        *self.out = Shape::U8;
+        visitor.visit_u8(0)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
@@ -396,7 +389,7 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         visitor: V,
     ) -> Result<V::Value, TraceError> {
         let TraceDe { tr, out } = self;
-        *out = Shape::Prim(Prim::Str);
+        *out = Shape::Prim(Primitive::String);
         let Some(last) = variants.len().checked_sub(1) else {
             return Err(tr.unsupported(&format!("enum {name} without variants is")));
         };

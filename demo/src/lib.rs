@@ -1,4 +1,7 @@
-//! `gatekeeper demo`: the whole pipeline on one machine, in one process.
+//! The demo: the whole pipeline on one machine, in one process (`cargo run --release -p demo`).
+//!
+//! It is its own crate so that `gatekeeper` builds without the producer service and
+//! librdkafka; it links both and drives them as a deployment would, with an embedded broker.
 //!
 //! 1. A catalog is generated into `<dir>/catalog` (from `../shared/data/netflix_titles.csv`
 //!    when present, else synthesized; `limit` titles × `scale`).
@@ -14,12 +17,14 @@
 //! (2026-11-01) and advances one hour a cycle, so the demo shows the same picture on any
 //! machine; every output records its `now`, so replays are exact.
 
-use crate::compare::describe_change;
-use crate::error::{Error, Result};
-use crate::generate::{generate_with, GenOptions, BASE_NOW};
-use crate::service::{Service, ServiceConfig};
-use crate::tools::{diff_outputs, stored_versions, Replayer};
-use crate::Rules;
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use gatekeeper::compare::describe_change;
+use gatekeeper::generate::{generate_with, GenOptions, BASE_NOW};
+use gatekeeper::service::{Service, ServiceConfig};
+use gatekeeper::tools::{diff_outputs, stored_versions, Replayer};
+use gatekeeper::Rules;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,15 +86,75 @@ fn default_source() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-fn demo_err(what: &str) -> impl Fn(producer::Error) -> Error + '_ {
-    move |e| Error::Input {
-        dataset: "demo",
-        detail: format!("{what}: {e}"),
+/// Why the demo stopped.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A step of the producer side (the broker, the sender, the producer service) failed.
+    #[error("{step}: {source}")]
+    Producer {
+        /// The step, e.g. "starting the embedded Kafka broker".
+        step: &'static str,
+        /// The producer's error.
+        source: Box<producer::Error>,
+    },
+    /// The gatekeeper side failed (generating the catalog, a service, the diff, a replay).
+    #[error(transparent)]
+    Gatekeeper(Box<gatekeeper::Error>),
+    /// Generating the catalog failed.
+    #[error("generating the catalog: {0}")]
+    Generate(#[source] gatekeeper::generate::GenerateError),
+    /// The output folder could not be prepared.
+    #[error("i/o error on {}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Replaying stored PROD versions did not reproduce them.
+    #[error("PROD versions {versions:?} differ from their replay")]
+    ReplayDiffers {
+        /// The versions whose replay differs.
+        versions: Vec<u64>,
+    },
+}
+
+impl From<gatekeeper::Error> for Error {
+    fn from(e: gatekeeper::Error) -> Self {
+        Error::Gatekeeper(Box::new(e))
+    }
+}
+
+/// The demo's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a demo run showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Records of the generated catalog, over the seven datasets.
+    pub catalog_records: u64,
+    /// Catalog messages sent to the embedded broker before the first cycle.
+    pub catalog_messages: u64,
+    /// The PROD versions stored at the end.
+    pub prod_versions: Vec<u64>,
+    /// (title, country) pairs of the last PROD version.
+    pub prod_pairs: usize,
+    /// Pairs on which PREPROD (strict rules) and PROD (baseline rules) differ at the end.
+    pub pairs_differ: usize,
+    /// PROD versions replayed; every one re-evaluated identically (else [`Error::ReplayDiffers`]).
+    pub replayed: usize,
+}
+
+fn demo_err(step: &'static str) -> impl Fn(producer::Error) -> Error {
+    move |e| Error::Producer {
+        step,
+        source: Box::new(e),
     }
 }
 
 /// Runs the demo, printing as it goes; fails if a replay differs.
-pub fn run(opts: &DemoOptions) -> Result<()> {
+pub fn run(opts: &DemoOptions) -> Result<Summary> {
     let started = Instant::now();
     std::fs::create_dir_all(&opts.dir).map_err(|source| Error::Io {
         path: opts.dir.clone(),
@@ -120,10 +185,7 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
         seed: opts.seed,
         limit: Some(opts.limit),
     };
-    let summary = generate_with(&dir.join("catalog"), &gen).map_err(|e| Error::Input {
-        dataset: "demo",
-        detail: format!("generating the catalog: {e}"),
-    })?;
+    let summary = generate_with(&dir.join("catalog"), &gen).map_err(Error::Generate)?;
     let records: u64 = summary.counts.values().sum();
     say!(
         "== catalog: {records} records ({} titles from {}, countries from {}) in {}",
@@ -172,7 +234,7 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
     }
     let mut preprod_config = ServiceConfig::new(None, &preprod_url);
     preprod_config.follow = Some(prod_url.clone());
-    preprod_config.rules = Rules::builtin("strict")?;
+    preprod_config.rules = Rules::builtin("strict").map_err(gatekeeper::Error::from)?;
     let mut preprod = Service::new(preprod_config)?;
     say!("== PROD gatekeeper: rules baseline-1 -> {prod_url}\n== PREPROD gatekeeper: rules strict-1, following PROD -> {preprod_url}\n");
 
@@ -263,11 +325,17 @@ pub fn run(opts: &DemoOptions) -> Result<()> {
         .unwrap_or_default();
     say!("\n== done in {:.1} s. Explore:\n   gatekeeper history --out {prod_url} --title {some_title}\n   gatekeeper diff --prod {prod_url} --preprod {preprod_url}\n   gatekeeper replay --out {prod_url} --version all", started.elapsed().as_secs_f64());
     if differing.is_empty() {
-        Ok(())
+        Ok(Summary {
+            catalog_records: records,
+            catalog_messages: sent,
+            prod_versions: versions.clone(),
+            prod_pairs: d.prod.len(),
+            pairs_differ: d.diff.len(),
+            replayed: versions.len(),
+        })
     } else {
-        Err(Error::NoVersion {
-            url: prod_url,
-            detail: format!("versions {differing:?} differ from their replay"),
+        Err(Error::ReplayDiffers {
+            versions: differing,
         })
     }
 }

@@ -1,0 +1,9 @@
+use hollow::Hollow;
+
+#[derive(Hollow)]
+enum Status {
+    Ready,
+    Failed(String),
+}
+
+fn main() {}

@@ -12,7 +12,7 @@ use std::io::Write;
 
 use hollow::lifecycle::Step;
 use hollow::lifecycle::Timeline;
-use hollow::{FieldKind, ReadState, TypeSchema, Value};
+use hollow::{FieldKind, Primitive, ReadState, TypeSchema, Value};
 use serde_json::{json, Value as Json};
 
 use crate::browse::{blob_size, kind_text};
@@ -50,7 +50,10 @@ fn object_stats(state: &ReadState, name: &str) -> Result<TypeStats, Failure> {
         let bits = c.width();
         let packed_bytes = (bits as u64 * bound).div_ceil(8);
         let mut nulls = 0;
-        let pooled = matches!(f.kind, FieldKind::String | FieldKind::Bytes);
+        let pooled = matches!(
+            f.kind,
+            FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+        );
         let mut lens: HashMap<u64, u64> = HashMap::new();
         let mut referenced = 0u64;
         for o in view.ordinals() {

@@ -349,7 +349,7 @@ fn derive_enum(input: &DeriveInput, e: &syn::DataEnum) -> syn::Result<Tokens> {
     let rust_name = ident.to_string();
     let enum_field = field_impl(
         ident,
-        quote!(#p::FieldKind::String),
+        quote!(#p::FieldKind::Primitive(#p::Primitive::String)),
         quote!(#p::enum_field::value(self)),
         quote!(#h::EnumColumn<'a, Self>),
         quote!(Self),
@@ -381,7 +381,7 @@ fn derive_enum(input: &DeriveInput, e: &syn::DataEnum) -> syn::Result<Tokens> {
                 #p::Cow::Borrowed("String")
             }
             fn declare_element(reg: &mut #h::Registry) -> ::std::string::String {
-                reg.wrapper("String", #p::FieldKind::String)
+                reg.wrapper("String", #p::FieldKind::Primitive(#p::Primitive::String))
             }
             fn add_element<S: #h::Sink + ?Sized>(&self, sink: &mut S) -> #h::Result<u32> {
                 #p::enum_field::add(self, sink)

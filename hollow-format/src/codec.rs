@@ -10,7 +10,7 @@
 //! Identical records encode to identical bytes, which is what deduplication compares.
 
 use crate::error::{Error, Result, SchemaError};
-use crate::schema::{FieldKind, ObjectSchema};
+use crate::schema::{FieldKind, ObjectSchema, Primitive};
 use crate::value::Value;
 
 /// Encodes an object record from field values (the write-side record encoding: per field a
@@ -37,20 +37,30 @@ pub fn encode_object(schema: &ObjectSchema, values: &[Value<'_>], out: &mut Vec<
         }
         out.push(1);
         match (&f.kind, v) {
-            (FieldKind::Bool, Value::Bool(b)) => out.push(*b as u8),
-            (FieldKind::I32, Value::I32(x)) => out.extend_from_slice(&x.to_le_bytes()),
-            (FieldKind::I64, Value::I64(x)) => out.extend_from_slice(&x.to_le_bytes()),
-            (FieldKind::I64, Value::I32(x)) => out.extend_from_slice(&(*x as i64).to_le_bytes()),
-            (FieldKind::F32, Value::F32(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-            (FieldKind::F64, Value::F64(x)) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-            (FieldKind::F64, Value::F32(x)) => {
+            (FieldKind::Primitive(Primitive::Bool), Value::Bool(b)) => out.push(*b as u8),
+            (FieldKind::Primitive(Primitive::I32), Value::I32(x)) => {
+                out.extend_from_slice(&x.to_le_bytes())
+            }
+            (FieldKind::Primitive(Primitive::I64), Value::I64(x)) => {
+                out.extend_from_slice(&x.to_le_bytes())
+            }
+            (FieldKind::Primitive(Primitive::I64), Value::I32(x)) => {
+                out.extend_from_slice(&(*x as i64).to_le_bytes())
+            }
+            (FieldKind::Primitive(Primitive::F32), Value::F32(x)) => {
+                out.extend_from_slice(&x.to_bits().to_le_bytes())
+            }
+            (FieldKind::Primitive(Primitive::F64), Value::F64(x)) => {
+                out.extend_from_slice(&x.to_bits().to_le_bytes())
+            }
+            (FieldKind::Primitive(Primitive::F64), Value::F32(x)) => {
                 out.extend_from_slice(&(*x as f64).to_bits().to_le_bytes())
             }
-            (FieldKind::String, Value::Str(s)) => {
+            (FieldKind::Primitive(Primitive::String), Value::Str(s)) => {
                 out.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 out.extend_from_slice(s.as_bytes());
             }
-            (FieldKind::Bytes, Value::Bytes(b)) => {
+            (FieldKind::Primitive(Primitive::Bytes), Value::Bytes(b)) => {
                 out.extend_from_slice(&(b.len() as u32).to_le_bytes());
                 out.extend_from_slice(b);
             }
@@ -74,27 +84,27 @@ pub fn decode_field<'a>(kind: &FieldKind, enc: &'a [u8], pos: &mut usize) -> Val
     let rd8 = |p: usize| u64::from_le_bytes(enc[p..p + 8].try_into().expect("8"));
     let p = *pos;
     match kind {
-        FieldKind::Bool => {
+        FieldKind::Primitive(Primitive::Bool) => {
             *pos += 1;
             Value::Bool(enc[p] != 0)
         }
-        FieldKind::I32 => {
+        FieldKind::Primitive(Primitive::I32) => {
             *pos += 4;
             Value::I32(rd4(p) as i32)
         }
-        FieldKind::I64 => {
+        FieldKind::Primitive(Primitive::I64) => {
             *pos += 8;
             Value::I64(rd8(p) as i64)
         }
-        FieldKind::F32 => {
+        FieldKind::Primitive(Primitive::F32) => {
             *pos += 4;
             Value::F32(f32::from_bits(rd4(p)))
         }
-        FieldKind::F64 => {
+        FieldKind::Primitive(Primitive::F64) => {
             *pos += 8;
             Value::F64(f64::from_bits(rd8(p)))
         }
-        FieldKind::String | FieldKind::Bytes => {
+        FieldKind::Primitive(Primitive::String | Primitive::Bytes) => {
             let n = rd4(p) as usize;
             *pos += 4 + n;
             Value::Bytes(std::borrow::Cow::Borrowed(&enc[p + 4..p + 4 + n]))

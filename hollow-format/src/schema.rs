@@ -113,24 +113,23 @@ pub fn map_type_name(key: &str, value: &str) -> String {
     format!("MapOf{key}To{value}")
 }
 
-/// The kind of a field of an object type: a [`Primitive`] (one variant for each) or a
-/// reference. Every field is nullable.
+/// The kind of a field of an object type: a [`Primitive`] or a reference. Every field is
+/// nullable.
+///
+/// The primitive kinds are listed once, in [`Primitive`]; `Primitive::I64.into()` makes a
+/// field kind of one.
+///
+/// ```
+/// use hollow_format::schema::{FieldKind, Primitive};
+/// let k: FieldKind = Primitive::I64.into();
+/// assert_eq!(k, FieldKind::Primitive(Primitive::I64));
+/// assert_eq!(k.primitive(), Some(Primitive::I64));
+/// assert_eq!(FieldKind::Reference("Movie".into()).primitive(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FieldKind {
-    /// [`Primitive::Bool`].
-    Bool,
-    /// [`Primitive::I32`].
-    I32,
-    /// [`Primitive::I64`].
-    I64,
-    /// [`Primitive::F32`].
-    F32,
-    /// [`Primitive::F64`].
-    F64,
-    /// [`Primitive::String`].
-    String,
-    /// [`Primitive::Bytes`].
-    Bytes,
+    /// A value stored in the record itself.
+    Primitive(Primitive),
     /// A reference, by ordinal, to a record of the named type.
     Reference(String),
 }
@@ -138,16 +137,10 @@ pub enum FieldKind {
 impl FieldKind {
     /// The primitive kind of the field; `None` for a reference.
     pub fn primitive(&self) -> Option<Primitive> {
-        Some(match self {
-            FieldKind::Bool => Primitive::Bool,
-            FieldKind::I32 => Primitive::I32,
-            FieldKind::I64 => Primitive::I64,
-            FieldKind::F32 => Primitive::F32,
-            FieldKind::F64 => Primitive::F64,
-            FieldKind::String => Primitive::String,
-            FieldKind::Bytes => Primitive::Bytes,
-            FieldKind::Reference(_) => return None,
-        })
+        match self {
+            FieldKind::Primitive(p) => Some(*p),
+            FieldKind::Reference(_) => None,
+        }
     }
 
     /// A short name of the kind, for messages: [`Primitive::name`], or `"reference"`.
@@ -162,15 +155,7 @@ impl FieldKind {
 
 impl From<Primitive> for FieldKind {
     fn from(p: Primitive) -> Self {
-        match p {
-            Primitive::Bool => FieldKind::Bool,
-            Primitive::I32 => FieldKind::I32,
-            Primitive::I64 => FieldKind::I64,
-            Primitive::F32 => FieldKind::F32,
-            Primitive::F64 => FieldKind::F64,
-            Primitive::String => FieldKind::String,
-            Primitive::Bytes => FieldKind::Bytes,
-        }
+        FieldKind::Primitive(p)
     }
 }
 
@@ -231,7 +216,7 @@ impl ObjectSchema {
     pub fn compressed_string(mut self, name: impl Into<String>) -> Self {
         self.fields.push(FieldDef {
             name: name.into(),
-            kind: FieldKind::String,
+            kind: FieldKind::Primitive(Primitive::String),
             compression: Compression::Fsst,
         });
         self
@@ -362,7 +347,10 @@ impl SchemaSet {
                         .into());
                     }
                     if f.compression == Compression::Fsst
-                        && !matches!(f.kind, FieldKind::String | FieldKind::Bytes)
+                        && !matches!(
+                            f.kind,
+                            FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+                        )
                     {
                         return Err(SchemaError::CompressedKind {
                             type_name: o.name.clone(),

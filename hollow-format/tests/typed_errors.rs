@@ -6,7 +6,8 @@ use hollow_format::blob::envelope::{read_preamble, seal, PREAMBLE_LEN};
 use hollow_format::blob::fsst::FsstTable;
 use hollow_format::wire::{Cursor, Sink};
 use hollow_format::{
-    BlobKind, Corruption, Error, FieldKind, ObjectSchema, SchemaError, SchemaSet, TypeSchema,
+    BlobKind, Corruption, Error, FieldKind, ObjectSchema, Primitive, SchemaError, SchemaSet,
+    TypeSchema,
 };
 
 fn object(o: ObjectSchema) -> TypeSchema {
@@ -28,8 +29,8 @@ fn invalid_schemas_name_the_rule_type_and_field() {
 
     let e = SchemaSet::new(vec![object(
         ObjectSchema::new("Movie")
-            .field("id", FieldKind::I64)
-            .field("id", FieldKind::String),
+            .field("id", FieldKind::Primitive(Primitive::I64))
+            .field("id", FieldKind::Primitive(Primitive::String)),
     )])
     .unwrap_err();
     assert!(
@@ -48,7 +49,7 @@ fn invalid_schemas_name_the_rule_type_and_field() {
         "{e:?}"
     );
 
-    let mut movie = ObjectSchema::new("Movie").field("id", FieldKind::I64);
+    let mut movie = ObjectSchema::new("Movie").field("id", FieldKind::Primitive(Primitive::I64));
     movie.fields[0].compression = hollow_format::Compression::Fsst;
     let e = SchemaSet::new(vec![object(movie)]).unwrap_err();
     assert!(
@@ -58,7 +59,7 @@ fn invalid_schemas_name_the_rule_type_and_field() {
     );
 
     let set = SchemaSet::new(vec![object(
-        ObjectSchema::new("Movie").field("id", FieldKind::I64),
+        ObjectSchema::new("Movie").field("id", FieldKind::Primitive(Primitive::I64)),
     )])
     .unwrap();
     let e = set.resolve_path("Movie", "id.x").unwrap_err();

@@ -22,7 +22,7 @@ use hollow_format::blob::snapshot::{encode_columns, type_tag, write_meta};
 use hollow_format::bytes::Bytes;
 use hollow_format::codec::decode_ordinals;
 use hollow_format::error::{BlobKind, Corruption, Error, Result, SchemaError};
-use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::schema::{FieldKind, Primitive, SchemaSet, TypeSchema};
 use hollow_format::wire::{Cursor, Sink};
 use rustc_hash::FxHashMap;
 
@@ -455,7 +455,7 @@ fn added_images(
     if !small {
         extra.lookup = None;
     }
-    let is_string = col.kind == FieldKind::String;
+    let is_string = col.kind == FieldKind::Primitive(Primitive::String);
     let mut mapped: FxHashMap<u64, u64> = FxHashMap::default();
     for img in images.iter_mut().flatten() {
         let didx = *img;

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use hollow_format::schema::FieldKind;
+use hollow_format::schema::{FieldKind, Primitive};
 use hollow_format::value::Value;
 use hollow_state::dataset::{DatasetSchema, FieldValue, Record};
 
@@ -90,7 +90,12 @@ pub fn split<'k>(kinds: &[FieldKind], key: &'k str) -> Result<Vec<Cow<'k, str>>,
     let n = kinds.len();
     let pieces: Vec<&str> = key.split('|').collect();
     let strings: Vec<usize> = (0..n)
-        .filter(|&i| matches!(kinds[i], FieldKind::String | FieldKind::Bytes))
+        .filter(|&i| {
+            matches!(
+                kinds[i],
+                FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+            )
+        })
         .collect();
     if pieces.len() == n {
         return Ok(pieces.into_iter().map(Cow::Borrowed).collect());
@@ -121,13 +126,15 @@ pub fn parse_part(kind: &FieldKind, text: &str) -> Result<Value<'static>, KeyErr
         kind: kind.name(),
     };
     Ok(match kind {
-        FieldKind::String => Value::Str(Cow::Owned(text.to_string())),
-        FieldKind::Bytes => Value::Bytes(Cow::Owned(text.as_bytes().to_vec())),
-        FieldKind::Bool => Value::Bool(canonical(text).ok_or_else(bad)?),
-        FieldKind::I32 => Value::I32(canonical(text).ok_or_else(bad)?),
-        FieldKind::I64 => Value::I64(canonical(text).ok_or_else(bad)?),
-        FieldKind::F32 => Value::F32(canonical(text).ok_or_else(bad)?),
-        FieldKind::F64 => Value::F64(canonical(text).ok_or_else(bad)?),
+        FieldKind::Primitive(Primitive::String) => Value::Str(Cow::Owned(text.to_string())),
+        FieldKind::Primitive(Primitive::Bytes) => {
+            Value::Bytes(Cow::Owned(text.as_bytes().to_vec()))
+        }
+        FieldKind::Primitive(Primitive::Bool) => Value::Bool(canonical(text).ok_or_else(bad)?),
+        FieldKind::Primitive(Primitive::I32) => Value::I32(canonical(text).ok_or_else(bad)?),
+        FieldKind::Primitive(Primitive::I64) => Value::I64(canonical(text).ok_or_else(bad)?),
+        FieldKind::Primitive(Primitive::F32) => Value::F32(canonical(text).ok_or_else(bad)?),
+        FieldKind::Primitive(Primitive::F64) => Value::F64(canonical(text).ok_or_else(bad)?),
         FieldKind::Reference(_) => return Err(bad()),
     })
 }
@@ -144,7 +151,11 @@ mod tests {
 
     #[test]
     fn parts_split_and_parse_canonically() {
-        let kinds = [FieldKind::I64, FieldKind::String, FieldKind::I64];
+        let kinds = [
+            FieldKind::Primitive(Primitive::I64),
+            FieldKind::Primitive(Primitive::String),
+            FieldKind::Primitive(Primitive::I64),
+        ];
         assert_eq!(
             parse(&kinds, "7|A|B|5").unwrap(),
             vec![Value::I64(7), Value::Str("A|B".into()), Value::I64(5)]
@@ -170,11 +181,14 @@ mod tests {
             Err(KeyError::BadPart { .. })
         ));
         assert!(matches!(
-            parse(&[FieldKind::Bool], "yes"),
+            parse(&[FieldKind::Primitive(Primitive::Bool)], "yes"),
             Err(KeyError::BadPart { kind: "bool", .. })
         ));
         // two string fields: a `|` inside one cannot be placed
-        let two = [FieldKind::String, FieldKind::String];
+        let two = [
+            FieldKind::Primitive(Primitive::String),
+            FieldKind::Primitive(Primitive::String),
+        ];
         assert!(matches!(
             parse(&two, "a|b|c"),
             Err(KeyError::PartCount { .. })

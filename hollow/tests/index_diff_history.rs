@@ -24,8 +24,8 @@ use hollow::index::{HashIndex, PrimaryKeyIndex};
 use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
 use hollow::store::{BlobStore, FolderStore};
 use hollow::{
-    DataError, Error, FieldKind, ObjectSchema, ReadState, SchemaSet, StateChanges, TypeChanges,
-    TypeSchema, Value, WriteState,
+    DataError, Error, FieldKind, ObjectSchema, Primitive, ReadState, SchemaSet, StateChanges,
+    TypeChanges, TypeSchema, Value, WriteState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -485,10 +485,12 @@ fn schema2() -> SchemaSet {
     SchemaSet::new(vec![
         TypeSchema::Object(
             ObjectSchema::new("Movie")
-                .field("id", FieldKind::I64)
-                .field("title", FieldKind::String),
+                .field("id", FieldKind::Primitive(Primitive::I64))
+                .field("title", FieldKind::Primitive(Primitive::String)),
         ),
-        TypeSchema::Object(ObjectSchema::new("Label").field("value", FieldKind::String)),
+        TypeSchema::Object(
+            ObjectSchema::new("Label").field("value", FieldKind::Primitive(Primitive::String)),
+        ),
         TypeSchema::Set {
             name: "SetOfLabel".into(),
             element: "Label".into(),
@@ -504,13 +506,13 @@ fn schema2() -> SchemaSet {
         },
         TypeSchema::Object(
             ObjectSchema::new("Asset")
-                .field("id", FieldKind::I64)
+                .field("id", FieldKind::Primitive(Primitive::I64))
                 .field("movie", FieldKind::Reference("Movie".into()))
-                .field("lang", FieldKind::String)
+                .field("lang", FieldKind::Primitive(Primitive::String))
                 .field("labels", FieldKind::Reference("SetOfLabel".into()))
                 .field("props", FieldKind::Reference("MapOfLabelToLabel".into()))
                 .field("related", FieldKind::Reference("ListOfMovie".into()))
-                .field("score", FieldKind::F64)
+                .field("score", FieldKind::Primitive(Primitive::F64))
                 .primary_key(["id"]),
         ),
     ])

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use hollow::blob::{write_snapshot, SnapshotOptions};
 use hollow::serde::{schema_for, SchemaBuilder};
 use hollow::{
-    DataError, FieldKind, OpenOptions, ReadState, SchemaSet, TypeSchema, Value, WriteState,
+    DataError, FieldKind, OpenOptions, Primitive, ReadState, SchemaSet, TypeSchema, Value,
+    WriteState,
 };
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -105,24 +106,30 @@ fn schema_of_movie() {
     assert_eq!(
         fields,
         vec![
-            ("id", FieldKind::I64),
-            ("title", FieldKind::String),
-            ("year", FieldKind::I32),
+            ("id", FieldKind::Primitive(Primitive::I64)),
+            ("title", FieldKind::Primitive(Primitive::String)),
+            ("year", FieldKind::Primitive(Primitive::I32)),
             ("tags", reference("ListOfString")),
             ("cast", reference("SetOfString")),
             ("ratings", reference("MapOfStringToLong")),
             ("director", reference("Person")),
-            ("kind", FieldKind::String),
-            ("score", FieldKind::F64),
-            ("weight", FieldKind::F32),
-            ("data", FieldKind::Bytes),
-            ("runtime", FieldKind::I64),
+            ("kind", FieldKind::Primitive(Primitive::String)),
+            ("score", FieldKind::Primitive(Primitive::F64)),
+            ("weight", FieldKind::Primitive(Primitive::F32)),
+            ("data", FieldKind::Primitive(Primitive::Bytes)),
+            ("runtime", FieldKind::Primitive(Primitive::I64)),
             ("aliases", reference("ListOfString")),
-            ("initial", FieldKind::String),
+            ("initial", FieldKind::Primitive(Primitive::String)),
         ]
     );
-    assert_eq!(kind_of(&schema, "Person", "name"), FieldKind::String);
-    assert_eq!(kind_of(&schema, "Person", "born"), FieldKind::I64);
+    assert_eq!(
+        kind_of(&schema, "Person", "name"),
+        FieldKind::Primitive(Primitive::String)
+    );
+    assert_eq!(
+        kind_of(&schema, "Person", "born"),
+        FieldKind::Primitive(Primitive::I64)
+    );
     assert_eq!(
         schema.get("ListOfString"),
         Some(&TypeSchema::List {
@@ -145,8 +152,14 @@ fn schema_of_movie() {
             value: "Long".into()
         })
     );
-    assert_eq!(kind_of(&schema, "String", "value"), FieldKind::String);
-    assert_eq!(kind_of(&schema, "Long", "value"), FieldKind::I64);
+    assert_eq!(
+        kind_of(&schema, "String", "value"),
+        FieldKind::Primitive(Primitive::String)
+    );
+    assert_eq!(
+        kind_of(&schema, "Long", "value"),
+        FieldKind::Primitive(Primitive::I64)
+    );
     assert_eq!(schema.types().len(), 7, "{names:?}");
 }
 
@@ -195,9 +208,18 @@ fn lists_sets_and_maps_are_told_apart() {
             element: "Boolean".into()
         })
     );
-    assert_eq!(kind_of(&schema, "Bytes", "value"), FieldKind::Bytes);
-    assert_eq!(kind_of(&schema, "Integer", "value"), FieldKind::I32);
-    assert_eq!(kind_of(&schema, "Double", "value"), FieldKind::F64);
+    assert_eq!(
+        kind_of(&schema, "Bytes", "value"),
+        FieldKind::Primitive(Primitive::Bytes)
+    );
+    assert_eq!(
+        kind_of(&schema, "Integer", "value"),
+        FieldKind::Primitive(Primitive::I32)
+    );
+    assert_eq!(
+        kind_of(&schema, "Double", "value"),
+        FieldKind::Primitive(Primitive::F64)
+    );
 
     let mut state = WriteState::new(schema);
     let full = Containers {

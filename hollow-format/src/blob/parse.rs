@@ -8,7 +8,7 @@ use super::fsst::FsstTable;
 use crate::bits::Packed;
 use crate::bytes::Bytes;
 use crate::error::{Corruption, Error, Result};
-use crate::schema::{FieldKind, SchemaSet, TypeSchema};
+use crate::schema::{FieldKind, Primitive, SchemaSet, TypeSchema};
 use crate::wire::Cursor;
 
 /// A string or bytes pool of a column.
@@ -262,7 +262,10 @@ pub fn parse_column(
             .into())
         }
     };
-    let wants_pool = matches!(kind, FieldKind::String | FieldKind::Bytes);
+    let wants_pool = matches!(
+        kind,
+        FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+    );
     if has_pool != wants_pool {
         return Err(Corruption::PoolMismatch {
             kind: kind.name(),

@@ -8,7 +8,7 @@ use super::column::{
 };
 use crate::codec::{decode_field, decode_ordinals};
 use crate::error::{BlobKind, Result};
-use crate::schema::{Compression, FieldKind, TypeSchema};
+use crate::schema::{Compression, FieldKind, Primitive, TypeSchema};
 use crate::schema::{ObjectSchema, SchemaSet};
 use crate::value::Value;
 use crate::wire::Sink;
@@ -109,7 +109,13 @@ pub fn encode_columns<'e>(
     let mut pools: Vec<PoolBuilder<'e>> = o
         .fields
         .iter()
-        .map(|f| matches!(f.kind, FieldKind::String | FieldKind::Bytes).then(Default::default))
+        .map(|f| {
+            matches!(
+                f.kind,
+                FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+            )
+            .then(Default::default)
+        })
         .collect();
     for (ord, enc) in records {
         let mut pos = 0;

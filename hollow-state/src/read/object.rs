@@ -208,7 +208,7 @@ impl<'a> ColumnView<'a> {
             pool: c
                 .pool
                 .as_ref()
-                .map(|p| PoolView::new(p, c.kind == FieldKind::String))
+                .map(|p| PoolView::new(p, c.kind == FieldKind::Primitive(Primitive::String)))
                 .transpose()?,
             kind: &c.kind,
             prim: c.kind.primitive(),
@@ -827,9 +827,9 @@ impl<'a> ObjectView<'a> {
     /// reference), after which `f` is not called again.
     ///
     /// ```
-    /// # use hollow_format::{FieldKind, ObjectSchema, SchemaSet, TypeSchema, Value};
+    /// # use hollow_format::{FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema, Value};
     /// # use hollow_state::{WriteState, ReadState};
-    /// # let set = SchemaSet::new(vec![TypeSchema::Object(ObjectSchema::new("Movie").field("year", FieldKind::I32))]).unwrap();
+    /// # let set = SchemaSet::new(vec![TypeSchema::Object(ObjectSchema::new("Movie").field("year", FieldKind::Primitive(Primitive::I32)))]).unwrap();
     /// # let mut ws = WriteState::new(set);
     /// # for y in [1999, 2004] { ws.add_object("Movie", &[Value::I32(y)]).unwrap(); }
     /// # let state = ReadState::from_vec(hollow_state::write::write_snapshot(&ws, &Default::default()).unwrap().0).unwrap();
@@ -864,7 +864,10 @@ impl<'a> ObjectView<'a> {
         let c = self.column(name)?;
         Ok(LongColumn(c.expect(
             &self.schema.name,
-            matches!(c.kind, FieldKind::I32 | FieldKind::I64),
+            matches!(
+                c.kind,
+                FieldKind::Primitive(Primitive::I32 | Primitive::I64)
+            ),
             "i32 or i64",
         )?))
     }
@@ -874,7 +877,7 @@ impl<'a> ObjectView<'a> {
         let c = self.column(name)?;
         Ok(BoolColumn(c.expect(
             &self.schema.name,
-            matches!(c.kind, FieldKind::Bool),
+            matches!(c.kind, FieldKind::Primitive(Primitive::Bool)),
             "bool",
         )?))
     }
@@ -882,11 +885,14 @@ impl<'a> ObjectView<'a> {
     /// A typed handle on an `f32`/`f64` field.
     pub fn double(&self, name: &str) -> Result<DoubleColumn<'a>> {
         let c = self.column(name)?;
-        let is32 = matches!(c.kind, FieldKind::F32);
+        let is32 = matches!(c.kind, FieldKind::Primitive(Primitive::F32));
         Ok(DoubleColumn(
             c.expect(
                 &self.schema.name,
-                matches!(c.kind, FieldKind::F32 | FieldKind::F64),
+                matches!(
+                    c.kind,
+                    FieldKind::Primitive(Primitive::F32 | Primitive::F64)
+                ),
                 "f32 or f64",
             )?,
             is32,
@@ -908,7 +914,7 @@ impl<'a> ObjectView<'a> {
         let c = self.column(name)?;
         let c = c.expect(
             &self.schema.name,
-            matches!(c.kind, FieldKind::String),
+            matches!(c.kind, FieldKind::Primitive(Primitive::String)),
             "string",
         )?;
         Ok(StrColumn(c, c.pool.ok_or_else(|| c.without_pool())?))
@@ -919,7 +925,7 @@ impl<'a> ObjectView<'a> {
         let c = self.column(name)?;
         let c = c.expect(
             &self.schema.name,
-            matches!(c.kind, FieldKind::Bytes),
+            matches!(c.kind, FieldKind::Primitive(Primitive::Bytes)),
             "bytes",
         )?;
         Ok(BytesColumn(c, c.pool.ok_or_else(|| c.without_pool())?))

@@ -30,7 +30,7 @@ impl WriteState {
     /// error, a schema field the value does not serialize is null. On error, records of
     /// nested values added before the error stay in the state (unreferenced).
     pub fn add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<u32> {
-        with_ctx(self, |ctx| {
+        with_ctx(self, Mode::Add, |ctx| {
             value
                 .serialize(Ser {
                     ctx,
@@ -45,7 +45,7 @@ impl WriteState {
     /// one-field (wrapper) object, a sequence as a list or set, a map as a map.
     pub fn add_as<T: Serialize + ?Sized>(&mut self, type_name: &str, value: &T) -> Result<u32> {
         let t = self.type_idx(type_name)?;
-        with_ctx(self, |ctx| {
+        with_ctx(self, Mode::Add, |ctx| {
             value
                 .serialize(Ser {
                     ctx,
@@ -54,6 +54,58 @@ impl WriteState {
                 })?
                 .ordinal()
         })
+    }
+}
+
+impl WriteState {
+    /// Serializes a struct value as a record of the object type named like the struct, as
+    /// [`WriteState::add`] does, but does not add that record: the records it refers to are
+    /// added counting references ([`WriteState::add_object_counted`]) and the record's field
+    /// values are returned with its type's index, for the caller to insert (an incremental
+    /// producer's upsert, which replaces the record with the same primary key).
+    #[doc(hidden)]
+    pub fn serde_record<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(usize, Vec<Value<'static>>)> {
+        with_ctx(self, Mode::Capture, |ctx| {
+            value.serialize(Ser {
+                ctx: &mut *ctx,
+                target: Target::Root,
+                frame: 0,
+            })?;
+            match (ctx.root, ctx.captured.take()) {
+                (Some((_, t)), Some(values)) => Ok((t, values)),
+                _ => Err(Error::Serde(
+                    "expected a struct (a record of an object type)".into(),
+                )),
+            }
+        })
+    }
+}
+
+/// What serialization does with the root record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Adds it and everything it refers to (deduplicated).
+    Add,
+    /// Adds what it refers to counting references, and keeps its values in `captured`.
+    Capture,
+}
+
+/// Adds an object record, counting references in [`Mode::Capture`].
+fn add_object(ws: &mut WriteState, mode: Mode, t: usize, values: &[Value<'_>]) -> Result<u32> {
+    match mode {
+        Mode::Add => ws.add_object_at(t, values, None),
+        Mode::Capture => Ok(ws.add_object_counted(t, values)?.0),
+    }
+}
+
+/// Adds a collection record, counting references in [`Mode::Capture`].
+fn add_collection(ws: &mut WriteState, mode: Mode, t: usize, items: Vec<u32>) -> Result<u32> {
+    match mode {
+        Mode::Add => ws.add_collection(t, items, None),
+        Mode::Capture => Ok(ws.add_collection_counted(t, items)?.0),
     }
 }
 
@@ -116,9 +168,16 @@ struct Ctx<'w> {
     depth: usize,
     values: Vec<Value<'static>>,
     root: Option<(&'static str, usize)>,
+    mode: Mode,
+    /// The root record's values, in [`Mode::Capture`].
+    captured: Option<Vec<Value<'static>>>,
 }
 
-fn with_ctx<R>(ws: &mut WriteState, f: impl FnOnce(&mut Ctx<'_>) -> Result<R>) -> Result<R> {
+fn with_ctx<R>(
+    ws: &mut WriteState,
+    mode: Mode,
+    f: impl FnOnce(&mut Ctx<'_>) -> Result<R>,
+) -> Result<R> {
     let mut scratch = SCRATCH.with(|s| s.take()).unwrap_or_default();
     let res = match &scratch.resolved {
         Some(r) if Arc::ptr_eq(&r.schema, &ws.schema) => r.clone(),
@@ -140,6 +199,8 @@ fn with_ctx<R>(ws: &mut WriteState, f: impl FnOnce(&mut Ctx<'_>) -> Result<R>) -
         depth: 0,
         values: std::mem::take(&mut scratch.values),
         root: scratch.root,
+        mode,
+        captured: None,
     };
     let r = f(&mut ctx);
     scratch.frames = ctx.frames;
@@ -211,10 +272,11 @@ impl Ctx<'_> {
                 self.type_name(t)
             ))
         })?;
-        Ok(Slot::Ref(self.ws.add_object_at(
+        Ok(Slot::Ref(add_object(
+            self.ws,
+            self.mode,
             t,
             std::slice::from_ref(&v),
-            None,
         )?))
     }
 }
@@ -586,9 +648,12 @@ impl SeqSer<'_, '_> {
 
     fn finish(self) -> Result<Slot> {
         match self.kind {
-            SeqKind::Coll { t, items, .. } => {
-                Ok(Slot::Ref(self.ctx.ws.add_collection(t, items, None)?))
-            }
+            SeqKind::Coll { t, items, .. } => Ok(Slot::Ref(add_collection(
+                self.ctx.ws,
+                self.ctx.mode,
+                t,
+                items,
+            )?)),
             SeqKind::Bytes { start } => {
                 let end = self
                     .ctx
@@ -597,10 +662,11 @@ impl SeqSer<'_, '_> {
                     .map_or(start, |f| f.bytes.len());
                 Ok(Slot::Bytes(start, end))
             }
-            SeqKind::Wrap { t, buf } => Ok(Slot::Ref(self.ctx.ws.add_object_at(
+            SeqKind::Wrap { t, buf } => Ok(Slot::Ref(add_object(
+                self.ctx.ws,
+                self.ctx.mode,
                 t,
                 &[Value::Bytes(Cow::Owned(buf))],
-                None,
             )?)),
         }
     }
@@ -672,9 +738,12 @@ impl ser::SerializeMap for MapSer<'_, '_> {
         self.record(self.value, value)
     }
     fn end(self) -> Result<Slot> {
-        Ok(Slot::Ref(
-            self.ctx.ws.add_collection(self.t, self.items, None)?,
-        ))
+        Ok(Slot::Ref(add_collection(
+            self.ctx.ws,
+            self.ctx.mode,
+            self.t,
+            self.items,
+        )?))
     }
 }
 
@@ -757,7 +826,12 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
                 )),
             });
         }
-        let r = ctx.ws.add_object_at(self.t, &values, None);
+        let r = if ctx.mode == Mode::Capture && self.d == 0 {
+            ctx.captured = Some(values.iter().map(|v| v.clone().into_owned()).collect());
+            Ok(u32::MAX)
+        } else {
+            add_object(ctx.ws, ctx.mode, self.t, &values)
+        };
         ctx.values = recycle(values);
         ctx.depth = self.d;
         Ok(Slot::Ref(r?))

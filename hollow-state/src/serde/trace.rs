@@ -294,10 +294,10 @@ impl Resolver<'_> {
                 return Err(Error::Serde(format!("{at}: could not determine the type")))
             }
             Shape::Prim(p) => (*p).into(),
-            Shape::U8 => FieldKind::I32,
+            Shape::U8 => FieldKind::Primitive(Primitive::I32),
             Shape::Struct(n) => FieldKind::Reference(n.to_string()),
             Shape::Seq { elem, pos } if **elem == Shape::U8 && !self.is_set(pos)? => {
-                FieldKind::Bytes
+                FieldKind::Primitive(Primitive::Bytes)
             }
             Shape::Seq { .. } | Shape::Map { .. } => {
                 FieldKind::Reference(self.collection(shape, at)?)

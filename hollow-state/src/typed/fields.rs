@@ -9,7 +9,7 @@ use super::model::{
     Build, Element, Field, Hollow, KeyPart, KeyTuple, Registry, Result, Sink, Table,
 };
 use crate::read::{self, BoolColumn, BytesColumn, DoubleColumn, LongColumn, ObjectView, StrColumn};
-use hollow_format::schema::FieldKind;
+use hollow_format::schema::{FieldKind, Primitive};
 use hollow_format::value::Value;
 
 /// The handle of the `value` field of a wrapper type (`Long`, `String`, ...), checked to
@@ -29,7 +29,7 @@ macro_rules! primitive {
      |$c:ident, $o:ident| $read:expr, $default:expr, |$v:ident| $value:expr) => {
         impl Field for $t {
             fn declare(_: &mut Registry) -> FieldKind {
-                FieldKind::$kind
+                FieldKind::Primitive(Primitive::$kind)
             }
             #[inline]
             fn to_value<'v, S: Sink + ?Sized>(&'v self, _: &mut S) -> Result<Value<'v>> {
@@ -65,7 +65,7 @@ macro_rules! primitive {
                 Cow::Borrowed($wrapper)
             }
             fn declare_element(reg: &mut Registry) -> String {
-                reg.wrapper($wrapper, FieldKind::$kind)
+                reg.wrapper($wrapper, FieldKind::Primitive(Primitive::$kind))
             }
             fn add_element<S: Sink + ?Sized>(&self, sink: &mut S) -> Result<u32> {
                 let v = Field::to_value(self, sink)?;

@@ -120,7 +120,7 @@ impl ReadState {
 pub mod __private {
     pub use super::fields::{enum_field, object_field};
     pub use crate::read::{ObjectView, StrColumn};
-    pub use hollow_format::schema::{Compression, FieldDef, FieldKind, ObjectSchema};
+    pub use hollow_format::schema::{Compression, FieldDef, FieldKind, ObjectSchema, Primitive};
     pub use hollow_format::value::Value;
     pub use std::borrow::Cow;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{Corruption, DataError, Error, Result, SchemaError};
 use hollow_format::blob::parse::TypeBody;
-use hollow_format::schema::{FieldKind, SchemaSet, TypeSchema};
+use hollow_format::schema::{FieldKind, Primitive, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
 use hollow_state::read::{ColumnView, ReadState};
 
@@ -85,22 +85,30 @@ pub(crate) const HASH_START: u64 = SEED;
 pub(crate) fn normalize<'v>(kind: &FieldKind, v: &'v Value<'_>) -> Option<Img<'v>> {
     Some(match (kind, v) {
         (_, Value::Null) => Img::Null,
-        (FieldKind::I64, Value::I64(x)) => Img::Word(*x as u64),
-        (FieldKind::I64 | FieldKind::I32, Value::I32(x)) => Img::Word(*x as i64 as u64),
-        (FieldKind::I32, Value::I64(x)) => Img::Word(i32::try_from(*x).ok()? as i64 as u64),
-        (FieldKind::Bool, Value::Bool(b)) => Img::Word(*b as u64),
-        (FieldKind::F32, Value::F32(x)) => Img::Word(x.to_bits() as u64),
-        (FieldKind::F32, Value::F64(x)) => {
+        (FieldKind::Primitive(Primitive::I64), Value::I64(x)) => Img::Word(*x as u64),
+        (FieldKind::Primitive(Primitive::I64 | Primitive::I32), Value::I32(x)) => {
+            Img::Word(*x as i64 as u64)
+        }
+        (FieldKind::Primitive(Primitive::I32), Value::I64(x)) => {
+            Img::Word(i32::try_from(*x).ok()? as i64 as u64)
+        }
+        (FieldKind::Primitive(Primitive::Bool), Value::Bool(b)) => Img::Word(*b as u64),
+        (FieldKind::Primitive(Primitive::F32), Value::F32(x)) => Img::Word(x.to_bits() as u64),
+        (FieldKind::Primitive(Primitive::F32), Value::F64(x)) => {
             let narrow = *x as f32;
             if (narrow as f64).to_bits() != x.to_bits() {
                 return None;
             }
             Img::Word(narrow.to_bits() as u64)
         }
-        (FieldKind::F64, Value::F64(x)) => Img::Word(x.to_bits()),
-        (FieldKind::F64, Value::F32(x)) => Img::Word((*x as f64).to_bits()),
-        (FieldKind::String | FieldKind::Bytes, Value::Str(s)) => Img::Bytes(s.as_bytes()),
-        (FieldKind::String | FieldKind::Bytes, Value::Bytes(b)) => Img::Bytes(b),
+        (FieldKind::Primitive(Primitive::F64), Value::F64(x)) => Img::Word(x.to_bits()),
+        (FieldKind::Primitive(Primitive::F64), Value::F32(x)) => Img::Word((*x as f64).to_bits()),
+        (FieldKind::Primitive(Primitive::String | Primitive::Bytes), Value::Str(s)) => {
+            Img::Bytes(s.as_bytes())
+        }
+        (FieldKind::Primitive(Primitive::String | Primitive::Bytes), Value::Bytes(b)) => {
+            Img::Bytes(b)
+        }
         (FieldKind::Reference(_), Value::Ref(r)) => Img::Word(*r as u64),
         _ => return None,
     })
@@ -159,8 +167,11 @@ impl KeyDef {
             def.ends.push(def.hops.len());
             def.kinds.push(kind);
         }
-        def.exact =
-            def.arity() == 1 && !matches!(def.kinds[0], FieldKind::String | FieldKind::Bytes);
+        def.exact = def.arity() == 1
+            && !matches!(
+                def.kinds[0],
+                FieldKind::Primitive(Primitive::String | Primitive::Bytes)
+            );
         def.null = (0..def.arity()).fold(HASH_START, |h, _| hash_add(h, Img::Null));
         Ok(def)
     }

@@ -724,6 +724,17 @@ impl Cycle<'_> {
         value.write_with(self, |c: &mut Self, values| c.upsert_idx(t, values))
     }
 
+    /// Inserts or replaces a record given as a serde-serializable struct (the types of
+    /// [`hollow_state::serde`], whose object type is named like the struct), with the same
+    /// primary key as the state's schema declares; what it refers to is added
+    /// reference-counted, as for [`Cycle::upsert_typed`]. For users whose types already
+    /// derive `Serialize`; `#[derive(Hollow)]` types skip serde and its copies. Returns
+    /// whether the state changed. Delete such records with [`Cycle::delete`].
+    pub fn upsert_serde<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<bool> {
+        let (t, values) = self.p.state.serde_record(value)?;
+        self.upsert_idx(t, &values)
+    }
+
     /// Deletes the record of derived type `T` with primary key `key` (the key's Rust types:
     /// `42`, `"FR"`, `(42, "FR")`). Returns whether a record was removed.
     pub fn delete_typed<T: Hollow>(

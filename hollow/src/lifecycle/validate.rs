@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use hollow_format::codec::decode_field;
-use hollow_format::schema::{FieldKind, ObjectSchema, SchemaSet, TypeSchema};
+use hollow_format::schema::{FieldKind, ObjectSchema, Primitive, SchemaSet, TypeSchema};
 use hollow_format::value::Value;
 use hollow_state::write::{StateChanges, WriteState};
 use rustc_hash::FxHashMap;
@@ -341,10 +341,12 @@ pub(crate) fn key_values(o: &ObjectSchema, pk: &[usize], key: &[u8]) -> Vec<Valu
                 return Value::Null;
             }
             match (kind, decode_field(kind, key, &mut pos)) {
-                (FieldKind::String, Value::Bytes(b)) => match std::str::from_utf8(&b) {
-                    Ok(s) => Value::Str(s.to_owned().into()),
-                    Err(_) => Value::Bytes(b.into_owned().into()),
-                },
+                (FieldKind::Primitive(Primitive::String), Value::Bytes(b)) => {
+                    match std::str::from_utf8(&b) {
+                        Ok(s) => Value::Str(s.to_owned().into()),
+                        Err(_) => Value::Bytes(b.into_owned().into()),
+                    }
+                }
                 (_, v) => v.into_owned(),
             }
         })

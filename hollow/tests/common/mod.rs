@@ -8,29 +8,35 @@ pub mod items;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use hollow::{FieldKind, ObjectSchema, ReadState, SchemaSet, TypeSchema, Value, WriteState};
+use hollow::{
+    FieldKind, ObjectSchema, Primitive, ReadState, SchemaSet, TypeSchema, Value, WriteState,
+};
 use proptest::prelude::*;
 
 pub fn schema() -> SchemaSet {
     SchemaSet::new(vec![
         TypeSchema::Object(
             ObjectSchema::new("Thing")
-                .field("b", FieldKind::Bool)
-                .field("i", FieldKind::I32)
-                .field("l", FieldKind::I64)
-                .field("f", FieldKind::F32)
-                .field("d", FieldKind::F64)
-                .field("s", FieldKind::String)
+                .field("b", FieldKind::Primitive(Primitive::Bool))
+                .field("i", FieldKind::Primitive(Primitive::I32))
+                .field("l", FieldKind::Primitive(Primitive::I64))
+                .field("f", FieldKind::Primitive(Primitive::F32))
+                .field("d", FieldKind::Primitive(Primitive::F64))
+                .field("s", FieldKind::Primitive(Primitive::String))
                 .compressed_string("z")
-                .field("by", FieldKind::Bytes)
+                .field("by", FieldKind::Primitive(Primitive::Bytes))
                 .field("person", FieldKind::Reference("Person".into()))
                 .field("tags", FieldKind::Reference("ListOfTag".into()))
                 .field("tagset", FieldKind::Reference("SetOfTag".into()))
                 .field("tagmap", FieldKind::Reference("MapOfTagToPerson".into()))
                 .primary_key(["l"]),
         ),
-        TypeSchema::Object(ObjectSchema::new("Person").field("name", FieldKind::String)),
-        TypeSchema::Object(ObjectSchema::new("Tag").field("value", FieldKind::String)),
+        TypeSchema::Object(
+            ObjectSchema::new("Person").field("name", FieldKind::Primitive(Primitive::String)),
+        ),
+        TypeSchema::Object(
+            ObjectSchema::new("Tag").field("value", FieldKind::Primitive(Primitive::String)),
+        ),
         TypeSchema::List {
             name: "ListOfTag".into(),
             element: "Tag".into(),

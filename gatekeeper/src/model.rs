@@ -13,6 +13,7 @@
 //! compare) and as the Kafka key string of §2 ([`Record::key_string`]: `42`, `42|FR|1631750400000`,
 //! `42|fr`).
 
+use hollow::Hollow;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::hash::Hash;
 
@@ -43,9 +44,10 @@ pub trait Record {
 }
 
 /// A country: where titles may go live (`countries`, key `code`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Country {
     /// ISO 3166-1 alpha-2 code, e.g. `FR`.
+    #[hollow(primary_key)]
     pub code: String,
     /// English name.
     pub name: String,
@@ -60,19 +62,24 @@ pub struct Country {
 }
 
 /// A title's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Hollow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TitleKind {
     /// `"MOVIE"`.
+    #[hollow(rename = "MOVIE")]
     Movie,
     /// `"SHOW"`.
+    #[hollow(rename = "SHOW")]
     Show,
 }
 
 /// A title: a movie or a show (`titles`, key `id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Title {
     /// Title id.
+    #[hollow(primary_key)]
     pub id: i64,
     /// Movie or show.
     pub kind: TitleKind,
@@ -92,19 +99,24 @@ pub struct Title {
 }
 
 /// A video's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Hollow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VideoKind {
     /// `"MOVIE"`.
+    #[hollow(rename = "MOVIE")]
     Movie,
     /// `"EPISODE"`.
+    #[hollow(rename = "EPISODE")]
     Episode,
 }
 
 /// A playable video of a title: the movie itself or one episode (`videos`, key `id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Video {
     /// Video id.
+    #[hollow(primary_key)]
     pub id: i64,
     /// The title it belongs to (may point at no title).
     pub title_id: i64,
@@ -122,13 +134,16 @@ pub struct Video {
 }
 
 /// A license window of a title in a country (`rights`, key `title_id|country|window_start`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Right {
     /// The licensed title.
+    #[hollow(primary_key)]
     pub title_id: i64,
     /// The country code.
+    #[hollow(primary_key)]
     pub country: String,
     /// First millisecond of the window (inclusive).
+    #[hollow(primary_key)]
     pub window_start: i64,
     /// End of the window (exclusive); `None` never ends.
     #[serde(deserialize_with = "nullable")]
@@ -136,35 +151,47 @@ pub struct Right {
 }
 
 /// An asset's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Hollow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetKind {
     /// `"VIDEO"`: the picture (language null).
+    #[hollow(rename = "VIDEO")]
     Video,
     /// `"AUDIO"`: an audio track.
+    #[hollow(rename = "AUDIO")]
     Audio,
     /// `"SUBTITLE"`: a subtitle track.
+    #[hollow(rename = "SUBTITLE")]
     Subtitle,
     /// `"CLOSED_CAPTIONS"`: a closed-captions track.
+    #[hollow(rename = "CLOSED_CAPTIONS")]
     ClosedCaptions,
 }
 
 /// An asset's processing status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Hollow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetStatus {
     /// `"READY"`: usable.
+    #[hollow(rename = "READY")]
     Ready,
     /// `"IN_PROGRESS"`: not usable yet.
+    #[hollow(rename = "IN_PROGRESS")]
     InProgress,
     /// `"FAILED"`: not usable.
+    #[hollow(rename = "FAILED")]
     Failed,
 }
 
 /// A media asset of a video (`assets`, key `id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Asset {
     /// Asset id.
+    #[hollow(primary_key)]
     pub id: i64,
     /// The video it belongs to (may point at no video).
     pub video_id: i64,
@@ -178,26 +205,31 @@ pub struct Asset {
 }
 
 /// A title's name and synopsis in one language (`localizations`, key `title_id|language`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Localization {
     /// The title.
+    #[hollow(primary_key)]
     pub title_id: i64,
     /// The language.
+    #[hollow(primary_key)]
     pub language: String,
     /// Localized name.
     #[serde(deserialize_with = "nullable")]
     pub name: Option<String>,
     /// Localized synopsis.
     #[serde(deserialize_with = "nullable")]
+    #[hollow(compressed)]
     pub synopsis: Option<String>,
 }
 
 /// A title's rating by a country's board (`ratings`, key `title_id|country`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hollow)]
 pub struct Rating {
     /// The title.
+    #[hollow(primary_key)]
     pub title_id: i64,
     /// The country code.
+    #[hollow(primary_key)]
     pub country: String,
     /// The rating board.
     pub board: String,

@@ -34,7 +34,7 @@ use hollow::lifecycle::{
     Consumer, ConsumerConfig, Cycle, CycleOutcome, Producer, ProducerConfig, Timeline,
 };
 use hollow::store::BlobStore;
-use hollow::{MemoryMode, ReadState, Value, WriteState};
+use hollow::{Hollow, MemoryMode, ReadState, Value, WriteState};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,6 +55,30 @@ pub const INPUTS_URL_KEY: &str = "gatekeeper.inputs";
 pub const FOLLOWS_KEY: &str = "gatekeeper.follows";
 /// Header key of the PROD output URL a PREPROD gatekeeper follows.
 pub const PROD_URL_KEY: &str = "gatekeeper.prod";
+
+/// A stored `liveness` record as a derived type: the schema of `schemas/liveness.json`
+/// (a test checks they are equal), read back through typed views. The counts are `i32`s as
+/// stored; [`crate::model::Liveness`] is the JSON Lines form, with `u32` counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hollow)]
+#[hollow(rename = "Liveness")]
+pub struct LivenessRecord {
+    /// The title's id.
+    #[hollow(primary_key)]
+    pub title_id: i64,
+    /// The country's code.
+    #[hollow(primary_key)]
+    pub country: String,
+    /// Whether the title is live in the country.
+    pub live: bool,
+    /// The reason codes, sorted.
+    pub reasons: Vec<String>,
+    /// Playable videos (at most `i32::MAX`).
+    pub playable_videos: i32,
+    /// Videos of the title (at most `i32::MAX`).
+    pub total_videos: i32,
+    /// The next window start after `now`, if any.
+    pub next_window_start: Option<i64>,
+}
 
 /// The parsed `liveness` schema.
 pub fn schema() -> Result<DatasetSchema> {
@@ -726,24 +750,13 @@ fn set_str(slot: &mut FieldValue, s: &str) {
 /// so that they compare by id with its evaluations).
 pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<LivenessTable> {
     let e = |x| Error::hollow("reading a liveness state", x);
-    let obj = state.object("Liveness").map_err(e)?;
-    let (title, country, live) = (
-        obj.long("title_id").map_err(e)?,
-        obj.string("country").map_err(e)?,
-        obj.boolean("live").map_err(e)?,
-    );
-    let (list, playable, total, next) = (
-        obj.reference("reasons").map_err(e)?,
-        obj.long("playable_videos").map_err(e)?,
-        obj.long("total_videos").map_err(e)?,
-        obj.long("next_window_start").map_err(e)?,
-    );
-    let lists = state.list("ListOfString").map_err(e)?;
-    let elem = state
-        .object("String")
-        .map_err(e)?
-        .string("value")
-        .map_err(e)?;
+    let records = state
+        .typed::<LivenessRecord>()
+        .map_err(|x| Error::hollow("reading a liveness state", x))?;
+    let obj = records.object();
+    let c = records.columns();
+    let (title, country, live, list) = (c.title_id, c.country, c.live, c.reasons.refs());
+    let (playable, total, next) = (c.playable_videos, c.total_videos, c.next_window_start);
 
     // Country codes through their pool: each distinct value once.
     let mut recs: Vec<(i64, u64, u32)> = Vec::with_capacity(obj.len() as usize);
@@ -790,7 +803,7 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
 
     let table = Arc::make_mut(reasons);
     let mut set_of: FxHashMap<u32, u32> = FxHashMap::default();
-    let mut strings: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    let mut strings: Vec<&str> = Vec::new();
     let mut rows = Vec::with_capacity(keyed.len());
     let mut ti = 0usize;
     for &(t, c, o) in &keyed {
@@ -803,10 +816,8 @@ pub fn read_table(state: &ReadState, reasons: &mut Arc<ReasonTable>) -> Result<L
                 Some(&s) => s,
                 None => {
                     strings.clear();
-                    for el in lists.elements(l).map_err(e)? {
-                        strings.push(elem.get(el).map_err(e)?.unwrap_or_default());
-                    }
-                    let s = table.intern(strings.iter().map(|s| &**s));
+                    strings.extend(records.view(o).reasons());
+                    let s = table.intern(strings.iter().copied());
                     set_of.insert(l, s);
                     s
                 }

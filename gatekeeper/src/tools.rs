@@ -7,7 +7,7 @@ use crate::engine::{Evaluator, Index};
 use crate::error::{Error, Result};
 use crate::inputs::{Dataset, InputStates};
 use crate::model::Liveness;
-use crate::output::{load_version, read_table, OutputHeader};
+use crate::output::{load_version, read_table, LivenessRecord, OutputHeader};
 use crate::rules::Rules;
 use crate::table::{LivenessTable, TableDiff};
 use hollow::lifecycle::{Consumer, ConsumerConfig};
@@ -328,49 +328,25 @@ fn title_records(
     title_id: i64,
     country: Option<&str>,
 ) -> Result<BTreeMap<String, Liveness>> {
-    let e = |x| Error::hollow("reading a liveness state", x);
-    let obj = state.object("Liveness").map_err(e)?;
-    let title = obj.long("title_id").map_err(e)?;
-    let codes = obj.string("country").map_err(e)?;
-    let (live, list, playable, total, next) = (
-        obj.boolean("live").map_err(e)?,
-        obj.reference("reasons").map_err(e)?,
-        obj.long("playable_videos").map_err(e)?,
-        obj.long("total_videos").map_err(e)?,
-        obj.long("next_window_start").map_err(e)?,
-    );
-    let lists = state.list("ListOfString").map_err(e)?;
-    let elem = state
-        .object("String")
-        .map_err(e)?
-        .string("value")
-        .map_err(e)?;
+    let records = state
+        .typed::<LivenessRecord>()
+        .map_err(|x| Error::hollow("reading a liveness state", x))?;
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
     let mut out = BTreeMap::new();
-    for o in obj.ordinals() {
-        if title.get(o) != Some(title_id) {
+    for r in records.iter() {
+        if r.title_id() != title_id || country.is_some_and(|c| c != r.country()) {
             continue;
         }
-        let code = codes.get(o).map_err(e)?.unwrap_or_default().into_owned();
-        if country.is_some_and(|c| c != code) {
-            continue;
-        }
-        let mut reasons = Vec::new();
-        if let Some(l) = list.get(o) {
-            for el in lists.elements(l).map_err(e)? {
-                reasons.push(elem.get(el).map_err(e)?.unwrap_or_default().into_owned());
-            }
-        }
-        let count = |v: Option<i64>| v.map_or(0, |n| u32::try_from(n).unwrap_or(0));
         out.insert(
-            code.clone(),
+            r.country().to_string(),
             Liveness {
                 title_id,
-                country: code,
-                live: live.get(o).unwrap_or(false),
-                reasons,
-                playable_videos: count(playable.get(o)),
-                total_videos: count(total.get(o)),
-                next_window_start: next.get(o),
+                country: r.country().to_string(),
+                live: r.live(),
+                reasons: r.reasons().map(str::to_string).collect(),
+                playable_videos: count(r.playable_videos()),
+                total_videos: count(r.total_videos()),
+                next_window_start: r.next_window_start(),
             },
         );
     }

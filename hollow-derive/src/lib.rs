@@ -171,8 +171,9 @@ fn derive_struct(
         let (fi, ty, fname, fvis) = (f.ident, f.ty, &f.name, f.vis);
         let compressed = f.attrs.compressed;
         let doc = format!("The `{fname}` field of the record.");
+        let col_doc = format!("The column handle of the `{fname}` field.");
         if compressed {
-            col_fields.push(quote!(#fi: #p::StrColumn<'a>));
+            col_fields.push(quote!(#[doc = #col_doc] #fvis #fi: #p::StrColumn<'a>));
             methods.push(quote_spanned! {ty.span()=>
                 #[doc = #doc]
                 #[inline(always)]
@@ -184,7 +185,9 @@ fn derive_struct(
                 #fi: <#ty as #h::CompressedField>::column(cx, object, #fname)?
             });
         } else {
-            col_fields.push(quote_spanned!(ty.span()=> #fi: <#ty as #h::Field>::Column<'a>));
+            col_fields.push(
+                quote_spanned!(ty.span()=> #[doc = #col_doc] #fvis #fi: <#ty as #h::Field>::Column<'a>),
+            );
             methods.push(quote_spanned! {ty.span()=>
                 #[doc = #doc]
                 #[inline(always)]
@@ -213,10 +216,11 @@ fn derive_struct(
     let view_doc = format!(
         "A borrowed view of a record of [`{ident}`] (hollow type `{type_name}`): one method per field, reading the data in place."
     );
-    let columns_doc = format!("The column handles of [`{ident}`]'s views.");
+    let columns_doc = format!(
+        "The column handles of [`{ident}`]'s views, one per field (from [`Table::columns`](::hollow::typed::Table::columns)): for loops that read a column directly, e.g. by the pool ids of its strings."
+    );
     Ok(quote! {
         #[doc = #columns_doc]
-        #[doc(hidden)]
         #[allow(dead_code)] // a column is read only by its view method, which may go unused
         #vis struct #columns<'a> {
             #(#col_fields,)*

@@ -1,6 +1,8 @@
 //! Phase 1 of the evaluator: from the seven input read states to the parts of [`Index`].
 //!
-//! Every dataset is read through hollow's typed column handles, ordinal by ordinal. Strings
+//! Every dataset is opened as its derived model type (`state.typed::<model::Title>()`, the
+//! schema checked once, a field that differs named in the error) and read through the
+//! table's column handles, ordinal by ordinal. Strings
 //! that the rules compare (languages, country codes, enum values) are never materialized per
 //! record: each string column's pool is mapped once, value id → interned id, and records are
 //! looked up by their value id. Records that point at ids that do not exist, or whose required
@@ -15,10 +17,12 @@ use super::index::{
 };
 use crate::error::{Error, Result};
 use crate::inputs::{Dataset, InputStates};
+use crate::model;
 use crate::model::is_present;
 use crate::table::Grid;
-use hollow::read::{BoolColumn, ListView, LongColumn, RefColumn, StrColumn};
-use hollow::{ObjectView, ReadState};
+use hollow::read::{LongColumn, StrColumn};
+use hollow::typed::Table;
+use hollow::{Hollow, ObjectView, ReadState};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -205,32 +209,22 @@ fn csr(groups: usize, group_of: &[u32]) -> (Vec<u32>, Vec<u32>) {
 // ---------------------------------------------------------------------------------------------
 // Typed views of the seven datasets (opening one validates its state).
 
+/// A derived model type's table: its schema checked once against the state (a typed
+/// `Mismatch` naming the field that differs), then its columns taken as the engine's handles.
+fn table<'a, T: Hollow>(s: &'a ReadState, d: Dataset) -> Result<(ObjectView<'a>, T::Columns<'a>)> {
+    Ok(s.typed::<T>().map_err(input_err(d))?.into_parts())
+}
+
 pub(super) struct Countries<'a> {
-    pub(super) obj: ObjectView<'a>,
-    pub(super) code: StrColumn<'a>,
-    pub(super) primary: StrColumn<'a>,
-    pub(super) required: RefColumn<'a>,
-    pub(super) captions: BoolColumn<'a>,
-    pub(super) rating: BoolColumn<'a>,
-    pub(super) lists: ListView<'a>,
-    pub(super) elem: StrColumn<'a>,
+    pub(super) table: Table<'a, model::Country>,
 }
 
 impl<'a> Countries<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Countries);
-        let obj = s.object("Country").map_err(&e)?;
-        let elems = s.object("String").map_err(&e)?;
-        Ok(Countries {
-            code: obj.string("code").map_err(&e)?,
-            primary: obj.string("primary_language").map_err(&e)?,
-            required: obj.reference("required_languages").map_err(&e)?,
-            captions: obj.boolean("requires_captions").map_err(&e)?,
-            rating: obj.boolean("rating_required").map_err(&e)?,
-            lists: s.list("ListOfString").map_err(&e)?,
-            elem: elems.string("value").map_err(&e)?,
-            obj,
-        })
+        let table = s
+            .typed::<model::Country>()
+            .map_err(input_err(Dataset::Countries))?;
+        Ok(Countries { table })
     }
 }
 
@@ -243,12 +237,11 @@ pub(super) struct Titles<'a> {
 
 impl<'a> Titles<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Titles);
-        let obj = s.object("Title").map_err(&e)?;
+        let (obj, c) = table::<model::Title>(s, Dataset::Titles)?;
         Ok(Titles {
-            id: obj.long("id").map_err(&e)?,
-            kind: obj.string("kind").map_err(&e)?,
-            orig: obj.string("original_language").map_err(&e)?,
+            id: c.id,
+            kind: c.kind.strings(),
+            orig: c.original_language,
             obj,
         })
     }
@@ -262,11 +255,10 @@ pub(super) struct Videos<'a> {
 
 impl<'a> Videos<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Videos);
-        let obj = s.object("Video").map_err(&e)?;
+        let (obj, c) = table::<model::Video>(s, Dataset::Videos)?;
         Ok(Videos {
-            id: obj.long("id").map_err(&e)?,
-            title_id: obj.long("title_id").map_err(&e)?,
+            id: c.id,
+            title_id: c.title_id,
             obj,
         })
     }
@@ -282,13 +274,12 @@ pub(super) struct Rights<'a> {
 
 impl<'a> Rights<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Rights);
-        let obj = s.object("Right").map_err(&e)?;
+        let (obj, c) = table::<model::Right>(s, Dataset::Rights)?;
         Ok(Rights {
-            title_id: obj.long("title_id").map_err(&e)?,
-            country: obj.string("country").map_err(&e)?,
-            start: obj.long("window_start").map_err(&e)?,
-            end: obj.long("window_end").map_err(&e)?,
+            title_id: c.title_id,
+            country: c.country,
+            start: c.window_start,
+            end: c.window_end,
             obj,
         })
     }
@@ -304,13 +295,12 @@ pub(super) struct Assets<'a> {
 
 impl<'a> Assets<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Assets);
-        let obj = s.object("Asset").map_err(&e)?;
+        let (obj, c) = table::<model::Asset>(s, Dataset::Assets)?;
         Ok(Assets {
-            video_id: obj.long("video_id").map_err(&e)?,
-            kind: obj.string("kind").map_err(&e)?,
-            language: obj.string("language").map_err(&e)?,
-            status: obj.string("status").map_err(&e)?,
+            video_id: c.video_id,
+            kind: c.kind.strings(),
+            language: c.language,
+            status: c.status.strings(),
             obj,
         })
     }
@@ -326,13 +316,12 @@ pub(super) struct Localizations<'a> {
 
 impl<'a> Localizations<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Localizations);
-        let obj = s.object("Localization").map_err(&e)?;
+        let (obj, c) = table::<model::Localization>(s, Dataset::Localizations)?;
         Ok(Localizations {
-            title_id: obj.long("title_id").map_err(&e)?,
-            language: obj.string("language").map_err(&e)?,
-            name: obj.string("name").map_err(&e)?,
-            synopsis: obj.string("synopsis").map_err(&e)?,
+            title_id: c.title_id,
+            language: c.language,
+            name: c.name,
+            synopsis: c.synopsis,
             obj,
         })
     }
@@ -346,11 +335,10 @@ pub(super) struct Ratings<'a> {
 
 impl<'a> Ratings<'a> {
     pub(super) fn open(s: &'a ReadState) -> Result<Self> {
-        let e = input_err(Dataset::Ratings);
-        let obj = s.object("Rating").map_err(&e)?;
+        let (obj, c) = table::<model::Rating>(s, Dataset::Ratings)?;
         Ok(Ratings {
-            title_id: obj.long("title_id").map_err(&e)?,
-            country: obj.string("country").map_err(&e)?,
+            title_id: c.title_id,
+            country: c.country,
             obj,
         })
     }
@@ -385,33 +373,19 @@ struct CountryRec<'a> {
 pub(super) fn base(inputs: &InputStates) -> Result<Base> {
     let cv = Countries::open(inputs.get(Dataset::Countries))?;
     let tv = Titles::open(inputs.get(Dataset::Titles))?;
-    let cerr = input_err(Dataset::Countries);
 
     // Countries, sorted by code (one of each code), with their languages.
-    let mut recs: Vec<CountryRec<'_>> = Vec::new();
-    for o in cv.obj.ordinals() {
-        let (Some(code), Some(primary)) = (
-            cv.code.get(o).map_err(&cerr)?,
-            cv.primary.get(o).map_err(&cerr)?,
-        ) else {
-            continue;
-        };
-        let mut required = Vec::new();
-        if let Some(list) = cv.required.get(o) {
-            for e in cv.lists.elements(list).map_err(&cerr)? {
-                if let Some(l) = cv.elem.get(e).map_err(&cerr)? {
-                    required.push(l);
-                }
-            }
-        }
-        recs.push(CountryRec {
-            code,
-            primary,
-            required,
-            captions: cv.captions.get(o).unwrap_or(false),
-            rating: cv.rating.get(o).unwrap_or(false),
-        });
-    }
+    let recs: Vec<CountryRec<'_>> = cv
+        .table
+        .iter()
+        .map(|c| CountryRec {
+            code: Cow::Borrowed(c.code()),
+            primary: Cow::Borrowed(c.primary_language()),
+            required: c.required_languages().map(Cow::Borrowed).collect(),
+            captions: c.requires_captions(),
+            rating: c.rating_required(),
+        })
+        .collect();
     let codes: Vec<&str> = recs.iter().map(|c| &*c.code).collect();
     let country_order = sorted_last_wins(&codes);
     let nc = country_order.len();

@@ -562,10 +562,21 @@ impl<'a> StrColumn<'a> {
     /// owned string for compressed columns.
     #[inline]
     pub fn get(&self, ordinal: u32) -> Result<Option<Cow<'a, str>>> {
-        match self.0.raw(ordinal) {
-            None => Ok(None),
-            Some(idx) => self.1.string(idx, self.0.name).map(Some),
+        let Some(idx) = self.0.raw(ordinal) else {
+            return Ok(None);
+        };
+        if let Some(b) = self.fast(idx) {
+            return Ok(Some(Cow::Borrowed(b)));
         }
+        self.1.string(idx, self.0.name).map(Some)
+    }
+
+    /// The value of pool index `idx` when the pool is plain, validated UTF-8 and `idx` is
+    /// in its base part (no check per value then).
+    #[inline(always)]
+    fn fast(&self, idx: u64) -> Option<&'a str> {
+        let b = self.0.fast_str.as_ref()?.base_value(idx)?;
+        Some(hollow_format::bytes::str_from_validated(b))
     }
 
     /// The string at `ordinal` borrowed from the data, `None` when null, with no error path:
@@ -576,12 +587,7 @@ impl<'a> StrColumn<'a> {
     #[inline(always)]
     pub fn get_lenient(&self, ordinal: u32) -> Option<&'a str> {
         let idx = self.0.raw(ordinal)?;
-        if let Some(p) = &self.0.fast_str {
-            if let Some(b) = p.base_value(idx) {
-                return Some(hollow_format::bytes::str_from_validated(b));
-            }
-        }
-        Some(self.lenient_slow(idx))
+        Some(self.fast(idx).unwrap_or_else(|| self.lenient_slow(idx)))
     }
 
     #[inline(never)]
@@ -602,6 +608,9 @@ impl<'a> StrColumn<'a> {
     /// The string at `ordinal` as a borrowed `&str`; an error for compressed columns.
     #[inline]
     pub fn get_str(&self, ordinal: u32) -> Result<Option<&'a str>> {
+        if let Some(s) = self.0.raw(ordinal).and_then(|i| self.fast(i)) {
+            return Ok(Some(s));
+        }
         if self.1.fsst.is_some() && self.0.raw(ordinal).is_some_and(|i| !self.1.is_extra(i)) {
             return Err(Error::WrongFieldKind {
                 type_name: String::new(),

@@ -28,6 +28,14 @@ pub struct CollectionColumn<'a, R> {
     reader: R,
 }
 
+impl<'a, R> CollectionColumn<'a, R> {
+    /// The reference column: the ordinal of each record's collection record (`None` when
+    /// null). Equal collections share one record, so the ordinal identifies the contents.
+    pub fn refs(&self) -> read::RefColumn<'a> {
+        self.refs
+    }
+}
+
 /// The elements of a list record, in order.
 pub struct ListIter<'a, T: Element> {
     reader: &'a CollectionReader<'a, ListView<'a>, T>,

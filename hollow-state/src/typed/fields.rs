@@ -354,6 +354,13 @@ pub struct EnumColumn<'a, E> {
     _e: PhantomData<fn() -> E>,
 }
 
+impl<'a, E> EnumColumn<'a, E> {
+    /// The string column the enum is stored in (its values are the variants' names).
+    pub fn strings(&self) -> StrColumn<'a> {
+        self.ids
+    }
+}
+
 /// What the derive's `Field`, `Element` and `KeyPart` implementations of an enum call.
 #[doc(hidden)]
 pub mod enum_field {

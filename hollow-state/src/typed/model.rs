@@ -406,11 +406,17 @@ impl<'a, T: Hollow> Table<'a, T> {
         &self.object
     }
 
-    /// The column handles (for the derived views).
-    #[doc(hidden)]
+    /// The column handles of the fields (what the views read): a `LongColumn` for an
+    /// `i64`, a `StrColumn` for a `String`, [`EnumColumn`](super::EnumColumn) for an enum, ..
     #[inline(always)]
     pub fn columns(&'a self) -> &'a T::Columns<'a> {
         &self.columns
+    }
+
+    /// The untyped view of the type and the column handles, for a caller that keeps the
+    /// handles beyond the table (they borrow the state, not the table).
+    pub fn into_parts(self) -> (ObjectView<'a>, T::Columns<'a>) {
+        (self.object, self.columns)
     }
 }
 

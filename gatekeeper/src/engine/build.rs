@@ -1,12 +1,12 @@
 //! Phase 1 of the evaluator: from the seven input read states to the parts of [`Index`].
 //!
-//! Every dataset is opened as its derived model type (`state.typed::<model::Title>()`, the
-//! schema checked once, a field that differs named in the error) and read through the
-//! table's column handles, ordinal by ordinal. Strings
-//! that the rules compare (languages, country codes, enum values) are never materialized per
-//! record: each string column's pool is mapped once, value id → interned id, and records are
-//! looked up by their value id. Records that point at ids that do not exist, or whose required
-//! fields are null, are dropped.
+//! Every dataset is opened as its derived model type (`state.typed::<model::Title>()`: the
+//! schema checked once, a field that differs named in the error, and a state holding a null
+//! in a field the model does not wrap in `Option` refused as a whole) and read through the
+//! table's column handles, ordinal by ordinal. Strings that the rules compare (languages,
+//! country codes, enum values) are never materialized per record: each string column's pool
+//! is mapped once, value id → interned id, and records are looked up by their value id.
+//! Records that point at ids that do not exist are dropped.
 //!
 //! The base (countries, titles, languages) is built first; then videos + assets on one thread
 //! and rights + ratings + localizations on the other.

@@ -43,6 +43,7 @@ struct Attrs {
 /// Parses the `#[hollow(...)]` attributes; `allowed` lists the keys valid at this place.
 fn attrs(list: &[syn::Attribute], allowed: &[&str], place: &str) -> syn::Result<Attrs> {
     let mut out = Attrs::default();
+    let mut seen: Vec<String> = Vec::new();
     for a in list.iter().filter(|a| a.path().is_ident("hollow")) {
         a.parse_nested_meta(|m| {
             let key = m
@@ -56,6 +57,15 @@ fn attrs(list: &[syn::Attribute], allowed: &[&str], place: &str) -> syn::Result<
                     allowed.join(", ")
                 )));
             }
+            if seen.contains(&key) {
+                let hint = if key == "primary_key" {
+                    ": a field is part of the key or not (to make a composite key, mark each of its fields once)"
+                } else {
+                    ": give it once"
+                };
+                return Err(m.error(format!("hollow attribute `{key}` given twice on {place}{hint}")));
+            }
+            seen.push(key.clone());
             match key.as_str() {
                 "rename" => out.rename = Some(m.value()?.parse::<LitStr>()?.value()),
                 "primary_key" => out.primary_key = true,

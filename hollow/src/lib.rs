@@ -17,7 +17,104 @@
 //! | lifecycle | [`Producer`] (incremental or full cycles, validators, restore), [`Consumer`] (refresh, time travel, pin, fallbacks, [`lifecycle::RefreshListener`]s), [`lifecycle::Follower`] (background refresh), [`lifecycle::Timeline`] |
 //! | stores | [`store::BlobStore`]: [`store::FolderStore`] and (feature `s3`) `store::S3Store` |
 //!
-//! ## Example: produce, memory-map, query, apply a delta
+//! ## Example: a typed dataset, produced and followed
+//!
+//! Derive the data model, write producer cycles from the structs, and let a service's
+//! consumer follow them in the background while readers go through zero-copy typed views
+//! and a typed index. Everything a view returns borrows from the state: `&str` from the
+//! string pool, iterators over lists and maps, views for references.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant};
+//! use hollow::lifecycle::{Consumer, ConsumerConfig, Follower, Producer, ProducerConfig};
+//! use hollow::store::FolderStore;
+//! use hollow::typed::{schema_for, HashIndex, PrimaryKeyIndex};
+//! use hollow::Hollow;
+//!
+//! #[derive(Hollow, Clone)]
+//! struct Studio {
+//!     name: String,
+//!     country: String,
+//! }
+//!
+//! #[derive(Hollow, Clone)]
+//! struct Movie {
+//!     #[hollow(primary_key)]
+//!     id: i64,
+//!     title: String,
+//!     studio: Studio,                // a reference: each distinct studio is stored once
+//!     ratings: BTreeMap<String, i32>, // a Hollow map
+//!     sequel_of: Option<i64>,         // nullable
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Arc::new(FolderStore::new(dir.path())?);
+//! let mut producer = Producer::open(store.clone(), schema_for::<Movie>()?, ProducerConfig::default())?;
+//!
+//! // A service's consumer, refreshed in the background (every second, and at once on notify).
+//! let consumer = Arc::new(Consumer::new(store.clone(), ConsumerConfig::default()));
+//! let follower = Follower::start(consumer.clone(), Duration::from_secs(1))?;
+//!
+//! let a24 = Studio { name: "A24".into(), country: "US".into() };
+//! let movie = |id: i64, title: &str, imdb: i32, sequel_of: Option<i64>| Movie {
+//!     id, title: title.into(), studio: a24.clone(), ratings: BTreeMap::from([("imdb".into(), imdb)]), sequel_of,
+//! };
+//! // Version 1, a snapshot: two movies.
+//! producer.cycle(|c| {
+//!     c.upsert_typed(&movie(1, "Moonlight", 74, None))?;
+//!     c.upsert_typed(&movie(2, "Lady Bird", 74, None))?;
+//!     Ok(())
+//! })?;
+//! follower.notify();
+//! // Version 2, a delta: one movie more, one rating changed.
+//! producer.cycle(|c| {
+//!     c.upsert_typed(&movie(3, "Moonlight II", 61, Some(1)))?;
+//!     c.upsert_typed(&movie(2, "Lady Bird", 75, None))?;
+//!     Ok(())
+//! })?;
+//! follower.notify();
+//! // Version 3, a delta: a delete by primary key, given in its Rust type.
+//! producer.cycle(|c| {
+//!     c.delete_typed::<Movie>(1)?;
+//!     Ok(())
+//! })?;
+//! follower.notify();
+//!
+//! // Readers take the current state whenever they like; a refresh never changes it under them.
+//! let start = Instant::now();
+//! while consumer.version() != Some(3) && start.elapsed() < Duration::from_secs(10) {
+//!     std::thread::sleep(Duration::from_millis(5));
+//! }
+//! let now = follower.current().expect("a state is loaded");
+//! assert_eq!(now.version, 3);
+//!
+//! let movies = now.state.typed::<Movie>()?; // checks the state's schema against the struct, once
+//! let by_id = PrimaryKeyIndex::<Movie>::build(&now.state)?;
+//! assert!(by_id.get(&movies, 1).is_none()); // deleted in version 3
+//! let sequel = by_id.get(&movies, 3).expect("indexed");
+//! assert_eq!(sequel.title(), "Moonlight II"); // a &str into the state
+//! assert_eq!(sequel.sequel_of(), Some(1));
+//! assert_eq!(sequel.studio().name(), "A24"); // a view of the referenced record
+//! let ratings: Vec<(&str, i32)> = by_id.get(&movies, 2).unwrap().ratings().collect();
+//! assert_eq!(ratings, [("imdb", 75)]);
+//!
+//! // A non-unique index through the reference: every movie of a studio.
+//! let by_studio = HashIndex::<Movie, String>::build(&now.state, &["studio.name"])?;
+//! let mut titles: Vec<&str> = by_studio.get(&movies, "A24").map(|m| m.title()).collect();
+//! titles.sort();
+//! assert_eq!(titles, ["Lady Bird", "Moonlight II"]);
+//! assert_eq!(now.state.typed::<Studio>()?.len(), 1); // one studio record, shared
+//! follower.stop();
+//! # Ok(()) }
+//! ```
+//!
+//! The stringly API below stays for tools that discover schemas at run time (the `hollow`
+//! explorer CLI, the console): types and fields named by strings, records as [`Value`]s.
+//!
+//! ## Example: a schema known at run time; produce, memory-map, query, apply a delta
 //!
 //! ```
 //! use std::sync::Arc;

@@ -6,13 +6,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use common::items::{op, record, Model, Op, SCHEMA};
 use hollow::dataset::{DatasetReader, DatasetSchema, FieldValue};
-use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
-use hollow::store::FolderStore;
-use hollow::{MemoryMode, ReadState};
+use hollow::lifecycle::CycleOutcome;
+use hollow::ReadState;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -35,32 +33,16 @@ fn contents(ds: &DatasetSchema, state: &ReadState) -> Model {
 
 fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
     let ds = DatasetSchema::from_json(SCHEMA).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FolderStore::new(dir.path().join("store")).unwrap());
-    let config = ProducerConfig {
-        snapshot_every: 4,
-        max_count_change_ratio: None,
-        ..Default::default()
-    };
-    let mut producer =
-        Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+    let rig = common::Rig::new();
+    let mut producer = rig.producer(ds.schema_set().unwrap(), 4);
     let mut model: Model = BTreeMap::new();
     let mut versions: BTreeMap<u64, Model> = BTreeMap::new();
-    let heap = Consumer::new(store.clone(), ConsumerConfig::default());
-    let mapped = Consumer::new(
-        store.clone(),
-        ConsumerConfig {
-            mode: MemoryMode::Mapped,
-            cache_dir: Some(dir.path().join("cache")),
-        },
-    );
     let n = cycles.len();
     for (i, ops) in cycles.into_iter().enumerate() {
         if i == n / 2 {
             // a restarted producer continues the same timeline
             drop(producer);
-            producer =
-                Producer::open(store.clone(), ds.schema_set().unwrap(), config.clone()).unwrap();
+            producer = rig.producer(ds.schema_set().unwrap(), 4);
         }
         let before = model.clone();
         let outcome = producer
@@ -92,7 +74,7 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
                     "cycle {i}: published a version although nothing changed"
                 );
                 versions.insert(version, model.clone());
-                for c in [&heap, &mapped] {
+                for c in rig.consumers() {
                     c.refresh().unwrap();
                     let cur = c.current().unwrap();
                     assert_eq!(cur.version, version);
@@ -107,18 +89,11 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
             CycleOutcome::ValidationFailed { validator, reason } => panic!("{validator}: {reason}"),
         }
     }
-    // every reverse step, from the latest back to the first
+    // every reverse step back to the first, and a fresh consumer at each version
+    rig.check_history(&versions, |state| contents(&ds, state));
+    // random jumps, from wherever each consumer is
     let vs: Vec<u64> = versions.keys().copied().collect();
-    for c in [&heap, &mapped] {
-        for v in vs.iter().rev() {
-            c.update_to(*v).unwrap();
-            assert_eq!(
-                contents(&ds, &c.current().unwrap().state),
-                versions[v],
-                "back to {v}"
-            );
-        }
-        // random jumps, from wherever the consumer is
+    for c in rig.consumers() {
         for j in &jumps {
             if vs.is_empty() {
                 break;
@@ -131,12 +106,6 @@ fn run(cycles: Vec<Vec<Op>>, jumps: Vec<usize>) {
                 "jump to {v}"
             );
         }
-    }
-    // a fresh consumer reaches any version directly
-    for v in &vs {
-        let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
-        fresh.update_to(*v).unwrap();
-        assert_eq!(contents(&ds, &fresh.current().unwrap().state), versions[v]);
     }
 }
 

@@ -7,13 +7,13 @@
 //! distinct values the roots reach (sub-records are reference-counted: nothing leaks, nothing
 //! shared is dropped).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+mod common;
 
-use hollow::lifecycle::{Consumer, ConsumerConfig, CycleOutcome, Producer, ProducerConfig};
-use hollow::store::FolderStore;
+use std::collections::{BTreeMap, BTreeSet};
+
+use hollow::lifecycle::CycleOutcome;
 use hollow::typed::schema_for;
-use hollow::{Hollow, MemoryMode, ReadState};
+use hollow::{Hollow, ReadState};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -195,23 +195,8 @@ fn contents(state: &ReadState) -> Model {
 }
 
 fn run(cycles: Vec<Vec<Op>>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FolderStore::new(dir.path().join("store")).unwrap());
-    let config = ProducerConfig {
-        snapshot_every: 3,
-        max_count_change_ratio: None,
-        ..Default::default()
-    };
-    let mut producer =
-        Producer::open(store.clone(), schema_for::<Show>().unwrap(), config).unwrap();
-    let heap = Consumer::new(store.clone(), ConsumerConfig::default());
-    let mapped = Consumer::new(
-        store.clone(),
-        ConsumerConfig {
-            mode: MemoryMode::Mapped,
-            cache_dir: Some(dir.path().join("cache")),
-        },
-    );
+    let rig = common::Rig::new();
+    let mut producer = rig.producer(schema_for::<Show>().unwrap(), 3);
     let mut model = Model::new();
     let mut versions: BTreeMap<u64, Model> = BTreeMap::new();
     for (i, ops) in cycles.into_iter().enumerate() {
@@ -241,7 +226,7 @@ fn run(cycles: Vec<Vec<Op>>) {
             CycleOutcome::Published { version, .. } => {
                 assert_ne!(model, before, "cycle {i}: published without a change");
                 versions.insert(version, model.clone());
-                for c in [&heap, &mapped] {
+                for c in rig.consumers() {
                     c.refresh().unwrap();
                     let cur = c.current().unwrap();
                     assert_eq!(cur.version, version);
@@ -251,36 +236,7 @@ fn run(cycles: Vec<Vec<Op>>) {
             CycleOutcome::ValidationFailed { validator, reason } => panic!("{validator}: {reason}"),
         }
     }
-    let vs: Vec<u64> = versions.keys().copied().collect();
-    for c in [&heap, &mapped] {
-        for v in vs.iter().rev() {
-            let report = c.update_to(*v).unwrap();
-            assert!(
-                report.transitions.iter().all(|t| !t.snapshot) || v == &vs[0],
-                "back to {v} by reverse deltas: {:?}",
-                report
-                    .transitions
-                    .iter()
-                    .map(|t| (t.from, t.to, t.snapshot))
-                    .collect::<Vec<_>>()
-            );
-            assert_eq!(
-                contents(&c.current().unwrap().state),
-                versions[v],
-                "back to {v}"
-            );
-        }
-    }
-    for v in &vs {
-        let fresh = Consumer::new(store.clone(), ConsumerConfig::default());
-        let report = fresh.update_to(*v).unwrap();
-        assert!(report.transitions.first().is_some_and(|t| t.snapshot));
-        assert_eq!(
-            contents(&fresh.current().unwrap().state),
-            versions[v],
-            "fresh at {v}"
-        );
-    }
+    rig.check_history(&versions, contents);
 }
 
 #[test]
@@ -303,14 +259,8 @@ fn sets_maps_lists_and_references_match_a_model() {
 #[test]
 fn typed_and_serde_upserts_write_the_same_records() {
     // the same show through both paths: the second upsert changes nothing
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FolderStore::new(dir.path()).unwrap());
-    let mut producer = Producer::open(
-        store,
-        schema_for::<Show>().unwrap(),
-        ProducerConfig::default(),
-    )
-    .unwrap();
+    let rig = common::Rig::new();
+    let mut producer = rig.producer(schema_for::<Show>().unwrap(), 10);
     let show = Show {
         id: 1,
         title: "Dark".into(),

@@ -386,3 +386,91 @@ pub fn assert_scan_equals_get(state: &ReadState) {
         );
     }
 }
+
+/// The rig of the model-based lifecycle tests: a folder store in a temporary folder, and a
+/// heap and a mapped consumer following it.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub store: std::sync::Arc<hollow::store::FolderStore>,
+    pub heap: hollow::Consumer,
+    pub mapped: hollow::Consumer,
+}
+
+impl Rig {
+    pub fn new() -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            std::sync::Arc::new(hollow::store::FolderStore::new(dir.path().join("store")).unwrap());
+        let heap = hollow::Consumer::new(store.clone(), hollow::ConsumerConfig::default());
+        let mapped = hollow::Consumer::new(
+            store.clone(),
+            hollow::ConsumerConfig {
+                mode: hollow::MemoryMode::Mapped,
+                cache_dir: Some(dir.path().join("cache")),
+            },
+        );
+        Rig {
+            dir,
+            store,
+            heap,
+            mapped,
+        }
+    }
+
+    /// A producer on the rig's store: a snapshot every `snapshot_every` versions, and no
+    /// record-count validator (random cycles may delete most records).
+    pub fn producer(&self, schema: SchemaSet, snapshot_every: u64) -> hollow::Producer {
+        let config = hollow::ProducerConfig {
+            snapshot_every,
+            max_count_change_ratio: None,
+            ..Default::default()
+        };
+        hollow::Producer::open(self.store.clone(), schema, config).unwrap()
+    }
+
+    pub fn consumers(&self) -> [&hollow::Consumer; 2] {
+        [&self.heap, &self.mapped]
+    }
+
+    /// Checks the published history against the model of each version: both consumers step
+    /// back from the latest version to the first by reverse deltas (a snapshot only to reach
+    /// the first), and a fresh consumer reaches each version (from a snapshot); every state
+    /// reached equals its version's model through `contents`.
+    pub fn check_history<M: PartialEq + std::fmt::Debug>(
+        &self,
+        versions: &BTreeMap<u64, M>,
+        contents: impl Fn(&ReadState) -> M,
+    ) {
+        let vs: Vec<u64> = versions.keys().copied().collect();
+        for c in self.consumers() {
+            for v in vs.iter().rev() {
+                let report = c.update_to(*v).unwrap();
+                assert!(
+                    report.transitions.iter().all(|t| !t.snapshot) || v == &vs[0],
+                    "back to {v} by reverse deltas: {:?}",
+                    report
+                        .transitions
+                        .iter()
+                        .map(|t| (t.from, t.to, t.snapshot))
+                        .collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    contents(&c.current().unwrap().state),
+                    versions[v],
+                    "back to {v}"
+                );
+            }
+        }
+        for v in &vs {
+            let fresh =
+                hollow::Consumer::new(self.store.clone(), hollow::ConsumerConfig::default());
+            let report = fresh.update_to(*v).unwrap();
+            assert!(report.transitions.first().is_some_and(|t| t.snapshot));
+            assert_eq!(
+                contents(&fresh.current().unwrap().state),
+                versions[v],
+                "fresh at {v}"
+            );
+        }
+    }
+}
